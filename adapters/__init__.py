@@ -1,0 +1,1 @@
+"""Client side of each venue: one subpackage per exchange, registered as plugins."""

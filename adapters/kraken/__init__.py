@@ -1,0 +1,1 @@
+"""The Kraken Spot WebSocket API v2 adapter."""

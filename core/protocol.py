@@ -1,0 +1,169 @@
+"""The contract every venue adapter implements: :class:`StreamClient`.
+
+A strategy written against this protocol runs unchanged on any venue::
+
+    async with tickwire.core.connect("kraken") as client:
+        await client.subscribe("ticker", ["BTC/USD", "ETH/USD"])
+        await client.subscribe("book", ["BTC/USD"], depth=10)
+        async for event in client.events():
+            match event:
+                case Ticker(symbol=symbol, bid=bid, ask=ask):
+                    print(symbol, bid, ask)
+                case StreamStatus(state=state, reason=reason):
+                    print("stream", state, reason)
+
+What an adapter must and may provide:
+
+=========================  ========  =================================================
+member                     required  notes
+=========================  ========  =================================================
+``venue``                  yes       the registered name, e.g. ``"kraken"``
+``connect``/``close``      yes       also ``async with``
+``subscribe``              yes       channels it supports; others → ``NotSupported``
+``unsubscribe``            yes
+``subscriptions``          yes       what is live (restored after every reconnect)
+``events``/``on_event``    yes       one stream for every socket of the client
+``book``                   yes       the live, integrity-checked :class:`OrderBook`
+``instruments``            yes       trading rules by unified symbol
+order methods              no        raise ``NotSupported`` without private support
+``native``                 yes       the venue-specific escape hatch
+=========================  ========  =================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from types import TracebackType
+from typing import Any, Protocol, Self, runtime_checkable
+
+from tickwire.core.book import OrderBook
+from tickwire.core.types import Channel, Event, Instrument, OrderAck, OrderRequest, Subscription
+
+__all__ = ["EventCallback", "StreamClient"]
+
+EventCallback = Callable[[Event], Awaitable[None] | None]
+"""A sync or async function that receives every event."""
+
+
+@runtime_checkable
+class StreamClient(Protocol):
+    """One venue's market data, account events and order methods, normalized."""
+
+    @property
+    def venue(self) -> str:
+        """The adapter's registered name."""
+        ...
+
+    async def connect(self) -> None:
+        """Open the public socket (and, with credentials, the private one)."""
+        ...
+
+    async def close(self) -> None:
+        """Close every socket and end every task the client owns. Idempotent."""
+        ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def subscribe(
+        self, channel: Channel | str, symbols: Sequence[str] = (), **options: Any
+    ) -> None:
+        """Subscribe ``channel`` for unified ``symbols``; returns once the venue acked.
+
+        Options are channel extras: ``depth`` for ``book``, ``interval`` (seconds) for
+        ``candles``. Raises :class:`~tickwire.core.errors.SubscriptionError` when the
+        venue refuses.
+
+            await client.subscribe("book", ["BTC/USD"], depth=25)
+        """
+        ...
+
+    async def unsubscribe(
+        self, channel: Channel | str, symbols: Sequence[str] = (), **options: Any
+    ) -> None:
+        """Undo :meth:`subscribe` for these symbols."""
+        ...
+
+    @property
+    def subscriptions(self) -> frozenset[Subscription]:
+        """Every subscription the client holds (and restores after a reconnect)."""
+        ...
+
+    def events(self) -> AsyncIterator[Event]:
+        """The one stream of normalized events from every socket of the client.
+
+        async for event in client.events():
+            ...
+        """
+        ...
+
+    def on_event(self, callback: EventCallback) -> None:
+        """Deliver every event to ``callback`` (sync or async) instead of :meth:`events`."""
+        ...
+
+    def book(self, symbol: str) -> OrderBook:
+        """The live L2 book for a subscribed symbol, best levels first."""
+        ...
+
+    async def instruments(self) -> Mapping[str, Instrument]:
+        """Trading rules by unified symbol."""
+        ...
+
+    async def place_order(self, request: OrderRequest, *, timeout: float = 10.0) -> OrderAck:
+        """Place one order; resolves to an ack or raises a typed error, never hangs."""
+        ...
+
+    async def amend_order(
+        self,
+        symbol: str,
+        *,
+        order_id: str | None = None,
+        client_id: str | None = None,
+        price: Any = None,
+        size: Any = None,
+        timeout: float = 10.0,
+    ) -> OrderAck:
+        """Change an open order's price and/or size."""
+        ...
+
+    async def cancel_order(
+        self,
+        symbol: str,
+        *,
+        order_id: str | None = None,
+        client_id: str | None = None,
+        timeout: float = 10.0,
+    ) -> OrderAck:
+        """Cancel one open order, by venue id or client id."""
+        ...
+
+    async def cancel_all(self, symbol: str | None = None, *, timeout: float = 10.0) -> int:
+        """Cancel every open order (of one symbol, where given); returns how many."""
+        ...
+
+    async def cancel_all_after(self, seconds: float, *, timeout: float = 10.0) -> None:
+        """Arm the venue's dead man's switch; ``0`` disarms it."""
+        ...
+
+    async def place_orders(
+        self, requests: Sequence[OrderRequest], *, timeout: float = 10.0
+    ) -> list[OrderAck]:
+        """Place a batch of orders in one request where the venue allows it."""
+        ...
+
+    async def cancel_orders(
+        self, symbol: str, order_ids: Sequence[str], *, timeout: float = 10.0
+    ) -> int:
+        """Cancel a batch of orders; returns how many were canceled."""
+        ...
+
+    @property
+    def native(self) -> Any:
+        """The venue-specific escape hatch: raw messages and raw topics."""
+        ...

@@ -1,0 +1,1 @@
+"""Shared emulator machinery: the loopback server, the synthetic market, fault plans."""

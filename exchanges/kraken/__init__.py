@@ -1,0 +1,1 @@
+"""A local emulator of Kraken Spot WebSocket API v2 (and the REST token call)."""
