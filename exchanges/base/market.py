@@ -1,0 +1,451 @@
+"""A seeded synthetic market: true L2 books, trades, 24 h stats and candles.
+
+:class:`SyntheticMarket` is venue-neutral: it knows nothing of JSON or of any venue's
+spelling. Each symbol keeps its *true* full book (``Decimal`` prices on the tick grid,
+``Decimal`` sizes on the lot grid, both carrying exactly the instrument's precision), a
+trade-id counter, 24 h statistics and the running candles someone asked for. Every
+random draw comes from one ``random.Random(seed)``, so a seed replays the same market::
+
+    market = SyntheticMarket(DEFAULT_SPECS, seed=1, clock=lambda: 0)
+    change = market.step("BTC/USD")
+    change.bids      # ((price, qty), ...) changed bid levels; qty 0 means removed
+    change.trades    # prints that consumed liquidity in this step
+
+Venue emulators turn a :class:`MarketChange` into their own frames.
+"""
+
+from __future__ import annotations
+
+import bisect
+import random
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+__all__ = [
+    "Candle",
+    "Level",
+    "MarketChange",
+    "MarketTrade",
+    "Stats",
+    "SymbolSpec",
+    "SyntheticMarket",
+]
+
+Level = tuple[Decimal, Decimal]
+"""A book level: ``(price, qty)``."""
+
+
+@dataclass(frozen=True, slots=True)
+class SymbolSpec:
+    """A tradable pair of the synthetic market, in unified ``BASE/QUOTE`` spelling."""
+
+    symbol: str
+    base: str
+    quote: str
+    price: Decimal  # starting mid price
+    price_precision: int  # decimals of a price; the tick is 10**-price_precision
+    qty_precision: int  # decimals of a size; the lot is 10**-qty_precision
+    level_qty: Decimal  # typical size resting at one price level
+    qty_min: Decimal  # smallest order size the venue accepts
+    cost_min: Decimal  # smallest order value (price * qty) the venue accepts
+    levels: int = 1100  # levels kept per side, enough for a 1000-deep subscription
+
+    @property
+    def tick(self) -> Decimal:
+        """The price increment."""
+        return Decimal(1).scaleb(-self.price_precision)
+
+    @property
+    def lot(self) -> Decimal:
+        """The size increment."""
+        return Decimal(1).scaleb(-self.qty_precision)
+
+
+@dataclass(frozen=True, slots=True)
+class MarketTrade:
+    """One print: ``side`` is the taker's side, ``ts`` nanoseconds since the epoch."""
+
+    symbol: str
+    trade_id: int
+    side: str  # "buy" | "sell"
+    price: Decimal
+    qty: Decimal
+    ord_type: str  # taker order type: "limit" | "market"
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class MarketChange:
+    """What one :meth:`SyntheticMarket.step` changed, in the order it happened.
+
+    ``bids``/``asks`` hold each changed level once with its new size (0 = removed);
+    ``top_changed`` says whether the best bid or ask (price or size) moved.
+    """
+
+    symbol: str
+    ts: int
+    bids: tuple[Level, ...]
+    asks: tuple[Level, ...]
+    trades: tuple[MarketTrade, ...]
+    top_changed: bool
+
+
+@dataclass(slots=True)
+class Stats:
+    """Rolling statistics of a symbol (the emulator's "24 h" window never expires)."""
+
+    last: Decimal
+    open: Decimal  # reference price 24 h ago, for change / change_pct
+    high: Decimal
+    low: Decimal
+    volume: Decimal  # base units
+    quote_volume: Decimal  # quote units, for the vwap
+    trades: int
+
+    def vwap(self, precision: int) -> Decimal:
+        """Volume-weighted average price, at ``precision`` decimals."""
+        if not self.volume:
+            return self.last
+        return (self.quote_volume / self.volume).quantize(Decimal(1).scaleb(-precision))
+
+
+@dataclass(slots=True)
+class Candle:
+    """A running OHLC candle of ``interval`` seconds starting at ``begin`` (ns)."""
+
+    begin: int
+    interval: int
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: Decimal
+    quote_volume: Decimal
+    trades: int = 0
+
+    @property
+    def end(self) -> int:
+        """Nanoseconds at which the candle closes."""
+        return self.begin + self.interval * 1_000_000_000
+
+    def vwap(self, precision: int) -> Decimal:
+        """Volume-weighted average price (the close while no trade happened)."""
+        if not self.volume:
+            return self.close
+        return (self.quote_volume / self.volume).quantize(Decimal(1).scaleb(-precision))
+
+
+class _Side:
+    """One side of a book: prices sorted ascending plus a price → size map."""
+
+    __slots__ = ("is_bid", "prices", "sizes")
+
+    def __init__(self, is_bid: bool) -> None:
+        self.is_bid = is_bid
+        self.prices: list[Decimal] = []
+        self.sizes: dict[Decimal, Decimal] = {}
+
+    def __len__(self) -> int:
+        return len(self.prices)
+
+    def at_rank(self, rank: int) -> Decimal:
+        """Price of the ``rank``-th best level (0 = best)."""
+        return self.prices[-1 - rank] if self.is_bid else self.prices[rank]
+
+    def best(self, depth: int | None = None) -> list[Level]:
+        """Levels best-first, at most ``depth`` of them."""
+        sizes = self.sizes
+        if self.is_bid:
+            chosen = self.prices if depth is None else self.prices[-depth:] if depth else []
+            return [(p, sizes[p]) for p in reversed(chosen)]
+        chosen = self.prices if depth is None else self.prices[:depth]
+        return [(p, sizes[p]) for p in chosen]
+
+    def set(self, price: Decimal, qty: Decimal) -> None:
+        """Set a level's size; 0 removes it."""
+        if qty:
+            if price not in self.sizes:
+                bisect.insort(self.prices, price)
+            self.sizes[price] = qty
+        elif self.sizes.pop(price, None) is not None:
+            del self.prices[bisect.bisect_left(self.prices, price)]
+
+
+@dataclass(slots=True)
+class _Book:
+    spec: SymbolSpec
+    bids: _Side
+    asks: _Side
+    stats: Stats
+    next_trade_id: int
+    recent: deque[MarketTrade]
+    candles: dict[int, Candle] = field(default_factory=dict)
+
+
+class SyntheticMarket:
+    """A deterministic random-walk market over several symbols.
+
+    ``seed`` fixes every draw; ``clock`` (nanoseconds, default :func:`time.time_ns`)
+    stamps trades and changes. :meth:`step` advances one symbol by one small event:
+    a level resized, added or removed near the top, or a taker trade that consumes
+    liquidity from the best levels (then the touch moves and the book refills).
+    """
+
+    #: How many recent trades a symbol remembers (trade snapshots take from these).
+    RECENT_TRADES = 100
+
+    def __init__(
+        self,
+        specs: Iterable[SymbolSpec],
+        seed: int = 0,
+        *,
+        clock: Callable[[], int] = time.time_ns,
+    ) -> None:
+        self.rng = random.Random(seed)
+        self.clock = clock
+        self._books: dict[str, _Book] = {}
+        for spec in specs:
+            self._books[spec.symbol] = self._seed_book(spec)
+        if not self._books:
+            raise ValueError("a market needs at least one symbol")
+        self._symbols = list(self._books)
+
+    # -- read side --------------------------------------------------------------------
+
+    @property
+    def symbols(self) -> list[str]:
+        """The symbols, in the order given."""
+        return list(self._symbols)
+
+    def spec(self, symbol: str) -> SymbolSpec:
+        """The :class:`SymbolSpec` of ``symbol`` (``KeyError`` if unknown)."""
+        return self._books[symbol].spec
+
+    def book(self, symbol: str, depth: int | None = None) -> tuple[list[Level], list[Level]]:
+        """The true book: ``(bids, asks)``, each best-first, at most ``depth`` levels."""
+        b = self._books[symbol]
+        return b.bids.best(depth), b.asks.best(depth)
+
+    def side(self, symbol: str, bids: bool, depth: int | None = None) -> list[Level]:
+        """One side of the true book, best-first."""
+        b = self._books[symbol]
+        return (b.bids if bids else b.asks).best(depth)
+
+    def stats(self, symbol: str) -> Stats:
+        """Live 24 h statistics of ``symbol`` (do not mutate)."""
+        return self._books[symbol].stats
+
+    def recent_trades(self, symbol: str, limit: int = 50) -> list[MarketTrade]:
+        """The last ``limit`` trades, oldest first."""
+        recent = self._books[symbol].recent
+        return list(recent)[-limit:] if limit else []
+
+    def candle(self, symbol: str, interval: int) -> Candle:
+        """The running candle of ``interval`` seconds; tracking starts on first ask."""
+        b = self._books[symbol]
+        now = self.clock()
+        candle = b.candles.get(interval)
+        if candle is None or now >= candle.end:
+            candle = self._new_candle(b, interval, now)
+            b.candles[interval] = candle
+        return candle
+
+    # -- write side -------------------------------------------------------------------
+
+    def pick_symbol(self) -> str:
+        """Draw the symbol the next un-targeted :meth:`step` would move."""
+        return self.rng.choice(self._symbols)
+
+    def step(self, symbol: str | None = None) -> MarketChange:
+        """Advance ``symbol`` (or a random one) by one event and describe the change."""
+        if symbol is None:
+            symbol = self.pick_symbol()
+        b = self._books[symbol]
+        rng = self.rng
+        ts = self.clock()
+        top_before = self._top(b)
+        bids: dict[Decimal, Decimal] = {}
+        asks: dict[Decimal, Decimal] = {}
+        trades: list[MarketTrade] = []
+        r = rng.random()
+        is_bid = rng.random() < 0.5
+        side, changes = (b.bids, bids) if is_bid else (b.asks, asks)
+        if r < 0.5:
+            price = side.at_rank(self._near_top_rank(side))
+            self._put(side, changes, price, self._level_qty(b.spec))
+        elif r < 0.8:
+            self._restructure(b, is_bid, changes)
+        else:
+            trades = self._trade(b, ts, bids, asks)
+        for s, c in ((b.bids, bids), (b.asks, asks)):
+            self._refill(b.spec, s, c)
+        return MarketChange(
+            symbol=symbol,
+            ts=ts,
+            bids=tuple(bids.items()),
+            asks=tuple(asks.items()),
+            trades=tuple(trades),
+            top_changed=self._top(b) != top_before,
+        )
+
+    # -- internals --------------------------------------------------------------------
+
+    def _seed_book(self, spec: SymbolSpec) -> _Book:
+        rng, tick = self.rng, spec.tick
+        mid = spec.price.quantize(tick)
+        bids, asks = _Side(True), _Side(False)
+        bid, ask = mid - tick, mid + tick
+        for _ in range(spec.levels):
+            bids.set(bid, self._level_qty(spec))
+            asks.set(ask, self._level_qty(spec))
+            bid -= tick * rng.randint(1, 3)
+            ask += tick * rng.randint(1, 3)
+        lot = spec.lot
+        open_ = (mid * Decimal(str(round(rng.uniform(0.97, 1.03), 6)))).quantize(tick)
+        high = (max(open_, mid) * Decimal(str(round(rng.uniform(1.0, 1.02), 6)))).quantize(tick)
+        low = (min(open_, mid) * Decimal(str(round(rng.uniform(0.98, 1.0), 6)))).quantize(tick)
+        volume = (spec.level_qty * rng.randint(500, 5000)).quantize(lot)
+        vwap = ((high + low) / 2).quantize(tick)
+        stats = Stats(mid, open_, high, low, volume, volume * vwap, rng.randint(1000, 100_000))
+        first_id = rng.randint(1_000_000, 90_000_000)
+        book = _Book(spec, bids, asks, stats, first_id, deque(maxlen=self.RECENT_TRADES))
+        # A short made-up history, so a trade snapshot is never empty.
+        now = self.clock()
+        for i in range(20):
+            qty = max((self._level_qty(spec) / 4).quantize(lot), lot)
+            book.recent.append(
+                MarketTrade(
+                    symbol=spec.symbol,
+                    trade_id=book.next_trade_id,
+                    side="buy" if rng.random() < 0.5 else "sell",
+                    price=mid + tick * rng.randint(-5, 5),
+                    qty=qty,
+                    ord_type="limit",
+                    ts=now - (20 - i) * 1_000_000_000,
+                )
+            )
+            book.next_trade_id += 1
+        return book
+
+    def _level_qty(self, spec: SymbolSpec) -> Decimal:
+        # Sizes spread over ~0.05x..3x the typical level size, never below one lot.
+        typical = int(spec.level_qty.scaleb(spec.qty_precision))
+        lots = int(typical * self.rng.uniform(0.05, 3.0))
+        return Decimal(max(lots, 1)).scaleb(-spec.qty_precision)
+
+    def _near_top_rank(self, side: _Side) -> int:
+        # Most activity sits at the top of the book, as on a real venue.
+        return min(int(self.rng.expovariate(0.3)), len(side) - 1)
+
+    @staticmethod
+    def _top(b: _Book) -> tuple[Level | None, Level | None]:
+        bid = b.bids.best(1)
+        ask = b.asks.best(1)
+        return (bid[0] if bid else None, ask[0] if ask else None)
+
+    @staticmethod
+    def _put(side: _Side, changes: dict[Decimal, Decimal], price: Decimal, qty: Decimal) -> None:
+        side.set(price, qty)
+        changes[price] = qty
+
+    #: Ticks behind the touch where levels are added and removed, and how many levels
+    #: that window holds on average: the density the random walk is pulled back to.
+    WINDOW_TICKS = 30
+    WINDOW_TARGET = 15
+
+    def _restructure(self, b: _Book, is_bid: bool, changes: dict[Decimal, Decimal]) -> None:
+        spec, rng = b.spec, self.rng
+        tick = spec.tick
+        side = b.bids if is_bid else b.asks
+        best_bid, best_ask = b.bids.at_rank(0), b.asks.at_rank(0)
+        gap = int((best_ask - best_bid) / tick)
+        if gap > 1 and rng.random() < min(0.9, 0.25 * (gap - 1)):
+            # Improve the touch inside the spread: with trades, this walks the price.
+            k = rng.randint(1, gap - 1)
+            price = best_bid + tick * k if is_bid else best_ask - tick * k
+            self._put(side, changes, price, self._level_qty(spec))
+            return
+        best = best_bid if is_bid else best_ask
+        edge = best - tick * self.WINDOW_TICKS if is_bid else best + tick * self.WINDOW_TICKS
+        if is_bid:
+            in_window = len(side) - bisect.bisect_left(side.prices, edge)
+        else:
+            in_window = bisect.bisect_right(side.prices, edge)
+        # Add or cancel with odds that pull the window's density back to its target.
+        if rng.random() < self.WINDOW_TARGET / (in_window + self.WINDOW_TARGET):
+            k = rng.randint(1, self.WINDOW_TICKS)
+            price = best - tick * k if is_bid else best + tick * k
+            if price > 0:
+                self._put(side, changes, price, self._level_qty(spec))
+        elif len(side) > 1:
+            self._put(side, changes, side.at_rank(self._near_top_rank(side)), Decimal(0))
+
+    def _trade(
+        self,
+        b: _Book,
+        ts: int,
+        bids: dict[Decimal, Decimal],
+        asks: dict[Decimal, Decimal],
+    ) -> list[MarketTrade]:
+        spec, rng = b.spec, self.rng
+        taker = "buy" if rng.random() < 0.5 else "sell"
+        maker, changes = (b.asks, asks) if taker == "buy" else (b.bids, bids)
+        wanted = (spec.level_qty * Decimal(str(round(rng.uniform(0.1, 2.5), 4)))).quantize(spec.lot)
+        wanted = max(wanted, spec.lot)
+        ord_type = "market" if rng.random() < 0.4 else "limit"
+        trades: list[MarketTrade] = []
+        # Keep at least one level per side, so a touch always exists.
+        while wanted and len(maker) > 1:
+            price = maker.at_rank(0)
+            available = maker.sizes[price]
+            fill = min(wanted, available)
+            wanted -= fill
+            self._put(maker, changes, price, available - fill)
+            trade = MarketTrade(spec.symbol, b.next_trade_id, taker, price, fill, ord_type, ts)
+            b.next_trade_id += 1
+            trades.append(trade)
+            self._record(b, trade)
+        return trades
+
+    def _record(self, b: _Book, trade: MarketTrade) -> None:
+        b.recent.append(trade)
+        st = b.stats
+        st.last = trade.price
+        st.high = max(st.high, trade.price)
+        st.low = min(st.low, trade.price)
+        st.volume += trade.qty
+        st.quote_volume += trade.qty * trade.price
+        st.trades += 1
+        for interval, candle in list(b.candles.items()):
+            if trade.ts >= candle.end:
+                candle = self._new_candle(b, interval, trade.ts)
+                b.candles[interval] = candle
+            candle.high = max(candle.high, trade.price)
+            candle.low = min(candle.low, trade.price)
+            candle.close = trade.price
+            candle.volume += trade.qty
+            candle.quote_volume += trade.qty * trade.price
+            candle.trades += 1
+
+    @staticmethod
+    def _new_candle(b: _Book, interval: int, now: int) -> Candle:
+        span = interval * 1_000_000_000
+        last = b.stats.last
+        zero = Decimal(0).scaleb(-b.spec.qty_precision)
+        return Candle(now - now % span, interval, last, last, last, last, zero, Decimal(0))
+
+    def _refill(self, spec: SymbolSpec, side: _Side, changes: dict[Decimal, Decimal]) -> None:
+        # Keep the depth near `levels` by adding or trimming at the far end, where no
+        # subscription of up to 1000 levels sees it.
+        while len(side) < spec.levels:
+            worst = side.at_rank(len(side) - 1)
+            step = spec.tick * self.rng.randint(1, 3)
+            price = worst - step if side.is_bid else worst + step
+            if price <= 0:
+                return
+            self._put(side, changes, price, self._level_qty(spec))
+        while len(side) > spec.levels + 20:
+            self._put(side, changes, side.at_rank(len(side) - 1), Decimal(0))
