@@ -1,0 +1,383 @@
+"""Kraken Spot WebSocket v2 wire messages, as msgspec Structs with the venue's field names.
+
+This module only *describes* the venue: what comes over the socket and how to turn its
+timestamps into integers. Normalization into :mod:`tickwire.core` types lives in
+:mod:`tickwire.adapters.kraken.parse`.
+
+Two kinds of server message exist (see ``shared/reference/kraken-ws-v2.md`` §2):
+
+- channel messages carry ``channel``; :data:`ChannelMessage` is a tagged union on it;
+- method responses (acks, pong, errors) carry ``method`` and no usable ``channel``:
+  :class:`MethodResponse`.
+
+Conventions, chosen for the per-message path:
+
+- prices and quantities are :class:`~decimal.Decimal`: Kraken writes them as JSON numbers
+  with full instrument precision, and msgspec decodes a number into a ``Decimal`` from its
+  digits (``0.00044780`` stays ``Decimal("0.00044780")``), never through a float;
+- timestamps stay ``str`` (RFC3339, 0/6/9 fraction digits): :func:`rfc3339_to_ns` turns
+  one into exact integer nanoseconds; ``datetime`` would drop the nanosecond digits;
+- every Struct is ``frozen`` and ``gc=False`` (no reference cycles; cheaper allocation);
+- unknown fields are ignored (msgspec's default), so Kraken may add fields freely;
+  fields the docs call optional, or that recordings lack, have defaults.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any, Literal
+
+import msgspec
+
+__all__ = [
+    "AssetData",
+    "BookData",
+    "BookMessage",
+    "ChannelMessage",
+    "HeartbeatMessage",
+    "InstrumentData",
+    "InstrumentMessage",
+    "MessageType",
+    "MethodResponse",
+    "OhlcData",
+    "OhlcMessage",
+    "PairData",
+    "PriceLevel",
+    "StatusData",
+    "StatusMessage",
+    "TickerData",
+    "TickerMessage",
+    "TradeData",
+    "TradeMessage",
+    "rfc3339_to_ns",
+]
+
+MessageType = Literal["snapshot", "update"]
+"""A channel message's ``type``: a full picture, or only what changed."""
+
+
+class _Wire(msgspec.Struct, frozen=True, gc=False):
+    """Base of every wire Struct: immutable, untracked by the GC."""
+
+
+class _Channel(_Wire, frozen=True, gc=False, tag_field="channel"):
+    """Base of channel messages: the subclass's ``tag`` is the ``channel`` value."""
+
+
+# --- status / heartbeat (no subscription needed) -----------------------------------------
+
+
+class StatusData(_Wire, frozen=True, gc=False):
+    """The engine state, sent on connect and whenever it changes."""
+
+    api_version: str  # "v2"
+    connection_id: int  # u64, often > 2**63: a Python int holds it exactly
+    system: str  # online, maintenance, cancel_only, post_only (a str: new states may come)
+    version: str  # engine version, e.g. "2.0.10"
+    # Newer deployments only; item shape is undocumented, so kept loose.
+    upcoming_maintenance: list[Any] | None = None
+    emergency: list[Any] | None = None
+
+
+class StatusMessage(_Channel, frozen=True, gc=False, tag="status"):
+    """``{"channel": "status", ...}``."""
+
+    type: MessageType
+    data: list[StatusData]
+
+
+class HeartbeatMessage(_Channel, frozen=True, gc=False, tag="heartbeat"):
+    """``{"channel": "heartbeat"}``: ~1/s of silence once something is subscribed."""
+
+
+# --- ticker (level 1) ------------------------------------------------------------------
+
+
+class TickerData(_Wire, frozen=True, gc=False):
+    """One symbol's level-1 state.
+
+    The 24 h statistics tickwire's ``Ticker`` does not carry are kept as raw JSON
+    numbers: building a ``Decimal`` costs ~0.1 µs each, a third of the decode, on one
+    of the busiest channels. Read one with ``msgspec.json.decode(entry.vwap, type=Decimal)``.
+    """
+
+    symbol: str  # "BTC/USD"
+    bid: Decimal
+    bid_qty: Decimal
+    ask: Decimal
+    ask_qty: Decimal
+    last: Decimal  # last trade price
+    volume: Decimal  # 24 h, base units
+    vwap: msgspec.Raw  # 24 h volume-weighted average price
+    low: msgspec.Raw  # 24 h
+    high: msgspec.Raw  # 24 h
+    change: msgspec.Raw  # 24 h, quote units
+    change_pct: msgspec.Raw  # 24 h, percentage points
+    timestamp: str | None = None  # absent in 2024 recordings
+    trades: int | None = None  # 24 h trade count; seen live, not in the docs
+
+
+class TickerMessage(_Channel, frozen=True, gc=False, tag="ticker"):
+    """``{"channel": "ticker", ...}``: one entry per message in practice."""
+
+    type: MessageType
+    data: list[TickerData]
+
+
+# --- book (level 2) --------------------------------------------------------------------
+
+
+class PriceLevel(_Wire, frozen=True, gc=False):
+    """``{"price": ..., "qty": ...}``; ``qty`` 0 in an update deletes the level."""
+
+    price: Decimal
+    qty: Decimal
+
+
+class BookData(_Wire, frozen=True, gc=False):
+    """One symbol's book snapshot or changes (bids best first, asks best first)."""
+
+    symbol: str
+    bids: list[PriceLevel]
+    asks: list[PriceLevel]
+    checksum: int  # CRC32 (u32) of the top 10 levels per side, after applying this
+    timestamp: str | None = None  # may be absent on snapshots in older traffic
+
+
+class BookMessage(_Channel, frozen=True, gc=False, tag="book"):
+    """``{"channel": "book", ...}``: ``data`` has exactly one entry."""
+
+    type: MessageType
+    data: list[BookData]
+
+
+# --- trade -----------------------------------------------------------------------------
+
+
+class TradeData(_Wire, frozen=True, gc=False):
+    """One public trade."""
+
+    symbol: str
+    side: Literal["buy", "sell"]  # the taker's side
+    price: Decimal
+    qty: Decimal
+    ord_type: str  # the taker's order type: "limit" / "market"
+    trade_id: int  # increasing per pair
+    timestamp: str
+
+
+class TradeMessage(_Channel, frozen=True, gc=False, tag="trade"):
+    """``{"channel": "trade", ...}``: several prints may be batched in one update."""
+
+    type: MessageType
+    data: list[TradeData]
+
+
+# --- ohlc ------------------------------------------------------------------------------
+
+
+class OhlcData(_Wire, frozen=True, gc=False):
+    """One candle; updates re-send the running candle on every trade."""
+
+    symbol: str
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    trades: int  # trade count in the candle
+    volume: Decimal  # base units
+    vwap: msgspec.Raw  # a JSON number, decoded on demand (tickwire's Candle has no vwap)
+    interval_begin: str  # candle start, 9 fraction digits
+    interval: int  # minutes
+    timestamp: str | None = None  # deprecated: candle end
+
+
+class OhlcMessage(_Channel, frozen=True, gc=False, tag="ohlc"):
+    """``{"channel": "ohlc", ...}``; the top-level ``timestamp`` is the send time."""
+
+    type: MessageType
+    data: list[OhlcData]
+    timestamp: str | None = None
+
+
+# --- instrument ------------------------------------------------------------------------
+
+
+class AssetData(_Wire, frozen=True, gc=False):
+    """One asset's reference data."""
+
+    id: str  # "USD", "BTC"
+    status: str  # enabled, disabled, depositonly, withdrawalonly, ...
+    precision: int  # decimals the asset is kept in
+    precision_display: int  # decimals the asset is shown in
+    borrowable: bool | None = None
+    collateral_value: Decimal | None = None
+    margin_rate: Decimal | None = None
+    multiplier: Decimal | None = None  # tokenised assets
+
+
+class PairData(_Wire, frozen=True, gc=False):
+    """One pair's trading rules. ``*_precision`` are decimal places."""
+
+    symbol: str  # "BTC/USD"
+    base: str
+    quote: str
+    status: str  # online, cancel_only, post_only, limit_only, reduce_only, maintenance, ...
+    price_precision: int
+    price_increment: Decimal  # tick size
+    qty_precision: int
+    qty_increment: Decimal  # lot step
+    qty_min: Decimal  # minimum order size, base units
+    cost_min: Decimal | None = None  # minimum order value, quote units
+    cost_precision: int | None = None
+    marginable: bool | None = None
+    has_index: bool | None = None
+    margin_initial: Decimal | None = None
+    position_limit_long: int | None = None
+    position_limit_short: int | None = None
+    tick_size: Decimal | None = None  # deprecated alias of price_increment
+
+
+class InstrumentData(_Wire, frozen=True, gc=False):
+    """``data`` of an instrument message; an update lists only changed items."""
+
+    assets: list[AssetData]
+    pairs: list[PairData]
+
+
+class InstrumentMessage(_Channel, frozen=True, gc=False, tag="instrument"):
+    """``{"channel": "instrument", ...}``: the authoritative list of pairs."""
+
+    type: MessageType
+    data: InstrumentData
+
+
+# Private channels (executions, balances, with a top-level ``sequence``) and level3
+# join this union as further tagged Structs; until then they fail to decode.
+ChannelMessage = (
+    StatusMessage
+    | HeartbeatMessage
+    | TickerMessage
+    | BookMessage
+    | TradeMessage
+    | OhlcMessage
+    | InstrumentMessage
+)
+"""Every channel message this adapter understands, keyed on ``channel``."""
+
+
+# --- method responses ------------------------------------------------------------------
+
+
+class MethodResponse(_Wire, frozen=True, gc=False):
+    """The reply to a request: subscribe/unsubscribe acks, ``pong``, trading acks, errors.
+
+    ``result`` is kept as raw JSON (empty when absent) because its shape depends on
+    ``method``: the caller decodes it with the Struct it expects, e.g.
+    ``msgspec.json.decode(resp.result, type=...)``. Check ``if resp.result:`` first.
+    """
+
+    method: str  # "subscribe", "pong", "add_order"...; a failed unsubscribe says "subscribe"
+    success: bool | None = None  # absent on pong; treat anything but True as failure
+    error: str | None = None  # one string (REST uses a list); set when success is false
+    req_id: int | None = None  # echoed only when the request carried one
+    result: msgspec.Raw = msgspec.Raw()  # an object, or a list for batch_add
+    symbol: str | None = None  # per-symbol subscription failures
+    time_in: str | None = None  # RFC3339 µs: request received
+    time_out: str | None = None  # RFC3339 µs: response sent
+    warnings: list[str] | None = None  # deprecations; usually inside result instead
+    channel: str | None = None  # failed private subscribe only
+    status: str | None = None  # failed private subscribe only: "error"
+    orders_cancelled: int | None = None  # batch_cancel as observed live (no result)
+
+
+# --- timestamps ------------------------------------------------------------------------
+
+_NS_PER_SECOND = 1_000_000_000
+# _FRACTION_SCALE[n]: nanoseconds per unit of an n-digit fraction.
+_FRACTION_SCALE: tuple[int, ...] = tuple(10 ** (9 - n) for n in range(10))
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ONE_SECOND = timedelta(seconds=1)
+# "YYYY-MM-DDTHH:MM:SS" -> ns since the epoch. Within a second every message shares the
+# prefix, so the date arithmetic runs about once per second. Bounded: cleared when full.
+_prefix_cache: dict[str, int] = {}
+_PREFIX_CACHE_SIZE = 4096
+
+
+def rfc3339_to_ns(text: str) -> int:
+    """Return an RFC3339 timestamp as exact integer nanoseconds since the Unix epoch.
+
+    Accepts any number of fraction digits (Kraken sends 0, 6 or 9; beyond 9 are
+    truncated) and a ``Z`` or ``±HH:MM`` offset. No float is involved::
+
+        rfc3339_to_ns("2023-10-04T15:25:00.000000001Z") == 1696433100000000001
+
+    Raises :class:`ValueError` on anything else.
+    """
+    prefix = text[:19]
+    base = _prefix_cache.get(prefix)
+    if base is None:
+        base = _prefix_ns(prefix)
+    # The fast path: ".ffffffZ" / ".fffffffffZ" (isascii: int() would take "٣" or "1_0").
+    n = len(text)
+    if n > 21 and text[19] == "." and text[-1] == "Z":
+        fraction = text[20:-1]
+        if n <= 30 and fraction.isdigit() and fraction.isascii():
+            return base + int(fraction) * _FRACTION_SCALE[n - 21]
+    elif n == 20 and text[19] == "Z":
+        return base
+    return base + _tail_ns(text[19:], text)
+
+
+def _prefix_ns(prefix: str) -> int:
+    """Validate ``YYYY-MM-DDTHH:MM:SS`` and return it as ns since the epoch (cached)."""
+    if (
+        len(prefix) != 19
+        or prefix[4] != "-"
+        or prefix[7] != "-"
+        or prefix[10] not in "Tt"
+        or prefix[13] != ":"
+        or prefix[16] != ":"
+    ):
+        raise ValueError(f"not an RFC3339 timestamp: {prefix!r}")
+    fields = (prefix[0:4], prefix[5:7], prefix[8:10], prefix[11:13], prefix[14:16], prefix[17:19])
+    if not all(f.isdigit() and f.isascii() for f in fields):
+        raise ValueError(f"not an RFC3339 timestamp: {prefix!r}")
+    # datetime checks the ranges (month 13, Feb 30, hour 24 and leap second 60 fail).
+    year, month, day, hour, minute, second = (int(f) for f in fields)
+    moment = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+    ns = (moment - _EPOCH) // _ONE_SECOND * _NS_PER_SECOND
+    if len(_prefix_cache) >= _PREFIX_CACHE_SIZE:
+        _prefix_cache.clear()
+    _prefix_cache[prefix] = ns
+    return ns
+
+
+def _tail_ns(tail: str, text: str) -> int:
+    """The general case after the seconds: ``[.fraction](Z|±HH:MM)`` as a ns offset."""
+    fraction_ns = 0
+    if tail[:1] == ".":
+        end = 1
+        while end < len(tail) and "0" <= tail[end] <= "9":
+            end += 1
+        digits = tail[1:end][:9]
+        if not digits:
+            raise ValueError(f"not an RFC3339 timestamp: {text!r}")
+        fraction_ns = int(digits) * _FRACTION_SCALE[len(digits)]
+        tail = tail[end:]
+    if tail in ("Z", "z"):
+        return fraction_ns
+    if (
+        len(tail) == 6
+        and tail[0] in "+-"
+        and tail[3] == ":"
+        and (tail[1:3] + tail[4:6]).isdigit()
+        and tail.isascii()
+    ):
+        hours, minutes = int(tail[1:3]), int(tail[4:6])
+        if hours < 24 and minutes < 60:
+            offset = (hours * 60 + minutes) * 60 * _NS_PER_SECOND
+            # Local time = UTC + offset, so UTC = local - offset.
+            return fraction_ns - offset if tail[0] == "+" else fraction_ns + offset
+    raise ValueError(f"not an RFC3339 timestamp: {text!r}")
