@@ -1,0 +1,244 @@
+"""Kraken's L2 book integrity: apply v2 ``book`` messages and verify their CRC32.
+
+Kraken sends a checksum with every book snapshot *and* update, computed after the
+message was applied and each side truncated to the subscribed depth
+(``shared/reference/kraken-ws-v2.md`` §6.2)::
+
+    crc32( for the 10 best asks, lowest first:   fmt(price) + fmt(qty)
+         + for the 10 best bids, highest first:  fmt(price) + fmt(qty) )
+
+where ``fmt`` writes the value with exactly the instrument's decimals, drops the ``.``
+and strips leading zeros. The decimals come from the ``instrument`` channel, so the
+client subscribes ``instrument`` first and builds books with
+:meth:`KrakenBook.for_instrument`; a book whose decimals are still unknown refuses to
+become synced rather than hand out levels it could not verify.
+
+On a mismatch the book is reset and :class:`~tickwire.core.errors.BookOutOfSync` is
+raised once; updates are then ignored until the next snapshot (the client resubscribes).
+"""
+
+from __future__ import annotations
+
+import zlib
+from decimal import Decimal
+
+from tickwire.adapters.kraken.parse import VENUE, to_native
+from tickwire.adapters.kraken.schemas import BookData, rfc3339_to_ns
+from tickwire.core.book import OrderBook
+from tickwire.core.errors import BookOutOfSync, DecodeError
+from tickwire.core.types import BookLevel, BookUpdate, Instrument
+
+__all__ = ["CHECKSUM_LEVELS", "KrakenBook", "checksum"]
+
+CHECKSUM_LEVELS = 10
+"""How many levels per side the checksum covers, whatever the subscribed depth."""
+
+# (price_precision, qty_precision) -> {(price, qty): fmt(price) + fmt(qty)}. Keyed by
+# value, not wire text: equal values (0.566, 0.5660) format alike at a fixed precision.
+# The top of a book barely changes between messages, so nearly every level hits
+# (one dict lookup, Decimals cache their hashes) and only changed levels are formatted.
+# Bounded: a full cache is simply emptied.
+_level_caches: dict[tuple[int, int], dict[tuple[Decimal, Decimal], str]] = {}
+_LEVEL_CACHE_SIZE = 16384
+
+
+def _level_text(
+    cache: dict[tuple[Decimal, Decimal], str],
+    level: tuple[Decimal, Decimal],
+    price_places: str,
+    qty_places: str,
+) -> str:
+    """``fmt(price) + fmt(qty)`` for a level missing from ``cache``; remembered.
+
+    ``format(x, ".8f")`` keeps a full-precision wire value's digits as they are and pads
+    or rounds a trimmed one, in one C call: cheaper than inspecting the exponent first
+    (``as_tuple()`` alone costs more than the formatting).
+    """
+    price, qty = level
+    text = format(price, price_places).replace(".", "").lstrip("0") + format(
+        qty, qty_places
+    ).replace(".", "").lstrip("0")
+    if len(cache) >= _LEVEL_CACHE_SIZE:
+        cache.clear()
+    cache[level] = text
+    return text
+
+
+class _Formatter:
+    """Checksum text for one pair of precisions: format specs plus the level cache."""
+
+    __slots__ = ("cache", "price_places", "qty_places")
+
+    def __init__(self, price_precision: int, qty_precision: int) -> None:
+        if price_precision < 0 or qty_precision < 0:
+            raise ValueError(f"precisions must be >= 0, got {price_precision}/{qty_precision}")
+        self.price_places = f".{price_precision}f"
+        self.qty_places = f".{qty_precision}f"
+        self.cache = _level_caches.setdefault((price_precision, qty_precision), {})
+
+    def crc(self, book: OrderBook) -> int:
+        """The checksum of ``book`` (see :func:`checksum`)."""
+        levels = book.top_asks(CHECKSUM_LEVELS) + book.top_bids(CHECKSUM_LEVELS)
+        cache = self.cache
+        try:
+            # All levels cached (the usual case): the lookups and the join run in C.
+            text = "".join(map(cache.get, levels))  # type: ignore[arg-type]
+        except TypeError:  # a None: some level is new
+            price_places, qty_places = self.price_places, self.qty_places
+            text = "".join(
+                [
+                    cache.get(level) or _level_text(cache, level, price_places, qty_places)
+                    for level in levels
+                ]
+            )
+        return zlib.crc32(text.encode("ascii"))
+
+
+def checksum(book: OrderBook, price_precision: int, qty_precision: int) -> int:
+    """Kraken's CRC32 of ``book``'s top 10 levels per side, as an unsigned 32-bit int.
+
+    ``price_precision``/``qty_precision`` are the pair's decimals (``instrument``
+    channel). Matches the ``checksum`` of a v2 ``book`` message once it is applied.
+    """
+    return _Formatter(price_precision, qty_precision).crc(book)
+
+
+class KrakenBook:
+    """One symbol's book at a subscribed depth, kept in sync with Kraken's checksums::
+
+        book = KrakenBook.for_instrument(instrument, depth=10)
+        for data in msg.data:  # a BookMessage
+            update = book.apply(data, msg.type == "snapshot", received)
+            if update is not None:
+                deliver(update)
+
+    :meth:`apply` raises :class:`~tickwire.core.errors.BookOutOfSync` on a checksum
+    mismatch (or a level the engine refuses), after resetting the book; it returns
+    ``None`` for updates that arrive before the next snapshot.
+
+    The checksum needs the pair's decimals. A book may be created before they are known
+    (:meth:`set_precisions` supplies them), but it is never synced without them: a
+    snapshot then raises ``BookOutOfSync`` instead of yielding an unverified book.
+    """
+
+    __slots__ = ("_book", "_formatter", "_native", "_precisions", "_symbol")
+
+    def __init__(
+        self,
+        symbol: str,
+        depth: int,
+        *,
+        price_precision: int | None = None,
+        qty_precision: int | None = None,
+    ) -> None:
+        """``symbol`` is unified (``BTC/USD``), ``depth`` the subscribed depth.
+
+        Give both precisions or neither (then call :meth:`set_precisions` before the
+        first snapshot arrives).
+        """
+        self._symbol = symbol
+        self._native = to_native(symbol)
+        self._book = OrderBook(VENUE, symbol, depth=depth)
+        self._formatter: _Formatter | None = None
+        self._precisions: tuple[int, int] | None = None
+        if price_precision is not None and qty_precision is not None:
+            self.set_precisions(price_precision, qty_precision)
+        elif price_precision is not None or qty_precision is not None:
+            raise ValueError("give both price_precision and qty_precision, or neither")
+
+    @classmethod
+    def for_instrument(cls, instrument: Instrument, depth: int) -> KrakenBook:
+        """A book for ``instrument`` (from ``to_instruments``) at the subscribed depth."""
+        return cls(
+            instrument.symbol,
+            depth,
+            price_precision=instrument.price_precision,
+            qty_precision=instrument.size_precision,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"<KrakenBook {self._symbol} depth={self._book.depth} "
+            f"precisions={self._precisions} synced={self.synced}>"
+        )
+
+    @property
+    def symbol(self) -> str:
+        """The unified symbol."""
+        return self._symbol
+
+    @property
+    def book(self) -> OrderBook:
+        """The live engine book (read it; only :meth:`apply` should write it)."""
+        return self._book
+
+    @property
+    def synced(self) -> bool:
+        """False until a verified snapshot was applied, and again after a mismatch."""
+        return self._book.synced
+
+    @property
+    def precisions(self) -> tuple[int, int] | None:
+        """``(price_precision, qty_precision)`` for the checksum; ``None`` until known."""
+        return self._precisions
+
+    def set_precisions(self, price_precision: int, qty_precision: int) -> None:
+        """Adopt the pair's decimals (``instrument`` channel); the next checksum uses them."""
+        self._formatter = _Formatter(price_precision, qty_precision)  # validates
+        self._precisions = (price_precision, qty_precision)
+
+    def reset(self) -> None:
+        """Forget every level (a reconnect): updates are ignored until a snapshot."""
+        self._book.reset()
+
+    def apply(self, data: BookData, snapshot: bool, received: int) -> BookUpdate | None:
+        """Apply one ``book`` entry and verify its checksum.
+
+        A snapshot replaces the book; an update applies its rows in array order (qty 0
+        deletes); then each side is truncated to the depth, and the checksum checked.
+        Returns the levels as Kraken gave them, or ``None`` if the update was ignored
+        because the book awaits a snapshot. ``ts`` is the entry's ``timestamp``, else
+        ``received``.
+        """
+        if data.symbol != self._native:
+            raise ValueError(f"{data.symbol} book data routed to the {self._native} book")
+        book = self._book
+        if not snapshot and not book.synced:
+            return None
+        formatter = self._formatter
+        if formatter is None:  # only a snapshot gets here: the book cannot be synced yet
+            raise BookOutOfSync(
+                self._symbol, "instrument precisions unknown: cannot verify the checksum"
+            )
+        stamp = data.timestamp
+        try:
+            ts = received if stamp is None else rfc3339_to_ns(stamp)
+        except ValueError as exc:
+            raise DecodeError(f"kraken: bad book timestamp: {exc}", stamp or "") from exc
+        bid_rows = [(level.price, level.qty) for level in data.bids]
+        ask_rows = [(level.price, level.qty) for level in data.asks]
+        try:
+            if snapshot:
+                book.apply_snapshot(bid_rows, ask_rows, ts=ts)
+            else:
+                book.apply_delta(bid_rows, ask_rows, ts=ts)
+            local = formatter.crc(book)
+        except (ValueError, ArithmeticError) as exc:
+            # A negative size or a NaN (the schema admits any Decimal): the book is
+            # half-applied and cannot be trusted.
+            book.reset()
+            raise BookOutOfSync(self._symbol, f"invalid level: {exc!r}") from exc
+        if local != data.checksum:
+            book.reset()
+            raise BookOutOfSync(
+                self._symbol, f"checksum mismatch: kraken {data.checksum}, local {local}"
+            )
+        return BookUpdate(
+            venue=VENUE,
+            symbol=self._symbol,
+            bids=tuple([BookLevel(price, qty) for price, qty in bid_rows]),
+            asks=tuple([BookLevel(price, qty) for price, qty in ask_rows]),
+            snapshot=snapshot,
+            ts=ts,
+            received=received,
+        )
