@@ -1,0 +1,242 @@
+"""What every adapter's client shares: lifecycle, task ownership, delivery, bookkeeping.
+
+An adapter subclasses :class:`BaseClient`, implements :meth:`BaseClient._start` (open its
+sessions) and the subscription methods, and inherits the rest of the
+:class:`~tickwire.core.protocol.StreamClient` contract: ``async with``, :meth:`events`,
+:meth:`on_event`, :meth:`book`, ``subscriptions``, and order methods that raise
+:class:`~tickwire.core.errors.NotSupported` until the adapter overrides them.
+
+Concurrency is structured: the client owns one TaskGroup, entered by :meth:`connect` and
+left by :meth:`close` (call both from the same task, or use ``async with``). A task that
+fails unexpectedly fails the client, loudly, instead of dying unseen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Coroutine, Mapping, Sequence
+from time import time_ns
+from types import TracebackType
+from typing import Any, ClassVar, Self
+
+import aiohttp
+
+from tickwire.core.book import OrderBook
+from tickwire.core.config import ClientConfig
+from tickwire.core.errors import NotSupported, SubscriptionError
+from tickwire.core.protocol import EventCallback
+from tickwire.core.streams import EventStream
+from tickwire.core.types import (
+    Channel,
+    Event,
+    Instrument,
+    OrderAck,
+    OrderRequest,
+    StreamState,
+    StreamStatus,
+    Subscription,
+)
+
+__all__ = ["BaseClient"]
+
+
+class BaseClient:
+    """Shared machinery of a :class:`~tickwire.core.protocol.StreamClient` implementation."""
+
+    venue: ClassVar[str] = ""
+
+    def __init__(self, config: ClientConfig) -> None:
+        self.config = config
+        self._events = EventStream(
+            maxsize=config.queue.maxsize, policy=config.queue.overflow, venue=self.venue
+        )
+        self._subscriptions: set[Subscription] = set()
+        self._books: dict[str, OrderBook] = {}
+        self._tasks: asyncio.TaskGroup | None = None
+        self._owned: list[asyncio.Task[Any]] = []
+        self._http: aiohttp.ClientSession | None = None
+        self._consumer: str | None = None
+        self._closed = False
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    async def connect(self) -> None:
+        """Open the venue's sockets; returns once they are up and handshaken."""
+        if self._tasks is not None:
+            return
+        self._http = aiohttp.ClientSession()
+        self._tasks = asyncio.TaskGroup()
+        await self._tasks.__aenter__()
+        try:
+            await self._start()
+        except BaseException as exc:
+            await self._shutdown(type(exc), exc, exc.__traceback__)
+            raise
+
+    async def close(self) -> None:
+        """Close every socket and end every task the client owns. Idempotent."""
+        await self._shutdown(None, None, None)
+
+    async def __aenter__(self) -> Self:
+        await self.connect()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._shutdown(exc_type, exc, tb)
+
+    async def _shutdown(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._closed or self._tasks is None:
+            return
+        self._closed = True
+        try:
+            await self._stop()
+        finally:
+            self._events.push(
+                StreamStatus(venue=self.venue, state=StreamState.CLOSED, ts=time_ns())
+            )
+            self._events.close()
+            for task in self._owned:
+                if not task.done() and task.get_name() != "tickwire-callback":
+                    task.cancel()
+            try:
+                await self._tasks.__aexit__(exc_type, exc, tb)
+            finally:
+                if self._http is not None:
+                    await self._http.close()
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        """Run ``coroutine`` as a task the client owns and ends on close."""
+        if self._tasks is None:
+            raise RuntimeError("the client is not connected")
+        task = self._tasks.create_task(coroutine, name=name)
+        self._owned.append(task)
+        return task
+
+    @property
+    def http(self) -> aiohttp.ClientSession:
+        """The client's HTTP session (for WebSockets; REST goes through httpx)."""
+        if self._http is None:
+            raise RuntimeError("the client is not connected")
+        return self._http
+
+    # --- adapter hooks ---------------------------------------------------------------
+
+    async def _start(self) -> None:
+        """Open sessions (via :meth:`_spawn`) and wait until they are ready."""
+        raise NotImplementedError
+
+    async def _stop(self) -> None:
+        """Close sessions gracefully; tasks still running afterwards are cancelled."""
+
+    # --- delivery --------------------------------------------------------------------
+
+    def events(self) -> AsyncIterator[Event]:
+        """The one stream of normalized events from every socket of the client."""
+        self._claim("events()")
+        return self._events
+
+    def on_event(self, callback: EventCallback) -> None:
+        """Deliver every event to ``callback`` (sync or async) instead of :meth:`events`."""
+        self._claim("on_event()")
+        self._spawn(self._events.run_callback(callback), name="tickwire-callback")
+
+    def _claim(self, consumer: str) -> None:
+        # One consumer: two would each see half of the events, silently.
+        if self._consumer is not None and self._consumer != consumer:
+            raise RuntimeError(f"events are already delivered through {self._consumer}")
+        self._consumer = consumer
+
+    # --- state -----------------------------------------------------------------------
+
+    @property
+    def subscriptions(self) -> frozenset[Subscription]:
+        """Every subscription the client holds (restored after each reconnect)."""
+        return frozenset(self._subscriptions)
+
+    def book(self, symbol: str) -> OrderBook:
+        """The live L2 book of a symbol subscribed on the ``book`` channel."""
+        try:
+            return self._books[symbol]
+        except KeyError:
+            message = f"no book subscription for {symbol}"
+            raise SubscriptionError(self.venue, "book", message) from None
+
+    async def instruments(self) -> Mapping[str, Instrument]:
+        """Trading rules by unified symbol."""
+        raise NotSupported(f"{self.venue}: instruments are not available")
+
+    @property
+    def native(self) -> Any:
+        """The venue-specific escape hatch."""
+        raise NotSupported(f"{self.venue}: no native API")
+
+    @staticmethod
+    def _channel(channel: Channel | str) -> Channel:
+        try:
+            return Channel(channel)
+        except ValueError:
+            known = ", ".join(c.value for c in Channel)
+            raise ValueError(f"unknown channel {channel!r}; channels are: {known}") from None
+
+    # --- order methods: NotSupported until an adapter provides them ---------------
+
+    def _no_orders(self) -> NotSupported:
+        return NotSupported(f"{self.venue}: order methods are not supported by this adapter")
+
+    async def place_order(self, request: OrderRequest, *, timeout: float = 10.0) -> OrderAck:
+        """Place one order."""
+        raise self._no_orders()
+
+    async def amend_order(
+        self,
+        symbol: str,
+        *,
+        order_id: str | None = None,
+        client_id: str | None = None,
+        price: Any = None,
+        size: Any = None,
+        timeout: float = 10.0,
+    ) -> OrderAck:
+        """Change an open order's price and/or size."""
+        raise self._no_orders()
+
+    async def cancel_order(
+        self,
+        symbol: str,
+        *,
+        order_id: str | None = None,
+        client_id: str | None = None,
+        timeout: float = 10.0,
+    ) -> OrderAck:
+        """Cancel one open order."""
+        raise self._no_orders()
+
+    async def cancel_all(self, symbol: str | None = None, *, timeout: float = 10.0) -> int:
+        """Cancel every open order."""
+        raise self._no_orders()
+
+    async def cancel_all_after(self, seconds: float, *, timeout: float = 10.0) -> None:
+        """Arm the dead man's switch."""
+        raise self._no_orders()
+
+    async def place_orders(
+        self, requests: Sequence[OrderRequest], *, timeout: float = 10.0
+    ) -> list[OrderAck]:
+        """Place a batch of orders."""
+        raise self._no_orders()
+
+    async def cancel_orders(
+        self, symbol: str, order_ids: Sequence[str], *, timeout: float = 10.0
+    ) -> int:
+        """Cancel a batch of orders."""
+        raise self._no_orders()

@@ -1,0 +1,342 @@
+"""One supervised WebSocket connection, written once for every venue.
+
+A :class:`Session` keeps one logical connection alive for as long as its client lives::
+
+    endpoint() ─► connect ─► on_open() (handshake, resubscribe) ─► read frames ─┐
+        ▲                                                                       │
+        └──── backoff (full jitter) ◄── fail pending requests, on_close() ◄─────┘
+
+The venue-specific parts come from a :class:`SessionHandler` the adapter implements.
+While a socket is up three tasks run side by side in one TaskGroup: the single reader
+(aiohttp forbids concurrent ``receive()``), the keepalive pinger, and the watchdog, which
+replaces a socket that went silent and reports channels that went stale. Every state
+change reaches the user as a :class:`~tickwire.core.types.StreamStatus`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Hashable, Iterable
+from time import time_ns
+from typing import Any, Literal, Protocol
+
+import aiohttp
+
+from tickwire.core.config import HeartbeatPolicy, ReconnectPolicy
+from tickwire.core.errors import Disconnected, ExchangeError, TickwireError, TransportError
+from tickwire.core.ratelimit import RateLimiter
+from tickwire.core.reconnect import Backoff
+from tickwire.core.rpc import PendingRequests
+from tickwire.core.streams import EventStream
+from tickwire.core.types import StreamState, StreamStatus
+
+__all__ = ["Session", "SessionHandler"]
+
+log = logging.getLogger(__name__)
+
+_TEXT = aiohttp.WSMsgType.TEXT
+_BINARY = aiohttp.WSMsgType.BINARY
+_NS = 1_000_000_000
+
+
+class SessionHandler(Protocol):
+    """The venue-specific half of a :class:`Session`, implemented by an adapter."""
+
+    async def endpoint(self) -> str:
+        """The URL to connect to now. KuCoin fetches a fresh token here, every time."""
+        ...
+
+    async def on_open(self, session: Session) -> None:
+        """Complete the handshake and restore subscriptions; raise to abandon the socket.
+
+        The reader already runs, so this may await replies (welcome, acks).
+        """
+        ...
+
+    def on_frame(self, frame: bytes, received: int) -> None:
+        """Handle one frame. The hot path: decode, normalize, push. Must not raise."""
+        ...
+
+    def on_close(self, reason: str) -> None:
+        """The socket is gone: mark books stale, forget per-socket state."""
+        ...
+
+    def ping_message(self) -> bytes | None:
+        """The application-level ping to send every ping interval, or None."""
+        ...
+
+    def on_stale(self, keys: list[Hashable]) -> Awaitable[None]:
+        """Watched keys went silent past their threshold: renew them."""
+        ...
+
+
+_Socket = aiohttp.ClientWebSocketResponse[Literal[False]]  # frames arrive as bytes
+
+
+class _ConnectionLost(Exception):
+    """Internal: the socket must be replaced, for ``reason``."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def describe(exc: BaseException) -> str:
+    """A one-line reason that never includes a URL (URLs may carry tokens)."""
+    if isinstance(exc, aiohttp.WSServerHandshakeError):
+        return f"handshake refused (HTTP {exc.status})"
+    if isinstance(exc, aiohttp.ClientResponseError):
+        return f"HTTP {exc.status}"
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    if isinstance(exc, TickwireError | _ConnectionLost):
+        return str(exc)
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{type(exc).__name__}: {exc.strerror}"
+    return type(exc).__name__
+
+
+# What ends one socket without ending the session: the venue or the network failed.
+_RECOVERABLE = (
+    _ConnectionLost,
+    TransportError,
+    ExchangeError,
+    aiohttp.ClientError,
+    OSError,
+    TimeoutError,
+)
+
+
+class Session:
+    """A WebSocket connection that reconnects, resubscribes and reports, until closed.
+
+    ``pending`` correlates requests with replies; every pending request fails with
+    :class:`~tickwire.core.errors.Disconnected` when the socket drops. ``activity``
+    maps watched keys to the ``received`` time of their last frame; the adapter writes
+    it on the hot path, the watchdog reads it.
+    """
+
+    def __init__(
+        self,
+        handler: SessionHandler,
+        *,
+        name: str,
+        venue: str,
+        events: EventStream,
+        http: aiohttp.ClientSession,
+        reconnect: ReconnectPolicy,
+        heartbeat: HeartbeatPolicy,
+        connect_timeout: float,
+        ping_interval: float | None = None,
+        limiter: RateLimiter | None = None,
+        limit_keys: Iterable[str] = (),
+    ) -> None:
+        self.name = name
+        self.venue = venue
+        self.pending: PendingRequests[Hashable, Any] = PendingRequests()
+        self.activity: dict[Hashable, int] = {}
+        self.last_frame = 0
+        self.last_reason = "not connected yet"  # why the last socket ended (for errors)
+        self._handler = handler
+        self._events = events
+        self._http = http
+        self._reconnect = reconnect
+        self._heartbeat = heartbeat
+        self._connect_timeout = connect_timeout
+        self._ping_interval = ping_interval
+        self._limiter = limiter
+        self._limit_keys = tuple(limit_keys)
+        self._watched: dict[Hashable, int] = {}  # key -> staleness threshold, ns
+        self._stale: set[Hashable] = set()
+        self._ws: _Socket | None = None
+        self._ready = asyncio.Event()
+        self._closing = asyncio.Event()
+        self._dropped = asyncio.Event()
+        self._drop_reason: str | None = None
+
+    # --- state ------------------------------------------------------------------------
+
+    @property
+    def ready(self) -> bool:
+        """True while a socket is up and its handshake has completed."""
+        return self._ready.is_set()
+
+    async def wait_ready(self) -> None:
+        """Return once a socket is up and handshaken."""
+        await self._ready.wait()
+
+    def watch(self, key: Hashable, stale_after: float) -> None:
+        """Report ``key`` stale when no frame touched it for ``stale_after`` seconds."""
+        self._watched[key] = int(stale_after * _NS)
+        self.activity.setdefault(key, time_ns())
+
+    def unwatch(self, key: Hashable) -> None:
+        """Stop watching ``key``."""
+        self._watched.pop(key, None)
+        self.activity.pop(key, None)
+        self._stale.discard(key)
+
+    # --- sending ------------------------------------------------------------------------
+
+    async def send(self, message: bytes) -> None:
+        """Send one text frame, paced by the session's rate-limit keys."""
+        if self._limiter is not None and self._limit_keys:
+            await self._limiter.acquire(*self._limit_keys)
+        ws = self._ws
+        if ws is None or ws.closed:
+            raise Disconnected(f"{self.venue} {self.name}: not connected")
+        await ws.send_frame(message, _TEXT)
+
+    async def request(self, key: Hashable, message: bytes, timeout: float, what: str) -> Any:
+        """Send ``message`` and await the reply the adapter resolves under ``key``."""
+        self.pending.register(key)
+        try:
+            await self.send(message)
+        except BaseException:
+            self.pending.reject(key, Disconnected(f"{what}: not sent"))
+            raise
+        return await self.pending.wait(key, timeout, what=what)
+
+    def drop(self, reason: str) -> None:
+        """Abandon the current socket; the supervisor replaces it and reports ``reason``."""
+        if self._ws is not None and self._drop_reason is None:
+            log.warning("%s %s: dropping socket: %s", self.venue, self.name, reason)
+            self._drop_reason = reason
+            self._dropped.set()
+
+    async def close(self) -> None:
+        """Close the socket and stop reconnecting. Idempotent."""
+        self._closing.set()
+        ws = self._ws
+        if ws is not None:
+            await ws.close()
+
+    # --- the supervisor --------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Connect, serve and reconnect until :meth:`close`.
+
+        Raises :class:`TransportError` when ``max_attempts`` reconnects failed in a row.
+        """
+        policy = self._reconnect
+        backoff = Backoff(
+            base=policy.base_delay, cap=policy.max_delay, stable_after=policy.stable_after
+        )
+        reconnecting = False
+        while not self._closing.is_set():
+            try:
+                reason = await self._connect_and_serve(backoff, reconnecting)
+            except _RECOVERABLE as exc:
+                reason = describe(exc)
+            self._ws = None
+            self.last_reason = reason
+            self._ready.clear()
+            self.pending.fail_all(Disconnected(f"{self.venue} {self.name}: {reason}"))
+            self._handler.on_close(reason)
+            if self._closing.is_set():
+                break
+            backoff.disconnected()
+            if policy.max_attempts is not None and backoff.attempt >= policy.max_attempts:
+                self._status(StreamState.CLOSED, f"gave up: {reason}", backoff.attempt)
+                raise TransportError(f"{self.venue} {self.name}: gave up after {reason}")
+            delay = backoff.next_delay()
+            self._status(StreamState.RECONNECTING, reason, backoff.attempt)
+            reconnecting = True
+            try:
+                async with asyncio.timeout(delay):
+                    await self._closing.wait()
+            except TimeoutError:
+                pass
+
+    async def _connect_and_serve(self, backoff: Backoff, reconnecting: bool) -> str:
+        url = await self._handler.endpoint()
+        async with asyncio.timeout(self._connect_timeout):
+            ws = await self._http.ws_connect(url, decode_text=False, max_msg_size=0)
+        self._ws = ws
+        self.last_frame = time_ns()
+        self._dropped.clear()
+        self._drop_reason = None
+        try:
+            return await self._serve(ws, backoff, reconnecting)
+        finally:
+            await ws.close()
+
+    async def _serve(self, ws: _Socket, backoff: Backoff, reconnecting: bool) -> str:
+        reason = "closed"
+        try:
+            async with asyncio.TaskGroup() as tasks:
+                tasks.create_task(self._read(ws))
+                tasks.create_task(self._watchdog())
+                tasks.create_task(self._until_dropped())
+                async with asyncio.timeout(self._connect_timeout):
+                    await self._handler.on_open(self)
+                backoff.connected()
+                self._ready.set()
+                self._status(StreamState.CONNECTED, "")
+                if reconnecting:
+                    self._status(StreamState.RESUBSCRIBED, "every subscription restored")
+                if self._ping_interval:
+                    tasks.create_task(self._keepalive(self._ping_interval))
+        except* _RECOVERABLE as group:
+            reason = describe(group.exceptions[0])
+        return reason
+
+    async def _read(self, ws: _Socket) -> None:
+        # The hot path: no logging, no copies; the frame goes to the adapter as bytes.
+        receive = ws.receive
+        on_frame = self._handler.on_frame
+        events = self._events
+        while True:
+            message = await receive()
+            kind = message.type
+            if kind is _TEXT or kind is _BINARY:
+                received = time_ns()
+                self.last_frame = received
+                on_frame(message.data, received)
+                if events.full:
+                    await events.drained()
+            elif kind is aiohttp.WSMsgType.ERROR:
+                raise _ConnectionLost(f"socket error: {message.data}")
+            else:  # CLOSE, CLOSING, CLOSED: raising ends the socket's other tasks too
+                if self._closing.is_set():
+                    raise _ConnectionLost("closed by the client")
+                raise _ConnectionLost(f"closed by the venue (code {ws.close_code})")
+
+    async def _until_dropped(self) -> None:
+        await self._dropped.wait()
+        raise _ConnectionLost(self._drop_reason or "dropped")
+
+    async def _keepalive(self, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            message = self._handler.ping_message()
+            if message is not None:
+                await self.send(message)
+
+    async def _watchdog(self) -> None:
+        idle_ns = int(self._heartbeat.idle_timeout * _NS)
+        period = min(1.0, self._heartbeat.idle_timeout / 4)
+        while True:
+            await asyncio.sleep(period)
+            now = time_ns()
+            if now - self.last_frame > idle_ns:
+                raise _ConnectionLost(
+                    f"no frame for {self._heartbeat.idle_timeout:g}s (heartbeat timeout)"
+                )
+            newly_stale: list[Hashable] = []
+            for key, threshold in self._watched.items():
+                silent = now - self.activity.get(key, now) > threshold
+                if silent and key not in self._stale:
+                    self._stale.add(key)
+                    newly_stale.append(key)
+                elif not silent:
+                    self._stale.discard(key)
+            if newly_stale:
+                await self._handler.on_stale(newly_stale)
+
+    def _status(self, state: StreamState, reason: str, attempt: int = 0) -> None:
+        text = f"{self.name}: {reason}" if reason else self.name
+        self._events.push(
+            StreamStatus(venue=self.venue, state=state, reason=text, attempt=attempt, ts=time_ns())
+        )
