@@ -1,0 +1,242 @@
+"""The Kraken Spot WebSocket v2 emulator: server, market feed, truth and fault hooks."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+
+from aiohttp import web
+
+from tickwire.exchanges.base.faults import FaultPlan
+from tickwire.exchanges.base.market import Level, SymbolSpec, SyntheticMarket
+from tickwire.exchanges.base.server import Connection, EmulatorServer
+from tickwire.exchanges.kraken import frames
+from tickwire.exchanges.kraken.app import Session
+from tickwire.exchanges.kraken.feed import BAD_CHECKSUM, Feed
+from tickwire.exchanges.kraken.instruments import KrakenPair, resolve_pairs
+
+__all__ = ["KrakenEmulator"]
+
+#: During `step`/`burst`, frames queued for one client before the loop waits for its
+#: writer to catch up (flow control, so a burst cannot trip the slow-consumer cut).
+_HIGH_WATER = 20_000
+_YIELD_EVERY = 256
+
+
+class KrakenEmulator(EmulatorServer):
+    """A local Kraken Spot WebSocket v2 venue (public market data; private side later).
+
+    ::
+
+        async with KrakenEmulator(seed=1, interval=None) as ex:
+            ws = await session.ws_connect(ex.ws_url)      # status arrives first
+            ...                                           # subscribe book BTC/USD
+            await ex.step(100)                            # 100 market events, published
+            bids, asks = ex.book("BTC/USD", 10)           # the true book, best first
+
+    ``seed`` fixes the synthetic market; ``symbols`` picks default pairs by name or
+    takes :class:`SymbolSpec`/:class:`KrakenPair` objects (default: BTC/USD, ETH/USD,
+    SOL/USD, ETH/BTC); ``interval`` is the seconds between automatic market steps
+    (``None``: only :meth:`step`/:meth:`burst` move the market); ``heartbeat_interval``
+    the silence after which a subscribed connection gets a heartbeat; ``port`` 0 binds
+    an ephemeral port; ``clock`` (ns) stamps every message.
+
+    Fault hooks: :meth:`drop_all`, :meth:`stop_heartbeats`/:meth:`resume_heartbeats`,
+    :meth:`corrupt_next_checksum`. Counters: :attr:`connections`,
+    :attr:`connection_count`, :attr:`subscribe_requests`.
+    """
+
+    def __init__(
+        self,
+        seed: int = 0,
+        *,
+        symbols: Iterable[str | SymbolSpec | KrakenPair] | None = None,
+        interval: float | None = 0.05,
+        heartbeat_interval: float = 1.0,
+        port: int = 0,
+        clock: Callable[[], int] = time.time_ns,
+    ) -> None:
+        super().__init__(port=port)
+        self.seed = seed
+        self.interval = interval
+        self.heartbeat_interval = heartbeat_interval
+        self.clock = clock
+        pairs = resolve_pairs(symbols)
+        self.pairs: dict[str, KrakenPair] = {p.symbol: p for p in pairs}
+        self.market = SyntheticMarket([p.spec for p in pairs], seed, clock=clock)
+        self.faults = FaultPlan()
+        self.feed = Feed(self.market, self.pairs, self.faults, clock)
+        # Connection ids come from their own generator so they never shift the market.
+        self._ids = random.Random(f"kraken-connection-id/{seed}")
+        self._sessions: dict[Connection, Session] = {}
+        self._silenced: list[Connection] = []
+        self.subscribe_requests = 0
+        """``subscribe`` requests received (valid or not) since start."""
+
+    # -- addresses -------------------------------------------------------------------
+
+    @property
+    def ws_url(self) -> str:
+        """Public market-data WebSocket (``wss://ws.kraken.com/v2`` on the venue)."""
+        return f"{self.ws_base}/v2"
+
+    @property
+    def ws_auth_url(self) -> str:
+        """Authenticated WebSocket (``wss://ws-auth.kraken.com/v2`` on the venue)."""
+        return f"{self.ws_base}/v2-auth"
+
+    @property
+    def rest_url(self) -> str:
+        """REST base URL (``https://api.kraken.com`` on the venue)."""
+        return self.base_url
+
+    @property
+    def endpoints(self) -> dict[str, str]:
+        """Client config URL overrides: ``ws_url``, ``ws_auth_url``, ``rest_url``."""
+        return {"ws_url": self.ws_url, "ws_auth_url": self.ws_auth_url, "rest_url": self.rest_url}
+
+    # -- server ----------------------------------------------------------------------
+
+    def setup_routes(self, app: web.Application) -> None:
+        """``/v2`` (public) and ``/v2-auth`` (authenticated) WebSockets."""
+        app.router.add_get("/v2", self._public)
+        app.router.add_get("/v2-auth", self._auth)
+
+    async def on_start(self) -> None:
+        """Start the market ticker unless ``interval`` is ``None``."""
+        if self.interval is not None:
+            self.start_task(self._ticker(self.interval), name="kraken-market")
+
+    async def _ticker(self, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            self.feed.advance()
+
+    async def _public(self, request: web.Request) -> web.WebSocketResponse:
+        return await self._serve(request, auth_host=False)
+
+    async def _auth(self, request: web.Request) -> web.WebSocketResponse:
+        return await self._serve(request, auth_host=True)
+
+    async def _serve(self, request: web.Request, *, auth_host: bool) -> web.WebSocketResponse:
+        def on_open(conn: Connection) -> None:
+            self._sessions[conn] = Session(
+                conn,
+                self.feed,
+                auth_host=auth_host,
+                clock=self.clock,
+                on_subscribe=self._count_subscribe,
+            )
+            # u64 above 2**63, like the venue's: catches clients decoding it as int64.
+            conn.send(frames.status(self._ids.getrandbits(63) | 1 << 63))
+
+        def on_close(conn: Connection) -> None:
+            self._sessions.pop(conn).close()
+            if conn in self._silenced:
+                self._silenced.remove(conn)
+
+        return await self.serve_websocket(
+            request,
+            lambda conn, data: self._sessions[conn].handle(data),
+            on_open=on_open,
+            on_close=on_close,
+            idle_after=self.heartbeat_interval,
+            on_idle=lambda conn: self._sessions[conn].heartbeat(conn),
+        )
+
+    def _count_subscribe(self) -> None:
+        self.subscribe_requests += 1
+
+    # -- deterministic market control ------------------------------------------------
+
+    async def step(self, n: int = 1, symbol: str | None = None) -> None:
+        """Advance the market ``n`` events (on ``symbol``, or random symbols) and publish.
+
+        Every resulting frame is queued before this returns (in order, behind anything
+        queued earlier), so a client can ``ping`` and read until the ``pong`` to have
+        them all.
+        """
+        self._check_symbol(symbol)
+        for i in range(n):
+            self.feed.advance(symbol)
+            if i % _YIELD_EVERY == _YIELD_EVERY - 1:
+                await self._flow_control()
+
+    async def burst(self, channel: str, symbol: str, n: int) -> int:
+        """Publish ``n`` ``book``, ``ticker`` or ``trade`` updates for ``symbol``, fast.
+
+        The market steps ``symbol`` until ``n`` updates of ``channel`` went out (book
+        frames stay valid, checksums right; other channels get what the steps cause).
+        A ticker burst sends one ticker update per step whatever the event trigger.
+        Returns the number of market steps taken (0 without subscribers).
+        """
+        self._check_symbol(symbol)
+        if channel not in ("book", "ticker", "trade"):
+            raise ValueError(f"burst supports book, ticker and trade, not {channel!r}")
+        subscribers = self.feed.subscribers
+        sent = steps = 0
+        while sent < n and subscribers(channel, symbol):
+            sent += min(1, self.feed.advance(symbol, force_ticker=channel == "ticker")[channel])
+            steps += 1
+            if steps % _YIELD_EVERY == 0:
+                await self._flow_control()
+        return steps
+
+    async def _flow_control(self) -> None:
+        for conn in self.open_connections():
+            await conn.wait_backlog_below(_HIGH_WATER)
+        await asyncio.sleep(0)  # let writers and readers run between chunks
+
+    def _check_symbol(self, symbol: str | None) -> None:
+        if symbol is not None and symbol not in self.pairs:
+            raise ValueError(f"unknown symbol {symbol!r}; known: {sorted(self.pairs)}")
+
+    # -- truth for tests -------------------------------------------------------------
+
+    def book(
+        self, symbol: str, depth: int | None = None
+    ) -> tuple[list[tuple[Decimal, Decimal]], list[tuple[Decimal, Decimal]]]:
+        """The emulator's true book: ``(bids, asks)`` best-first, ``depth`` levels each."""
+        self._check_symbol(symbol)
+        bids: list[Level]
+        asks: list[Level]
+        bids, asks = self.market.book(symbol, depth)
+        return bids, asks
+
+    def precisions(self, symbol: str) -> tuple[int, int]:
+        """``(price_precision, qty_precision)`` of ``symbol``, as ``instrument`` lists them."""
+        self._check_symbol(symbol)
+        spec = self.pairs[symbol].spec
+        return spec.price_precision, spec.qty_precision
+
+    # -- faults ----------------------------------------------------------------------
+
+    def stop_heartbeats(self) -> None:
+        """Make every open connection go silent: no heartbeat, data, acks or pongs.
+
+        Frames keep queueing and are delivered by :meth:`resume_heartbeats`, like a
+        stalled network path; so a ``ping`` sent meanwhile gets its ``pong`` only then.
+        Connections opened later are not affected (a reconnect works).
+        """
+        for conn in self.open_connections():
+            if conn not in self._silenced:
+                conn.hold()
+                self._silenced.append(conn)
+
+    def resume_heartbeats(self) -> None:
+        """End :meth:`stop_heartbeats`: held frames go out first, then live ones."""
+        for conn in self._silenced:
+            conn.release()
+        self._silenced.clear()
+
+    def corrupt_next_checksum(self, symbol: str | None = None) -> None:
+        """Give the next book message for ``symbol`` (any symbol if ``None``) a wrong checksum.
+
+        Only the checksum field is wrong; the levels, and every later checksum, are right.
+        All subscribers to whom that message goes (every depth) receive the bad value.
+        """
+        self._check_symbol(symbol)
+        self.faults.arm(BAD_CHECKSUM, symbol)
