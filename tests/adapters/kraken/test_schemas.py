@@ -1,0 +1,420 @@
+"""Kraken v2 wire schemas against the golden frames, and the RFC3339 → ns parser."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import msgspec
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tickwire.adapters.kraken import schemas
+from tickwire.adapters.kraken.schemas import (
+    BookMessage,
+    ChannelMessage,
+    HeartbeatMessage,
+    InstrumentMessage,
+    MethodResponse,
+    OhlcMessage,
+    StatusMessage,
+    TickerMessage,
+    TradeMessage,
+    rfc3339_to_ns,
+)
+
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "kraken"
+
+channel_decoder: msgspec.json.Decoder[ChannelMessage] = msgspec.json.Decoder(ChannelMessage)
+response_decoder = msgspec.json.Decoder(MethodResponse)
+
+
+def channel(name: str) -> ChannelMessage:
+    return channel_decoder.decode((FIXTURES / name).read_bytes())
+
+
+def response(name: str) -> MethodResponse:
+    return response_decoder.decode((FIXTURES / name).read_bytes())
+
+
+def D(text: str) -> Decimal:
+    return Decimal(text)
+
+
+def epoch_ns(y: int, mo: int, d: int, h: int, mi: int, s: int, frac_ns: int = 0) -> int:
+    return calendar.timegm((y, mo, d, h, mi, s)) * 1_000_000_000 + frac_ns
+
+
+# --- timestamps ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2023-09-21T15:49:29Z", epoch_ns(2023, 9, 21, 15, 49, 29)),
+        ("2023-09-22T10:33:05.709950Z", epoch_ns(2023, 9, 22, 10, 33, 5, 709_950_000)),
+        ("2023-10-04T15:25:00.000000000Z", epoch_ns(2023, 10, 4, 15, 25, 0)),
+        ("2023-10-04T16:26:01.806315597Z", epoch_ns(2023, 10, 4, 16, 26, 1, 806_315_597)),
+        ("2023-10-04T16:26:01.000000001Z", epoch_ns(2023, 10, 4, 16, 26, 1, 1)),
+        ("2022-06-13T08:09:10.7890123Z", epoch_ns(2022, 6, 13, 8, 9, 10, 789_012_300)),
+        ("2022-06-13T08:09:10.5Z", epoch_ns(2022, 6, 13, 8, 9, 10, 500_000_000)),
+        ("2022-06-13T08:09:10.1234567891Z", epoch_ns(2022, 6, 13, 8, 9, 10, 123_456_789)),
+        ("1970-01-01T00:00:00Z", 0),
+        ("2024-02-29T23:59:59.999999Z", epoch_ns(2024, 2, 29, 23, 59, 59, 999_999_000)),
+        ("2023-09-22t10:33:05.709950z", epoch_ns(2023, 9, 22, 10, 33, 5, 709_950_000)),
+        ("2023-09-22T12:33:05.709950+02:00", epoch_ns(2023, 9, 22, 10, 33, 5, 709_950_000)),
+        ("2023-09-22T08:03:05-02:30", epoch_ns(2023, 9, 22, 10, 33, 5)),
+    ],
+)
+def test_rfc3339_to_ns_is_exact(text: str, expected: int) -> None:
+    assert rfc3339_to_ns(text) == expected
+    assert rfc3339_to_ns(text) == expected  # the second call takes the cached prefix
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "2023-09-22",
+        "2023-09-22T10:33:05",  # no offset
+        "2023-09-22T10:33:05.Z",  # empty fraction
+        "2023-09-22T10:33:05.70995",  # no offset after the fraction
+        "2023-09-22 10:33:05Z",
+        "2023-13-22T10:33:05Z",
+        "2023-02-30T10:33:05Z",
+        "2023-09-22T24:00:00Z",
+        "2016-12-31T23:59:60Z",  # leap seconds have no epoch time
+        "2023-09-22T10:33:05.7_9Z",
+        "2023-09-22T10:33:05.٣٣Z",  # non-ASCII digits
+        "٢٠٢٣-09-22T10:33:05Z",
+        "2023-09-22T10:33:05+2:00",
+        "2023-09-22T10:33:05+25:00",
+        "2023-09-22T10:33:05.123456ZZ",
+        "CloudFlare WebSocket proxy restarting",
+    ],
+)
+def test_rfc3339_to_ns_rejects_malformed(text: str) -> None:
+    with pytest.raises(ValueError):
+        rfc3339_to_ns(text)
+
+
+@given(st.text(max_size=40))
+def test_rfc3339_to_ns_raises_only_value_error(text: str) -> None:
+    try:
+        assert isinstance(rfc3339_to_ns(text), int)
+    except ValueError:
+        pass
+
+
+@given(st.datetimes(), st.integers(0, 999_999_999), st.sampled_from([0, 1, 3, 6, 9]))
+def test_rfc3339_to_ns_round_trips(moment: datetime, ns: int, digits: int) -> None:
+    moment = moment.replace(microsecond=0)
+    ns = ns - ns % 10 ** (9 - digits)
+    fraction = f".{ns:09d}"[: digits + 1] if digits else ""
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S").rjust(19, "0") + fraction + "Z"
+    expected = calendar.timegm(moment.timetuple()) * 1_000_000_000 + ns
+    assert rfc3339_to_ns(text) == expected
+
+
+def test_prefix_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(schemas, "_PREFIX_CACHE_SIZE", 3)
+    schemas._prefix_cache.clear()
+    for second in range(10):
+        assert rfc3339_to_ns(f"1970-01-01T00:00:{second:02d}Z") == second * 1_000_000_000
+    assert len(schemas._prefix_cache) <= 3
+
+
+# --- channel messages ------------------------------------------------------------------
+
+
+def test_status_keeps_the_u64_connection_id() -> None:
+    msg = channel("status.json")
+    assert isinstance(msg, StatusMessage)
+    assert msg.type == "update"
+    (entry,) = msg.data
+    assert entry.connection_id == 18125794168470749634  # > 2**63, exact
+    assert (entry.api_version, entry.system, entry.version) == ("v2", "online", "2.0.10")
+    assert entry.upcoming_maintenance == [] and entry.emergency == []
+
+
+def test_status_2024_without_maintenance_arrays() -> None:
+    msg = channel("status_2024.json")
+    assert isinstance(msg, StatusMessage)
+    (entry,) = msg.data
+    assert entry.connection_id == 12393906104898154338
+    assert entry.version == "2.0.4"
+    assert entry.upcoming_maintenance is None and entry.emergency is None
+
+
+def test_heartbeat() -> None:
+    assert channel("heartbeat.json") == HeartbeatMessage()
+
+
+def test_ticker_update_keeps_wire_digits() -> None:
+    msg = channel("ticker_update.json")
+    assert isinstance(msg, TickerMessage)
+    assert msg.type == "update"
+    (entry,) = msg.data
+    assert entry.symbol == "BTC/USD"
+    assert entry.bid == D("83744.2")
+    assert str(entry.ask_qty) == "0.00044780"  # trailing zero kept
+    assert str(entry.volume) == "3156.84782110"
+    assert entry.trades == 135262
+    assert entry.timestamp == "2026-09-25T17:48:26.844359Z"
+    # The statistics tickwire does not normalize stay raw, decodable on demand.
+    assert msgspec.json.decode(entry.vwap, type=Decimal) == D("84174.6")
+    assert msgspec.json.decode(entry.change, type=Decimal) == D("-429.3")
+    assert msgspec.json.decode(entry.change_pct, type=Decimal) == D("-0.51")
+    assert msgspec.json.decode(entry.low, type=Decimal) == D("83163.6")
+    assert msgspec.json.decode(entry.high, type=Decimal) == D("85247.4")
+
+
+def test_ticker_snapshot_without_trades_count() -> None:
+    msg = channel("ticker_snapshot.json")
+    assert isinstance(msg, TickerMessage)
+    (entry,) = msg.data
+    assert msg.type == "snapshot"
+    assert (entry.symbol, entry.bid, entry.bid_qty) == ("ALGO/USD", D("0.10025"), D("740.0"))
+    assert entry.trades is None
+
+
+def test_ticker_optional_and_unknown_fields() -> None:
+    frame = (
+        b'{"channel":"ticker","type":"update","future":{"x":[1]},"data":[{"symbol":"BTC/USD",'
+        b'"bid":1,"bid_qty":2,"ask":3,"ask_qty":4,"last":5,"volume":6,"vwap":7,"low":8,'
+        b'"high":9,"change":10,"change_pct":11,"brand_new":"field"}]}'
+    )
+    msg = channel_decoder.decode(frame)
+    assert isinstance(msg, TickerMessage)
+    assert msg.data[0].timestamp is None and msg.data[0].trades is None
+
+
+def test_book_snapshot() -> None:
+    msg = channel("book_snapshot.json")
+    assert isinstance(msg, BookMessage)
+    (entry,) = msg.data
+    assert msg.type == "snapshot"
+    assert entry.symbol == "MATIC/USD"
+    assert entry.checksum == 2439117997
+    assert len(entry.bids) == len(entry.asks) == 10
+    assert (entry.bids[0].price, entry.bids[0].qty) == (D("0.5666"), D("4831.75496356"))
+    assert (entry.asks[-1].price, entry.asks[-1].qty) == (D("0.5677"), D("36304.0847022"))
+    assert entry.timestamp == "2023-10-06T17:35:55.440295Z"
+
+
+def test_book_update_wire_precision() -> None:
+    msg = channel("book_update_wire_precision.json")
+    assert isinstance(msg, BookMessage)
+    (entry,) = msg.data
+    assert msg.type == "update"
+    assert entry.asks == []
+    assert [str(level.qty) for level in entry.bids] == ["0E-8", "0.01470022", "0.12440000"]
+    assert entry.bids[0].qty == 0 and entry.bids[0].qty.as_tuple().exponent == -8
+    assert entry.checksum == 902440905
+
+
+def test_book_snapshot_timestamp_is_optional() -> None:
+    frame = (
+        b'{"channel":"book","type":"snapshot",'
+        b'"data":[{"symbol":"X/Y","bids":[],"asks":[],"checksum":0}]}'
+    )
+    msg = channel_decoder.decode(frame)
+    assert isinstance(msg, BookMessage)
+    assert msg.data[0].timestamp is None
+
+
+def test_trade_update() -> None:
+    msg = channel("trade_update.json")
+    assert isinstance(msg, TradeMessage)
+    first, second = msg.data
+    assert (first.side, first.ord_type, first.trade_id) == ("buy", "limit", 70635299)
+    assert str(first.price) == "68500.0"
+    assert second.qty == D("0.00483192")
+
+
+def test_trade_snapshot() -> None:
+    msg = channel("trade_snapshot.json")
+    assert isinstance(msg, TradeMessage)
+    assert msg.type == "snapshot"
+    assert [t.trade_id for t in msg.data] == [4665846, 4665847]
+
+
+def test_ohlc_snapshot() -> None:
+    msg = channel("ohlc_snapshot.json")
+    assert isinstance(msg, OhlcMessage)
+    assert msg.timestamp == "2023-10-04T16:26:01.806315597Z"
+    first = msg.data[0]
+    assert (first.interval, first.trades, first.volume) == (5, 1, D("201.86015"))
+    assert first.interval_begin == "2023-10-04T15:25:00.000000000Z"
+    assert first.timestamp == "2023-10-04T15:30:00.000000Z"
+    assert msgspec.json.decode(first.vwap, type=Decimal) == D("0.09875")
+
+
+def test_ohlc_update() -> None:
+    msg = channel("ohlc_update.json")
+    assert isinstance(msg, OhlcMessage)
+    (entry,) = msg.data
+    assert (entry.open, entry.close, entry.interval) == (D("83729.5"), D("83744.3"), 1)
+
+
+def test_instrument_snapshot() -> None:
+    msg = channel("instrument_snapshot.json")
+    assert isinstance(msg, InstrumentMessage)
+    assert [a.id for a in msg.data.assets] == ["USD", "EUR", "ETH"]
+    assert str(msg.data.assets[0].margin_rate) == "0.025000"
+    eth_btc = msg.data.pairs[1]
+    assert eth_btc.symbol == "ETH/BTC"
+    assert (eth_btc.price_precision, eth_btc.qty_precision) == (5, 8)
+    assert (eth_btc.qty_min, eth_btc.cost_min) == (D("0.00200000"), D("0.00002"))
+    assert (eth_btc.position_limit_long, eth_btc.position_limit_short) == (1000, 600)
+    assert msg.data.pairs[0].margin_initial is None
+
+
+# --- method responses ------------------------------------------------------------------
+
+
+def test_pong_has_no_success_field() -> None:
+    msg = response("pong.json")
+    assert (msg.method, msg.req_id, msg.success) == ("pong", 1, None)
+    assert msg.time_in == "2024-05-20T11:08:49.272922Z"
+    assert not msg.result
+
+
+@pytest.mark.parametrize(
+    ("name", "method", "req_id", "result"),
+    [
+        (
+            "subscribe_ticker_ack.json",
+            "subscribe",
+            42,
+            {"channel": "ticker", "event_trigger": "trades", "snapshot": True, "symbol": "BTC/USD"},
+        ),
+        (
+            "subscribe_book_ack.json",
+            "subscribe",
+            11,
+            {"channel": "book", "depth": 10, "snapshot": True, "symbol": "BTC/USD"},
+        ),
+        (
+            "subscribe_trade_ack.json",
+            "subscribe",
+            None,
+            {"channel": "trade", "snapshot": False, "symbol": "BTC/USD"},
+        ),
+        (
+            "subscribe_instrument_ack.json",
+            "subscribe",
+            0,
+            {
+                "channel": "instrument",
+                "snapshot": True,
+                "warnings": ["tick_size is deprecated, use price_increment"],
+            },
+        ),
+        (
+            "subscribe_ohlc_ack.json",
+            "subscribe",
+            121,
+            {
+                "channel": "ohlc",
+                "interval": 60,
+                "snapshot": True,
+                "symbol": "ETH/USD",
+                "warnings": ["timestamp is deprecated, use interval_begin"],
+            },
+        ),
+        (
+            "unsubscribe_ticker_ack.json",
+            "unsubscribe",
+            None,
+            {"channel": "ticker", "event_trigger": "trades", "symbol": "ALGO/USD"},
+        ),
+    ],
+)
+def test_acks(name: str, method: str, req_id: int | None, result: dict[str, object]) -> None:
+    msg = response(name)
+    assert (msg.method, msg.success, msg.req_id, msg.error) == (method, True, req_id, None)
+    assert msgspec.json.decode(msg.result) == result
+
+
+ERRORS = {
+    "error_already_subscribed.json": ("subscribe", 2, "Already subscribed", "BTC/USD"),
+    "error_amend_field_type.json": (
+        "amend_order",
+        0,
+        "Limit_price field must be a number_float",
+        None,
+    ),
+    "error_currency_pair_not_supported.json": (
+        "subscribe",
+        None,
+        "Currency pair not supported XBT/USD",
+        "XBT/USD",
+    ),
+    "error_field_type.json": ("add_order", 7, "Cash_order_qty field must be a number_float", None),
+    "error_invalid_arguments.json": (
+        "add_order",
+        0,
+        "EGeneral:Invalid arguments:no_mpp order option is only available when ordertype = market",
+        None,
+    ),
+    "error_invalid_session.json": ("subscribe", None, "ESession:Invalid session", None),
+    "error_permission_denied.json": ("add_order", 0, "EGeneral:Permission denied", None),
+    "error_private_on_public_host.json": (
+        "subscribe",
+        None,
+        "Private data and trading are unavailable on this endpoint. Try ws-auth.kraken.com",
+        None,
+    ),
+    "error_public_on_private_host.json": (
+        "subscribe",
+        None,
+        "Public market data subscriptions are unavailable on this endpoint. Try ws.kraken.com",
+        None,
+    ),
+    "error_subscription_not_found.json": ("subscribe", 4, "Subscription Not Found", "BTC/USD"),
+    "error_token_not_found.json": ("edit_order", 0, "Token(s) not found", None),
+    "error_unsupported_event.json": ("subscribe", 0, "Unsupported event", None),
+    "error_unsupported_field.json": (
+        "ping",
+        0,
+        "Unsupported field: 'params' for the given msg type: ping",
+        None,
+    ),
+}
+
+
+def test_every_error_fixture_is_listed() -> None:
+    assert {p.name for p in FIXTURES.glob("error_*.json")} == set(ERRORS)
+
+
+@pytest.mark.parametrize("name", sorted(ERRORS))
+def test_errors(name: str) -> None:
+    method, req_id, error, symbol = ERRORS[name]
+    msg = response(name)
+    assert (msg.method, msg.req_id, msg.error, msg.symbol) == (method, req_id, error, symbol)
+    assert msg.success is False
+    assert not msg.result
+    assert rfc3339_to_ns(msg.time_out or "") >= rfc3339_to_ns(msg.time_in or "")
+
+
+def test_failed_private_subscribe_keeps_channel_and_status() -> None:
+    msg = response("error_invalid_session.json")
+    assert (msg.channel, msg.status) == ("executions", "error")
+
+
+def test_batch_cancel_as_observed_live() -> None:
+    msg = response("batch_cancel_response_observed.json")
+    assert (msg.method, msg.orders_cancelled, msg.success) == ("batch_cancel", 2, True)
+    assert not msg.result
+
+
+def test_batch_add_result_is_a_list() -> None:
+    msg = response("batch_add_response.json")
+    assert msgspec.json.decode(msg.result) == [
+        {"order_id": "JQDNTT-MZEIZ-OZKUDD"},
+        {"order_id": "X67GEK-3VQWM-HPNQ89"},
+    ]
