@@ -40,6 +40,7 @@ CHECKSUM_LEVELS = 10
 # Bounded: a full cache is simply emptied.
 _level_caches: dict[tuple[int, int], dict[tuple[Decimal, Decimal], str]] = {}
 _LEVEL_CACHE_SIZE = 16384
+_MAX_DIGITS = 40  # integer digits beyond any real price or size
 
 
 def _level_text(
@@ -55,6 +56,11 @@ def _level_text(
     (``as_tuple()`` alone costs more than the formatting).
     """
     price, qty = level
+    # A value like 1E+999999999 is valid JSON and a valid Decimal, but formatting it
+    # with fixed decimals would build a gigantic string: refuse it (only new levels
+    # get here, so the check costs nothing on the common path).
+    if price.adjusted() > _MAX_DIGITS or qty.adjusted() > _MAX_DIGITS:
+        raise ValueError(f"implausible level {price} x {qty}")
     text = format(price, price_places).replace(".", "").lstrip("0") + format(
         qty, qty_places
     ).replace(".", "").lstrip("0")

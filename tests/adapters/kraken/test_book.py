@@ -256,6 +256,13 @@ def test_invalid_level_resets_and_raises() -> None:
         assert not kbook.synced
 
 
+def test_absurd_magnitude_is_refused_not_formatted() -> None:
+    kbook = synced_matic()
+    bad = make_data("MATIC/USD", [(D("0.5667"), D("1E+999999999999"))], [], 0)
+    with pytest.raises(BookOutOfSync, match="implausible"):
+        kbook.apply(bad, False, RECEIVED)
+
+
 def test_data_for_another_symbol_is_refused() -> None:
     kbook = KrakenBook("BTC/USD", 10, price_precision=4, qty_precision=8)
     with pytest.raises(ValueError, match="MATIC/USD"):
