@@ -1,0 +1,416 @@
+"""The Kraken Spot WebSocket v2 client: public market data, book integrity, native access.
+
+Data flow, top to bottom::
+
+    socket bytes ─► parse.decode_frame (one msgspec pass, Decimal prices)
+                 ─► parse.to_* (pure wire → core types) / KrakenBook (CRC32 per message)
+                 ─► EventStream (async iterator or callback)
+
+The public socket first subscribes the ``instrument`` channel: its snapshot gives every
+pair's precisions, which the book checksum needs, and :meth:`KrakenClient.instruments`.
+After every reconnect the instrument channel and every user subscription are restored
+(grouped by channel and options into as few requests as possible).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Hashable, Mapping, Sequence
+from time import time_ns
+from typing import Any, cast
+
+import msgspec
+
+from tickwire.adapters.kraken import parse
+from tickwire.adapters.kraken.book import KrakenBook
+from tickwire.adapters.kraken.native import KrakenNative
+from tickwire.adapters.kraken.schemas import (
+    BookMessage,
+    InstrumentMessage,
+    MethodResponse,
+    OhlcMessage,
+    TickerMessage,
+    TradeMessage,
+)
+from tickwire.adapters.kraken.subscriptions import (
+    CHANNELS,
+    SUBSCRIBE_QUOTA,
+    group_requests,
+    subscription_for,
+)
+from tickwire.core.client import BaseClient
+from tickwire.core.config import ClientConfig
+from tickwire.core.errors import (
+    BookOutOfSync,
+    ConnectTimeout,
+    DecodeError,
+    RequestTimeout,
+    SubscriptionError,
+    TransportError,
+)
+from tickwire.core.ratelimit import RateLimiter
+from tickwire.core.session import Session
+from tickwire.core.types import (
+    Channel,
+    Instrument,
+    StreamError,
+    StreamState,
+    StreamStatus,
+    Subscription,
+)
+
+__all__ = ["KrakenClient"]
+
+PUBLIC_WS_URL = "wss://ws.kraken.com/v2"
+PING_INTERVAL = 10.0  # Kraken drops idle sockets after about a minute
+
+_encode = msgspec.json.Encoder().encode
+
+
+class _AckResult(msgspec.Struct, frozen=True):
+    symbol: str | None = None
+
+
+_ack_result = msgspec.json.Decoder(_AckResult)
+
+
+class KrakenClient(BaseClient):
+    """A :class:`~tickwire.core.protocol.StreamClient` for Kraken Spot (WebSocket v2).
+
+    ``config.options``: ``ping_interval`` (seconds, default 10).
+    """
+
+    venue = "kraken"
+
+    def __init__(self, config: ClientConfig) -> None:
+        super().__init__(config)
+        self._ws_url = config.ws_url or PUBLIC_WS_URL
+        self._limiter = RateLimiter({"kraken:public": SUBSCRIBE_QUOTA})
+        self._req_ids = itertools.count(1)
+        self._instruments: dict[str, Instrument] = {}
+        self._instruments_ready = asyncio.Event()
+        self._kraken_books: dict[str, KrakenBook] = {}
+        self._resyncing: set[str] = set()
+        self._public: Session | None = None
+        self._activity: dict[Hashable, int] = {}  # the public session's, for staleness
+        self._native = KrakenNative(self)
+
+    # --- lifecycle ---------------------------------------------------------------------
+
+    async def _start(self) -> None:
+        config = self.config
+        self._public = Session(
+            self,
+            name="public",
+            venue=self.venue,
+            events=self._events,
+            http=self.http,
+            reconnect=config.reconnect,
+            heartbeat=config.heartbeat,
+            connect_timeout=config.connect_timeout,
+            ping_interval=config.heartbeat.ping_interval or PING_INTERVAL,
+            limiter=self._limiter,
+            limit_keys=("kraken:public",),
+        )
+        self._activity = self._public.activity
+        self._spawn(self._public.run(), name="kraken-public")
+        try:
+            async with asyncio.timeout(config.connect_timeout):
+                await self._public.wait_ready()
+        except TimeoutError:
+            reason = self._public.last_reason
+            raise ConnectTimeout(
+                f"kraken: not connected within {config.connect_timeout:g}s ({reason})"
+            ) from None
+
+    async def _stop(self) -> None:
+        if self._public is not None:
+            await self._public.close()
+
+    @property
+    def session(self) -> Session:
+        """The public socket's session."""
+        if self._public is None:
+            raise RuntimeError("the client is not connected")
+        return self._public
+
+    # --- SessionHandler ---------------------------------------------------------------
+
+    async def endpoint(self) -> str:
+        """The public WebSocket URL (no token needed)."""
+        return self._ws_url
+
+    async def on_open(self, session: Session) -> None:
+        """Subscribe instruments (for precisions), then restore every subscription."""
+        self._instruments_ready.clear()
+        await self._request(session, "subscribe", {"channel": "instrument"}, [None])
+        await self._instruments_ready.wait()
+        for channel, options, symbols in group_requests(self._subscriptions):
+            failures = await self._subscribe_wire(session, channel, options, symbols)
+            for symbol, error in failures.items():
+                self._subscriptions.discard(subscription_for(channel, symbol, options))
+                self._push_error(error, f"resubscribe {channel} {symbol}")
+
+    def on_frame(self, frame: bytes, received: int) -> None:
+        """Decode one frame and push what it means. Never raises."""
+        if self._native.taps:
+            self._native.tap(frame)
+        try:
+            message = parse.decode_frame(frame)
+        except DecodeError as exc:
+            self._push_error(exc, "decode", exc.frame)
+            return
+        kind = type(message)
+        if kind is BookMessage:
+            self._on_book(message, received)  # type: ignore[arg-type]
+        elif kind is TickerMessage:
+            for ticker in parse.to_tickers(message, received):  # type: ignore[arg-type]
+                self._activity[("ticker", ticker.symbol)] = received
+                self._events.push(ticker)
+        elif kind is TradeMessage:
+            for trade in parse.to_trades(message, received):  # type: ignore[arg-type]
+                self._events.push(trade)
+        elif kind is OhlcMessage:
+            for candle in parse.to_candles(message, received):  # type: ignore[arg-type]
+                self._events.push(candle)
+        elif kind is MethodResponse:
+            self._on_response(message)  # type: ignore[arg-type]
+        elif kind is InstrumentMessage:
+            self._on_instruments(message)  # type: ignore[arg-type]
+        # status and heartbeat need nothing: every frame already counts as liveness.
+
+    def on_close(self, reason: str) -> None:
+        """The socket dropped: every book is unusable until its new snapshot."""
+        for kraken_book in self._kraken_books.values():
+            kraken_book.reset()
+        self._resyncing.clear()
+
+    def ping_message(self) -> bytes:
+        """Kraken's application ping (a request without params)."""
+        return _encode({"method": "ping", "req_id": next(self._req_ids)})
+
+    async def on_stale(self, keys: list[Hashable]) -> None:
+        """A subscribed channel went quiet: report it and renew the subscription."""
+        for key in keys:
+            channel_name, symbol = cast(tuple[str, str], key)
+            channel = Channel(channel_name)
+            self._events.push(
+                StreamStatus(
+                    venue=self.venue,
+                    state=StreamState.STALE,
+                    reason=f"no {channel} data for {symbol}; resubscribing",
+                    channel=channel,
+                    symbol=symbol,
+                    ts=time_ns(),
+                )
+            )
+            for subscription in [s for s in self._subscriptions if s.symbol == symbol]:
+                if subscription.channel is channel:
+                    await self._renew(subscription)
+
+    # --- frames ----------------------------------------------------------------------
+
+    def _on_book(self, message: BookMessage, received: int) -> None:
+        data = message.data[0]
+        symbol = data.symbol
+        kraken_book = self._kraken_books.get(symbol)
+        if kraken_book is None:
+            return  # a late frame of an unsubscribed book
+        self._activity[("book", symbol)] = received
+        snapshot = message.type == "snapshot"
+        try:
+            update = kraken_book.apply(data, snapshot, received)
+        except BookOutOfSync as exc:
+            self._start_resync(symbol, exc.reason)
+            return
+        if update is None:
+            return  # an update between a mismatch and the fresh snapshot
+        self._events.push(update)
+        if snapshot and symbol in self._resyncing:
+            self._resyncing.discard(symbol)
+            self._book_status(StreamState.RESYNCED, symbol, "fresh snapshot verified")
+
+    def _on_response(self, response: MethodResponse) -> None:
+        if response.req_id is None:
+            return
+        symbol = response.symbol
+        if symbol is None and response.result:
+            symbol = _ack_result.decode(response.result).symbol
+        pending = self.session.pending
+        if not pending.resolve((response.req_id, symbol), response):
+            pending.resolve((response.req_id, None), response)
+
+    def _on_instruments(self, message: InstrumentMessage) -> None:
+        for instrument in parse.to_instruments(message):
+            self._instruments[instrument.symbol] = instrument
+            kraken_book = self._kraken_books.get(instrument.symbol)
+            if kraken_book is not None:
+                kraken_book.set_precisions(instrument.price_precision, instrument.size_precision)
+        self._instruments_ready.set()
+
+    # --- subscriptions -----------------------------------------------------------------
+
+    async def subscribe(
+        self, channel: Channel | str, symbols: Sequence[str] = (), **options: Any
+    ) -> None:
+        """Subscribe a channel for symbols; raises SubscriptionError for refused symbols."""
+        channel = self._channel(channel)
+        if channel not in CHANNELS:
+            raise SubscriptionError(self.venue, channel, f"{channel} needs the private API")
+        normalized = CHANNELS[channel].options(options)
+        live = self._subscriptions
+        fresh = [s for s in symbols if subscription_for(channel, s, normalized) not in live]
+        if not fresh:
+            return
+        if channel is Channel.BOOK:
+            for symbol in fresh:
+                self._add_book(symbol, int(normalized["depth"]))
+        failures = await self._subscribe_wire(self.session, channel, normalized, fresh)
+        for symbol in fresh:
+            if symbol not in failures:
+                self._subscriptions.add(subscription_for(channel, symbol, normalized))
+                self._watch(channel, symbol)
+            elif channel is Channel.BOOK:
+                self._remove_book(symbol)
+        if failures:
+            raise next(iter(failures.values()))
+
+    async def unsubscribe(
+        self, channel: Channel | str, symbols: Sequence[str] = (), **options: Any
+    ) -> None:
+        """Unsubscribe symbols, with the options they were subscribed with."""
+        channel = self._channel(channel)
+        live = {s.symbol: s for s in self._subscriptions if s.channel is channel}
+        targets = [live[s] for s in symbols if s in live]
+        if not targets:
+            return
+        for target in targets:
+            self._subscriptions.discard(target)
+            self.session.unwatch((channel.value, target.symbol))
+        names = [t.symbol for t in targets if t.symbol is not None]
+        params = self._params(channel, dict(targets[0].options), names)
+        await self._request(self.session, "unsubscribe", params, names)
+        if channel is Channel.BOOK:
+            for name in names:
+                self._remove_book(name)
+
+    async def _subscribe_wire(
+        self, session: Session, channel: Channel, options: Mapping[str, Any], symbols: list[str]
+    ) -> dict[str, SubscriptionError]:
+        params = self._params(channel, options, symbols)
+        replies = await self._request(session, "subscribe", params, symbols)
+        failures: dict[str, SubscriptionError] = {}
+        for symbol, reply in zip(symbols, replies, strict=True):
+            if reply.success is not True:
+                error = reply.error or "refused"
+                failures[symbol] = SubscriptionError(self.venue, error, error)
+        return failures
+
+    @staticmethod
+    def _params(channel: Channel, options: Mapping[str, Any], symbols: list[str]) -> dict[str, Any]:
+        spec = CHANNELS[channel]
+        return {"channel": spec.wire_name, "symbol": symbols, **spec.wire(options)}
+
+    async def _request(
+        self, session: Session, method: str, params: dict[str, Any], symbols: Sequence[str | None]
+    ) -> list[MethodResponse]:
+        """Send one request and await one reply per symbol (Kraken acks each symbol)."""
+        req_id = next(self._req_ids)
+        keys = [(req_id, symbol) for symbol in symbols]
+        futures = [session.pending.register(key) for key in keys]
+        message = _encode({"method": method, "params": params, "req_id": req_id})
+        try:
+            await session.send(message)
+            async with asyncio.timeout(self.config.request_timeout):
+                return list(await asyncio.gather(*futures))
+        except TimeoutError:
+            timeout = self.config.request_timeout
+            raise RequestTimeout(f"kraken {method}: no reply within {timeout:g}s") from None
+        finally:
+            abandoned = RequestTimeout(f"kraken {method}: abandoned")
+            for key in keys:
+                session.pending.reject(key, abandoned)  # a no-op for answered keys
+
+    # --- books -------------------------------------------------------------------------
+
+    def _add_book(self, symbol: str, depth: int) -> None:
+        instrument = self._instruments.get(symbol)
+        kraken_book = KrakenBook(symbol, depth)
+        if instrument is not None:
+            kraken_book.set_precisions(instrument.price_precision, instrument.size_precision)
+        self._kraken_books[symbol] = kraken_book
+        self._books[symbol] = kraken_book.book
+
+    def _remove_book(self, symbol: str) -> None:
+        self._kraken_books.pop(symbol, None)
+        self._books.pop(symbol, None)
+
+    def _start_resync(self, symbol: str, reason: str) -> None:
+        # Once per desync: further mismatches are impossible until the new snapshot
+        # (the book ignores updates while unsynced), so this cannot spin.
+        if symbol in self._resyncing:
+            return
+        self._resyncing.add(symbol)
+        self._book_status(StreamState.RESYNCING, symbol, reason)
+        subscription = next(
+            (s for s in self._subscriptions if s.channel is Channel.BOOK and s.symbol == symbol),
+            None,
+        )
+        if subscription is not None:
+            self._spawn(self._renew(subscription), name=f"kraken-resync-{symbol}")
+
+    async def _renew(self, subscription: Subscription) -> None:
+        """Unsubscribe and subscribe again: Kraken's way to get a fresh snapshot."""
+        channel = subscription.channel
+        symbol = subscription.symbol or ""
+        options = dict(subscription.options)
+        params = self._params(channel, options, [symbol])
+        try:
+            await self._request(self.session, "unsubscribe", params, [symbol])
+            failures = await self._subscribe_wire(self.session, channel, options, [symbol])
+        except (RequestTimeout, TransportError) as exc:
+            self._push_error(exc, f"renew {channel} {symbol}")
+            return  # the reconnect (if that was the cause) restores it anyway
+        if symbol in failures:
+            self._push_error(failures[symbol], f"renew {channel} {symbol}")
+
+    def _book_status(self, state: StreamState, symbol: str, reason: str) -> None:
+        self._events.push(
+            StreamStatus(
+                venue=self.venue,
+                state=state,
+                reason=reason,
+                channel=Channel.BOOK,
+                symbol=symbol,
+                ts=time_ns(),
+            )
+        )
+
+    def _watch(self, channel: Channel, symbol: str) -> None:
+        threshold = self.config.heartbeat.stale_after.get(channel.value)
+        if threshold is not None:
+            self.session.watch((channel.value, symbol), threshold)
+
+    def _push_error(self, exc: Exception, context: str, frame: str = "") -> None:
+        self._events.push(
+            StreamError(
+                venue=self.venue,
+                error=type(exc).__name__,
+                message=f"{context}: {exc}",
+                frame=frame,
+                ts=time_ns(),
+            )
+        )
+
+    # --- public surface -----------------------------------------------------------
+
+    async def instruments(self) -> Mapping[str, Instrument]:
+        """Every pair's trading rules, from the instrument channel's snapshot."""
+        await self._instruments_ready.wait()
+        return dict(self._instruments)
+
+    @property
+    def native(self) -> KrakenNative:
+        """Raw Kraken v2 access: send any message, await its raw replies, tap frames."""
+        return self._native
