@@ -20,15 +20,19 @@ then waits; its reader task resolves the key when the reply is decoded::
 The key is whatever the venue echoes: a request id, ``(req_id, symbol)`` for a batch
 answered per symbol, or a client order id for a REST placement confirmed over WS.
 
-An entry lives from :meth:`~PendingRequests.register` until :meth:`~PendingRequests.wait`
-returns or raises (or :meth:`~PendingRequests.discard`): a reply, a rejection or a
-disconnect that lands between ``register`` and ``wait`` is kept for ``wait`` to collect.
+A request is *pending* from :meth:`~PendingRequests.register` until it is settled
+(resolved, rejected, failed). A settled future is then kept for :meth:`wait` to collect,
+so a reply or a disconnect that lands while the request is still being sent is not
+lost. Callers may also await the future :meth:`register` returned, and never call
+``wait``: for them settled futures are kept only up to a bound (the oldest go first),
+or forgotten at once with :meth:`~PendingRequests.discard`.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Hashable
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 from tickwire.core.errors import RequestTimeout
@@ -37,6 +41,11 @@ __all__ = ["PendingRequests"]
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
+
+# How many settled futures are kept for a wait() that has not come yet (see the module
+# docstring): a register/wait pair is microseconds apart, so this is never reached by
+# one that will come, and it bounds what callers that never wait() leave behind.
+_SETTLED_BOUND = 1024
 
 
 def _retrieve(future: asyncio.Future[Any]) -> None:
@@ -53,22 +62,24 @@ class PendingRequests(Generic[K, V]):
 
     Every method is synchronous except :meth:`wait`; none of them may be called from
     another thread. Resolving is forgiving (a late, duplicate or unknown reply returns
-    ``False``) because replies come from the network, while registering twice is a bug
-    in the caller and raises.
+    ``False``) because replies come from the network, while registering a key that is
+    still pending is a bug in the caller and raises.
     """
 
-    __slots__ = ("_futures", "_last_id")
+    __slots__ = ("_futures", "_last_id", "_settled")
 
     def __init__(self) -> None:
-        self._futures: dict[K, asyncio.Future[V]] = {}
+        self._futures: dict[K, asyncio.Future[V]] = {}  # pending: no reply yet
+        # Settled but not collected by wait() yet; insertion order = age, for the bound.
+        self._settled: dict[K, asyncio.Future[V]] = {}
         self._last_id = 0
 
     def __contains__(self, key: object) -> bool:
-        """True while ``key`` is registered and not yet collected by :meth:`wait`."""
+        """True while ``key`` is registered and still waiting for its reply."""
         return key in self._futures
 
     def __len__(self) -> int:
-        """How many keys are registered and not yet collected."""
+        """How many requests are still waiting for their reply."""
         return len(self._futures)
 
     def next_id(self) -> int:
@@ -79,15 +90,41 @@ class PendingRequests(Generic[K, V]):
     def register(self, key: K) -> asyncio.Future[V]:
         """Start waiting for ``key``'s reply; call before sending the request.
 
-        Raises :class:`ValueError` when ``key`` is already pending (a reused client
-        order id, or a request id counter that wrapped).
+        Returns the future the reply will settle; awaiting it directly is fine (then
+        :meth:`discard` the key when done). Raises :class:`ValueError` when ``key`` is
+        still pending (a reused client order id, say).
         """
         if key in self._futures:
             raise ValueError(f"request {key!r} is already pending")
+        self._settled.pop(key, None)  # an uncollected answer to an earlier use of the key
         future: asyncio.Future[V] = asyncio.get_running_loop().create_future()
         future.add_done_callback(_retrieve)
+        future.add_done_callback(partial(self._on_done, key))
         self._futures[key] = future
         return future
+
+    def _on_done(self, key: K, future: asyncio.Future[V]) -> None:
+        # Someone cancelled the future itself (a timeout around gather() on it, say):
+        # nothing will ever settle it, so it must not stay pending forever.
+        if future.cancelled() and self._futures.get(key) is future:
+            del self._futures[key]
+
+    def _settle(self, key: K) -> asyncio.Future[V] | None:
+        """Move ``key`` from pending to settled; ``None`` if it is not pending."""
+        future = self._futures.get(key)
+        if future is None or future.done():
+            return None
+        del self._futures[key]
+        self._keep(key, future)
+        return future
+
+    def _keep(self, key: K, future: asyncio.Future[V]) -> None:
+        settled = self._settled
+        settled[key] = future
+        if len(settled) > _SETTLED_BOUND:
+            # Far more settlements than could happen between a register() and its
+            # wait(): the oldest belongs to a caller that awaited the future itself.
+            del settled[next(iter(settled))]
 
     async def wait(self, key: K, timeout: float, *, what: str = "request") -> V:
         """Wait up to ``timeout`` seconds for ``key``'s reply and return it.
@@ -95,12 +132,13 @@ class PendingRequests(Generic[K, V]):
         Raises :class:`~tickwire.core.errors.RequestTimeout` when no reply came in
         time, or whatever :meth:`reject`/:meth:`fail_all` set. Either way the key is
         forgotten, so a reply that arrives later is just ignored by :meth:`resolve`.
-        Raises :class:`KeyError` when ``key`` was never registered.
+        Raises :class:`KeyError` when ``key`` was never registered (or was collected).
         """
-        try:
-            future = self._futures[key]
-        except KeyError:
-            raise KeyError(f"{what}: {key!r} was never registered") from None
+        future = self._futures.get(key)
+        if future is None:
+            future = self._settled.get(key)
+        if future is None:
+            raise KeyError(f"{what}: {key!r} is not registered")
         scope = asyncio.timeout(timeout)
         try:
             async with scope:
@@ -114,13 +152,19 @@ class PendingRequests(Generic[K, V]):
                 raise RequestTimeout(f"{what}: no reply within {timeout}s") from None
             raise
         finally:
-            if self._futures.get(key) is future:
-                del self._futures[key]
+            self._forget(key, future)
+
+    def _forget(self, key: K, future: asyncio.Future[V]) -> None:
+        if self._futures.get(key) is future:
+            del self._futures[key]
+        if self._settled.get(key) is future:
+            del self._settled[key]
 
     def resolve(self, key: K, value: V) -> bool:
-        """Deliver ``key``'s reply. ``False`` when the key is unknown or already done."""
-        future = self._futures.get(key)
-        if future is None or future.done():
+        """Deliver ``key``'s reply. ``False`` when the key is not pending (unknown, late,
+        duplicate)."""
+        future = self._settle(key)
+        if future is None:
             return False
         future.set_result(value)
         return True
@@ -128,26 +172,32 @@ class PendingRequests(Generic[K, V]):
     def reject(self, key: K, exc: BaseException) -> bool:
         """Make ``key``'s :meth:`wait` raise ``exc`` (a venue error reply, say).
 
-        ``False`` when the key is unknown or already done.
+        ``False`` when the key is not pending (unknown, or already settled).
         """
-        future = self._futures.get(key)
-        if future is None or future.done():
+        future = self._settle(key)
+        if future is None:
             return False
         future.set_exception(exc)
         return True
 
     def fail_all(self, exc: BaseException) -> None:
-        """Make every outstanding request raise ``exc``: the socket it went out on is gone.
+        """Make every pending request raise ``exc``: the socket it went out on is gone.
 
-        Entries stay until their :meth:`wait` collects the error, so a request between
-        ``register`` and ``wait`` still sees it.
+        A request between ``register`` and ``wait`` still sees the error when it waits.
         """
-        for future in self._futures.values():
+        futures, self._futures = self._futures, {}
+        for key, future in futures.items():
             if not future.done():
                 future.set_exception(exc)
+                self._keep(key, future)
 
     def discard(self, key: K) -> None:
-        """Forget ``key`` without waiting (say, sending the request failed). Absent is fine."""
+        """Forget ``key`` now, pending or settled (absent is fine).
+
+        For a request whose send failed, or whose future the caller awaited itself. A
+        pending future is cancelled.
+        """
         future = self._futures.pop(key, None)
         if future is not None:
             future.cancel()
+        self._settled.pop(key, None)

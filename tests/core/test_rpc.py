@@ -27,6 +27,7 @@ async def test_resolve_delivers_the_reply_and_forgets_the_key() -> None:
     waiter = asyncio.create_task(pending.wait(key, timeout=5))
     await asyncio.sleep(0)
     assert pending.resolve(key, "ack")
+    assert key not in pending and len(pending) == 0  # settled: no longer pending
     assert await waiter == "ack"
     assert future.result() == "ack"
     assert key not in pending and len(pending) == 0
@@ -47,7 +48,7 @@ async def test_unknown_key_is_ignored_by_resolve_and_reject() -> None:
     pending: PendingRequests[str, str] = PendingRequests()
     assert not pending.resolve("nope", "x")
     assert not pending.reject("nope", ValueError())
-    with pytest.raises(KeyError, match="never registered"):
+    with pytest.raises(KeyError, match="not registered"):
         await pending.wait("nope", timeout=1)
 
 
@@ -90,11 +91,24 @@ async def test_fail_all_fails_every_pending_request() -> None:
     waiters = [asyncio.create_task(pending.wait(key, timeout=5)) for key in keys[1:]]
     await asyncio.sleep(0)
     pending.fail_all(Disconnected("socket closed"))
+    assert len(pending) == 0
     assert await pending.wait(keys[0], timeout=5) == "done before the disconnect"
     for waiter in waiters:
         with pytest.raises(Disconnected):
             await waiter
-    assert len(pending) == 0
+    assert len(pending) == 0 and not pending._settled
+
+
+async def test_failure_between_register_and_wait_is_not_lost() -> None:
+    pending: PendingRequests[int, str] = PendingRequests()
+    pending.register(1)
+    pending.register(2)
+    pending.reject(1, InvalidOrder("kucoin", 400100, "bad size"))
+    pending.fail_all(Disconnected("socket closed"))
+    with pytest.raises(InvalidOrder):
+        await pending.wait(1, timeout=5)
+    with pytest.raises(Disconnected):
+        await pending.wait(2, timeout=5)
 
 
 async def test_duplicate_key_is_a_value_error() -> None:
@@ -103,10 +117,12 @@ async def test_duplicate_key_is_a_value_error() -> None:
     with pytest.raises(ValueError, match="already pending"):
         pending.register("cl-1")
     pending.resolve("cl-1", "ok")
-    with pytest.raises(ValueError):  # still pending until wait() collects it
-        pending.register("cl-1")
-    await pending.wait("cl-1", timeout=1)
-    pending.register("cl-1")  # reusable once collected
+    pending.register("cl-1")  # reusable once settled; the uncollected answer is dropped
+    waiter = asyncio.create_task(pending.wait("cl-1", timeout=5))
+    await asyncio.sleep(0)
+    assert not waiter.done()
+    pending.resolve("cl-1", "second")
+    assert await waiter == "second"
 
 
 async def test_cancelled_waiter_forgets_the_key() -> None:
@@ -128,6 +144,41 @@ async def test_discard_forgets_without_waiting() -> None:
     pending.discard(1)
     pending.discard(1)  # absent is fine
     assert future.cancelled() and 1 not in pending
+    assert not pending.resolve(1, "late")
+
+
+async def test_caller_may_await_the_future_itself() -> None:
+    pending: PendingRequests[tuple[int, str], str] = PendingRequests()
+    keys = [(5, "BTC/USD"), (5, "ETH/USD")]
+    futures = [pending.register(key) for key in keys]
+    for key in keys:
+        pending.resolve(key, f"ack {key[1]}")
+    assert await asyncio.gather(*futures) == ["ack BTC/USD", "ack ETH/USD"]
+    for key in keys:
+        pending.discard(key)
+    assert len(pending) == 0 and not pending._settled
+
+
+async def test_externally_cancelled_future_stops_being_pending() -> None:
+    pending: PendingRequests[int, str] = PendingRequests()
+    futures = [pending.register(key) for key in (1, 2)]
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(0.01):
+            await asyncio.gather(*futures)  # the timeout cancels both futures
+    await asyncio.sleep(0)  # done callbacks run on the next loop turn
+    assert len(pending) == 0
+    assert not pending.resolve(1, "late")
+    pending.register(1)  # the key is free again
+
+
+async def test_settled_futures_nobody_collects_are_bounded() -> None:
+    pending: PendingRequests[int, int] = PendingRequests()
+    for key in range(5000):
+        pending.register(key)
+        pending.resolve(key, key)
+    assert len(pending) == 0
+    assert len(pending._settled) <= 1024
+    assert await pending.wait(4999, timeout=1) == 4999  # recent answers still collectable
 
 
 async def test_unawaited_failures_are_not_logged_as_never_retrieved(
