@@ -328,9 +328,8 @@ class KrakenClient(BaseClient):
             timeout = self.config.request_timeout
             raise RequestTimeout(f"kraken {method}: no reply within {timeout:g}s") from None
         finally:
-            abandoned = RequestTimeout(f"kraken {method}: abandoned")
             for key in keys:
-                session.pending.reject(key, abandoned)  # a no-op for answered keys
+                session.pending.discard(key)
 
     # --- books -------------------------------------------------------------------------
 
