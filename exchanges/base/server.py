@@ -159,7 +159,8 @@ class EmulatorServer:
     Subclasses override :meth:`setup_routes` and, for background work such as a market
     ticker, :meth:`on_start`. Tasks started with :meth:`start_task` and every tracked
     :class:`Connection` end when the context exits; an exception that ended a
-    background task is re-raised there so a crashed ticker never goes unnoticed.
+    background task or a WebSocket handler is re-raised there, so an emulator bug
+    never goes unnoticed.
     """
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -292,6 +293,11 @@ class EmulatorServer:
                     result = on_message(conn, data)
                     if result is not None:
                         await result
+            except Exception as exc:
+                # A bug in the venue code: surface it when the emulator exits, not
+                # just in aiohttp's log.
+                self._task_errors.append(exc)
+                raise
             finally:
                 if on_close is not None:
                     on_close(conn)

@@ -11,7 +11,7 @@ from decimal import Decimal
 from aiohttp import web
 
 from tickwire.exchanges.base.faults import FaultPlan
-from tickwire.exchanges.base.market import Level, SymbolSpec, SyntheticMarket
+from tickwire.exchanges.base.market import SymbolSpec, SyntheticMarket
 from tickwire.exchanges.base.server import Connection, EmulatorServer
 from tickwire.exchanges.kraken import frames
 from tickwire.exchanges.kraken.app import Session
@@ -201,10 +201,7 @@ class KrakenEmulator(EmulatorServer):
     ) -> tuple[list[tuple[Decimal, Decimal]], list[tuple[Decimal, Decimal]]]:
         """The emulator's true book: ``(bids, asks)`` best-first, ``depth`` levels each."""
         self._check_symbol(symbol)
-        bids: list[Level]
-        asks: list[Level]
-        bids, asks = self.market.book(symbol, depth)
-        return bids, asks
+        return self.market.book(symbol, depth)
 
     def precisions(self, symbol: str) -> tuple[int, int]:
         """``(price_precision, qty_precision)`` of ``symbol``, as ``instrument`` lists them."""

@@ -55,6 +55,10 @@ class Feed:
         self.trades: dict[str, dict[Connection, None]] = {s: {} for s in pairs}
         self.ohlcs: dict[str, dict[tuple[Connection, int], None]] = {s: {} for s in pairs}
         self.instruments: dict[Connection, None] = {}
+        self._checksummers = {
+            s: frames.Checksummer(p.spec.price_precision, p.spec.qty_precision)
+            for s, p in pairs.items()
+        }
 
     # -- subscriptions ---------------------------------------------------------------
 
@@ -144,9 +148,8 @@ class Feed:
         return frames.ticker(kind, self.pairs[symbol], self.market.stats(symbol), bid, ask, ts)
 
     def _checksum(self, symbol: str) -> int:
-        spec = self.pairs[symbol].spec
         bids, asks = self.market.book(symbol, 10)
-        crc = frames.checksum(bids, asks, spec.price_precision, spec.qty_precision)
+        crc = self._checksummers[symbol](bids, asks)
         if self.faults.take(BAD_CHECKSUM, symbol):
             crc ^= 0xFFFFFFFF  # a wrong value; the book itself stays right
         return crc

@@ -28,6 +28,7 @@ from tickwire.exchanges.kraken.instruments import KrakenPair, asset_for
 
 __all__ = [
     "HEARTBEAT",
+    "Checksummer",
     "ack",
     "book",
     "checksum",
@@ -100,6 +101,36 @@ def checksum(
             parts.append(checksum_digits(price, price_precision))
             parts.append(checksum_digits(qty, qty_precision))
     return zlib.crc32("".join(parts).encode())
+
+
+class Checksummer:
+    """:func:`checksum` for one instrument, memoizing each level's token.
+
+    The top 10 levels barely change from one message to the next, so formatting them
+    again for every message would dominate a burst.
+    """
+
+    def __init__(self, price_precision: int, qty_precision: int) -> None:
+        self.price_precision = price_precision
+        self.qty_precision = qty_precision
+        self._tokens: dict[Level, str] = {}
+
+    def __call__(self, bids: Sequence[Level], asks: Sequence[Level]) -> int:
+        """The checksum of a best-first book already truncated to its depth."""
+        tokens = self._tokens
+        if len(tokens) > 8192:
+            tokens.clear()
+        parts: list[str] = []
+        for levels in (asks[:10], bids[:10]):
+            for level in levels:
+                token = tokens.get(level)
+                if token is None:
+                    token = checksum_digits(level[0], self.price_precision) + checksum_digits(
+                        level[1], self.qty_precision
+                    )
+                    tokens[level] = token
+                parts.append(token)
+        return zlib.crc32("".join(parts).encode())
 
 
 # -- method responses ----------------------------------------------------------------

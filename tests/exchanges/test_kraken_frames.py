@@ -46,6 +46,12 @@ def test_checksum_reproduces_the_documented_snapshot() -> None:
     assert load_sample("book_snapshot.json")["data"][0]["checksum"] == 2439117997
 
 
+def test_memoizing_checksummer_agrees() -> None:
+    bids, asks = _sample_book()
+    checksummer = frames.Checksummer(4, 8)
+    assert checksummer(bids, asks) == checksummer(bids, asks) == 2439117997
+
+
 def test_checksum_reproduces_the_documented_update() -> None:
     bids, asks = _sample_book()
     update = load_sample("book_update.json")["data"][0]
