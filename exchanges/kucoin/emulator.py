@@ -1,0 +1,251 @@
+"""``KucoinEmulator``: KuCoin Spot's ("Classic" API) public side, on loopback.
+
+::
+
+    async with KucoinEmulator(seed=0, interval=None) as ex:
+        bullet = httpx.post(f"{ex.rest_url}/api/v1/bullet-public").json()["data"]
+        # connect to bullet["instanceServers"][0]["endpoint"] + "?token=...&connectId=..."
+        await ex.step(10, "BTC-USDT")             # ten market events, pushed at once
+        bids, asks = ex.book("BTC-USDT", depth=5)  # the truth, best-first
+
+It speaks the protocol of ``shared/reference/kucoin-ws.md``: the REST helpers of
+:mod:`.rest`, the push socket of :mod:`.ws`, the topics of :mod:`.feed`, fed by the seeded
+:class:`~tickwire.exchanges.base.market.SyntheticMarket`. It never imports adapter code.
+
+Controls for tests and benchmarks: ``interval=None`` disables automatic stepping;
+:meth:`step`, :meth:`burst`; truth: :meth:`book`, :meth:`sequence`. Faults:
+:meth:`drop_all`, :meth:`skip_sequence`, :meth:`stop_pongs`/:meth:`resume_pongs`,
+:meth:`expire_tokens`, :meth:`rate_limit_next_subscribe`, :meth:`rate_limit_next_request`.
+Counters: :attr:`connection_stats`, :attr:`max_window_messages`, :attr:`refusals`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Literal
+
+from aiohttp import web
+
+from tickwire.exchanges.base.market import SymbolSpec, SyntheticMarket
+from tickwire.exchanges.base.server import EmulatorServer
+from tickwire.exchanges.kucoin.feed import Feed
+from tickwire.exchanges.kucoin.limits import ConnectionStats
+from tickwire.exchanges.kucoin.rest import RestApi
+from tickwire.exchanges.kucoin.symbols import KucoinSymbol, resolve_symbols
+from tickwire.exchanges.kucoin.tokens import TokenStore
+from tickwire.exchanges.kucoin.topics import PREFIXES
+from tickwire.exchanges.kucoin.ws import WS_PATH, WsConfig, WsGateway
+
+__all__ = ["KucoinEmulator"]
+
+#: A burst yields to the writers every this many steps, and waits for a subscriber whose
+#: queue grew past HIGH_WATER to drain to LOW_WATER, so memory stays bounded.
+YIELD_EVERY = 64
+HIGH_WATER = 20_000
+LOW_WATER = 2_000
+
+DecimalBook = tuple[tuple[tuple[Decimal, Decimal], ...], tuple[tuple[Decimal, Decimal], ...]]
+
+
+class KucoinEmulator(EmulatorServer):
+    """A local KuCoin Spot venue (public market data) serving on ``127.0.0.1``.
+
+    ``seed`` fixes the market; ``symbols`` picks default pairs by name (``"BTC-USDT"``) or
+    passes :class:`SymbolSpec`/:class:`KucoinSymbol` objects; ``interval`` is the seconds
+    between automatic market steps (``None``: only :meth:`step`/:meth:`burst` move it);
+    ``token_ttl`` the token lifetime in seconds; ``topic_cap`` the topics per connection;
+    ``ping_interval_ms``/``ping_timeout_ms`` what the bullet announces (silence for their
+    sum closes a socket); ``msg_limit`` per ``msg_window`` s the client message rate;
+    ``max_topics_per_request`` the symbols in one topic string; ``api_keys`` (key →
+    ``(secret, passphrase)``) turns on signature verification of the signed endpoint;
+    ``rest_quota`` the weighted REST pool per 30 s (``None``: unlimited);
+    ``reject_token_with`` how a bad token is refused (see :mod:`.ws`).
+    """
+
+    def __init__(
+        self,
+        seed: int = 0,
+        *,
+        symbols: Iterable[str | SymbolSpec | KucoinSymbol] | None = None,
+        interval: float | None = 0.05,
+        token_ttl: float = 86400.0,
+        topic_cap: int = 300,
+        ping_interval_ms: int = 18000,
+        ping_timeout_ms: int = 10000,
+        msg_limit: int = 100,
+        msg_window: float = 10.0,
+        max_topics_per_request: int = 100,
+        api_keys: Mapping[str, tuple[str, str]] | None = None,
+        rest_quota: int | None = 2000,
+        reject_token_with: Literal["frame", "http"] = "frame",
+        port: int = 0,
+    ) -> None:
+        super().__init__(port=port)
+        if interval is not None and interval <= 0:
+            raise ValueError("interval must be positive, or None for manual stepping")
+        self.interval = interval
+        chosen = resolve_symbols(symbols)
+        self.market = SyntheticMarket([s.spec for s in chosen], seed)
+        # Separate streams (string seeds are stable across runs), so the sequence layout
+        # and the tokens never disturb the market's own draws.
+        self.feed = Feed(self.market, chosen, random.Random(f"kucoin-feed-{seed}"))
+        self.tokens = TokenStore(token_ttl, time.monotonic, random.Random(f"kucoin-token-{seed}"))
+        config = WsConfig(
+            msg_limit=msg_limit,
+            msg_window=msg_window,
+            topic_cap=topic_cap,
+            max_per_request=max_topics_per_request,
+            ping_interval_ms=ping_interval_ms,
+            ping_timeout_ms=ping_timeout_ms,
+            reject_with=reject_token_with,
+        )
+        self.gateway = WsGateway(self, self.feed, self.tokens, config)
+        self.rest = RestApi(
+            self.feed,
+            self.tokens,
+            lambda: self.ws_url,
+            ping_interval_ms=ping_interval_ms,
+            ping_timeout_ms=ping_timeout_ms,
+            quota=rest_quota,
+            api_keys=api_keys,
+            skip_paths=frozenset({WS_PATH}),
+        )
+
+    # -- server hooks ----------------------------------------------------------------
+
+    def setup_routes(self, app: web.Application) -> None:
+        """REST endpoints plus the push socket at :data:`~.ws.WS_PATH`."""
+        self.rest.add_routes(app)
+        app.router.add_get(WS_PATH, self.gateway.handle)
+
+    async def on_start(self) -> None:
+        """Start the automatic market clock unless ``interval`` is None."""
+        if self.interval is not None:
+            self.start_task(self._run(self.interval), name="kucoin-market")
+
+    async def _run(self, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            self.feed.advance()
+
+    # -- addresses -------------------------------------------------------------------
+
+    @property
+    def rest_url(self) -> str:
+        """``http://127.0.0.1:PORT``: the REST base (the venue's ``https://api.kucoin.com``)."""
+        return self.base_url
+
+    @property
+    def ws_url(self) -> str:
+        """The push endpoint the bullet call hands out (``ws://127.0.0.1:PORT/ws-api-spot/``)."""
+        return f"{self.ws_base}{WS_PATH}"
+
+    @property
+    def endpoints(self) -> dict[str, str]:
+        """``{"rest_url": ...}``: the WebSocket address comes from the bullet call."""
+        return {"rest_url": self.rest_url}
+
+    @property
+    def symbols(self) -> list[str]:
+        """The listed symbols, KuCoin spelling (``BTC-USDT``)."""
+        return list(self.feed.symbols)
+
+    # -- deterministic controls ------------------------------------------------------
+
+    def _name(self, symbol: str | None) -> str | None:
+        if symbol is not None and symbol not in self.feed.symbols:
+            raise KeyError(f"unknown symbol {symbol!r}")
+        return symbol
+
+    async def step(self, n: int = 1, symbol: str | None = None) -> None:
+        """Advance the market ``n`` events (of ``symbol``, or random symbols) and push them."""
+        name = self._name(symbol)
+        for i in range(n):
+            self.feed.advance(name)
+            if i % YIELD_EVERY == YIELD_EVERY - 1:
+                await self._drain()
+        await asyncio.sleep(0)  # let the writers start on what was queued
+
+    async def burst(self, topic_prefix: str, symbol: str, n: int) -> int:
+        """Push ``n`` frames of ``topic_prefix`` (``"/market/level2"``...) for ``symbol``.
+
+        Each market step is forced to push that topic; steps repeat until ``n`` frames
+        were produced (a ``/market/match`` step may print several trades or none).
+        Returns the number of market steps it took.
+        """
+        if topic_prefix not in PREFIXES:
+            raise ValueError(f"unknown topic prefix {topic_prefix!r}; one of {sorted(PREFIXES)}")
+        name = self._name(symbol)
+        produced = steps = 0
+        while produced < n:
+            produced += self.feed.advance(name, force=topic_prefix)[topic_prefix]
+            steps += 1
+            if steps % YIELD_EVERY == 0:
+                await self._drain()
+        await asyncio.sleep(0)
+        return steps
+
+    async def _drain(self) -> None:
+        await asyncio.sleep(0)
+        for conn in self.open_connections():
+            if conn.backlog > HIGH_WATER:
+                await conn.wait_backlog_below(LOW_WATER)
+
+    # -- truth -----------------------------------------------------------------------
+
+    def book(self, symbol: str, depth: int | None = None) -> DecimalBook:
+        """The true book of ``symbol``: ``(bids, asks)``, best-first ``(price, size)`` tuples."""
+        sym = self.feed.symbols[symbol]
+        bids, asks = self.market.book(sym.spec.symbol, depth)
+        return tuple(bids), tuple(asks)
+
+    def sequence(self, symbol: str) -> int:
+        """The sequence of ``symbol``'s last level2 increment (published or skipped)."""
+        return self.feed.sequences[symbol]
+
+    # -- faults ----------------------------------------------------------------------
+
+    def skip_sequence(self, symbol: str | None = None) -> None:
+        """The next level2 increment of ``symbol`` (any, if None) is computed but never sent."""
+        self.feed.skip_sequence(self._name(symbol))
+
+    def stop_pongs(self) -> None:
+        """Stop answering pings (pings still count as traffic and against the rate limit)."""
+        self.gateway.pongs = False
+
+    def resume_pongs(self) -> None:
+        """Answer pings again."""
+        self.gateway.pongs = True
+
+    async def expire_tokens(self) -> None:
+        """Expire every token now; live connections are dropped as at expiry."""
+        await self.gateway.expire_all()
+
+    def rate_limit_next_subscribe(self, times: int = 1) -> None:
+        """The next ``times`` subscribe requests get a 509 error frame instead of an ack."""
+        self.gateway.refuse_subscribes += times
+
+    def rate_limit_next_request(self, times: int = 1) -> None:
+        """The next ``times`` REST requests get HTTP 429 ``{"code": "429000", ...}``."""
+        self.rest.rate_limit_next(times)
+
+    # -- counters --------------------------------------------------------------------
+
+    @property
+    def connection_stats(self) -> list[ConnectionStats]:
+        """Counters of every push connection accepted so far (closed ones too), oldest first."""
+        return list(self.gateway.stats)
+
+    @property
+    def max_window_messages(self) -> int:
+        """The most client messages any connection had admitted within one rate window."""
+        return max((s.max_window for s in self.gateway.stats), default=0)
+
+    @property
+    def refusals(self) -> int:
+        """509 refusals over all connections: rate-limited messages and refused subscribes."""
+        return sum(s.refusals for s in self.gateway.stats)
