@@ -150,7 +150,7 @@ class SyntheticMarket:
         return list(recent)[-limit:] if limit else []
 
     def candle(self, symbol: str, interval: int) -> Candle:
-        """The running candle of ``interval`` seconds; tracking starts on first ask."""
+        """The running candle of ``interval`` seconds; tracking starts on the first call."""
         b = self._books[symbol]
         now = self.clock()
         candle = b.candles.get(interval)
@@ -205,7 +205,8 @@ class SyntheticMarket:
         bids, asks = _Side(True), _Side(False)
         bid, ask = mid - tick, mid + tick
         for _ in range(spec.levels):
-            bids.set(bid, self._level_qty(spec))
+            if bid > 0:  # a cheap pair may run out of positive ticks
+                bids.set(bid, self._level_qty(spec))
             asks.set(ask, self._level_qty(spec))
             bid -= tick * rng.randint(1, 3)
             ask += tick * rng.randint(1, 3)
