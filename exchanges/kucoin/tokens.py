@@ -35,9 +35,9 @@ class TokenStore:
         self._expiry: dict[str, float] = {}
 
     def issue(self) -> str:
-        """A new token shaped like the venue's: url-safe base64, a dot, a base64 suffix."""
+        """A new token shaped like the venue's: url-safe base64, a dot, a url-safe suffix."""
         body = base64.urlsafe_b64encode(self._rng.randbytes(96)).decode()
-        suffix = base64.b64encode(self._rng.randbytes(16)).decode()
+        suffix = base64.urlsafe_b64encode(self._rng.randbytes(16)).decode()
         token = f"{body}.{suffix}"
         self._expiry[token] = self.clock() + self.ttl
         return token
