@@ -1,0 +1,332 @@
+"""Decode KuCoin push frames and normalize them into :mod:`tickwire.core` types.
+
+Pure, synchronous functions on the per-message path; two msgspec passes per data push::
+
+    msg = decode_frame(frame)             # the tagged union on "type"; data stays raw
+    match msg:
+        case Message():
+            data = decode_data(msg)       # the Struct for msg.subject
+            match data:
+                case TickerData():
+                    event = to_ticker(data, message_symbol(msg), received)
+                case L2UpdateData():
+                    update = kucoin_book.apply(data, received)
+        case Pong() | Ack() | Welcome() | ErrorFrame():
+            ...
+
+Everything the venue could send that does not fit the schemas raises
+:class:`~tickwire.core.errors.DecodeError`, and nothing else: from :func:`decode_frame`,
+:func:`decode_data`, and the ``to_*`` functions for values the schema cannot check
+(a time in a string, an increment that is not a positive number).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+
+from tickwire.adapters.kucoin.schemas import (
+    CandleData,
+    DepthData,
+    L2UpdateData,
+    Level1Data,
+    MarketData,
+    MatchData,
+    Message,
+    PushFrame,
+    SnapshotData,
+    SymbolEntry,
+    TickerData,
+)
+from tickwire.core.errors import DecodeError
+from tickwire.core.types import BookLevel, BookUpdate, Candle, Instrument, Side, Ticker, Trade
+
+__all__ = [
+    "CANDLE_INTERVALS",
+    "CANDLE_TYPES",
+    "TICKER_ALL_TOPIC",
+    "VENUE",
+    "decimals",
+    "decode_data",
+    "decode_frame",
+    "level1_to_ticker",
+    "message_symbol",
+    "to_candle",
+    "to_depth_update",
+    "to_instrument",
+    "to_native",
+    "to_ticker",
+    "to_trade",
+    "to_unified",
+]
+
+VENUE = "kucoin"
+"""The venue name every normalized event carries."""
+
+TICKER_ALL_TOPIC = "/market/ticker:all"
+"""The one topic whose ``subject`` is a symbol rather than a message kind."""
+
+CANDLE_TYPES: dict[int, str] = {
+    60: "1min",
+    180: "3min",
+    300: "5min",
+    900: "15min",
+    1800: "30min",
+    3600: "1hour",
+    7200: "2hour",
+    14400: "4hour",
+    21600: "6hour",
+    28800: "8hour",
+    43200: "12hour",
+    86400: "1day",
+    604800: "1week",
+}
+"""Candle interval in seconds → KuCoin's candle type (the topic suffix, ``BTC-USDT_1hour``).
+
+KuCoin's ``1month`` is left out: a calendar month has no fixed length in seconds.
+"""
+
+CANDLE_INTERVALS: dict[str, int] = {name: seconds for seconds, name in CANDLE_TYPES.items()}
+"""KuCoin's candle type → interval in seconds (the inverse of :data:`CANDLE_TYPES`)."""
+
+_MS = 1_000_000  # ns per ms
+_S = 1_000_000_000  # ns per s
+
+# Built once: msgspec compiles each type's decoding plan at construction. Keys are exact
+# subjects; /market/ticker:all is the one topic routed otherwise (its subject is a symbol).
+_frame_decoder: msgspec.json.Decoder[PushFrame] = msgspec.json.Decoder(PushFrame)
+_ticker_decoder = msgspec.json.Decoder(TickerData)
+_candle_decoder = msgspec.json.Decoder(CandleData)
+_data_decoders: dict[str, msgspec.json.Decoder[Any]] = {
+    "trade.ticker": _ticker_decoder,
+    "trade.l2update": msgspec.json.Decoder(L2UpdateData),
+    "trade.l3match": msgspec.json.Decoder(MatchData),
+    "level2": msgspec.json.Decoder(DepthData),
+    "level1": msgspec.json.Decoder(Level1Data),
+    "trade.candles.update": _candle_decoder,
+    "trade.candles.add": _candle_decoder,
+    "trade.snapshot": msgspec.json.Decoder(SnapshotData),
+}
+
+_SIDES = {"buy": Side.BUY, "sell": Side.SELL}
+
+
+def decode_frame(frame: bytes | str) -> PushFrame:
+    """Decode one push-WebSocket frame into its wire Struct (one msgspec pass).
+
+    A ``message`` frame's ``data`` stays raw: pass the result to :func:`decode_data`.
+    Anything else — garbage, non-object JSON, wrong types, missing fields, an unknown
+    ``type`` — raises :class:`~tickwire.core.errors.DecodeError` and nothing else.
+    """
+    try:
+        return _frame_decoder.decode(frame)
+    except (msgspec.DecodeError, RecursionError) as exc:
+        # RecursionError: absurdly nested JSON skipped inside the raw ``data``.
+        raise DecodeError(f"kucoin: not a push frame: {exc}", frame) from exc
+
+
+def decode_data(msg: Message) -> MarketData:
+    """Decode a ``message`` frame's ``data`` with the Struct for its ``subject``.
+
+    Routing is by exact subject, except ``/market/ticker:all`` (whose subject is the
+    symbol), decoded as a ticker. An unknown subject or a ``data`` that does not fit
+    raises :class:`~tickwire.core.errors.DecodeError`.
+    """
+    decoder = _data_decoders.get(msg.subject)
+    if decoder is None:
+        # Checked second: ticker:all is one topic among many, the dict hit is the rule.
+        if msg.topic != TICKER_ALL_TOPIC:
+            raise DecodeError(
+                f"kucoin: unknown subject {msg.subject!r} on {msg.topic!r}", bytes(msg.data)
+            )
+        decoder = _ticker_decoder
+    try:
+        data: MarketData = decoder.decode(msg.data)
+    except (msgspec.DecodeError, RecursionError) as exc:
+        raise DecodeError(f"kucoin: bad {msg.subject!r} data: {exc}", bytes(msg.data)) from exc
+    return data
+
+
+def message_symbol(msg: Message) -> str:
+    """The native symbol a push is about: the topic's argument, or the subject on ticker:all.
+
+    For candles the argument is ``SYMBOL_type``; use the data's ``symbol`` there.
+    """
+    if msg.topic == TICKER_ALL_TOPIC:
+        return msg.subject
+    return msg.topic.rpartition(":")[2]
+
+
+# --- symbols ---------------------------------------------------------------------------
+
+# native ↔ unified, filled on first use. Bounded (a full cache is emptied): symbols come
+# from the venue, and a flood of garbage ones must not grow memory without limit.
+_unified_cache: dict[str, str] = {}
+_native_cache: dict[str, str] = {}
+_SYMBOL_CACHE_SIZE = 8192
+
+
+def to_unified(symbol: str) -> str:
+    """KuCoin's ``BTC-USDT`` → tickwire's ``BTC/USDT``; the single point of truth.
+
+    KuCoin symbols are ``BASE-QUOTE`` with one hyphen. Anything without a hyphen
+    (already unified, or a market code like ``BTC``) is returned unchanged, so the
+    function is idempotent.
+    """
+    unified = _unified_cache.get(symbol)
+    if unified is None:
+        base, sep, quote = symbol.partition("-")
+        unified = f"{base}/{quote}" if sep else symbol
+        if len(_unified_cache) >= _SYMBOL_CACHE_SIZE:
+            _unified_cache.clear()
+        _unified_cache[symbol] = unified
+    return unified
+
+
+def to_native(symbol: str) -> str:
+    """tickwire's ``BTC/USDT`` → KuCoin's ``BTC-USDT`` (the inverse of :func:`to_unified`)."""
+    native = _native_cache.get(symbol)
+    if native is None:
+        base, sep, quote = symbol.partition("/")
+        native = f"{base}-{quote}" if sep else symbol
+        if len(_native_cache) >= _SYMBOL_CACHE_SIZE:
+            _native_cache.clear()
+        _native_cache[symbol] = native
+    return native
+
+
+# --- message data → core ----------------------------------------------------------------
+
+
+def to_ticker(data: TickerData, symbol: str, received: int) -> Ticker:
+    """Normalize ``trade.ticker`` (or ticker:all) data for ``symbol`` (native or unified).
+
+    ``ts`` is the last match time (ms → ns), else ``received``. KuCoin's ticker has no
+    24 h volume (that is ``trade.snapshot``), so ``volume_24h`` is ``None``.
+    """
+    stamp = data.time
+    if stamp is None:
+        stamp = data.time_alias
+    return Ticker(
+        venue=VENUE,
+        symbol=to_unified(symbol),
+        bid=data.best_bid,
+        bid_size=data.best_bid_size,
+        ask=data.best_ask,
+        ask_size=data.best_ask_size,
+        last=data.price,
+        last_size=data.size,
+        ts=received if stamp is None else stamp * _MS,
+        received=received,
+    )
+
+
+def level1_to_ticker(data: Level1Data, symbol: str, received: int) -> Ticker:
+    """Normalize ``level1`` (best bid/ask only) into a :class:`Ticker` without a last trade."""
+    bid, bid_size = data.bids
+    ask, ask_size = data.asks
+    return Ticker(
+        venue=VENUE,
+        symbol=to_unified(symbol),
+        bid=bid,
+        bid_size=bid_size,
+        ask=ask,
+        ask_size=ask_size,
+        ts=data.timestamp * _MS,
+        received=received,
+    )
+
+
+def to_trade(data: MatchData, received: int) -> Trade:
+    """Normalize ``trade.l3match``: ``side`` is the taker's, ``ts`` the match time (ns)."""
+    stamp = data.time
+    # int() alone would also take " 1", "1_0" and non-ASCII digits.
+    if not (stamp.isdigit() and stamp.isascii()):
+        raise DecodeError(f"kucoin: bad match time {stamp!r}", stamp)
+    return Trade(
+        venue=VENUE,
+        symbol=to_unified(data.symbol),
+        trade_id=data.trade_id,
+        price=data.price,
+        size=data.size,
+        side=_SIDES[data.side],
+        ts=int(stamp),
+        received=received,
+    )
+
+
+def to_candle(data: CandleData, interval_seconds: int, received: int) -> Candle:
+    """Normalize a candle push. ``interval_seconds`` is the subscribed interval
+    (:data:`CANDLE_INTERVALS` maps the topic's type to it); ``start`` is the bar's open
+    time (s → ns) and ``ts`` the push time (ns).
+    """
+    start, open_, close, high, low, volume, _turnover = data.candles
+    if not (start.isdigit() and start.isascii()):
+        raise DecodeError(f"kucoin: bad candle start {start!r}", start)
+    return Candle(
+        venue=VENUE,
+        symbol=to_unified(data.symbol),
+        interval=interval_seconds,
+        start=int(start) * _S,
+        open=open_,
+        high=high,
+        low=low,
+        close=close,
+        volume=volume,
+        ts=data.time,
+        received=received,
+    )
+
+
+def to_depth_update(data: DepthData, symbol: str, received: int) -> BookUpdate:
+    """Normalize a ``level2Depth5``/``level2Depth50`` push: a full replacement (snapshot).
+
+    Levels keep KuCoin's order, which is best first on both sides. There is no sequence.
+    """
+    return BookUpdate(
+        venue=VENUE,
+        symbol=to_unified(symbol),
+        bids=tuple([BookLevel(price, size) for price, size in data.bids]),
+        asks=tuple([BookLevel(price, size) for price, size in data.asks]),
+        snapshot=True,
+        ts=data.timestamp * _MS,
+        received=received,
+    )
+
+
+def decimals(increment: Decimal) -> int:
+    """The decimal places of a step: ``0.00001`` → 5, ``0.10`` → 1, ``1`` and ``10`` → 0.
+
+    Raises :class:`~tickwire.core.errors.DecodeError` unless ``increment`` is a positive
+    finite number.
+    """
+    if not increment.is_finite() or increment <= 0:
+        raise DecodeError(f"kucoin: increment must be a positive number, got {increment}")
+    exponent = increment.normalize().as_tuple().exponent
+    assert isinstance(exponent, int)  # finite, so never 'n'/'N'/'F'
+    return max(0, -exponent)
+
+
+def to_instrument(entry: SymbolEntry) -> Instrument:
+    """Normalize one ``/api/v2/symbols`` entry.
+
+    Precisions come from the increments (``priceIncrement``, ``baseIncrement``);
+    ``min_notional`` is ``minFunds``, else ``quoteMinSize``; ``tradable`` is
+    ``enableTrading``.
+    """
+    return Instrument(
+        venue=VENUE,
+        symbol=to_unified(entry.symbol),
+        native_symbol=entry.symbol,
+        base=entry.base_currency,
+        quote=entry.quote_currency,
+        price_increment=entry.price_increment,
+        size_increment=entry.base_increment,
+        min_size=entry.base_min_size,
+        price_precision=decimals(entry.price_increment),
+        size_precision=decimals(entry.base_increment),
+        min_notional=entry.min_funds if entry.min_funds is not None else entry.quote_min_size,
+        tradable=entry.enable_trading,
+    )

@@ -1,0 +1,336 @@
+"""KuCoin Spot ("Classic") wire messages, as msgspec Structs with the venue's field names.
+
+This module only *describes* the venue (``shared/reference/kucoin-ws.md``). Decoding and
+normalization into :mod:`tickwire.core` types live in :mod:`tickwire.adapters.kucoin.parse`.
+
+Push frames (§4) form one tagged union on ``type``, :data:`PushFrame`. A ``message``
+frame keeps its ``data`` as :class:`msgspec.Raw`: its shape depends on ``subject``, so it
+is decoded in a second pass with the Struct for that subject (``*Data`` below).
+
+Conventions, chosen for the per-message path:
+
+- names are KuCoin's own, through ``rename="camel"`` (``best_ask`` ↔ ``bestAsk``) or an
+  explicit ``msgspec.field(name=...)`` where camel-casing would not reproduce them;
+- prices and sizes are :class:`~decimal.Decimal`, decoded from KuCoin's JSON strings
+  (or numbers, in ``trade.snapshot``) without a float round trip;
+- times are left as the venue sends them (int ms, int ns, or ns in a string) and turned
+  into ns by ``parse``; rows of arrays are tuples, unpacked without attribute lookups;
+- every Struct is ``frozen`` and ``gc=False``; unknown fields are ignored, so KuCoin may
+  add fields freely; fields the docs call optional have defaults.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Literal
+
+import msgspec
+
+__all__ = [
+    "Ack",
+    "BulletData",
+    "CandleData",
+    "DepthData",
+    "Envelope",
+    "ErrorFrame",
+    "InstanceServer",
+    "L2Changes",
+    "L2Row",
+    "L2UpdateData",
+    "Level1Data",
+    "Level2Snapshot",
+    "MarketData",
+    "MarketStats",
+    "MarketWindow",
+    "MatchData",
+    "Message",
+    "Pong",
+    "PriceSize",
+    "PushFrame",
+    "SnapshotData",
+    "SymbolEntry",
+    "TickerData",
+    "Welcome",
+]
+
+
+class _Wire(msgspec.Struct, frozen=True, gc=False):
+    """Base of every wire Struct: immutable, untracked by the GC."""
+
+
+class _Frame(_Wire, frozen=True, gc=False, tag_field="type"):
+    """Base of push frames: the subclass's ``tag`` is the ``type`` value."""
+
+
+# --- push frames (§4) -------------------------------------------------------------------
+
+
+class Welcome(_Frame, frozen=True, gc=False, tag="welcome"):
+    """Sent once after the handshake; the socket is usable only after it."""
+
+    id: str  # the connectId the client put in the URL
+
+
+class Pong(_Frame, frozen=True, gc=False, tag="pong"):
+    """The reply to an application-level ping."""
+
+    id: str  # echoes the ping's id
+
+
+class Ack(_Frame, frozen=True, gc=False, tag="ack"):
+    """A subscribe/unsubscribe succeeded (sent only when the request had ``response``)."""
+
+    id: str  # the request's id, always echoed as a string
+
+
+class ErrorFrame(_Frame, frozen=True, gc=False, tag="error"):
+    """A refused request, or a connection-level error (then ``id`` is the connectId)."""
+
+    code: int  # HTTP-like: 401 token, 404 topic, 415 type, 509 rate/subscription caps
+    data: str  # human-readable reason
+    id: str | None = None  # absent on "token is expired"
+
+
+class Message(_Frame, frozen=True, gc=False, tag="message", rename="camel"):
+    """A data push. ``data`` is raw JSON, decoded by ``parse.decode_data`` per subject."""
+
+    topic: str  # "/market/level2:BTC-USDT": always a single symbol, even if subscribed in bulk
+    subject: str  # "trade.l2update"...; on /market/ticker:all it is the symbol itself
+    data: msgspec.Raw
+    channel_type: str | None = None  # "private" on private topics
+    user_id: str | None = None  # private topics (current format)
+    sn: int | None = None  # a push sequence some (mostly futures) topics carry
+    id: str | None = None  # /account/balance only
+
+
+PushFrame = Welcome | Pong | Ack | ErrorFrame | Message
+"""Every frame the push WebSocket sends that this adapter understands, keyed on ``type``."""
+
+
+# --- market data: ``Message.data`` per subject (§6) -----------------------------------------
+
+PriceSize = tuple[Decimal, Decimal]
+"""``[price, size]``: one level of a snapshot."""
+
+L2Row = tuple[Decimal, Decimal, str | int]
+"""``[price, size, sequence]`` of a level2 increment. KuCoin sends the sequence as a
+string; the docs' worked example prints an int, so both are accepted. Price ``0``:
+a sequence-only row; size ``0``: the level is gone."""
+
+
+class TickerData(_Wire, frozen=True, gc=False, rename="camel"):
+    """``trade.ticker`` (and ``/market/ticker:all``): best bid/ask plus the last trade."""
+
+    sequence: str  # the symbol's engine sequence, as a string
+    price: Decimal  # last trade price
+    size: Decimal  # last trade size
+    best_ask: Decimal
+    best_ask_size: Decimal
+    best_bid: Decimal
+    best_bid_size: Decimal
+    time: int | None = None  # ms, time of the last match
+    # The docs-new example spells it "Time"; live data never does. Accepted all the same,
+    # since an absent optional field costs nothing to decode.
+    time_alias: int | None = msgspec.field(default=None, name="Time")
+
+
+class Level1Data(_Wire, frozen=True, gc=False):
+    """``level1``: the best bid and ask only, as flat ``[price, size]`` pairs."""
+
+    asks: PriceSize
+    bids: PriceSize
+    timestamp: int  # ms
+
+
+class DepthData(_Wire, frozen=True, gc=False):
+    """``level2`` (``level2Depth5``/``level2Depth50``): a full top-N replacement.
+
+    ``asks`` ascend and ``bids`` descend (best first). No sequence: nothing to sync.
+    """
+
+    asks: list[PriceSize]
+    bids: list[PriceSize]
+    timestamp: int  # ms
+
+
+class L2Changes(_Wire, frozen=True, gc=False):
+    """``changes`` of a level2 increment; a price appears at most once per message."""
+
+    asks: list[L2Row]
+    bids: list[L2Row]
+
+
+class L2UpdateData(_Wire, frozen=True, gc=False, rename="camel"):
+    """``trade.l2update``: full-depth increments, synced against a REST snapshot (§7).
+
+    ``sequence_start..sequence_end`` is the span of engine sequence numbers this message
+    covers; the rows' own sequences are *not* contiguous (collapsed updates skip numbers).
+    """
+
+    changes: L2Changes
+    sequence_start: int
+    sequence_end: int
+    symbol: str
+    time: int  # ms
+
+
+class MatchData(_Wire, frozen=True, gc=False, rename="camel"):
+    """``trade.l3match``: one public trade."""
+
+    maker_order_id: str
+    taker_order_id: str
+    price: Decimal
+    size: Decimal
+    side: Literal["buy", "sell"]  # the taker's side
+    sequence: str
+    symbol: str
+    time: str  # ns since the epoch, as a decimal string
+    trade_id: str  # numeric in current data, 24 hex digits in older recordings
+    type: str = "match"
+
+
+class CandleData(_Wire, frozen=True, gc=False):
+    """``trade.candles.update`` / ``trade.candles.add``: the running (or a new) bar."""
+
+    symbol: str
+    # [start (s, string), open, close, high, low, volume (base), turnover (quote)];
+    # note the order: close comes before high and low.
+    candles: tuple[str, Decimal, Decimal, Decimal, Decimal, Decimal, Decimal]
+    time: int  # ns (the docs say "us"; the values have 19 digits)
+
+
+class MarketWindow(_Wire, frozen=True, gc=False, rename="camel"):
+    """One of ``marketChange1h/4h/24h`` in a snapshot: statistics over that window."""
+
+    change_price: Decimal | None = None
+    change_rate: Decimal | None = None
+    high: Decimal | None = None
+    low: Decimal | None = None
+    open: Decimal | None = None
+    vol: Decimal | None = None  # base units
+    vol_value: Decimal | None = None  # quote units
+
+
+class MarketStats(_Wire, frozen=True, gc=False, rename="camel"):
+    """``data.data`` of ``trade.snapshot``: 24 h statistics, as JSON *numbers*.
+
+    Everything but the symbol is optional: a quiet market may lack statistics.
+    """
+
+    symbol: str
+    datetime: int | None = None  # ms
+    symbol_code: str | None = None
+    base_currency: str | None = None
+    quote_currency: str | None = None
+    market: str | None = None  # "USDS", "BTC"...
+    markets: list[str] | None = None
+    buy: Decimal | None = None  # best bid
+    sell: Decimal | None = None  # best ask
+    bid_size: Decimal | None = None
+    ask_size: Decimal | None = None
+    last_traded_price: Decimal | None = None
+    open: Decimal | None = None
+    high: Decimal | None = None
+    low: Decimal | None = None
+    close: Decimal | None = None
+    change_price: Decimal | None = None
+    change_rate: Decimal | None = None
+    average_price: Decimal | None = None
+    vol: Decimal | None = None  # 24 h, base units
+    vol_value: Decimal | None = None  # 24 h, quote units
+    maker_fee_rate: Decimal | None = None
+    taker_fee_rate: Decimal | None = None
+    maker_coefficient: Decimal | None = None
+    taker_coefficient: Decimal | None = None
+    trading: bool | None = None
+    margin_trade: bool | None = None
+    board: int | None = None  # 0 main board, 1 KuCoin Plus
+    mark: int | None = None  # 0 none, 1 ST, 2 NEW
+    sort: int | None = None
+    site_types: list[str] | None = None
+    # camel-casing "1h" would give "1H": the names are spelled out.
+    market_change_1h: MarketWindow | None = msgspec.field(default=None, name="marketChange1h")
+    market_change_4h: MarketWindow | None = msgspec.field(default=None, name="marketChange4h")
+    market_change_24h: MarketWindow | None = msgspec.field(default=None, name="marketChange24h")
+
+
+class SnapshotData(_Wire, frozen=True, gc=False):
+    """``trade.snapshot``: ``{"sequence": "...", "data": {...}}`` every 2 s."""
+
+    sequence: str
+    data: MarketStats
+
+
+MarketData = (
+    TickerData | Level1Data | DepthData | L2UpdateData | MatchData | CandleData | SnapshotData
+)
+"""Every ``Message.data`` shape ``parse.decode_data`` returns."""
+
+
+# --- REST (§3, §7, §11, §12) ------------------------------------------------------------
+
+
+class Envelope(_Wire, frozen=True, gc=False):
+    """Every REST body: ``code`` ``"200000"`` is success; ``data`` is decoded per endpoint."""
+
+    code: str | int  # a 6-digit string; tolerated as an int
+    data: msgspec.Raw = msgspec.Raw()  # absent on most errors
+    msg: str | None = None  # the reason, on errors
+
+
+class InstanceServer(_Wire, frozen=True, gc=False, rename="camel"):
+    """One push server of a bullet response."""
+
+    endpoint: str  # "wss://ws-api-spot.kucoin.com/": always use the returned value
+    encrypt: bool  # wss only
+    protocol: str  # "websocket"
+    ping_interval: int  # ms: send a ping this often
+    ping_timeout: int  # ms: the link is dead if no pong within this
+
+
+class BulletData(_Wire, frozen=True, gc=False, rename="camel"):
+    """``data`` of ``POST /api/v1/bullet-public`` (and ``-private``)."""
+
+    token: str  # opaque; valid for one connection within 24 h
+    instance_servers: list[InstanceServer]
+
+
+class Level2Snapshot(_Wire, frozen=True, gc=False):
+    """``data`` of the REST order book (``level2_20``/``level2_100``/full v3).
+
+    ``bids`` descend and ``asks`` ascend. ``sequence`` is a *string* here, while the
+    level2 increments carry ints.
+    """
+
+    sequence: str
+    time: int  # ms
+    bids: list[PriceSize]
+    asks: list[PriceSize]
+
+
+class SymbolEntry(_Wire, frozen=True, gc=False, rename="camel"):
+    """One entry of ``GET /api/v2/symbols``: a symbol's trading rules (numbers as strings)."""
+
+    symbol: str  # the stable code, "BTC-USDT"
+    base_currency: str
+    quote_currency: str
+    base_min_size: Decimal
+    base_max_size: Decimal
+    quote_min_size: Decimal
+    quote_max_size: Decimal
+    base_increment: Decimal  # size step
+    quote_increment: Decimal  # funds step
+    price_increment: Decimal  # tick size
+    enable_trading: bool
+    name: str | None = None  # display name; may change on a rename
+    fee_currency: str | None = None
+    market: str | None = None
+    price_limit_rate: Decimal | None = None
+    min_funds: Decimal | None = None  # minimum order value, quote units
+    is_margin_enabled: bool | None = None
+    fee_category: int | None = None  # 1/2/3
+    maker_fee_coefficient: Decimal | None = None
+    taker_fee_coefficient: Decimal | None = None
+    st: bool | None = None  # special treatment (risk-flagged) symbol
+    callauction_is_enabled: bool | None = None
+    trading_start_time: int | None = None  # ms; null once trading
