@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Hashable, Iterable
+from collections.abc import Awaitable, Callable, Hashable, Iterable
 from time import time_ns
 from typing import Any, Literal, Protocol
 
@@ -144,7 +144,9 @@ class Session:
         self._reconnect = reconnect
         self._heartbeat = heartbeat
         self._connect_timeout = connect_timeout
-        self._ping_interval = ping_interval
+        # Public: a venue whose token dictates the ping period (KuCoin) sets it in
+        # endpoint(); each socket's keepalive reads it when the socket comes up.
+        self.ping_interval = ping_interval
         self._limiter = limiter
         self._limit_keys = tuple(limit_keys)
         self._watched: dict[Hashable, int] = {}  # key -> staleness threshold, ns
@@ -179,14 +181,21 @@ class Session:
 
     # --- sending ------------------------------------------------------------------------
 
-    async def send(self, message: bytes) -> None:
-        """Send one text frame, paced by the session's rate-limit keys."""
+    async def send(self, message: bytes | Callable[[], bytes | None]) -> None:
+        """Send one text frame, paced by the session's rate-limit keys.
+
+        ``message`` may be a function that builds the frame once the rate-limit slot is
+        granted (returning None sends nothing): whatever callers queued while waiting
+        for the slot then goes out in one frame, e.g. KuCoin subscribe batches.
+        """
         if self._limiter is not None and self._limit_keys:
             await self._limiter.acquire(*self._limit_keys)
         ws = self._ws
         if ws is None or ws.closed:
             raise Disconnected(f"{self.venue} {self.name}: not connected")
-        await ws.send_frame(message, _TEXT)
+        frame = message() if callable(message) else message
+        if frame is not None:
+            await ws.send_frame(frame, _TEXT)
 
     async def request(self, key: Hashable, message: bytes, timeout: float, what: str) -> Any:
         """Send ``message`` and await the reply the adapter resolves under ``key``."""
@@ -276,8 +285,8 @@ class Session:
                 self._status(StreamState.CONNECTED, "")
                 if reconnecting:
                     self._status(StreamState.RESUBSCRIBED, "every subscription restored")
-                if self._ping_interval:
-                    tasks.create_task(self._keepalive(self._ping_interval))
+                if self.ping_interval:
+                    tasks.create_task(self._keepalive(self.ping_interval))
         except* _RECOVERABLE as group:
             reason = describe(group.exceptions[0])
         return reason
