@@ -1,0 +1,285 @@
+"""KuCoin's L2 book integrity: sync ``/market/level2`` increments with a REST snapshot.
+
+KuCoin's documented procedure (``shared/reference/kucoin-ws.md`` §7), with ``S`` the
+book's sequence:
+
+1. subscribe ``/market/level2:{symbol}`` and buffer every increment;
+2. fetch a REST snapshot: ``S := int(snapshot.sequence)``;
+3. replay the buffer, then live increments. For each message ``m``:
+
+   - ``m.sequenceEnd <= S``: drop it (the book already contains it);
+   - ``m.sequenceStart > S + 1``: a gap — discard the book and start over;
+   - apply the rows ``[price, size, seq]`` with ``seq > S`` (a message can straddle
+     the snapshot); price ``0`` only advances the sequence, size ``0`` deletes the
+     level, anything else sets the absolute size;
+   - ``S := m.sequenceEnd``.
+
+Row sequences are *not* contiguous (collapsed updates skip numbers) and are never used
+as a gap check. A message that starts right after ``S`` (every live one, in order) is
+applied without looking at its row sequences at all.
+
+:class:`KucoinBook` implements it around :class:`~tickwire.core.book.OrderBook`;
+:class:`KucoinDepthBook` keeps a ``level2Depth5``/``level2Depth50`` book, which needs no
+sync (each push replaces the whole top N).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from decimal import Decimal
+
+from tickwire.adapters.kucoin.parse import VENUE, to_depth_update, to_native
+from tickwire.adapters.kucoin.schemas import DepthData, L2Row, L2UpdateData, Level2Snapshot
+from tickwire.core.book import OrderBook
+from tickwire.core.errors import BookOutOfSync, DecodeError
+from tickwire.core.types import BookLevel, BookUpdate
+
+__all__ = ["MAX_BUFFERED", "KucoinBook", "KucoinDepthBook"]
+
+MAX_BUFFERED = 10_000
+"""Increments kept while a snapshot is awaited; older ones are dropped first. A snapshot
+older than the oldest kept increment is then detected as a gap, never applied wrongly."""
+
+_MS = 1_000_000  # ns per ms
+# What a malformed row raises: a negative size in the engine or a row sequence that is no
+# integer (ValueError), a NaN compared (InvalidOperation, an ArithmeticError), a signaling
+# NaN hashed (TypeError).
+_BAD_LEVEL = (ValueError, ArithmeticError, TypeError)
+
+_Rows = list[tuple[Decimal, Decimal]]
+
+
+def _rows_after(rows: list[L2Row], sequence: int) -> _Rows:
+    """The ``(price, size)`` of rows newer than ``sequence``, skipping price-0 rows."""
+    kept: _Rows = []
+    for price, size, seq in rows:
+        if price and int(seq) > sequence:
+            kept.append((price, size))
+    return kept
+
+
+class KucoinBook:
+    """One symbol's full-depth book, kept in sequence with KuCoin's increments::
+
+        kbook = KucoinBook("BTC/USDT")
+        kbook.buffer(data)                         # increments, while the snapshot is fetched
+        event = kbook.apply_snapshot(snapshot, received)
+        update = kbook.apply(data, received)       # live increments; None = nothing to deliver
+
+    :meth:`apply` raises :class:`~tickwire.core.errors.BookOutOfSync` on a sequence gap,
+    after resetting the book: the client fetches a fresh snapshot and hands it to
+    :meth:`apply_snapshot`, while increments keep going to :meth:`apply` (or
+    :meth:`buffer`), which buffers them until then. The message that revealed the gap is
+    kept as the first buffered one.
+
+    ``depth`` truncates the engine book (``None``: unbounded). Levels deeper than the
+    snapshot (a public top-100 snapshot) or than ``depth`` are not authoritative: a
+    truncated book is exact only near the top.
+    """
+
+    __slots__ = ("_book", "_buffer", "_native", "_symbol")
+
+    def __init__(
+        self, symbol: str, *, depth: int | None = None, max_buffered: int = MAX_BUFFERED
+    ) -> None:
+        """``symbol`` is unified (``BTC/USDT``)."""
+        self._symbol = symbol
+        self._native = to_native(symbol)
+        self._book = OrderBook(VENUE, symbol, depth=depth)
+        self._buffer: deque[L2UpdateData] = deque(maxlen=max_buffered)
+
+    def __repr__(self) -> str:
+        return (
+            f"<KucoinBook {self._symbol} sequence={self._book.sequence} "
+            f"synced={self.synced} buffered={len(self._buffer)}>"
+        )
+
+    @property
+    def symbol(self) -> str:
+        """The unified symbol."""
+        return self._symbol
+
+    @property
+    def book(self) -> OrderBook:
+        """The live engine book (read it; only this class should write it)."""
+        return self._book
+
+    @property
+    def synced(self) -> bool:
+        """True once a snapshot was applied, until a gap or :meth:`reset`."""
+        return self._book.synced
+
+    @property
+    def sequence(self) -> int | None:
+        """``S``: the sequence the book is at; ``None`` while not synced."""
+        return self._book.sequence
+
+    @property
+    def buffered(self) -> int:
+        """How many increments wait for the next snapshot."""
+        return len(self._buffer)
+
+    def reset(self) -> None:
+        """Forget every level and every buffered increment (a reconnect or resubscribe)."""
+        self._book.reset()
+        self._buffer.clear()
+
+    def buffer(self, update: L2UpdateData) -> None:
+        """Keep an increment for the replay after the next snapshot."""
+        self._check_symbol(update)
+        self._buffer.append(update)
+
+    def apply_snapshot(self, snapshot: Level2Snapshot, received: int) -> BookUpdate:
+        """Load a REST snapshot, replay the buffered increments, and return the result.
+
+        The event carries the whole book after the replay (best first), ``snapshot=True``
+        and the book's ``sequence``. If the buffer does not continue the snapshot (the
+        snapshot is older than the buffered stream, or a buffered increment is missing),
+        raises :class:`~tickwire.core.errors.BookOutOfSync`: the book stays unsynced and
+        the increments from the gap on stay buffered for the next snapshot.
+        """
+        text = snapshot.sequence
+        if not (text.isdigit() and text.isascii()):
+            raise DecodeError(f"kucoin: bad snapshot sequence {text!r}", text)
+        book = self._book
+        try:
+            book.apply_snapshot(snapshot.bids, snapshot.asks, sequence=int(text))
+            book.ts = snapshot.time * _MS
+        except _BAD_LEVEL as exc:
+            book.reset()
+            raise BookOutOfSync(self._symbol, f"invalid snapshot level: {exc!r}") from exc
+        buffered = self._buffer
+        while buffered:
+            # _apply raises on a gap; it leaves the offending message at the head.
+            self._apply(buffered[0], from_buffer=True)
+            buffered.popleft()
+        return BookUpdate(
+            venue=VENUE,
+            symbol=self._symbol,
+            bids=tuple(book.bids()),
+            asks=tuple(book.asks()),
+            snapshot=True,
+            sequence=book.sequence,
+            ts=book.ts,
+            received=received,
+        )
+
+    def apply(self, update: L2UpdateData, received: int) -> BookUpdate | None:
+        """Apply one live increment and return the levels it changed (size 0 = deleted).
+
+        Returns ``None`` when there is nothing to deliver: the book awaits a snapshot (the
+        increment is buffered), the increment is already in the book, or it only advanced
+        the sequence. Raises :class:`~tickwire.core.errors.BookOutOfSync` on a gap, or on
+        an increment that cannot be applied (a malformed row), after resetting the book.
+        """
+        self._check_symbol(update)
+        if not self._book.synced:
+            self._buffer.append(update)
+            return None
+        applied = self._apply(update, from_buffer=False)
+        if applied is None:
+            return None
+        bids, asks = applied
+        return BookUpdate(
+            venue=VENUE,
+            symbol=self._symbol,
+            bids=tuple([BookLevel(price, size) for price, size in bids]),
+            asks=tuple([BookLevel(price, size) for price, size in asks]),
+            snapshot=False,
+            sequence=update.sequence_end,
+            ts=update.time * _MS,
+            received=received,
+        )
+
+    def _check_symbol(self, update: L2UpdateData) -> None:
+        if update.symbol != self._native:
+            raise ValueError(f"{update.symbol} increment routed to the {self._native} book")
+
+    def _apply(self, update: L2UpdateData, *, from_buffer: bool) -> tuple[_Rows, _Rows] | None:
+        """The rules of step 3 on a synced book; ``None`` when no level changed."""
+        book = self._book
+        sequence = book.sequence
+        assert sequence is not None  # synced
+        end = update.sequence_end
+        if end <= sequence:
+            return None  # already in the book
+        start = update.sequence_start
+        if start > sequence + 1:
+            book.reset()
+            if not from_buffer:
+                # Keep it: a newer snapshot may need its rows.
+                self._buffer.append(update)
+            raise BookOutOfSync(
+                self._symbol, f"sequence gap: book at {sequence}, increment starts at {start}"
+            )
+        changes = update.changes
+        try:
+            if start > sequence:
+                # Starts right after the book (the rule for live increments): every row is
+                # newer, so the row sequences need no look. Only price-0 rows are skipped.
+                bids = [(row[0], row[1]) for row in changes.bids if row[0]]
+                asks = [(row[0], row[1]) for row in changes.asks if row[0]]
+            else:
+                # Straddles the book's sequence: only rows newer than it apply.
+                bids = _rows_after(changes.bids, sequence)
+                asks = _rows_after(changes.asks, sequence)
+            book.apply_delta(bids, asks, sequence=end, ts=update.time * _MS)
+        except _BAD_LEVEL as exc:
+            # A row sequence that is no integer, or a level the engine refuses: the
+            # increment cannot be applied (perhaps half was), so the book cannot go on.
+            book.reset()
+            self._buffer.clear()
+            raise BookOutOfSync(self._symbol, f"invalid increment: {exc!r}") from exc
+        if not bids and not asks:
+            return None
+        return bids, asks
+
+
+class KucoinDepthBook:
+    """A ``level2Depth5``/``level2Depth50`` book: each push replaces the whole top N::
+
+        dbook = KucoinDepthBook("BTC/USDT", depth=5)
+        event = dbook.apply(data, received)  # a BookUpdate with snapshot=True
+
+    No sequence, no sync: the first push makes the book whole.
+    """
+
+    __slots__ = ("_book", "_symbol")
+
+    def __init__(self, symbol: str, depth: int) -> None:
+        """``symbol`` is unified; ``depth`` is 5 or 50, as subscribed."""
+        self._symbol = symbol
+        self._book = OrderBook(VENUE, symbol, depth=depth)
+
+    @property
+    def symbol(self) -> str:
+        """The unified symbol."""
+        return self._symbol
+
+    @property
+    def book(self) -> OrderBook:
+        """The live engine book (read it; only :meth:`apply` should write it)."""
+        return self._book
+
+    @property
+    def synced(self) -> bool:
+        """True once a push was applied, until :meth:`reset`."""
+        return self._book.synced
+
+    def reset(self) -> None:
+        """Forget every level (a reconnect): the next push makes the book whole again."""
+        self._book.reset()
+
+    def apply(self, data: DepthData, received: int) -> BookUpdate:
+        """Replace the book with one push and return it as a snapshot event.
+
+        A malformed level (negative size, NaN) resets the book and raises
+        :class:`~tickwire.core.errors.BookOutOfSync`.
+        """
+        event = to_depth_update(data, self._symbol, received)
+        try:
+            self._book.apply_snapshot(data.bids, data.asks, ts=event.ts)
+        except _BAD_LEVEL as exc:
+            self._book.reset()
+            raise BookOutOfSync(self._symbol, f"invalid level: {exc!r}") from exc
+        return event
