@@ -27,9 +27,10 @@ from __future__ import annotations
 
 from collections import deque
 from decimal import Decimal
+from typing import NoReturn
 
 from tickwire.adapters.kucoin.parse import VENUE, to_depth_update, to_native
-from tickwire.adapters.kucoin.schemas import DepthData, L2Row, L2UpdateData, Level2Snapshot
+from tickwire.adapters.kucoin.schemas import DepthData, L2UpdateData, Level2Snapshot
 from tickwire.core.book import OrderBook
 from tickwire.core.errors import BookOutOfSync, DecodeError
 from tickwire.core.types import BookLevel, BookUpdate
@@ -47,15 +48,6 @@ _MS = 1_000_000  # ns per ms
 _BAD_LEVEL = (ValueError, ArithmeticError, TypeError)
 
 _Rows = list[tuple[Decimal, Decimal]]
-
-
-def _rows_after(rows: list[L2Row], sequence: int) -> _Rows:
-    """The ``(price, size)`` of rows newer than ``sequence``, skipping price-0 rows."""
-    kept: _Rows = []
-    for price, size, seq in rows:
-        if price and int(seq) > sequence:
-            kept.append((price, size))
-    return kept
 
 
 class KucoinBook:
@@ -172,8 +164,11 @@ class KucoinBook:
         the sequence. Raises :class:`~tickwire.core.errors.BookOutOfSync` on a gap, or on
         an increment that cannot be applied (a malformed row), after resetting the book.
         """
-        self._check_symbol(update)
-        if not self._book.synced:
+        if update.symbol != self._native:
+            self._misrouted(update)
+        # The engine's sequence is None exactly when it is not synced (a cheaper test
+        # than the property, on the hottest path of the adapter).
+        if self._book.sequence is None:
             self._buffer.append(update)
             return None
         applied = self._apply(update, from_buffer=False)
@@ -193,7 +188,10 @@ class KucoinBook:
 
     def _check_symbol(self, update: L2UpdateData) -> None:
         if update.symbol != self._native:
-            raise ValueError(f"{update.symbol} increment routed to the {self._native} book")
+            self._misrouted(update)
+
+    def _misrouted(self, update: L2UpdateData) -> NoReturn:
+        raise ValueError(f"{update.symbol} increment routed to the {self._native} book")
 
     def _apply(self, update: L2UpdateData, *, from_buffer: bool) -> tuple[_Rows, _Rows] | None:
         """The rules of step 3 on a synced book; ``None`` when no level changed."""
@@ -212,17 +210,21 @@ class KucoinBook:
             raise BookOutOfSync(
                 self._symbol, f"sequence gap: book at {sequence}, increment starts at {start}"
             )
+        # An increment starting right after the book (every live one, in order) has only
+        # newer rows: ``fresh`` skips int(seq) for them. One that straddles the book's
+        # sequence applies only its rows newer than it. Price-0 rows never apply.
+        fresh = start > sequence
         changes = update.changes
+        bids: _Rows = []
+        asks: _Rows = []
         try:
-            if start > sequence:
-                # Starts right after the book (the rule for live increments): every row is
-                # newer, so the row sequences need no look. Only price-0 rows are skipped.
-                bids = [(row[0], row[1]) for row in changes.bids if row[0]]
-                asks = [(row[0], row[1]) for row in changes.asks if row[0]]
-            else:
-                # Straddles the book's sequence: only rows newer than it apply.
-                bids = _rows_after(changes.bids, sequence)
-                asks = _rows_after(changes.asks, sequence)
+            # Plain loops: on Python 3.11 a comprehension pays for a frame of its own.
+            for price, size, seq in changes.bids:
+                if price and (fresh or int(seq) > sequence):
+                    bids.append((price, size))
+            for price, size, seq in changes.asks:
+                if price and (fresh or int(seq) > sequence):
+                    asks.append((price, size))
             book.apply_delta(bids, asks, sequence=end, ts=update.time * _MS)
         except _BAD_LEVEL as exc:
             # A row sequence that is no integer, or a level the engine refuses: the
