@@ -128,15 +128,18 @@ class KucoinBook:
         and the book's ``sequence``. If the buffer does not continue the snapshot (the
         snapshot is older than the buffered stream, or a buffered increment is missing),
         raises :class:`~tickwire.core.errors.BookOutOfSync`: the book stays unsynced and
-        the increments from the gap on stay buffered for the next snapshot.
+        the increments from the gap on stay buffered for the next snapshot. A ``sequence``
+        that is not a decimal integer raises :class:`~tickwire.core.errors.DecodeError`
+        and changes nothing.
         """
         text = snapshot.sequence
         if not (text.isdigit() and text.isascii()):
             raise DecodeError(f"kucoin: bad snapshot sequence {text!r}", text)
         book = self._book
         try:
-            book.apply_snapshot(snapshot.bids, snapshot.asks, sequence=int(text))
-            book.ts = snapshot.time * _MS
+            book.apply_snapshot(
+                snapshot.bids, snapshot.asks, sequence=int(text), ts=snapshot.time * _MS
+            )
         except _BAD_LEVEL as exc:
             book.reset()
             raise BookOutOfSync(self._symbol, f"invalid snapshot level: {exc!r}") from exc

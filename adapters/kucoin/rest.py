@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Literal, Self, TypeVar
+from typing import Any, Literal, NoReturn, Self, TypeVar
 
 import httpx
 import msgspec
@@ -107,14 +107,22 @@ class BulletToken:
         return str(merged)
 
 
-def raise_for_envelope(code: str, msg: str, *, status: int = 200) -> None:
+def raise_for_envelope(
+    code: str, msg: str, *, status: int = 200, retry_after: float | None = None
+) -> NoReturn:
     """Raise the core error for a KuCoin error ``code`` (with its ``msg``).
 
-    A known code maps through :data:`ERRORS`; an unknown one on an HTTP 5xx is a
-    :class:`~tickwire.core.errors.TransportError` (the venue is unwell, retry later);
-    anything else is a plain :class:`~tickwire.core.errors.ExchangeError`.
+    A known code maps through :data:`ERRORS`; an unknown one is
+    :class:`~tickwire.core.errors.RateLimited` on HTTP 429, a
+    :class:`~tickwire.core.errors.TransportError` on HTTP 5xx (the venue is unwell,
+    retry later), and a plain :class:`~tickwire.core.errors.ExchangeError` otherwise.
+    ``retry_after`` (seconds) goes with a ``RateLimited``.
     """
     cls = _MESSAGE_ERRORS.get((code, msg)) or ERRORS.get(code)
+    if cls is None and status == 429:
+        cls = RateLimited
+    if cls is RateLimited:
+        raise RateLimited(VENUE, code, msg, retry_after=retry_after)
     if cls is None:
         if status >= 500:
             raise TransportError(f"{VENUE}: HTTP {status}: {msg} ({code})")
@@ -144,9 +152,7 @@ def _unwrap(response: httpx.Response, what: str) -> msgspec.Raw:
         msg = envelope.msg or f"HTTP {status}"
         if code == SUCCESS:  # "success" with an error status: trust the status
             code = str(status)
-        if status == 429 or ERRORS.get(code) is RateLimited:
-            raise RateLimited(VENUE, code, msg, retry_after=_retry_after(response))
-        raise_for_envelope(code, msg, status=status)
+        raise_for_envelope(code, msg, status=status, retry_after=_retry_after(response))
     if status == 429:
         raise RateLimited(VENUE, status, "Too Many Requests", retry_after=_retry_after(response))
     if status in (401, 403):
@@ -156,12 +162,18 @@ def _unwrap(response: httpx.Response, what: str) -> msgspec.Raw:
     raise DecodeError(f"{VENUE}: {what}: HTTP {status}, not a KuCoin envelope", response.content)
 
 
-def _decode(decoder: msgspec.json.Decoder[T], data: msgspec.Raw, what: str) -> T:
-    """Decode an envelope's ``data``; a shape KuCoin does not send is a DecodeError."""
+def _decode(
+    decoder: msgspec.json.Decoder[T], data: msgspec.Raw, what: str, *, secret: bool = False
+) -> T:
+    """Decode an envelope's ``data``; a shape KuCoin does not send is a DecodeError.
+
+    The error keeps the start of ``data`` for diagnosis, unless it holds a ``secret``.
+    """
     try:
         return decoder.decode(data)
     except msgspec.DecodeError as exc:
-        raise DecodeError(f"{VENUE}: {what}: unexpected data: {exc}", bytes(data)) from exc
+        frame = b"" if secret else bytes(data)
+        raise DecodeError(f"{VENUE}: {what}: unexpected data: {exc}", frame) from exc
 
 
 @contextmanager
@@ -220,7 +232,7 @@ class KucoinRest:
     async def bullet_public(self) -> BulletToken:
         """``POST /api/v1/bullet-public``: a token for public topics, fetched per connect."""
         path = "/api/v1/bullet-public"
-        bullet = _decode(_bullet_decoder, await self._call("POST", path), path)
+        bullet = _decode(_bullet_decoder, await self._call("POST", path), path, secret=True)
         if not bullet.instance_servers:
             raise DecodeError(f"{VENUE}: {path}: no instance server")
         server = bullet.instance_servers[0]

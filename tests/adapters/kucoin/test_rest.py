@@ -99,6 +99,17 @@ async def test_bullet_without_servers_is_a_decode_error(
     assert info.value.frame == ""  # nothing of the body (it holds the token) is kept
 
 
+async def test_a_malformed_bullet_never_echoes_the_token(
+    rest: KucoinRest, mock: respx.MockRouter
+) -> None:
+    mock.post("/api/v1/bullet-public").respond(
+        200, json={"code": "200000", "data": {"token": "SECRET", "instanceServers": [{}]}}
+    )
+    with pytest.raises(DecodeError) as info:
+        await rest.bullet_public()
+    assert "SECRET" not in info.value.frame and "SECRET" not in str(info.value)
+
+
 async def test_symbols(rest: KucoinRest, mock: respx.MockRouter) -> None:
     mock.get("/api/v2/symbols").respond(200, content=body("symbols_response_excerpt.json"))
     (instrument,) = await rest.symbols()
@@ -233,6 +244,14 @@ async def test_non_envelope_responses(
         await rest.level2_snapshot("BTC-USDT", 20)
     assert type(info.value) is error
     assert "symbol=" not in str(info.value)  # no query strings in messages
+
+
+async def test_unknown_code_on_http_429_is_rate_limited(
+    rest: KucoinRest, mock: respx.MockRouter
+) -> None:
+    mock.get("/api/v1/timestamp").respond(429, json={"code": "123", "msg": "busy"})
+    with pytest.raises(RateLimited):
+        await rest.server_time()
 
 
 async def test_rate_limited_envelope_on_http_200(rest: KucoinRest, mock: respx.MockRouter) -> None:
