@@ -149,6 +149,25 @@ def test_decode_frame_raises_decode_error(text: bytes, fragment: str) -> None:
     assert info.value.frame == text[:200].decode("utf-8", "replace")
 
 
+def test_absurd_nesting_is_a_decode_error() -> None:
+    deep = b"[" * 100_000 + b"]" * 100_000
+    frame_ = b'{"type":"message","topic":"t","subject":"level2","data":' + deep + b"}"
+    with pytest.raises(DecodeError, match="recursion"):
+        decode_frame(frame_)
+
+
+PUSH_TYPES = {"welcome": Welcome, "pong": Pong, "ack": Ack, "error": ErrorFrame, "message": Message}
+PUSH_FIXTURES = sorted(
+    p.name for p in FIXTURES.glob("*.json") if json.loads(p.read_bytes()).get("type") in PUSH_TYPES
+)
+
+
+@pytest.mark.parametrize("name", PUSH_FIXTURES)
+def test_every_push_fixture_decodes(name: str) -> None:
+    # Private pushes included: their envelope is the same, their data is the client's.
+    assert type(decode_frame(frame(name))) is PUSH_TYPES[json.loads(frame(name))["type"]]
+
+
 def test_decode_data_rejects_unknown_subjects() -> None:
     # Private subjects are not market data: the client routes them elsewhere.
     msg = message("tradeOrdersV2_open.json")
