@@ -1,0 +1,445 @@
+"""The KuCoin Spot client: sharded public market data, synced books, native access.
+
+Data flow, top to bottom::
+
+    socket bytes ─► parse.decode_frame (tagged union on "type"; data stays raw)
+                 ─► _dispatch: exact dict lookup on the topic prefix → one handler
+                 ─► parse.to_* (pure wire → core types) / KucoinBook (sequence sync)
+                 ─► EventStream (async iterator or callback)
+
+Topics live on shards (:mod:`.shards`): each holds at most ``topics_per_connection``;
+a full set of shards opens another. Every shard renews its token make-before-break every
+``renew_after`` seconds; the per-symbol ``sequence`` of tickers and trades, the book's own
+sequence, and the time of depth and candle pushes drop what the swap would duplicate.
+
+``config.options``: ``topics_per_connection`` (default 300), ``renew_after`` (seconds,
+default 12 h, well before KuCoin's 24 h token limit), ``msg_limit``/``msg_window`` (the
+per-socket message quota, default 100 per 10 s).
+
+Full-depth books (``depth="full"``) sync ``/market/level2`` against a REST snapshot: the
+full signed ``/api/v3`` book when credentials are configured, else the public top 100
+(then levels below the top 100 are only those the increments touched).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+from time import time_ns
+from typing import Any
+
+from tickwire.adapters.kucoin import parse
+from tickwire.adapters.kucoin.book import KucoinBook, KucoinDepthBook
+from tickwire.adapters.kucoin.native import KucoinNative
+from tickwire.adapters.kucoin.rest import KucoinRest
+from tickwire.adapters.kucoin.schemas import (
+    CandleData,
+    DepthData,
+    L2UpdateData,
+    Level2Snapshot,
+    MatchData,
+    Message,
+    TickerData,
+)
+from tickwire.adapters.kucoin.shards import Shard, Socket
+from tickwire.adapters.kucoin.signing import signed_snapshot
+from tickwire.adapters.kucoin.subscriptions import (
+    CHANNELS,
+    MESSAGES_PER_CONNECTION,
+    TOPICS_PER_CONNECTION,
+    Topic,
+    subscription_for,
+    topic_for,
+)
+from tickwire.core.client import BaseClient
+from tickwire.core.config import ClientConfig
+from tickwire.core.errors import (
+    BookOutOfSync,
+    ConnectTimeout,
+    DecodeError,
+    RequestTimeout,
+    SubscriptionError,
+    TickwireError,
+)
+from tickwire.core.ratelimit import Quota, RateLimiter
+from tickwire.core.types import Channel, Instrument, StreamError, StreamState, StreamStatus
+
+__all__ = ["KucoinClient"]
+
+REST_URL = "https://api.kucoin.com"
+RENEW_AFTER = 12 * 3600.0
+SNAPSHOT_QUOTA = Quota(limit=20, window=1.0)  # REST book snapshots, all symbols together
+SNAPSHOT_ATTEMPTS = 5
+
+
+class KucoinClient(BaseClient):
+    """A :class:`~tickwire.core.protocol.StreamClient` for KuCoin Spot (Classic API).
+
+    See the module docstring for ``config.options``.
+    """
+
+    venue = "kucoin"
+
+    def __init__(self, config: ClientConfig) -> None:
+        super().__init__(config)
+        options = config.options
+        self.topics_per_connection = int(
+            options.get("topics_per_connection", TOPICS_PER_CONNECTION)
+        )
+        self.renew_after = float(options.get("renew_after", RENEW_AFTER))
+        self._quota = Quota(
+            int(options.get("msg_limit", MESSAGES_PER_CONNECTION.limit)),
+            float(options.get("msg_window", MESSAGES_PER_CONNECTION.window)),
+        )
+        self._rest: KucoinRest | None = None
+        self._shards: list[Shard] = []
+        self._topic_shard: dict[Topic, Shard] = {}
+        self._native_topics: set[Topic] = set()
+        self._kbooks: dict[str, KucoinBook] = {}  # native symbol → level2 book
+        self._dbooks: dict[str, KucoinDepthBook] = {}  # depth topic text → depth book
+        self._syncs: dict[str, asyncio.Task[None]] = {}  # native → snapshot fetch in flight
+        self._snapshots = RateLimiter({"snapshot": SNAPSHOT_QUOTA})
+        self._last_seq: dict[str, int] = {}  # "ticker:NATIVE"/"match:NATIVE" → sequence
+        self._last_ts: dict[str, int] = {}  # depth/candle topic → push time
+        self._replaying = False
+        self._instruments: dict[str, Instrument] | None = None
+        self._native = KucoinNative(self)
+        self._routes: dict[str, Callable[[Message, int], None]] = {
+            "/market/ticker": self._on_ticker,
+            "/market/match": self._on_match,
+            "/market/level2": self._on_level2,
+            "/spotMarket/level2Depth5": self._on_depth,
+            "/spotMarket/level2Depth50": self._on_depth,
+            "/market/candles": self._on_candle,
+        }
+
+    # --- lifecycle ---------------------------------------------------------------------
+
+    async def _start(self) -> None:
+        self._rest = KucoinRest(
+            self.config.rest_url or REST_URL, timeout=self.config.request_timeout
+        )
+        shard = self._open_shard()
+        timeout = self.config.connect_timeout
+        try:
+            async with asyncio.timeout(timeout):
+                await shard.primary.session.wait_ready()
+        except TimeoutError:
+            reason = shard.primary.session.last_reason
+            raise ConnectTimeout(f"kucoin: not connected within {timeout:g}s ({reason})") from None
+
+    async def _stop(self) -> None:
+        for shard in self._shards:
+            await shard.close()
+        if self._rest is not None:
+            await self._rest.aclose()
+
+    @property
+    def rest(self) -> KucoinRest:
+        """The REST helper (tokens, symbols, snapshots)."""
+        if self._rest is None:
+            raise RuntimeError("the client is not connected")
+        return self._rest
+
+    @property
+    def shards(self) -> list[Shard]:
+        """The logical connections, oldest first."""
+        return list(self._shards)
+
+    def _open_shard(self) -> Shard:
+        shard = Shard(self, len(self._shards), self._quota)
+        self._shards.append(shard)
+        shard.start(self.renew_after)
+        return shard
+
+    def _shard_for(self, topic: Topic) -> Shard:
+        # Synchronous on purpose: the slot is taken before any await, so concurrent
+        # subscribe calls can never overfill a shard.
+        shard = self._topic_shard.get(topic)
+        if shard is not None:
+            return shard
+        for shard in self._shards:
+            if len(shard.topics) < self.topics_per_connection:
+                break
+        else:
+            shard = self._open_shard()
+        self._topic_shard[topic] = shard
+        return shard
+
+    # --- the hot path ------------------------------------------------------------------
+
+    def _dispatch(self, message: Message, received: int) -> None:
+        handler = self._routes.get(message.topic.partition(":")[0])
+        if handler is None:
+            return  # a raw topic subscribed natively: its taps saw the frame
+        try:
+            handler(message, received)
+        except DecodeError as exc:
+            self._push_error(exc, "decode", exc.frame)
+
+    def _fresh(self, key: str, sequence: int) -> bool:
+        # Renewal overlap and replay: what was delivered once is not delivered again.
+        last = self._last_seq.get(key)
+        if last is not None and sequence <= last:
+            return False
+        self._last_seq[key] = sequence
+        return True
+
+    def _on_ticker(self, message: Message, received: int) -> None:
+        data: TickerData = parse.decode_data(message)  # type: ignore[assignment]
+        native = parse.message_symbol(message)
+        if self._fresh("t" + native, int(data.sequence)):
+            self._events.push(parse.to_ticker(data, native, received))
+
+    def _on_match(self, message: Message, received: int) -> None:
+        data: MatchData = parse.decode_data(message)  # type: ignore[assignment]
+        if self._fresh("m" + data.symbol, int(data.sequence)):
+            self._events.push(parse.to_trade(data, received))
+
+    def _on_level2(self, message: Message, received: int) -> None:
+        data: L2UpdateData = parse.decode_data(message)  # type: ignore[assignment]
+        kbook = self._kbooks.get(data.symbol)
+        if kbook is None:
+            return
+        try:
+            update = kbook.apply(data, received)
+        except BookOutOfSync as exc:
+            self._resync(data.symbol, exc.reason)
+            return
+        if update is not None:
+            self._events.push(update)
+
+    def _on_depth(self, message: Message, received: int) -> None:
+        dbook = self._dbooks.get(message.topic)
+        if dbook is None:
+            return
+        data: DepthData = parse.decode_data(message)  # type: ignore[assignment]
+        if self._replaying and data.timestamp <= self._last_ts.get(message.topic, 0):
+            return
+        self._last_ts[message.topic] = data.timestamp
+        try:
+            self._events.push(dbook.apply(data, received))
+        except BookOutOfSync as exc:
+            self._push_error(exc, f"depth book {message.topic}")
+
+    def _on_candle(self, message: Message, received: int) -> None:
+        data: CandleData = parse.decode_data(message)  # type: ignore[assignment]
+        if self._replaying and data.time <= self._last_ts.get(message.topic, 0):
+            return
+        self._last_ts[message.topic] = data.time
+        interval = parse.CANDLE_INTERVALS.get(message.topic.rpartition("_")[2])
+        if interval is not None:
+            self._events.push(parse.to_candle(data, interval, received))
+
+    def _replay(self, held: list[tuple[Message, int]]) -> None:
+        """Deliver what a renewed socket received while it was being swapped in."""
+        self._replaying = True
+        try:
+            for message, received in held:
+                self._dispatch(message, received)
+        finally:
+            self._replaying = False
+
+    # --- shard events ------------------------------------------------------------------
+
+    def _on_shard_down(self, shard: Shard) -> None:
+        for topic, owner in self._topic_shard.items():
+            if owner is shard and topic.prefix == "/market/level2":
+                kbook = self._kbooks.get(topic.native)
+                if kbook is not None and kbook.synced:
+                    kbook.reset()
+                    self._book_status(StreamState.RESYNCING, kbook.symbol, "socket lost")
+
+    def _on_shard_up(self, shard: Shard) -> None:
+        for topic, owner in list(self._topic_shard.items()):
+            if owner is shard and topic.prefix == "/market/level2":
+                kbook = self._kbooks.get(topic.native)
+                if kbook is not None and not kbook.synced:
+                    self._sync(topic.native, resync=True)
+
+    def _forget_topic(self, topic: Topic) -> None:
+        self._topic_shard.pop(topic, None)
+        self._native_topics.discard(topic)
+
+    # --- subscriptions -----------------------------------------------------------------
+
+    async def subscribe(
+        self, channel: Channel | str, symbols: Sequence[str] = (), **options: Any
+    ) -> None:
+        """Subscribe a channel for symbols; returns once acked (and books synced).
+
+        Raises SubscriptionError for an unknown symbol, RateLimited when KuCoin refused
+        the message (not retried: the caller decides), RequestTimeout without an ack.
+        """
+        channel = self._channel(channel)
+        if channel not in CHANNELS:
+            raise SubscriptionError(self.venue, channel, f"{channel} needs the private API")
+        normalized = CHANNELS[channel].options(options)
+        wanted = {}
+        for symbol in symbols:
+            subscription = subscription_for(channel, symbol, normalized)
+            if subscription not in self._subscriptions:
+                wanted[topic_for(channel, parse.to_native(symbol), normalized)] = subscription
+        if not wanted:
+            return
+        for topic, subscription in wanted.items():
+            if channel is Channel.BOOK:
+                self._add_book(topic, subscription.symbol or "")
+        futures = {topic: self._shard_for(topic).reserve(topic) for topic in wanted}
+        failure = await self._settle(futures)
+        live = [t for t in wanted if t in self._topic_shard and futures[t].done()]
+        self._subscriptions.update(wanted[t] for t in live)
+        syncs = [self._sync(t.native, resync=False) for t in live if t.prefix == "/market/level2"]
+        if syncs:
+            await asyncio.gather(*syncs)
+        if failure is not None:
+            raise failure
+
+    async def _settle(self, futures: Mapping[Topic, asyncio.Future[None]]) -> BaseException | None:
+        """Await the acks of ``futures``; the first failure (or a timeout), if any."""
+        timeout = self.config.request_timeout
+        _, pending = await asyncio.wait(futures.values(), timeout=timeout)
+        failure: BaseException | None = None
+        for topic, future in futures.items():
+            error = None if future in pending else future.exception()
+            if future in pending or error is not None:
+                self._drop_book(topic)
+                failure = failure or error
+        if failure is None and pending:
+            failure = RequestTimeout(f"kucoin subscribe: no ack within {timeout:g}s")
+        return failure
+
+    async def unsubscribe(
+        self, channel: Channel | str, symbols: Sequence[str] = (), **options: Any
+    ) -> None:
+        """Unsubscribe symbols (with the options they were subscribed with)."""
+        channel = self._channel(channel)
+        targets = [s for s in self._subscriptions if s.channel is channel and s.symbol in symbols]
+        topics = []
+        for subscription in targets:
+            self._subscriptions.discard(subscription)
+            topic = topic_for(
+                channel, parse.to_native(subscription.symbol or ""), dict(subscription.options)
+            )
+            topics.append(topic)
+            self._drop_book(topic)
+        await self._unsubscribe_topics(topics)
+
+    async def _unsubscribe_topics(self, topics: Sequence[Topic]) -> None:
+        by_shard: dict[Shard, list[Topic]] = {}
+        for topic in topics:
+            shard = self._topic_shard.pop(topic, None)
+            if shard is not None:
+                shard.release(topic)
+                by_shard.setdefault(shard, []).append(topic)
+        for shard, group in by_shard.items():
+            for outcome in await shard.primary.call("unsubscribe", group):
+                if isinstance(outcome, TickwireError):
+                    raise outcome
+
+    # --- books -------------------------------------------------------------------------
+
+    def _add_book(self, topic: Topic, symbol: str) -> None:
+        # Never truncated: a cut book loses the levels a deletion at the top exposes.
+        if topic.prefix == "/market/level2":
+            kbook = KucoinBook(symbol)
+            self._kbooks[topic.native] = kbook
+            self._books[symbol] = kbook.book
+        else:
+            dbook = KucoinDepthBook(
+                symbol, int(topic.prefix.removeprefix("/spotMarket/level2Depth"))
+            )
+            self._dbooks[topic.text] = dbook
+            self._books[symbol] = dbook.book
+
+    def _drop_book(self, topic: Topic) -> None:
+        if topic.prefix == "/market/level2":
+            kbook = self._kbooks.pop(topic.native, None)
+            if kbook is not None:
+                self._books.pop(kbook.symbol, None)
+        elif (dbook := self._dbooks.pop(topic.text, None)) is not None:
+            self._books.pop(dbook.symbol, None)
+
+    def _resync(self, native: str, reason: str) -> None:
+        task = self._syncs.get(native)
+        if task is not None and not task.done():
+            return  # one resync in flight per symbol; it catches up with this gap too
+        kbook = self._kbooks[native]
+        self._book_status(StreamState.RESYNCING, kbook.symbol, reason)
+        self._sync(native, resync=True)
+
+    def _sync(self, native: str, *, resync: bool) -> asyncio.Task[None]:
+        task = self._syncs.get(native)
+        if task is None or task.done():
+            task = self._spawn(self._fetch_snapshot(native, resync), name=f"kucoin-sync-{native}")
+            self._syncs[native] = task
+        return task
+
+    async def _fetch_snapshot(self, native: str, resync: bool) -> None:
+        kbook = self._kbooks.get(native)
+        for attempt in range(SNAPSHOT_ATTEMPTS):
+            if kbook is None or self._kbooks.get(native) is not kbook:
+                return  # unsubscribed meanwhile
+            await self._snapshots.acquire("snapshot")
+            try:
+                snapshot = await self._snapshot(native)
+                update = kbook.apply_snapshot(snapshot, time_ns())
+            except BookOutOfSync as exc:
+                reason = exc.reason  # the snapshot predates the buffered stream: again
+                continue
+            except TickwireError as exc:
+                reason = str(exc)
+                await asyncio.sleep(0.1 * 2**attempt)
+                continue
+            self._events.push(update)
+            if resync:
+                self._book_status(StreamState.RESYNCED, kbook.symbol, "fresh snapshot applied")
+            return
+        if kbook is not None:
+            self._push_error(BookOutOfSync(kbook.symbol, reason), "book sync gave up")
+
+    async def _snapshot(self, native: str) -> Level2Snapshot:
+        credentials = self.config.credentials
+        if credentials is None:
+            return await self.rest.level2_snapshot(native)
+        return await signed_snapshot(self.rest, credentials, native)
+
+    def _book_status(self, state: StreamState, symbol: str, reason: str) -> None:
+        self._events.push(
+            StreamStatus(
+                venue=self.venue,
+                state=state,
+                reason=reason,
+                channel=Channel.BOOK,
+                symbol=symbol,
+                ts=time_ns(),
+            )
+        )
+
+    def _push_error(self, exc: Exception, context: str, frame: bytes | str = "") -> None:
+        text = frame.decode(errors="replace") if isinstance(frame, bytes) else frame
+        self._events.push(
+            StreamError(
+                venue=self.venue,
+                error=type(exc).__name__,
+                message=f"{context}: {exc}",
+                frame=text[:200],
+                ts=time_ns(),
+            )
+        )
+
+    # --- public surface -----------------------------------------------------------
+
+    async def instruments(self) -> Mapping[str, Instrument]:
+        """Every symbol's trading rules, from ``/api/v2/symbols`` (fetched once)."""
+        if self._instruments is None:
+            self._instruments = {i.symbol: i for i in await self.rest.symbols()}
+        return dict(self._instruments)
+
+    @property
+    def native(self) -> KucoinNative:
+        """Raw KuCoin access: raw topics, raw messages and replies, frame taps."""
+        return self._native
+
+    def _socket(self, shard: int = 0) -> Socket:
+        return self._shards[shard].primary

@@ -1,0 +1,135 @@
+"""KuCoin topic syntax, batching and the per-connection limits.
+
+A tickwire subscription (channel, unified symbol, options) becomes one KuCoin *topic*
+(``/market/ticker:BTC-USDT``). "One symbol = one topic" for the venue's caps: at most
+100 symbols in one subscribe message and, per connection, at most
+:data:`TOPICS_PER_CONNECTION` topics and 100 upstream messages in any 10 seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+import msgspec
+
+from tickwire.core.ratelimit import Quota
+from tickwire.core.types import Channel, Subscription
+
+__all__ = [
+    "CANDLE_TYPES",
+    "CHANNELS",
+    "MESSAGES_PER_CONNECTION",
+    "SYMBOLS_PER_MESSAGE",
+    "TOPICS_PER_CONNECTION",
+    "Topic",
+    "batches",
+    "subscription_for",
+    "topic_for",
+]
+
+MESSAGES_PER_CONNECTION = Quota(limit=100, window=10.0)  # every upstream frame counts
+SYMBOLS_PER_MESSAGE = 100
+# Docs-new says 400 per connection, but production still answers "300 per session"
+# on spot (reference §5, §15): 300 is the cap that is known to hold.
+TOPICS_PER_CONNECTION = 300
+
+CANDLE_TYPES: dict[int, str] = {
+    60: "1min",
+    180: "3min",
+    300: "5min",
+    900: "15min",
+    1800: "30min",
+    3600: "1hour",
+    7200: "2hour",
+    14400: "4hour",
+    21600: "6hour",
+    28800: "8hour",
+    43200: "12hour",
+    86400: "1day",
+    604800: "1week",
+}
+"""Candle intervals in seconds → KuCoin candle types."""
+
+BOOK_FULL = "full"  # level2 increments synced against a REST snapshot
+# 5 and 50 are KuCoin's pushed top-N books; any other depth up to the public snapshot's
+# 100 is the synced level2 book (read its top N), so a strategy written for another
+# venue's depth (Kraken's 10, 25) runs unchanged.
+BOOK_DEPTHS: tuple[int | str, ...] = (5, 50, BOOK_FULL, *range(1, 101))
+
+
+class Topic(msgspec.Struct, frozen=True, order=True):
+    """One KuCoin topic: ``prefix`` + ``:`` + one native symbol (+ ``_type`` for candles)."""
+
+    prefix: str
+    native: str
+    suffix: str = ""
+
+    @property
+    def text(self) -> str:
+        """The single-symbol topic string, as data frames carry it."""
+        return f"{self.prefix}:{self.native}{self.suffix}"
+
+
+class ChannelSpec(msgspec.Struct, frozen=True):
+    """How one tickwire channel maps onto KuCoin topics."""
+
+    defaults: dict[str, Any] = {}
+    allowed: dict[str, tuple[Any, ...]] = {}
+
+    def options(self, given: Mapping[str, Any]) -> dict[str, Any]:
+        """Validate user options and fill in defaults; raises ValueError naming the option."""
+        unknown = set(given) - set(self.defaults)
+        if unknown:
+            names = ", ".join(sorted(self.defaults)) or "none"
+            raise ValueError(f"unknown option(s) {sorted(unknown)}; takes {names}")
+        merged = {**self.defaults, **given}
+        for name, value in merged.items():
+            if value not in self.allowed.get(name, (value,)):
+                raise ValueError(f"{name}={value!r} is not one of {self.allowed[name]}")
+        return merged
+
+
+CHANNELS: dict[Channel, ChannelSpec] = {
+    Channel.TICKER: ChannelSpec(),
+    Channel.TRADES: ChannelSpec(),
+    Channel.BOOK: ChannelSpec({"depth": BOOK_FULL}, {"depth": BOOK_DEPTHS}),
+    Channel.CANDLES: ChannelSpec({"interval": 60}, {"interval": tuple(CANDLE_TYPES)}),
+}
+"""The public channels this adapter subscribes, with their options."""
+
+
+def topic_for(channel: Channel, native: str, options: Mapping[str, Any]) -> Topic:
+    """The KuCoin topic that carries ``channel`` for one native symbol."""
+    if channel is Channel.TICKER:
+        return Topic("/market/ticker", native)
+    if channel is Channel.TRADES:
+        return Topic("/market/match", native)
+    if channel is Channel.CANDLES:
+        return Topic("/market/candles", native, "_" + CANDLE_TYPES[int(options["interval"])])
+    depth = options["depth"]
+    if depth not in (5, 50):
+        return Topic("/market/level2", native)
+    return Topic(f"/spotMarket/level2Depth{depth}", native)
+
+
+def subscription_for(channel: Channel, symbol: str, options: Mapping[str, Any]) -> Subscription:
+    """The :class:`Subscription` for one unified symbol with normalized options."""
+    return Subscription(channel, symbol, tuple(sorted(options.items())))
+
+
+def batches(topics: Iterable[Topic]) -> Iterator[str]:
+    """Subscribe/unsubscribe topic strings: same prefix joined, ≤100 symbols each.
+
+    Candle topics name one symbol each (the type suffix is per topic), so they are
+    never joined.
+    """
+    joinable: dict[str, list[str]] = {}
+    for topic in sorted(topics):
+        if topic.suffix:
+            yield topic.text
+        else:
+            joinable.setdefault(topic.prefix, []).append(topic.native)
+    for prefix, natives in joinable.items():
+        for start in range(0, len(natives), SYMBOLS_PER_MESSAGE):
+            yield f"{prefix}:{','.join(natives[start : start + SYMBOLS_PER_MESSAGE])}"

@@ -1,0 +1,53 @@
+"""Shared helpers for the KuCoin adapter's end-to-end tests against the emulator."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+from tickwire.core.config import ClientConfig, Credentials, ReconnectPolicy
+from tickwire.core.connect import connect
+from tickwire.core.protocol import StreamClient
+from tickwire.core.types import Event
+from tickwire.exchanges.kucoin import KucoinEmulator
+
+FAST_RECONNECT = ReconnectPolicy(base_delay=0.01, max_delay=0.1)
+# Any key works: without api_keys the emulator checks only that the headers are there.
+FAKE_KEYS = Credentials("key", "secret", "passphrase")
+
+
+def client_for(ex: KucoinEmulator, *, full_book: bool = True, **fields: Any) -> StreamClient:
+    """A client of ``ex``; ``full_book`` signs the full /api/v3 snapshot (whole books)."""
+    config = ClientConfig(
+        venue="kucoin",
+        reconnect=FAST_RECONNECT,
+        credentials=FAKE_KEYS if full_book else None,
+        **ex.endpoints,
+    )
+    return connect(config, **fields)
+
+
+async def drain(events: AsyncIterator[Event]) -> list[Event]:
+    """Everything already delivered, without waiting for more."""
+    taken: list[Event] = []
+    while len(events):  # type: ignore[arg-type]
+        taken.append(await anext(events))
+    return taken
+
+
+async def next_of(events: AsyncIterator[Event], kind: type, **match: object) -> Event:
+    async with asyncio.timeout(10):
+        async for event in events:
+            if isinstance(event, kind) and all(getattr(event, k) == v for k, v in match.items()):
+                return event
+    raise AssertionError("stream ended")
+
+
+def assert_book_equals_emulator(
+    client: StreamClient, ex: KucoinEmulator, symbol: str, depth: int | None = None
+) -> None:
+    book = client.book(symbol)
+    bids, asks = ex.book(symbol.replace("/", "-"), depth)
+    assert [(level.price, level.size) for level in book.bids(depth)] == list(bids)
+    assert [(level.price, level.size) for level in book.asks(depth)] == list(asks)
