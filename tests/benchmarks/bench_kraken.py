@@ -66,8 +66,22 @@ CLIENTS = ("floor", "floor-typed", "tickwire")
 # --- the emulator process ----------------------------------------------------------------
 
 
-async def serve(seed: int) -> None:
+PLACEMENTS = {  # --placement: (client CPU, emulator CPU)
+    "split": (1, 0),  # a core each, like a venue across the network (the default)
+    "shared": (1, 1),  # one core for both: the client reads in big batches
+    "free": (None, None),  # wherever the scheduler puts them
+}
+
+
+def pin(cpu: int | None) -> None:
+    """Keep this process on one CPU, so a round never migrates or competes unplanned."""
+    if cpu is not None and hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) >= 2:
+        os.sched_setaffinity(0, {cpu})
+
+
+async def serve(seed: int, cpu: int | None) -> None:
     """Run the emulator; obey ``prepare CHANNEL SYMBOL N`` / ``go`` / ``quit`` on stdin."""
+    pin(cpu)
     from tickwire.exchanges.kraken import KrakenEmulator
 
     loop = asyncio.get_running_loop()
@@ -105,13 +119,15 @@ class EmulatorProcess:
         self.process = process
 
     @classmethod
-    async def start(cls, seed: int) -> tuple[EmulatorProcess, dict[str, str]]:
+    async def start(cls, seed: int, cpu: int | None) -> tuple[EmulatorProcess, dict[str, str]]:
+        cpu_option = [] if cpu is None else ["--cpu", str(cpu)]
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             __file__,
             "--serve",
             "--seed",
             str(seed),
+            *cpu_option,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
         )
@@ -190,9 +206,9 @@ async def measure(
     return phase
 
 
-async def run_floor(n: int, seed: int, typed: bool) -> list[Phase]:
+async def run_floor(n: int, seed: int, typed: bool, emulator_cpu: int | None) -> list[Phase]:
     """The bare client: aiohttp frames as bytes, one msgspec decode each, a count."""
-    emulator, endpoints = await EmulatorProcess.start(seed)
+    emulator, endpoints = await EmulatorProcess.start(seed, emulator_cpu)
     decoders: dict[str, Callable[[bytes], Any]]
     if typed:
         decoders = {
@@ -286,13 +302,13 @@ class _BookFrame(msgspec.Struct):
     data: list[_BookRow] = []
 
 
-async def run_tickwire(n: int, seed: int, profile: bool) -> list[Phase]:
+async def run_tickwire(n: int, seed: int, profile: bool, emulator_cpu: int | None) -> list[Phase]:
     """tickwire end to end: normalized, checksum-verified events from ``events()``."""
     from tickwire.core.config import HeartbeatPolicy
     from tickwire.core.connect import connect
     from tickwire.core.types import BookUpdate, StreamError, StreamStatus, Ticker
 
-    emulator, endpoints = await EmulatorProcess.start(seed)
+    emulator, endpoints = await EmulatorProcess.start(seed, emulator_cpu)
     # A held socket is silent while a round is queued: no idle drop, no staleness renewal
     # (either would add a snapshot and break the one-frame-one-event count).
     heartbeat = HeartbeatPolicy(idle_timeout=600.0, stale_after={})
@@ -341,12 +357,14 @@ async def run_tickwire(n: int, seed: int, profile: bool) -> list[Phase]:
     return phases
 
 
-def client_main(name: str, n: int, seed: int, profile: bool) -> None:
+def client_main(name: str, n: int, seed: int, profile: bool, placement: str) -> None:
     """One client process: measure, then print one JSON line of results."""
+    client_cpu, emulator_cpu = PLACEMENTS[placement]
+    pin(client_cpu)
     if name == "tickwire":
-        phases = asyncio.run(run_tickwire(n, seed, profile))
+        phases = asyncio.run(run_tickwire(n, seed, profile, emulator_cpu))
     else:
-        phases = asyncio.run(run_floor(n, seed, typed=name == "floor-typed"))
+        phases = asyncio.run(run_floor(n, seed, name == "floor-typed", emulator_cpu))
     rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     result = {"client": name, "rss_mib": rss_kib / 1024, "phases": phases}
     sys.stdout.write(msgspec.json.encode(result).decode() + "\n")
@@ -355,7 +373,9 @@ def client_main(name: str, n: int, seed: int, profile: bool) -> None:
 # --- the orchestrator --------------------------------------------------------------------
 
 
-def orchestrate(n: int, seed: int, clients: list[str], repeat: int, profile: bool) -> int:
+def orchestrate(
+    n: int, seed: int, clients: list[str], repeat: int, profile: bool, placement: str
+) -> int:
     """Run each client in its own process, ``repeat`` times interleaved; print medians."""
     rates: dict[tuple[str, str], list[float]] = {}
     cpus: dict[tuple[str, str], list[float]] = {}
@@ -364,7 +384,7 @@ def orchestrate(n: int, seed: int, clients: list[str], repeat: int, profile: boo
     for run in range(repeat):
         for name in clients:  # interleaved, so a noisy minute hits every client alike
             command = [sys.executable, __file__, "--client", name, "--n", str(n)]
-            command += ["--seed", str(seed)]
+            command += ["--seed", str(seed), "--placement", placement]
             if profile and name == "tickwire" and run == 0:
                 command.append("--profile")
             done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=False)
@@ -383,7 +403,8 @@ def orchestrate(n: int, seed: int, clients: list[str], repeat: int, profile: boo
 
     print(
         f"Kraken receive path: N = {n:,} frames per channel, median of {repeat} runs "
-        f"[min-max], Python {sys.version.split()[0]}, {os.cpu_count()} CPUs"
+        f"[min-max], Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
+        f"placement {placement} (client CPU, emulator CPU: {PLACEMENTS[placement]})"
     )
     header = (
         f"{'client':<12} {'channel':<7} {'events/s':>26} {'CPU µs/event':>20} "
@@ -419,16 +440,20 @@ def main() -> int:
     parser.add_argument("--clients", nargs="+", choices=CLIENTS, default=list(CLIENTS))
     parser.add_argument("--repeat", type=int, default=3, help="runs per client (median shown)")
     parser.add_argument("--profile", action="store_true", help="cProfile tickwire (stderr)")
+    parser.add_argument(
+        "--placement", choices=sorted(PLACEMENTS), default="split", help="CPU pinning"
+    )
     parser.add_argument("--client", choices=CLIENTS, help=argparse.SUPPRESS)
+    parser.add_argument("--cpu", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        asyncio.run(serve(args.seed))
+        asyncio.run(serve(args.seed, args.cpu))
         return 0
     if args.client:
-        client_main(args.client, args.n, args.seed, args.profile)
+        client_main(args.client, args.n, args.seed, args.profile, args.placement)
         return 0
-    return orchestrate(args.n, args.seed, args.clients, args.repeat, args.profile)
+    return orchestrate(args.n, args.seed, args.clients, args.repeat, args.profile, args.placement)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,100 @@
+"""What Kraken's book checksum costs on tickwire's receive path (run by hand).
+
+::
+
+    python tests/benchmarks/kraken_checksum_cost.py [--n 50000] [--repeat 3]
+
+Runs the book phase of ``bench_kraken.py``'s tickwire client (placement ``split``) with
+the adapter's ``_Formatter.crc`` swapped, in this process only (its files are untouched):
+
+- ``as-is``: the adapter as it stands;
+- ``one-pass``: the same cache and formatting, without first trying the all-cached
+  ``"".join(map(cache.get, levels))`` (which raises on a miss and is then redone);
+- ``no-checksum``: ``crc`` returns the frame's own checksum (what verification costs).
+
+Each variant runs in a fresh process, interleaved, and the medians are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+from typing import Any
+
+VARIANTS = ("as-is", "one-pass", "no-checksum")
+
+
+def patch(variant: str) -> None:
+    """Swap the checksum implementation for ``variant``."""
+    from tickwire.adapters.kraken import book as kraken_book
+
+    formatter: Any = kraken_book._Formatter
+    if variant == "one-pass":
+        level_text = kraken_book._level_text
+
+        def crc(self: Any, book: Any) -> int:
+            levels = book.top_asks(10) + book.top_bids(10)
+            cache, price_places, qty_places = self.cache, self.price_places, self.qty_places
+            text = "".join(
+                [cache.get(lv) or level_text(cache, lv, price_places, qty_places) for lv in levels]
+            )
+            return zlib.crc32(text.encode("ascii"))
+
+        formatter.crc = crc
+    elif variant == "no-checksum":
+        apply = kraken_book.KrakenBook.apply
+        current = [0]
+
+        def remembering_apply(self: Any, data: Any, snapshot: bool, received: int) -> Any:
+            current[0] = data.checksum
+            return apply(self, data, snapshot, received)
+
+        kraken_book.KrakenBook.apply = remembering_apply  # type: ignore[method-assign]
+        formatter.crc = lambda self, book: current[0]
+
+
+def child(variant: str, n: int) -> None:
+    """Measure one variant; print ``CPU µs/event`` of the book phase."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    import bench_kraken
+
+    patch(variant)
+    client_cpu, emulator_cpu = bench_kraken.PLACEMENTS["split"]
+    bench_kraken.pin(client_cpu)
+    phases = asyncio.run(bench_kraken.run_tickwire(n, 1, False, emulator_cpu))
+    book = next(p for p in phases if p.channel == "book")
+    if book.received != n or book.anomalies:
+        raise SystemExit(f"{variant}: {book}")
+    print(book.cpu / book.received * 1e6)
+
+
+def main() -> int:
+    """Run every variant ``--repeat`` times, interleaved, and print the medians."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--n", type=int, default=50_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--variant", choices=VARIANTS, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.variant:
+        child(args.variant, args.n)
+        return 0
+    results: dict[str, list[float]] = {v: [] for v in VARIANTS}
+    for _ in range(args.repeat):
+        for variant in VARIANTS:
+            command = [sys.executable, __file__, "--variant", variant, "--n", str(args.n)]
+            done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True)
+            results[variant].append(float(done.stdout.split()[-1]))
+    print(f"tickwire book events, N = {args.n:,}, CPU µs/event, median of {args.repeat}")
+    for variant, values in results.items():
+        spread = f"[{min(values):.2f}-{max(values):.2f}]"
+        print(f"{variant:<12} {statistics.median(values):6.2f} {spread}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

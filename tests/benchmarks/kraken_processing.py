@@ -1,0 +1,167 @@
+"""Kraken frame processing without a socket: what tickwire adds per frame (run by hand).
+
+::
+
+    python tests/benchmarks/kraken_processing.py [--n 100000] [--repeat 5]
+
+Socket figures (``bench_kraken.py``) move with scheduling: how many frames one wake-up
+finds, whether a core idles between them. This script takes I/O and scheduling out: it
+records N ticker and N book frames from the emulator once, then times, over the same
+bytes in memory,
+
+- ``msgspec Any``: ``msgspec.json.Decoder().decode`` (the floor's work per frame);
+- ``msgspec typed``: a decode into small typed Structs with ``Decimal`` prices;
+- ``tickwire``: ``KrakenClient.on_frame(frame, time_ns())``, exactly as the session's
+  reader calls it (decode, normalize, verify and apply the book, push), then delivery of
+  every event through ``events()``.
+
+It drives the client without a socket, through two private members (``_add_book``,
+``_events``): a benchmark may; an application should not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import msgspec
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_kraken import BOOK_DEPTH, BOOK_SYMBOL, TICKER_SYMBOL, _BookFrame, _TickerFrame
+
+from tickwire.adapters.kraken.client import KrakenClient
+from tickwire.core.config import ClientConfig
+from tickwire.exchanges.kraken import KrakenEmulator
+
+
+class Recording(msgspec.Struct):
+    """Raw frames: the instrument and book snapshots, then N updates per channel."""
+
+    instrument: bytes = b""
+    book_snapshot: bytes = b""
+    ticker: list[bytes] = msgspec.field(default_factory=list)
+    book: list[bytes] = msgspec.field(default_factory=list)
+
+
+async def record(n: int) -> Recording:
+    """Subscribe like a client, burst N frames per channel, keep every frame's bytes."""
+    recording = Recording()
+    done = asyncio.Event()
+    async with KrakenEmulator(seed=1, interval=None) as ex, aiohttp.ClientSession() as http:
+        ws = await http.ws_connect(ex.ws_url, decode_text=False, max_msg_size=0)
+        subscriptions: list[dict[str, Any]] = [
+            {"channel": "instrument"},
+            {"channel": "ticker", "symbol": [TICKER_SYMBOL]},
+            {"channel": "book", "symbol": [BOOK_SYMBOL], "depth": BOOK_DEPTH},
+        ]
+        ready = asyncio.Event()
+
+        async def read() -> None:
+            while not done.is_set():
+                frame: bytes = (await ws.receive()).data
+                message = msgspec.json.decode(frame)
+                channel, kind = message.get("channel"), message.get("type")
+                if channel == "instrument" and kind == "snapshot":
+                    recording.instrument = frame
+                elif channel == "book" and kind == "snapshot":
+                    recording.book_snapshot = frame
+                elif channel == "ticker" and kind == "update":
+                    recording.ticker.append(frame)
+                elif channel == "book" and kind == "update":
+                    recording.book.append(frame)
+                if recording.instrument and recording.book_snapshot:
+                    ready.set()
+                if len(recording.ticker) >= n and len(recording.book) >= n:
+                    done.set()
+
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(read())
+            for req_id, params in enumerate(subscriptions, start=1):
+                message = {"method": "subscribe", "params": params, "req_id": req_id}
+                await ws.send_bytes(msgspec.json.encode(message))
+            await ready.wait()
+            await ex.burst("ticker", TICKER_SYMBOL, n)
+            await ex.burst("book", BOOK_SYMBOL, n)
+        await ws.close()
+    return recording
+
+
+def time_decode(frames: list[bytes], decode: Callable[[bytes], Any]) -> float:
+    """CPU seconds to decode every frame."""
+    start = time.process_time()
+    for frame in frames:
+        decode(frame)
+    return time.process_time() - start
+
+
+def time_tickwire(recording: Recording, frames: list[bytes]) -> float:
+    """CPU seconds for on_frame over every frame plus delivering every event."""
+    client = KrakenClient(ClientConfig(venue="kraken"))
+    client._add_book(BOOK_SYMBOL, BOOK_DEPTH)  # what subscribe("book") does before its ack
+    client.on_frame(recording.instrument, time.time_ns())
+    client.on_frame(recording.book_snapshot, time.time_ns())
+    stream = client.events()
+
+    async def deliver(count: int) -> int:
+        got = 0
+        async for _ in stream:
+            got += 1
+            if got == count:
+                break
+        return got
+
+    async def run() -> float:
+        async for _ in stream:  # the book snapshot
+            break
+        on_frame, now = client.on_frame, time.time_ns
+        start = time.process_time()
+        for frame in frames:
+            on_frame(frame, now())
+        got = await deliver(len(frames))
+        elapsed = time.process_time() - start
+        if got != len(frames) or len(client._events):
+            raise SystemExit(f"expected {len(frames)} events, got {got}")
+        return elapsed
+
+    return asyncio.run(run())
+
+
+def main() -> int:
+    """Record once, time every processor ``--repeat`` times, print medians."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    recording = asyncio.run(record(args.n))
+    generic = msgspec.json.Decoder().decode
+    typed = {
+        "ticker": msgspec.json.Decoder(_TickerFrame).decode,
+        "book": msgspec.json.Decoder(_BookFrame).decode,
+    }
+    print(f"Kraken frame processing, N = {args.n:,} per channel, median of {args.repeat}")
+    print(f"{'processor':<15} {'channel':<7} {'µs/frame':>9} {'vs Any':>7}")
+    for channel in ("ticker", "book"):
+        frames: list[bytes] = getattr(recording, channel)[: args.n]
+        results = {
+            "msgspec Any": [time_decode(frames, generic) for _ in range(args.repeat)],
+            "msgspec typed": [time_decode(frames, typed[channel]) for _ in range(args.repeat)],
+            "tickwire": [time_tickwire(recording, frames) for _ in range(args.repeat)],
+        }
+        base = statistics.median(results["msgspec Any"])
+        for name, values in results.items():
+            median = statistics.median(values)
+            print(
+                f"{name:<15} {channel:<7} {median / len(frames) * 1e6:>9.2f} {median / base:>6.2f}x"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
