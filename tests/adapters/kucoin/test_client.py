@@ -163,3 +163,19 @@ async def test_other_depths_are_the_synced_book(emulator):
         await client.native.barrier()
         assert len(client.book("SOL/USDT").bids()) >= 10
         assert_book_equals_emulator(client, emulator, "SOL/USDT", 10)
+
+
+async def test_an_expired_token_reconnects_with_a_fresh_one(emulator):
+    async with client_for(emulator) as client:
+        events = client.events()
+        await client.subscribe("ticker", PAIRS)
+        await client.subscribe("book", ["BTC/USDT"])
+        await emulator.expire_tokens()
+        await next_of(events, StreamStatus, state=StreamState.RESUBSCRIBED)
+        await next_of(events, StreamStatus, state=StreamState.RESYNCED, symbol="BTC/USDT")
+        await emulator.step(100)
+        await client.native.barrier()
+        seen = await drain(events)
+        assert {e.symbol for e in seen if isinstance(e, Ticker)} == set(PAIRS)
+        assert_book_equals_emulator(client, emulator, "BTC/USDT")
+        assert len(emulator.connection_stats) == 2
