@@ -4,8 +4,9 @@ Module per concern: ``schemas`` (wire Structs, venue names verbatim), ``parse`` 
 wire → core), ``book`` (level2 sync against a REST snapshot, by sequence), ``rest``
 (bullet token, symbols, book snapshot, server time; venue codes → core errors).
 ``subscriptions`` (topics, batching, caps), ``shards`` (sockets of ≤300 topics, paced
-coalesced subscribes, token renewal), ``signing`` (the signed full-book call), ``client``
-(:class:`KucoinClient`), ``native`` (raw access), ``plugin`` (the hookimpl).
+coalesced subscribes, token renewal), ``books`` (snapshot sync, resyncs), ``signing``
+(the signed full-book call), ``client`` (:class:`KucoinClient`), ``native`` (raw access),
+``plugin`` (the hookimpl).
 """
 
 from tickwire.adapters.kucoin.client import KucoinClient

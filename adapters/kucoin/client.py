@@ -4,7 +4,7 @@ Data flow, top to bottom::
 
     socket bytes ─► parse.decode_frame (tagged union on "type"; data stays raw)
                  ─► _dispatch: exact dict lookup on the topic prefix → one handler
-                 ─► parse.to_* (pure wire → core types) / KucoinBook (sequence sync)
+                 ─► parse.to_* (pure wire → core types) / books (sequence sync, :mod:`.books`)
                  ─► EventStream (async iterator or callback)
 
 Topics live on shards (:mod:`.shards`): each holds at most ``topics_per_connection``;
@@ -29,20 +29,18 @@ from time import time_ns
 from typing import Any
 
 from tickwire.adapters.kucoin import parse
-from tickwire.adapters.kucoin.book import KucoinBook, KucoinDepthBook
+from tickwire.adapters.kucoin.books import LEVEL2, BookSync
 from tickwire.adapters.kucoin.native import KucoinNative
 from tickwire.adapters.kucoin.rest import KucoinRest
 from tickwire.adapters.kucoin.schemas import (
     CandleData,
     DepthData,
     L2UpdateData,
-    Level2Snapshot,
     MatchData,
     Message,
     TickerData,
 )
 from tickwire.adapters.kucoin.shards import Shard, Socket
-from tickwire.adapters.kucoin.signing import signed_snapshot
 from tickwire.adapters.kucoin.subscriptions import (
     CHANNELS,
     MESSAGES_PER_CONNECTION,
@@ -61,15 +59,13 @@ from tickwire.core.errors import (
     SubscriptionError,
     TickwireError,
 )
-from tickwire.core.ratelimit import Quota, RateLimiter
-from tickwire.core.types import Channel, Instrument, StreamError, StreamState, StreamStatus
+from tickwire.core.ratelimit import Quota
+from tickwire.core.types import Channel, Instrument, StreamError, StreamState
 
 __all__ = ["KucoinClient"]
 
 REST_URL = "https://api.kucoin.com"
 RENEW_AFTER = 12 * 3600.0
-SNAPSHOT_QUOTA = Quota(limit=20, window=1.0)  # REST book snapshots, all symbols together
-SNAPSHOT_ATTEMPTS = 5
 
 
 class KucoinClient(BaseClient):
@@ -95,10 +91,9 @@ class KucoinClient(BaseClient):
         self._shards: list[Shard] = []
         self._topic_shard: dict[Topic, Shard] = {}
         self._native_topics: set[Topic] = set()
-        self._kbooks: dict[str, KucoinBook] = {}  # native symbol → level2 book
-        self._dbooks: dict[str, KucoinDepthBook] = {}  # depth topic text → depth book
-        self._syncs: dict[str, asyncio.Task[None]] = {}  # native → snapshot fetch in flight
-        self._snapshots = RateLimiter({"snapshot": SNAPSHOT_QUOTA})
+        self._sync = BookSync(self)
+        self._kbooks = self._sync.kbooks  # the hot path reads them directly
+        self._dbooks = self._sync.dbooks
         self._last_seq: dict[str, int] = {}  # "ticker:NATIVE"/"match:NATIVE" → sequence
         self._last_ts: dict[str, int] = {}  # depth/candle topic → push time
         self._replaying = False
@@ -204,7 +199,7 @@ class KucoinClient(BaseClient):
         try:
             update = kbook.apply(data, received)
         except BookOutOfSync as exc:
-            self._resync(data.symbol, exc.reason)
+            self._sync.resync(data.symbol, exc.reason)
             return
         if update is not None:
             self._events.push(update)
@@ -244,18 +239,18 @@ class KucoinClient(BaseClient):
 
     def _on_shard_down(self, shard: Shard) -> None:
         for topic, owner in self._topic_shard.items():
-            if owner is shard and topic.prefix == "/market/level2":
+            if owner is shard and topic.prefix == LEVEL2:
                 kbook = self._kbooks.get(topic.native)
                 if kbook is not None and kbook.synced:
                     kbook.reset()
-                    self._book_status(StreamState.RESYNCING, kbook.symbol, "socket lost")
+                    self._sync.status(StreamState.RESYNCING, kbook.symbol, "socket lost")
 
     def _on_shard_up(self, shard: Shard) -> None:
         for topic, owner in list(self._topic_shard.items()):
-            if owner is shard and topic.prefix == "/market/level2":
+            if owner is shard and topic.prefix == LEVEL2:
                 kbook = self._kbooks.get(topic.native)
                 if kbook is not None and not kbook.synced:
-                    self._sync(topic.native, resync=True)
+                    self._sync.start(topic.native, resync=True)
 
     def _forget_topic(self, topic: Topic) -> None:
         self._topic_shard.pop(topic, None)
@@ -284,12 +279,12 @@ class KucoinClient(BaseClient):
             return
         for topic, subscription in wanted.items():
             if channel is Channel.BOOK:
-                self._add_book(topic, subscription.symbol or "")
+                self._sync.add(topic, subscription.symbol or "")
         futures = {topic: self._shard_for(topic).reserve(topic) for topic in wanted}
         failure = await self._settle(futures)
         live = [t for t in wanted if t in self._topic_shard and futures[t].done()]
         self._subscriptions.update(wanted[t] for t in live)
-        syncs = [self._sync(t.native, resync=False) for t in live if t.prefix == "/market/level2"]
+        syncs = [self._sync.start(t.native, resync=False) for t in live if t.prefix == LEVEL2]
         if syncs:
             await asyncio.gather(*syncs)
         if failure is not None:
@@ -303,7 +298,7 @@ class KucoinClient(BaseClient):
         for topic, future in futures.items():
             error = None if future in pending else future.exception()
             if future in pending or error is not None:
-                self._drop_book(topic)
+                self._sync.drop(topic)
                 failure = failure or error
         if failure is None and pending:
             failure = RequestTimeout(f"kucoin subscribe: no ack within {timeout:g}s")
@@ -322,7 +317,7 @@ class KucoinClient(BaseClient):
                 channel, parse.to_native(subscription.symbol or ""), dict(subscription.options)
             )
             topics.append(topic)
-            self._drop_book(topic)
+            self._sync.drop(topic)
         await self._unsubscribe_topics(topics)
 
     async def _unsubscribe_topics(self, topics: Sequence[Topic]) -> None:
@@ -336,85 +331,6 @@ class KucoinClient(BaseClient):
             for outcome in await shard.primary.call("unsubscribe", group):
                 if isinstance(outcome, TickwireError):
                     raise outcome
-
-    # --- books -------------------------------------------------------------------------
-
-    def _add_book(self, topic: Topic, symbol: str) -> None:
-        # Never truncated: a cut book loses the levels a deletion at the top exposes.
-        if topic.prefix == "/market/level2":
-            kbook = KucoinBook(symbol)
-            self._kbooks[topic.native] = kbook
-            self._books[symbol] = kbook.book
-        else:
-            dbook = KucoinDepthBook(
-                symbol, int(topic.prefix.removeprefix("/spotMarket/level2Depth"))
-            )
-            self._dbooks[topic.text] = dbook
-            self._books[symbol] = dbook.book
-
-    def _drop_book(self, topic: Topic) -> None:
-        if topic.prefix == "/market/level2":
-            kbook = self._kbooks.pop(topic.native, None)
-            if kbook is not None:
-                self._books.pop(kbook.symbol, None)
-        elif (dbook := self._dbooks.pop(topic.text, None)) is not None:
-            self._books.pop(dbook.symbol, None)
-
-    def _resync(self, native: str, reason: str) -> None:
-        task = self._syncs.get(native)
-        if task is not None and not task.done():
-            return  # one resync in flight per symbol; it catches up with this gap too
-        kbook = self._kbooks[native]
-        self._book_status(StreamState.RESYNCING, kbook.symbol, reason)
-        self._sync(native, resync=True)
-
-    def _sync(self, native: str, *, resync: bool) -> asyncio.Task[None]:
-        task = self._syncs.get(native)
-        if task is None or task.done():
-            task = self._spawn(self._fetch_snapshot(native, resync), name=f"kucoin-sync-{native}")
-            self._syncs[native] = task
-        return task
-
-    async def _fetch_snapshot(self, native: str, resync: bool) -> None:
-        kbook = self._kbooks.get(native)
-        for attempt in range(SNAPSHOT_ATTEMPTS):
-            if kbook is None or self._kbooks.get(native) is not kbook:
-                return  # unsubscribed meanwhile
-            await self._snapshots.acquire("snapshot")
-            try:
-                snapshot = await self._snapshot(native)
-                update = kbook.apply_snapshot(snapshot, time_ns())
-            except BookOutOfSync as exc:
-                reason = exc.reason  # the snapshot predates the buffered stream: again
-                continue
-            except TickwireError as exc:
-                reason = str(exc)
-                await asyncio.sleep(0.1 * 2**attempt)
-                continue
-            self._events.push(update)
-            if resync:
-                self._book_status(StreamState.RESYNCED, kbook.symbol, "fresh snapshot applied")
-            return
-        if kbook is not None:
-            self._push_error(BookOutOfSync(kbook.symbol, reason), "book sync gave up")
-
-    async def _snapshot(self, native: str) -> Level2Snapshot:
-        credentials = self.config.credentials
-        if credentials is None:
-            return await self.rest.level2_snapshot(native)
-        return await signed_snapshot(self.rest, credentials, native)
-
-    def _book_status(self, state: StreamState, symbol: str, reason: str) -> None:
-        self._events.push(
-            StreamStatus(
-                venue=self.venue,
-                state=state,
-                reason=reason,
-                channel=Channel.BOOK,
-                symbol=symbol,
-                ts=time_ns(),
-            )
-        )
 
     def _push_error(self, exc: Exception, context: str, frame: bytes | str = "") -> None:
         text = frame.decode(errors="replace") if isinstance(frame, bytes) else frame
