@@ -178,3 +178,40 @@ async def test_a_silent_feed_is_detected_and_reconnected(emulator):
         await next_of(events, StreamStatus, state=StreamState.RESUBSCRIBED)
         await emulator.step(50)
         await next_of(events, Ticker, symbol="BTC/USD")
+
+
+@pytest.mark.parametrize("asynchronous", [False, True])
+async def test_events_can_be_delivered_to_a_sync_or_async_callback(emulator, asynchronous):
+    received: list[Event] = []
+    got_ticker = asyncio.Event()
+
+    def record(event: Event) -> None:
+        received.append(event)
+        if isinstance(event, Ticker):
+            got_ticker.set()
+
+    async def record_async(event: Event) -> None:
+        record(event)
+
+    async with client_for(emulator) as client:
+        client.on_event(record_async if asynchronous else record)
+        with pytest.raises(RuntimeError, match="already delivered"):
+            client.events()
+        await client.subscribe("ticker", ["BTC/USD"])
+        await emulator.step(20, symbol="BTC/USD")
+        async with asyncio.timeout(10):
+            await got_ticker.wait()
+    assert isinstance(received[-1], StreamStatus) and received[-1].state is StreamState.CLOSED
+
+
+async def test_a_quiet_channel_is_reported_stale_and_renewed_without_a_reconnect(emulator):
+    # Heartbeats keep the socket alive; only the book channel is silent past its threshold.
+    heartbeat = HeartbeatPolicy(idle_timeout=5.0, stale_after={"book": 0.3})
+    async with client_for(emulator, heartbeat=heartbeat) as client:
+        events = client.events()
+        await client.subscribe("book", ["SOL/USD"], depth=10)
+        stale = await next_of(events, StreamStatus, state=StreamState.STALE)
+        assert (stale.channel, stale.symbol) == (Channel.BOOK, "SOL/USD")
+        snapshot = await next_of(events, BookUpdate, symbol="SOL/USD")
+        assert snapshot.snapshot  # the renewed subscription brought a fresh snapshot
+        assert emulator.connection_count == 1
