@@ -171,6 +171,11 @@ class KucoinClient(BaseClient):
             handler(message, received)
         except DecodeError as exc:
             self._push_error(exc, "decode", exc.frame)
+        except (ValueError, ArithmeticError) as exc:
+            # Fields that decode as strings but are not numbers (a garbled sequence):
+            # a bad frame must surface, never end the stream.
+            error = DecodeError(f"kucoin: bad value on {message.topic}: {exc}", bytes(message.data))
+            self._push_error(error, "decode", error.frame)
 
     def _fresh(self, key: str, sequence: int) -> bool:
         # Renewal overlap and replay: what was delivered once is not delivered again.

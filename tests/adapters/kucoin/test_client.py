@@ -179,3 +179,21 @@ async def test_an_expired_token_reconnects_with_a_fresh_one(emulator):
         assert {e.symbol for e in seen if isinstance(e, Ticker)} == set(PAIRS)
         assert_book_equals_emulator(client, emulator, "BTC/USDT")
         assert len(emulator.connection_stats) == 2
+
+
+async def test_a_garbled_sequence_surfaces_as_decode_error_and_the_stream_goes_on():
+    bad = (
+        b'{"type":"message","topic":"/market/ticker:BTC-USDT","subject":"trade.ticker",'
+        b'"data":{"sequence":"not-a-number","price":"1","size":"1","bestAsk":"2",'
+        b'"bestAskSize":"1","bestBid":"1","bestBidSize":"1","time":1}}'
+    )
+    async with KucoinEmulator(seed=3, interval=None) as ex, client_for(ex) as client:
+        events = client.events()
+        await client.subscribe("ticker", ["BTC/USDT"])
+        for connection in ex.open_connections():
+            connection.send(bad)
+        await ex.step(30, symbol="BTC-USDT")
+        error = await next_of(events, StreamError)
+        assert error.error == "DecodeError" and "not-a-number" in error.frame
+        ticker = await next_of(events, Ticker)
+        assert ticker.symbol == "BTC/USDT"
