@@ -252,6 +252,23 @@ class OrderBook:
         sizes = self._ask_sizes
         return [(p, sizes[p]) for p in _best_first(self._ask_prices, n)]
 
+    def top_prices(
+        self, n: int
+    ) -> tuple[list[Decimal], list[Decimal], list[Decimal], list[Decimal]]:
+        """``(ask prices, ask sizes, bid prices, bid sizes)`` of the best ``n`` levels.
+
+        Best first on each side, as parallel lists built by C-level slicing and
+        ``map``: the cheapest shape for a per-message checksum.
+        """
+        asks = _best_first(self._ask_prices, n)
+        bids = _best_last(self._bid_prices, n)
+        return (
+            asks,
+            list(map(self._ask_sizes.__getitem__, asks)),
+            bids,
+            list(map(self._bid_sizes.__getitem__, bids)),
+        )
+
     def size_at(self, side: Side, price: Decimal) -> Decimal | None:
         """The size resting at ``price`` on ``side``, or ``None`` if there is no level."""
         return self._sides[side][0].get(price)
@@ -303,6 +320,9 @@ class OrderBook:
     def levels(self) -> tuple[tuple[BookLevel, ...], tuple[BookLevel, ...]]:
         """Every level as ``(bids, asks)``, best first: compare two books with ``==``."""
         return tuple(self.bids()), tuple(self.asks())
+
+
+_TopColumns = tuple[list[Decimal], list[Decimal], list[Decimal], list[Decimal]]
 
 
 def _best_last(prices: list[Decimal], n: int | None) -> list[Decimal]:

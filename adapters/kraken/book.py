@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import zlib
 from decimal import Decimal
+from itertools import chain
 
 from tickwire.adapters.kraken.parse import VENUE, to_native
 from tickwire.adapters.kraken.schemas import BookData, rfc3339_to_ns
@@ -33,70 +34,57 @@ __all__ = ["CHECKSUM_LEVELS", "KrakenBook", "checksum"]
 CHECKSUM_LEVELS = 10
 """How many levels per side the checksum covers, whatever the subscribed depth."""
 
-# (price_precision, qty_precision) -> {(price, qty): fmt(price) + fmt(qty)}. Keyed by
-# value, not wire text: equal values (0.566, 0.5660) format alike at a fixed precision.
-# The top of a book barely changes between messages, so nearly every level hits
-# (one dict lookup, Decimals cache their hashes) and only changed levels are formatted.
+# Text caches, one per precision: Decimal -> its checksum text (fixed decimals, no ".",
+# no leading zeros). Prices and sizes are cached apart: the top of a book keeps its
+# prices between messages while one size changes, so a per-level cache would miss on
+# nearly every update, but per value only the changed size is formatted. Keyed by value
+# (Decimals cache their hashes), so trimmed and full-precision wire values share entries.
 # Bounded: a full cache is simply emptied.
-_level_caches: dict[tuple[int, int], dict[tuple[Decimal, Decimal], str]] = {}
-_LEVEL_CACHE_SIZE = 16384
+_text_caches: dict[int, dict[Decimal, str]] = {}
+_TEXT_CACHE_SIZE = 16384
 _MAX_DIGITS = 40  # integer digits beyond any real price or size
 
 
-def _level_text(
-    cache: dict[tuple[Decimal, Decimal], str],
-    level: tuple[Decimal, Decimal],
-    price_places: str,
-    qty_places: str,
-) -> str:
-    """``fmt(price) + fmt(qty)`` for a level missing from ``cache``; remembered.
-
-    ``format(x, ".8f")`` keeps a full-precision wire value's digits as they are and pads
-    or rounds a trimmed one, in one C call: cheaper than inspecting the exponent first
-    (``as_tuple()`` alone costs more than the formatting).
-    """
-    price, qty = level
-    # A value like 1E+999999999 is valid JSON and a valid Decimal, but formatting it
-    # with fixed decimals would build a gigantic string: refuse it (only new levels
-    # get here, so the check costs nothing on the common path).
-    if price.adjusted() > _MAX_DIGITS or qty.adjusted() > _MAX_DIGITS:
-        raise ValueError(f"implausible level {price} x {qty}")
-    text = format(price, price_places).replace(".", "").lstrip("0") + format(
-        qty, qty_places
-    ).replace(".", "").lstrip("0")
-    if len(cache) >= _LEVEL_CACHE_SIZE:
+def _texts(values: list[Decimal], cache: dict[Decimal, str], places: str) -> list[str]:
+    """The checksum text of each value: cache hits in C, only misses formatted."""
+    texts = list(map(cache.get, values))
+    if None not in texts:
+        return texts  # type: ignore[return-value]
+    if len(cache) >= _TEXT_CACHE_SIZE:
         cache.clear()
-    cache[level] = text
-    return text
+    for index, value in enumerate(values):
+        if texts[index] is None:
+            # 1E+999999999 is valid JSON and a valid Decimal, but fixed-point
+            # formatting would build a gigantic string: refuse it. Only new values
+            # get here, so the check costs nothing on the common path.
+            if value.adjusted() > _MAX_DIGITS:
+                raise ValueError(f"implausible book value {value}")
+            # One C call: keeps a full-precision wire value's digits, pads or rounds
+            # a trimmed one (cheaper than inspecting the exponent first).
+            texts[index] = cache[value] = format(value, places).replace(".", "").lstrip("0")
+    return texts  # type: ignore[return-value]
 
 
 class _Formatter:
-    """Checksum text for one pair of precisions: format specs plus the level cache."""
+    """Checksum text for one pair of precisions: format specs plus the text caches."""
 
-    __slots__ = ("cache", "price_places", "qty_places")
+    __slots__ = ("price_cache", "price_places", "qty_cache", "qty_places")
 
     def __init__(self, price_precision: int, qty_precision: int) -> None:
         if price_precision < 0 or qty_precision < 0:
             raise ValueError(f"precisions must be >= 0, got {price_precision}/{qty_precision}")
         self.price_places = f".{price_precision}f"
         self.qty_places = f".{qty_precision}f"
-        self.cache = _level_caches.setdefault((price_precision, qty_precision), {})
+        self.price_cache = _text_caches.setdefault(price_precision, {})
+        self.qty_cache = _text_caches.setdefault(qty_precision, {})
 
     def crc(self, book: OrderBook) -> int:
         """The checksum of ``book`` (see :func:`checksum`)."""
-        levels = book.top_asks(CHECKSUM_LEVELS) + book.top_bids(CHECKSUM_LEVELS)
-        cache = self.cache
-        try:
-            # All levels cached (the usual case): the lookups and the join run in C.
-            text = "".join(map(cache.get, levels))  # type: ignore[arg-type]
-        except TypeError:  # a None: some level is new
-            price_places, qty_places = self.price_places, self.qty_places
-            text = "".join(
-                [
-                    cache.get(level) or _level_text(cache, level, price_places, qty_places)
-                    for level in levels
-                ]
-            )
+        ask_prices, ask_sizes, bid_prices, bid_sizes = book.top_prices(CHECKSUM_LEVELS)
+        prices = _texts(ask_prices + bid_prices, self.price_cache, self.price_places)
+        sizes = _texts(ask_sizes + bid_sizes, self.qty_cache, self.qty_places)
+        # price, size, price, size, ...: asks best first, then bids best first.
+        text = "".join(chain.from_iterable(zip(prices, sizes, strict=True)))
         return zlib.crc32(text.encode("ascii"))
 
 
