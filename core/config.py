@@ -1,39 +1,79 @@
 """Client configuration: frozen Structs, loadable from TOML, secrets from the environment.
 
-==================  =====================================================================
-struct              what it sets
-==================  =====================================================================
-``ClientConfig``    the venue, endpoint overrides, credentials and the policies below
-``ReconnectPolicy`` backoff base and cap (full jitter), the stable period that resets it,
-                    and an optional attempt limit
-``HeartbeatPolicy`` application ping interval, silence that counts as a dead socket, and
-                    per-channel staleness thresholds (a quiet market is not a dead one)
-``QueuePolicy``     the delivery queue's bound and what happens when it is full
-==================  =====================================================================
+==========================  ==============================================================
+struct                      what it sets
+==========================  ==============================================================
+``ClientConfig``            the venue, endpoint overrides, credentials, subscriptions and
+                            the policies below
+``ReconnectPolicy``         backoff base and cap (full jitter), the stable period that
+                            resets it, and an optional attempt limit
+``HeartbeatPolicy``         application ping interval, silence that counts as a dead
+                            socket, and per-channel staleness thresholds (a quiet market
+                            is not a dead one)
+``QueuePolicy``             the delivery queue's bound and what happens when it is full
+``SubscriptionConfig``      one ``[[subscriptions]]`` entry: a channel, its symbols, options
+==========================  ==============================================================
 
-A config file::
+The file format (``load_config(path)``, ``connect("file.toml")``,
+``tickwire stream --config FILE``). Every key is optional except ``venue``::
 
-    venue = "kraken"
+    venue = "kraken"              # a registered adapter name (`tickwire exchanges`)
+    connect_timeout = 10.0        # seconds to the first handshaken socket
+    request_timeout = 10.0        # seconds to a subscribe ack or any other reply
 
-    [endpoints]                 # every URL can be overridden (emulators, proxies)
-    ws_url = "ws://127.0.0.1:8765/v2"
+    [endpoints]                   # every URL can be overridden (emulators, proxies)
+    ws_url = "ws://127.0.0.1:8765/v2"       # public WebSocket
+    ws_auth_url = "ws://127.0.0.1:8765/v2-auth"   # private WebSocket
+    rest_url = "http://127.0.0.1:8765"      # REST base (tokens, snapshots, orders)
 
-    [credentials]               # names of environment variables, never the secrets
+    [credentials]                 # NAMES of environment variables, never the secrets
     api_key_env = "KRAKEN_API_KEY"
     api_secret_env = "KRAKEN_API_SECRET"
+    passphrase_env = "KUCOIN_PASSPHRASE"    # only venues that have one (KuCoin)
 
-    [reconnect]
-    max_delay = 10.0
+    [reconnect]                   # capped exponential backoff with full jitter
+    base_delay = 0.5
+    max_delay = 30.0
+    stable_after = 60.0           # a connection up this long resets the backoff
+    max_attempts = 20             # omit: never give up
 
-    [heartbeat.stale_after]     # seconds of silence per channel before it is resubscribed
+    [heartbeat]
+    ping_interval = 10.0          # omit: the venue's recommendation
+    idle_timeout = 15.0           # no frame at all for this long: replace the socket
+    [heartbeat.stale_after]       # seconds of silence per channel before it is renewed
     book = 30.0
 
-Secrets only ever live in :class:`Credentials`, whose ``repr`` hides them.
+    [queue]                       # the delivery queue between sockets and your code
+    maxsize = 100000
+    overflow = "block"            # or "drop_market_data" (account events never drop)
+
+    [options]                     # venue-specific settings, documented by each adapter;
+    msg_limit = 100               # rate limits are the venue's own, declared by the
+    msg_window = 10.0             # adapter; these tune KuCoin's per-socket message quota
+
+    [[subscriptions]]             # subscribed on connect by `tickwire stream --config`
+    channel = "ticker"            # and by programs that read ``config.subscriptions``
+    symbols = ["BTC/USD", "ETH/USD"]
+
+    [[subscriptions]]
+    channel = "book"
+    symbols = ["BTC/USD"]
+    options = { depth = 10 }
+
+Rate limits: tickwire paces every send inside the venue's documented limits (declared
+by each adapter as :class:`~tickwire.core.ratelimit.Quota` values); where a venue lets
+you tune them, the knobs are that adapter's ``[options]``.
+
+Any problem is one :class:`~tickwire.core.errors.ConfigError` line naming the file and
+the key: an unknown key (a typo), a value of the wrong type, a missing required key, or
+a credentials variable that is not set. Secrets only ever live in :class:`Credentials`,
+whose ``repr`` hides them.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -42,6 +82,7 @@ import msgspec
 
 from tickwire.core.errors import ConfigError
 from tickwire.core.streams import OverflowPolicy
+from tickwire.core.types import Channel
 
 __all__ = [
     "ClientConfig",
@@ -49,6 +90,7 @@ __all__ = [
     "HeartbeatPolicy",
     "QueuePolicy",
     "ReconnectPolicy",
+    "SubscriptionConfig",
     "load_config",
 ]
 
@@ -87,6 +129,21 @@ class QueuePolicy(_Policy, frozen=True):
     overflow: OverflowPolicy = OverflowPolicy.BLOCK
 
 
+class SubscriptionConfig(_Policy, frozen=True):
+    """One ``[[subscriptions]]`` entry: ``channel`` for unified ``symbols``, with ``options``.
+
+    Account channels (``balances``, ``orders``) take no symbols; ``options`` are the
+    channel extras :meth:`~tickwire.core.protocol.StreamClient.subscribe` accepts::
+
+        for sub in config.subscriptions:
+            await client.subscribe(sub.channel, sub.symbols, **sub.options)
+    """
+
+    channel: Channel
+    symbols: tuple[str, ...] = ()
+    options: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
 class Credentials:
     """API credentials. Never shown: ``repr`` and ``str`` mask every value."""
 
@@ -118,7 +175,9 @@ class Credentials:
 class ClientConfig(msgspec.Struct, frozen=True, kw_only=True):
     """Everything an adapter needs to build a client.
 
-    ``options`` holds venue-specific settings (documented by each adapter).
+    ``options`` holds venue-specific settings (documented by each adapter);
+    ``subscriptions`` is what the config file asks to subscribe (adapters ignore it: the
+    program, or ``tickwire stream --config``, subscribes them).
     """
 
     venue: str
@@ -132,6 +191,7 @@ class ClientConfig(msgspec.Struct, frozen=True, kw_only=True):
     connect_timeout: float = 10.0
     request_timeout: float = 10.0
     options: dict[str, Any] = msgspec.field(default_factory=dict)
+    subscriptions: tuple[SubscriptionConfig, ...] = ()
 
 
 # --- the file format ----------------------------------------------------------------
@@ -159,6 +219,7 @@ class _ConfigFile(_Policy, frozen=True):
     connect_timeout: float = 10.0
     request_timeout: float = 10.0
     options: dict[str, Any] = msgspec.field(default_factory=dict)
+    subscriptions: tuple[SubscriptionConfig, ...] = ()
 
 
 def load_config(path: str | Path) -> ClientConfig:
@@ -173,16 +234,21 @@ def load_config(path: str | Path) -> ClientConfig:
     try:
         parsed = msgspec.convert(raw, _ConfigFile)
     except msgspec.ValidationError as exc:
-        raise ConfigError(f"{path}: {exc}") from None
+        raise ConfigError(f"{path}: {_describe(exc)}") from None
     credentials = None
     if parsed.credentials is not None:
         spec = parsed.credentials
-        try:
-            credentials = Credentials.from_env(
-                spec.api_key_env, spec.api_secret_env, spec.passphrase_env
-            )
-        except ConfigError as exc:
-            raise ConfigError(f"{path}: [credentials] {exc}") from None
+        unset = [
+            f"credentials.{key}: environment variable {name} is not set"
+            for key in ("api_key_env", "api_secret_env", "passphrase_env")
+            if (name := getattr(spec, key)) is not None and not os.environ.get(name)
+        ]
+        if unset:
+            # Only variable names are printed: the values are the secrets.
+            raise ConfigError(f"{path}: missing secret: {'; '.join(unset)}")
+        credentials = Credentials.from_env(
+            spec.api_key_env, spec.api_secret_env, spec.passphrase_env
+        )
     return ClientConfig(
         venue=parsed.venue,
         ws_url=parsed.endpoints.ws_url,
@@ -195,4 +261,24 @@ def load_config(path: str | Path) -> ClientConfig:
         connect_timeout=parsed.connect_timeout,
         request_timeout=parsed.request_timeout,
         options=parsed.options,
+        subscriptions=parsed.subscriptions,
     )
+
+
+# msgspec's messages name the JSON path (`$.reconnect.max_delay`); say it as TOML keys.
+_UNKNOWN = re.compile(r"Object contains unknown field `(?P<key>[^`]*)`(?: - at `\$\.?(?P<at>.*)`)?")
+_MISSING = re.compile(r"Object missing required field `(?P<key>[^`]*)`(?: - at `\$\.?(?P<at>.*)`)?")
+_AT = re.compile(r"^(?P<what>.*) - at `\$\.?(?P<at>.*)`$")
+
+
+def _describe(exc: msgspec.ValidationError) -> str:
+    """One line naming the key: ``unknown key 'reconnect.maxdelay'`` and the like."""
+    text = str(exc)
+    for pattern, kind in ((_UNKNOWN, "unknown key"), (_MISSING, "missing key")):
+        if match := pattern.fullmatch(text):
+            key = ".".join(k for k in (match["at"], match["key"]) if k)
+            return f"{kind} {key!r}"
+    if match := _AT.fullmatch(text):
+        what = match["what"].replace("`", "")
+        return f"key {match['at']!r}: {what[:1].lower()}{what[1:]}"
+    return text

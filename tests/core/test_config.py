@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from tickwire.core.config import ClientConfig, Credentials, load_config
+from tickwire.core.config import ClientConfig, Credentials, SubscriptionConfig, load_config
 from tickwire.core.errors import ConfigError
+from tickwire.core.types import Channel
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -59,6 +60,24 @@ def test_secrets_never_appear_in_reprs(monkeypatch):
             'api_secret_env = "TW_MISSING_SECRET"\n',
             "TW_MISSING_KEY",
         ),
+        (
+            'venue = "kraken"\n[credentials]\napi_key_env = "TW_MISSING_KEY"\n'
+            'api_secret_env = "TW_MISSING_SECRET"\n',
+            "credentials.api_secret_env",
+        ),
+        ('venue = "kraken"\n[endpoints]\nws_ulr = "ws://x"\n', "endpoints.ws_ulr"),
+        ('venue = "kraken"\n[queue]\noverflow = "sometimes"\n', "queue.overflow"),
+        ('venue = "kraken"\nrequest_timeout = "10s"\n', "request_timeout"),
+        ('venue = "kraken"\n[[subscriptions]]\nchannel = "tickr"\n', "subscriptions[0].channel"),
+        (
+            'venue = "kraken"\n[[subscriptions]]\nchannel = "ticker"\nsymbol = ["BTC/USD"]\n',
+            "subscriptions[0].symbol",
+        ),
+        (
+            'venue = "kraken"\n[[subscriptions]]\nchannel = "ticker"\nsymbols = "BTC/USD"\n',
+            "subscriptions[0].symbols",
+        ),
+        ('venue = "kraken"\n[reconnect\n', "not valid TOML"),
     ],
 )
 def test_bad_config_fails_with_one_line_naming_key_and_file(tmp_path, body, named):
@@ -69,3 +88,65 @@ def test_bad_config_fails_with_one_line_naming_key_and_file(tmp_path, body, name
     assert named in message
     assert str(path) in message
     assert "\n" not in message
+
+
+def test_a_missing_secret_names_the_key_and_the_variable_but_never_a_value(tmp_path, monkeypatch):
+    monkeypatch.setenv("TW_KEY", "the-key-value")
+    monkeypatch.delenv("TW_UNSET_SECRET", raising=False)
+    path = write(
+        tmp_path,
+        'venue = "kucoin"\n[credentials]\napi_key_env = "TW_KEY"\n'
+        'api_secret_env = "TW_UNSET_SECRET"\n',
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    message = str(caught.value)
+    assert message == (
+        f"{path}: missing secret: credentials.api_secret_env: "
+        "environment variable TW_UNSET_SECRET is not set"
+    )
+    assert "the-key-value" not in message
+
+
+def test_subscriptions_are_loaded_in_file_order(tmp_path):
+    path = write(
+        tmp_path,
+        """
+venue = "kucoin"
+[[subscriptions]]
+channel = "ticker"
+symbols = ["BTC/USDT", "ETH/USDT"]
+[[subscriptions]]
+channel = "book"
+symbols = ["BTC/USDT"]
+options = { depth = 50 }
+[[subscriptions]]
+channel = "orders"
+""",
+    )
+    config = load_config(path)
+    assert config.subscriptions == (
+        SubscriptionConfig(channel=Channel.TICKER, symbols=("BTC/USDT", "ETH/USDT")),
+        SubscriptionConfig(channel=Channel.BOOK, symbols=("BTC/USDT",), options={"depth": 50}),
+        SubscriptionConfig(channel=Channel.ORDERS),
+    )
+    assert ClientConfig(venue="kucoin").subscriptions == ()
+
+
+def test_the_documented_example_config_loads(tmp_path, monkeypatch):
+    """The schema in core/config.py's docstring is a real, loadable file."""
+    from tickwire.core import config as config_module
+
+    doc = config_module.__doc__ or ""
+    start = doc.index('    venue = "kraken"')
+    end = doc.index("Rate limits:")
+    text = "\n".join(line[4:] for line in doc[start:end].splitlines())
+    for name in ("KRAKEN_API_KEY", "KRAKEN_API_SECRET", "KUCOIN_PASSPHRASE"):
+        monkeypatch.setenv(name, f"value-of-{name}")
+    config = load_config(write(tmp_path, text))
+    assert config.venue == "kraken"
+    assert config.heartbeat.stale_after == {"book": 30.0}
+    assert config.reconnect.max_attempts == 20
+    assert [s.channel for s in config.subscriptions] == [Channel.TICKER, Channel.BOOK]
+    assert config.subscriptions[1].options == {"depth": 10}
+    assert config.options == {"msg_limit": 100, "msg_window": 10.0}
