@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 
 from tickwire.adapters.kucoin.book import KucoinBook, KucoinDepthBook
 from tickwire.adapters.kucoin.schemas import Level2Snapshot
-from tickwire.adapters.kucoin.signing import signed_snapshot
 from tickwire.adapters.kucoin.subscriptions import Topic
 from tickwire.core.errors import BookOutOfSync, TickwireError
 from tickwire.core.ratelimit import Quota, RateLimiter
@@ -114,7 +113,7 @@ class BookSync:
         credentials = client.config.credentials
         if credentials is None:
             return await client.rest.level2_snapshot(native)
-        return await signed_snapshot(client.rest, credentials, native)
+        return await client.rest.full_snapshot(credentials, native)
 
     def status(self, state: StreamState, symbol: str, reason: str) -> None:
         """Push a book's integrity status."""

@@ -1,4 +1,5 @@
-"""KuCoin's public REST endpoints the feed needs: WS token, symbols, book snapshot, time.
+"""KuCoin's REST endpoints the feed needs (WS tokens, symbols, book snapshots, time), and
+the signed call every private endpoint goes through.
 
 ::
 
@@ -6,12 +7,15 @@
         bullet = await rest.bullet_public()
         url = bullet.url(connect_id="1")            # wss://...?token=...&connectId=1
         snapshot = await rest.level2_snapshot("BTC-USDT", 100)
+        raw = await rest.signed(credentials, "GET", "/api/v1/hf/orders/active",
+                                params={"symbol": "BTC-USDT"})
 
 Every KuCoin body is an envelope ``{"code": "200000", "data": ...}``; anything else is
 mapped once, by :data:`ERRORS` and :func:`raise_for_envelope`, to the
 :mod:`tickwire.core.errors` tree (``shared/reference/kucoin-ws.md`` §12). Transport
-failures become :class:`~tickwire.core.errors.TransportError`. Messages name the method
-and path only: never a query, a token or a header.
+failures become :class:`~tickwire.core.errors.TransportError` (the httpx exception is
+kept as ``__cause__``, so a caller can tell "never sent" from "sent, no answer").
+Messages name the method and path only: never a query, a token, a header or a key.
 """
 
 from __future__ import annotations
@@ -21,12 +25,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Literal, NoReturn, Self, TypeVar
+from urllib.parse import urlencode
 
 import httpx
 import msgspec
 
 from tickwire.adapters.kucoin.parse import VENUE, to_instrument
 from tickwire.adapters.kucoin.schemas import BulletData, Envelope, Level2Snapshot, SymbolEntry
+from tickwire.adapters.kucoin.signing import sign_headers
+from tickwire.core.config import Credentials
 from tickwire.core.errors import (
     AuthError,
     ConnectTimeout,
@@ -41,7 +48,7 @@ from tickwire.core.errors import (
 )
 from tickwire.core.types import Instrument
 
-__all__ = ["ERRORS", "BulletToken", "KucoinRest", "raise_for_envelope"]
+__all__ = ["ERRORS", "FULL_BOOK_PATH", "BulletToken", "KucoinRest", "decode", "raise_for_envelope"]
 
 T = TypeVar("T")
 
@@ -66,6 +73,7 @@ ERRORS: dict[str, type[ExchangeError]] = {
     "200003": InvalidOrder,  # too many orders
     "200004": InsufficientFunds,
     "126013": InsufficientFunds,  # HF trading: balance insufficient
+    "126044": InvalidOrder,  # clientOid already used (placement reconciles it instead)
 }
 """KuCoin error code → the most specific core error; other codes are ``ExchangeError``."""
 
@@ -73,7 +81,11 @@ ERRORS: dict[str, type[ExchangeError]] = {
 # match: KuCoin's texts vary, and a near-miss must fall back to the code's class).
 _MESSAGE_ERRORS: dict[tuple[str, str], type[ExchangeError]] = {
     ("400100", "order_not_exist_or_not_allow_to_cancel"): UnknownOrder,
+    ("400100", "order_not_exist"): UnknownOrder,
 }
+
+FULL_BOOK_PATH = "/api/v3/market/orderbook/level2"
+"""The full order book: KuCoin serves it only signed."""
 
 _envelope_decoder = msgspec.json.Decoder(Envelope)
 _bullet_decoder = msgspec.json.Decoder(BulletData)
@@ -162,7 +174,7 @@ def _unwrap(response: httpx.Response, what: str) -> msgspec.Raw:
     raise DecodeError(f"{VENUE}: {what}: HTTP {status}, not a KuCoin envelope", response.content)
 
 
-def _decode(
+def decode(
     decoder: msgspec.json.Decoder[T], data: msgspec.Raw, what: str, *, secret: bool = False
 ) -> T:
     """Decode an envelope's ``data``; a shape KuCoin does not send is a DecodeError.
@@ -229,10 +241,56 @@ class KucoinRest:
             )
         return _unwrap(response, what)
 
+    async def signed(
+        self,
+        credentials: Credentials,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str] | None = None,
+        body: bytes | None = None,
+        timeout: float | None = None,
+    ) -> msgspec.Raw:
+        """One signed call: the ``data`` of its envelope, or the mapped error.
+
+        ``body`` is the exact JSON sent and signed. The query is signed un-encoded and
+        sent encoded, as KuCoin verifies it; ``timeout`` (seconds) overrides the
+        client's. Never retried here: a caller that must not repeat a request (an order)
+        decides what to do with a failure (see ``__cause__``).
+        """
+        target = path
+        sent = path
+        if params:
+            target += "?" + "&".join(f"{key}={value}" for key, value in params.items())
+            sent += "?" + urlencode(params)
+        text = "" if body is None else body.decode()
+        headers = sign_headers(credentials, method, target, text)
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        what = f"{method} {path}"
+        with _transport_errors(what):
+            response = await self._client.request(
+                method,
+                self._base_url + sent,
+                content=body,
+                headers=headers,
+                timeout=self._timeout if timeout is None else timeout,
+            )
+        return _unwrap(response, what)
+
     async def bullet_public(self) -> BulletToken:
         """``POST /api/v1/bullet-public``: a token for public topics, fetched per connect."""
         path = "/api/v1/bullet-public"
-        bullet = _decode(_bullet_decoder, await self._call("POST", path), path, secret=True)
+        return self._bullet(await self._call("POST", path), path)
+
+    async def bullet_private(self, credentials: Credentials) -> BulletToken:
+        """``POST /api/v1/bullet-private`` (signed): a token that may subscribe private topics."""
+        path = "/api/v1/bullet-private"
+        return self._bullet(await self.signed(credentials, "POST", path), path)
+
+    @staticmethod
+    def _bullet(raw: msgspec.Raw, path: str) -> BulletToken:
+        bullet = decode(_bullet_decoder, raw, path, secret=True)
         if not bullet.instance_servers:
             raise DecodeError(f"{VENUE}: {path}: no instance server")
         server = bullet.instance_servers[0]
@@ -246,7 +304,7 @@ class KucoinRest:
     async def symbols(self) -> list[Instrument]:
         """``GET /api/v2/symbols``: every spot symbol's trading rules."""
         path = "/api/v2/symbols"
-        entries = _decode(_symbols_decoder, await self._call("GET", path), path)
+        entries = decode(_symbols_decoder, await self._call("GET", path), path)
         return [to_instrument(entry) for entry in entries]
 
     async def level2_snapshot(
@@ -263,9 +321,15 @@ class KucoinRest:
         if path is None:
             raise ValueError(f"depth must be 20, 100 or None, got {depth!r}")
         raw = await self._call("GET", path, {"symbol": symbol_native})
-        return _decode(_snapshot_decoder, raw, path)
+        return decode(_snapshot_decoder, raw, path)
+
+    async def full_snapshot(self, credentials: Credentials, symbol_native: str) -> Level2Snapshot:
+        """``GET /api/v3/market/orderbook/level2`` (signed): the full book."""
+        params = {"symbol": symbol_native}
+        raw = await self.signed(credentials, "GET", FULL_BOOK_PATH, params=params)
+        return decode(_snapshot_decoder, raw, FULL_BOOK_PATH)
 
     async def server_time(self) -> int:
         """``GET /api/v1/timestamp``: the venue's clock, in ms since the epoch."""
         path = "/api/v1/timestamp"
-        return _decode(_time_decoder, await self._call("GET", path), path)
+        return decode(_time_decoder, await self._call("GET", path), path)
