@@ -16,8 +16,11 @@ Everything the venue could send that does not fit the schemas raises
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import msgspec
 
+from tickwire.adapters.kraken.private_schemas import BalancesMessage, PrivateMessage
 from tickwire.adapters.kraken.schemas import (
     ChannelMessage,
     InstrumentMessage,
@@ -28,12 +31,15 @@ from tickwire.adapters.kraken.schemas import (
     rfc3339_to_ns,
 )
 from tickwire.core.errors import DecodeError
-from tickwire.core.types import Candle, Instrument, Side, Ticker, Trade
+from tickwire.core.types import Balance, Candle, Instrument, Side, Ticker, Trade
 
 __all__ = [
     "VENUE",
     "decode_frame",
+    "decode_private_frame",
+    "decode_result",
     "timestamp_ns",
+    "to_balances",
     "to_candles",
     "to_instruments",
     "to_native",
@@ -48,6 +54,9 @@ VENUE = "kraken"
 # Built once: msgspec compiles the union's decoding plan at construction.
 _channel_decoder: msgspec.json.Decoder[ChannelMessage] = msgspec.json.Decoder(ChannelMessage)
 _response_decoder = msgspec.json.Decoder(MethodResponse)
+_private_decoder: msgspec.json.Decoder[PrivateMessage] = msgspec.json.Decoder(PrivateMessage)
+
+T = TypeVar("T")
 
 _SIDES = {"buy": Side.BUY, "sell": Side.SELL}
 _TRADABLE_STATUS = "online"
@@ -75,6 +84,41 @@ def decode_frame(frame: bytes | str) -> ChannelMessage | MethodResponse:
                 f"nor a method response ({response_exc})",
                 frame,
             ) from channel_exc
+
+
+def decode_private_frame(frame: bytes | str) -> PrivateMessage | MethodResponse:
+    """Decode one frame of the auth socket: ``executions``, ``balances``, ``status``,
+    ``heartbeat``, or a method response. Anything else raises
+    :class:`~tickwire.core.errors.DecodeError` and nothing else.
+
+    Kept apart from :func:`decode_frame`: private channels never arrive on the public
+    socket, and the public decoder stays as small as the hot path wants it.
+    """
+    try:
+        return _private_decoder.decode(frame)
+    except (msgspec.DecodeError, RecursionError) as channel_exc:
+        try:
+            return _response_decoder.decode(frame)
+        except (msgspec.DecodeError, RecursionError) as response_exc:
+            raise DecodeError(
+                f"kraken: neither a private channel message ({channel_exc}) "
+                f"nor a method response ({response_exc})",
+                frame,
+            ) from channel_exc
+
+
+def decode_result(response: MethodResponse, kind: type[T]) -> T:
+    """A successful response's ``result`` as ``kind`` (a Struct, or ``list[Struct]``).
+
+    Raises :class:`~tickwire.core.errors.DecodeError` when ``result`` is absent or has
+    another shape.
+    """
+    if not response.result:
+        raise DecodeError(f"kraken: {response.method}: no result")
+    try:
+        return msgspec.json.decode(response.result, type=kind)
+    except (msgspec.DecodeError, RecursionError) as exc:
+        raise DecodeError(f"kraken: {response.method}: {exc}", bytes(response.result)) from exc
 
 
 # --- symbols ---------------------------------------------------------------------------
@@ -216,4 +260,23 @@ def to_instruments(msg: InstrumentMessage) -> list[Instrument]:
             tradable=pair.status == _TRADABLE_STATUS,
         )
         for pair in msg.data.pairs
+    ]
+
+
+def to_balances(msg: BalancesMessage, received: int) -> list[Balance]:
+    """Normalize a balances message: one :class:`Balance` per snapshot entry or ledger entry.
+
+    ``total`` is Kraken's ``balance`` (the asset's total after the entry). Kraken reports
+    neither what is held by open orders nor what is available, so those stay ``None``.
+    A snapshot has no timestamp: its ``ts`` is ``received``.
+    """
+    return [
+        Balance(
+            venue=VENUE,
+            asset=entry.asset,
+            total=entry.balance,
+            ts=timestamp_ns(entry.timestamp, received),
+            received=received,
+        )
+        for entry in msg.data
     ]

@@ -1,0 +1,219 @@
+"""Kraken v2 private wire messages: ``executions``, ``balances`` and trading-method results.
+
+The companion of :mod:`tickwire.adapters.kraken.schemas` (same conventions: venue field
+names verbatim, ``Decimal`` numbers decoded from their digits, timestamps kept as RFC3339
+strings, unknown fields ignored). Reference: ``shared/reference/kraken-ws-v2.md`` §7, §8.
+
+Execution reports are *sparse*: only ``exec_type``, ``order_id`` and ``timestamp`` are
+reliably present, so every other field defaults to ``None`` and
+:mod:`tickwire.adapters.kraken.executions` merges reports into per-order state.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from tickwire.adapters.kraken.schemas import (
+    HeartbeatMessage,
+    MessageType,
+    StatusMessage,
+    _Channel,
+    _Wire,
+)
+
+__all__ = [
+    "AddOrderResult",
+    "AmendOrderResult",
+    "BalanceData",
+    "BalancesMessage",
+    "BatchAddRow",
+    "CancelAfterResult",
+    "CancelOrderResult",
+    "CountResult",
+    "EditOrderResult",
+    "ExecutionData",
+    "ExecutionsMessage",
+    "FeeData",
+    "PrivateMessage",
+    "SubscribeResult",
+    "WalletData",
+]
+
+
+# --- executions ------------------------------------------------------------------------
+
+
+class FeeData(_Wire, frozen=True, gc=False):
+    """One fee of a fill, in ``asset``."""
+
+    asset: str
+    qty: Decimal
+
+
+class ExecutionData(_Wire, frozen=True, gc=False):
+    """One execution report: an order event (``exec_type``) with the fields it changed."""
+
+    exec_type: str  # pending_new, new, trade, filled, canceled, expired, amended, restated...
+    order_id: str
+    timestamp: str
+    cl_ord_id: str | None = None
+    order_userref: int | None = None
+    symbol: str | None = None
+    side: str | None = None  # buy / sell
+    order_type: str | None = None  # limit, market, stop-loss, ...
+    order_qty: Decimal | None = None  # base units
+    cash_order_qty: Decimal | None = None  # market buy in quote units
+    display_qty: Decimal | None = None  # iceberg
+    limit_price: Decimal | None = None
+    limit_price_type: str | None = None
+    time_in_force: str | None = None  # UPPERCASE here: GTC, GTD, IOC
+    post_only: bool | None = None
+    reduce_only: bool | None = None
+    order_status: str | None = None  # pending_new, new, partially_filled, filled, ...
+    cum_qty: Decimal | None = None  # filled so far, base units
+    cum_cost: Decimal | None = None  # filled so far, quote units
+    avg_price: Decimal | None = None
+    fee_usd_equiv: Decimal | None = None
+    reason: str | None = None  # "User requested", "Post only order", ...
+    cancel_reason: str | None = None  # deprecated alias of reason
+    amended: bool | None = None
+    # trade reports only
+    exec_id: str | None = None
+    trade_id: int | None = None
+    last_qty: Decimal | None = None
+    last_price: Decimal | None = None
+    cost: Decimal | None = None  # last_qty * last_price
+    liquidity_ind: str | None = None  # m = maker, t = taker
+    fees: list[FeeData] | None = None
+    # stop/take-profit details, kept loose (tickwire normalizes plain orders only)
+    triggers: dict[str, Any] | None = None
+    effective_time: str | None = None
+    expire_time: str | None = None
+
+
+class ExecutionsMessage(_Channel, frozen=True, gc=False, tag="executions"):
+    """``{"channel": "executions", ...}``; ``sequence`` counts this subscription's messages."""
+
+    type: MessageType
+    data: list[ExecutionData]
+    sequence: int
+
+
+# --- balances --------------------------------------------------------------------------
+
+
+class WalletData(_Wire, frozen=True, gc=False):
+    """One wallet of an asset in a balances snapshot."""
+
+    type: str  # spot / earn
+    id: str  # main, flex, bonded, ...
+    balance: Decimal
+
+
+class BalanceData(_Wire, frozen=True, gc=False):
+    """A snapshot entry (asset, total, wallets) or an update's ledger entry.
+
+    Snapshot entries carry ``asset``, ``asset_class``, ``balance`` and ``wallets``;
+    ledger entries carry ``ledger_id``, ``ref_id``, ``type``, ``amount``, ``fee`` and the
+    new ``balance``.
+    """
+
+    asset: str
+    balance: Decimal
+    asset_class: str | None = None
+    wallets: list[WalletData] | None = None
+    ledger_id: str | None = None
+    ref_id: str | None = None  # a trade's id: one entry per asset shares it
+    timestamp: str | None = None
+    type: str | None = None  # trade, deposit, withdrawal, ...
+    subtype: str | None = None
+    category: str | None = None
+    wallet_type: str | None = None
+    wallet_id: str | None = None
+    amount: Decimal | None = None  # signed
+    fee: Decimal | None = None
+
+
+class BalancesMessage(_Channel, frozen=True, gc=False, tag="balances"):
+    """``{"channel": "balances", ...}``: a snapshot of totals, then ledger entries."""
+
+    type: MessageType
+    data: list[BalanceData]
+    sequence: int
+
+
+PrivateMessage = StatusMessage | HeartbeatMessage | ExecutionsMessage | BalancesMessage
+"""Every channel message of the auth socket, keyed on ``channel``."""
+
+
+# --- method results (``MethodResponse.result``) --------------------------------------
+
+
+class SubscribeResult(_Wire, frozen=True, gc=False):
+    """A private subscribe ack's ``result``."""
+
+    channel: str
+    snap_orders: bool | None = None
+    snap_trades: bool | None = None
+    snapshot: bool | None = None
+    maxratecount: int | None = None  # the tier's trading-rate threshold
+    warnings: list[str] | None = None
+
+
+class AddOrderResult(_Wire, frozen=True, gc=False):
+    """``add_order``: the venue's id, and the client id echoed."""
+
+    order_id: str
+    cl_ord_id: str | None = None
+    order_userref: int | None = None
+    warnings: list[str] | None = None
+
+
+class AmendOrderResult(_Wire, frozen=True, gc=False):
+    """``amend_order``: an id for the amend; the order keeps its ids."""
+
+    amend_id: str
+    order_id: str | None = None
+    cl_ord_id: str | None = None
+    warnings: list[str] | None = None
+
+
+class EditOrderResult(_Wire, frozen=True, gc=False):
+    """``edit_order`` (cancel and replace): the new order's id."""
+
+    order_id: str
+    original_order_id: str
+    warnings: list[str] | None = None
+
+
+class CancelOrderResult(_Wire, frozen=True, gc=False):
+    """``cancel_order``, one reply per order: ``order_id``, or only ``cl_ord_id``."""
+
+    order_id: str | None = None
+    cl_ord_id: str | None = None
+    warnings: list[str] | None = None
+
+
+class CountResult(_Wire, frozen=True, gc=False):
+    """``cancel_all`` and documented ``batch_cancel``: how many orders were cancelled."""
+
+    count: int
+    warnings: list[str] | None = None
+
+
+class CancelAfterResult(_Wire, frozen=True, gc=False):
+    """``cancel_all_orders_after``: camelCase, whole seconds; disarmed → ``"0"`` or absent."""
+
+    currentTime: str
+    triggerTime: str | None = None
+
+
+class BatchAddRow(_Wire, frozen=True, gc=False):
+    """One row of ``batch_add``'s result array; a row the engine refused has ``error``."""
+
+    order_id: str | None = None
+    cl_ord_id: str | None = None
+    order_userref: int | None = None
+    error: str | None = None
+    warnings: list[str] | None = None
