@@ -14,6 +14,8 @@ Pure, synchronous functions on the per-message path; two msgspec passes per data
         case Pong() | Ack() | Welcome() | ErrorFrame():
             ...
 
+Private pushes are decoded and normalized by :mod:`tickwire.adapters.kucoin.parse_private`.
+
 Everything the venue could send that does not fit the schemas raises
 :class:`~tickwire.core.errors.DecodeError`, and nothing else: from :func:`decode_frame`,
 :func:`decode_data`, and the ``to_*`` functions for values the schema cannot check

@@ -28,6 +28,7 @@ import msgspec
 
 __all__ = [
     "Ack",
+    "BalanceData",
     "BulletData",
     "CandleData",
     "DepthData",
@@ -44,9 +45,11 @@ __all__ = [
     "MarketWindow",
     "MatchData",
     "Message",
+    "OrderChangeData",
     "Pong",
     "PriceSize",
     "PushFrame",
+    "RelationContext",
     "SnapshotData",
     "SymbolEntry",
     "TickerData",
@@ -265,6 +268,68 @@ MarketData = (
     TickerData | Level1Data | DepthData | L2UpdateData | MatchData | CandleData | SnapshotData
 )
 """Every ``Message.data`` shape ``parse.decode_data`` returns."""
+
+
+# --- private data: ``Message.data`` of the private topics (§8) ---------------------------
+
+
+class OrderChangeData(_Wire, frozen=True, gc=False, rename="camel"):
+    """``orderChange`` on ``/spotMarket/tradeOrdersV2`` (and V1): one event of one order.
+
+    ``type`` is the event (``received``, ``open``, ``match``, ``update``, ``filled``,
+    ``canceled``), ``status`` the order's state after it (``new``, ``open``, ``match``,
+    ``done``). Sizes are cumulative; ``match*`` fields come with ``type == "match"`` only.
+    """
+
+    symbol: str
+    side: Literal["buy", "sell"]
+    order_type: str  # "limit" / "market"
+    order_id: str
+    type: str
+    status: str
+    ts: int  # ns, matching-engine time of this event
+    client_oid: str | None = None
+    order_time: int | None = None  # gateway time: ms now, ns in old V2 examples
+    price: Decimal | None = None  # absent on market orders
+    size: Decimal | None = None  # the current size (after an update)
+    origin_size: Decimal | None = None  # the size submitted (V2)
+    filled_size: Decimal | None = None
+    remain_size: Decimal | None = None
+    canceled_size: Decimal | None = None
+    origin_funds: Decimal | None = None  # market orders by funds
+    remain_funds: Decimal | None = None
+    canceled_funds: Decimal | None = None
+    match_price: Decimal | None = None
+    match_size: Decimal | None = None
+    trade_id: str | None = None
+    liquidity: str | None = None  # "maker"/"taker"; says taker on hidden liquidity
+    fee_type: str | None = None  # "makerFee"/"takerFee": what the fill is charged as
+    fee: Decimal | None = None  # not in KuCoin's schema today; used if it ever comes
+    old_size: Decimal | None = None  # "update" only
+
+
+class RelationContext(_Wire, frozen=True, gc=False, rename="camel"):
+    """What caused a balance change: the order (and trade) behind it."""
+
+    symbol: str | None = None
+    order_id: str | None = None
+    trade_id: str | None = None
+
+
+class BalanceData(_Wire, frozen=True, gc=False, rename="camel"):
+    """``account.balance`` on ``/account/balance``: one currency after one change."""
+
+    currency: str
+    total: Decimal
+    available: Decimal
+    hold: Decimal
+    time: str  # ms, as a decimal string
+    available_change: Decimal | None = None  # signed
+    hold_change: Decimal | None = None  # signed
+    relation_event: str | None = None  # "trade.hold", "trade.setted", "main.deposit"...
+    relation_event_id: str | None = None
+    relation_context: RelationContext | None = None
+    account_id: str | None = None
 
 
 # --- REST (§3, §7, §11, §12) ------------------------------------------------------------

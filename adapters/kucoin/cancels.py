@@ -1,0 +1,141 @@
+"""Canceling KuCoin HF orders, and the dead man's switch (``kucoin-ws.md`` §9).
+
+Cancels only *request* cancellation: each is confirmed by the order's ``canceled`` push.
+Like placements, every call is bounded by its ``timeout`` and never retried; venue codes
+map through the one table of :mod:`tickwire.adapters.kucoin.rest` (an unknown or closed
+order is :class:`~tickwire.core.errors.UnknownOrder`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import msgspec
+
+from tickwire.adapters.kucoin.parse import VENUE, to_native
+from tickwire.adapters.kucoin.rest import decode
+from tickwire.adapters.kucoin.trade_schemas import (
+    ActiveSymbols,
+    CancelAllData,
+    ClientOidData,
+    DcpData,
+    OrderDetail,
+    OrderIdData,
+)
+from tickwire.adapters.kucoin.trading import ORDERS, KucoinTrading
+from tickwire.core.errors import ExchangeError, UnknownOrder
+from tickwire.core.types import OrderAck
+
+__all__ = ["DCP_RANGE", "KucoinCancels"]
+
+DCP_RANGE = (5, 86400)
+"""Seconds KuCoin's disconnection protection accepts (``-1`` disarms it)."""
+
+_ack_decoder = msgspec.json.Decoder(OrderIdData)
+_client_decoder = msgspec.json.Decoder(ClientOidData)
+_details_decoder: msgspec.json.Decoder[list[OrderDetail] | None] = msgspec.json.Decoder(
+    list[OrderDetail] | None
+)
+_symbols_decoder: msgspec.json.Decoder[ActiveSymbols | None] = msgspec.json.Decoder(
+    ActiveSymbols | None
+)
+_cancel_all_decoder = msgspec.json.Decoder(CancelAllData)
+_dcp_decoder: msgspec.json.Decoder[DcpData | None] = msgspec.json.Decoder(DcpData | None)
+
+
+class KucoinCancels:
+    """The cancel endpoints of the account that ``trading`` signs for."""
+
+    def __init__(self, trading: KucoinTrading) -> None:
+        self._trading = trading
+
+    async def cancel(
+        self, symbol: str, order_id: str | None, client_id: str | None, timeout: float
+    ) -> OrderAck:
+        """Request the cancel of one order (confirmed by its ``canceled`` push).
+
+        By ``client_id`` KuCoin's answer has no order id: the ack's ``order_id`` is "".
+        """
+        if (order_id is None) == (client_id is None):
+            raise ValueError("give exactly one of order_id and client_id")
+        params = {"symbol": to_native(symbol)}
+        deadline = self._trading.deadline(timeout)
+        if order_id is not None:
+            raw = await self._trading.call(
+                "DELETE", f"{ORDERS}/{order_id}", deadline, params=params
+            )
+            data = decode(_ack_decoder, raw, f"DELETE {ORDERS}/{{orderId}}")
+            return self._trading.ack(symbol, data.order_id, client_id)
+        path = f"{ORDERS}/client-order/{client_id}"
+        raw = await self._trading.call("DELETE", path, deadline, params=params)
+        done = decode(_client_decoder, raw, f"DELETE {ORDERS}/client-order")
+        return self._trading.ack(symbol, "", done.client_oid)
+
+    async def cancel_many(self, symbol: str, order_ids: Sequence[str], timeout: float) -> int:
+        """Cancel orders one request each, concurrently (KuCoin HF has no batch cancel).
+
+        Returns how many were accepted; unknown or closed ones are skipped; any other
+        error is raised once every request has finished.
+        """
+        outcomes = await asyncio.gather(
+            *(self.cancel(symbol, oid, None, timeout) for oid in order_ids),
+            return_exceptions=True,
+        )
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException) and not isinstance(outcome, UnknownOrder):
+                raise outcome
+        return sum(isinstance(outcome, OrderAck) for outcome in outcomes)
+
+    async def active(self, symbol_native: str, deadline: float) -> list[OrderDetail]:
+        """``GET /api/v1/hf/orders/active``: the open orders of one symbol."""
+        params = {"symbol": symbol_native}
+        raw = await self._trading.call("GET", f"{ORDERS}/active", deadline, params=params)
+        return decode(_details_decoder, raw, f"GET {ORDERS}/active") or []
+
+    async def cancel_all(self, symbol: str | None, timeout: float) -> int:
+        """Cancel every open order of ``symbol`` (or of every symbol).
+
+        KuCoin answers without a count: the count is of the orders listed open just
+        before the cancel (``/active``), so an order placed in between is canceled but
+        not counted.
+        """
+        deadline = self._trading.deadline(timeout)
+        if symbol is not None:
+            native = to_native(symbol)
+            count = len(await self.active(native, deadline))
+            await self._trading.call("DELETE", ORDERS, deadline, params={"symbol": native})
+            return count
+        raw = await self._trading.call("GET", f"{ORDERS}/active/symbols", deadline)
+        listed = decode(_symbols_decoder, raw, f"GET {ORDERS}/active/symbols")
+        symbols = listed.symbols if listed is not None else []
+        counts = await asyncio.gather(*(self.active(s, deadline) for s in symbols))
+        raw = await self._trading.call("DELETE", f"{ORDERS}/cancelAll", deadline)
+        result = decode(_cancel_all_decoder, raw, f"DELETE {ORDERS}/cancelAll")
+        if result.failed_symbols:
+            failed = ", ".join(f"{f.symbol} ({f.error})" for f in result.failed_symbols)
+            raise ExchangeError(VENUE, "cancelAll", f"not canceled on {failed}")
+        return sum(len(orders) for orders in counts)
+
+    async def dead_cancel_all(
+        self, seconds: float, timeout: float, symbols: Sequence[str] = ()
+    ) -> DcpData | None:
+        """Arm (or re-arm) KuCoin's disconnection protection: every open order of
+        ``symbols`` (all, if none) is canceled unless this is called again within
+        ``seconds``. ``seconds <= 0`` disarms it (KuCoin's ``timeout: -1``); otherwise it
+        is rounded up to whole seconds and must be within 5..86400.
+        """
+        if seconds <= 0:
+            value = -1
+        else:
+            value = math.ceil(seconds)
+            if not DCP_RANGE[0] <= value <= DCP_RANGE[1]:
+                raise ValueError(f"KuCoin's dead man's switch takes 5..86400 s, got {seconds}")
+        body: dict[str, Any] = {"timeout": value}
+        if symbols:
+            body["symbols"] = ",".join(to_native(s) for s in symbols)
+        path = f"{ORDERS}/dead-cancel-all"
+        raw = await self._trading.call("POST", path, self._trading.deadline(timeout), body=body)
+        return decode(_dcp_decoder, raw, f"POST {path}")

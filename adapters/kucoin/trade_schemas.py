@@ -1,0 +1,125 @@
+"""KuCoin HF order REST bodies (``shared/reference/kucoin-ws.md`` §9), venue names verbatim.
+
+Like :mod:`tickwire.adapters.kucoin.schemas`, this module only describes the venue: the
+request body of a placement (:class:`HfOrder`, encoded with ``omit_defaults`` so only
+what the caller set is sent) and the ``data`` of each reply. Decimals travel as JSON
+strings both ways.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import msgspec
+
+__all__ = [
+    "ActiveSymbols",
+    "AlterData",
+    "CancelAllData",
+    "ClientOidData",
+    "DcpData",
+    "FailedSymbol",
+    "HfOrder",
+    "MultiOrderResult",
+    "OrderDetail",
+    "OrderIdData",
+]
+
+
+class _Wire(msgspec.Struct, frozen=True, gc=False, rename="camel"):
+    """Base of the reply Structs: immutable, KuCoin's camelCase names, unknown fields ignored."""
+
+
+class HfOrder(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, rename="camel"):
+    """The body of ``POST /api/v1/hf/orders`` (one entry of ``orderList`` in ``/multi``)."""
+
+    client_oid: str  # ≤ 40 of [A-Za-z0-9_-], unique per account
+    symbol: str  # "BTC-USDT"
+    side: str  # "buy" / "sell"
+    type: str  # "limit" / "market"
+    price: str | None = None  # limit only
+    size: str | None = None  # base quantity
+    time_in_force: str | None = None  # "GTC" (default), "GTT", "IOC", "FOK"
+    post_only: bool | None = None  # ignored by KuCoin with IOC/FOK
+
+
+class OrderIdData(_Wire, frozen=True, gc=False):
+    """``data`` of a placement (``{"orderId", "clientOid"}``) and of a cancel by order id."""
+
+    order_id: str
+    client_oid: str | None = None
+
+
+class ClientOidData(_Wire, frozen=True, gc=False):
+    """``data`` of ``DELETE /api/v1/hf/orders/client-order/{clientOid}``."""
+
+    client_oid: str
+
+
+class AlterData(_Wire, frozen=True, gc=False):
+    """``data`` of ``POST /api/v1/hf/orders/alter``: the replacing order (cancel + new)."""
+
+    new_order_id: str
+    client_oid: str | None = None
+
+
+class MultiOrderResult(_Wire, frozen=True, gc=False):
+    """One entry of ``data`` of ``POST /api/v1/hf/orders/multi``, in request order."""
+
+    success: bool
+    order_id: str | None = None
+    client_oid: str | None = None
+    fail_msg: str | None = None  # why this one was refused
+
+
+class FailedSymbol(_Wire, frozen=True, gc=False):
+    """A symbol whose orders ``cancelAll`` could not cancel."""
+
+    symbol: str
+    error: str | None = None
+
+
+class CancelAllData(_Wire, frozen=True, gc=False):
+    """``data`` of ``DELETE /api/v1/hf/orders/cancelAll``."""
+
+    succeed_symbols: list[str] = []
+    failed_symbols: list[FailedSymbol] = []
+
+
+class ActiveSymbols(_Wire, frozen=True, gc=False):
+    """``data`` of ``GET /api/v1/hf/orders/active/symbols``: symbols with open orders."""
+
+    symbols: list[str] = []
+
+
+class DcpData(_Wire, frozen=True, gc=False):
+    """``data`` of ``POST /api/v1/hf/orders/dead-cancel-all``, in *seconds*."""
+
+    current_time: int
+    trigger_time: int
+
+
+class OrderDetail(_Wire, frozen=True, gc=False):
+    """One order of ``GET /api/v1/hf/orders/{orderId}``, ``/client-order/{clientOid}`` or
+    ``/active`` (REST spells ``cancelled…``; the push spells ``canceled…``)."""
+
+    id: str
+    symbol: str
+    side: str
+    type: str
+    client_oid: str | None = None
+    price: Decimal | None = None
+    size: Decimal | None = None
+    deal_size: Decimal | None = None  # filled so far
+    deal_funds: Decimal | None = None  # quote value filled so far
+    remain_size: Decimal | None = None
+    cancelled_size: Decimal | None = None
+    fee: Decimal | None = None
+    fee_currency: str | None = None
+    time_in_force: str | None = None
+    post_only: bool | None = None
+    active: bool | None = None  # still open
+    in_order_book: bool | None = None
+    cancel_exist: bool | None = None  # something was canceled
+    created_at: int | None = None  # ms
+    last_updated_at: int | None = None  # ms

@@ -1,0 +1,339 @@
+"""KuCoin HF order entry over signed REST (``shared/reference/kucoin-ws.md`` §9).
+
+Every method takes a ``timeout`` that bounds the whole call, reconciliation included:
+it returns or raises a typed error within it, never hangs. Venue codes are mapped by the
+one table of :mod:`tickwire.adapters.kucoin.rest` (``126013``/``200004`` →
+``InsufficientFunds``, ``400100 order_not_exist…`` → ``UnknownOrder``, other ``400100``
+→ ``InvalidOrder``, ``429000`` → ``RateLimited``, ``40000x`` → ``AuthError``).
+
+**Exactly once.** A placement carries a ``clientOid`` fixed before the first byte is
+sent (the request's ``client_id``, else :func:`~tickwire.core.ids.new_client_id`) and is
+never sent twice. When its HTTP exchange fails after the request may have left (reset,
+timeout, 5xx, garbled reply), the outcome is asked of KuCoin instead, by
+``GET /api/v1/hf/orders/client-order/{clientOid}``: found → the ack; not found after a
+reset (asked twice) → :class:`~tickwire.core.errors.Disconnected`; no answer before
+the deadline → :class:`~tickwire.core.errors.RequestTimeout`. Placing again with the
+same ``client_id`` is then safe: KuCoin refuses a duplicate ``clientOid`` (``126044``)
+and that refusal is reconciled to the existing order's ack.
+
+**Amend** is KuCoin's ``alter``: the order is canceled and a new one placed with the
+same ``clientOid``; the ack carries the *new* order id (the old id gets ``canceled``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Sequence
+from decimal import Decimal
+from time import time_ns
+from typing import Any
+
+import httpx
+import msgspec
+
+from tickwire.adapters.kucoin.parse import VENUE, to_native, to_unified
+from tickwire.adapters.kucoin.rest import KucoinRest, decode
+from tickwire.adapters.kucoin.trade_schemas import (
+    AlterData,
+    HfOrder,
+    MultiOrderResult,
+    OrderDetail,
+    OrderIdData,
+)
+from tickwire.core.config import Credentials
+from tickwire.core.errors import (
+    DecodeError,
+    Disconnected,
+    ExchangeError,
+    InvalidOrder,
+    RequestTimeout,
+    TickwireError,
+    TransportError,
+    UnknownOrder,
+)
+from tickwire.core.ids import new_client_id
+from tickwire.core.types import OrderAck, OrderRequest, OrderType, TimeInForce
+
+__all__ = ["BATCH_SIZE", "ORDERS", "BatchRejected", "KucoinTrading"]
+
+ORDERS = "/api/v1/hf/orders"
+BATCH_SIZE = 5
+"""Orders per ``/multi`` call (KuCoin's limit); longer batches are sent in chunks."""
+DUPLICATE_CLIENT_OID = "126044"
+
+_CLIENT_OID = re.compile(r"[A-Za-z0-9_-]{1,40}")
+_TIF = {TimeInForce.GTC: "GTC", TimeInForce.IOC: "IOC", TimeInForce.FOK: "FOK"}
+# Failures that prove the request never left: nothing to reconcile.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_RECHECK_DELAY = 0.2  # seconds between two lookups of a client id
+
+_ack_decoder = msgspec.json.Decoder(OrderIdData)
+_alter_decoder = msgspec.json.Decoder(AlterData)
+_multi_decoder = msgspec.json.Decoder(list[MultiOrderResult])
+_detail_decoder: msgspec.json.Decoder[OrderDetail | None] = msgspec.json.Decoder(OrderDetail | None)
+_encoder = msgspec.json.Encoder()
+
+
+class BatchRejected(InvalidOrder):
+    """Some orders of a batch were refused. Nothing was retried.
+
+    ``acks`` holds the orders placed (in request order), ``failures`` maps the client id
+    of each other one to its error: the venue's refusal, or the typed error of a
+    placement lost in flight that reconciliation could not confirm.
+    """
+
+    def __init__(self, acks: list[OrderAck], failures: dict[str, TickwireError]) -> None:
+        detail = "; ".join(f"{cid}: {exc}" for cid, exc in failures.items())
+        super().__init__(VENUE, "batch", f"{len(failures)} order(s) refused ({detail})")
+        self.acks = acks
+        self.failures = failures
+
+
+def _text(value: Decimal) -> str:
+    # Plain notation: str() would give "1E+1" for some Decimals, which KuCoin refuses.
+    return format(value, "f")
+
+
+def _same_order(found: OrderDetail, body: HfOrder) -> bool:
+    """Whether the order KuCoin holds under a client id is the one ``body`` describes."""
+    price = None if body.price is None else Decimal(body.price)
+    return (found.side, found.type) == (body.side, body.type) and (
+        body.type == "market" or (found.price, found.size) == (price, Decimal(body.size or 0))
+    )
+
+
+def _maybe_sent(exc: BaseException) -> bool:
+    """True when a failed request may still have reached KuCoin."""
+    if isinstance(exc, TimeoutError | DecodeError):
+        return True
+    return isinstance(exc, TransportError) and not isinstance(exc.__cause__, _NOT_SENT)
+
+
+class KucoinTrading:
+    """The HF order endpoints of one account: ``rest`` signs with ``credentials``."""
+
+    def __init__(self, rest: KucoinRest, credentials: Credentials) -> None:
+        self._rest = rest
+        self._credentials = credentials
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        deadline: float,
+        *,
+        params: dict[str, str] | None = None,
+        body: Any = None,
+    ) -> msgspec.Raw:
+        """One signed call that is over by ``deadline`` (``TimeoutError`` otherwise)."""
+        remaining = deadline - asyncio.get_running_loop().time()
+        if remaining <= 0:
+            raise TimeoutError
+        content = None if body is None else _encoder.encode(body)
+        async with asyncio.timeout(remaining):  # httpx's own timeout is per phase
+            return await self._rest.signed(
+                self._credentials, method, path, params=params, body=content, timeout=remaining
+            )
+
+    @staticmethod
+    def deadline(timeout: float) -> float:
+        """The event-loop time by which a call given ``timeout`` seconds must be over."""
+        if not timeout > 0:
+            raise ValueError(f"timeout must be positive, got {timeout!r}")
+        return asyncio.get_running_loop().time() + timeout
+
+    # --- placing ------------------------------------------------------------------------
+
+    @staticmethod
+    def order_body(request: OrderRequest, client_id: str) -> HfOrder:
+        """The KuCoin body of ``request``; bad input raises ``InvalidOrder`` before sending."""
+        if not _CLIENT_OID.fullmatch(client_id):
+            raise InvalidOrder(VENUE, "clientOid", "client_id must be 1-40 of [A-Za-z0-9_-]")
+        limit = request.type is OrderType.LIMIT
+        tif = _TIF.get(request.time_in_force)
+        if tif is None:
+            reason = "GTD is not offered: KuCoin's GTT needs a cancelAfter"
+            raise InvalidOrder(VENUE, "timeInForce", reason)
+        return HfOrder(
+            client_oid=client_id,
+            symbol=to_native(request.symbol),
+            side=request.side.value,
+            type=request.type.value,
+            price=_text(request.price) if request.price is not None else None,
+            size=_text(request.size),
+            time_in_force=tif if limit else None,
+            post_only=True if request.post_only and limit else None,
+        )
+
+    async def place(self, request: OrderRequest, timeout: float) -> OrderAck:
+        """``POST /api/v1/hf/orders`` once; reconciled by client id if the reply is lost."""
+        deadline = self.deadline(timeout)
+        client_id = request.client_id or new_client_id()
+        body = self.order_body(request, client_id)
+        # Keep part of the budget to ask KuCoin what became of a request lost in flight.
+        send_until = deadline - min(timeout / 2, 2.0)
+        try:
+            raw = await self.call("POST", ORDERS, send_until, body=body)
+            data = decode(_ack_decoder, raw, f"POST {ORDERS}")
+        except ExchangeError as exc:
+            if str(exc.code) != DUPLICATE_CLIENT_OID:
+                raise
+            # Placed already, by an earlier attempt whose reply was lost: answer with that
+            # order, if it is this one (a client id reused for another order stays refused).
+            found = await self._lookup_until(body.symbol, client_id, deadline, checks=2)
+            if found is None or not _same_order(found, body):
+                raise
+            return self.ack(request.symbol, found.id, client_id)
+        except (TimeoutError, TransportError, DecodeError) as exc:
+            if not _maybe_sent(exc):
+                raise
+            return await self.reconcile(body.symbol, client_id, deadline, exc)
+        return self.ack(request.symbol, data.order_id, data.client_oid or client_id)
+
+    async def reconcile(
+        self, symbol: str, client_id: str, deadline: float, cause: BaseException
+    ) -> OrderAck:
+        """What became of a placement whose reply was lost: its ack, or a typed error."""
+        # After a timeout the request may still be queued at the venue: ask until the
+        # deadline. After a reset the venue has had its chance: two misses settle it.
+        timed_out = isinstance(cause, TimeoutError) or isinstance(
+            cause.__cause__, httpx.TimeoutException
+        )
+        checks = None if timed_out else 2
+        found = await self._lookup_until(symbol, client_id, deadline, checks=checks)
+        if found is not None:
+            return self.ack(to_unified(symbol), found.id, found.client_oid or client_id)
+        what = f"order {client_id} on {symbol}"
+        if checks is not None and asyncio.get_running_loop().time() < deadline:
+            raise Disconnected(
+                f"{VENUE}: {what} not found after the connection failed "
+                f"({type(cause).__name__}); placing it again with the same client_id is safe"
+            ) from cause
+        raise RequestTimeout(
+            f"{VENUE}: {what}: no answer in time; the outcome is unknown, "
+            "placing it again with the same client_id is safe"
+        ) from cause
+
+    async def _lookup_until(
+        self, symbol: str, client_id: str, deadline: float, *, checks: int | None
+    ) -> OrderDetail | None:
+        """Ask for ``client_id`` until found, ``checks`` clear misses, or the deadline."""
+        loop = asyncio.get_running_loop()
+        misses = 0
+        delay = _RECHECK_DELAY
+        while loop.time() < deadline:
+            answered = True
+            detail = None
+            try:
+                detail = await self.lookup(symbol, client_id, deadline)
+            except (TimeoutError, TransportError, DecodeError, ExchangeError):
+                answered = False  # neither found nor missing: ask again
+            if detail is not None:
+                return detail
+            if answered:
+                misses += 1
+                if checks is not None and misses >= checks:
+                    return None
+            pause = min(delay, deadline - loop.time())
+            if pause > 0:
+                await asyncio.sleep(pause)  # pacing between lookups, not awaiting an event
+            delay = min(delay * 2, 1.0)
+        return None
+
+    async def lookup(
+        self, symbol_native: str, client_id: str, deadline: float
+    ) -> OrderDetail | None:
+        """``GET .../client-order/{clientOid}``: the order, or None when KuCoin has none."""
+        path = f"{ORDERS}/client-order/{client_id}"
+        try:
+            raw = await self.call("GET", path, deadline, params={"symbol": symbol_native})
+        except UnknownOrder:
+            return None
+        return decode(_detail_decoder, raw, f"GET {ORDERS}/client-order")
+
+    async def place_many(self, requests: Sequence[OrderRequest], timeout: float) -> list[OrderAck]:
+        """``POST /api/v1/hf/orders/multi`` in chunks of :data:`BATCH_SIZE` limit orders.
+
+        Raises :class:`BatchRejected` (with the acks of the placed ones) when KuCoin
+        refuses some; a chunk lost in flight is reconciled order by order.
+        """
+        deadline = self.deadline(timeout)
+        bodies = []
+        for request in requests:
+            if request.type is not OrderType.LIMIT:
+                raise InvalidOrder(VENUE, "orderList", "a KuCoin batch takes limit orders only")
+            bodies.append(self.order_body(request, request.client_id or new_client_id()))
+        if len({body.client_oid for body in bodies}) != len(bodies):
+            raise InvalidOrder(VENUE, "orderList", "client ids must differ within a batch")
+        acks: list[OrderAck] = []
+        failures: dict[str, TickwireError] = {}
+        send_until = deadline - min(timeout / 2, 2.0)
+        for start in range(0, len(bodies), BATCH_SIZE):
+            chunk = bodies[start : start + BATCH_SIZE]
+            try:
+                raw = await self.call(
+                    "POST", f"{ORDERS}/multi", send_until, body={"orderList": chunk}
+                )
+                results = decode(_multi_decoder, raw, f"POST {ORDERS}/multi")
+                if len(results) != len(chunk):
+                    raise DecodeError(f"{VENUE}: {len(results)} results for {len(chunk)} orders")
+            except (TimeoutError, TransportError, DecodeError) as exc:
+                if not _maybe_sent(exc):
+                    raise
+                outcomes = await asyncio.gather(
+                    *(self.reconcile(b.symbol, b.client_oid, deadline, exc) for b in chunk),
+                    return_exceptions=True,
+                )
+                for body, outcome in zip(chunk, outcomes, strict=True):
+                    if isinstance(outcome, OrderAck):
+                        acks.append(outcome)
+                    elif isinstance(outcome, TickwireError):
+                        failures[body.client_oid] = outcome
+                    else:
+                        raise outcome from exc
+                continue
+            for body, result in zip(chunk, results, strict=True):
+                if result.success and result.order_id:
+                    cid = result.client_oid or body.client_oid
+                    acks.append(self.ack(to_unified(body.symbol), result.order_id, cid))
+                else:
+                    reason = result.fail_msg or "refused"
+                    failures[body.client_oid] = InvalidOrder(VENUE, "multi", reason)
+        if failures:
+            raise BatchRejected(acks, failures)
+        return acks
+
+    # --- amending -----------------------------------------------------------------------
+
+    async def amend(
+        self,
+        symbol: str,
+        order_id: str | None,
+        client_id: str | None,
+        price: Decimal | None,
+        size: Decimal | None,
+        timeout: float,
+    ) -> OrderAck:
+        """``POST /api/v1/hf/orders/alter``: cancel + new; the ack has the new order id."""
+        if (order_id is None) == (client_id is None):
+            raise ValueError("give exactly one of order_id and client_id")
+        if price is None and size is None:
+            raise ValueError("give a new price, a new size, or both")
+        body: dict[str, str] = {"symbol": to_native(symbol)}
+        body |= {"orderId": order_id} if order_id is not None else {"clientOid": client_id or ""}
+        if price is not None:
+            body["newPrice"] = _text(Decimal(price))
+        if size is not None:
+            body["newSize"] = _text(Decimal(size))
+        path = f"{ORDERS}/alter"
+        raw = await self.call("POST", path, self.deadline(timeout), body=body)
+        data = decode(_alter_decoder, raw, f"POST {path}")
+        return self.ack(symbol, data.new_order_id, data.client_oid or client_id)
+
+    @staticmethod
+    def ack(symbol: str, order_id: str, client_id: str | None) -> OrderAck:
+        """An :class:`OrderAck` stamped now."""
+        return OrderAck(
+            venue=VENUE, symbol=symbol, order_id=order_id, client_id=client_id, ts=time_ns()
+        )
