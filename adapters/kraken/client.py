@@ -1,4 +1,4 @@
-"""The Kraken Spot WebSocket v2 client: public market data, book integrity, native access.
+"""The Kraken Spot WebSocket v2 client: market data, books, account events, order methods.
 
 Data flow, top to bottom::
 
@@ -10,6 +10,10 @@ The public socket first subscribes the ``instrument`` channel: its snapshot give
 pair's precisions, which the book checksum needs, and :meth:`KrakenClient.instruments`.
 After every reconnect the instrument channel and every user subscription are restored
 (grouped by channel and options into as few requests as possible).
+
+With credentials a second socket opens on ``ws_auth_url``
+(:mod:`~tickwire.adapters.kraken.private`): ``orders`` and ``balances``, and the order
+methods of :mod:`~tickwire.adapters.kraken.trading`.
 """
 
 from __future__ import annotations
@@ -23,8 +27,9 @@ from typing import Any, cast
 import msgspec
 
 from tickwire.adapters.kraken import parse
-from tickwire.adapters.kraken.book import KrakenBook
+from tickwire.adapters.kraken.books import KrakenBooks
 from tickwire.adapters.kraken.native import KrakenNative
+from tickwire.adapters.kraken.private import KrakenPrivate
 from tickwire.adapters.kraken.schemas import (
     BookMessage,
     InstrumentMessage,
@@ -39,10 +44,11 @@ from tickwire.adapters.kraken.subscriptions import (
     group_requests,
     subscription_for,
 )
+from tickwire.adapters.kraken.trading import KrakenTrading
 from tickwire.core.client import BaseClient
 from tickwire.core.config import ClientConfig
 from tickwire.core.errors import (
-    BookOutOfSync,
+    ConfigError,
     ConnectTimeout,
     DecodeError,
     RequestTimeout,
@@ -75,10 +81,11 @@ class _AckResult(msgspec.Struct, frozen=True):
 _ack_result = msgspec.json.Decoder(_AckResult)
 
 
-class KrakenClient(BaseClient):
+class KrakenClient(KrakenTrading, BaseClient):
     """A :class:`~tickwire.core.protocol.StreamClient` for Kraken Spot (WebSocket v2).
 
-    ``config.options``: ``ping_interval`` (seconds, default 10).
+    ``config.options``: ``dead_man_switch`` (seconds: keep ``cancel_all_after`` armed
+    while the auth socket is healthy; needs credentials).
     """
 
     venue = "kraken"
@@ -90,11 +97,12 @@ class KrakenClient(BaseClient):
         self._req_ids = itertools.count(1)
         self._instruments: dict[str, Instrument] = {}
         self._instruments_ready = asyncio.Event()
-        self._kraken_books: dict[str, KrakenBook] = {}
-        self._resyncing: set[str] = set()
+        self._bookkeeper = KrakenBooks(self)
         self._public: Session | None = None
         self._activity: dict[Hashable, int] = {}  # the public session's, for staleness
         self._native = KrakenNative(self)
+        self._private: KrakenPrivate | None = None
+        self._dead_man = _dead_man_seconds(config)
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -123,10 +131,25 @@ class KrakenClient(BaseClient):
             raise ConnectTimeout(
                 f"kraken: not connected within {config.connect_timeout:g}s ({reason})"
             ) from None
+        if config.credentials is not None:
+            self._private = KrakenPrivate(config, config.credentials, self._events, self._spawn)
+            await self._private.start(self.http)
+            if self._dead_man is not None:
+                self._spawn(self._keep_dead_man_switch(self._dead_man), "kraken-dead-man")
 
     async def _stop(self) -> None:
         if self._public is not None:
             await self._public.close()
+        if self._private is not None:
+            await self._private.close()
+
+    def _private_side(self) -> KrakenPrivate:
+        """The auth socket; order methods and account channels need credentials."""
+        if self._private is None:
+            if self.config.credentials is None:
+                raise ConfigError("kraken: orders and balances need credentials")
+            raise RuntimeError("the client is not connected")
+        return self._private
 
     @property
     def session(self) -> Session:
@@ -163,7 +186,7 @@ class KrakenClient(BaseClient):
             return
         kind = type(message)
         if kind is BookMessage:
-            self._on_book(message, received)  # type: ignore[arg-type]
+            self._bookkeeper.on_book(message, received)  # type: ignore[arg-type]
         elif kind is TickerMessage:
             for ticker in parse.to_tickers(message, received):  # type: ignore[arg-type]
                 self._activity[("ticker", ticker.symbol)] = received
@@ -182,9 +205,7 @@ class KrakenClient(BaseClient):
 
     def on_close(self, reason: str) -> None:
         """The socket dropped: every book is unusable until its new snapshot."""
-        for kraken_book in self._kraken_books.values():
-            kraken_book.reset()
-        self._resyncing.clear()
+        self._bookkeeper.reset()
 
     def ping_message(self) -> bytes:
         """Kraken's application ping (a request without params)."""
@@ -211,26 +232,6 @@ class KrakenClient(BaseClient):
 
     # --- frames ----------------------------------------------------------------------
 
-    def _on_book(self, message: BookMessage, received: int) -> None:
-        data = message.data[0]
-        symbol = data.symbol
-        kraken_book = self._kraken_books.get(symbol)
-        if kraken_book is None:
-            return  # a late frame of an unsubscribed book
-        self._activity[("book", symbol)] = received
-        snapshot = message.type == "snapshot"
-        try:
-            update = kraken_book.apply(data, snapshot, received)
-        except BookOutOfSync as exc:
-            self._start_resync(symbol, exc.reason)
-            return
-        if update is None:
-            return  # an update between a mismatch and the fresh snapshot
-        self._events.push(update)
-        if snapshot and symbol in self._resyncing:
-            self._resyncing.discard(symbol)
-            self._book_status(StreamState.RESYNCED, symbol, "fresh snapshot verified")
-
     def _on_response(self, response: MethodResponse) -> None:
         if response.req_id is None:
             return
@@ -244,9 +245,7 @@ class KrakenClient(BaseClient):
     def _on_instruments(self, message: InstrumentMessage) -> None:
         for instrument in parse.to_instruments(message):
             self._instruments[instrument.symbol] = instrument
-            kraken_book = self._kraken_books.get(instrument.symbol)
-            if kraken_book is not None:
-                kraken_book.set_precisions(instrument.price_precision, instrument.size_precision)
+            self._bookkeeper.set_precisions(instrument)
         self._instruments_ready.set()
 
     # --- subscriptions -----------------------------------------------------------------
@@ -256,8 +255,12 @@ class KrakenClient(BaseClient):
     ) -> None:
         """Subscribe a channel for symbols; raises SubscriptionError for refused symbols."""
         channel = self._channel(channel)
-        if channel not in CHANNELS:
-            raise SubscriptionError(self.venue, channel, f"{channel} needs the private API")
+        if channel not in CHANNELS:  # orders, balances: channel-wide, on the auth socket
+            if symbols or options:
+                raise ValueError(f"{channel} takes no symbols or options")
+            await self._private_side().subscribe(channel)
+            self._subscriptions.add(Subscription(channel))
+            return
         normalized = CHANNELS[channel].options(options)
         live = self._subscriptions
         fresh = [s for s in symbols if subscription_for(channel, s, normalized) not in live]
@@ -272,7 +275,7 @@ class KrakenClient(BaseClient):
                 self._subscriptions.add(subscription_for(channel, symbol, normalized))
                 self._watch(channel, symbol)
             elif channel is Channel.BOOK:
-                self._remove_book(symbol)
+                self._bookkeeper.remove(symbol)
         if failures:
             raise next(iter(failures.values()))
 
@@ -281,6 +284,11 @@ class KrakenClient(BaseClient):
     ) -> None:
         """Unsubscribe symbols, with the options they were subscribed with."""
         channel = self._channel(channel)
+        if channel not in CHANNELS:
+            if Subscription(channel) in self._subscriptions:
+                self._subscriptions.discard(Subscription(channel))
+                await self._private_side().unsubscribe(channel)
+            return
         live = {s.symbol: s for s in self._subscriptions if s.channel is channel}
         targets = [live[s] for s in symbols if s in live]
         if not targets:
@@ -293,7 +301,7 @@ class KrakenClient(BaseClient):
         await self._request(self.session, "unsubscribe", params, names)
         if channel is Channel.BOOK:
             for name in names:
-                self._remove_book(name)
+                self._bookkeeper.remove(name)
 
     async def _subscribe_wire(
         self, session: Session, channel: Channel, options: Mapping[str, Any], symbols: list[str]
@@ -334,30 +342,7 @@ class KrakenClient(BaseClient):
     # --- books -------------------------------------------------------------------------
 
     def _add_book(self, symbol: str, depth: int) -> None:
-        instrument = self._instruments.get(symbol)
-        kraken_book = KrakenBook(symbol, depth)
-        if instrument is not None:
-            kraken_book.set_precisions(instrument.price_precision, instrument.size_precision)
-        self._kraken_books[symbol] = kraken_book
-        self._books[symbol] = kraken_book.book
-
-    def _remove_book(self, symbol: str) -> None:
-        self._kraken_books.pop(symbol, None)
-        self._books.pop(symbol, None)
-
-    def _start_resync(self, symbol: str, reason: str) -> None:
-        # Once per desync: further mismatches are impossible until the new snapshot
-        # (the book ignores updates while unsynced), so this cannot spin.
-        if symbol in self._resyncing:
-            return
-        self._resyncing.add(symbol)
-        self._book_status(StreamState.RESYNCING, symbol, reason)
-        subscription = next(
-            (s for s in self._subscriptions if s.channel is Channel.BOOK and s.symbol == symbol),
-            None,
-        )
-        if subscription is not None:
-            self._spawn(self._renew(subscription), name=f"kraken-resync-{symbol}")
+        self._bookkeeper.add(symbol, depth, self._instruments.get(symbol))
 
     async def _renew(self, subscription: Subscription) -> None:
         """Unsubscribe and subscribe again: Kraken's way to get a fresh snapshot."""
@@ -373,18 +358,6 @@ class KrakenClient(BaseClient):
             return  # the reconnect (if that was the cause) restores it anyway
         if symbol in failures:
             self._push_error(failures[symbol], f"renew {channel} {symbol}")
-
-    def _book_status(self, state: StreamState, symbol: str, reason: str) -> None:
-        self._events.push(
-            StreamStatus(
-                venue=self.venue,
-                state=state,
-                reason=reason,
-                channel=Channel.BOOK,
-                symbol=symbol,
-                ts=time_ns(),
-            )
-        )
 
     def _watch(self, channel: Channel, symbol: str) -> None:
         threshold = self.config.heartbeat.stale_after.get(channel.value)
@@ -413,3 +386,15 @@ class KrakenClient(BaseClient):
     def native(self) -> KrakenNative:
         """Raw Kraken v2 access: send any message, await its raw replies, tap frames."""
         return self._native
+
+
+def _dead_man_seconds(config: ClientConfig) -> float | None:
+    """``options["dead_man_switch"]`` validated: positive seconds below a day, with keys."""
+    value = config.options.get("dead_man_switch")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 1 <= value < 86400:
+        raise ConfigError(f"options.dead_man_switch must be seconds in [1, 86400), got {value!r}")
+    if config.credentials is None:
+        raise ConfigError("options.dead_man_switch needs credentials")
+    return float(value)

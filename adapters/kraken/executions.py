@@ -123,6 +123,14 @@ class OrderTracker:
             s for s in self.orders.values() if s.is_open and (symbol is None or s.symbol == symbol)
         ]
 
+    def current(self, received: int) -> list[OrderUpdate]:
+        """Every open order as it stands now: the snapshot a new ``orders`` subscriber gets."""
+        return [
+            self._as_update(state, state.status, received)
+            for state in self.open_orders()
+            if state.symbol is not None
+        ]
+
     # --- merging -------------------------------------------------------------------------
 
     def apply(self, report: ExecutionData, received: int) -> OrderUpdate | None:
@@ -274,6 +282,13 @@ class OrderTracker:
     def _closed(self, state: OrderState, status: OrderStatus, received: int) -> OrderUpdate:
         state.status = status
         self._retire(state)
+        reason = "closed while disconnected (reconciled from the executions snapshot)"
+        return self._as_update(state, status, received, reason)
+
+    @staticmethod
+    def _as_update(
+        state: OrderState, status: OrderStatus, received: int, reason: str | None = None
+    ) -> OrderUpdate:
         return OrderUpdate(
             venue=VENUE,
             symbol=state.symbol or "",
@@ -285,9 +300,9 @@ class OrderTracker:
             price=state.price,
             size=state.size,
             filled=state.filled,
-            remaining=_ZERO,
+            remaining=_remaining(state, status),
             avg_price=state.avg_price,
-            reason="closed while disconnected (reconciled from the executions snapshot)",
+            reason=reason,
             ts=received,
             received=received,
         )

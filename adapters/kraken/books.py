@@ -1,0 +1,106 @@
+"""The client's verified L2 books, and their resync after a checksum mismatch.
+
+Each ``book`` subscription has a :class:`~tickwire.adapters.kraken.book.KrakenBook`
+(CRC32 at instrument precision after every message). On a mismatch the client reports
+``RESYNCING`` once, renews the subscription for a fresh snapshot (the book ignores
+updates meanwhile), and reports ``RESYNCED`` when that snapshot verifies. After a
+reconnect every book waits for its new snapshot.
+"""
+
+from __future__ import annotations
+
+from time import time_ns
+from typing import TYPE_CHECKING
+
+from tickwire.adapters.kraken.book import KrakenBook
+from tickwire.adapters.kraken.schemas import BookMessage
+from tickwire.core.errors import BookOutOfSync
+from tickwire.core.types import Channel, Instrument, StreamState, StreamStatus
+
+if TYPE_CHECKING:
+    from tickwire.adapters.kraken.client import KrakenClient
+
+__all__ = ["KrakenBooks"]
+
+
+class KrakenBooks:
+    """Every book of one client, by symbol."""
+
+    def __init__(self, client: KrakenClient) -> None:
+        self._client = client
+        self.books: dict[str, KrakenBook] = {}
+        self._resyncing: set[str] = set()
+
+    def add(self, symbol: str, depth: int, instrument: Instrument | None) -> None:
+        """Create a symbol's book before subscribing it."""
+        kraken_book = KrakenBook(symbol, depth)
+        if instrument is not None:
+            kraken_book.set_precisions(instrument.price_precision, instrument.size_precision)
+        self.books[symbol] = kraken_book
+        self._client._books[symbol] = kraken_book.book
+
+    def remove(self, symbol: str) -> None:
+        """Forget a symbol's book (unsubscribed or refused)."""
+        self.books.pop(symbol, None)
+        self._client._books.pop(symbol, None)
+
+    def reset(self) -> None:
+        """The socket dropped: every book is unusable until its new snapshot."""
+        for kraken_book in self.books.values():
+            kraken_book.reset()
+        self._resyncing.clear()
+
+    def set_precisions(self, instrument: Instrument) -> None:
+        """An instrument (re)appeared: its book checksums at these precisions."""
+        kraken_book = self.books.get(instrument.symbol)
+        if kraken_book is not None:
+            kraken_book.set_precisions(instrument.price_precision, instrument.size_precision)
+
+    def on_book(self, message: BookMessage, received: int) -> None:
+        """Apply one book message, verify it, and push the update (or start a resync)."""
+        client = self._client
+        data = message.data[0]
+        symbol = data.symbol
+        kraken_book = self.books.get(symbol)
+        if kraken_book is None:
+            return  # a late frame of an unsubscribed book
+        client._activity[("book", symbol)] = received
+        snapshot = message.type == "snapshot"
+        try:
+            update = kraken_book.apply(data, snapshot, received)
+        except BookOutOfSync as exc:
+            self._start_resync(symbol, exc.reason)
+            return
+        if update is None:
+            return  # an update between a mismatch and the fresh snapshot
+        client._events.push(update)
+        if snapshot and symbol in self._resyncing:
+            self._resyncing.discard(symbol)
+            self._status(StreamState.RESYNCED, symbol, "fresh snapshot verified")
+
+    def _start_resync(self, symbol: str, reason: str) -> None:
+        # Once per desync: further mismatches are impossible until the new snapshot
+        # (the book ignores updates while unsynced), so this cannot spin.
+        if symbol in self._resyncing:
+            return
+        self._resyncing.add(symbol)
+        self._status(StreamState.RESYNCING, symbol, reason)
+        client = self._client
+        subscription = next(
+            (s for s in client.subscriptions if s.channel is Channel.BOOK and s.symbol == symbol),
+            None,
+        )
+        if subscription is not None:
+            client._spawn(client._renew(subscription), name=f"kraken-resync-{symbol}")
+
+    def _status(self, state: StreamState, symbol: str, reason: str) -> None:
+        self._client._events.push(
+            StreamStatus(
+                venue=self._client.venue,
+                state=state,
+                reason=reason,
+                channel=Channel.BOOK,
+                symbol=symbol,
+                ts=time_ns(),
+            )
+        )

@@ -1,0 +1,411 @@
+"""Kraken order methods over the auth socket, correlated by ``req_id``, never hanging.
+
+:class:`KrakenTrading` is mixed into :class:`~tickwire.adapters.kraken.client.KrakenClient`
+ahead of :class:`~tickwire.core.client.BaseClient`, whose order methods it replaces:
+
+====================  ===========================  =========================================
+method                Kraken                       result
+====================  ===========================  =========================================
+``place_order``       ``add_order``                ``OrderAck``; ``cl_ord_id`` = the
+                                                   request's ``client_id`` or a new one
+``amend_order``       ``amend_order`` (in place)   ``OrderAck`` (ids unchanged)
+``cancel_order``      ``cancel_order``             ``OrderAck``; by order id or client id
+``cancel_all``        ``cancel_all`` (or a batch   how many were cancelled
+                      for one symbol)
+``cancel_all_after``  ``cancel_all_orders_after``  ``None``; 0 disarms
+``place_orders``      ``batch_add`` (one symbol)   ``list[OrderAck]``; ``BatchRejected``
+``cancel_orders``     ``batch_cancel``             how many were cancelled
+====================  ===========================  =========================================
+
+Every call waits at most its ``timeout``: for the socket, the reply, and any
+reconciliation. Venue errors map through :mod:`tickwire.adapters.kraken.errors`; no
+reply in time is :class:`~tickwire.core.errors.RequestTimeout`.
+
+**Exactly once.** A request is never re-sent. When the socket dies under an
+``add_order`` (or ``batch_add``), the call waits, within its timeout, for the next
+connection's ``executions`` snapshot (open orders plus the last fills) and looks its
+``cl_ord_id`` up in the merged order state, which also holds every report seen before
+the drop. Found: the call returns the ack. Not found: it raises
+:class:`~tickwire.core.errors.Disconnected` saying the order was not placed. No new
+connection in time: :class:`~tickwire.core.errors.RequestTimeout` (outcome unknown; look
+the client id up). An order closed without any fill while disconnected is not in the
+snapshot, so it reads as not placed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
+from time import time_ns
+from typing import Any
+
+import aiohttp
+
+from tickwire.adapters.kraken.errors import to_error
+from tickwire.adapters.kraken.parse import VENUE, decode_result, timestamp_ns, to_native
+from tickwire.adapters.kraken.private import KrakenPrivate
+from tickwire.adapters.kraken.private_schemas import (
+    AddOrderResult,
+    AmendOrderResult,
+    BatchAddRow,
+    CancelAfterResult,
+    CancelOrderResult,
+    CountResult,
+)
+from tickwire.adapters.kraken.schemas import MethodResponse
+from tickwire.core.errors import (
+    DecodeError,
+    Disconnected,
+    InvalidOrder,
+    RequestTimeout,
+    TickwireError,
+    UnknownOrder,
+)
+from tickwire.core.ids import new_client_id
+from tickwire.core.types import OrderAck, OrderRequest, OrderType, TimeInForce
+
+__all__ = ["BATCH_ADD_MAX", "BATCH_CANCEL_MAX", "BatchRejected", "KrakenTrading", "order_params"]
+
+BATCH_ADD_MAX = 15  # batch_add takes 2-15 orders
+BATCH_CANCEL_MAX = 50  # batch_cancel takes 2-50 ids
+_TIME_IN_FORCE = {TimeInForce.GTC: "gtc", TimeInForce.IOC: "ioc"}
+
+
+def order_params(request: OrderRequest, client_id: str) -> dict[str, Any]:
+    """``add_order`` params for one request (without ``symbol`` and ``token``)."""
+    tif = _TIME_IN_FORCE.get(request.time_in_force)
+    if tif is None:
+        # FOK does not exist on Kraken spot, and GTD needs an expiry OrderRequest lacks.
+        raise InvalidOrder(
+            VENUE, "time_in_force", f"time_in_force {request.time_in_force} is not supported"
+        )
+    params: dict[str, Any] = {
+        "order_type": request.type.value,
+        "side": request.side.value,
+        "order_qty": request.size,
+        "cl_ord_id": client_id,
+    }
+    if request.type is OrderType.LIMIT:
+        params["limit_price"] = request.price
+        params["time_in_force"] = tif
+        if request.post_only:
+            params["post_only"] = True
+    elif request.time_in_force is TimeInForce.IOC:
+        params["time_in_force"] = tif
+    return params
+
+
+class BatchRejected(InvalidOrder):
+    """Some orders of a batch were refused or lost. Nothing was retried.
+
+    ``acks`` holds the orders placed (in request order); ``failures`` maps the client id
+    of each other one to its error: the venue's refusal for that row, or the typed error
+    of a placement lost in flight that reconciliation could not find. (The KuCoin
+    adapter raises the same shape, so a strategy handles both alike.)
+    """
+
+    def __init__(self, acks: list[OrderAck], failures: dict[str, TickwireError]) -> None:
+        detail = "; ".join(f"{cid}: {exc}" for cid, exc in failures.items())
+        super().__init__(VENUE, "batch", f"{len(failures)} order(s) refused ({detail})")
+        self.acks = acks
+        self.failures = failures
+
+
+class _Interrupted(Exception):
+    """Internal: the socket died under a request sent on connection ``generation``."""
+
+    def __init__(self, generation: int, cause: Disconnected) -> None:
+        super().__init__(str(cause))
+        self.generation = generation
+        self.cause = cause
+
+
+def _decimal(value: Any, name: str) -> Decimal:
+    try:
+        number = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+    except (InvalidOperation, TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, got {value!r}") from None
+    if not number.is_finite() or number <= 0:
+        raise ValueError(f"{name} must be positive, got {value!r}")
+    return number
+
+
+def _ts(response: MethodResponse) -> int:
+    try:
+        return timestamp_ns(response.time_out, time_ns())
+    except DecodeError:
+        return time_ns()
+
+
+class KrakenTrading:
+    """The order methods of :class:`KrakenClient` (see the module docstring)."""
+
+    def _private_side(self) -> KrakenPrivate:
+        """The auth socket; the client raises ConfigError without credentials."""
+        raise NotImplementedError
+
+    # --- the request path ---------------------------------------------------------------
+
+    async def _call(
+        self, method: str, params: dict[str, Any], deadline: float, *, placing: bool = False
+    ) -> MethodResponse:
+        """Send one trading request and return its successful reply.
+
+        Venue refusals raise through the error table; a dead socket raises
+        :class:`Disconnected` (the request may or may not have reached the venue), or,
+        when ``placing``, :class:`_Interrupted` naming the connection it went out on.
+        """
+        private = self._private_side()
+        what = f"{VENUE} {method}"
+        session = await private.wait_ready(_left(deadline), method)
+        # No await between reading the generation and the send: it is the socket's.
+        generation = private.generation
+        req_id = private.next_req_id()
+        message = private.encode(method, params, req_id)
+        try:
+            try:
+                reply: MethodResponse = await session.request(
+                    req_id, message, _left(deadline), what
+                )
+            except (aiohttp.ClientError, OSError) as exc:
+                raise Disconnected(f"{what}: the socket failed while sending") from exc
+        except Disconnected as exc:
+            if placing:
+                raise _Interrupted(generation, exc) from exc
+            raise
+        if reply.success is not True:
+            raise to_error(reply.error or "refused without an error string")
+        return reply
+
+    async def _reconcile(
+        self, client_ids: Sequence[str], generation: int, deadline: float, cause: Exception
+    ) -> list[str | None]:
+        """After a drop: each client id's order id in the next snapshot, or None."""
+        private = self._private_side()
+        try:
+            async with asyncio.timeout(_left(deadline)):
+                await private.wait_synced(generation)
+        except TimeoutError:
+            ids = ", ".join(client_ids)
+            raise RequestTimeout(
+                f"{VENUE}: the socket dropped under an order request and did not come back "
+                f"in time; the outcome is unknown: look up client id(s) {ids}"
+            ) from cause
+        found = [private.tracker.get(client_id=cid) for cid in client_ids]
+        return [state.order_id if state is not None else None for state in found]
+
+    def _known(self, client_id: str) -> str | None:
+        state = self._private_side().tracker.get(client_id=client_id)
+        return state.order_id if state is not None else None
+
+    # --- single orders -----------------------------------------------------------------
+
+    async def place_order(self, request: OrderRequest, *, timeout: float = 10.0) -> OrderAck:
+        """Place one order (``add_order``); never re-sent, reconciled after a drop."""
+        client_id = request.client_id or new_client_id()
+        params = {**order_params(request, client_id), "symbol": to_native(request.symbol)}
+        deadline = _deadline(timeout)
+        try:
+            reply = await self._call("add_order", params, deadline, placing=True)
+        except _Interrupted as exc:
+            [order_id] = await self._reconcile([client_id], exc.generation, deadline, exc.cause)
+            if order_id is None:
+                raise Disconnected(
+                    f"{VENUE} add_order: the socket dropped in flight and the venue holds "
+                    f"no order with client id {client_id}: it was not placed"
+                ) from exc.cause
+            return self._ack(request.symbol, order_id, client_id, time_ns())
+        except RequestTimeout:
+            order_id = self._known(client_id)  # the executions stream may have seen it
+            if order_id is None:
+                raise
+            return self._ack(request.symbol, order_id, client_id, time_ns())
+        result = decode_result(reply, AddOrderResult)
+        return self._ack(request.symbol, result.order_id, client_id, _ts(reply))
+
+    async def amend_order(
+        self,
+        symbol: str,
+        *,
+        order_id: str | None = None,
+        client_id: str | None = None,
+        price: Any = None,
+        size: Any = None,
+        timeout: float = 10.0,
+    ) -> OrderAck:
+        """Change an open order's price and/or size in place (``amend_order``)."""
+        ids = _one_id(order_id, client_id)
+        if price is None and size is None:
+            raise ValueError("amend_order needs a new price or size")
+        state = self._private_side().tracker.get(order_id, client_id)
+        params: dict[str, Any] = dict(ids)
+        if size is not None:
+            params["order_qty"] = _decimal(size, "size")
+        elif state is not None and state.size is not None:
+            params["order_qty"] = state.size  # Kraken documents order_qty as required
+        if price is not None:
+            params["limit_price"] = _decimal(price, "price")
+        reply = await self._call("amend_order", params, _deadline(timeout))
+        result = decode_result(reply, AmendOrderResult)
+        known = state.order_id if state is not None else ""
+        return self._ack(
+            symbol,
+            result.order_id or order_id or known,
+            result.cl_ord_id or client_id or (state.client_id if state else None),
+            _ts(reply),
+        )
+
+    async def cancel_order(
+        self,
+        symbol: str,
+        *,
+        order_id: str | None = None,
+        client_id: str | None = None,
+        timeout: float = 10.0,
+    ) -> OrderAck:
+        """Cancel one open order by venue id or client id; unknown → UnknownOrder."""
+        ids = _one_id(order_id, client_id)
+        params = {key: [value] for key, value in ids.items()}
+        reply = await self._call("cancel_order", params, _deadline(timeout))
+        result = decode_result(reply, CancelOrderResult)
+        state = self._private_side().tracker.get(order_id, client_id)
+        return self._ack(
+            symbol,
+            result.order_id or order_id or (state.order_id if state else ""),
+            result.cl_ord_id or client_id or (state.client_id if state else None),
+            _ts(reply),
+        )
+
+    async def cancel_all(self, symbol: str | None = None, *, timeout: float = 10.0) -> int:
+        """Cancel every open order; with ``symbol``, a batch of that symbol's open orders."""
+        if symbol is not None:
+            open_ids = [s.order_id for s in self._private_side().tracker.open_orders(symbol)]
+            return await self.cancel_orders(symbol, open_ids, timeout=timeout)
+        reply = await self._call("cancel_all", {}, _deadline(timeout))
+        return decode_result(reply, CountResult).count
+
+    async def cancel_all_after(self, seconds: float, *, timeout: float = 10.0) -> None:
+        """Arm the dead man's switch: every order is cancelled ``seconds`` from now unless
+        called again; ``0`` disarms it. Whole seconds, below 86400."""
+        if not 0 <= seconds < 86400:
+            raise ValueError(f"seconds must be in [0, 86400), got {seconds}")
+        params = {"timeout": math.ceil(seconds)}
+        reply = await self._call("cancel_all_orders_after", params, _deadline(timeout))
+        decode_result(reply, CancelAfterResult)
+
+    # --- batches ------------------------------------------------------------------------
+
+    async def place_orders(
+        self, requests: Sequence[OrderRequest], *, timeout: float = 10.0
+    ) -> list[OrderAck]:
+        """Place 1-15 orders of one symbol (``batch_add``); one ack per request, in order.
+
+        A batch refused as a whole (validation) raises its error with nothing placed.
+        When only some rows were refused by the engine, or lost with the socket,
+        :class:`BatchRejected` carries the acks of the placed ones and each other
+        one's error by client id.
+        """
+        if not requests:
+            return []
+        if len(requests) == 1:
+            return [await self.place_order(requests[0], timeout=timeout)]
+        symbols = {r.symbol for r in requests}
+        if len(symbols) != 1:
+            raise ValueError(f"a batch is for one symbol, got {sorted(symbols)}")
+        if len(requests) > BATCH_ADD_MAX:
+            raise ValueError(f"batch_add takes at most {BATCH_ADD_MAX} orders")
+        symbol = requests[0].symbol
+        client_ids = [r.client_id or new_client_id() for r in requests]
+        if len(set(client_ids)) != len(client_ids):
+            raise InvalidOrder(VENUE, "cl_ord_id", "client ids must differ within a batch")
+        orders = [order_params(r, cid) for r, cid in zip(requests, client_ids, strict=True)]
+        params = {"symbol": to_native(symbol), "orders": orders}
+        deadline = _deadline(timeout)
+        acks: list[OrderAck] = []
+        failures: dict[str, TickwireError] = {}
+        try:
+            reply = await self._call("batch_add", params, deadline, placing=True)
+        except _Interrupted as exc:
+            found = await self._reconcile(client_ids, exc.generation, deadline, exc.cause)
+            for cid, order_id in zip(client_ids, found, strict=True):
+                if order_id is None:
+                    failures[cid] = Disconnected(f"{VENUE} batch_add: {cid} was not placed")
+                else:
+                    acks.append(self._ack(symbol, order_id, cid, time_ns()))
+        else:
+            rows = decode_result(reply, list[BatchAddRow])
+            if len(rows) != len(requests):
+                raise DecodeError(f"{VENUE} batch_add: {len(rows)} rows for {len(requests)}")
+            for cid, row in zip(client_ids, rows, strict=True):
+                if row.error is not None or not row.order_id:
+                    failures[cid] = to_error(row.error or "row refused without an error")
+                else:
+                    acks.append(self._ack(symbol, row.order_id, cid, _ts(reply)))
+        if failures:
+            raise BatchRejected(acks, failures)
+        return acks
+
+    async def cancel_orders(
+        self, symbol: str, order_ids: Sequence[str], *, timeout: float = 10.0
+    ) -> int:
+        """Cancel orders by venue id (``batch_cancel``, 50 per request); returns how
+        many the venue cancelled."""
+        ids = list(dict.fromkeys(order_ids))
+        deadline = _deadline(timeout)
+        cancelled = 0
+        for start in range(0, len(ids), BATCH_CANCEL_MAX):
+            chunk = ids[start : start + BATCH_CANCEL_MAX]
+            if len(chunk) == 1:  # batch_cancel wants at least two
+                try:
+                    await self.cancel_order(symbol, order_id=chunk[0], timeout=_left(deadline))
+                except UnknownOrder:
+                    continue
+                cancelled += 1
+                continue
+            reply = await self._call("batch_cancel", {"orders": chunk}, deadline)
+            if reply.orders_cancelled is not None:  # the form observed live in 2024
+                cancelled += reply.orders_cancelled
+            else:  # the documented form
+                cancelled += decode_result(reply, CountResult).count
+        return cancelled
+
+    # --- the managed dead man's switch --------------------------------------------------
+
+    async def _keep_dead_man_switch(self, seconds: float) -> None:
+        """Re-arm ``cancel_all_after(seconds)`` every ``seconds / 4`` while the auth socket
+        is up, and promptly after each reconnect. While it is down nothing refreshes the
+        timer, so the venue cancels every order when it runs out: the point of it."""
+        private = self._private_side()
+        period = seconds / 4
+        while True:
+            await private.session.wait_ready()
+            try:
+                await self.cancel_all_after(seconds, timeout=period)
+            except TickwireError as exc:
+                private.report(exc, "dead man's switch refresh")
+            await asyncio.sleep(period)
+
+    # --- helpers ------------------------------------------------------------------------
+
+    @staticmethod
+    def _ack(symbol: str, order_id: str, client_id: str | None, ts: int) -> OrderAck:
+        return OrderAck(venue=VENUE, symbol=symbol, order_id=order_id, client_id=client_id, ts=ts)
+
+
+def _one_id(order_id: str | None, client_id: str | None) -> dict[str, str]:
+    if (order_id is None) == (client_id is None):
+        raise ValueError("give exactly one of order_id and client_id")
+    return {"order_id": order_id} if order_id is not None else {"cl_ord_id": client_id or ""}
+
+
+def _deadline(timeout: float) -> float:
+    if timeout <= 0:
+        raise ValueError(f"timeout must be positive, got {timeout}")
+    return asyncio.get_running_loop().time() + timeout
+
+
+def _left(deadline: float) -> float:
+    """Seconds until ``deadline``; a tiny positive floor so a spent budget times out."""
+    return max(deadline - asyncio.get_running_loop().time(), 0.001)
