@@ -14,15 +14,24 @@ from typing import Protocol
 from tickwire.exchanges.base.marketdata import Level, MarketTrade, SymbolSpec
 from tickwire.exchanges.base.paper import PaperError
 
-__all__ = ["Admitted", "MarketView", "admit", "check_price", "check_size", "crossing_levels"]
+__all__ = [
+    "Admitted",
+    "MarketView",
+    "admit",
+    "check_price",
+    "check_size",
+    "crossing_levels",
+    "traded_through",
+]
 
 ZERO = Decimal(0)
 SIDES = ("buy", "sell")
 TYPES = ("limit", "market")
 TIME_IN_FORCE = ("gtc", "ioc", "fok", "gtd")
 
-Admitted = tuple[SymbolSpec, list[Level], Decimal]
-"""What :func:`admit` found: the spec, the levels the order would take, the hold."""
+Admitted = tuple[SymbolSpec, list[Level], Decimal, bool]
+"""What :func:`admit` found: the spec, the levels the order takes, the hold, and
+whether it is a post-only order that would have taken (then it takes nothing)."""
 
 
 class MarketView(Protocol):
@@ -107,11 +116,14 @@ def admit(
     tif: str,
     post_only: bool,
     expire_at: int | None,
+    *,
+    post_only_rejects: bool = True,
 ) -> Admitted:
     """Check an order like a venue would, or raise :class:`PaperError`.
 
     The order of the checks mirrors a venue's: shape, grid and minimums, what it would
-    take, then funds. A buy holds ``price * size * hold_rate`` of the quote asset (a
+    take, then funds. A post-only order that would take is refused, unless
+    ``post_only_rejects`` is false. A buy holds ``price * size * hold_rate`` of the quote asset (a
     market buy prices its size by walking the book); a sell holds its size of base.
     """
     try:
@@ -130,8 +142,11 @@ def admit(
             raise PaperError("invalid_order", "a limit order needs a price", detail="price")
         check_price(spec, price)
     levels = crossing_levels(market, symbol, side, price, None if type == "limit" else size)
-    if post_only and levels:
-        raise PaperError("post_only_would_take", "a post-only order would take liquidity")
+    crosses = post_only and bool(levels)
+    if crosses:
+        if post_only_rejects:
+            raise PaperError("post_only_would_take", "a post-only order would take liquidity")
+        levels = []
     reference = price if price is not None else (levels[0][0] if levels else None)
     if reference is not None and reference * size < spec.cost_min:
         raise PaperError("invalid_order", f"order value below {spec.cost_min}", detail="min_cost")
@@ -144,4 +159,18 @@ def admit(
     asset = spec.quote if side == "buy" else spec.base
     if hold > available(asset):
         raise PaperError("insufficient_funds", f"not enough {asset} available")
-    return spec, levels, hold
+    return spec, levels, hold, crosses
+
+
+def traded_through(side: str, price: Decimal, trades: list[MarketTrade], after: int) -> Decimal:
+    """Size printed through a resting order's ``price`` by trades with id > ``after``.
+
+    A sell print below a resting bid (a buy print above a resting ask) swept through
+    its price, so the order resting there would have been filled first.
+    """
+    total = ZERO
+    for t in trades:
+        if t.trade_id > after and t.side != side:
+            if t.price < price if side == "buy" else t.price > price:
+                total += t.qty
+    return total

@@ -302,7 +302,9 @@ def test_listener_removal_and_frozen_snapshots(engine, events):
 
 OPS = st.lists(
     st.tuples(
-        st.sampled_from(["limit", "market", "cancel", "amend", "step", "step", "cancel_all"]),
+        st.sampled_from(
+            ["limit", "market", "cancel", "amend", "replace", "step", "step", "cancel_all"]
+        ),
         st.sampled_from(["buy", "sell"]),
         st.integers(-30, 30),  # price offset in ticks from the touch
         st.integers(1, 40_000),  # size in lots (lot 1e-8 … 0.0004 BTC up to ~0.4 ETH)
@@ -314,14 +316,16 @@ OPS = st.lists(
 
 
 @settings(max_examples=60, deadline=None)
-@given(seed=st.integers(0, 1000), ops=OPS)
-def test_invariants_hold_under_any_sequence(seed, ops):
+@given(seed=st.integers(0, 1000), ops=OPS, post_only_action=st.sampled_from(["reject", "cancel"]))
+def test_invariants_hold_under_any_sequence(seed, ops, post_only_action):
     from tickwire.exchanges.kraken.instruments import DEFAULT_PAIRS
 
     specs = [p.spec for p in DEFAULT_PAIRS[:2]]
     market = SyntheticMarket(specs, seed=seed, clock=lambda: 0)
     start = {"USD": D(20_000), "BTC": D("0.3"), "ETH": D(2)}
-    engine = MatchingEngine(market, balances=start, clock=lambda: 0)
+    engine = MatchingEngine(
+        market, balances=start, clock=lambda: 0, post_only_action=post_only_action
+    )
     batches: list[list[Any]] = []
     engine.add_listener(batches.append)
     for i, (op, side, off, lots, tif, post_only) in enumerate(ops):
@@ -336,12 +340,14 @@ def test_invariants_hold_under_any_sequence(seed, ops):
                              post_only=post_only)  # fmt: skip
             elif op == "market":
                 engine.place(spec.symbol, side, "market", size)
-            elif op in ("cancel", "amend") and engine.open_orders():
+            elif op in ("cancel", "amend", "replace") and engine.open_orders():
                 victim = engine.open_orders()[off % len(engine.open_orders())]
                 if op == "cancel":
                     engine.cancel(order_id=victim.order_id)
-                else:
+                elif op == "amend":
                     engine.amend(order_id=victim.order_id, size=size, price=price)
+                else:
+                    engine.replace(order_id=victim.order_id, size=size, price=price)
             elif op == "step":
                 market.step(spec.symbol)
                 engine.on_market_step()
@@ -384,3 +390,39 @@ def check_invariants(engine: MatchingEngine, start: dict[str, D], batches: list[
     assert flows["USD"] == value_in - fees
     if not engine.open_orders():
         assert all(h == 0 for _, _, h in engine.balances().values())
+
+
+def test_post_only_cancel_action_accepts_then_cancels(market):
+    engine = MatchingEngine(market, balances={"USD": D(500)}, post_only_action="cancel")
+    batches: list[list[Any]] = []
+    engine.add_listener(batches.append)
+    order = engine.place("BTC/USD", "buy", "limit", D("1"), D("101.0"), post_only=True)
+    assert order.state == "canceled" and order.filled == 0
+    assert kinds(batches[-1]) == ["new", "USD:hold", "canceled", "USD:release"]
+    assert batches[-1][2].reason == "post_only"
+    assert engine.balances()["USD"] == (D(500), D(500), D(0))
+
+
+def test_replace_is_atomic_with_a_new_id(engine, events):
+    # 900 + fees is held: a successor needing more than the old hold plus what is
+    # free would fail; one needing less than that works, counting the freed hold.
+    old = engine.place("BTC/USD", "buy", "limit", D("9"), D("100.0"), client_id="r")
+    with pytest.raises(PaperError, match="insufficient_funds"):
+        engine.replace(order_id=old.order_id, size=D("10"))
+    assert old.is_open and len(events) == 1
+    new = engine.replace(client_id="r", price=D("99.5"), new_client_id="r")
+    assert new.order_id != old.order_id and old.state == "canceled"
+    assert (new.price, new.size, new.client_id) == (D("99.5"), D("9"), "r")
+    assert kinds(events[-1]) == ["canceled", "USD:release", "new", "USD:hold", "open"]
+    assert events[-1][0].reason == "replaced"
+    assert engine.order(client_id="r") is new
+    taken = engine.replace(order_id=new.order_id, price=D("101.0"), size=D("1"))
+    assert taken.state == "filled" and engine.open_orders() == []
+    with pytest.raises(PaperError, match="unknown_order"):
+        engine.replace(order_id=new.order_id, price=D("99.0"))
+
+
+def test_cancel_all_reason_is_the_callers(engine, events):
+    engine.place("BTC/USD", "buy", "limit", D("1"), D("90.0"))
+    engine.cancel_all(reason="dead_man")
+    assert events[-1][0].reason == "dead_man"
