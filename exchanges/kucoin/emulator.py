@@ -1,4 +1,4 @@
-"""``KucoinEmulator``: KuCoin Spot's ("Classic" API) public side, on loopback.
+"""``KucoinEmulator``: KuCoin Spot ("Classic" API), public and private side, on loopback.
 
 ::
 
@@ -10,13 +10,17 @@
 
 It speaks the protocol of ``shared/reference/kucoin-ws.md``: the REST helpers of
 :mod:`.rest`, the push socket of :mod:`.ws`, the topics of :mod:`.feed`, fed by the seeded
-:class:`~tickwire.exchanges.base.market.SyntheticMarket`. It never imports adapter code.
+:class:`~tickwire.exchanges.base.market.SyntheticMarket`; and the private side of
+:mod:`.privside` (``bullet-private``, private topics, HF orders, dead-cancel-all) over the
+shared paper :attr:`engine`, whose resting orders fill as the market steps. It never
+imports adapter code.
 
 Controls for tests and benchmarks: ``interval=None`` disables automatic stepping;
 :meth:`step`, :meth:`burst`; truth: :meth:`book`, :meth:`sequence`. Faults:
 :meth:`drop_all`, :meth:`skip_sequence`, :meth:`stop_pongs`/:meth:`resume_pongs`,
 :meth:`expire_tokens`, :meth:`rate_limit_next_subscribe`, :meth:`rate_limit_next_request`.
 Counters: :attr:`connection_stats`, :attr:`max_window_messages`, :attr:`refusals`.
+Order faults: :meth:`fail_next_order`, :meth:`delay_next_order`.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Literal
@@ -31,9 +36,13 @@ from typing import Literal
 from aiohttp import web
 
 from tickwire.exchanges.base.market import SymbolSpec, SyntheticMarket
+from tickwire.exchanges.base.matching import MatchingEngine
 from tickwire.exchanges.base.server import EmulatorServer
+from tickwire.exchanges.kucoin.dcp import DeadCancel
 from tickwire.exchanges.kucoin.feed import Feed
+from tickwire.exchanges.kucoin.keys import KeyInput, normalize_keys
 from tickwire.exchanges.kucoin.limits import ConnectionStats
+from tickwire.exchanges.kucoin.privside import PrivateSide
 from tickwire.exchanges.kucoin.rest import RestApi
 from tickwire.exchanges.kucoin.symbols import KucoinSymbol, resolve_symbols
 from tickwire.exchanges.kucoin.tokens import TokenStore
@@ -61,7 +70,11 @@ class KucoinEmulator(EmulatorServer):
     ``ping_interval_ms``/``ping_timeout_ms`` what the bullet announces (silence for their
     sum closes a socket); ``msg_limit`` per ``msg_window`` s the client message rate;
     ``max_topics_per_request`` the symbols in one topic string; ``api_keys`` (key →
-    ``(secret, passphrase)``) turns on signature verification of the signed endpoint;
+    ``(secret, passphrase)``, ``(secret, passphrase, permissions)`` or a
+    :class:`~.keys.ApiKey`) turns on signature verification of every signed endpoint
+    (without it, any key whose headers are present is accepted with every permission);
+    ``balances`` the account's starting totals (default :data:`~.account.DEFAULT_BALANCES`);
+    ``dcp_second`` how long one dead-cancel-all second lasts (tests shorten it);
     ``rest_quota`` the weighted REST pool per 30 s (``None``: unlimited);
     ``reject_token_with`` how a bad token is refused (see :mod:`.ws`).
     """
@@ -79,7 +92,9 @@ class KucoinEmulator(EmulatorServer):
         msg_limit: int = 100,
         msg_window: float = 10.0,
         max_topics_per_request: int = 100,
-        api_keys: Mapping[str, tuple[str, str]] | None = None,
+        api_keys: Mapping[str, KeyInput] | None = None,
+        balances: Mapping[str, Decimal] | None = None,
+        dcp_second: float = 1.0,
         rest_quota: int | None = 2000,
         reject_token_with: Literal["frame", "http"] = "frame",
         port: int = 0,
@@ -104,6 +119,20 @@ class KucoinEmulator(EmulatorServer):
             reject_with=reject_token_with,
         )
         self.gateway = WsGateway(self, self.feed, self.tokens, config)
+        keys = normalize_keys(api_keys)
+        self.private = PrivateSide(
+            self.market,
+            chosen,
+            self.tokens,
+            lambda: self.ws_url,
+            keys=keys,
+            balances=balances,
+            ping_interval_ms=ping_interval_ms,
+            ping_timeout_ms=ping_timeout_ms,
+            dcp_second=dcp_second,
+            seed=seed,
+        )
+        self.gateway.private = self.private.feed
         self.rest = RestApi(
             self.feed,
             self.tokens,
@@ -111,7 +140,9 @@ class KucoinEmulator(EmulatorServer):
             ping_interval_ms=ping_interval_ms,
             ping_timeout_ms=ping_timeout_ms,
             quota=rest_quota,
-            api_keys=api_keys,
+            api_keys=None
+            if keys is None
+            else {k: (v.secret, v.passphrase) for k, v in keys.items()},
             skip_paths=frozenset({WS_PATH}),
         )
 
@@ -120,6 +151,7 @@ class KucoinEmulator(EmulatorServer):
     def setup_routes(self, app: web.Application) -> None:
         """REST endpoints plus the push socket at :data:`~.ws.WS_PATH`."""
         self.rest.add_routes(app)
+        self.private.add_routes(app)
         app.router.add_get(WS_PATH, self.gateway.handle)
 
     async def on_start(self) -> None:
@@ -130,7 +162,13 @@ class KucoinEmulator(EmulatorServer):
     async def _run(self, interval: float) -> None:
         while True:
             await asyncio.sleep(interval)
-            self.feed.advance()
+            self._advance()
+
+    def _advance(self, name: str | None = None, force: str | None = None) -> Counter[str]:
+        # Publish the step, then let the account's resting orders fill against it.
+        produced = self.feed.advance(name, force)
+        self.engine.on_market_step()
+        return produced
 
     # -- addresses -------------------------------------------------------------------
 
@@ -165,7 +203,7 @@ class KucoinEmulator(EmulatorServer):
         """Advance the market ``n`` events (of ``symbol``, or random symbols) and push them."""
         name = self._name(symbol)
         for i in range(n):
-            self.feed.advance(name)
+            self._advance(name)
             if i % YIELD_EVERY == YIELD_EVERY - 1:
                 await self._drain()
         await asyncio.sleep(0)  # let the writers start on what was queued
@@ -182,7 +220,7 @@ class KucoinEmulator(EmulatorServer):
         name = self._name(symbol)
         produced = steps = 0
         while produced < n:
-            produced += self.feed.advance(name, force=topic_prefix)[topic_prefix]
+            produced += self._advance(name, topic_prefix)[topic_prefix]
             steps += 1
             if steps % YIELD_EVERY == 0:
                 await self._drain()
@@ -232,6 +270,30 @@ class KucoinEmulator(EmulatorServer):
     def rate_limit_next_request(self, times: int = 1) -> None:
         """The next ``times`` REST requests get HTTP 429 ``{"code": "429000", ...}``."""
         self.rest.rate_limit_next(times)
+
+    def fail_next_order(self, stage: str) -> None:
+        """Cut the next order placement's HTTP connection at ``stage``.
+
+        ``"before_process"``: before the order reaches the engine (no order exists);
+        ``"after_process"``: after it was placed, before the answer (the order exists).
+        """
+        self.private.orders.inflight.fail_next(stage)
+
+    def delay_next_order(self, seconds: float) -> None:
+        """Hold the next order placement ``seconds`` before processing it."""
+        self.private.orders.inflight.delay_next(seconds)
+
+    # -- the account -----------------------------------------------------------------
+
+    @property
+    def engine(self) -> MatchingEngine:
+        """The paper matching engine holding the account's orders and balances."""
+        return self.private.account.engine
+
+    @property
+    def dcp(self) -> DeadCancel:
+        """The dead-cancel-all switch (``.setting``, ``.fired``, ``.fire()``)."""
+        return self.private.dcp
 
     # -- counters --------------------------------------------------------------------
 

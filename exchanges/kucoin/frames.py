@@ -24,6 +24,7 @@ __all__ = [
     "ack",
     "book_body",
     "bullet_body",
+    "bullet_data",
     "candle",
     "dec",
     "depth",
@@ -267,8 +268,10 @@ def rest_error(code: str, msg: str) -> bytes:
     return _encode({"code": code, "msg": msg})
 
 
-def bullet_body(token: str, endpoint: str, ping_interval_ms: int, ping_timeout_ms: int) -> bytes:
-    """``POST /api/v1/bullet-public``: the token and one instance server.
+def bullet_data(
+    token: str, endpoint: str, ping_interval_ms: int, ping_timeout_ms: int
+) -> dict[str, Any]:
+    """The ``data`` of ``POST /api/v1/bullet-public`` (and ``-private``): token, one server.
 
     ``encrypt`` is ``false``: the emulator serves plain ``ws://`` on loopback (the venue
     says ``true`` for its ``wss://`` host).
@@ -280,7 +283,12 @@ def bullet_body(token: str, endpoint: str, ping_interval_ms: int, ping_timeout_m
         "pingInterval": ping_interval_ms,
         "pingTimeout": ping_timeout_ms,
     }
-    return ok({"token": token, "instanceServers": [server]})
+    return {"token": token, "instanceServers": [server]}
+
+
+def bullet_body(token: str, endpoint: str, ping_interval_ms: int, ping_timeout_ms: int) -> bytes:
+    """``POST /api/v1/bullet-public``: the envelope around :func:`bullet_data`."""
+    return ok(bullet_data(token, endpoint, ping_interval_ms, ping_timeout_ms))
 
 
 def book_body(sequence: int, ts_ms: int, bids: Sequence[Level], asks: Sequence[Level]) -> bytes:

@@ -43,9 +43,12 @@ _WEIGHTS = {
     "/api/v1/market/orderbook/level2_20": 2,
     "/api/v1/market/orderbook/level2_100": 2,
     "/api/v3/market/orderbook/level2": 3,
+    "/api/v1/bullet-private": 10,
 }
 _SYMBOLS_WEIGHT = 4
 _SIGNED = frozenset({"/api/v3/market/orderbook/level2"})
+# The private side's routes (:mod:`.privside`) also spend from the key's pool.
+_SIGNED_PREFIXES = ("/api/v1/hf/", "/api/v1/bullet-private", "/api/v1/accounts")
 
 
 def _json(body: bytes, status: int = 200) -> web.Response:
@@ -115,7 +118,8 @@ class RestApi:
             weight = _WEIGHTS.get(
                 path, _SYMBOLS_WEIGHT if path.startswith("/api/v2/symbols") else 1
             )
-            pool = f"key:{request.headers.get('KC-API-KEY', '')}" if path in _SIGNED else "public"
+            signed = path in _SIGNED or path.startswith(_SIGNED_PREFIXES)
+            pool = f"key:{request.headers.get('KC-API-KEY', '')}" if signed else "public"
             allowed, remaining, reset_ms = self.quota.spend(pool, weight, time.monotonic())
             headers = {
                 "gw-ratelimit-limit": str(self.quota.limit),

@@ -13,6 +13,8 @@ One :class:`Session` per accepted connection. Behaviour, per reference §3-§5:
   (1000); so does the token's expiry (1001), without an error frame.
 * Ids: ``ack``/``pong``/``error`` echo the request id as a string (the connectId when the
   request has none).
+* Private topics (:mod:`.private`) are admitted only on a connection opened with a
+  ``bullet-private`` token; they count against the per-connection topic cap.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from tickwire.exchanges.base.server import Connection, EmulatorServer
 from tickwire.exchanges.kucoin import frames
 from tickwire.exchanges.kucoin.feed import Feed
 from tickwire.exchanges.kucoin.limits import ConnectionStats, MessageWindow
+from tickwire.exchanges.kucoin.private import PRIVATE_TOPICS, PrivateFeed, PrivateTopicError
 from tickwire.exchanges.kucoin.tokens import TokenState, TokenStore
 from tickwire.exchanges.kucoin.topics import TopicError, parse
 
@@ -64,10 +67,19 @@ class WsConfig:
 class Session:
     """One connection's state: its counters, rate window and timers."""
 
-    def __init__(self, conn: Connection, stats: ConnectionStats, window: MessageWindow) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        stats: ConnectionStats,
+        window: MessageWindow,
+        *,
+        private: bool = False,
+    ) -> None:
         self.conn = conn
         self.stats = stats
         self.window = window
+        self.private = private
+        """Whether the connection was opened with a private (``bullet-private``) token."""
         self.last_rx = time.monotonic()
         self.idle_timer: asyncio.TimerHandle | None = None
         self.expiry_timer: asyncio.TimerHandle | None = None
@@ -108,6 +120,8 @@ class WsGateway:
         """Counters of every connection accepted so far, oldest first, closed ones too."""
         self.pongs = True
         self.refuse_subscribes = 0
+        self.private: PrivateFeed | None = None
+        """Set by an emulator with a private side; ``None`` refuses private topics."""
 
     # -- connection lifecycle --------------------------------------------------------
 
@@ -121,12 +135,13 @@ class WsGateway:
             return await self._refuse(request, text)
         assert token is not None
         expiry = self.tokens.expiry(token)
+        private = self.private is not None and self.private.is_private(token)
 
         def opened(conn: Connection) -> None:
             stats = ConnectionStats(connect_id)
             self.stats.append(stats)
             window = MessageWindow(self.config.msg_limit, self.config.msg_window)
-            session = Session(conn, stats, window)
+            session = Session(conn, stats, window, private=private)
             self.sessions[conn] = session
             conn.send(frames.welcome(connect_id))
             loop = asyncio.get_running_loop()
@@ -156,6 +171,8 @@ class WsGateway:
             return
         session.cancel_timers()
         self.feed.remove(conn, session.stats.topics)
+        if self.private is not None:
+            self.private.remove(conn)
 
     def _arm_idle(self, session: Session) -> None:
         loop = asyncio.get_running_loop()
@@ -232,6 +249,9 @@ class WsGateway:
             stats.sub_refused += 1
             self._error(session, msg_id, 509, RATE_TEXT)
             return
+        if msg.get("topic") in PRIVATE_TOPICS:
+            self._subscribe_private(session, msg, msg_id)
+            return
         try:
             topics = parse(
                 msg.get("topic"), self.feed.symbols, max_symbols=self.config.max_per_request
@@ -256,7 +276,37 @@ class WsGateway:
         stats.topics.update(t.key for t in new)
         self._ack(session, msg, msg_id)
 
+    def _subscribe_private(self, session: Session, msg: dict[str, Any], msg_id: str) -> None:
+        topic: str = msg["topic"]
+        stats = session.stats
+        try:
+            PrivateFeed.check(topic, session.private, msg.get("privateChannel"))
+        except PrivateTopicError as exc:
+            self._error(session, msg_id, exc.code, exc.text)
+            return
+        assert self.private is not None  # a private session implies a private side
+        cap = self.config.topic_cap
+        if topic not in stats.topics and len(stats.topics) + 1 > cap:
+            stats.sub_refused += 1
+            self._error(
+                session,
+                msg_id,
+                509,
+                f"exceeds max subscription count limitation of {cap} per session",
+            )
+            return
+        self.private.add(session.conn, topic)
+        stats.topics.add(topic)
+        self._ack(session, msg, msg_id)
+
     def _unsubscribe(self, session: Session, msg: dict[str, Any], msg_id: str) -> None:
+        topic = msg.get("topic")
+        if isinstance(topic, str) and topic in PRIVATE_TOPICS:
+            if self.private is not None:
+                self.private.remove(session.conn, [topic])
+            session.stats.topics.discard(topic)
+            self._ack(session, msg, msg_id)
+            return
         try:
             topics = parse(
                 msg.get("topic"), self.feed.symbols, max_symbols=self.config.max_per_request
