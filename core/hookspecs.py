@@ -1,23 +1,98 @@
-"""Plugin hooks: how adapters and emulators arrive in tickwire.
+"""Plugin hooks: how adapters and emulators arrive in tickwire, and what they promise.
 
-A plugin is a module (or object) with functions marked ``@hookimpl``, exposed through the
-``tickwire.adapters`` entry-point group. The built-in KuCoin and Kraken adapters and
-emulators register exactly this way. A third-party package declares, in its
-``pyproject.toml``::
+This module is the plugin author's manual. The built-in KuCoin and Kraken adapters and
+emulators are plugins written exactly as described here.
 
+Shipping a plugin
+-----------------
+A plugin is a module with functions marked ``@hookimpl``, named by an entry point in
+the ``tickwire.adapters`` group of any installed distribution::
+
+    # pyproject.toml of the package "tickwire-venue-example"
     [project.entry-points."tickwire.adapters"]
-    myvenue = "myvenue_tickwire.plugin"
+    examplex = "tickwire_examplex.plugin"
 
-and its ``plugin.py`` returns specs::
-
-    from tickwire.core.hookspecs import AdapterSpec, hookimpl
+    # tickwire_examplex/plugin.py
+    from tickwire.core.hookspecs import AdapterSpec, EmulatorSpec, hookimpl
+    from tickwire.core.types import Channel
 
     @hookimpl
     def register_adapters() -> list[AdapterSpec]:
-        return [AdapterSpec(name="myvenue", factory=MyVenueClient, channels=...)]
+        return [AdapterSpec(name="examplex", factory=ExamplexClient,
+                            channels=frozenset({Channel.TICKER, Channel.BOOK}))]
 
-pluggy calls hooks synchronously, once, when the registry loads: a hook returns
-specifications and factories, never does I/O, and nothing here runs per message.
+    @hookimpl
+    def register_emulators() -> list[EmulatorSpec]:
+        return [EmulatorSpec(name="examplex", venue="examplex", factory=ExamplexEmulator)]
+
+``pip install`` it and ``tickwire exchanges`` lists it; ``connect("examplex")`` and a
+config file's ``venue = "examplex"`` use it; ``pip uninstall`` removes it. A complete,
+separately installable example lives in ``examples/third_party_adapter/``.
+
+Lifecycle
+---------
+1. The first :func:`~tickwire.core.registry.default_registry` call in a process loads
+   every entry point of the group, one at a time, and registers each module under its
+   entry-point name.
+2. pluggy calls each plugin's hooks once, synchronously: a hook returns specs and
+   factories, never does I/O, and nothing here runs per message.
+3. A plugin that fails to import, raises in a hook, or claims an adapter or emulator name
+   that is already taken is recorded in :attr:`Registry.problems
+   <tickwire.core.registry.Registry.problems>` (``tickwire exchanges`` prints each one,
+   naming the plugin) and skipped; every other plugin still loads. The first plugin to
+   claim a name keeps it.
+4. ``connect(config)`` looks the adapter up by ``config.venue`` and calls
+   ``spec.factory(config)``. The client then lives through ``async with`` (or
+   ``connect()``/``close()``): subscribe, read :meth:`events`, place orders, close.
+
+Writing the adapter
+-------------------
+Implement :class:`~tickwire.core.protocol.StreamClient` (its docstring has the table of
+required and optional members). The short way is to subclass
+:class:`~tickwire.core.client.BaseClient` (lifecycle, task ownership, the event queue,
+books, ``NotSupported`` order methods) and run one
+:class:`~tickwire.core.session.Session` per socket (reconnect with backoff, heartbeat
+watchdog, resubscribe in ``on_open``, ``StreamStatus`` events, request correlation
+through ``session.pending``). Map the venue's errors once, to the classes of
+:mod:`tickwire.core.errors`: an unknown symbol is a ``SubscriptionError``, a bad
+signature an ``AuthError``, and so on. Never import your emulator from your adapter,
+nor the adapter from the emulator: check both against the venue's real sample frames.
+
+Writing the emulator
+--------------------
+An :class:`Emulator` serves the venue's protocol on 127.0.0.1; subclassing
+:class:`tickwire.exchanges.base.server.EmulatorServer` gives an ephemeral port, one
+ordered writer per socket and ``drop_all()``; :class:`~tickwire.exchanges.base.market.
+SyntheticMarket` gives a seeded random-walk market with true books and trades. The
+optional hooks listed on :class:`Emulator` unlock the conformance checks that need them.
+
+The conformance kit
+-------------------
+:mod:`tickwire.core.testing` runs the contract tests of an adapter against an emulator,
+over real sockets, each check with a fresh emulator and client:
+
+- ``spec`` / ``connect``: coherent specs; ``connected`` on connect, ``closed`` and the
+  end of the stream on close (idempotent);
+- ``instruments``: unified ``BASE/QUOTE`` keys, ``Decimal`` increments;
+- ``subscribe:<channel>`` for every declared market channel: subscribe (twice is a
+  no-op), events for every symbol, unsubscribe stops that symbol only;
+- every event, in every check: this venue's name, positive ``ts``/``received``
+  nanoseconds, subscribed unified symbols, ``Decimal`` money, bid < ask, best-first
+  snapshots, OHLC order, no ``StreamError``;
+- ``book_integrity``: the ``BookUpdate`` events, replayed, equal the live book; sorted
+  sides, spread > 0;
+- ``reconnect`` (needs ``drop_all``): ``reconnecting``, ``resubscribed``, the same
+  subscriptions, fresh data, books rebuilt from a snapshot;
+- ``book_resync`` (needs ``corrupt_next_checksum`` or ``skip_sequence``): ``resyncing``,
+  a snapshot before any delta, ``resynced``, an exact book;
+- ``errors``: unknown symbol → ``SubscriptionError``; an undeclared channel refused;
+  order calls without credentials refused at once; the stream survives;
+- ``orders`` (needs ``private=True`` and ``credentials()``): open, cancel, fill with the
+  caller's ``client_id``, ``cancel_all``, ``UnknownOrder``/``InsufficientFunds``/
+  ``InvalidOrder``, no call outliving its timeout, no secret in any text.
+
+Run it with ``python -m tickwire.core.testing examplex``, ``await
+run_conformance("examplex")``, or in pytest: ``test_it = conformance_test("examplex")``.
 """
 
 from __future__ import annotations
@@ -55,9 +130,21 @@ hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 class AdapterSpec(msgspec.Struct, frozen=True, kw_only=True):
     """What a venue adapter offers, and how to build its client.
 
-    ``factory(config)`` returns a ready-to-connect :class:`StreamClient`; ``name`` is
-    what ``connect(name)`` and a config file's ``venue`` key use; ``channels`` lists the
-    channels it can subscribe; ``private`` says whether order methods work.
+    ``name``
+        The venue's name: what ``connect(name)``, a config file's ``venue`` key and
+        ``StreamClient.venue`` say. Lower case, unique among installed plugins.
+    ``factory``
+        ``factory(config: ClientConfig) -> StreamClient``: builds a client without I/O
+        (connecting is ``async with``). It must honour ``config``'s URL overrides, so
+        tests and emulators can point it at 127.0.0.1.
+    ``channels``
+        Every :class:`~tickwire.core.types.Channel` the client can subscribe; the
+        conformance kit tests each one, and expects the others to be refused.
+    ``private``
+        Whether the order methods and the ``balances``/``orders`` channels work (with
+        credentials). ``False``: they raise ``NotSupported``.
+    ``description``
+        One line for ``tickwire exchanges``.
     """
 
     name: str
@@ -72,7 +159,29 @@ class Emulator(Protocol):
 
     ``endpoints`` maps :class:`~tickwire.core.config.ClientConfig` URL fields
     (``ws_url``, ``ws_auth_url``, ``rest_url``) to the emulator's addresses, so
-    ``connect(venue, **emulator.endpoints)`` targets it.
+    ``connect(venue, **emulator.endpoints)`` targets it. It is valid once the context
+    is entered; leaving the context closes every socket and stops every task.
+
+    Optional hooks. None is required; each one the emulator has turns on the
+    conformance checks (and fault tests) that need it, which are skipped otherwise:
+
+    ========================================  ===============================================
+    hook                                      what it does
+    ========================================  ===============================================
+    ``async drop_all() -> None``              cut every open socket abruptly, as a network
+                                              failure would; return once they are gone
+    ``async step(n: int) -> None``            advance the synthetic market ``n`` events now
+                                              and publish what they cause (the kit keeps
+                                              the market busy with it)
+    ``corrupt_next_checksum(symbol=None)``    give the next book message a wrong checksum
+    ``skip_sequence(symbol=None)``            never send the next sequenced book message
+    ``credentials() -> Credentials``          an account on the emulator for the private
+                                              side (long random values: the kit searches
+                                              every text for them)
+    ========================================  ===============================================
+
+    The two book hooks take a symbol in the venue's own spelling; without one they hit
+    the next book message of any symbol.
     """
 
     @property
@@ -84,7 +193,13 @@ class Emulator(Protocol):
 
 
 class EmulatorSpec(msgspec.Struct, frozen=True, kw_only=True):
-    """A local emulator of venue ``venue``. ``factory(seed=...)`` builds one."""
+    """A local emulator of the adapter called ``venue``.
+
+    ``factory(seed=..., port=...)`` builds one (not started): ``seed`` fixes its market,
+    ``port`` 0 (the default) binds an ephemeral port. Any other keyword is the
+    emulator's own. ``name`` is what ``registry.emulator(name)`` finds;
+    ``description`` one line for ``tickwire exchanges``.
+    """
 
     name: str
     venue: str
@@ -92,11 +207,14 @@ class EmulatorSpec(msgspec.Struct, frozen=True, kw_only=True):
     description: str = ""
 
 
+# --- hooks: each is called once per plugin, when the registry loads it ----------------
+
+
 @hookspec
 def register_adapters() -> list[AdapterSpec]:  # type: ignore[empty-body]
-    """Return the venue adapters this plugin provides."""
+    """Return the venue adapters this plugin provides (no I/O: specs and factories)."""
 
 
 @hookspec
 def register_emulators() -> list[EmulatorSpec]:  # type: ignore[empty-body]
-    """Return the local venue emulators this plugin provides."""
+    """Return the local venue emulators this plugin provides (no I/O)."""

@@ -4,7 +4,14 @@ Built-in venues are entry points of tickwire's own distribution, so they load ex
 like a third party's. Each plugin is loaded and asked for its specs on its own: one that
 fails to import, raises in a hook, or claims a name already taken is recorded in
 :attr:`Registry.problems` (and shown by ``tickwire exchanges``) without breaking the
-others. The first plugin to claim a name keeps it.
+others. The first plugin to claim a name keeps it. A problem reads, e.g.::
+
+    plugin 'examplex-broken' failed to import: ModuleNotFoundError(...)
+    plugin 'copycat' registers 'kraken', already registered by plugin 'kraken'; ignored
+
+``Registry()`` reads the entry points installed at that moment: after ``pip install``
+or ``pip uninstall`` a new registry sees the change, while :func:`default_registry` is
+built once per process.
 
 Tests build a private registry and add plugins by hand::
 
