@@ -154,6 +154,10 @@ class KucoinEmulator(EmulatorServer):
         self.private.add_routes(app)
         app.router.add_get(WS_PATH, self.gateway.handle)
 
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.private.dcp.disarm()  # a pending switch must not fire into a stopped venue
+        await super().__aexit__(*exc_info)
+
     async def on_start(self) -> None:
         """Start the automatic market clock unless ``interval`` is None."""
         if self.interval is not None:

@@ -10,13 +10,13 @@ __all__ = ["register_emulators"]
 
 @hookimpl
 def register_emulators() -> list[EmulatorSpec]:
-    """The KuCoin Spot emulator (public market data)."""
+    """The KuCoin Spot emulator (public market data and the private side)."""
     return [
         EmulatorSpec(
             name="kucoin",
             venue="kucoin",
             factory=KucoinEmulator,
-            description="KuCoin Spot (Classic API): bullet token, push WebSocket, "
-            "level2 sequences, public REST snapshots",
+            description="KuCoin Spot (Classic API): bullet tokens, push WebSocket, "
+            "level2 sequences, REST snapshots, HF orders on a paper engine",
         )
     ]
