@@ -111,6 +111,8 @@ class Account:
             clock=market.clock,
             order_id=self._mint,
             trade_id=self._mint_trade,
+            # KuCoin accepts a post-only order that would take, then cancels it.
+            post_only_action="cancel",
         )
         self.records: dict[str, KcOrder] = {}
         """KuCoin order id → record, every order ever accepted."""

@@ -21,7 +21,10 @@ Body rules (the venue's, as far as the reference states them; everything else is
 orders and answers one ``{"orderId", "clientOid", "success": true}`` or
 ``{"success": false, "failMsg": ...}`` per order, in order. ``POST .../alter`` cancels
 the order and places a new one with the same ``clientOid`` (``{"newOrderId",
-"clientOid"}``); a ``newSize`` at or below the filled size only completes the order.
+"clientOid"}``), atomically: a refused successor leaves the old order as it was. A
+``newSize`` at or below the filled size only completes the order (``newOrderId`` ``""``).
+A post-only order that would take is accepted, then canceled (``received`` →
+``canceled``), as the venue does.
 
 Fault injection (:class:`InFlight`): the next placement can be delayed, or its HTTP
 connection cut before the order is placed (``"before_process"``) or after it was
@@ -304,35 +307,36 @@ class OrderRoutes:
         snap = account.snapshot(rec) if rec is not None else None
         if rec is None or snap is None or rec.symbol != symbol or snap.state not in _OPEN:
             raise param_error("order_not_exist")
-        price = new_price if new_price is not None else snap.price
         size = new_size if new_size is not None else snap.size
-        if size <= snap.filled:
-            # The venue: the order is considered complete; nothing new is placed.
-            try:
-                account.engine.amend(order_id=rec.order_id, size=size)
-            except PaperError as exc:
-                raise paper_error(exc) from None
-            return {"newOrderId": "", "clientOid": rec.client_oid}
-        replacement = {
-            "clientOid": rec.client_oid,
-            "symbol": symbol,
-            "side": snap.side,
-            "type": "limit",
-            "price": str(price),
-            "size": str(size - snap.filled),
-            "timeInForce": rec.time_in_force,
-            "postOnly": snap.post_only,
-            "cancelAfter": rec.cancel_after if rec.time_in_force == "GTT" else -1,
-            "remark": rec.remark,
-            "tags": rec.tags,
-        }
-        args = PlaceArgs(replacement, account, self.rng)  # validate before cancelling
+        engine = account.engine
         try:
-            account.engine.cancel(order_id=rec.order_id)
-            account.client_oids.discard(rec.client_oid)  # the replacement inherits it
-            order = args.place(account)
+            if size <= snap.filled:
+                # The venue: the order counts as complete; nothing new is placed.
+                engine.amend(order_id=rec.order_id, size=size)
+                return {"newOrderId": "", "clientOid": rec.client_oid}
+            # Cancel and place the successor (same clientOid) in one step: a refused
+            # successor leaves the old order untouched.
+            account.expect(
+                OrderMeta(
+                    rec.client_oid,
+                    rec.time_in_force,
+                    rec.cancel_after,
+                    rec.remark,
+                    rec.tags,
+                    rec.hidden,
+                    rec.iceberg,
+                )
+            )
+            order = engine.replace(
+                order_id=rec.order_id,
+                price=new_price,
+                size=size - snap.filled,
+                new_client_id=rec.client_oid,
+            )
         except PaperError as exc:
             raise paper_error(exc) from None
+        finally:
+            account.expect(None)
         return {"newOrderId": order.order_id, "clientOid": rec.client_oid}
 
 

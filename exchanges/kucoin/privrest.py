@@ -14,7 +14,7 @@ Business errors answer HTTP 200 with their code, as the venue does; clients must
 | ``insufficient_funds`` | ``126013`` ``Balance insufficient!`` (the HF trading code) |
 | ``duplicate_client_id`` | ``126044`` ``clientOid duplicated`` |
 | ``invalid_order`` | ``400100`` with what was wrong (size increment, minimum, price increment) |
-| ``post_only_would_take`` | ``400100`` ``postOnly order would take liquidity`` |
+| ``post_only_would_take`` | ``400100`` (unused: KuCoin accepts, then cancels) |
 | ``unknown_order`` | ``400100`` ``order_not_exist_or_not_allow_to_cancel`` |
 | ``unknown_symbol`` | ``900001`` ``symbol not exists`` |
 """

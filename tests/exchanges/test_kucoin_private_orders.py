@@ -300,6 +300,13 @@ async def test_alter_cancels_and_replaces(kucoin, rest, push) -> None:
     )
     assert reply["clientOid"] == "alt-1"
     assert [o.size for o in kucoin.engine.open_orders()] == [Decimal("0.001")]
+    current = kucoin.engine.open_orders()[0].order_id
+    # A refused successor leaves the order as it was.
+    _status, reply = await rest.call(
+        "POST", f"{HF}/alter", {"symbol": "BTC-USDT", "orderId": current, "newPrice": "1.05"}
+    )
+    assert reply["code"] == "400100"
+    assert [o.order_id for o in kucoin.engine.open_orders()] == [current]
     _status, reply = await rest.call(
         "POST", f"{HF}/alter", {"symbol": "BTC-USDT", "orderId": new_id, "newPrice": "1"}
     )
@@ -354,7 +361,6 @@ async def test_batch_placement_answers_per_order(kucoin, rest, push) -> None:
         (order("e-3", size="0.0000001"), "400100"),  # below baseMinSize
         (order("e-4", size="0.000010001"), "400100"),  # off the size increment
         (order("e-5") | {"symbol": "NOPE-USDT"}, "900001"),
-        (order("e-6", price="90000", postOnly=True), "400100"),  # would take
         (order("e-7") | {"timeInForce": "GTT"}, "400100"),  # GTT needs cancelAfter
         (order("bad oid!"), "400100"),
         (order("e-8") | {"type": "market", "funds": "10"}, "400100"),
@@ -379,6 +385,11 @@ async def test_time_in_force_and_market_orders(kucoin, rest, push) -> None:
     # FOK that cannot fill entirely: nothing trades.
     await rest.ok("POST", HF, order("fok-1", timeInForce="FOK") | sol)
     assert events(split(await push.drain())[0]) == [("received", "new"), ("canceled", "done")]
+    # A post-only order that would take is accepted, then canceled.
+    await rest.ok("POST", HF, order("po-1", postOnly=True) | sol)
+    orders, _ = split(await push.drain())
+    assert events(orders) == [("received", "new"), ("canceled", "done")]
+    assert orders[-1]["filledSize"] == "0"
     # A market buy by size walks the book; no price anywhere.
     market = {"clientOid": "mkt-1", "symbol": "BTC-USDT", "side": "buy", "type": "market"}
     await rest.ok("POST", HF, market | {"size": "0.001"})
