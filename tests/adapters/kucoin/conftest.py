@@ -18,7 +18,12 @@ FAKE_KEYS = Credentials("key", "secret", "passphrase")
 
 
 def client_for(ex: KucoinEmulator, *, full_book: bool = True, **fields: Any) -> StreamClient:
-    """A client of ``ex``; ``full_book`` signs the full /api/v3 snapshot (whole books)."""
+    """A client of ``ex``; ``full_book`` signs the full /api/v3 snapshot (whole books).
+
+    The private socket, opened whenever credentials are configured, stays closed unless
+    ``options`` asks for it: these tests count and drop the market-data sockets.
+    """
+    fields["options"] = {"private": False} | dict(fields.get("options", {}))
     config = ClientConfig(
         venue="kucoin",
         reconnect=FAST_RECONNECT,
