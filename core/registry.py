@@ -4,7 +4,8 @@ Built-in venues are entry points of tickwire's own distribution, so they load ex
 like a third party's. Each plugin is loaded and asked for its specs on its own: one that
 fails to import, raises in a hook, or claims a name already taken is recorded in
 :attr:`Registry.problems` (and shown by ``tickwire exchanges``) without breaking the
-others. The first plugin to claim a name keeps it. A problem reads, e.g.::
+others. The built-in plugins load first, then the others in ``sys.path`` order; the
+first plugin to claim a name keeps it. A problem reads, e.g.::
 
     plugin 'examplex-broken' failed to import: ModuleNotFoundError(...)
     plugin 'copycat' registers 'kraken', already registered by plugin 'kraken'; ignored
@@ -22,7 +23,7 @@ Tests build a private registry and add plugins by hand::
 from __future__ import annotations
 
 import functools
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
 import pluggy
@@ -34,6 +35,7 @@ from tickwire.core.hookspecs import AdapterSpec, EmulatorSpec
 __all__ = ["ENTRY_POINT_GROUP", "Registry", "default_registry"]
 
 ENTRY_POINT_GROUP = "tickwire.adapters"
+BUILTIN_DISTRIBUTION = "tickwire"  # its entry points load before any other's
 
 
 class Registry:
@@ -50,7 +52,10 @@ class Registry:
             self._load_entry_points()
 
     def _load_entry_points(self) -> None:
-        for entry_point in entry_points(group=ENTRY_POINT_GROUP):
+        # tickwire's own plugins first (a stable sort keeps the rest in sys.path order):
+        # a third party claiming "kraken" is then the clash reported, not the built-in.
+        ordered = sorted(entry_points(group=ENTRY_POINT_GROUP), key=_third_party)
+        for entry_point in ordered:
             if self.manager.has_plugin(entry_point.name):
                 continue
             try:
@@ -120,6 +125,11 @@ class Registry:
             return self.emulators[name]
         except KeyError:
             raise ConfigError(_unknown("emulator", name, self.emulators)) from None
+
+
+def _third_party(entry_point: EntryPoint) -> bool:
+    dist = entry_point.dist
+    return dist is None or dist.name != BUILTIN_DISTRIBUTION
 
 
 def _unknown(kind: str, name: str, known: dict[str, Any]) -> str:
