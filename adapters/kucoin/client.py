@@ -1,4 +1,5 @@
-"""The KuCoin Spot client: sharded public market data, synced books, native access.
+"""The KuCoin Spot client: sharded public market data, synced books, native access, and
+(with credentials) the private socket and order methods of :mod:`.account`.
 
 Data flow, top to bottom::
 
@@ -14,7 +15,8 @@ sequence, and the time of depth and candle pushes drop what the swap would dupli
 
 ``config.options``: ``topics_per_connection`` (default 300), ``renew_after`` (seconds,
 default 12 h, well before KuCoin's 24 h token limit), ``msg_limit``/``msg_window`` (the
-per-socket message quota, default 100 per 10 s).
+per-socket message quota, default 100 per 10 s); for the account side ``private``,
+``dead_man_switch`` and ``fee_rates`` (:mod:`.account`, :mod:`.private`).
 
 Full-depth books (``depth="full"``) sync ``/market/level2`` against a REST snapshot: the
 full signed ``/api/v3`` book when credentials are configured, else the public top 100
@@ -25,10 +27,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
-from time import time_ns
 from typing import Any
 
 from tickwire.adapters.kucoin import parse
+from tickwire.adapters.kucoin.account import PRIVATE_CHANNELS, KucoinAccount
 from tickwire.adapters.kucoin.books import LEVEL2, BookSync
 from tickwire.adapters.kucoin.native import KucoinNative
 from tickwire.adapters.kucoin.rest import KucoinRest
@@ -49,7 +51,6 @@ from tickwire.adapters.kucoin.subscriptions import (
     subscription_for,
     topic_for,
 )
-from tickwire.core.client import BaseClient
 from tickwire.core.config import ClientConfig
 from tickwire.core.errors import (
     BookOutOfSync,
@@ -60,7 +61,7 @@ from tickwire.core.errors import (
     TickwireError,
 )
 from tickwire.core.ratelimit import Quota
-from tickwire.core.types import Channel, Instrument, StreamError, StreamState
+from tickwire.core.types import Channel, Instrument, StreamState
 
 __all__ = ["KucoinClient"]
 
@@ -68,7 +69,7 @@ REST_URL = "https://api.kucoin.com"
 RENEW_AFTER = 12 * 3600.0
 
 
-class KucoinClient(BaseClient):
+class KucoinClient(KucoinAccount):
     """A :class:`~tickwire.core.protocol.StreamClient` for KuCoin Spot (Classic API).
 
     See the module docstring for ``config.options``.
@@ -78,6 +79,7 @@ class KucoinClient(BaseClient):
 
     def __init__(self, config: ClientConfig) -> None:
         super().__init__(config)
+        self._init_account()
         options = config.options
         self.topics_per_connection = int(
             options.get("topics_per_connection", TOPICS_PER_CONNECTION)
@@ -87,7 +89,6 @@ class KucoinClient(BaseClient):
             int(options.get("msg_limit", MESSAGES_PER_CONNECTION.limit)),
             float(options.get("msg_window", MESSAGES_PER_CONNECTION.window)),
         )
-        self._rest: KucoinRest | None = None
         self._shards: list[Shard] = []
         self._topic_shard: dict[Topic, Shard] = {}
         self._native_topics: set[Topic] = set()
@@ -122,19 +123,14 @@ class KucoinClient(BaseClient):
         except TimeoutError:
             reason = shard.primary.session.last_reason
             raise ConnectTimeout(f"kucoin: not connected within {timeout:g}s ({reason})") from None
+        await self._start_account()
 
     async def _stop(self) -> None:
+        await self._stop_account()
         for shard in self._shards:
             await shard.close()
         if self._rest is not None:
             await self._rest.aclose()
-
-    @property
-    def rest(self) -> KucoinRest:
-        """The REST helper (tokens, symbols, snapshots)."""
-        if self._rest is None:
-            raise RuntimeError("the client is not connected")
-        return self._rest
 
     @property
     def shards(self) -> list[Shard]:
@@ -272,8 +268,10 @@ class KucoinClient(BaseClient):
         the message (not retried: the caller decides), RequestTimeout without an ack.
         """
         channel = self._channel(channel)
+        if channel in PRIVATE_CHANNELS:
+            return await self._subscribe_private(channel)  # account-wide: no symbols
         if channel not in CHANNELS:
-            raise SubscriptionError(self.venue, channel, f"{channel} needs the private API")
+            raise SubscriptionError(self.venue, channel, f"{channel} is not offered")
         normalized = CHANNELS[channel].options(options)
         wanted = {}
         for symbol in symbols:
@@ -314,6 +312,8 @@ class KucoinClient(BaseClient):
     ) -> None:
         """Unsubscribe symbols (with the options they were subscribed with)."""
         channel = self._channel(channel)
+        if channel in PRIVATE_CHANNELS:
+            return await self._unsubscribe_private(channel)
         targets = [s for s in self._subscriptions if s.channel is channel and s.symbol in symbols]
         topics = []
         for subscription in targets:
@@ -336,18 +336,6 @@ class KucoinClient(BaseClient):
             for outcome in await shard.primary.call("unsubscribe", group):
                 if isinstance(outcome, TickwireError):
                     raise outcome
-
-    def _push_error(self, exc: Exception, context: str, frame: bytes | str = "") -> None:
-        text = frame.decode(errors="replace") if isinstance(frame, bytes) else frame
-        self._events.push(
-            StreamError(
-                venue=self.venue,
-                error=type(exc).__name__,
-                message=f"{context}: {exc}",
-                frame=text[:200],
-                ts=time_ns(),
-            )
-        )
 
     # --- public surface -----------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tickwire.adapters.kucoin.account import PRIVATE_CHANNELS
 from tickwire.adapters.kucoin.client import KucoinClient
 from tickwire.adapters.kucoin.subscriptions import CHANNELS
 from tickwire.core.hookspecs import AdapterSpec, hookimpl
@@ -16,8 +17,9 @@ def register_adapters() -> list[AdapterSpec]:
         AdapterSpec(
             name="kucoin",
             factory=KucoinClient,
-            channels=frozenset(CHANNELS),
-            private=False,
-            description="KuCoin Spot, Classic API (public market data, sharded, token renewal)",
+            # orders and balances need credentials: they live on the private socket
+            channels=frozenset(CHANNELS) | PRIVATE_CHANNELS,
+            private=True,
+            description="KuCoin Spot, Classic API (market data, orders and balances, HF REST)",
         )
     ]

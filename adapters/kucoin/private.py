@@ -1,0 +1,291 @@
+"""The KuCoin private socket: order and balance pushes, on a ``bullet-private`` token.
+
+One :class:`PrivateSocket` per client with credentials: the
+:class:`~tickwire.core.session.SessionHandler` of its own
+:class:`~tickwire.core.session.Session`. Every connect signs a fresh
+``POST /api/v1/bullet-private`` (a token is never reused), waits for ``welcome`` and
+subscribes the private topics wanted so far (``privateChannel: true``), so they survive
+every reconnect::
+
+    subscribe("orders")   ─► /spotMarket/tradeOrdersV2  ─► FillBook ─► OrderUpdate
+    subscribe("balances") ─► /account/balance           ─► to_balance ─► Balance
+
+KuCoin does not replay private pushes missed while a socket was down: after a
+``RESUBSCRIBED`` status, ask the REST API for the state of orders that matter.
+
+Fees: the order push carries the fill (``matchPrice``, ``matchSize``) and whether it was
+charged as maker or taker (``feeType``; ``liquidity`` when absent) but no fee. The fee
+of a fill is therefore *computed* as ``matchPrice * matchSize * rate`` in the quote
+currency, with ``rate`` from ``config.options["fee_rates"]`` (``{"maker": "0.001",
+"taker": "0.001"}``, KuCoin's base spot rates, by default): set your account's rates
+there (VIP level, KCS discount). A ``fee`` field in the push, should KuCoin add one, is
+used as sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from decimal import Decimal
+from time import time_ns
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from tickwire.adapters.kucoin.parse import VENUE, decode_frame
+from tickwire.adapters.kucoin.parse_private import decode_private, to_balance, to_order_update
+from tickwire.adapters.kucoin.schemas import (
+    Ack,
+    BalanceData,
+    ErrorFrame,
+    Message,
+    OrderChangeData,
+    Pong,
+    Welcome,
+)
+from tickwire.adapters.kucoin.shards import map_error
+from tickwire.adapters.kucoin.subscriptions import MESSAGES_PER_CONNECTION
+from tickwire.core.config import Credentials
+from tickwire.core.errors import AuthError, ConnectTimeout, DecodeError, TickwireError
+from tickwire.core.ratelimit import RateLimiter
+from tickwire.core.session import Session
+from tickwire.core.types import Channel, OrderUpdate
+
+if TYPE_CHECKING:
+    from tickwire.adapters.kucoin.account import KucoinAccount
+
+__all__ = ["DEFAULT_FEE_RATE", "PRIVATE_TOPICS", "FillBook", "PrivateSocket"]
+
+PRIVATE_TOPICS: dict[Channel, str] = {
+    Channel.ORDERS: "/spotMarket/tradeOrdersV2",  # V2: adds the "received" event
+    Channel.BALANCES: "/account/balance",
+}
+"""The private channels and their topic (no symbol suffix: account-wide)."""
+
+DEFAULT_FEE_RATE = Decimal("0.001")
+"""KuCoin's base spot fee rate, maker and taker (used unless ``fee_rates`` says)."""
+
+_LIMIT_KEY = "kucoin:private"
+_TRACKED = 10_000  # orders whose fills are remembered; the oldest go first
+_encode = msgspec.json.Encoder().encode
+
+
+class _Fills:
+    __slots__ = ("notional", "size")
+
+    def __init__(self) -> None:
+        self.notional = Decimal(0)  # sum of price * size over the fills seen
+        self.size = Decimal(0)
+
+
+class FillBook:
+    """The fills of each open order, for its average price and the fee of each fill.
+
+    ``maker``/``taker`` are fee rates (fractions); see the module docstring.
+    """
+
+    def __init__(self, maker: Decimal = DEFAULT_FEE_RATE, taker: Decimal = DEFAULT_FEE_RATE):
+        self.maker = maker
+        self.taker = taker
+        self._orders: dict[str, _Fills] = {}
+
+    def fee_rate(self, data: OrderChangeData) -> Decimal:
+        """The rate a fill is charged at: ``feeType`` says, else ``liquidity``."""
+        if data.fee_type is not None:
+            return self.maker if data.fee_type == "makerFee" else self.taker
+        return self.maker if data.liquidity == "maker" else self.taker
+
+    def update(self, data: OrderChangeData, received: int) -> OrderUpdate:
+        """Normalize one ``orderChange``, with the order's average price and fill fee."""
+        fills = self._orders.get(data.order_id)
+        fee = None
+        price, size = data.match_price, data.match_size
+        if data.type == "match" and price is not None and size is not None:
+            if fills is None:
+                fills = self._orders[data.order_id] = _Fills()
+                if len(self._orders) > _TRACKED:  # an order whose end we never saw
+                    del self._orders[next(iter(self._orders))]
+            fills.notional += price * size
+            fills.size += size
+            fee = data.fee if data.fee is not None else price * size * self.fee_rate(data)
+        avg = fills.notional / fills.size if fills is not None and fills.size else None
+        update = to_order_update(data, received, avg_price=avg, fee=fee)
+        if update.status.is_terminal:
+            self._orders.pop(data.order_id, None)
+        return update
+
+
+class PrivateSocket:
+    """The private socket of one client; see the module docstring."""
+
+    def __init__(self, client: KucoinAccount, credentials: Credentials) -> None:
+        self.client = client
+        self.credentials = credentials
+        config = client.config
+        rates = config.options.get("fee_rates", {})
+        self.fills = FillBook(
+            Decimal(str(rates.get("maker", DEFAULT_FEE_RATE))),
+            Decimal(str(rates.get("taker", DEFAULT_FEE_RATE))),
+        )
+        self.topics: set[str] = set()  # wanted: restored on every connect
+        self.live: set[str] = set()  # acked on the current socket
+        self.welcome = asyncio.Event()
+        self.healthy = asyncio.Event()  # up, welcomed and subscribed
+        self.unhealthy = asyncio.Event()
+        self.unhealthy.set()
+        self.auth_failure: AuthError | None = None
+        self.auth_failed = asyncio.Event()
+        self.connect_id = ""
+        self._ids = itertools.count(1)
+        self.session = Session(
+            self,
+            name="private",
+            venue=VENUE,
+            events=client._events,
+            http=client.http,
+            reconnect=config.reconnect,
+            heartbeat=config.heartbeat,
+            connect_timeout=config.connect_timeout,
+            limiter=RateLimiter({_LIMIT_KEY: MESSAGES_PER_CONNECTION}),
+            limit_keys=(_LIMIT_KEY,),
+        )
+
+    def next_id(self) -> str:
+        """A request id unique on this socket."""
+        return f"p{next(self._ids)}"
+
+    # --- SessionHandler -----------------------------------------------------------------
+
+    async def endpoint(self) -> str:
+        """A fresh signed ``bullet-private`` token, every connect."""
+        try:
+            token = await self.client.rest.bullet_private(self.credentials)
+        except AuthError as exc:
+            self.auth_failure = exc
+            self.auth_failed.set()
+            raise
+        heartbeat = self.client.config.heartbeat
+        # A private socket can be quiet for hours: its pings must beat the idle timeout.
+        self.session.ping_interval = heartbeat.ping_interval or min(
+            token.ping_interval, heartbeat.idle_timeout / 2
+        )
+        self.welcome.clear()
+        self.connect_id = f"private-{time_ns()}"
+        return token.url(self.connect_id)
+
+    async def on_open(self, session: Session) -> None:
+        """Await ``welcome``, then subscribe every wanted private topic."""
+        await self.welcome.wait()
+        # Until none is missing: subscribe() may add topics while this one awaits acks.
+        while missing := sorted(self.topics - self.live):
+            for topic in missing:
+                await self._request("subscribe", topic)
+        self.unhealthy.clear()
+        self.healthy.set()
+
+    def on_frame(self, frame: bytes, received: int) -> None:
+        """Private data to the client; acks and pongs to their requests. Never raises."""
+        try:
+            message = decode_frame(frame)
+        except DecodeError as exc:
+            self.client._push_error(exc, "private decode", exc.frame)
+            return
+        kind = type(message)
+        if kind is Message:
+            self._dispatch(message, received)  # type: ignore[arg-type]
+        elif kind is Ack or kind is Pong:
+            self.session.pending.resolve(message.id, message)
+        elif kind is Welcome:
+            self.welcome.set()
+        elif kind is ErrorFrame:
+            self._on_error(message)  # type: ignore[arg-type]
+
+    def _dispatch(self, message: Message, received: int) -> None:
+        if message.topic not in self.topics:
+            return  # an unsubscribed topic's last pushes
+        try:
+            data = decode_private(message)
+            if isinstance(data, OrderChangeData):
+                self.client._events.push(self.fills.update(data, received))
+            elif isinstance(data, BalanceData):
+                self.client._events.push(to_balance(data, received))
+        except DecodeError as exc:
+            self.client._push_error(exc, "private decode", exc.frame)
+
+    def _on_error(self, frame: ErrorFrame) -> None:
+        error = map_error(frame.code, frame.data)
+        if frame.id is not None and self.session.pending.reject(frame.id, error):
+            return
+        self.client._push_error(error, "private socket")
+        if frame.id is None or frame.id == self.connect_id:
+            self.session.drop(f"error {frame.code}: {frame.data}")
+
+    def on_close(self, reason: str) -> None:
+        """Not healthy any more: the managed dead man's switch stops refreshing."""
+        self.live.clear()
+        self.healthy.clear()
+        self.unhealthy.set()
+
+    def ping_message(self) -> bytes:
+        """KuCoin's application ping."""
+        return _encode({"id": self.next_id(), "type": "ping"})
+
+    async def on_stale(self, keys: list[Any]) -> None:
+        """Nothing is watched: the idle timeout alone checks this socket."""
+
+    # --- topics ---------------------------------------------------------------------
+
+    async def _request(self, kind: str, topic: str) -> None:
+        msg_id = self.next_id()
+        body = {"id": msg_id, "type": kind, "topic": topic, "privateChannel": True}
+        body["response"] = True
+        timeout = self.client.config.request_timeout
+        await self.session.request(msg_id, _encode(body), timeout, f"kucoin {kind} {topic}")
+        if kind == "subscribe":
+            self.live.add(topic)
+        else:
+            self.live.discard(topic)
+
+    async def subscribe(self, channel: Channel) -> None:
+        """Subscribe a private channel (once the socket is up); restored on every
+        reconnect. Raises what the venue answers, ``RequestTimeout`` without an ack, or
+        ``ConnectTimeout`` (``AuthError`` when the keys are refused) if the socket is down.
+        """
+        topic = PRIVATE_TOPICS[channel]
+        self.topics.add(topic)
+        try:
+            await self.wait_healthy()
+            if topic not in self.live:
+                await self._request("subscribe", topic)
+        except TickwireError:
+            self.topics.discard(topic)
+            raise
+
+    async def wait_healthy(self) -> None:
+        """Return once the socket is up and subscribed, or raise why it is not."""
+        if self.healthy.is_set():
+            return
+        timeout = self.client.config.connect_timeout
+        healthy = asyncio.ensure_future(self.healthy.wait())
+        refused = asyncio.ensure_future(self.auth_failed.wait())
+        try:
+            await asyncio.wait({healthy, refused}, timeout=timeout,
+                               return_when=asyncio.FIRST_COMPLETED)  # fmt: skip
+        finally:
+            healthy.cancel()
+            refused.cancel()
+        if self.healthy.is_set():
+            return
+        if self.auth_failure is not None:
+            raise self.auth_failure
+        reason = self.session.last_reason
+        raise ConnectTimeout(f"kucoin: private socket not up within {timeout:g}s ({reason})")
+
+    async def unsubscribe(self, channel: Channel) -> None:
+        """Stop a private channel."""
+        topic = PRIVATE_TOPICS[channel]
+        if topic not in self.topics:
+            return
+        self.topics.discard(topic)
+        if self.healthy.is_set():
+            await self._request("unsubscribe", topic)
