@@ -294,6 +294,39 @@ async def test_permissions_per_endpoint(kucoin, http) -> None:
         assert (status, reply["code"]) == (403, "400007"), (path, reply)
 
 
+PRIVATE_ROUTES = [
+    ("POST", "/api/v1/bullet-private"),
+    ("POST", "/api/v1/hf/orders"),
+    ("POST", "/api/v1/hf/orders/sync"),
+    ("POST", "/api/v1/hf/orders/multi"),
+    ("POST", "/api/v1/hf/orders/alter"),
+    ("DELETE", "/api/v1/hf/orders/6720ecd9ec71f4000747731a?symbol=BTC-USDT"),
+    ("DELETE", "/api/v1/hf/orders/client-order/x?symbol=BTC-USDT"),
+    ("DELETE", "/api/v1/hf/orders/sync/6720ecd9ec71f4000747731a?symbol=BTC-USDT"),
+    ("DELETE", "/api/v1/hf/orders/cancel/6720ecd9ec71f4000747731a?symbol=BTC-USDT"),
+    ("DELETE", "/api/v1/hf/orders?symbol=BTC-USDT"),
+    ("DELETE", "/api/v1/hf/orders/cancelAll"),
+    ("GET", "/api/v1/hf/orders/6720ecd9ec71f4000747731a?symbol=BTC-USDT"),
+    ("GET", "/api/v1/hf/orders/client-order/x?symbol=BTC-USDT"),
+    ("GET", "/api/v1/hf/orders/active?symbol=BTC-USDT"),
+    ("GET", "/api/v1/hf/orders/active/symbols"),
+    ("POST", "/api/v1/hf/orders/dead-cancel-all"),
+    ("GET", "/api/v1/hf/orders/dead-cancel-all/query"),
+    ("GET", "/api/v1/accounts"),
+]
+
+
+async def test_every_private_route_is_signed(kucoin, http) -> None:
+    for method, path in PRIVATE_ROUTES:
+        async with http.request(method, kucoin.rest_url + path) as resp:
+            assert resp.status == 400, path
+            assert (await resp.json())["code"] == "400001", path
+        stale = sign(method, path, ts=time.time_ns() // 1_000_000 - 6000)
+        async with http.request(method, kucoin.rest_url + path, headers=stale) as resp:
+            assert (resp.status, (await resp.json())["code"]) == (400, "400002"), path
+    assert kucoin.engine.open_orders() == []
+
+
 async def test_post_body_needs_json_content_type(kucoin, http) -> None:
     headers = sign("POST", "/api/v1/hf/orders", ORDER_TEXT) | {"Content-Type": "text/plain"}
     async with http.post(
