@@ -5,8 +5,8 @@
 ack per symbol; the documented error strings and quirks (``Subscription Not Found``
 answered with ``method: "subscribe"``, a top-level ``symbol`` on per-symbol errors, the
 host-mismatch refusals). The public host (``/v2``) serves market data; the auth host
-(``/v2-auth``) refuses market data and, until the private side exists, every private
-request.
+(``/v2-auth``) refuses market data and hands private subscriptions and order methods to
+:class:`~tickwire.exchanges.kraken.trading.Trading`.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import msgspec
 from tickwire.exchanges.base.server import Connection
 from tickwire.exchanges.kraken import frames
 from tickwire.exchanges.kraken.feed import Feed
+from tickwire.exchanges.kraken.trading import Trading
 
 __all__ = [
     "BOOK_DEPTHS",
@@ -90,8 +91,10 @@ class Session:
         auth_host: bool,
         clock: Callable[[], int],
         on_subscribe: Callable[[], None],
+        trading: Trading | None = None,
     ) -> None:
         self.conn = conn
+        self.trading = trading
         self.feed = feed
         self.auth_host = auth_host
         self.clock = clock
@@ -101,12 +104,15 @@ class Session:
 
     def heartbeat(self, conn: Connection) -> bytes | None:
         """The writer's idle hook: heartbeats start with the first subscription."""
-        return frames.HEARTBEAT if self.subscriptions else None
+        private = self.trading is not None and self.trading.desk.subscribed(conn)
+        return frames.HEARTBEAT if self.subscriptions or private else None
 
     def close(self) -> None:
         """The socket closed: forget its subscriptions."""
         self.feed.remove_all(self.conn)
         self.subscriptions.clear()
+        if self.trading is not None:
+            self.trading.desk.disconnect(self.conn)
 
     # -- dispatch --------------------------------------------------------------------
 
@@ -139,8 +145,11 @@ class Session:
             except _Reject as exc:
                 self._error(method, str(exc), req_id, time_in)
         elif method in TRADING_METHODS:
-            reason = "Token(s) not found" if self.auth_host else PRIVATE_ON_PUBLIC
-            self._error(method, reason, req_id, time_in)
+            if self.auth_host and self.trading is not None:
+                self.trading.handle(self.conn, method, data, req_id, time_in)
+            else:
+                reason = "Token(s) not found" if self.auth_host else PRIVATE_ON_PUBLIC
+                self._error(method, reason, req_id, time_in)
         else:
             self._error(method, "Unsupported event", req_id, time_in)
 
@@ -167,8 +176,10 @@ class Session:
             raise _Reject("Unsupported event")
         channel: str = params["channel"]
         if channel in PRIVATE_CHANNELS:
+            if self.auth_host and self.trading is not None:
+                self.trading.subscription(self.conn, method, params, req_id, time_in)
+                return
             if self.auth_host:
-                # No token can be valid before the private side exists.
                 self._error(method, "ESession:Invalid session", req_id, time_in, channel=channel)
                 return
             raise _Reject(PRIVATE_ON_PUBLIC)

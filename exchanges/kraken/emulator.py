@@ -5,20 +5,37 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 
 from aiohttp import web
 
 from tickwire.exchanges.base.faults import FaultPlan
 from tickwire.exchanges.base.market import SymbolSpec, SyntheticMarket
+from tickwire.exchanges.base.matching import MatchingEngine
 from tickwire.exchanges.base.server import Connection, EmulatorServer
 from tickwire.exchanges.kraken import frames
 from tickwire.exchanges.kraken.app import Session
+from tickwire.exchanges.kraken.auth import ALL_PERMISSIONS, KrakenKey
 from tickwire.exchanges.kraken.feed import BAD_CHECKSUM, Feed
 from tickwire.exchanges.kraken.instruments import KrakenPair, resolve_pairs
+from tickwire.exchanges.kraken.private import PrivateDesk
+from tickwire.exchanges.kraken.rest import TOKEN_PATH, token_handler
+from tickwire.exchanges.kraken.trading import DROP_AFTER, DROP_BEFORE, HOLD_ACK, Trading
 
-__all__ = ["KrakenEmulator"]
+__all__ = ["DEFAULT_BALANCES", "KeyInput", "KrakenEmulator"]
+
+KeyInput = KrakenKey | str | tuple[str, Iterable[str]]
+"""An API key's secret: a :class:`KrakenKey`, a base64 secret (every permission), or
+``(secret, permissions)``."""
+
+DEFAULT_BALANCES: dict[str, Decimal] = {
+    "USD": Decimal("100000"),
+    "BTC": Decimal("2"),
+    "ETH": Decimal("30"),
+    "SOL": Decimal("500"),
+}
+"""The paper account's starting totals when ``balances`` is not given."""
 
 #: During `step`/`burst`, frames queued for one client before the loop waits for its
 #: writer to catch up (flow control, so a burst cannot trip the slow-consumer cut).
@@ -27,7 +44,7 @@ _YIELD_EVERY = 256
 
 
 class KrakenEmulator(EmulatorServer):
-    """A local Kraken Spot WebSocket v2 venue (public market data; private side later).
+    """A local Kraken Spot WebSocket v2 venue: market data, account, paper trading.
 
     ::
 
@@ -44,9 +61,19 @@ class KrakenEmulator(EmulatorServer):
     the silence after which a subscribed connection gets a heartbeat; ``port`` 0 binds
     an ephemeral port; ``clock`` (ns) stamps every message.
 
+    Private side: ``api_keys`` maps API key → secret (see :data:`KeyInput`; ``None``
+    accepts any signed-looking request with every permission); ``balances`` are the
+    paper account's starting totals (default :data:`DEFAULT_BALANCES`). ``POST
+    /0/private/GetWebSocketsToken`` issues tokens (``token_ttl`` s); the auth socket
+    serves ``executions``, ``balances`` and the order methods against :attr:`engine`.
+    ``batch_cancel_form`` is ``"documented"`` (``result: {count}``) or ``"observed"``
+    (top-level ``orders_cancelled``); ``dead_man_second`` scales the dead man's switch
+    (seconds per venue second).
+
     Fault hooks: :meth:`drop_all`, :meth:`stop_heartbeats`/:meth:`resume_heartbeats`,
-    :meth:`corrupt_next_checksum`. Counters: :attr:`connections`,
-    :attr:`connection_count`, :attr:`subscribe_requests`.
+    :meth:`corrupt_next_checksum`, :meth:`drop_on_next`, :meth:`hold_next`,
+    :meth:`expire_tokens`. Counters: :attr:`connections`, :attr:`connection_count`,
+    :attr:`subscribe_requests`.
     """
 
     def __init__(
@@ -58,6 +85,11 @@ class KrakenEmulator(EmulatorServer):
         heartbeat_interval: float = 1.0,
         port: int = 0,
         clock: Callable[[], int] = time.time_ns,
+        api_keys: Mapping[str, KeyInput] | None = None,
+        balances: Mapping[str, Decimal] | None = None,
+        token_ttl: int = 900,
+        batch_cancel_form: str = "documented",
+        dead_man_second: float = 1.0,
     ) -> None:
         super().__init__(port=port)
         self.seed = seed
@@ -73,6 +105,21 @@ class KrakenEmulator(EmulatorServer):
         self._ids = random.Random(f"kraken-connection-id/{seed}")
         self._sessions: dict[Connection, Session] = {}
         self._silenced: list[Connection] = []
+        if batch_cancel_form not in ("documented", "observed"):
+            raise ValueError("batch_cancel_form is 'documented' or 'observed'")
+        self.desk = PrivateDesk(
+            self.market,
+            self.pairs,
+            api_keys=None if api_keys is None else _keys(api_keys),
+            balances=DEFAULT_BALANCES if balances is None else balances,
+            clock=clock,
+            seed=seed,
+            faults=self.faults,
+            token_ttl=token_ttl,
+            batch_cancel_form=batch_cancel_form,
+            dead_man_second=dead_man_second,
+        )
+        self.trading = Trading(self.desk, clock)
         self.subscribe_requests = 0
         """``subscribe`` requests received (valid or not) since start."""
 
@@ -100,10 +147,20 @@ class KrakenEmulator(EmulatorServer):
 
     # -- server ----------------------------------------------------------------------
 
+    @property
+    def engine(self) -> MatchingEngine:
+        """The paper matching engine holding the account's orders and balances."""
+        return self.desk.engine
+
     def setup_routes(self, app: web.Application) -> None:
-        """``/v2`` (public) and ``/v2-auth`` (authenticated) WebSockets."""
+        """``/v2`` (public) and ``/v2-auth`` (authenticated) WebSockets, the token call."""
         app.router.add_get("/v2", self._public)
         app.router.add_get("/v2-auth", self._auth)
+        app.router.add_post(TOKEN_PATH, token_handler(self.desk, self.clock))
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.desk.close()
+        await super().__aexit__(*exc_info)
 
     async def on_start(self) -> None:
         """Start the market ticker unless ``interval`` is ``None``."""
@@ -113,7 +170,7 @@ class KrakenEmulator(EmulatorServer):
     async def _ticker(self, interval: float) -> None:
         while True:
             await asyncio.sleep(interval)
-            self.feed.advance()
+            self._advance()
 
     async def _public(self, request: web.Request) -> web.WebSocketResponse:
         return await self._serve(request, auth_host=False)
@@ -129,6 +186,7 @@ class KrakenEmulator(EmulatorServer):
                 auth_host=auth_host,
                 clock=self.clock,
                 on_subscribe=self._count_subscribe,
+                trading=self.trading if auth_host else None,
             )
             # u64 above 2**63, like the venue's: catches clients decoding it as int64.
             conn.send(frames.status(self._ids.getrandbits(63) | 1 << 63))
@@ -161,7 +219,7 @@ class KrakenEmulator(EmulatorServer):
         """
         self._check_symbol(symbol)
         for i in range(n):
-            self.feed.advance(symbol)
+            self._advance(symbol)
             if i % _YIELD_EVERY == _YIELD_EVERY - 1:
                 await self._flow_control()
 
@@ -179,11 +237,17 @@ class KrakenEmulator(EmulatorServer):
         subscribers = self.feed.subscribers
         sent = steps = 0
         while sent < n and subscribers(channel, symbol):
-            sent += min(1, self.feed.advance(symbol, force_ticker=channel == "ticker")[channel])
+            sent += min(1, self._advance(symbol, force_ticker=channel == "ticker")[channel])
             steps += 1
             if steps % _YIELD_EVERY == 0:
                 await self._flow_control()
         return steps
+
+    def _advance(self, symbol: str | None = None, *, force_ticker: bool = False) -> dict[str, int]:
+        # Every market step is followed by the engine's: resting paper orders may fill.
+        sent = self.feed.advance(symbol, force_ticker=force_ticker)
+        self.desk.engine.on_market_step()
+        return sent
 
     async def _flow_control(self) -> None:
         for conn in self.open_connections():
@@ -237,3 +301,37 @@ class KrakenEmulator(EmulatorServer):
         """
         self._check_symbol(symbol)
         self.faults.arm(BAD_CHECKSUM, symbol)
+
+    # -- private-side faults ---------------------------------------------------------
+
+    def drop_on_next(self, method: str, stage: str) -> None:
+        """Cut the socket carrying the next ``method`` request (an order method).
+
+        ``stage="before_process"``: cut as the request arrives, nothing is done;
+        ``"after_process"``: the request takes effect (an order is placed), then the
+        socket is cut before the reply is sent.
+        """
+        faults = {"before_process": DROP_BEFORE, "after_process": DROP_AFTER}
+        if stage not in faults:
+            raise ValueError("stage is 'before_process' or 'after_process'")
+        self.faults.arm(faults[stage], method)
+
+    def hold_next(self, method: str) -> None:
+        """Let the next ``method`` request take effect but never send its reply."""
+        self.faults.arm(HOLD_ACK, method)
+
+    def expire_tokens(self) -> None:
+        """Invalidate every WebSocket token issued so far (also for connections using them)."""
+        self.desk.tokens.expire_all()
+
+
+def _keys(api_keys: Mapping[str, KeyInput]) -> dict[str, KrakenKey]:
+    keys: dict[str, KrakenKey] = {}
+    for name, value in api_keys.items():
+        if isinstance(value, KrakenKey):
+            keys[name] = value
+        elif isinstance(value, str):
+            keys[name] = KrakenKey(value, ALL_PERMISSIONS)
+        else:
+            keys[name] = KrakenKey(value[0], frozenset(value[1]))
+    return keys
