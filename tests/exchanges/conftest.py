@@ -7,7 +7,12 @@ tests must not go through the adapter, or a shared misreading would pass unnotic
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import hmac
+import itertools
 import json
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from decimal import Decimal
 from pathlib import Path
@@ -114,3 +119,129 @@ async def connect(
     # Close from the client side, so the server's shutdown need not wait for replies.
     for ws in opened:
         await ws.ws.close()
+
+
+# -- the Kraken private side -------------------------------------------------------
+
+KRAKEN_KEY = "tickwire-test-key"
+KRAKEN_SECRET = base64.b64encode(bytes(range(64))).decode()
+KRAKEN_TOKEN_PATH = "/0/private/GetWebSocketsToken"
+# Keys that each lack one permission: "websocket" (token), "query" (private channels),
+# "trade" (order methods).
+KRAKEN_LIMITED = {
+    "no-websocket": frozenset({"query", "trade"}),
+    "no-query": frozenset({"websocket", "trade"}),
+    "no-trade": frozenset({"websocket", "query"}),
+}
+
+
+def kraken_sign(secret: str, path: str, nonce: str, body: bytes) -> str:
+    """``API-Sign`` written here from the reference, independently of the emulator."""
+    digest = hashlib.sha256(nonce.encode() + body).digest()
+    mac = hmac.new(base64.b64decode(secret), path.encode() + digest, hashlib.sha512)
+    return base64.b64encode(mac.digest()).decode()
+
+
+class KrakenAuthWS(KrakenWS):
+    """A raw auth-host socket plus the token it was opened with."""
+
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse, token: str) -> None:
+        super().__init__(ws)
+        self.token = token
+
+    async def call(self, method: str, **params: Any) -> int:
+        """Send ``method`` with ``params`` plus this socket's token; return the req_id."""
+        return await self.request(method, {**params, "token": self.token})
+
+
+class KrakenAccount:
+    """A test's view of the Kraken emulator's account: tokens and auth sockets.
+
+    ``key``/``secret`` are the all-permission API key; :meth:`secret_of` gives the
+    secret of a key from :data:`KRAKEN_LIMITED`; :meth:`skew` moves the emulator's
+    clock forward (token lifetimes are measured on it).
+    """
+
+    key = KRAKEN_KEY
+    secret = KRAKEN_SECRET
+
+    def __init__(self, ex: KrakenEmulator, http: aiohttp.ClientSession, offset: list[int]) -> None:
+        self.ex = ex
+        self.http = http
+        self._offset = offset
+        self._nonces = itertools.count(time.time_ns())
+        self.opened: list[KrakenAuthWS] = []
+
+    @staticmethod
+    def secret_of(key: str) -> str:
+        return KRAKEN_SECRET if key == KRAKEN_KEY else _limited_secret(key)
+
+    def skew(self, seconds: float) -> None:
+        self._offset[0] += int(seconds * 1e9)
+
+    def nonce(self) -> str:
+        return str(next(self._nonces))
+
+    async def token_call(
+        self,
+        key: str = KRAKEN_KEY,
+        secret: str = KRAKEN_SECRET,
+        *,
+        nonce: str | None = None,
+        as_json: bool = False,
+        sign: str | None = None,
+    ) -> Any:
+        """POST GetWebSocketsToken; the decoded reply (whatever it says)."""
+        nonce = self.nonce() if nonce is None else nonce
+        if as_json:
+            body, kind = json.dumps({"nonce": int(nonce)}).encode(), "application/json"
+        else:
+            body, kind = f"nonce={nonce}".encode(), "application/x-www-form-urlencoded"
+        headers = {
+            "API-Key": key,
+            "API-Sign": sign or kraken_sign(secret, KRAKEN_TOKEN_PATH, nonce, body),
+            "Content-Type": kind,
+        }
+        url = self.ex.rest_url + KRAKEN_TOKEN_PATH
+        async with self.http.post(url, data=body, headers=headers) as resp:
+            assert resp.status == 200
+            return await resp.json()
+
+    async def token(self, key: str = KRAKEN_KEY) -> str:
+        reply = await self.token_call(key, self.secret_of(key))
+        token: str = reply["result"]["token"]
+        return token
+
+    async def connect(self, *, token: str | None = None) -> KrakenAuthWS:
+        """An auth socket (status consumed) carrying ``token`` (default: a fresh one)."""
+        token = token or await self.token()
+        ws = KrakenAuthWS(await self.http.ws_connect(self.ex.ws_auth_url), token)
+        self.opened.append(ws)
+        assert (await ws.recv())["channel"] == "status"
+        return ws
+
+
+def _limited_secret(key: str) -> str:
+    return base64.b64encode(key.encode() * 4).decode()
+
+
+@pytest.fixture
+async def kraken_account(http: aiohttp.ClientSession) -> AsyncIterator[KrakenAccount]:
+    """A Kraken emulator with API keys and a paper account; fast dead man's switch."""
+    offset = [0]
+    keys: dict[str, Any] = {KRAKEN_KEY: KRAKEN_SECRET}
+    keys.update({k: (_limited_secret(k), perms) for k, perms in KRAKEN_LIMITED.items()})
+    balances = {"USD": Decimal("1000000"), "BTC": Decimal("5"), "ETH": Decimal("50")}
+    async with KrakenEmulator(
+        seed=7,
+        interval=None,
+        heartbeat_interval=0.1,
+        api_keys=keys,
+        balances=balances,
+        dead_man_second=0.05,
+        clock=lambda: time.time_ns() + offset[0],
+    ) as ex:
+        acct = KrakenAccount(ex, http, offset)
+        yield acct
+        for ws in acct.opened:
+            await ws.ws.close()
