@@ -6,7 +6,6 @@ emulator's truth (``ex.engine``) is only read to check what the wire said.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
@@ -31,7 +30,7 @@ HF = "/api/v1/hf/orders"
 
 @pytest.fixture
 async def kucoin() -> AsyncIterator[KucoinEmulator]:
-    async with emulator(dcp_second=0.02) as ex:
+    async with emulator() as ex:
         yield ex
 
 
@@ -414,108 +413,3 @@ async def test_accounts_match_the_engine(kucoin, rest) -> None:
     }
     assert {r["type"] for r in rows} == {"trade"}
     assert [r["currency"] for r in await rest.ok("GET", "/api/v1/accounts?currency=BTC")] == ["BTC"]
-
-
-# -- dead-cancel-all ---------------------------------------------------------------------
-
-
-async def wait_for(push: Push, kind: str, timeout: float = 5.0) -> list[Any]:
-    """Order-change frames up to and including the first of ``kind``."""
-    seen = []
-    async with asyncio.timeout(timeout):
-        while True:
-            frame = await push.recv(timeout)
-            if frame["topic"] == ORDERS:
-                seen.append(frame["data"])
-                if frame["data"]["type"] == kind:
-                    return seen
-
-
-async def test_dead_cancel_all_fires_unless_renewed(kucoin, rest, push) -> None:
-    dcp = f"{HF}/dead-cancel-all"
-    btc = await rest.ok("POST", HF, order("dcp-btc"))
-    await rest.ok("POST", HF, order("dcp-eth", price="1000") | {"symbol": "ETH-USDT"})
-    await push.drain()
-    assert await rest.call("GET", f"{dcp}/query") == (200, {"code": "200000", "data": {}})
-
-    body = sample("dcp_set_request.json") | {"symbols": "BTC-USDT"}
-    status, reply = await rest.call("POST", dcp, body)
-    assert_like(reply, sample("dcp_set_response.json"))
-    assert reply["data"]["triggerTime"] - reply["data"]["currentTime"] == 5
-    status, reply = await rest.call("GET", f"{dcp}/query")
-    assert status == 200
-    assert_like(reply, sample("dcp_query_response.json"))
-    assert (reply["data"]["timeout"], reply["data"]["symbols"]) == (5, "BTC-USDT")
-
-    # Renewing (calling again) well within the timeout (5 x 0.02 s) keeps it from firing.
-    for _ in range(6):
-        await asyncio.sleep(0.05)
-        await rest.ok("POST", dcp, body)
-    assert kucoin.dcp.fired == 0 and len(kucoin.engine.open_orders()) == 2
-
-    # Stop renewing: the BTC order is canceled, the ETH one is not protected.
-    canceled = await wait_for(push, "canceled")
-    assert [(d["orderId"], d["status"]) for d in canceled] == [(btc["orderId"], "done")]
-    assert kucoin.dcp.fired == 1
-    assert [o.client_id for o in kucoin.engine.open_orders()] == ["dcp-eth"]
-    assert (await rest.ok("GET", f"{dcp}/query")) == {}
-
-    # timeout -1 disables; out-of-range values are refused.
-    await rest.ok("POST", dcp, {"timeout": 5})
-    assert await rest.ok("POST", dcp, {"timeout": -1}) == {}
-    assert kucoin.dcp.setting is None
-    for bad in (
-        {"timeout": 4},
-        {"timeout": 86401},
-        {"timeout": "5"},
-        {"timeout": 5, "symbols": "X"},
-    ):
-        _status, reply = await rest.call("POST", dcp, bad)
-        assert reply["code"] in ("400100", "900001"), (bad, reply)
-
-
-# -- order faults: at most one order per clientOid ----------------------------------------
-
-
-async def test_connection_cut_before_processing_places_nothing(kucoin, rest) -> None:
-    kucoin.fail_next_order("before_process")
-    with pytest.raises(aiohttp.ClientError):
-        await rest.call("POST", HF, order("cut-before"))
-    assert kucoin.engine.order(client_id="cut-before") is None
-    _status, reply = await rest.call("GET", f"{HF}/client-order/cut-before?symbol=BTC-USDT")
-    assert reply == {"code": "400100", "msg": "order_not_exist"}
-    # The retry is a fresh placement: exactly one order results.
-    await rest.ok("POST", HF, order("cut-before"))
-    assert [o.client_id for o in kucoin.engine.open_orders()] == ["cut-before"]
-
-
-async def test_connection_cut_after_processing_keeps_one_order(kucoin, rest, push) -> None:
-    kucoin.fail_next_order("after_process")
-    with pytest.raises(aiohttp.ClientError):
-        await rest.call("POST", HF, order("cut-after"))
-    # The order exists (its pushes went out) and can be found by its clientOid...
-    orders, _ = split(await push.drain())
-    assert events(orders) == [("received", "new"), ("open", "open")]
-    detail = await rest.ok("GET", f"{HF}/client-order/cut-after?symbol=BTC-USDT")
-    assert detail["id"] == orders[0]["orderId"]
-    # ...and a blind retry cannot create a second one.
-    _status, reply = await rest.call("POST", HF, order("cut-after"))
-    assert reply["code"] == "126044"
-    assert [o.client_id for o in kucoin.engine.open_orders()] == ["cut-after"]
-
-
-async def test_delayed_order_outlives_the_client_timeout(kucoin, rest, push) -> None:
-    kucoin.delay_next_order(0.3)
-    with pytest.raises(TimeoutError):
-        await rest.call("POST", HF, order("slow-1"), timeout=0.05)
-    assert kucoin.engine.order(client_id="slow-1") is None  # not processed yet
-    received = await wait_for(push, "received")
-    assert received[-1]["clientOid"] == "slow-1"
-    _status, reply = await rest.call("POST", HF, order("slow-1"))
-    assert reply["code"] == "126044"
-    assert len(kucoin.engine.open_orders()) == 1
-
-
-def test_fault_stage_is_checked() -> None:
-    with pytest.raises(ValueError, match="stage"):
-        emulator().fail_next_order("halfway")
