@@ -10,8 +10,6 @@ book's sequence rule, subscriptions, and the order methods.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import itertools
 from collections.abc import Hashable, Mapping, Sequence
 from time import time_ns
@@ -21,7 +19,7 @@ import msgspec
 
 from tickwire.core.book import OrderBook
 from tickwire.core.client import BaseClient
-from tickwire.core.config import ClientConfig, Credentials
+from tickwire.core.config import ClientConfig
 from tickwire.core.errors import (
     ConfigError,
     ConnectTimeout,
@@ -45,8 +43,9 @@ from tickwire.core.types import (
     TimeInForce,
 )
 from tickwire_examplex.adapter import parse, schemas
+from tickwire_examplex.adapter.auth import sign
 
-__all__ = ["CHANNELS", "ExamplexClient", "sign"]
+__all__ = ["CHANNELS", "ExamplexClient"]
 
 WS_URL = "wss://ws.examplex.invalid/ws"  # the made-up venue's address: override it
 PING_INTERVAL = 5.0
@@ -56,12 +55,6 @@ CHANNELS = frozenset(
 ACCOUNT_CHANNELS = frozenset({Channel.ORDERS, Channel.BALANCES})
 
 _encode = msgspec.json.Encoder().encode
-
-
-def sign(credentials: Credentials, nonce: int) -> str:
-    """The login signature: hex HMAC-SHA256 of ``"{nonce}:{key}"`` keyed by the secret."""
-    message = f"{nonce}:{credentials.api_key}".encode()
-    return hmac.new(credentials.api_secret.encode(), message, hashlib.sha256).hexdigest()
 
 
 class ExamplexClient(BaseClient):
@@ -227,10 +220,13 @@ class ExamplexClient(BaseClient):
     async def subscribe(
         self, channel: Channel | str, symbols: Sequence[str] = (), **options: Any
     ) -> None:
-        """Subscribe ``channel`` for ``symbols`` (none for orders/balances); await each ack."""
+        """Subscribe ``channel`` for ``symbols`` (none for orders/balances); await each ack.
+
+        examplex books are always whole; ``depth`` is accepted (so programs written for
+        other venues run unchanged) and means "read the top ``depth`` levels".
+        """
         channel = self._channel(channel)
-        if options:
-            raise ValueError(f"examplex {channel} takes no options, got {sorted(options)}")
+        parse.check_options(channel, options)
         if channel not in CHANNELS:
             raise SubscriptionError(self.venue, channel, f"examplex has no {channel} channel")
         if channel in ACCOUNT_CHANNELS:

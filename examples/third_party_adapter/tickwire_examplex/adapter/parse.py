@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from tickwire.core.errors import (
     AuthError,
     ExchangeError,
@@ -14,6 +17,7 @@ from tickwire.core.types import (
     Balance,
     BookLevel,
     BookUpdate,
+    Channel,
     Instrument,
     OrderStatus,
     OrderType,
@@ -26,6 +30,7 @@ from tickwire_examplex.adapter import schemas
 
 __all__ = [
     "VENUE",
+    "check_options",
     "error_for",
     "to_balance",
     "to_book",
@@ -57,6 +62,17 @@ _ERRORS: dict[str, type[ExchangeError]] = {
     "insufficient_funds": InsufficientFunds,
     "unknown_order": UnknownOrder,
 }
+
+
+def check_options(channel: Channel, options: Mapping[str, Any]) -> None:
+    """Refuse options examplex does not know; ``depth`` (book) must be a level count."""
+    allowed = {"depth"} if channel is Channel.BOOK else set()
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise ValueError(f"examplex {channel} takes no option(s) {unknown}")
+    depth = options.get("depth", 1)
+    if not isinstance(depth, int) or depth < 1:
+        raise ValueError(f"depth={depth!r} is not a positive number of levels")
 
 
 def error_for(err: schemas.Err) -> ExchangeError:

@@ -59,6 +59,18 @@ MARKETS = {
         cost_min=Decimal("1"),
         levels=60,
     ),
+    "eth_btc": SymbolSpec(
+        symbol="ETH/BTC",
+        base="ETH",
+        quote="BTC",
+        price=Decimal("0.04870"),
+        price_precision=5,
+        qty_precision=3,
+        level_qty=Decimal("5"),
+        qty_min=Decimal("0.01"),
+        cost_min=Decimal("0.0001"),
+        levels=60,
+    ),
 }
 """Listed markets, by examplex name."""
 
