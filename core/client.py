@@ -69,8 +69,13 @@ class BaseClient:
         await self._tasks.__aenter__()
         try:
             await self._start()
-        except BaseException as exc:
-            await self._shutdown(type(exc), exc, exc.__traceback__)
+        except BaseException:
+            # Raise the connect failure itself (AuthError, ConnectTimeout...), not the
+            # ExceptionGroup the TaskGroup would wrap it in when handed the exception.
+            try:
+                await self._shutdown(None, None, None)
+            except Exception:  # tasks failing as they were ended: secondary to the cause
+                pass
             raise
 
     async def close(self) -> None:
