@@ -125,7 +125,8 @@ class KucoinCancels:
         """Arm (or re-arm) KuCoin's disconnection protection: every open order of
         ``symbols`` (all, if none) is canceled unless this is called again within
         ``seconds``. ``seconds <= 0`` disarms it (KuCoin's ``timeout: -1``); otherwise it
-        is rounded up to whole seconds and must be within 5..86400.
+        is rounded up to whole seconds and must be within 5..86400. Returns KuCoin's
+        ``currentTime``/``triggerTime`` (seconds), or None once disarmed.
         """
         if seconds <= 0:
             value = -1
@@ -138,4 +139,5 @@ class KucoinCancels:
             body["symbols"] = ",".join(to_native(s) for s in symbols)
         path = f"{ORDERS}/dead-cancel-all"
         raw = await self._trading.call("POST", path, self._trading.deadline(timeout), body=body)
-        return decode(_dcp_decoder, raw, f"POST {path}")
+        armed = decode(_dcp_decoder, raw, f"POST {path}")
+        return armed if armed is not None and armed.trigger_time is not None else None

@@ -93,10 +93,13 @@ class ActiveSymbols(_Wire, frozen=True, gc=False):
 
 
 class DcpData(_Wire, frozen=True, gc=False):
-    """``data`` of ``POST /api/v1/hf/orders/dead-cancel-all``, in *seconds*."""
+    """``data`` of ``POST /api/v1/hf/orders/dead-cancel-all`` (and ``/query``), in
+    *seconds*; empty (``{}``) when the switch is disarmed."""
 
-    current_time: int
-    trigger_time: int
+    current_time: int | None = None
+    trigger_time: int | None = None
+    timeout: int | None = None  # /query only
+    symbols: str | None = None  # /query only: "BTC-USDT,ETH-USDT", empty for all
 
 
 class OrderDetail(_Wire, frozen=True, gc=False):

@@ -248,7 +248,13 @@ def test_reply_samples() -> None:
     ]
     assert rest_data("cancel_all_by_symbol_response.json", str) == "success"
     assert rest_data("dcp_set_response.json", DcpData) == DcpData(1729656588, 1729656593)
-    assert rest_data("dcp_query_response.json", DcpData).trigger_time == 1729241308
+    query = rest_data("dcp_query_response.json", DcpData)
+    assert (query.timeout, query.symbols, query.trigger_time) == (
+        5,
+        "BTC-USDT,ETH-USDT",
+        1729241308,
+    )
+    assert msgspec.json.decode(b"{}", type=DcpData) == DcpData()  # disarmed
 
 
 def test_order_detail_sample() -> None:

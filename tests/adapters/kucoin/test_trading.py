@@ -395,7 +395,15 @@ async def test_dead_cancel_all(cancels, mock, seconds, sent_timeout) -> None:
     )
     result = await cancels.dead_cancel_all(seconds, 1.0)
     assert sent(route) == {"timeout": sent_timeout}
-    assert result is not None and result.trigger_time - result.current_time == 5
+    assert result is not None and (result.current_time, result.trigger_time) == (
+        1729656588,
+        1729656593,
+    )
+
+
+async def test_disarming_answers_an_empty_object(cancels, mock) -> None:
+    mock.post(ORDERS + "/dead-cancel-all").respond(200, json=ok({}))
+    assert await cancels.dead_cancel_all(0, 1.0) is None
 
 
 @pytest.mark.parametrize("seconds", [1, 4, 86400.5])
