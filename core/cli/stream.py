@@ -6,6 +6,9 @@
     tickwire stream kraken --channel book --depth 10 --symbol BTC/USD --json | jq .
     tickwire stream kraken --ws-url ws://127.0.0.1:8765/v2 --symbol BTC/USD   # an emulator
     tickwire stream --config tickwire.toml --symbol BTC/USD
+    tickwire stream --config tickwire.toml      # the file's [[subscriptions]]
+
+``--channel``/``--symbol`` on the command line replace the config's subscriptions.
 
 JSON lines are :func:`~tickwire.core.types.encode_event` output, one event per line,
 status events included, so ``decode_event`` reads a recording back.
@@ -60,9 +63,9 @@ def add_parser(commands: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument(
         "--symbol",
         action="append",
-        required=True,
         metavar="SYMBOL",
-        help="unified symbol such as BTC/USD, or a bare asset such as BTC (repeatable)",
+        help="unified symbol such as BTC/USD, or a bare asset such as BTC (repeatable; "
+        "required unless --config lists [[subscriptions]])",
     )
     parser.add_argument("--depth", type=int, metavar="N", help="book depth (book channel)")
     parser.add_argument("--json", action="store_true", help="print events as JSON lines")
@@ -80,6 +83,21 @@ def add_parser(commands: argparse._SubParsersAction[Any]) -> None:
         help="give up connecting after this long (default: the config's, 10)",
     )
     parser.set_defaults(run=run)
+    parse = parser.parse_known_args
+
+    def parse_known_args(*a: Any, **kw: Any) -> tuple[argparse.Namespace, list[str]]:
+        # --symbol is optional only with --config (whose [[subscriptions]] name symbols):
+        # without either it stays a usage error, like any missing argument.
+        namespace, extras = parse(*a, **kw)
+        if not namespace.symbol and not namespace.config:
+            parser.error("the following arguments are required: --symbol (or --config)")
+        return namespace, extras
+
+    parser.parse_known_args = parse_known_args
+
+
+#: What to subscribe: (channel, symbols as given, channel options).
+Plan = list[tuple[Channel, list[str], dict[str, Any]]]
 
 
 def build_config(args: argparse.Namespace) -> ClientConfig:
@@ -111,7 +129,8 @@ async def run(args: argparse.Namespace, ctx: Context) -> int:
             s for s in (credentials.api_key, credentials.api_secret, credentials.passphrase) if s
         )
     spec = ctx.registry.adapter(config.venue)  # an unknown venue fails here, listing the known
-    channels = [Channel(c) for c in dict.fromkeys(args.channel or ["ticker"])]
+    plan = _plan(args, config)
+    channels = list(dict.fromkeys(channel for channel, _, _ in plan))
     for channel in channels:
         if channel not in spec.channels:
             offered = ", ".join(sorted(spec.channels))
@@ -120,13 +139,15 @@ async def run(args: argparse.Namespace, ctx: Context) -> int:
         raise CommandError("--depth applies to the book channel (add --channel book)")
 
     async with connect(config, registry=ctx.registry) as client:
-        symbols = await resolve_symbols(client, args.symbol, timeout=config.request_timeout)
-        for channel in channels:
-            options = {"depth": args.depth} if channel is Channel.BOOK and args.depth else {}
+        book_symbols: list[str] = []
+        for channel, wanted, options in plan:
+            symbols = await resolve_symbols(client, wanted, timeout=config.request_timeout)
             try:
                 await client.subscribe(channel, symbols, **options)
             except ValueError as exc:  # an option the venue does not accept
                 raise CommandError(f"{config.venue} {channel}: {exc}") from None
+            if channel is Channel.BOOK:
+                book_symbols += symbols
         if args.json:
             out = ctx.stdout
             try:
@@ -142,10 +163,25 @@ async def run(args: argparse.Namespace, ctx: Context) -> int:
         board = Board(title=f"{config.venue}: {', '.join(channels)}", ladder_depth=ladder)
         board.add_venue(config.venue)
         if Channel.BOOK in channels:
-            for symbol in symbols:
+            for symbol in dict.fromkeys(book_symbols):
                 board.attach_book(config.venue, symbol, client.book(symbol))
         await live_board(board, ctx.console, [client.events()], args.duration)
     return 0
+
+
+def _plan(args: argparse.Namespace, config: ClientConfig) -> Plan:
+    """The command line's channels and symbols or, without ``--symbol``, the config's."""
+    if args.symbol:
+        channels = [Channel(c) for c in dict.fromkeys(args.channel or ["ticker"])]
+        return [
+            (c, args.symbol, {"depth": args.depth} if c is Channel.BOOK and args.depth else {})
+            for c in channels
+        ]
+    if not config.subscriptions:
+        raise CommandError(f"{args.config} lists no [[subscriptions]]; pass --symbol")
+    if args.channel:
+        raise CommandError("--channel needs --symbol (the config's subscriptions name both)")
+    return [(s.channel, list(s.symbols), dict(s.options)) for s in config.subscriptions]
 
 
 async def _write_lines(stream: AsyncIterator[Event], out: TextIO) -> None:
