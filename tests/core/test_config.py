@@ -150,3 +150,24 @@ def test_the_documented_example_config_loads(tmp_path, monkeypatch):
     assert [s.channel for s in config.subscriptions] == [Channel.TICKER, Channel.BOOK]
     assert config.subscriptions[1].options == {"depth": 10}
     assert config.options == {"msg_limit": 100, "msg_window": 10.0}
+
+
+def test_the_readme_config_loads_and_its_errors_read_as_shown(tmp_path, monkeypatch):
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme[readme.index("## Config file") :]
+    text = section[section.index("```toml") + len("```toml") : section.index("```\n", 10)]
+    monkeypatch.setenv("KRAKEN_API_KEY", "k" * 16)
+    monkeypatch.setenv("KRAKEN_API_SECRET", "s" * 32)
+    config = load_config(write(tmp_path, text))
+    assert [s.channel for s in config.subscriptions] == [Channel.TICKER, Channel.BOOK]
+    monkeypatch.delenv("KRAKEN_API_SECRET")
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, text))
+    assert str(caught.value).endswith(
+        "tickwire.toml: missing secret: credentials.api_secret_env: "
+        "environment variable KRAKEN_API_SECRET is not set"
+    )
+    assert f"{tmp_path / 'tickwire.toml'}: " in str(caught.value)
+    typo = text.replace("max_delay", "max_dealy")
+    with pytest.raises(ConfigError, match=r"tickwire.toml: unknown key 'reconnect.max_dealy'$"):
+        load_config(write(tmp_path, typo))
