@@ -17,6 +17,7 @@ from tickwire.core.config import (
     HeartbeatPolicy,
     QueuePolicy,
     ReconnectPolicy,
+    SubscriptionConfig,
     load_config,
 )
 from tickwire.core.connect import connect
@@ -37,6 +38,7 @@ __all__ = [
     "QueuePolicy",
     "ReconnectPolicy",
     "StreamClient",
+    "SubscriptionConfig",
     "connect",
     "load_config",
     *_errors_all,
