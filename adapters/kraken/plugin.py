@@ -5,6 +5,7 @@ from __future__ import annotations
 from tickwire.adapters.kraken.client import KrakenClient
 from tickwire.adapters.kraken.subscriptions import CHANNELS
 from tickwire.core.hookspecs import AdapterSpec, hookimpl
+from tickwire.core.types import Channel
 
 
 @hookimpl
@@ -14,8 +15,9 @@ def register_adapters() -> list[AdapterSpec]:
         AdapterSpec(
             name="kraken",
             factory=KrakenClient,
-            channels=frozenset(CHANNELS),
-            private=False,
-            description="Kraken Spot, WebSocket API v2 (public market data)",
+            # orders and balances need credentials (they live on the auth socket)
+            channels=frozenset(CHANNELS) | {Channel.ORDERS, Channel.BALANCES},
+            private=True,
+            description="Kraken Spot, WebSocket API v2 (market data, account, orders)",
         )
     ]
