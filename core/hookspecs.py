@@ -60,11 +60,11 @@ nor the adapter from the emulator: check both against the venue's real sample fr
 
 Writing the emulator
 --------------------
-An :class:`Emulator` serves the venue's protocol on 127.0.0.1; subclassing
-:class:`tickwire.exchanges.base.server.EmulatorServer` gives an ephemeral port, one
-ordered writer per socket and ``drop_all()``; :class:`~tickwire.exchanges.base.market.
-SyntheticMarket` gives a seeded random-walk market with true books and trades. The
-optional hooks listed on :class:`Emulator` unlock the conformance checks that need them.
+An :class:`Emulator` serves the venue's protocol on 127.0.0.1. Subclassing
+``tickwire.exchanges.base.server.EmulatorServer`` gives an ephemeral port, one ordered
+writer per socket and ``drop_all()``; ``tickwire.exchanges.base.market.SyntheticMarket``
+gives a seeded random-walk market with true books and trades. The optional hooks listed
+on :class:`Emulator` unlock the conformance checks that need them.
 
 The conformance kit
 -------------------
