@@ -37,13 +37,20 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Sequence
-from decimal import Decimal, InvalidOperation
 from time import time_ns
 from typing import Any
 
 import aiohttp
 
 from tickwire.adapters.kraken.errors import to_error
+from tickwire.adapters.kraken.orders import (
+    BATCH_ADD_MAX,
+    BATCH_CANCEL_MAX,
+    BatchRejected,
+    one_id,
+    order_params,
+    positive_decimal,
+)
 from tickwire.adapters.kraken.parse import VENUE, decode_result, timestamp_ns, to_native
 from tickwire.adapters.kraken.private import KrakenPrivate
 from tickwire.adapters.kraken.private_schemas import (
@@ -64,53 +71,9 @@ from tickwire.core.errors import (
     UnknownOrder,
 )
 from tickwire.core.ids import new_client_id
-from tickwire.core.types import OrderAck, OrderRequest, OrderType, TimeInForce
+from tickwire.core.types import OrderAck, OrderRequest
 
-__all__ = ["BATCH_ADD_MAX", "BATCH_CANCEL_MAX", "BatchRejected", "KrakenTrading", "order_params"]
-
-BATCH_ADD_MAX = 15  # batch_add takes 2-15 orders
-BATCH_CANCEL_MAX = 50  # batch_cancel takes 2-50 ids
-_TIME_IN_FORCE = {TimeInForce.GTC: "gtc", TimeInForce.IOC: "ioc"}
-
-
-def order_params(request: OrderRequest, client_id: str) -> dict[str, Any]:
-    """``add_order`` params for one request (without ``symbol`` and ``token``)."""
-    tif = _TIME_IN_FORCE.get(request.time_in_force)
-    if tif is None:
-        # FOK does not exist on Kraken spot, and GTD needs an expiry OrderRequest lacks.
-        raise InvalidOrder(
-            VENUE, "time_in_force", f"time_in_force {request.time_in_force} is not supported"
-        )
-    params: dict[str, Any] = {
-        "order_type": request.type.value,
-        "side": request.side.value,
-        "order_qty": request.size,
-        "cl_ord_id": client_id,
-    }
-    if request.type is OrderType.LIMIT:
-        params["limit_price"] = request.price
-        params["time_in_force"] = tif
-        if request.post_only:
-            params["post_only"] = True
-    elif request.time_in_force is TimeInForce.IOC:
-        params["time_in_force"] = tif
-    return params
-
-
-class BatchRejected(InvalidOrder):
-    """Some orders of a batch were refused or lost. Nothing was retried.
-
-    ``acks`` holds the orders placed (in request order); ``failures`` maps the client id
-    of each other one to its error: the venue's refusal for that row, or the typed error
-    of a placement lost in flight that reconciliation could not find. (The KuCoin
-    adapter raises the same shape, so a strategy handles both alike.)
-    """
-
-    def __init__(self, acks: list[OrderAck], failures: dict[str, TickwireError]) -> None:
-        detail = "; ".join(f"{cid}: {exc}" for cid, exc in failures.items())
-        super().__init__(VENUE, "batch", f"{len(failures)} order(s) refused ({detail})")
-        self.acks = acks
-        self.failures = failures
+__all__ = ["KrakenTrading"]
 
 
 class _Interrupted(Exception):
@@ -120,16 +83,6 @@ class _Interrupted(Exception):
         super().__init__(str(cause))
         self.generation = generation
         self.cause = cause
-
-
-def _decimal(value: Any, name: str) -> Decimal:
-    try:
-        number = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
-    except (InvalidOperation, TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {value!r}") from None
-    if not number.is_finite() or number <= 0:
-        raise ValueError(f"{name} must be positive, got {value!r}")
-    return number
 
 
 def _ts(response: MethodResponse) -> int:
@@ -236,17 +189,17 @@ class KrakenTrading:
         timeout: float = 10.0,
     ) -> OrderAck:
         """Change an open order's price and/or size in place (``amend_order``)."""
-        ids = _one_id(order_id, client_id)
+        ids = one_id(order_id, client_id)
         if price is None and size is None:
             raise ValueError("amend_order needs a new price or size")
         state = self._private_side().tracker.get(order_id, client_id)
         params: dict[str, Any] = dict(ids)
         if size is not None:
-            params["order_qty"] = _decimal(size, "size")
+            params["order_qty"] = positive_decimal(size, "size")
         elif state is not None and state.size is not None:
             params["order_qty"] = state.size  # Kraken documents order_qty as required
         if price is not None:
-            params["limit_price"] = _decimal(price, "price")
+            params["limit_price"] = positive_decimal(price, "price")
         reply = await self._call("amend_order", params, _deadline(timeout))
         result = decode_result(reply, AmendOrderResult)
         known = state.order_id if state is not None else ""
@@ -266,7 +219,7 @@ class KrakenTrading:
         timeout: float = 10.0,
     ) -> OrderAck:
         """Cancel one open order by venue id or client id; unknown → UnknownOrder."""
-        ids = _one_id(order_id, client_id)
+        ids = one_id(order_id, client_id)
         params = {key: [value] for key, value in ids.items()}
         reply = await self._call("cancel_order", params, _deadline(timeout))
         result = decode_result(reply, CancelOrderResult)
@@ -392,12 +345,6 @@ class KrakenTrading:
     @staticmethod
     def _ack(symbol: str, order_id: str, client_id: str | None, ts: int) -> OrderAck:
         return OrderAck(venue=VENUE, symbol=symbol, order_id=order_id, client_id=client_id, ts=ts)
-
-
-def _one_id(order_id: str | None, client_id: str | None) -> dict[str, str]:
-    if (order_id is None) == (client_id is None):
-        raise ValueError("give exactly one of order_id and client_id")
-    return {"order_id": order_id} if order_id is not None else {"cl_ord_id": client_id or ""}
 
 
 def _deadline(timeout: float) -> float:

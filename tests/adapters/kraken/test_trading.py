@@ -11,7 +11,7 @@ from decimal import Decimal
 import msgspec
 import pytest
 
-from tickwire.adapters.kraken.trading import BatchRejected
+from tickwire.adapters.kraken import BatchRejected
 from tickwire.core.errors import (
     InsufficientFunds,
     InvalidOrder,
