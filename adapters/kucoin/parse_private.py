@@ -109,11 +109,17 @@ def to_order_update(
     The push carries cumulative sizes but neither the average price nor (today) a fee:
     the caller, which sees every fill of the order, passes ``avg_price`` and the ``fee``
     of this event's fill (:class:`tickwire.adapters.kucoin.private.FillBook`). ``size``
-    is the current size (``originSize`` on ``received``, which has no ``size``); fees
-    are in the quote currency, as KuCoin charges spot fees.
+    is the current size (``originSize`` on ``received``, which has neither ``size`` nor
+    ``remainSize``: ``remaining`` is then ``size - filled``); fees are in the quote
+    currency, as KuCoin charges spot fees.
     """
     symbol = to_unified(data.symbol)
     matched = data.type == "match"
+    size = data.size if data.size is not None else data.origin_size
+    filled = data.filled_size or Decimal(0)
+    remaining = data.remain_size
+    if remaining is None and size is not None:  # "received" says only what was submitted
+        remaining = size - filled
     reason = None
     if data.type == "update" and data.old_size is not None:
         reason = f"size {data.old_size} -> {data.size}"
@@ -126,9 +132,9 @@ def to_order_update(
         order_type=_ORDER_TYPES.get(data.order_type),
         status=order_status(data),
         price=data.price,
-        size=data.size if data.size is not None else data.origin_size,
-        filled=data.filled_size or Decimal(0),
-        remaining=data.remain_size,
+        size=size,
+        filled=filled,
+        remaining=remaining,
         avg_price=avg_price,
         last_fill_price=data.match_price if matched else None,
         last_fill_size=data.match_size if matched else None,

@@ -95,6 +95,7 @@ def test_received_is_pending_with_the_submitted_size() -> None:
         order_type=OrderType.MARKET,
         status=OrderStatus.PENDING,
         size=D("0.00001"),
+        remaining=D("0.00001"),
         ts=1730206271616000000,
         received=RECEIVED,
     )

@@ -418,3 +418,23 @@ async def test_dead_cancel_all_for_some_symbols(cancels, mock) -> None:
     route = mock.post(ORDERS + "/dead-cancel-all").respond(200, json=ok(None))
     assert await cancels.dead_cancel_all(10, 1.0, ["BTC/USDT", "ETH/USDT"]) is None
     assert sent(route) == {"timeout": 10, "symbols": "BTC-USDT,ETH-USDT"}
+
+
+async def test_cancel_many_keeps_few_requests_in_flight(cancels, mock) -> None:
+    in_flight = peak = 0
+    release = asyncio.Event()
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        if peak == 8:
+            release.set()  # the gate is full: let them all through
+        await release.wait()
+        in_flight -= 1
+        return httpx.Response(200, json=ok({"orderId": request.url.path.rsplit("/", 1)[1]}))
+
+    mock.delete(url__regex=r"/api/v1/hf/orders/o-\d+").mock(side_effect=answer)
+    ids = [f"o-{i}" for i in range(20)]
+    assert await cancels.cancel_many("BTC/USDT", ids, 2.0) == 20
+    assert peak == 8
