@@ -143,6 +143,8 @@ class KucoinAccount(BaseClient):
     async def _subscribe_private(self, channel: Channel) -> None:
         private = self._private
         if private is None:
+            if self.config.credentials is not None and self._tasks is not None:
+                raise ConfigError(f"kucoin: {channel} needs the private socket (options private)")
             raise ConfigError(f"kucoin: the {channel} channel needs credentials (private socket)")
         await private.subscribe(channel)
         self._subscriptions.add(Subscription(channel))
