@@ -113,6 +113,11 @@ class BaseClient:
             for task in self._owned:
                 if not task.done() and task.get_name() != "tickwire-callback":
                     task.cancel()
+            # Only a cancellation is handed to the TaskGroup (it needs it to turn a
+            # failed child task into that task's error). Any other exception from
+            # the `async with` body propagates as itself, not wrapped in a group.
+            if not isinstance(exc, asyncio.CancelledError):
+                exc_type, exc, tb = None, None, None
             try:
                 await self._tasks.__aexit__(exc_type, exc, tb)
             finally:
@@ -142,6 +147,20 @@ class BaseClient:
 
     async def _stop(self) -> None:
         """Close sessions gracefully; tasks still running afterwards are cancelled."""
+
+    # --- subscriptions: every adapter implements these ---------------------------
+
+    async def subscribe(
+        self, channel: Channel | str, symbols: Sequence[str] = (), **options: Any
+    ) -> None:
+        """Subscribe ``channel`` for ``symbols`` (see :class:`StreamClient`)."""
+        raise NotImplementedError
+
+    async def unsubscribe(
+        self, channel: Channel | str, symbols: Sequence[str] = (), **options: Any
+    ) -> None:
+        """Undo :meth:`subscribe` for these symbols."""
+        raise NotImplementedError
 
     # --- delivery --------------------------------------------------------------------
 
@@ -182,8 +201,8 @@ class BaseClient:
 
     @property
     def native(self) -> Any:
-        """The venue-specific escape hatch."""
-        raise NotSupported(f"{self.venue}: no native API")
+        """The venue-specific escape hatch; ``None`` for an adapter that offers none."""
+        return None
 
     @staticmethod
     def _channel(channel: Channel | str) -> Channel:
