@@ -85,7 +85,9 @@ class KrakenClient(KrakenTrading, BaseClient):
     """A :class:`~tickwire.core.protocol.StreamClient` for Kraken Spot (WebSocket v2).
 
     ``config.options``: ``dead_man_switch`` (seconds: keep ``cancel_all_after`` armed
-    while the auth socket is healthy; needs credentials).
+    while the auth socket is healthy; needs credentials). Closing the client stops the
+    refreshes without disarming, so the venue then cancels every order: disarm first
+    with ``cancel_all_after(0)`` to leave orders resting.
     """
 
     venue = "kraken"

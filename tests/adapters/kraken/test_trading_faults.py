@@ -17,6 +17,7 @@ from tickwire.exchanges.base.matching import EngineEvent, OrderEvent
 from tickwire.exchanges.kraken import KrakenEmulator
 
 from .test_private import (
+    KEY,
     book_prices,
     crossing_buy,
     kraken,
@@ -120,6 +121,23 @@ async def test_a_lost_add_order_reply_resolves_from_the_executions_stream(kraken
         truth = kraken.engine.order(client_id="tw-held")
         assert truth is not None and ack.order_id == truth.order_id
     assert placements.count["tw-held"] == 1
+
+
+async def test_no_new_connection_in_time_is_a_request_timeout_naming_the_client_id(kraken):
+    placements = Placements(kraken)
+    async with private_client(kraken) as client:
+        bid, _ = await book_prices(client)
+        keys = kraken.desk.api_keys
+        assert keys is not None
+        revoked = keys.pop(KEY)  # every new token is refused: the socket cannot come back
+        kraken.drop_on_next("add_order", "after_process")
+        request = resting_buy(bid, client_id="tw-lost")
+        result, took = await timed(client.place_order(request, timeout=1.0))
+        assert isinstance(result, RequestTimeout) and took < 1.5
+        assert "tw-lost" in str(result) and "unknown" in str(result)
+        keys[KEY] = revoked
+        await client._private_side().wait_ready(5, "test")
+    assert placements.count["tw-lost"] == 1  # it was placed; the caller can look it up
 
 
 async def test_a_lost_reply_is_a_request_timeout_within_the_timeout(kraken):
