@@ -13,6 +13,7 @@ adapter (one table, one context manager) to the most specific class::
      │    ├── RateLimited(retry_after)   a venue limit was hit
      │    ├── SubscriptionError          unknown symbol or channel, already subscribed
      │    ├── InvalidOrder               the order breaks a venue rule
+     │    │    └── BatchRejected(acks, failures)   some orders of a batch were refused
      │    ├── InsufficientFunds
      │    └── UnknownOrder               no such open order
      ├── DecodeError(frame)              a frame did not match the venue schema
@@ -28,8 +29,14 @@ Messages never contain credentials: adapters build them from venue codes and tex
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tickwire.core.types import OrderAck
+
 __all__ = [
     "AuthError",
+    "BatchRejected",
     "BookOutOfSync",
     "ConfigError",
     "ConnectTimeout",
@@ -102,6 +109,24 @@ class SubscriptionError(ExchangeError):
 
 class InvalidOrder(ExchangeError):
     """The order breaks a venue rule (size, price increment, post-only would cross...)."""
+
+
+class BatchRejected(InvalidOrder):
+    """Some orders of a batch were refused or lost; nothing was retried.
+
+    ``acks`` holds the orders placed (in request order); ``failures`` maps the client id
+    of each other one to its error: the venue's refusal for that row, or the typed error
+    of a placement lost in flight that reconciliation could not confirm. Every venue
+    raises this same shape, so a strategy handles batches alike everywhere.
+    """
+
+    def __init__(
+        self, venue: str, acks: list[OrderAck], failures: dict[str, TickwireError]
+    ) -> None:
+        detail = "; ".join(f"{cid}: {exc}" for cid, exc in failures.items())
+        super().__init__(venue, "batch", f"{len(failures)} order(s) refused ({detail})")
+        self.acks = acks
+        self.failures = failures
 
 
 class InsufficientFunds(ExchangeError):

@@ -10,6 +10,5 @@ StreamClient), ``plugin``.
 """
 
 from tickwire.adapters.kraken.client import KrakenClient
-from tickwire.adapters.kraken.orders import BatchRejected
 
-__all__ = ["BatchRejected", "KrakenClient"]
+__all__ = ["KrakenClient"]

@@ -11,13 +11,12 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from tickwire.adapters.kraken.parse import VENUE
-from tickwire.core.errors import InvalidOrder, TickwireError
-from tickwire.core.types import OrderAck, OrderRequest, OrderType, TimeInForce
+from tickwire.core.errors import InvalidOrder
+from tickwire.core.types import OrderRequest, OrderType, TimeInForce
 
 __all__ = [
     "BATCH_ADD_MAX",
     "BATCH_CANCEL_MAX",
-    "BatchRejected",
     "one_id",
     "order_params",
     "positive_decimal",
@@ -50,22 +49,6 @@ def order_params(request: OrderRequest, client_id: str) -> dict[str, Any]:
     elif request.time_in_force is TimeInForce.IOC:
         params["time_in_force"] = tif
     return params
-
-
-class BatchRejected(InvalidOrder):
-    """Some orders of a batch were refused or lost. Nothing was retried.
-
-    ``acks`` holds the orders placed (in request order); ``failures`` maps the client id
-    of each other one to its error: the venue's refusal for that row, or the typed error
-    of a placement lost in flight that reconciliation could not find. (The KuCoin
-    adapter raises the same shape, so a strategy handles both alike.)
-    """
-
-    def __init__(self, acks: list[OrderAck], failures: dict[str, TickwireError]) -> None:
-        detail = "; ".join(f"{cid}: {exc}" for cid, exc in failures.items())
-        super().__init__(VENUE, "batch", f"{len(failures)} order(s) refused ({detail})")
-        self.acks = acks
-        self.failures = failures
 
 
 def positive_decimal(value: Any, name: str) -> Decimal:

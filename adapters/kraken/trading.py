@@ -46,7 +46,6 @@ from tickwire.adapters.kraken.errors import to_error
 from tickwire.adapters.kraken.orders import (
     BATCH_ADD_MAX,
     BATCH_CANCEL_MAX,
-    BatchRejected,
     one_id,
     order_params,
     positive_decimal,
@@ -63,6 +62,7 @@ from tickwire.adapters.kraken.private_schemas import (
 )
 from tickwire.adapters.kraken.schemas import MethodResponse
 from tickwire.core.errors import (
+    BatchRejected,
     DecodeError,
     Disconnected,
     InvalidOrder,
@@ -297,7 +297,7 @@ class KrakenTrading:
                 else:
                     acks.append(self._ack(symbol, row.order_id, cid, _ts(reply)))
         if failures:
-            raise BatchRejected(acks, failures)
+            raise BatchRejected(VENUE, acks, failures)
         return acks
 
     async def cancel_orders(

@@ -43,6 +43,7 @@ from tickwire.adapters.kucoin.trade_schemas import (
 )
 from tickwire.core.config import Credentials
 from tickwire.core.errors import (
+    BatchRejected,
     DecodeError,
     Disconnected,
     ExchangeError,
@@ -55,7 +56,7 @@ from tickwire.core.errors import (
 from tickwire.core.ids import new_client_id
 from tickwire.core.types import OrderAck, OrderRequest, OrderType, TimeInForce
 
-__all__ = ["BATCH_SIZE", "ORDERS", "BatchRejected", "KucoinTrading"]
+__all__ = ["BATCH_SIZE", "ORDERS", "KucoinTrading"]
 
 ORDERS = "/api/v1/hf/orders"
 BATCH_SIZE = 5
@@ -73,21 +74,6 @@ _alter_decoder = msgspec.json.Decoder(AlterData)
 _multi_decoder = msgspec.json.Decoder(list[MultiOrderResult])
 _detail_decoder: msgspec.json.Decoder[OrderDetail | None] = msgspec.json.Decoder(OrderDetail | None)
 _encoder = msgspec.json.Encoder()
-
-
-class BatchRejected(InvalidOrder):
-    """Some orders of a batch were refused. Nothing was retried.
-
-    ``acks`` holds the orders placed (in request order), ``failures`` maps the client id
-    of each other one to its error: the venue's refusal, or the typed error of a
-    placement lost in flight that reconciliation could not confirm.
-    """
-
-    def __init__(self, acks: list[OrderAck], failures: dict[str, TickwireError]) -> None:
-        detail = "; ".join(f"{cid}: {exc}" for cid, exc in failures.items())
-        super().__init__(VENUE, "batch", f"{len(failures)} order(s) refused ({detail})")
-        self.acks = acks
-        self.failures = failures
 
 
 def _text(value: Decimal) -> str:
@@ -301,7 +287,7 @@ class KucoinTrading:
                     reason = result.fail_msg or "refused"
                     failures[body.client_oid] = InvalidOrder(VENUE, "multi", reason)
         if failures:
-            raise BatchRejected(acks, failures)
+            raise BatchRejected(VENUE, acks, failures)
         return acks
 
     # --- amending -----------------------------------------------------------------------

@@ -11,8 +11,8 @@ from decimal import Decimal
 import msgspec
 import pytest
 
-from tickwire.adapters.kraken import BatchRejected
 from tickwire.core.errors import (
+    BatchRejected,
     InsufficientFunds,
     InvalidOrder,
     UnknownOrder,

@@ -17,11 +17,11 @@ import pytest
 
 from tickwire.adapters.kucoin.client import KucoinClient
 from tickwire.adapters.kucoin.signing import sign
-from tickwire.adapters.kucoin.trading import BatchRejected
 from tickwire.core.config import ClientConfig, Credentials
 from tickwire.core.connect import connect
 from tickwire.core.errors import (
     AuthError,
+    BatchRejected,
     Disconnected,
     RequestTimeout,
     TickwireError,

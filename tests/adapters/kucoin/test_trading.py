@@ -14,10 +14,11 @@ import respx
 from tickwire.adapters.kucoin.cancels import KucoinCancels
 from tickwire.adapters.kucoin.rest import KucoinRest
 from tickwire.adapters.kucoin.signing import sign
-from tickwire.adapters.kucoin.trading import BatchRejected, KucoinTrading
+from tickwire.adapters.kucoin.trading import KucoinTrading
 from tickwire.core.config import Credentials
 from tickwire.core.errors import (
     AuthError,
+    BatchRejected,
     Disconnected,
     ExchangeError,
     InsufficientFunds,
