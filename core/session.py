@@ -147,6 +147,9 @@ class Session:
         # Public: a venue whose token dictates the ping period (KuCoin) sets it in
         # endpoint(); each socket's keepalive reads it when the socket comes up.
         self.ping_interval = ping_interval
+        # Likewise per socket: a venue whose only sign of life is the pong to our ping
+        # (KuCoin) must not be declared dead before a ping could have been answered.
+        self.idle_timeout = heartbeat.idle_timeout
         self._limiter = limiter
         self._limit_keys = tuple(limit_keys)
         self._watched: dict[Hashable, int] = {}  # key -> staleness threshold, ns
@@ -169,9 +172,13 @@ class Session:
         await self._ready.wait()
 
     def watch(self, key: Hashable, stale_after: float) -> None:
-        """Report ``key`` stale when no frame touched it for ``stale_after`` seconds."""
+        """Report ``key`` stale when no frame touched it for ``stale_after`` seconds.
+
+        Watching again (after a reconnect) restarts the clock for ``key``.
+        """
         self._watched[key] = int(stale_after * _NS)
-        self.activity.setdefault(key, time_ns())
+        self.activity[key] = time_ns()
+        self._stale.discard(key)
 
     def unwatch(self, key: Hashable) -> None:
         """Stop watching ``key``."""
@@ -324,15 +331,14 @@ class Session:
                 await self.send(message)
 
     async def _watchdog(self) -> None:
-        idle_ns = int(self._heartbeat.idle_timeout * _NS)
-        period = min(1.0, self._heartbeat.idle_timeout / 4)
+        idle_timeout = self.idle_timeout
+        idle_ns = int(idle_timeout * _NS)
+        period = min(1.0, idle_timeout / 4)
         while True:
             await asyncio.sleep(period)
             now = time_ns()
             if now - self.last_frame > idle_ns:
-                raise _ConnectionLost(
-                    f"no frame for {self._heartbeat.idle_timeout:g}s (heartbeat timeout)"
-                )
+                raise _ConnectionLost(f"no frame for {idle_timeout:g}s (heartbeat timeout)")
             newly_stale: list[Hashable] = []
             for key, threshold in self._watched.items():
                 silent = now - self.activity.get(key, now) > threshold

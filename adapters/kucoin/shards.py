@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from tickwire.adapters.kucoin import liveness
 from tickwire.adapters.kucoin.parse import VENUE, decode_frame
 from tickwire.adapters.kucoin.schemas import Ack, ErrorFrame, Message, Pong, Welcome
 from tickwire.adapters.kucoin.subscriptions import (
@@ -129,9 +130,10 @@ class Socket:
     async def endpoint(self) -> str:
         """A fresh bullet token every time (never cached: it expires), and its ping period."""
         token = await self.client.rest.bullet_public()
-        self.session.ping_interval = (
-            self.client.config.heartbeat.ping_interval or token.ping_interval
-        )
+        heartbeat = self.client.config.heartbeat
+        self.session.ping_interval = ping = heartbeat.ping_interval or token.ping_interval
+        # KuCoin sends no heartbeat: a quiet socket shows life only by answering pings.
+        self.session.idle_timeout = max(heartbeat.idle_timeout, ping + token.ping_timeout)
         self.welcome.clear()
         self.connect_id = f"{time_ns()}{next(_connect_ids)}"
         return token.url(self.connect_id)
@@ -155,6 +157,9 @@ class Socket:
         if kind is Message:
             shard = self.shard
             if self is shard.primary:
+                activity = self.session.activity
+                if message.topic in activity:  # type: ignore[union-attr]
+                    activity[message.topic] = received  # type: ignore[union-attr]
                 client._dispatch(message, received)  # type: ignore[arg-type]
             elif self is shard.incoming:
                 shard.held.append((message, received))  # type: ignore[arg-type]
@@ -185,7 +190,8 @@ class Socket:
         return _encode({"id": self.next_id(), "type": "ping"})
 
     async def on_stale(self, keys: list[Any]) -> None:
-        """Nothing is watched: KuCoin sockets are checked by the idle timeout alone."""
+        """Topics silent past their channel's threshold: report and renew them."""
+        await liveness.renew_stale(self, keys)
 
     # --- requests ---------------------------------------------------------------------
 
@@ -281,6 +287,7 @@ class Shard:
     def release(self, topic: Topic) -> None:
         """Free ``topic``'s slot (refused or unsubscribed)."""
         self.topics.discard(topic)
+        self.primary.session.unwatch(topic.text)
 
     async def _flush(self) -> None:
         """The shard's one sender of subscribes: whatever is queued when the slot opens."""
@@ -328,6 +335,8 @@ class Shard:
         """Topics are live: wake their callers."""
         if socket is not self.primary:
             return
+        topics = list(topics)
+        liveness.watch(socket, topics)
         for topic in topics:
             future = self.waiting.pop(topic, None)
             if future is not None and not future.done():

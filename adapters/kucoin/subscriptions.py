@@ -24,6 +24,7 @@ __all__ = [
     "TOPICS_PER_CONNECTION",
     "Topic",
     "batches",
+    "channel_of",
     "subscription_for",
     "topic_for",
 ]
@@ -111,6 +112,21 @@ def topic_for(channel: Channel, native: str, options: Mapping[str, Any]) -> Topi
     if depth not in (5, 50):
         return Topic("/market/level2", native)
     return Topic(f"/spotMarket/level2Depth{depth}", native)
+
+
+_CHANNEL_OF_PREFIX = {
+    "/market/ticker": Channel.TICKER,
+    "/market/match": Channel.TRADES,
+    "/market/level2": Channel.BOOK,
+    "/spotMarket/level2Depth5": Channel.BOOK,
+    "/spotMarket/level2Depth50": Channel.BOOK,
+    "/market/candles": Channel.CANDLES,
+}
+
+
+def channel_of(topic: Topic) -> Channel | None:
+    """The tickwire channel a topic feeds (None for a raw topic subscribed natively)."""
+    return _CHANNEL_OF_PREFIX.get(topic.prefix)
 
 
 def subscription_for(channel: Channel, symbol: str, options: Mapping[str, Any]) -> Subscription:
