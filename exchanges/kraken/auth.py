@@ -29,6 +29,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs
 
+from tickwire.exchanges.base.keytable import verified
+
 __all__ = [
     "ALL_PERMISSIONS",
     "INVALID_KEY",
@@ -92,11 +94,13 @@ def check_signed(
     """``(error, key)``: the REST error string, or ``None`` and the verified key.
 
     With ``keys=None`` any key is accepted with every permission once the headers and a
-    nonce are present (there is no account to verify against). ``nonces`` holds the
+    nonce are present (there is no account to verify against); so is any key a
+    :class:`~tickwire.exchanges.base.keytable.KeyTable` trusts. ``nonces`` holds the
     last accepted nonce per key and is updated on success.
     """
     api_key = headers.get("API-Key", "")
     sent = headers.get("API-Sign", "")
+    keys = verified(keys, api_key)  # a KeyTable may take this key on trust
     key = KrakenKey(secret="") if keys is None else keys.get(api_key)
     if not api_key or key is None:
         return INVALID_KEY, None

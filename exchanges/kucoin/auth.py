@@ -20,6 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import unquote
 
+from tickwire.exchanges.base.keytable import verified
+
 __all__ = ["TIMESTAMP_WINDOW_MS", "AuthFailure", "sign", "verify"]
 
 TIMESTAMP_WINDOW_MS = 5000
@@ -55,8 +57,10 @@ def verify(
 
     ``raw_path`` is the request target as sent (path and query, still percent-encoded);
     ``keys`` maps API key → ``(secret, passphrase)``. With ``keys=None`` only the presence
-    of the four headers is checked (no account exists to verify against).
+    of the four headers is checked (no account exists to verify against), and so for a
+    key a :class:`~tickwire.exchanges.base.keytable.KeyTable` trusts.
     """
+    keys = verified(keys, headers.get("KC-API-KEY", ""))  # a KeyTable may trust this key
     values = {h: headers.get(h, "") for h in _HEADERS}
     if not all(values.values()):
         return AuthFailure(

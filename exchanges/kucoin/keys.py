@@ -20,7 +20,8 @@ code of the first that fails (reference §2, §12):
 
 The first five are :func:`~tickwire.exchanges.kucoin.auth.verify` (the statuses the public
 side chose); 403 for the last two is the emulator's reading of "forbidden". Without
-``api_keys`` only the presence of the headers is checked and every permission is granted.
+``api_keys`` only the presence of the headers is checked and every permission is granted
+(the emulator's test account is verified always: :mod:`tickwire.exchanges.base.keytable`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from tickwire.exchanges.base.keytable import verified
 from tickwire.exchanges.kucoin.auth import AuthFailure, verify
 
 __all__ = [
@@ -89,6 +91,7 @@ def authenticate(
     permission: str,
 ) -> AuthFailure | None:
     """Check a private request end to end; ``None`` when it may proceed."""
+    keys = verified(keys, headers.get("KC-API-KEY", ""))  # trusted: headers only
     pairs = None if keys is None else {k: (v.secret, v.passphrase) for k, v in keys.items()}
     failure = verify(headers, method, raw_path, body, pairs, now_ms)
     if failure is not None or keys is None:
