@@ -10,7 +10,9 @@ from decimal import Decimal
 
 from aiohttp import web
 
+from tickwire.core.config import Credentials
 from tickwire.exchanges.base.faults import FaultPlan
+from tickwire.exchanges.base.keytable import KeyTable
 from tickwire.exchanges.base.market import SymbolSpec, SyntheticMarket
 from tickwire.exchanges.base.matching import MatchingEngine
 from tickwire.exchanges.base.server import Connection, EmulatorServer
@@ -23,7 +25,7 @@ from tickwire.exchanges.kraken.private import PrivateDesk
 from tickwire.exchanges.kraken.rest import TOKEN_PATH, token_handler
 from tickwire.exchanges.kraken.trading import DROP_AFTER, DROP_BEFORE, HOLD_ACK, Trading
 
-__all__ = ["DEFAULT_BALANCES", "KeyInput", "KrakenEmulator"]
+__all__ = ["DEFAULT_BALANCES", "TEST_KEY", "TEST_SECRET", "KeyInput", "KrakenEmulator"]
 
 KeyInput = KrakenKey | str | tuple[str, Iterable[str]]
 """An API key's secret: a :class:`KrakenKey`, a base64 secret (every permission), or
@@ -36,6 +38,13 @@ DEFAULT_BALANCES: dict[str, Decimal] = {
     "SOL": Decimal("500"),
 }
 """The paper account's starting totals when ``balances`` is not given."""
+
+TEST_KEY = "tickwire-kraken-emulator-test-key"
+TEST_SECRET = (
+    "rxR1YSLhzsXBWhrXW4BqgCJgOk3c3rpPr+5Orugm7qHTZAuVuWRdZZVNgckPGhfPws0Y3zkROx3f6K3ldUsf2w=="
+)
+"""The test account every emulator has (:meth:`KrakenEmulator.credentials`), every
+permission, its signatures verified exactly: not a secret, a fixed local key."""
 
 #: During `step`/`burst`, frames queued for one client before the loop waits for its
 #: writer to catch up (flow control, so a burst cannot trip the slow-consumer cut).
@@ -62,7 +71,9 @@ class KrakenEmulator(EmulatorServer):
     an ephemeral port; ``clock`` (ns) stamps every message.
 
     Private side: ``api_keys`` maps API key → secret (see :data:`KeyInput`; ``None``
-    accepts any signed-looking request with every permission); ``balances`` are the
+    accepts any signed-looking request with every permission). The test account
+    (:data:`TEST_KEY`, :meth:`credentials`) is always there, verified exactly, unless
+    ``api_keys`` gives :data:`TEST_KEY` a secret of its own; ``balances`` are the
     paper account's starting totals (default :data:`DEFAULT_BALANCES`). ``POST
     /0/private/GetWebSocketsToken`` issues tokens (``token_ttl`` s); the auth socket
     serves ``executions``, ``balances`` and the order methods against :attr:`engine`.
@@ -110,7 +121,7 @@ class KrakenEmulator(EmulatorServer):
         self.desk = PrivateDesk(
             self.market,
             self.pairs,
-            api_keys=None if api_keys is None else _keys(api_keys),
+            api_keys=_table(api_keys),
             balances=DEFAULT_BALANCES if balances is None else balances,
             clock=clock,
             seed=seed,
@@ -144,6 +155,10 @@ class KrakenEmulator(EmulatorServer):
     def endpoints(self) -> dict[str, str]:
         """Client config URL overrides: ``ws_url``, ``ws_auth_url``, ``rest_url``."""
         return {"ws_url": self.ws_url, "ws_auth_url": self.ws_auth_url, "rest_url": self.rest_url}
+
+    def credentials(self) -> Credentials:
+        """The test account's key and secret (:data:`TEST_KEY`): sign with these."""
+        return Credentials(TEST_KEY, TEST_SECRET)
 
     # -- server ----------------------------------------------------------------------
 
@@ -323,6 +338,13 @@ class KrakenEmulator(EmulatorServer):
     def expire_tokens(self) -> None:
         """Invalidate every WebSocket token issued so far (also for connections using them)."""
         self.desk.tokens.expire_all()
+
+
+def _table(api_keys: Mapping[str, KeyInput] | None) -> KeyTable[KrakenKey]:
+    # Without api_keys every other key is trusted; the test account is verified always.
+    table = KeyTable(_keys(api_keys or {}), trust_others=api_keys is None)
+    table.setdefault(TEST_KEY, KrakenKey(TEST_SECRET))
+    return table
 
 
 def _keys(api_keys: Mapping[str, KeyInput]) -> dict[str, KrakenKey]:

@@ -35,12 +35,14 @@ from typing import Literal
 
 from aiohttp import web
 
+from tickwire.core.config import Credentials
+from tickwire.exchanges.base.keytable import KeyTable
 from tickwire.exchanges.base.market import SymbolSpec, SyntheticMarket
 from tickwire.exchanges.base.matching import MatchingEngine
 from tickwire.exchanges.base.server import EmulatorServer
 from tickwire.exchanges.kucoin.dcp import DeadCancel
 from tickwire.exchanges.kucoin.feed import Feed
-from tickwire.exchanges.kucoin.keys import KeyInput, normalize_keys
+from tickwire.exchanges.kucoin.keys import ApiKey, KeyInput, normalize_keys
 from tickwire.exchanges.kucoin.limits import ConnectionStats
 from tickwire.exchanges.kucoin.privside import PrivateSide
 from tickwire.exchanges.kucoin.rest import RestApi
@@ -49,13 +51,19 @@ from tickwire.exchanges.kucoin.tokens import TokenStore
 from tickwire.exchanges.kucoin.topics import PREFIXES
 from tickwire.exchanges.kucoin.ws import WS_PATH, WsConfig, WsGateway
 
-__all__ = ["KucoinEmulator"]
+__all__ = ["TEST_KEY", "TEST_PASSPHRASE", "TEST_SECRET", "KucoinEmulator"]
 
 #: A burst yields to the writers every this many steps, and waits for a subscriber whose
 #: queue grew past HIGH_WATER to drain to LOW_WATER, so memory stays bounded.
 YIELD_EVERY = 64
 HIGH_WATER = 20_000
 LOW_WATER = 2_000
+
+TEST_KEY = "tickwire-kucoin-emulator-test-key"
+TEST_SECRET = "tickwire-kucoin-emulator-test-secret-8d1f3a"
+TEST_PASSPHRASE = "tickwire-kucoin-emulator-test-passphrase"
+"""The test account every emulator has (:meth:`KucoinEmulator.credentials`), every
+permission, its signatures verified exactly: not a secret, a fixed local key."""
 
 DecimalBook = tuple[tuple[tuple[Decimal, Decimal], ...], tuple[tuple[Decimal, Decimal], ...]]
 
@@ -73,6 +81,8 @@ class KucoinEmulator(EmulatorServer):
     ``(secret, passphrase)``, ``(secret, passphrase, permissions)`` or a
     :class:`~.keys.ApiKey`) turns on signature verification of every signed endpoint
     (without it, any key whose headers are present is accepted with every permission);
+    the test account (:data:`TEST_KEY`, :meth:`credentials`) is always there, verified
+    exactly, unless ``api_keys`` gives :data:`TEST_KEY` secrets of its own;
     ``balances`` the account's starting totals (default :data:`~.account.DEFAULT_BALANCES`);
     ``dcp_second`` how long one dead-cancel-all second lasts (tests shorten it);
     ``rest_quota`` the weighted REST pool per 30 s (``None``: unlimited);
@@ -119,7 +129,9 @@ class KucoinEmulator(EmulatorServer):
             reject_with=reject_token_with,
         )
         self.gateway = WsGateway(self, self.feed, self.tokens, config)
-        keys = normalize_keys(api_keys)
+        # Without api_keys every other key is trusted; the test account is verified always.
+        keys = KeyTable(normalize_keys(api_keys), trust_others=api_keys is None)
+        keys.setdefault(TEST_KEY, ApiKey(TEST_SECRET, TEST_PASSPHRASE))
         self.private = PrivateSide(
             self.market,
             chosen,
@@ -140,9 +152,10 @@ class KucoinEmulator(EmulatorServer):
             ping_interval_ms=ping_interval_ms,
             ping_timeout_ms=ping_timeout_ms,
             quota=rest_quota,
-            api_keys=None
-            if keys is None
-            else {k: (v.secret, v.passphrase) for k, v in keys.items()},
+            api_keys=KeyTable(
+                {k: (v.secret, v.passphrase) for k, v in keys.items()},
+                trust_others=keys.trust_others,
+            ),
             skip_paths=frozenset({WS_PATH}),
         )
 
@@ -288,6 +301,10 @@ class KucoinEmulator(EmulatorServer):
         self.private.orders.inflight.delay_next(seconds)
 
     # -- the account -----------------------------------------------------------------
+
+    def credentials(self) -> Credentials:
+        """The test account's key, secret and passphrase (:data:`TEST_KEY`)."""
+        return Credentials(TEST_KEY, TEST_SECRET, TEST_PASSPHRASE)
 
     @property
     def engine(self) -> MatchingEngine:
