@@ -176,12 +176,17 @@ class Emulator(Protocol):
     ``corrupt_next_checksum(symbol=None)``    give the next book message a wrong checksum
     ``skip_sequence(symbol=None)``            never send the next sequenced book message
     ``credentials() -> Credentials``          an account on the emulator for the private
-                                              side (long random values: the kit searches
-                                              every text for them)
+                                              side, its signatures verified as the venue
+                                              does (long, distinctive values: the kit
+                                              searches every text for them)
     ========================================  ===============================================
 
     The two book hooks take a symbol in the venue's own spelling; without one they hit
-    the next book message of any symbol.
+    the next book message of any symbol. ``credentials()`` is also how a program runs
+    offline with an account: :func:`tickwire.core.testing.emulated` swaps a config's
+    credentials for it, and the kit's ``orders`` check signs with it. The built-in
+    emulators hand out a fixed test key, always verified (``TEST_KEY`` and friends in
+    ``tickwire.exchanges.kraken.emulator`` and ``tickwire.exchanges.kucoin.emulator``).
     """
 
     @property

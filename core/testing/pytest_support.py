@@ -8,14 +8,16 @@ In a plugin package's test suite::
 
 ``pytest`` then lists ``test_examplex_conformance[subscribe:book]``,
 ``[reconnect]``, ... : a failure names its check and says what broke, a skip says
-which hook or feature was missing. The generated tests are synchronous (each runs its
-check in ``asyncio.run``), so they need no pytest-asyncio configuration.
+which hook or feature was missing; a check named in ``required`` may not be skipped
+(``conformance_test("kraken", required=["orders"])``): losing a hook fails it. The
+generated tests are synchronous (each runs its check in ``asyncio.run``), so they need
+no pytest-asyncio configuration.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from tickwire.core.errors import ConfigError
 from tickwire.core.registry import Registry
@@ -34,12 +36,15 @@ def conformance_test(
     seed: int = 1,
     timeout: float = 15.0,
     symbols: Sequence[str] | None = None,
+    required: Iterable[str] = (),
 ) -> Callable[..., None]:
     """A pytest test function, parametrized over every check that applies to ``adapter``.
 
     ``missing``: when the adapter (or its emulator) is not registered, the generated
     test is skipped with this reason instead of failing collection, e.g.
-    ``missing="pip install ./examples/third_party_adapter"``.
+    ``missing="pip install ./examples/third_party_adapter"``. ``required``: checks
+    that must run; a skip fails them (e.g. ``orders`` of an emulator that should have
+    ``credentials()``).
     """
     import pytest  # a test-time dependency only
 
@@ -57,6 +62,11 @@ def conformance_test(
         return skipped
 
     checks = {check.name: check for check in planned_checks(adapter_spec)}
+    must_run = set(required)
+    if unknown := sorted(must_run - set(checks)):
+        raise ValueError(
+            f"unknown required check(s) {unknown}; {adapter_spec.name} has {sorted(checks)}"
+        )
 
     @pytest.mark.parametrize("check", list(checks))
     def conformance(check: str) -> None:
@@ -71,6 +81,8 @@ def conformance_test(
             )
         )
         if result.outcome is Outcome.SKIPPED:
+            if check in must_run:
+                pytest.fail(f"{adapter_spec.name} {check}: skipped: {result.detail}", pytrace=False)
             pytest.skip(result.detail)
         if result.outcome is Outcome.FAILED:
             pytest.fail(f"{adapter_spec.name} {check}: {result.detail}", pytrace=False)
