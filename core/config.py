@@ -222,8 +222,13 @@ class _ConfigFile(_Policy, frozen=True):
     subscriptions: tuple[SubscriptionConfig, ...] = ()
 
 
-def load_config(path: str | Path) -> ClientConfig:
-    """Load a TOML config file; any problem raises one :class:`ConfigError` naming it."""
+def load_config(path: str | Path, *, secrets: bool = True) -> ClientConfig:
+    """Load a TOML config file; any problem raises one :class:`ConfigError` naming it.
+
+    ``secrets=False`` checks the ``[credentials]`` table but reads no environment
+    variable and leaves ``credentials`` unset: for running the file against an emulator,
+    which brings its own account (:func:`tickwire.core.testing.emulated`).
+    """
     path = Path(path)
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -236,7 +241,7 @@ def load_config(path: str | Path) -> ClientConfig:
     except msgspec.ValidationError as exc:
         raise ConfigError(f"{path}: {_describe(exc)}") from None
     credentials = None
-    if parsed.credentials is not None:
+    if parsed.credentials is not None and secrets:
         spec = parsed.credentials
         unset = [
             f"credentials.{key}: environment variable {name} is not set"
