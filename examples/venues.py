@@ -6,7 +6,8 @@
 Each config file names a venue, its endpoints and credentials (live), and the
 ``[[subscriptions]]`` to make; swapping venues is swapping files. ``offline=True``
 starts each venue's local emulator (``tickwire.core.testing.emulated``) and points the
-config at it, so every example also runs without a network.
+config at it, with the emulator's own paper account (the file's credential variables
+need not be set), so every example also runs without a network.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ async def open_clients(
     async with AsyncExitStack() as stack:
         clients = []
         for path in paths:
-            config = load_config(path)
+            config = load_config(path, secrets=not offline)
             if offline:
                 config = await stack.enter_async_context(emulated(config))
             client = await stack.enter_async_context(connect(config))
