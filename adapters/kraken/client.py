@@ -43,6 +43,7 @@ from tickwire.adapters.kraken.subscriptions import (
     SUBSCRIBE_QUOTA,
     group_requests,
     subscription_for,
+    wire_params,
 )
 from tickwire.adapters.kraken.trading import KrakenTrading
 from tickwire.core.client import BaseClient
@@ -299,7 +300,7 @@ class KrakenClient(KrakenTrading, BaseClient):
             self._subscriptions.discard(target)
             self.session.unwatch((channel.value, target.symbol))
         names = [t.symbol for t in targets if t.symbol is not None]
-        params = self._params(channel, dict(targets[0].options), names)
+        params = wire_params(channel, dict(targets[0].options), names)
         await self._request(self.session, "unsubscribe", params, names)
         if channel is Channel.BOOK:
             for name in names:
@@ -308,7 +309,7 @@ class KrakenClient(KrakenTrading, BaseClient):
     async def _subscribe_wire(
         self, session: Session, channel: Channel, options: Mapping[str, Any], symbols: list[str]
     ) -> dict[str, SubscriptionError]:
-        params = self._params(channel, options, symbols)
+        params = wire_params(channel, options, symbols)
         replies = await self._request(session, "subscribe", params, symbols)
         failures: dict[str, SubscriptionError] = {}
         for symbol, reply in zip(symbols, replies, strict=True):
@@ -316,11 +317,6 @@ class KrakenClient(KrakenTrading, BaseClient):
                 error = reply.error or "refused"
                 failures[symbol] = SubscriptionError(self.venue, error, error)
         return failures
-
-    @staticmethod
-    def _params(channel: Channel, options: Mapping[str, Any], symbols: list[str]) -> dict[str, Any]:
-        spec = CHANNELS[channel]
-        return {"channel": spec.wire_name, "symbol": symbols, **spec.wire(options)}
 
     async def _request(
         self, session: Session, method: str, params: dict[str, Any], symbols: Sequence[str | None]
@@ -351,7 +347,7 @@ class KrakenClient(KrakenTrading, BaseClient):
         channel = subscription.channel
         symbol = subscription.symbol or ""
         options = dict(subscription.options)
-        params = self._params(channel, options, [symbol])
+        params = wire_params(channel, options, [symbol])
         try:
             await self._request(self.session, "unsubscribe", params, [symbol])
             failures = await self._subscribe_wire(self.session, channel, options, [symbol])

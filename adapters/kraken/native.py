@@ -9,37 +9,26 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from tickwire.core.errors import RequestTimeout
+from tickwire.core.native import FrameTaps
 
 if TYPE_CHECKING:
     from tickwire.adapters.kraken.client import KrakenClient
 
 __all__ = ["KrakenNative"]
 
-FrameTap = Callable[[bytes], None]
 
-
-class KrakenNative:
+class KrakenNative(FrameTaps):
     """Send raw v2 messages on the public socket and see raw frames."""
 
     def __init__(self, client: KrakenClient) -> None:
+        super().__init__()
         self._client = client
-        self.taps: list[FrameTap] = []
-
-    def add_tap(self, tap: FrameTap) -> Callable[[], None]:
-        """Call ``tap(frame)`` with every raw frame; returns a function that removes it."""
-        self.taps.append(tap)
-        return lambda: self.taps.remove(tap) if tap in self.taps else None
-
-    def tap(self, frame: bytes) -> None:
-        """Hand ``frame`` to every tap (called by the client for each frame)."""
-        for tap in tuple(self.taps):
-            tap(frame)
 
     async def send(self, message: Mapping[str, Any]) -> None:
         """Send one raw message as is."""

@@ -10,20 +10,19 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from tickwire.adapters.kucoin.subscriptions import Topic
 from tickwire.core.errors import RequestTimeout
+from tickwire.core.native import FrameTaps
 
 if TYPE_CHECKING:
     from tickwire.adapters.kucoin.client import KucoinClient
 
 __all__ = ["KucoinNative", "parse_topic"]
-
-FrameTap = Callable[[bytes], None]
 
 
 def parse_topic(text: str) -> list[Topic]:
@@ -38,22 +37,12 @@ def parse_topic(text: str) -> list[Topic]:
     return topics
 
 
-class KucoinNative:
+class KucoinNative(FrameTaps):
     """Raw topics on the client's shards, raw messages, raw frames."""
 
     def __init__(self, client: KucoinClient) -> None:
+        super().__init__()
         self._client = client
-        self.taps: list[FrameTap] = []
-
-    def add_tap(self, tap: FrameTap) -> Callable[[], None]:
-        """Call ``tap(frame)`` with every raw frame; returns a function that removes it."""
-        self.taps.append(tap)
-        return lambda: self.taps.remove(tap) if tap in self.taps else None
-
-    def tap(self, frame: bytes) -> None:
-        """Hand ``frame`` to every tap (called by the client for each frame)."""
-        for tap in tuple(self.taps):
-            tap(frame)
 
     @property
     def topics(self) -> list[str]:

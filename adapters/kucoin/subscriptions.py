@@ -13,8 +13,10 @@ from typing import Any
 
 import msgspec
 
+from tickwire.adapters.kucoin.parse import CANDLE_TYPES
 from tickwire.core.ratelimit import Quota
-from tickwire.core.types import Channel, Subscription
+from tickwire.core.subscriptions import ChannelOptions, subscription_for
+from tickwire.core.types import Channel
 
 __all__ = [
     "CANDLE_TYPES",
@@ -34,23 +36,6 @@ SYMBOLS_PER_MESSAGE = 100
 # Docs-new says 400 per connection, but production still answers "300 per session"
 # on spot (reference §5, §15): 300 is the cap that is known to hold.
 TOPICS_PER_CONNECTION = 300
-
-CANDLE_TYPES: dict[int, str] = {
-    60: "1min",
-    180: "3min",
-    300: "5min",
-    900: "15min",
-    1800: "30min",
-    3600: "1hour",
-    7200: "2hour",
-    14400: "4hour",
-    21600: "6hour",
-    28800: "8hour",
-    43200: "12hour",
-    86400: "1day",
-    604800: "1week",
-}
-"""Candle intervals in seconds → KuCoin candle types."""
 
 BOOK_FULL = "full"  # level2 increments synced against a REST snapshot
 # 5 and 50 are KuCoin's pushed top-N books; any other depth up to the public snapshot's
@@ -72,30 +57,11 @@ class Topic(msgspec.Struct, frozen=True, order=True):
         return f"{self.prefix}:{self.native}{self.suffix}"
 
 
-class ChannelSpec(msgspec.Struct, frozen=True):
-    """How one tickwire channel maps onto KuCoin topics."""
-
-    defaults: dict[str, Any] = {}
-    allowed: dict[str, tuple[Any, ...]] = {}
-
-    def options(self, given: Mapping[str, Any]) -> dict[str, Any]:
-        """Validate user options and fill in defaults; raises ValueError naming the option."""
-        unknown = set(given) - set(self.defaults)
-        if unknown:
-            names = ", ".join(sorted(self.defaults)) or "none"
-            raise ValueError(f"unknown option(s) {sorted(unknown)}; takes {names}")
-        merged = {**self.defaults, **given}
-        for name, value in merged.items():
-            if value not in self.allowed.get(name, (value,)):
-                raise ValueError(f"{name}={value!r} is not one of {self.allowed[name]}")
-        return merged
-
-
-CHANNELS: dict[Channel, ChannelSpec] = {
-    Channel.TICKER: ChannelSpec(),
-    Channel.TRADES: ChannelSpec(),
-    Channel.BOOK: ChannelSpec({"depth": BOOK_FULL}, {"depth": BOOK_DEPTHS}),
-    Channel.CANDLES: ChannelSpec({"interval": 60}, {"interval": tuple(CANDLE_TYPES)}),
+CHANNELS: dict[Channel, ChannelOptions] = {
+    Channel.TICKER: ChannelOptions(),
+    Channel.TRADES: ChannelOptions(),
+    Channel.BOOK: ChannelOptions({"depth": BOOK_FULL}, {"depth": BOOK_DEPTHS}),
+    Channel.CANDLES: ChannelOptions({"interval": 60}, {"interval": tuple(CANDLE_TYPES)}),
 }
 """The public channels this adapter subscribes, with their options."""
 
@@ -127,11 +93,6 @@ _CHANNEL_OF_PREFIX = {
 def channel_of(topic: Topic) -> Channel | None:
     """The tickwire channel a topic feeds (None for a raw topic subscribed natively)."""
     return _CHANNEL_OF_PREFIX.get(topic.prefix)
-
-
-def subscription_for(channel: Channel, symbol: str, options: Mapping[str, Any]) -> Subscription:
-    """The :class:`Subscription` for one unified symbol with normalized options."""
-    return Subscription(channel, symbol, tuple(sorted(options.items())))
 
 
 def batches(topics: Iterable[Topic]) -> Iterator[str]:
