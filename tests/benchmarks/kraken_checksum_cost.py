@@ -2,14 +2,16 @@
 
 ::
 
-    python tests/benchmarks/kraken_checksum_cost.py [--n 50000] [--repeat 3]
+    python tests/benchmarks/kraken_checksum_cost.py [--n 50000] [--repeat 3] [--memory]
 
-Runs the book phase of ``bench_kraken.py``'s tickwire client (placement ``split``) with
-the adapter's ``_Formatter.crc`` swapped, in this process only (its files are untouched):
+Runs the book phase of ``bench_feed.py --venue kraken``'s tickwire client (placement
+``split``; with ``--memory``, ``kraken_processing.py``'s socket-free tickwire processing
+of recorded book frames instead) with the adapter's ``_Formatter.crc`` swapped, in this
+process only (its files are untouched):
 
-- ``as-is``: the adapter as it stands;
-- ``one-pass``: the same cache and formatting, without first trying the all-cached
-  ``"".join(map(cache.get, levels))`` (which raises on a miss and is then redone);
+- ``as-is``: the adapter as it stands (price and size texts cached apart, since 5aab4b9);
+- ``pair-cache``: the checksum as it was before 5aab4b9, re-created here: one cache
+  keyed by ``(price, size)``, tried all-cached first, rebuilt level by level on a miss;
 - ``no-checksum``: ``crc`` returns the frame's own checksum (what verification costs).
 
 Each variant runs in a fresh process, interleaved, and the medians are printed.
@@ -26,7 +28,7 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-VARIANTS = ("as-is", "one-pass", "no-checksum")
+VARIANTS = ("as-is", "pair-cache", "no-checksum")
 
 
 def patch(variant: str) -> None:
@@ -34,15 +36,30 @@ def patch(variant: str) -> None:
     from tickwire.adapters.kraken import book as kraken_book
 
     formatter: Any = kraken_book._Formatter
-    if variant == "one-pass":
-        level_text = kraken_book._level_text
+    if variant == "pair-cache":
+        cache: dict[tuple[Any, Any], str] = {}
+
+        def level_text(level: tuple[Any, Any], price_places: str, qty_places: str) -> str:
+            price, qty = level
+            if price.adjusted() > 40 or qty.adjusted() > 40:  # as the adapter did
+                raise ValueError(f"implausible level {price} x {qty}")
+            text = format(price, price_places).replace(".", "").lstrip("0") + format(
+                qty, qty_places
+            ).replace(".", "").lstrip("0")
+            if len(cache) >= 16384:
+                cache.clear()
+            cache[level] = text
+            return text
 
         def crc(self: Any, book: Any) -> int:
             levels = book.top_asks(10) + book.top_bids(10)
-            cache, price_places, qty_places = self.cache, self.price_places, self.qty_places
-            text = "".join(
-                [cache.get(lv) or level_text(cache, lv, price_places, qty_places) for lv in levels]
-            )
+            try:
+                text = "".join(map(cache.get, levels))
+            except TypeError:  # a None: some level is new
+                price_places, qty_places = self.price_places, self.qty_places
+                text = "".join(
+                    [cache.get(lv) or level_text(lv, price_places, qty_places) for lv in levels]
+                )
             return zlib.crc32(text.encode("ascii"))
 
         formatter.crc = crc
@@ -58,15 +75,23 @@ def patch(variant: str) -> None:
         formatter.crc = lambda self, book: current[0]
 
 
-def child(variant: str, n: int) -> None:
+def child(variant: str, n: int, memory: bool) -> None:
     """Measure one variant; print ``CPU µs/event`` of the book phase."""
     sys.path.insert(0, str(Path(__file__).parent))
-    import bench_kraken
+    import bench_feed
 
     patch(variant)
-    client_cpu, emulator_cpu = bench_kraken.PLACEMENTS["split"]
-    bench_kraken.pin(client_cpu)
-    phases = asyncio.run(bench_kraken.run_tickwire(n, 1, False, emulator_cpu))
+    if memory:
+        import kraken_processing
+
+        recording = asyncio.run(kraken_processing.record(n))
+        frames = recording.book[:n]
+        print(kraken_processing.time_tickwire(recording, frames) / len(frames) * 1e6)
+        return
+    client_cpu, emulator_cpu = bench_feed.PLACEMENTS["split"]
+    bench_feed.pin(client_cpu)
+    kraken = bench_feed.VENUES["kraken"]
+    phases = asyncio.run(bench_feed.run_tickwire(kraken, n, 1, False, emulator_cpu))
     book = next(p for p in phases if p.channel == "book")
     if book.received != n or book.anomalies:
         raise SystemExit(f"{variant}: {book}")
@@ -78,21 +103,24 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--n", type=int, default=50_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--memory", action="store_true", help="no socket: recorded frames")
     parser.add_argument("--variant", choices=VARIANTS, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.variant:
-        child(args.variant, args.n)
+        child(args.variant, args.n, args.memory)
         return 0
     results: dict[str, list[float]] = {v: [] for v in VARIANTS}
     for _ in range(args.repeat):
         for variant in VARIANTS:
             command = [sys.executable, __file__, "--variant", variant, "--n", str(args.n)]
+            command += ["--memory"] if args.memory else []
             done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True)
             results[variant].append(float(done.stdout.split()[-1]))
-    print(f"tickwire book events, N = {args.n:,}, CPU µs/event, median of {args.repeat}")
+    where = "in memory (no socket)" if args.memory else "over the socket, placement split"
+    print(f"tickwire book events, N = {args.n:,}, {where}, CPU µs/event, median of {args.repeat}")
     for variant, values in results.items():
         spread = f"[{min(values):.2f}-{max(values):.2f}]"
-        print(f"{variant:<12} {statistics.median(values):6.2f} {spread}")
+        print(f"{variant:<14} {statistics.median(values):6.2f} {spread}")
     return 0
 
 

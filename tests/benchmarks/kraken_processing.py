@@ -4,10 +4,10 @@
 
     python tests/benchmarks/kraken_processing.py [--n 100000] [--repeat 5]
 
-Socket figures (``bench_kraken.py``) move with scheduling: how many frames one wake-up
-finds, whether a core idles between them. This script takes I/O and scheduling out: it
-records N ticker and N book frames from the emulator once, then times, over the same
-bytes in memory,
+Socket figures (``bench_feed.py --venue kraken``) move with scheduling: how many frames
+one wake-up finds, whether a core idles between them. This script takes I/O and
+scheduling out: it records N ticker and N book frames from the emulator once, then
+times, over the same bytes in memory,
 
 - ``msgspec Any``: ``msgspec.json.Decoder().decode`` (the floor's work per frame);
 - ``msgspec typed``: a decode into small typed Structs with ``Decimal`` prices;
@@ -34,11 +34,15 @@ import aiohttp
 import msgspec
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_kraken import BOOK_DEPTH, BOOK_SYMBOL, TICKER_SYMBOL, _BookFrame, _TickerFrame
+from bench_feed import Kraken, _KrakenBookFrame, _KrakenTickerFrame
 
 from tickwire.adapters.kraken.client import KrakenClient
 from tickwire.core.config import ClientConfig
 from tickwire.exchanges.kraken import KrakenEmulator
+
+TICKER_SYMBOL = Kraken.ticker_symbol
+BOOK_SYMBOL = Kraken.book_symbol
+BOOK_DEPTH: int = Kraken.book_options["depth"]
 
 
 class Recording(msgspec.Struct):
@@ -142,8 +146,8 @@ def main() -> int:
     recording = asyncio.run(record(args.n))
     generic = msgspec.json.Decoder().decode
     typed = {
-        "ticker": msgspec.json.Decoder(_TickerFrame).decode,
-        "book": msgspec.json.Decoder(_BookFrame).decode,
+        "ticker": msgspec.json.Decoder(_KrakenTickerFrame).decode,
+        "book": msgspec.json.Decoder(_KrakenBookFrame).decode,
     }
     print(f"Kraken frame processing, N = {args.n:,} per channel, median of {args.repeat}")
     print(f"{'processor':<15} {'channel':<7} {'µs/frame':>9} {'vs Any':>7}")
