@@ -23,8 +23,9 @@ import aiohttp
 
 from tickwire.core.book import OrderBook
 from tickwire.core.config import ClientConfig
-from tickwire.core.errors import NotSupported, SubscriptionError
+from tickwire.core.errors import NotSupported, RequestTimeout, SubscriptionError
 from tickwire.core.protocol import EventCallback
+from tickwire.core.session import Session
 from tickwire.core.streams import EventStream
 from tickwire.core.types import (
     Channel,
@@ -147,6 +148,24 @@ class BaseClient:
 
     async def _stop(self) -> None:
         """Close sessions gracefully; tasks still running afterwards are cancelled."""
+
+    async def until_ready(self, session: Session) -> None:
+        """Wait (up to the request timeout) while ``session`` is reconnecting.
+
+        A subscribe issued during a reconnect then goes out on the new socket instead of
+        failing with ``Disconnected`` on the old one.
+        """
+        if session.ready:
+            return
+        timeout = self.config.request_timeout
+        try:
+            async with asyncio.timeout(timeout):
+                await session.wait_ready()
+        except TimeoutError:
+            raise RequestTimeout(
+                f"{self.venue} {session.name}: not connected within {timeout:g}s "
+                f"({session.last_reason})"
+            ) from None
 
     # --- subscriptions: every adapter implements these ---------------------------
 

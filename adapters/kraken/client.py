@@ -269,6 +269,7 @@ class KrakenClient(KrakenTrading, BaseClient):
         fresh = [s for s in symbols if subscription_for(channel, s, normalized) not in live]
         if not fresh:
             return
+        await self.until_ready(self.session)
         if channel is Channel.BOOK:
             for symbol in fresh:
                 self._add_book(symbol, int(normalized["depth"]))
@@ -296,6 +297,7 @@ class KrakenClient(KrakenTrading, BaseClient):
         targets = [live[s] for s in symbols if s in live]
         if not targets:
             return
+        await self.until_ready(self.session)
         for target in targets:
             self._subscriptions.discard(target)
             self.session.unwatch((channel.value, target.symbol))

@@ -215,3 +215,14 @@ async def test_a_quiet_channel_is_reported_stale_and_renewed_without_a_reconnect
         snapshot = await next_of(events, BookUpdate, symbol="SOL/USD")
         assert snapshot.snapshot  # the renewed subscription brought a fresh snapshot
         assert emulator.connection_count == 1
+
+
+async def test_a_subscribe_issued_during_a_reconnect_waits_for_the_new_socket(emulator):
+    async with client_for(emulator) as client:
+        events = client.events()
+        await client.subscribe("ticker", ["BTC/USD"])
+        await emulator.drop_all()
+        await next_of(events, StreamStatus, state=StreamState.RECONNECTING)
+        await client.subscribe("book", ["ETH/USD"], depth=10)  # the socket is down here
+        snapshot = await next_of(events, BookUpdate, symbol="ETH/USD")
+        assert snapshot.snapshot
