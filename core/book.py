@@ -252,6 +252,10 @@ class OrderBook:
         sizes = self._ask_sizes
         return [(p, sizes[p]) for p in _best_first(self._ask_prices, n)]
 
+    def best_prices(self, n: int) -> tuple[list[Decimal], list[Decimal]]:
+        """``(ask prices, bid prices)`` of the best ``n`` levels, best first (C slices)."""
+        return _best_first(self._ask_prices, n), _best_last(self._bid_prices, n)
+
     def top_prices(
         self, n: int
     ) -> tuple[list[Decimal], list[Decimal], list[Decimal], list[Decimal]]:

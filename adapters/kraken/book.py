@@ -43,6 +43,7 @@ CHECKSUM_LEVELS = 10
 _text_caches: dict[int, dict[Decimal, str]] = {}
 _TEXT_CACHE_SIZE = 16384
 _MAX_DIGITS = 40  # integer digits beyond any real price or size
+_TEXTS_PER_BOOK = 4096  # level texts kept per book before stale ones are pruned
 
 
 def _texts(values: list[Decimal], cache: dict[Decimal, str], places: str) -> list[str]:
@@ -77,6 +78,26 @@ class _Formatter:
         self.qty_places = f".{qty_precision}f"
         self.price_cache = _text_caches.setdefault(price_precision, {})
         self.qty_cache = _text_caches.setdefault(qty_precision, {})
+
+    def level_text(self, price: Decimal, qty: Decimal) -> str:
+        """``fmt(price) + fmt(qty)`` of one level."""
+        (price_text,) = _texts([price], self.price_cache, self.price_places)
+        (qty_text,) = _texts([qty], self.qty_cache, self.qty_places)
+        return price_text + qty_text
+
+    def level_texts(self, levels: list[tuple[Decimal, Decimal]]) -> dict[Decimal, str]:
+        """Price → level text for whole levels (a snapshot, a rebuild)."""
+        prices = _texts([p for p, _ in levels], self.price_cache, self.price_places)
+        sizes = _texts([q for _, q in levels], self.qty_cache, self.qty_places)
+        return {level[0]: p + q for level, p, q in zip(levels, prices, sizes, strict=True)}
+
+    def update_texts(self, texts: dict[Decimal, str], rows: list[tuple[Decimal, Decimal]]) -> None:
+        """Apply a message's rows to ``texts`` in order: qty 0 removes the level."""
+        for price, qty in rows:
+            if qty:
+                texts[price] = self.level_text(price, qty)
+            else:
+                texts.pop(price, None)
 
     def crc(self, book: OrderBook) -> int:
         """The checksum of ``book`` (see :func:`checksum`)."""
@@ -115,7 +136,15 @@ class KrakenBook:
     snapshot then raises ``BookOutOfSync`` instead of yielding an unverified book.
     """
 
-    __slots__ = ("_book", "_formatter", "_native", "_precisions", "_symbol")
+    __slots__ = (
+        "_ask_texts",
+        "_bid_texts",
+        "_book",
+        "_formatter",
+        "_native",
+        "_precisions",
+        "_symbol",
+    )
 
     def __init__(
         self,
@@ -135,6 +164,10 @@ class KrakenBook:
         self._book = OrderBook(VENUE, symbol, depth=depth)
         self._formatter: _Formatter | None = None
         self._precisions: tuple[int, int] | None = None
+        # price -> fmt(price) + fmt(qty) of the level resting there, per side: kept up
+        # to date row by row, so a message's checksum is a C-level slice, map and join.
+        self._bid_texts: dict[Decimal, str] = {}
+        self._ask_texts: dict[Decimal, str] = {}
         if price_precision is not None and qty_precision is not None:
             self.set_precisions(price_precision, qty_precision)
         elif price_precision is not None or qty_precision is not None:
@@ -214,10 +247,18 @@ class KrakenBook:
         try:
             if snapshot:
                 book.apply_snapshot(bid_rows, ask_rows, ts=ts)
+                self._bid_texts = formatter.level_texts(book.top_bids(len(bid_rows)))
+                self._ask_texts = formatter.level_texts(book.top_asks(len(ask_rows)))
             else:
                 book.apply_delta(bid_rows, ask_rows, ts=ts)
-            local = formatter.crc(book)
-        except (ValueError, ArithmeticError) as exc:
+                formatter.update_texts(self._bid_texts, bid_rows)
+                formatter.update_texts(self._ask_texts, ask_rows)
+                if len(self._bid_texts) + len(self._ask_texts) > _TEXTS_PER_BOOK:
+                    # Levels truncated out of the depth leave their texts behind.
+                    self._bid_texts = formatter.level_texts(book.top_bids(len(book)))
+                    self._ask_texts = formatter.level_texts(book.top_asks(len(book)))
+            local = self._crc()
+        except (ValueError, ArithmeticError, KeyError) as exc:
             # A negative size or a NaN (the schema admits any Decimal): the book is
             # half-applied and cannot be trusted.
             book.reset()
@@ -236,3 +277,10 @@ class KrakenBook:
             ts=ts,
             received=received,
         )
+
+    def _crc(self) -> int:
+        ask_prices, bid_prices = self._book.best_prices(CHECKSUM_LEVELS)
+        text = "".join(map(self._ask_texts.__getitem__, ask_prices)) + "".join(
+            map(self._bid_texts.__getitem__, bid_prices)
+        )
+        return zlib.crc32(text.encode("ascii"))
