@@ -80,9 +80,13 @@ class _Formatter:
         self.qty_cache = _text_caches.setdefault(qty_precision, {})
 
     def level_text(self, price: Decimal, qty: Decimal) -> str:
-        """``fmt(price) + fmt(qty)`` of one level."""
-        (price_text,) = _texts([price], self.price_cache, self.price_places)
-        (qty_text,) = _texts([qty], self.qty_cache, self.qty_places)
+        """``fmt(price) + fmt(qty)`` of one level (per changed row: kept lean)."""
+        price_text = self.price_cache.get(price)
+        if price_text is None:
+            (price_text,) = _texts([price], self.price_cache, self.price_places)
+        qty_text = self.qty_cache.get(qty)
+        if qty_text is None:
+            (qty_text,) = _texts([qty], self.qty_cache, self.qty_places)
         return price_text + qty_text
 
     def level_texts(self, levels: list[tuple[Decimal, Decimal]]) -> dict[Decimal, str]:
