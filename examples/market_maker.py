@@ -1,0 +1,400 @@
+"""Market maker: a bid and an ask around the mid, on whichever venue the config names.
+
+    cd examples
+    python market_maker.py configs/market_maker_kraken.toml --offline --duration 60
+    python market_maker.py configs/market_maker_kucoin.toml --offline --duration 60
+
+The config file is the venue: its ``venue`` line, the names of the environment variables
+holding the API credentials, the managed dead man's switch (``[options] dead_man_switch``:
+while the connection is healthy the client keeps re-arming the venue's
+``cancel_all_after``, so if this program dies or loses the venue, the venue cancels the
+quotes) and the ``[[subscriptions]]``: the ``book`` of the one symbol to quote, ``orders``
+and ``balances``. ``--offline`` runs against the venue's emulator and its paper account.
+
+- It quotes ``--size`` on each side, ``--spread-bps`` apart around the mid, post-only (it
+  never takes liquidity), every order with a client id of its own.
+- When the mid moves more than ``--requote-bps`` from where a quote was priced, it moves
+  that quote (``amend_order``); a side that filled or was canceled is placed again; past
+  ``--max-position`` of inventory it stops quoting the side that would add to it.
+- It learns its fills only from ``OrderUpdate`` events and its balances only from
+  ``Balance`` events, never by asking the venue, and keeps its position from them: base
+  and quote deltas, fees, average cost.
+- On exit (``--duration``, Ctrl-C) it cancels every order, waits until the venue has
+  confirmed each one closed, and prints a summary.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+
+from venues import arguments, open_clients
+
+from tickwire.core import (
+    Balance,
+    BookUpdate,
+    Channel,
+    Event,
+    Instrument,
+    OrderRequest,
+    OrderUpdate,
+    Side,
+    StreamClient,
+    StreamStatus,
+    TickwireError,
+    UnknownOrder,
+)
+from tickwire.core.ids import new_client_id
+
+BPS = Decimal("0.0001")
+CALL_TIMEOUT = 5.0  # seconds: every order call resolves (or raises) within this
+CLOSE_TIMEOUT = 10.0  # seconds to wait, on exit, for the venue to confirm the cancels
+
+
+@dataclass(frozen=True)
+class Fill:
+    """One execution of one of our orders, as its OrderUpdate reported it."""
+
+    order_id: str
+    side: Side
+    price: Decimal
+    size: Decimal
+    fee: Decimal
+    fee_asset: str | None  # None: the venue did not say; taken as the quote asset
+
+
+class Position:
+    """What our fills did to the account.
+
+    ``base``/``quote`` are the changes of the two balances, fees included, and ``fees``
+    the fees paid per asset: all exact. ``avg_cost`` is the average price of the
+    inventory held now (bought, if long; sold, if short), ``realized`` the quote earned
+    on inventory closed so far, before fees.
+    """
+
+    def __init__(self, base_asset: str, quote_asset: str) -> None:
+        self.base_asset = base_asset
+        self.quote_asset = quote_asset
+        self.fills: list[Fill] = []
+        self.inventory = Decimal(0)  # base bought minus base sold
+        self.base = Decimal(0)
+        self.quote = Decimal(0)
+        self.fees: dict[str, Decimal] = {}
+        self.avg_cost = Decimal(0)
+        self.realized = Decimal(0)
+
+    def add(self, fill: Fill) -> None:
+        """Book one fill."""
+        signed = fill.size if fill.side is Side.BUY else -fill.size
+        held = self.inventory
+        if not held or (held > 0) == (signed > 0):  # opening or adding: a new average
+            self.avg_cost = (self.avg_cost * abs(held) + fill.price * fill.size) / (
+                abs(held) + fill.size
+            )
+        else:  # reducing, perhaps through zero into the other side
+            closed = min(fill.size, abs(held))
+            self.realized += closed * (fill.price - self.avg_cost) * (1 if held > 0 else -1)
+            if fill.size > abs(held):
+                self.avg_cost = fill.price
+            elif fill.size == abs(held):
+                self.avg_cost = Decimal(0)
+        self.inventory += signed
+        self.base += signed
+        self.quote -= signed * fill.price
+        asset = fill.fee_asset or self.quote_asset
+        self.fees[asset] = self.fees.get(asset, Decimal(0)) + fill.fee
+        if asset == self.base_asset:
+            self.base -= fill.fee
+        elif asset == self.quote_asset:
+            self.quote -= fill.fee
+        self.fills.append(fill)
+
+    def __str__(self) -> str:
+        fees = ", ".join(f"{_num(v)} {k}" for k, v in sorted(self.fees.items())) or "none"
+        return (
+            f"{_num(self.base, '+')} {self.base_asset}, {_num(self.quote, '+')} "
+            f"{self.quote_asset}, fees {fees}; inventory {_num(self.inventory, '+')} at "
+            f"{_num(round(self.avg_cost, 8))}, realized {_num(round(self.realized, 8), '+')}"
+        )
+
+
+def _num(value: Decimal, sign: str = "") -> str:
+    """``value`` in plain notation without trailing zeros (``+`` sign on request)."""
+    return f"{value.normalize():{sign}f}"
+
+
+@dataclass(frozen=True)
+class Params:
+    """The strategy's knobs (command-line options)."""
+
+    size: Decimal  # base asset, each side
+    spread: Decimal  # bid-ask distance, as a fraction of the mid
+    requote: Decimal  # how far the mid may move before a quote follows it
+    max_position: Decimal  # inventory, in base, beyond which one side stops quoting
+
+
+@dataclass
+class Quote:
+    """One of our resting orders: its id, its price, and the mid it was priced from."""
+
+    order_id: str
+    price: Decimal
+    mid: Decimal
+
+
+class MarketMaker:
+    """Quotes one symbol; keeps its fills, position and balances from the event stream."""
+
+    def __init__(self, client: StreamClient, instrument: Instrument, params: Params) -> None:
+        self.client = client
+        self.instrument = instrument
+        self.symbol = instrument.symbol
+        self.params = params
+        self.position = Position(instrument.base, instrument.quote)
+        self.balances: dict[str, Decimal] = {}  # asset -> total, from Balance events
+        self.quotes: dict[Side, Quote] = {}
+        self.client_ids: set[str] = set()  # every order we ever placed
+        self.open_ids: set[str] = set()  # our orders the venue reports open
+        self.closed_ids: set[str] = set()  # our orders the venue reports closed
+        self.filled: dict[str, Decimal] = {}  # order id -> cumulative size filled
+        self.counts: Counter[str] = Counter()  # placed, amended, refused...
+        self.stopping = False
+        self._wake = asyncio.Event()  # the book moved, or a quote closed
+        self._order_seen = asyncio.Event()  # an update of one of our orders arrived
+
+    # --- the event stream: the only source of fills, position and balances ------------
+
+    def on_event(self, event: Event) -> None:
+        """The client's callback: every event of every socket, in order."""
+        match event:
+            case BookUpdate(symbol=self.symbol):
+                self._wake.set()
+            case OrderUpdate(client_id=client_id) if client_id in self.client_ids:
+                self._on_order(event)
+            case Balance(asset=asset, total=total):
+                self.balances[asset] = total
+            case StreamStatus(state=state, reason=reason) if not self.stopping:
+                print(f"stream {state} {reason}".rstrip(), flush=True)
+
+    def _on_order(self, update: OrderUpdate) -> None:
+        # A fill is an update whose cumulative size filled grew: a repeated report
+        # (after a reconnect, say) changes nothing.
+        seen = self.filled.get(update.order_id, Decimal(0))
+        if update.last_fill_size and update.last_fill_price and update.filled > seen:
+            assert update.side is not None, "a fill always names its side"
+            self.filled[update.order_id] = update.filled
+            fill = Fill(
+                order_id=update.order_id,
+                side=update.side,
+                price=update.last_fill_price,
+                size=update.last_fill_size,
+                fee=update.fee or Decimal(0),
+                fee_asset=update.fee_asset,
+            )
+            self.position.add(fill)
+            print(f"fill: {fill.side} {fill.size} @ {fill.price} → {self.position}", flush=True)
+        if update.status.is_terminal:
+            self.closed_ids.add(update.order_id)
+            self.open_ids.discard(update.order_id)
+            for side, quote in list(self.quotes.items()):
+                if quote.order_id == update.order_id:
+                    del self.quotes[side]  # filled or canceled: the side is free again
+                    self._wake.set()
+        elif update.order_id not in self.closed_ids:
+            self.open_ids.add(update.order_id)
+        self._order_seen.set()
+
+    # --- quoting ----------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Requote on every book move until :meth:`stop`; one order call at a time."""
+        while not self.stopping:
+            await self._wake.wait()
+            self._wake.clear()
+            if not self.stopping:
+                await self.requote()
+
+    async def requote(self) -> None:
+        """Bring both sides in line with the current mid."""
+        book = self.client.book(self.symbol)
+        bid, ask = book.best_bid, book.best_ask
+        if not book.synced or bid is None or ask is None:
+            return
+        mid = (bid.price + ask.price) / 2
+        for side in (Side.BUY, Side.SELL):
+            quote = self.quotes.get(side)
+            if not self._may_add(side):
+                if quote is not None:
+                    await self._cancel(side, quote)
+            elif quote is None:
+                await self._place(side, mid)
+            elif abs(mid - quote.mid) > mid * self.params.requote:
+                await self._amend(side, quote, mid)
+
+    def _may_add(self, side: Side) -> bool:
+        limit = self.params.max_position
+        base = self.position.base
+        return base < limit if side is Side.BUY else base > -limit
+
+    def price(self, side: Side, mid: Decimal) -> Decimal:
+        """Half the spread away from ``mid``, on the tick grid, strictly off the mid."""
+        tick = self.instrument.price_increment
+        half = mid * self.params.spread / 2
+        if side is Side.BUY:
+            price = ((mid - half) / tick).to_integral_value(ROUND_FLOOR) * tick
+            return price - tick if price >= mid else price
+        price = ((mid + half) / tick).to_integral_value(ROUND_CEILING) * tick
+        return price + tick if price <= mid else price
+
+    async def _place(self, side: Side, mid: Decimal) -> None:
+        client_id = new_client_id()  # ours before it is sent: its events are recognized
+        self.client_ids.add(client_id)
+        price = self.price(side, mid)
+        request = OrderRequest(
+            symbol=self.symbol,
+            side=side,
+            size=self.params.size,
+            price=price,
+            post_only=True,
+            client_id=client_id,
+        )
+        try:
+            ack = await self.client.place_order(request, timeout=CALL_TIMEOUT)
+        except TickwireError as exc:
+            self._refused(f"place {side}", exc)
+            return
+        self.counts["placed"] += 1
+        self._adopt(side, Quote(ack.order_id, price, mid))
+
+    async def _amend(self, side: Side, quote: Quote, mid: Decimal) -> None:
+        price = self.price(side, mid)
+        if price == quote.price:
+            quote.mid = mid
+            return
+        try:
+            ack = await self.client.amend_order(
+                self.symbol, order_id=quote.order_id, price=price, timeout=CALL_TIMEOUT
+            )
+        except UnknownOrder:
+            self._drop(side, quote)  # it filled or closed meanwhile: its update says how
+            return
+        except TickwireError as exc:
+            self._refused(f"amend {side}", exc)  # it stays where it was
+            return
+        self.counts["amended"] += 1
+        # Some venues amend in place, others replace the order (a new order id, the
+        # same client id): either way the quote is now the order the ack names.
+        self._adopt(side, Quote(ack.order_id, price, mid))
+
+    async def _cancel(self, side: Side, quote: Quote) -> None:
+        try:
+            await self.client.cancel_order(
+                self.symbol, order_id=quote.order_id, timeout=CALL_TIMEOUT
+            )
+        except UnknownOrder:
+            pass  # already closed
+        except TickwireError as exc:
+            self._refused(f"cancel {side}", exc)
+            return
+        self._drop(side, quote)
+
+    def _adopt(self, side: Side, quote: Quote) -> None:
+        # The order's updates may have come before the reply: it may be closed already.
+        if quote.order_id in self.closed_ids:
+            self.quotes.pop(side, None)
+        else:
+            self.quotes[side] = quote
+            self.open_ids.add(quote.order_id)
+
+    def _drop(self, side: Side, quote: Quote) -> None:
+        if self.quotes.get(side) is quote:
+            del self.quotes[side]
+
+    def _refused(self, what: str, exc: TickwireError) -> None:
+        # Typed errors: InvalidOrder, InsufficientFunds, RateLimited, RequestTimeout...
+        self.counts["refused"] += 1
+        print(f"{what}: {type(exc).__name__}: {exc}", flush=True)
+
+    # --- the end ----------------------------------------------------------------------
+
+    async def stop(self, quoting: asyncio.Task[None]) -> None:
+        """Finish the call in flight, cancel everything, wait for the venue to confirm."""
+        self.stopping = True
+        self._wake.set()
+        try:
+            await quoting
+        finally:
+            try:
+                await self.client.cancel_all(self.symbol, timeout=CALL_TIMEOUT)
+                await self._all_closed()
+            except (TickwireError, TimeoutError) as exc:
+                # The dead man's switch cancels what is left once refreshing stops.
+                print(f"cancel on exit incomplete ({exc!r}): the dead man's switch fires")
+
+    async def _all_closed(self) -> None:
+        async with asyncio.timeout(CLOSE_TIMEOUT):
+            while self.open_ids - self.closed_ids:
+                self._order_seen.clear()
+                await self._order_seen.wait()
+
+    def summary(self) -> str:
+        """What happened, from our own bookkeeping."""
+        p, venue = self.position, self.client.venue
+        buys = sum(1 for f in p.fills if f.side is Side.BUY)
+        known = {asset: _num(total) for asset, total in self.balances.items()}
+        balances = (f"{a} {known.get(a, '?')}" for a in (p.base_asset, p.quote_asset))
+        return (
+            f"{venue} {self.symbol}: {len(p.fills)} fills ({buys} buys, "
+            f"{len(p.fills) - buys} sells); {self.counts['placed']} quotes placed, "
+            f"{self.counts['amended']} amended, {self.counts['refused']} refused\n"
+            f"  position: {p}\n"
+            f"  balances (last Balance events): {', '.join(balances)}"
+        )
+
+
+async def start(client: StreamClient, params: Params) -> MarketMaker:
+    """A market maker for the symbol whose book the config subscribes."""
+    books = [s.symbol for s in client.subscriptions if s.channel is Channel.BOOK]
+    if len(books) != 1 or books[0] is None:
+        raise SystemExit("the config must subscribe the book of exactly one symbol")
+    instrument = (await client.instruments())[books[0]]
+    maker = MarketMaker(client, instrument, params)
+    client.on_event(maker.on_event)
+    return maker
+
+
+async def main(argv: Sequence[str] | None = None) -> MarketMaker:
+    """Make a market until ``--duration`` ends (or Ctrl-C); returns the market maker."""
+    parser = arguments(__doc__.splitlines()[0], configs=1)
+    parser.add_argument("--size", type=Decimal, default=Decimal("0.001"), help="(0.001)")
+    parser.add_argument(
+        "--spread-bps", type=Decimal, default=Decimal(0), help="(0: as tight as the tick allows)"
+    )
+    parser.add_argument("--requote-bps", type=Decimal, default=Decimal("0.5"), help="(0.5)")
+    parser.add_argument("--max-position", type=Decimal, help="inventory cap in base (10 x size)")
+    args = parser.parse_args(argv)
+    params = Params(
+        size=args.size,
+        spread=args.spread_bps * BPS,
+        requote=args.requote_bps * BPS,
+        max_position=args.max_position or args.size * 10,
+    )
+    async with open_clients(args.config, offline=args.offline) as (client,):
+        maker = await start(client, params)
+        quoting = asyncio.create_task(maker.run(), name="quoting")
+        try:
+            await asyncio.wait([quoting], timeout=args.duration)  # None: until Ctrl-C
+        finally:
+            await maker.stop(quoting)
+            print(maker.summary(), flush=True)
+    return maker
+
+
+if __name__ == "__main__":
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main(sys.argv[1:]))

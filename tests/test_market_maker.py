@@ -1,0 +1,183 @@
+"""The example market maker, on each emulator with only the config file changed.
+
+Acceptance (issue 4): the same program quotes on either venue, gets fills, and ends with
+fills and a position equal to the emulator's own accounting: the paper matching
+engine's fills and the changes of its balances, exactly, but for the one rounding the
+venue's ledger documents (Kraken books fees and balances at the asset's precision,
+e.g. 4 decimals for USD; KuCoin books them unrounded).
+
+The emulator is run as the live venue would be: the shipped config file plus an
+``[endpoints]`` table naming the emulator, credentials from the environment variables
+the file names (set to the emulator's test account, verified for real). Its market is
+made busy (one symbol, a step every 10 ms) so fills certainly happen in the seconds CI
+allows; ``TICKWIRE_LONG=1`` runs each venue for the full 60 s.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import tomllib
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tickwire.core.config import load_config
+from tickwire.core.errors import ConfigError
+from tickwire.core.types import Channel, Side
+from tickwire.exchanges.base.matching import Fill as EngineFill
+from tickwire.exchanges.base.matching import OrderEvent
+from tickwire.exchanges.kraken import KrakenEmulator
+from tickwire.exchanges.kraken.instruments import asset_for
+from tickwire.exchanges.kucoin import KucoinEmulator
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+CONFIGS = EXAMPLES / "configs"
+SECONDS = 60.0 if os.environ.get("TICKWIRE_LONG") else 8.0
+# Quotes close to the touch and quick to follow the mid: fills and amends both happen.
+STRATEGY = ["--spread-bps", "0.2", "--requote-bps", "0.1"]
+VENUES = {
+    "kraken": (KrakenEmulator, "BTC/USD"),
+    "kucoin": (KucoinEmulator, "BTC-USDT"),
+}
+
+
+def config_path(venue: str) -> Path:
+    return CONFIGS / f"market_maker_{venue}.toml"
+
+
+@pytest.fixture
+def example(monkeypatch: pytest.MonkeyPatch):
+    """Import an example script by name, as ``python examples/NAME.py`` would run it."""
+    monkeypatch.syspath_prepend(str(EXAMPLES))
+    return importlib.import_module
+
+
+def ledger_rounding(venue: str, asset: str, value: Decimal) -> Decimal:
+    """How the venue's ledger books an amount of ``asset`` (the documented rounding)."""
+    if venue == "kraken":
+        return value.quantize(Decimal(1).scaleb(-asset_for(asset).precision))
+    return value
+
+
+def live_style(venue: str, emulator: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The shipped config pointed at ``emulator``; its account's keys in the variables."""
+    text = config_path(venue).read_text()
+    names = tomllib.loads(text)["credentials"]
+    credentials = emulator.credentials()
+    monkeypatch.setenv(names["api_key_env"], credentials.api_key)
+    monkeypatch.setenv(names["api_secret_env"], credentials.api_secret)
+    if "passphrase_env" in names:
+        monkeypatch.setenv(names["passphrase_env"], credentials.passphrase)
+    endpoints = "".join(f'{key} = "{url}"\n' for key, url in emulator.endpoints.items())
+    path = tmp_path / f"market_maker_{venue}.toml"
+    path.write_text(f"{text}\n[endpoints]\n{endpoints}")
+    return str(path)
+
+
+@pytest.mark.timeout(SECONDS + 60)
+@pytest.mark.parametrize("venue", ["kraken", "kucoin"])
+async def test_fills_and_position_equal_the_emulators_own_accounting(
+    venue, example, tmp_path, monkeypatch, capsys
+):
+    emulator_class, native_symbol = VENUES[venue]
+    async with emulator_class(seed=5, symbols=[native_symbol], interval=0.01) as ex:
+        fills: list[EngineFill] = []
+        ex.engine.add_listener(
+            lambda events: fills.extend(
+                e.fill for e in events if isinstance(e, OrderEvent) and e.fill is not None
+            )
+        )
+        start = ex.engine.balances()
+        path = live_style(venue, ex, tmp_path, monkeypatch)
+        maker = await example("market_maker").main([path, "--duration", str(SECONDS), *STRATEGY])
+        end = ex.engine.balances()
+        assert ex.engine.open_orders() == []  # everything was canceled on exit
+        # The managed dead man's switch was armed, and closing leaves it to fire.
+        assert (ex.desk.dead_man_trigger if venue == "kraken" else ex.dcp.setting) is not None
+        placed_by_maker = {ex.engine.order(order_id=f.order_id).client_id for f in fills}
+    mine = maker.position
+    base, quote = mine.base_asset, mine.quote_asset
+    out = capsys.readouterr().out
+
+    # It quoted, its quotes followed the mid, and the market filled them.
+    assert len(mine.fills) >= 4 and maker.counts["amended"] > 0, out
+    assert placed_by_maker <= maker.client_ids  # only the maker traded, with its ids
+    # Its fills are the engine's fills, one for one, in order.
+    assert [(f.order_id, f.side, f.price, f.size) for f in mine.fills] == [
+        (f.order_id, Side(f.side), f.price, f.size) for f in fills
+    ]
+    assert [f.fee for f in mine.fills] == [
+        ledger_rounding(venue, f.fee_asset, f.fee) for f in fills
+    ]
+    # Its position is the change of the engine's balances (fees as the ledger books them).
+    fees = sum((ledger_rounding(venue, quote, f.fee) for f in fills), Decimal(0))
+    fee_rounding = sum((f.fee for f in fills), Decimal(0)) - fees
+    assert mine.base == end[base][0] - start[base][0]
+    assert mine.quote == end[quote][0] - start[quote][0] + fee_rounding
+    assert mine.fees == {quote: fees}
+    # Its balances, from Balance events alone, are the engine's final totals.
+    assert maker.balances[base] == ledger_rounding(venue, base, end[base][0])
+    assert maker.balances[quote] == ledger_rounding(venue, quote, end[quote][0])
+    assert f"{venue} {maker.symbol}: {len(mine.fills)} fills" in out
+    assert ex.credentials().api_secret not in out
+
+
+@pytest.mark.parametrize("venue", ["kraken", "kucoin"])
+async def test_offline_it_runs_on_the_emulators_account_without_credentials(
+    venue, example, monkeypatch, capsys
+):
+    for name in ("KRAKEN_API_KEY", "KRAKEN_API_SECRET", "KUCOIN_API_KEY", "KUCOIN_API_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    args = [str(config_path(venue)), "--offline", "--duration", "2.5", "--spread-bps", "0"]
+    maker = await example("market_maker").main(args)
+    out = capsys.readouterr().out
+    assert maker.counts["placed"] >= 2 and maker.counts["refused"] == 0, out
+    assert not maker.open_ids - maker.closed_ids  # the venue confirmed every cancel
+    assert f"{venue} {maker.symbol}: " in out and "  position: " in out
+
+
+@pytest.mark.parametrize("venue", ["kraken", "kucoin"])
+def test_the_config_is_the_venue(venue, monkeypatch):
+    # Live, the file's credential variables must be set; offline they are not read.
+    for name in ("KRAKEN_API_KEY", "KUCOIN_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(ConfigError, match=f"{venue.upper()}_API_KEY is not set"):
+        load_config(config_path(venue))
+    config = load_config(config_path(venue), secrets=False)
+    assert config.venue == venue and config.credentials is None
+    assert config.options == {"dead_man_switch": 30}  # the managed dead man's switch
+    channels = {(s.channel, len(s.symbols)) for s in config.subscriptions}
+    assert channels == {(Channel.BOOK, 1), (Channel.ORDERS, 0), (Channel.BALANCES, 0)}
+
+
+def test_the_position_keeps_average_cost_and_realized_profit(example):
+    mm = example("market_maker")
+    position = mm.Position("BTC", "USD")
+
+    def fill(side: Side, price: str, size: str, fee: str) -> None:
+        position.add(mm.Fill("o", side, Decimal(price), Decimal(size), Decimal(fee), "USD"))
+
+    fill(Side.BUY, "100", "1", "0.1")
+    fill(Side.BUY, "110", "1", "0.11")
+    assert position.avg_cost == Decimal(105) and position.inventory == 2
+    fill(Side.SELL, "120", "3", "0.36")  # closes 2 at +15 each, opens a short of 1 at 120
+    assert position.realized == Decimal(30) and position.inventory == -1
+    assert position.avg_cost == Decimal(120)
+    assert position.base == Decimal(-1)
+    assert position.quote == Decimal("-100") - 110 + 360 - Decimal("0.57")
+    assert position.fees == {"USD": Decimal("0.57")}
+    fill(Side.BUY, "90", "1", "0")  # the short closes at +30
+    assert position.realized == Decimal(60) and position.inventory == 0
+    assert position.avg_cost == 0
+
+
+def test_the_market_maker_names_no_venue():
+    code = (EXAMPLES / "market_maker.py").read_text().lower()
+    assert "tickwire.adapters" not in code and "tickwire.exchanges" not in code
+    usage = ("configs/market_maker_kraken.toml", "configs/market_maker_kucoin.toml")
+    for line in usage:
+        code = code.replace(line, "")
+    assert "kraken" not in code and "kucoin" not in code  # the venue is the config file
