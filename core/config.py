@@ -60,9 +60,25 @@ The file format (``load_config(path)``, ``connect("file.toml")``,
     symbols = ["BTC/USD"]
     options = { depth = 10 }
 
+    [app]                         # the program's own settings (``config.app``); tickwire
+    market = "BTC/USD"            # reads none of them
+
 Rate limits: tickwire paces every send inside the venue's documented limits (declared
 by each adapter as :class:`~tickwire.core.ratelimit.Quota` values); where a venue lets
 you tune them, the knobs are that adapter's ``[options]``.
+
+Credentials can instead be one table per venue, so that switching venues is changing
+the ``venue`` line alone: the table named by ``venue`` is used (every table is checked;
+no table for the selected venue means no credentials)::
+
+    [credentials.kraken]
+    api_key_env = "KRAKEN_API_KEY"
+    api_secret_env = "KRAKEN_API_SECRET"
+
+    [credentials.kucoin]
+    api_key_env = "KUCOIN_API_KEY"
+    api_secret_env = "KUCOIN_API_SECRET"
+    passphrase_env = "KUCOIN_PASSPHRASE"
 
 Any problem is one :class:`~tickwire.core.errors.ConfigError` line naming the file and
 the key: an unknown key (a typo), a value of the wrong type, a missing required key, or
@@ -177,7 +193,8 @@ class ClientConfig(msgspec.Struct, frozen=True, kw_only=True):
 
     ``options`` holds venue-specific settings (documented by each adapter);
     ``subscriptions`` is what the config file asks to subscribe (adapters ignore it: the
-    program, or ``tickwire stream --config``, subscribes them).
+    program, or ``tickwire stream --config``, subscribes them); ``app`` is the file's
+    ``[app]`` table, the program's own settings, which tickwire never reads.
     """
 
     venue: str
@@ -192,6 +209,7 @@ class ClientConfig(msgspec.Struct, frozen=True, kw_only=True):
     request_timeout: float = 10.0
     options: dict[str, Any] = msgspec.field(default_factory=dict)
     subscriptions: tuple[SubscriptionConfig, ...] = ()
+    app: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
 # --- the file format ----------------------------------------------------------------
@@ -212,7 +230,9 @@ class _CredentialsFile(_Policy, frozen=True):
 class _ConfigFile(_Policy, frozen=True):
     venue: str
     endpoints: _Endpoints = _Endpoints()
-    credentials: _CredentialsFile | None = None
+    # Flat (one set of variable names) or one table per venue: told apart in load_config,
+    # as msgspec cannot choose between a Struct and a dict by their keys.
+    credentials: dict[str, Any] | None = None
     reconnect: ReconnectPolicy = ReconnectPolicy()
     heartbeat: HeartbeatPolicy = HeartbeatPolicy()
     queue: QueuePolicy = QueuePolicy()
@@ -220,12 +240,15 @@ class _ConfigFile(_Policy, frozen=True):
     request_timeout: float = 10.0
     options: dict[str, Any] = msgspec.field(default_factory=dict)
     subscriptions: tuple[SubscriptionConfig, ...] = ()
+    app: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
 def load_config(path: str | Path, *, secrets: bool = True) -> ClientConfig:
     """Load a TOML config file; any problem raises one :class:`ConfigError` naming it.
 
-    ``secrets=False`` checks the ``[credentials]`` table but reads no environment
+    ``[credentials]`` is either one set of variable names or one table per venue
+    (``[credentials.kraken]``...), of which the one named by ``venue`` is used.
+    ``secrets=False`` checks the ``[credentials]`` table(s) but reads no environment
     variable and leaves ``credentials`` unset: for running the file against an emulator,
     which brings its own account (:func:`tickwire.core.testing.emulated`).
     """
@@ -240,11 +263,11 @@ def load_config(path: str | Path, *, secrets: bool = True) -> ClientConfig:
         parsed = msgspec.convert(raw, _ConfigFile)
     except msgspec.ValidationError as exc:
         raise ConfigError(f"{path}: {_describe(exc)}") from None
+    spec, where = _credentials_spec(path, parsed.venue, parsed.credentials)
     credentials = None
-    if parsed.credentials is not None and secrets:
-        spec = parsed.credentials
+    if spec is not None and secrets:
         unset = [
-            f"credentials.{key}: environment variable {name} is not set"
+            f"{where}.{key}: environment variable {name} is not set"
             for key in ("api_key_env", "api_secret_env", "passphrase_env")
             if (name := getattr(spec, key)) is not None and not os.environ.get(name)
         ]
@@ -267,7 +290,31 @@ def load_config(path: str | Path, *, secrets: bool = True) -> ClientConfig:
         request_timeout=parsed.request_timeout,
         options=parsed.options,
         subscriptions=parsed.subscriptions,
+        app=parsed.app,
     )
+
+
+def _credentials_spec(
+    path: Path, venue: str, table: dict[str, Any] | None
+) -> tuple[_CredentialsFile | None, str]:
+    """The variable names for ``venue``, and the TOML key they were found under."""
+    if table is None:
+        return None, "credentials"
+    # Only tables inside: one per venue. A flat table has string values (or a typo).
+    if table and all(isinstance(value, dict) for value in table.values()):
+        specs = {
+            name: _convert_credentials(path, value, f"credentials.{name}")
+            for name, value in table.items()
+        }
+        return specs.get(venue), f"credentials.{venue}"
+    return _convert_credentials(path, table, "credentials"), "credentials"
+
+
+def _convert_credentials(path: Path, value: Any, where: str) -> _CredentialsFile:
+    try:
+        return msgspec.convert(value, _CredentialsFile)
+    except msgspec.ValidationError as exc:
+        raise ConfigError(f"{path}: {_describe(exc, where)}") from None
 
 
 # msgspec's messages name the JSON path (`$.reconnect.max_delay`); say it as TOML keys.
@@ -276,14 +323,20 @@ _MISSING = re.compile(r"Object missing required field `(?P<key>[^`]*)`(?: - at `
 _AT = re.compile(r"^(?P<what>.*) - at `\$\.?(?P<at>.*)`$")
 
 
-def _describe(exc: msgspec.ValidationError) -> str:
-    """One line naming the key: ``unknown key 'reconnect.maxdelay'`` and the like."""
+def _describe(exc: msgspec.ValidationError, prefix: str = "") -> str:
+    """One line naming the key: ``unknown key 'reconnect.maxdelay'`` and the like.
+
+    ``prefix``: the TOML key of the table that was converted on its own.
+    """
     text = str(exc)
     for pattern, kind in ((_UNKNOWN, "unknown key"), (_MISSING, "missing key")):
         if match := pattern.fullmatch(text):
-            key = ".".join(k for k in (match["at"], match["key"]) if k)
+            key = ".".join(k for k in (prefix, match["at"], match["key"]) if k)
             return f"{kind} {key!r}"
     if match := _AT.fullmatch(text):
         what = match["what"].replace("`", "")
-        return f"key {match['at']!r}: {what[:1].lower()}{what[1:]}"
+        key = ".".join(k for k in (prefix, match["at"]) if k)
+        return f"key {key!r}: {what[:1].lower()}{what[1:]}"
+    if prefix:
+        return f"key {prefix!r}: {text[:1].lower()}{text[1:]}"
     return text

@@ -1,5 +1,6 @@
 """Config files: valid ones load, bad ones fail with one line naming the key and file."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,13 @@ def test_secrets_never_appear_in_reprs(monkeypatch):
         assert "the-secret" not in text and "the-key" not in text and "passphrase" not in text
 
 
+PER_VENUE = """venue = "kraken"
+[credentials.kraken]
+api_key_env = "TW_NO_KRAKEN_KEY"
+api_secret_env = "TW_NO_KRAKEN_SECRET"
+"""
+
+
 @pytest.mark.parametrize(
     ("body", "named"),
     [
@@ -78,9 +86,28 @@ def test_secrets_never_appear_in_reprs(monkeypatch):
             "subscriptions[0].symbols",
         ),
         ('venue = "kraken"\n[reconnect\n', "not valid TOML"),
+        # One table per venue: every table is checked, the key named with its venue.
+        (
+            PER_VENUE + '[credentials.kucoin]\napi_key_envv = "A"\napi_secret_env = "B"\n',
+            "unknown key 'credentials.kucoin.api_key_envv'",
+        ),
+        (
+            'venue = "kucoin"\n[credentials.kucoin]\napi_key_env = "A"\n',
+            "missing key 'credentials.kucoin.api_secret_env'",
+        ),
+        (
+            'venue = "kraken"\n[credentials.kraken]\napi_key_env = 1\napi_secret_env = "B"\n',
+            "key 'credentials.kraken.api_key_env': expected str",
+        ),
+        (PER_VENUE, "credentials.kraken.api_key_env: environment variable TW_NO_KRAKEN_KEY"),
+        # Flat keys and per-venue tables do not mix.
+        (PER_VENUE + '[credentials]\napi_key_env = "A"\n', "unknown key 'credentials.kraken'"),
+        ('venue = "kraken"\napp = 1\n', "key 'app'"),
     ],
 )
 def test_bad_config_fails_with_one_line_naming_key_and_file(tmp_path, body, named):
+    for name in ("TW_NO_KRAKEN_KEY", "TW_NO_KRAKEN_SECRET"):
+        assert name not in os.environ
     path = write(tmp_path, body)
     with pytest.raises(ConfigError) as caught:
         load_config(path)
@@ -171,3 +198,71 @@ def test_the_readme_config_loads_and_its_errors_read_as_shown(tmp_path, monkeypa
     typo = text.replace("max_delay", "max_dealy")
     with pytest.raises(ConfigError, match=r"tickwire.toml: unknown key 'reconnect.max_dealy'$"):
         load_config(write(tmp_path, typo))
+
+
+PER_VENUE_FILE = """
+venue = "{venue}"
+[credentials.kraken]
+api_key_env = "TW_KRAKEN_KEY"
+api_secret_env = "TW_KRAKEN_SECRET"
+[credentials.kucoin]
+api_key_env = "TW_KUCOIN_KEY"
+api_secret_env = "TW_KUCOIN_SECRET"
+passphrase_env = "TW_KUCOIN_PASSPHRASE"
+"""
+
+
+@pytest.mark.parametrize("venue", ["kraken", "kucoin"])
+def test_per_venue_credentials_use_the_table_the_venue_line_names(tmp_path, monkeypatch, venue):
+    for name in ("KEY", "SECRET", "PASSPHRASE"):
+        monkeypatch.setenv(f"TW_KUCOIN_{name}", f"kucoin-{name.lower()}")
+    monkeypatch.setenv("TW_KRAKEN_KEY", "kraken-key")
+    monkeypatch.setenv("TW_KRAKEN_SECRET", "kraken-secret")
+    config = load_config(write(tmp_path, PER_VENUE_FILE.format(venue=venue)))
+    assert config.venue == venue and config.credentials is not None
+    assert config.credentials.api_key == f"{venue}-key"
+    assert config.credentials.api_secret == f"{venue}-secret"
+    assert config.credentials.passphrase == ("kucoin-passphrase" if venue == "kucoin" else None)
+    # The other venue's variables are not needed: only the selected table is read.
+    other = "KUCOIN" if venue == "kraken" else "KRAKEN"
+    for name in ("KEY", "SECRET", "PASSPHRASE"):
+        monkeypatch.delenv(f"TW_{other}_{name}", raising=False)
+    assert load_config(write(tmp_path, PER_VENUE_FILE.format(venue=venue))).credentials
+    monkeypatch.delenv(f"TW_{venue.upper()}_SECRET")
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, PER_VENUE_FILE.format(venue=venue)))
+    assert str(caught.value).endswith(
+        f"missing secret: credentials.{venue}.api_secret_env: "
+        f"environment variable TW_{venue.upper()}_SECRET is not set"
+    )
+    assert f"{venue}-key" not in str(caught.value)
+    # secrets=False checks the tables and reads no variable.
+    assert (
+        load_config(write(tmp_path, PER_VENUE_FILE.format(venue=venue)), secrets=False).credentials
+        is None
+    )
+
+
+def test_no_table_for_the_selected_venue_means_no_credentials(tmp_path):
+    config = load_config(write(tmp_path, PER_VENUE_FILE.format(venue="examplex")))
+    assert config.venue == "examplex" and config.credentials is None
+
+
+def test_the_documented_per_venue_credentials_load(tmp_path, monkeypatch):
+    from tickwire.core import config as config_module
+
+    doc = config_module.__doc__ or ""
+    start = doc.index("    [credentials.kraken]")
+    end = doc.index("Any problem is one")
+    tables = "\n".join(line[4:] for line in doc[start:end].splitlines())
+    for name in ("KUCOIN_API_KEY", "KUCOIN_API_SECRET", "KUCOIN_PASSPHRASE"):
+        monkeypatch.setenv(name, f"value-of-{name}")
+    config = load_config(write(tmp_path, f'venue = "kucoin"\n{tables}'))
+    assert config.credentials is not None
+    assert config.credentials.passphrase == "value-of-KUCOIN_PASSPHRASE"
+
+
+def test_the_app_table_is_the_programs_own(tmp_path):
+    config = load_config(write(tmp_path, 'venue = "kraken"\n[app]\nmarket = "BTC/USD"\n'))
+    assert config.app == {"market": "BTC/USD"}
+    assert ClientConfig(venue="kraken").app == {}
