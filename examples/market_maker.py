@@ -1,15 +1,14 @@
 """Market maker: a bid and an ask around the mid, on whichever venue the config names.
 
     cd examples
-    python market_maker.py configs/market_maker_kraken.toml --offline --duration 60
-    python market_maker.py configs/market_maker_kucoin.toml --offline --duration 60
+    python market_maker.py configs/market_maker.toml --offline --duration 60
 
-The config file is the venue: its ``venue`` line, the names of the environment variables
-holding the API credentials, the managed dead man's switch (``[options] dead_man_switch``:
-while the connection is healthy the client keeps re-arming the venue's
-``cancel_all_after``, so if this program dies or loses the venue, the venue cancels the
-quotes) and the ``[[subscriptions]]``: the ``book`` of the one symbol to quote, ``orders``
-and ``balances``. ``--offline`` runs against the venue's emulator and its paper account.
+One config file for every venue: its ``venue`` line alone picks the venue (and the
+``[credentials.<venue>]`` table naming the API key variables); ``[app] market`` is the
+market, venue-neutral (``BTC/USD`` is quoted as ``BTC/USDT`` where only that is listed);
+``[options] dead_man_switch`` keeps the venue's ``cancel_all_after`` armed while the
+connection is healthy, so if this program dies the venue cancels its quotes.
+``--offline`` runs against the venue's emulator and its paper account.
 
 - It quotes ``--size`` on each side, ``--spread-bps`` apart around the mid, post-only (it
   never takes liquidity), every order with a client id of its own.
@@ -29,7 +28,7 @@ import asyncio
 import contextlib
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
@@ -48,10 +47,12 @@ from tickwire.core import (
     StreamStatus,
     TickwireError,
     UnknownOrder,
+    load_config,
 )
 from tickwire.core.ids import new_client_id
 
 BPS = Decimal("0.0001")
+DOLLARS = ("USD", "USDT", "USDC")  # one currency to a market maker; preferred in this order
 CALL_TIMEOUT = 5.0  # seconds: every order call resolves (or raises) within this
 CLOSE_TIMEOUT = 10.0  # seconds to wait, on exit, for the venue to confirm the cancels
 
@@ -357,14 +358,22 @@ class MarketMaker:
         )
 
 
-async def start(client: StreamClient, params: Params) -> MarketMaker:
-    """A market maker for the symbol whose book the config subscribes."""
-    books = [s.symbol for s in client.subscriptions if s.channel is Channel.BOOK]
-    if len(books) != 1 or books[0] is None:
-        raise SystemExit("the config must subscribe the book of exactly one symbol")
-    instrument = (await client.instruments())[books[0]]
-    maker = MarketMaker(client, instrument, params)
+def venue_symbol(market: str, listed: Collection[str]) -> str | None:
+    """``market`` as the venue lists it: itself, else the same base with a dollar quote."""
+    base, _, quote = market.upper().partition("/")
+    candidates = [f"{base}/{q}" for q in DOLLARS] if quote in DOLLARS else []
+    return next((s for s in [f"{base}/{quote}", *candidates] if s in listed), None)
+
+
+async def start(client: StreamClient, market: str, params: Params) -> MarketMaker:
+    """A market maker for ``market`` on the client's venue, its book subscribed."""
+    instruments = await client.instruments()
+    symbol = venue_symbol(market, instruments)
+    if symbol is None:
+        raise SystemExit(f"{client.venue} lists no {market} (nor with another dollar quote)")
+    maker = MarketMaker(client, instruments[symbol], params)
     client.on_event(maker.on_event)
+    await client.subscribe(Channel.BOOK, [symbol], depth=10)
     return maker
 
 
@@ -384,8 +393,9 @@ async def main(argv: Sequence[str] | None = None) -> MarketMaker:
         requote=args.requote_bps * BPS,
         max_position=args.max_position or args.size * 10,
     )
+    market = str(load_config(args.config[0], secrets=False).app.get("market", "BTC/USD"))
     async with open_clients(args.config, offline=args.offline) as (client,):
-        maker = await start(client, params)
+        maker = await start(client, market, params)
         quoting = asyncio.create_task(maker.run(), name="quoting")
         try:
             await asyncio.wait([quoting], timeout=args.duration)  # None: until Ctrl-C

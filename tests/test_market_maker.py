@@ -6,7 +6,9 @@ engine's fills and the changes of its balances, exactly, but for the one roundin
 venue's ledger documents (Kraken books fees and balances at the asset's precision,
 e.g. 4 decimals for USD; KuCoin books them unrounded).
 
-The emulator is run as the live venue would be: the shipped config file plus an
+One shipped file, ``configs/market_maker.toml``, serves both venues: each test writes
+it with only its ``venue`` line changed (and checks that exactly one line differs).
+The emulator is run as the live venue would be: that file plus an
 ``[endpoints]`` table naming the emulator, credentials from the environment variables
 the file names (set to the emulator's test account, verified for real). Its market is
 made busy (one symbol, a step every 10 ms) so fills certainly happen in the seconds CI
@@ -44,8 +46,22 @@ VENUES = {
 }
 
 
-def config_path(venue: str) -> Path:
-    return CONFIGS / f"market_maker_{venue}.toml"
+SHIPPED = CONFIGS / "market_maker.toml"
+
+
+def config_text(venue: str) -> str:
+    """The shipped config with its ``venue = ...`` line, and nothing else, changed."""
+    lines = SHIPPED.read_text().splitlines(keepends=True)
+    text = "".join(f'venue = "{venue}"\n' if x.startswith("venue = ") else x for x in lines)
+    assert tomllib.loads(text)["venue"] == venue
+    return text
+
+
+def config_path(venue: str, tmp_path: Path) -> Path:
+    """``config_text(venue)`` as a file."""
+    path = tmp_path / f"market_maker.{venue}.toml"
+    path.write_text(config_text(venue))
+    return path
 
 
 @pytest.fixture
@@ -64,15 +80,15 @@ def ledger_rounding(venue: str, asset: str, value: Decimal) -> Decimal:
 
 def live_style(venue: str, emulator: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """The shipped config pointed at ``emulator``; its account's keys in the variables."""
-    text = config_path(venue).read_text()
-    names = tomllib.loads(text)["credentials"]
+    text = config_text(venue)
+    names = tomllib.loads(text)["credentials"][venue]
     credentials = emulator.credentials()
     monkeypatch.setenv(names["api_key_env"], credentials.api_key)
     monkeypatch.setenv(names["api_secret_env"], credentials.api_secret)
     if "passphrase_env" in names:
         monkeypatch.setenv(names["passphrase_env"], credentials.passphrase)
     endpoints = "".join(f'{key} = "{url}"\n' for key, url in emulator.endpoints.items())
-    path = tmp_path / f"market_maker_{venue}.toml"
+    path = tmp_path / f"market_maker_live_{venue}.toml"
     path.write_text(f"{text}\n[endpoints]\n{endpoints}")
     return str(path)
 
@@ -127,30 +143,57 @@ async def test_fills_and_position_equal_the_emulators_own_accounting(
 
 @pytest.mark.parametrize("venue", ["kraken", "kucoin"])
 async def test_offline_it_runs_on_the_emulators_account_without_credentials(
-    venue, example, monkeypatch, capsys
+    venue, example, tmp_path, monkeypatch, capsys
 ):
     for name in ("KRAKEN_API_KEY", "KRAKEN_API_SECRET", "KUCOIN_API_KEY", "KUCOIN_API_SECRET"):
         monkeypatch.delenv(name, raising=False)
-    args = [str(config_path(venue)), "--offline", "--duration", "2.5", "--spread-bps", "0"]
+    args = [
+        str(config_path(venue, tmp_path)),
+        "--offline",
+        "--duration",
+        "2.5",
+        "--spread-bps",
+        "0",
+    ]
     maker = await example("market_maker").main(args)
     out = capsys.readouterr().out
     assert maker.counts["placed"] >= 2 and maker.counts["refused"] == 0, out
     assert not maker.open_ids - maker.closed_ids  # the venue confirmed every cancel
     assert f"{venue} {maker.symbol}: " in out and "  position: " in out
+    assert maker.symbol == {"kraken": "BTC/USD", "kucoin": "BTC/USDT"}[venue]
+
+
+def test_switching_venue_is_one_line_of_one_file():
+    kraken, kucoin = config_text("kraken").splitlines(), config_text("kucoin").splitlines()
+    differing = [(a, b) for a, b in zip(kraken, kucoin, strict=True) if a != b]
+    assert differing == [('venue = "kraken"', 'venue = "kucoin"')]
+    assert SHIPPED.read_text().splitlines() in (kraken, kucoin)  # one of them, as shipped
+    assert sorted(p.name for p in CONFIGS.glob("market_maker*")) == ["market_maker.toml"]
 
 
 @pytest.mark.parametrize("venue", ["kraken", "kucoin"])
-def test_the_config_is_the_venue(venue, monkeypatch):
-    # Live, the file's credential variables must be set; offline they are not read.
+def test_the_config_is_the_venue(venue, tmp_path, monkeypatch):
+    # Live, the venue's credential variables must be set; offline they are not read.
     for name in ("KRAKEN_API_KEY", "KUCOIN_API_KEY"):
         monkeypatch.delenv(name, raising=False)
     with pytest.raises(ConfigError, match=f"{venue.upper()}_API_KEY is not set"):
-        load_config(config_path(venue))
-    config = load_config(config_path(venue), secrets=False)
+        load_config(config_path(venue, tmp_path))
+    config = load_config(config_path(venue, tmp_path), secrets=False)
     assert config.venue == venue and config.credentials is None
     assert config.options == {"dead_man_switch": 30}  # the managed dead man's switch
+    assert config.app == {"market": "BTC/USD"}  # venue-neutral: the program resolves it
     channels = {(s.channel, len(s.symbols)) for s in config.subscriptions}
-    assert channels == {(Channel.BOOK, 1), (Channel.ORDERS, 0), (Channel.BALANCES, 0)}
+    assert channels == {(Channel.ORDERS, 0), (Channel.BALANCES, 0)}
+
+
+def test_the_market_resolves_to_the_venues_symbol_with_dollar_quotes_as_one(example):
+    resolve = example("market_maker").venue_symbol
+    assert resolve("BTC/USD", {"BTC/USD", "BTC/USDT"}) == "BTC/USD"
+    assert resolve("BTC/USD", {"BTC/USDC", "BTC/USDT"}) == "BTC/USDT"
+    assert resolve("btc/usdt", {"BTC/USD", "BTC/USDT"}) == "BTC/USDT"  # exact first
+    assert resolve("BTC/USDC", {"BTC/USD"}) == "BTC/USD"
+    assert resolve("BTC/EUR", {"BTC/USD"}) is None  # only dollars are interchangeable
+    assert resolve("ETH/USD", {"BTC/USD"}) is None
 
 
 def test_the_position_keeps_average_cost_and_realized_profit(example):
@@ -177,7 +220,4 @@ def test_the_position_keeps_average_cost_and_realized_profit(example):
 def test_the_market_maker_names_no_venue():
     code = (EXAMPLES / "market_maker.py").read_text().lower()
     assert "tickwire.adapters" not in code and "tickwire.exchanges" not in code
-    usage = ("configs/market_maker_kraken.toml", "configs/market_maker_kucoin.toml")
-    for line in usage:
-        code = code.replace(line, "")
     assert "kraken" not in code and "kucoin" not in code  # the venue is the config file
