@@ -17,46 +17,20 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
+from test_kucoin_emulator import assert_like, sample
 
 from tickwire.exchanges.kucoin import KucoinEmulator
 from tickwire.exchanges.kucoin.keys import ApiKey
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "kucoin"
 KEY, SECRET, PASSPHRASE = "kc-priv-key", "kc-priv-secret-Zq81", "kc-priv-pass-Wm42"
 READ_ONLY, FENCED = "kc-read-only", "kc-fenced"
 ORDERS = "/spotMarket/tradeOrdersV2"
 BALANCE = "/account/balance"
 PRIVATE = (ORDERS, "/spotMarket/tradeOrders", BALANCE)
-
-
-def sample(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text())
-
-
-def assert_like(actual: Any, expected: Any, path: str = "$") -> None:
-    """``actual`` has ``expected``'s key sets and JSON value types, recursively."""
-    if isinstance(expected, dict):
-        assert isinstance(actual, dict), f"{path}: {actual!r} is not an object"
-        assert set(actual) == set(expected), (
-            f"{path}: keys differ: extra {sorted(set(actual) - set(expected))}, "
-            f"missing {sorted(set(expected) - set(actual))}"
-        )
-        for key in expected:
-            assert_like(actual[key], expected[key], f"{path}.{key}")
-    elif isinstance(expected, list):
-        assert isinstance(actual, list), f"{path}: {actual!r} is not an array"
-        if expected:
-            for i, item in enumerate(actual):
-                assert_like(item, expected[min(i, len(expected) - 1)], f"{path}[{i}]")
-    else:
-        assert type(actual) is type(expected), (
-            f"{path}: {actual!r} is {type(actual).__name__}, sample {type(expected).__name__}"
-        )
 
 
 def b64mac(secret: str, msg: str) -> str:
