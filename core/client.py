@@ -54,7 +54,7 @@ class BaseClient:
         self._subscriptions: set[Subscription] = set()
         self._books: dict[str, OrderBook] = {}
         self._tasks: asyncio.TaskGroup | None = None
-        self._owned: list[asyncio.Task[Any]] = []
+        self._owned: set[asyncio.Task[Any]] = set()
         self._http: aiohttp.ClientSession | None = None
         self._consumer: str | None = None
         self._closed = False
@@ -111,7 +111,7 @@ class BaseClient:
                 StreamStatus(venue=self.venue, state=StreamState.CLOSED, ts=time_ns())
             )
             self._events.close()
-            for task in self._owned:
+            for task in list(self._owned):
                 if not task.done() and task.get_name() != "tickwire-callback":
                     task.cancel()
             # Only a cancellation is handed to the TaskGroup (it needs it to turn a
@@ -130,7 +130,10 @@ class BaseClient:
         if self._tasks is None:
             raise RuntimeError("the client is not connected")
         task = self._tasks.create_task(coroutine, name=name)
-        self._owned.append(task)
+        # Forget it once done: a client that runs for weeks spawns a task per reconnect,
+        # resync and renewal, and must not keep every one it ever ran.
+        self._owned.add(task)
+        task.add_done_callback(self._owned.discard)
         return task
 
     @property

@@ -20,6 +20,7 @@ The file format (``load_config(path)``, ``connect("file.toml")``,
     venue = "kraken"              # a registered adapter name (`tickwire exchanges`)
     connect_timeout = 10.0        # seconds to the first handshaken socket
     request_timeout = 10.0        # seconds to a subscribe ack or any other reply
+    max_frame_size = 8388608      # bytes; a larger frame is refused, its socket replaced
 
     [endpoints]                   # every URL can be overridden (emulators, proxies)
     ws_url = "ws://127.0.0.1:8765/v2"       # public WebSocket
@@ -188,6 +189,12 @@ class Credentials:
         return cls(os.environ[api_key_env], os.environ[api_secret_env], passphrase)
 
 
+DEFAULT_MAX_FRAME_SIZE = 8 * 2**20
+"""Frames above this many bytes are refused and their socket replaced. A 1000-level Kraken
+book snapshot is about 60 kB and KuCoin's largest pushes are smaller: 8 MiB leaves room
+without letting one frame take a process's memory."""
+
+
 class ClientConfig(msgspec.Struct, frozen=True, kw_only=True):
     """Everything an adapter needs to build a client.
 
@@ -207,6 +214,7 @@ class ClientConfig(msgspec.Struct, frozen=True, kw_only=True):
     queue: QueuePolicy = QueuePolicy()
     connect_timeout: float = 10.0
     request_timeout: float = 10.0
+    max_frame_size: int = DEFAULT_MAX_FRAME_SIZE
     options: dict[str, Any] = msgspec.field(default_factory=dict)
     subscriptions: tuple[SubscriptionConfig, ...] = ()
     app: dict[str, Any] = msgspec.field(default_factory=dict)
@@ -238,6 +246,7 @@ class _ConfigFile(_Policy, frozen=True):
     queue: QueuePolicy = QueuePolicy()
     connect_timeout: float = 10.0
     request_timeout: float = 10.0
+    max_frame_size: int = DEFAULT_MAX_FRAME_SIZE
     options: dict[str, Any] = msgspec.field(default_factory=dict)
     subscriptions: tuple[SubscriptionConfig, ...] = ()
     app: dict[str, Any] = msgspec.field(default_factory=dict)
@@ -288,6 +297,7 @@ def load_config(path: str | Path, *, secrets: bool = True) -> ClientConfig:
         queue=parsed.queue,
         connect_timeout=parsed.connect_timeout,
         request_timeout=parsed.request_timeout,
+        max_frame_size=parsed.max_frame_size,
         options=parsed.options,
         subscriptions=parsed.subscriptions,
         app=parsed.app,

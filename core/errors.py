@@ -56,7 +56,7 @@ __all__ = [
     "UnknownOrder",
 ]
 
-_FRAME_EXCERPT = 200
+FRAME_EXCERPT = 200  # how much of an offending frame errors and StreamErrors keep
 
 
 class TickwireError(Exception):
@@ -141,7 +141,7 @@ class DecodeError(TickwireError):
     """A frame did not match the venue schema. ``frame`` holds its first bytes."""
 
     def __init__(self, message: str, frame: bytes | str = b"") -> None:
-        excerpt = frame[:_FRAME_EXCERPT]
+        excerpt = frame[:FRAME_EXCERPT]
         self.frame = excerpt.decode("utf-8", "replace") if isinstance(excerpt, bytes) else excerpt
         super().__init__(message)
 

@@ -23,13 +23,19 @@ from typing import Any, Literal, Protocol
 
 import aiohttp
 
-from tickwire.core.config import HeartbeatPolicy, ReconnectPolicy
-from tickwire.core.errors import Disconnected, ExchangeError, TickwireError, TransportError
+from tickwire.core.config import DEFAULT_MAX_FRAME_SIZE, HeartbeatPolicy, ReconnectPolicy
+from tickwire.core.errors import (
+    DecodeError,
+    Disconnected,
+    ExchangeError,
+    TickwireError,
+    TransportError,
+)
 from tickwire.core.ratelimit import RateLimiter
 from tickwire.core.reconnect import Backoff
 from tickwire.core.rpc import PendingRequests
 from tickwire.core.streams import EventStream
-from tickwire.core.types import StreamState, StreamStatus
+from tickwire.core.types import StreamError, StreamState, StreamStatus
 
 __all__ = ["Session", "SessionHandler"]
 
@@ -38,6 +44,7 @@ log = logging.getLogger(__name__)
 _TEXT = aiohttp.WSMsgType.TEXT
 _BINARY = aiohttp.WSMsgType.BINARY
 _NS = 1_000_000_000
+_TOO_BIG = aiohttp.WSCloseCode.MESSAGE_TOO_BIG
 
 
 class SessionHandler(Protocol):
@@ -55,7 +62,12 @@ class SessionHandler(Protocol):
         ...
 
     def on_frame(self, frame: bytes, received: int) -> None:
-        """Handle one frame. The hot path: decode, normalize, push. Must not raise."""
+        """Handle one frame. The hot path: decode, normalize, push.
+
+        Report what is wrong with a frame as a precise ``StreamError`` and return. If it
+        raises anyway, the session turns the exception into a ``StreamError`` and reads
+        on: no frame can end a session.
+        """
         ...
 
     def on_close(self, reason: str) -> None:
@@ -115,6 +127,11 @@ class Session:
     :class:`~tickwire.core.errors.Disconnected` when the socket drops. ``activity``
     maps watched keys to the ``received`` time of their last frame; the adapter writes
     it on the hot path, the watchdog reads it.
+
+    ``backpressure``: whether the reader waits for the consumer when ``events`` is full
+    (the ``block`` policy). A socket that carries order replies and account events passes
+    False: those are read and handled whatever the consumer does, so an order call
+    resolves on time; only market data is held back.
     """
 
     def __init__(
@@ -131,6 +148,8 @@ class Session:
         ping_interval: float | None = None,
         limiter: RateLimiter | None = None,
         limit_keys: Iterable[str] = (),
+        max_frame_size: int = DEFAULT_MAX_FRAME_SIZE,
+        backpressure: bool = True,
     ) -> None:
         self.name = name
         self.venue = venue
@@ -152,6 +171,12 @@ class Session:
         self.idle_timeout = heartbeat.idle_timeout
         self._limiter = limiter
         self._limit_keys = tuple(limit_keys)
+        self._max_frame_size = max_frame_size
+        self._backpressure = backpressure
+        # While the reader waits for a slow consumer (backpressure), the silence it causes
+        # is the consumer's, not the venue's: the watchdog holds its judgement.
+        self._held = False
+        self._released = 0  # when the reader last stopped waiting for the consumer
         self._watched: dict[Hashable, int] = {}  # key -> staleness threshold, ns
         self._stale: set[Hashable] = set()
         self._ws: _Socket | None = None
@@ -268,7 +293,9 @@ class Session:
     async def _connect_and_serve(self, backoff: Backoff, reconnecting: bool) -> str:
         url = await self._handler.endpoint()
         async with asyncio.timeout(self._connect_timeout):
-            ws = await self._http.ws_connect(url, decode_text=False, max_msg_size=0)
+            ws = await self._http.ws_connect(
+                url, decode_text=False, max_msg_size=self._max_frame_size
+            )
         self._ws = ws
         self.last_frame = time_ns()
         self._dropped.clear()
@@ -303,21 +330,44 @@ class Session:
         receive = ws.receive
         on_frame = self._handler.on_frame
         events = self._events
+        backpressure = self._backpressure
         while True:
             message = await receive()
             kind = message.type
             if kind is _TEXT or kind is _BINARY:
                 received = time_ns()
                 self.last_frame = received
-                on_frame(message.data, received)
-                if events.full:
-                    await events.drained()
+                try:
+                    on_frame(message.data, received)
+                except Exception as exc:  # the guard: see _frame_failed
+                    self._frame_failed(exc, message.data)
+                if backpressure and events.full:
+                    await self._hold()
             elif kind is aiohttp.WSMsgType.ERROR:
-                raise _ConnectionLost(f"socket error: {message.data}")
+                error = message.data
+                if isinstance(error, aiohttp.WebSocketError) and error.code == _TOO_BIG:
+                    self._frame_failed(DecodeError(f"frame over {self._max_frame_size} bytes"))
+                raise _ConnectionLost(f"socket error: {error}")
             else:  # CLOSE, CLOSING, CLOSED: raising ends the socket's other tasks too
                 if self._closing.is_set():
                     raise _ConnectionLost("closed by the client")
                 raise _ConnectionLost(f"closed by the venue (code {ws.close_code})")
+
+    async def _hold(self) -> None:
+        self._held = True
+        try:
+            await self._events.drained()
+        finally:
+            self._held = False
+            self._released = time_ns()
+
+    def _frame_failed(self, exc: Exception, frame: bytes = b"") -> None:
+        # Nothing a venue sends may end a stream: whatever handling one frame raised (an
+        # adapter bug, a value no schema foresaw, invalid UTF-8 under an older msgspec)
+        # becomes one StreamError, and the reader goes on with the next frame. Adapters
+        # report their own precise DecodeErrors; this is the net under every adapter,
+        # third-party ones included.
+        self._events.push(StreamError.from_exception(self.venue, exc, self.name, frame))
 
     async def _until_dropped(self) -> None:
         await self._dropped.wait()
@@ -336,12 +386,15 @@ class Session:
         period = min(1.0, idle_timeout / 4)
         while True:
             await asyncio.sleep(period)
+            if self._held:
+                continue  # the consumer is slow, not the venue
             now = time_ns()
-            if now - self.last_frame > idle_ns:
+            released = self._released
+            if now - max(self.last_frame, released) > idle_ns:
                 raise _ConnectionLost(f"no frame for {idle_timeout:g}s (heartbeat timeout)")
             newly_stale: list[Hashable] = []
             for key, threshold in self._watched.items():
-                silent = now - self.activity.get(key, now) > threshold
+                silent = now - max(self.activity.get(key, now), released) > threshold
                 if silent and key not in self._stale:
                     self._stale.add(key)
                     newly_stale.append(key)

@@ -123,8 +123,11 @@ class EventStream:
 
     @property
     def full(self) -> bool:
-        """True when ``maxsize`` events are buffered: a ``block`` producer should wait."""
-        return len(self._buffer) >= self._maxsize
+        """True when a ``block`` stream holds ``maxsize`` events: its producer should wait.
+
+        Always False under ``drop_market_data``: that policy never makes a reader wait.
+        """
+        return self._policy is OverflowPolicy.BLOCK and len(self._buffer) >= self._maxsize
 
     @property
     def dropped(self) -> int:

@@ -20,9 +20,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 from enum import StrEnum
+from time import time_ns
 from typing import Any
 
 import msgspec
+
+from tickwire.core.errors import FRAME_EXCERPT
 
 __all__ = [
     "Balance",
@@ -283,6 +286,28 @@ class StreamError(_Event, frozen=True, kw_only=True, tag="error"):
     message: str
     frame: str = ""
     ts: int
+
+    @classmethod
+    def from_exception(
+        cls, venue: str, exc: BaseException, context: str = "", frame: bytes | str = b""
+    ) -> StreamError:
+        """The event for ``exc`` raised while handling ``frame`` (kept to its first bytes).
+
+        A :class:`~tickwire.core.errors.DecodeError` already holds its frame's excerpt,
+        which is used when ``frame`` is empty.
+        """
+        if not frame:
+            frame = getattr(exc, "frame", "") or ""
+        excerpt = frame[:FRAME_EXCERPT]
+        text = excerpt.decode("utf-8", "replace") if isinstance(excerpt, bytes) else excerpt
+        message = str(exc)[:FRAME_EXCERPT] or type(exc).__name__
+        return cls(
+            venue=venue,
+            error=type(exc).__name__,
+            message=f"{context}: {message}" if context else message,
+            frame=text,
+            ts=time_ns(),
+        )
 
 
 Event = Ticker | Trade | BookUpdate | Candle | Balance | OrderUpdate | StreamStatus | StreamError

@@ -123,6 +123,7 @@ class KrakenClient(KrakenTrading, BaseClient):
             ping_interval=config.heartbeat.ping_interval or PING_INTERVAL,
             limiter=self._limiter,
             limit_keys=("kraken:public",),
+            max_frame_size=config.max_frame_size,
         )
         self._activity = self._public.activity
         self._spawn(self._public.run(), name="kraken-public")

@@ -123,6 +123,8 @@ class KrakenPrivate:
             heartbeat=config.heartbeat,
             connect_timeout=config.connect_timeout,
             ping_interval=config.heartbeat.ping_interval or PING_INTERVAL,
+            max_frame_size=config.max_frame_size,
+            backpressure=False,  # order replies and account events never wait
         )
         self._spawn(self._session.run(), "kraken-private")
         try:

@@ -148,6 +148,8 @@ class PrivateSocket:
             connect_timeout=config.connect_timeout,
             limiter=RateLimiter({_LIMIT_KEY: MESSAGES_PER_CONNECTION}),
             limit_keys=(_LIMIT_KEY,),
+            max_frame_size=config.max_frame_size,
+            backpressure=False,  # order replies and account events never wait
         )
 
     def next_id(self) -> str:

@@ -119,6 +119,7 @@ class Socket:
             connect_timeout=config.connect_timeout,
             limiter=RateLimiter({_LIMIT_KEY: quota}),  # one per socket: KuCoin counts per socket
             limit_keys=(_LIMIT_KEY,),
+            max_frame_size=config.max_frame_size,
         )
 
     def next_id(self) -> str:

@@ -90,6 +90,7 @@ class ExamplexClient(BaseClient):
             heartbeat=config.heartbeat,
             connect_timeout=config.connect_timeout,
             ping_interval=config.heartbeat.ping_interval or PING_INTERVAL,
+            max_frame_size=config.max_frame_size,
         )
         self._spawn(self._session.run(), name="examplex-main")
         try:
