@@ -49,7 +49,7 @@ from tickwire.core.errors import (
     TransportError,
 )
 from tickwire.core.session import Session
-from tickwire.core.streams import EventStream
+from tickwire.core.fanout import EventHub
 from tickwire.core.types import Channel, StreamError, StreamState, StreamStatus
 
 __all__ = ["AUTH_WS_URL", "KrakenPrivate"]
@@ -76,7 +76,7 @@ class KrakenPrivate:
         self,
         config: ClientConfig,
         credentials: Credentials,
-        events: EventStream,
+        events: EventHub,
         spawn: Spawn,
         *,
         venue: str = parse.VENUE,
