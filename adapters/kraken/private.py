@@ -48,8 +48,8 @@ from tickwire.core.errors import (
     SubscriptionError,
     TransportError,
 )
-from tickwire.core.session import Session
 from tickwire.core.fanout import EventHub
+from tickwire.core.session import Session
 from tickwire.core.types import Channel, StreamError, StreamState, StreamStatus
 
 __all__ = ["AUTH_WS_URL", "KrakenPrivate"]
