@@ -57,7 +57,7 @@ MAX_SIZE = Decimal("1e18")  # above the whole supply of any token listed on a sp
 MIN_TS_NS = 946_684_800 * 10**9  # 2000-01-01T00:00:00Z
 MAX_TS_NS = 4_102_444_800 * 10**9  # 2100-01-01T00:00:00Z
 
-Sequence = Annotated[int, msgspec.Meta(ge=0, lt=2**63)]
+Sequence = Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)]
 """A venue sequence number: non-negative and within a signed 64-bit integer."""
 
 TimestampMs = Annotated[int, msgspec.Meta(ge=MIN_TS_NS // 10**6, le=MAX_TS_NS // 10**6)]
