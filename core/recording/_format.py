@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import struct
 import zlib
+from datetime import UTC, datetime
 from typing import Final
 
 __all__ = [
@@ -42,7 +43,9 @@ __all__ = [
     "BLOCK_VERSION",
     "CODEC_ZSTD",
     "RAW_PREFIX",
+    "SUFFIX",
     "BlockHeader",
+    "file_name",
     "pack_block_header",
     "unpack_block_header",
 ]
@@ -58,7 +61,19 @@ BLOCK_HEADER: Final = _HEAD.size + _CRC.size
 RAW_PREFIX: Final = 5
 """Bytes reserved at the start of a raw payload for its MessagePack array32 header."""
 
-MAX_LEN: Final = 2**32 - 1
+SUFFIX: Final = ".twr"
+"""The file name suffix of recordings."""
+
+
+def file_name(stem: str, created: int, seq: int) -> str:
+    """The name of file ``seq`` of a series, created at ``created`` ns (UTC).
+
+    ``<stem>.<yyyymmddThhmmss>.<microseconds>Z.<seq>.twr``: fixed widths, so names sort in
+    the order the files were written.
+    """
+    moment = datetime.fromtimestamp(created // 1_000_000_000, UTC)
+    micros = created // 1_000 % 1_000_000
+    return f"{stem}.{moment:%Y%m%dT%H%M%S}.{micros:06d}Z.{seq:06d}{SUFFIX}"
 
 
 class BlockHeader:
