@@ -12,14 +12,15 @@ Structs with a string tag), the fields following in declaration order::
     ["header", format_version, venue, tickwire_version, created_ns, series, seq, config]
     ["end", reason, ts, next]                       the last record of a closed file
 
-Why MessagePack and not JSON (figures from ``tests/benchmarks/bench_recording.py`` on
-the reference Kraken/KuCoin samples): frames are raw bytes, and MessagePack carries them
-verbatim as ``bin`` while JSON must base64 them (+33 % before compression, and an
-encode/decode pass per frame) or decode them to ``str`` (a UTF-8 check per frame, and
-binary frames do not fit at all). Encoding one frame record is ~0.3 µs as MessagePack
-against ~0.6 µs as JSON with base64, and the block decodes about twice as fast. Field
-names are not repeated (``array_like``), so a record adds ~20 bytes to its frame before
-compression and almost nothing after it.
+Why MessagePack and not JSON. Measured by ``tests/benchmarks/bench_recording.py`` on
+varied Kraken/KuCoin market-data frames (~270 B each): a frame record is 286-301 B as
+MessagePack and 394-414 B as JSON (+35 %), 21.5-26.6 B against 23.9-28.4 B once
+zstandard has compressed the block; encoding is ~0.35-0.5 µs against ~0.6 µs per
+record, decoding about equal (msgspec's base64 is fast). The deciding reasons are not
+speed: frames are bytes, and MessagePack carries them verbatim as ``bin`` while JSON
+must base64 them (a record no longer shows the frame) or decode them to ``str`` (a UTF-8
+check per frame, and BINARY frames do not fit at all). Field names are not repeated
+(``array_like``), so a record adds ~20 bytes to its frame before compression.
 
 Compatibility: a reader skips records whose kind it does not know (a newer writer may
 add kinds without a version bump), and ignores trailing fields it does not know (a newer

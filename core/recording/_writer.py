@@ -3,7 +3,8 @@
 Hot path. :meth:`RecordingWriter.frame` MessagePack-encodes one tuple straight onto the
 end of a ``bytearray`` (the same bytes a :class:`Frame` Struct would encode to, without
 building one), counts it, and compares the buffer length and the clock with the block
-limits: a few hundred nanoseconds, no allocation besides the encoded bytes, no I/O.
+limits: ~0.7 µs of CPU for a ~270-byte frame (``bench_recording.py``, on a busy 2-core
+machine), of which the MessagePack encode is about half; no I/O, no lock.
 
 Block boundaries. When the buffer reaches ``block_bytes`` or its first record is
 ``block_seconds`` old, it is *sealed*: its record count is written into the reserved
