@@ -35,6 +35,7 @@ import tempfile
 import time
 import zlib
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import msgspec
@@ -115,6 +116,14 @@ def best(fn: Callable[[], object], repeat: int = 5) -> float:
     return min(timings)
 
 
+def _encode_all(encode: Callable[[Frame], bytes], records: list[Frame]) -> list[bytes]:
+    return [encode(record) for record in records]
+
+
+def _zlib(data: bytes, level: int) -> bytes:
+    return zlib.compress(data, level)
+
+
 def compare_encodings(data: list[bytes]) -> None:
     """MessagePack vs JSON (bytes as base64) for the frame records, and codecs per block."""
     sample = data[:20_000]
@@ -124,21 +133,23 @@ def compare_encodings(data: list[bytes]) -> None:
         ("json+b64", msgspec.json.Encoder(), msgspec.json.Decoder(list[Frame])),
     ):
         whole = encoder.encode(records)
-        encode = best(lambda e=encoder: [e.encode(r) for r in records]) / len(records) * 1e6
-        decode = best(lambda d=decoder, w=whole: d.decode(w)) / len(records) * 1e6
+        encode = best(partial(_encode_all, encoder.encode, records)) / len(records) * 1e6
+        decode = best(partial(decoder.decode, whole)) / len(records) * 1e6
         packed = zstandard.ZstdCompressor(level=3).compress(whole)
         print(
             f"    {name:9} encode {encode:5.2f} µs/record  decode {decode:5.2f} µs/record  "
             f"raw {len(whole) / len(records):6.1f} B  zstd-3 {len(packed) / len(records):5.1f} B"
         )
     block = msgspec.msgpack.encode(records)[: 128 * 1024]
+    codecs: list[tuple[str, Callable[[bytes], bytes]]]
     codecs = [(f"zstd-{lvl}", zstandard.ZstdCompressor(level=lvl).compress) for lvl in (1, 3, 9)]
-    codecs += [(f"zlib-{lvl}", lambda b, lvl=lvl: zlib.compress(b, lvl)) for lvl in (1, 6)]
+    codecs += [(f"zlib-{lvl}", partial(_zlib, level=lvl)) for lvl in (1, 6)]
+    decompress: dict[str, Callable[[bytes], bytes]]
     decompress = {"zstd": zstandard.ZstdDecompressor().decompress, "zlib": zlib.decompress}
     for name, compress in codecs:
         out = compress(block)
-        ms = best(lambda c=compress: c(block), 20) * 1e3
-        back = best(lambda u=decompress[name[:4]], o=out: u(o), 20) * 1e3
+        ms = best(partial(compress, block), 20) * 1e3
+        back = best(partial(decompress[name[:4]], out), 20) * 1e3
         print(
             f"    {name:7} 128 KiB block: compress {ms:5.2f} ms  decompress {back:5.2f} ms  "
             f"ratio {len(block) / len(out):5.1f}x"
