@@ -16,9 +16,10 @@ Why MessagePack and not JSON. Measured by ``tests/benchmarks/bench_recording.py`
 varied Kraken/KuCoin market-data frames (~270 B each): a frame record is 286-301 B as
 MessagePack and 394-414 B as JSON (+35 %), 21.5-26.6 B against 23.9-28.4 B once
 zstandard has compressed the block; a record encodes in ~0.3 µs against ~0.6 µs and
-decodes in ~0.45 µs against ~0.8 µs. Beyond the figures, frames are bytes, and MessagePack carries them verbatim as ``bin`` while JSON
-must base64 them (a record no longer shows the frame) or decode them to ``str`` (a UTF-8
-check per frame, and BINARY frames do not fit at all). Field names are not repeated
+decodes in ~0.45 µs against ~0.8 µs. Beyond the figures, frames are bytes, and
+MessagePack carries them verbatim as ``bin`` while JSON must base64 them (a record no
+longer shows the frame) or decode them to ``str`` (a UTF-8 check per frame, and BINARY
+frames do not fit at all). Field names are not repeated
 (``array_like``), so a record adds ~20 bytes to its frame before compression.
 
 Compatibility: a reader skips records whose kind it does not know (a newer writer may
