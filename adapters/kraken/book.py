@@ -28,6 +28,15 @@ from tickwire.adapters.kraken.schemas import BookData, rfc3339_to_ns
 from tickwire.core.book import OrderBook
 from tickwire.core.errors import BookOutOfSync, DecodeError
 from tickwire.core.types import BookLevel, BookUpdate, Instrument
+from tickwire.core.validation import (
+    MAX_PRICE,
+    MAX_SIZE,
+    MAX_TS_NS,
+    MIN_TS_NS,
+    ZERO,
+    check_price,
+    check_size,
+)
 
 __all__ = ["CHECKSUM_LEVELS", "KrakenBook", "checksum"]
 
@@ -131,9 +140,12 @@ class KrakenBook:
             if update is not None:
                 deliver(update)
 
-    :meth:`apply` raises :class:`~tickwire.core.errors.BookOutOfSync` on a checksum
-    mismatch (or a level the engine refuses), after resetting the book; it returns
-    ``None`` for updates that arrive before the next snapshot.
+    :meth:`apply` raises :class:`~tickwire.core.errors.DecodeError` for a message that
+    breaks the value rules (a price not positive and finite, a negative or non-finite
+    qty, a bad timestamp) *before* touching the book, and
+    :class:`~tickwire.core.errors.BookOutOfSync` on a checksum mismatch (or a level the
+    engine refuses), after resetting the book; it returns ``None`` for updates that
+    arrive before the next snapshot.
 
     The checksum needs the pair's decimals. A book may be created before they are known
     (:meth:`set_precisions` supplies them), but it is never synced without them: a
@@ -233,6 +245,31 @@ class KrakenBook:
         """
         if data.symbol != self._native:
             raise ValueError(f"{data.symbol} book data routed to the {self._native} book")
+        # Checked before anything touches the book, even an update the book would ignore:
+        # every refused message is reported, and a refused one changes nothing.
+        stamp = data.timestamp
+        try:
+            ts = received if stamp is None else rfc3339_to_ns(stamp)
+            # Rows are built and checked in the one pass that builds them anyway; a
+            # refused level is filtered out, which the length comparison then reveals.
+            bid_rows = [
+                (level.price, level.qty)
+                for level in data.bids
+                if ZERO < level.price < MAX_PRICE and ZERO <= level.qty < MAX_SIZE
+            ]
+            ask_rows = [
+                (level.price, level.qty)
+                for level in data.asks
+                if ZERO < level.price < MAX_PRICE and ZERO <= level.qty < MAX_SIZE
+            ]
+        except ValueError as exc:  # only rfc3339_to_ns raises it
+            raise DecodeError(f"kraken: bad book timestamp: {exc}") from exc
+        except ArithmeticError:  # a NaN price or qty
+            raise _refused_level(data) from None
+        if len(bid_rows) != len(data.bids) or len(ask_rows) != len(data.asks):
+            raise _refused_level(data)
+        if stamp is not None and not MIN_TS_NS <= ts <= MAX_TS_NS:
+            raise DecodeError(f"kraken: book timestamp out of range: {stamp}")
         book = self._book
         if not snapshot and not book.synced:
             return None
@@ -241,13 +278,6 @@ class KrakenBook:
             raise BookOutOfSync(
                 self._symbol, "instrument precisions unknown: cannot verify the checksum"
             )
-        stamp = data.timestamp
-        try:
-            ts = received if stamp is None else rfc3339_to_ns(stamp)
-        except ValueError as exc:
-            raise DecodeError(f"kraken: bad book timestamp: {exc}", stamp or "") from exc
-        bid_rows = [(level.price, level.qty) for level in data.bids]
-        ask_rows = [(level.price, level.qty) for level in data.asks]
         try:
             if snapshot:
                 book.apply_snapshot(bid_rows, ask_rows, ts=ts)
@@ -263,8 +293,8 @@ class KrakenBook:
                     self._ask_texts = formatter.level_texts(book.top_asks(len(book)))
             local = self._crc()
         except (ValueError, ArithmeticError, KeyError) as exc:
-            # A negative size or a NaN (the schema admits any Decimal): the book is
-            # half-applied and cannot be trusted.
+            # Values are checked above, so this is a safety net for what the engine or
+            # the formatter still refuses: the book is half-applied and cannot be trusted.
             book.reset()
             raise BookOutOfSync(self._symbol, f"invalid level: {exc!r}") from exc
         if local != data.checksum:
@@ -288,3 +318,15 @@ class KrakenBook:
             map(self._bid_texts.__getitem__, bid_prices)
         )
         return zlib.crc32(text.encode("ascii"))
+
+
+def _refused_level(data: BookData) -> DecodeError:
+    """The precise error for the first level of ``data`` that breaks the value rules."""
+    for side, levels in (("bid", data.bids), ("ask", data.asks)):
+        for level in levels:
+            try:
+                check_price(level.price, f"kraken: book {side} price")
+                check_size(level.qty, f"kraken: book {side} qty at {level.price}")
+            except DecodeError as exc:
+                return exc
+    return DecodeError("kraken: book level out of range")  # not reached in practice

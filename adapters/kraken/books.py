@@ -3,8 +3,10 @@
 Each ``book`` subscription has a :class:`~tickwire.adapters.kraken.book.KrakenBook`
 (CRC32 at instrument precision after every message). On a mismatch the client reports
 ``RESYNCING`` once, renews the subscription for a fresh snapshot (the book ignores
-updates meanwhile), and reports ``RESYNCED`` when that snapshot verifies. After a
-reconnect every book waits for its new snapshot.
+updates meanwhile), and reports ``RESYNCED`` when that snapshot verifies. A book message
+whose values break the rules is refused before it touches the book and starts the same
+resync (the venue applied it, so the local book may now differ). After a reconnect
+every book waits for its new snapshot.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from tickwire.adapters.kraken.book import KrakenBook
 from tickwire.adapters.kraken.schemas import BookMessage
-from tickwire.core.errors import BookOutOfSync
+from tickwire.core.errors import BookOutOfSync, DecodeError
 from tickwire.core.types import Channel, Instrument, StreamState, StreamStatus
 
 if TYPE_CHECKING:
@@ -69,8 +71,17 @@ class KrakenBooks:
         try:
             update = kraken_book.apply(data, snapshot, received)
         except BookOutOfSync as exc:
-            self._start_resync(symbol, exc.reason)
+            self._start_resync(symbol, exc.reason, snapshot)
             return
+        except DecodeError as exc:
+            # The book is untouched, but Kraken applied what we refused, so our levels
+            # may now be wrong, and the checksum (top 10 levels only) would not catch a
+            # change deeper in a larger book: resync now. An unsynced book is already
+            # waiting for a snapshot, unless the refused message was that snapshot.
+            if snapshot or kraken_book.synced:
+                kraken_book.reset()
+                self._start_resync(symbol, f"refused a book message ({exc})", snapshot)
+            raise  # the client reports it as a StreamError, with the frame
         if update is None:
             return  # an update between a mismatch and the fresh snapshot
         client._events.push(update)
@@ -78,13 +89,16 @@ class KrakenBooks:
             self._resyncing.discard(symbol)
             self._status(StreamState.RESYNCED, symbol, "fresh snapshot verified")
 
-    def _start_resync(self, symbol: str, reason: str) -> None:
+    def _start_resync(self, symbol: str, reason: str, snapshot: bool = False) -> None:
         # Once per desync: further mismatches are impossible until the new snapshot
-        # (the book ignores updates while unsynced), so this cannot spin.
-        if symbol in self._resyncing:
+        # (the book ignores updates while unsynced), so this cannot spin. But a failed
+        # *snapshot* was the one the renewal asked for: nothing else is coming, so it
+        # renews again (paced by the subscribe rate limiter).
+        if symbol in self._resyncing and not snapshot:
             return
-        self._resyncing.add(symbol)
-        self._status(StreamState.RESYNCING, symbol, reason)
+        if symbol not in self._resyncing:
+            self._resyncing.add(symbol)
+            self._status(StreamState.RESYNCING, symbol, reason)
         client = self._client
         subscription = next(
             (s for s in client.subscriptions if s.channel is Channel.BOOK and s.symbol == symbol),

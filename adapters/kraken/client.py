@@ -28,7 +28,7 @@ import msgspec
 
 from tickwire.adapters.kraken import parse
 from tickwire.adapters.kraken.books import KrakenBooks
-from tickwire.adapters.kraken.native import KrakenNative
+from tickwire.adapters.kraken.native import KrakenNative, RecentIds
 from tickwire.adapters.kraken.private import KrakenPrivate
 from tickwire.adapters.kraken.schemas import (
     BookMessage,
@@ -98,6 +98,7 @@ class KrakenClient(KrakenTrading, BaseClient):
         self._ws_url = config.ws_url or PUBLIC_WS_URL
         self._limiter = RateLimiter({"kraken:public": SUBSCRIBE_QUOTA})
         self._req_ids = itertools.count(1)
+        self._pings = RecentIds()  # keepalive pings awaiting their pong
         self._instruments: dict[str, Instrument] = {}
         self._instruments_ready = asyncio.Event()
         self._bookkeeper = KrakenBooks(self)
@@ -180,32 +181,33 @@ class KrakenClient(KrakenTrading, BaseClient):
                 self._push_error(error, f"resubscribe {channel} {symbol}")
 
     def on_frame(self, frame: bytes, received: int) -> None:
-        """Decode one frame and push what it means. Never raises."""
+        """Decode one frame and push what it means; a bad frame becomes one StreamError."""
         if self._native.taps:
             self._native.tap(frame)
         try:
             message = parse.decode_frame(frame)
+            kind = type(message)
+            if kind is BookMessage:
+                self._bookkeeper.on_book(message, received)  # type: ignore[arg-type]
+            elif kind is TickerMessage:
+                for ticker in parse.to_tickers(message, received):  # type: ignore[arg-type]
+                    self._activity[("ticker", ticker.symbol)] = received
+                    self._events.push(ticker)
+            elif kind is TradeMessage:
+                for trade in parse.to_trades(message, received):  # type: ignore[arg-type]
+                    self._events.push(trade)
+            elif kind is OhlcMessage:
+                for candle in parse.to_candles(message, received):  # type: ignore[arg-type]
+                    self._events.push(candle)
+            elif kind is MethodResponse:
+                self._on_response(message)  # type: ignore[arg-type]
+            elif kind is InstrumentMessage:
+                self._on_instruments(message)  # type: ignore[arg-type]
+            # status and heartbeat need nothing: every frame already counts as liveness.
         except DecodeError as exc:
-            self._push_error(exc, "decode", exc.frame)
-            return
-        kind = type(message)
-        if kind is BookMessage:
-            self._bookkeeper.on_book(message, received)  # type: ignore[arg-type]
-        elif kind is TickerMessage:
-            for ticker in parse.to_tickers(message, received):  # type: ignore[arg-type]
-                self._activity[("ticker", ticker.symbol)] = received
-                self._events.push(ticker)
-        elif kind is TradeMessage:
-            for trade in parse.to_trades(message, received):  # type: ignore[arg-type]
-                self._events.push(trade)
-        elif kind is OhlcMessage:
-            for candle in parse.to_candles(message, received):  # type: ignore[arg-type]
-                self._events.push(candle)
-        elif kind is MethodResponse:
-            self._on_response(message)  # type: ignore[arg-type]
-        elif kind is InstrumentMessage:
-            self._on_instruments(message)  # type: ignore[arg-type]
-        # status and heartbeat need nothing: every frame already counts as liveness.
+            # Reported here, with the frame, rather than left to the session's guard:
+            # the to_* functions raise before pushing, so a refused frame yields no event.
+            self._push_error(exc, "decode", frame)
 
     def on_close(self, reason: str) -> None:
         """The socket dropped: every book is unusable until its new snapshot."""
@@ -213,7 +215,9 @@ class KrakenClient(KrakenTrading, BaseClient):
 
     def ping_message(self) -> bytes:
         """Kraken's application ping (a request without params)."""
-        return _encode({"method": "ping", "req_id": next(self._req_ids)})
+        req_id = next(self._req_ids)
+        self._pings.add(req_id)
+        return _encode({"method": "ping", "req_id": req_id})
 
     async def on_stale(self, keys: list[Hashable]) -> None:
         """A subscribed channel went quiet: report it and renew the subscription."""
@@ -237,14 +241,26 @@ class KrakenClient(KrakenTrading, BaseClient):
     # --- frames ----------------------------------------------------------------------
 
     def _on_response(self, response: MethodResponse) -> None:
-        if response.req_id is None:
-            return
+        req_id = response.req_id
+        if req_id is None:
+            return  # we always send a req_id: this answers a raw native.send()
         symbol = response.symbol
         if symbol is None and response.result:
-            symbol = _ack_result.decode(response.result).symbol
+            try:
+                symbol = _ack_result.decode(response.result).symbol
+            except parse.DECODE_ERRORS as exc:
+                raise DecodeError(f"kraken: {response.method} reply: bad result: {exc}") from exc
         pending = self.session.pending
-        if not pending.resolve((response.req_id, symbol), response):
-            pending.resolve((response.req_id, None), response)
+        if pending.resolve((req_id, symbol), response) or pending.resolve((req_id, None), response):
+            return
+        if (response.method == "pong" and self._pings.take(req_id)) or req_id in self._native.sent:
+            return  # a keepalive pong; a raw request's reply (its caller reads the tap)
+        # Nothing waits for it: a reply to a request we never sent, or one that timed out
+        # (its caller already has RequestTimeout). Dropping it would hide the venue saying
+        # something; a late subscribe ack may mean a subscription we do not track.
+        raise DecodeError(
+            f"kraken: {response.method} reply to req_id {req_id} matches no pending request"
+        )
 
     def _on_instruments(self, message: InstrumentMessage) -> None:
         for instrument in parse.to_instruments(message):
@@ -365,16 +381,8 @@ class KrakenClient(KrakenTrading, BaseClient):
         if threshold is not None:
             self.session.watch((channel.value, symbol), threshold)
 
-    def _push_error(self, exc: Exception, context: str, frame: str = "") -> None:
-        self._events.push(
-            StreamError(
-                venue=self.venue,
-                error=type(exc).__name__,
-                message=f"{context}: {exc}",
-                frame=frame,
-                ts=time_ns(),
-            )
-        )
+    def _push_error(self, exc: Exception, context: str, frame: bytes | str = b"") -> None:
+        self._events.push(StreamError.from_exception(self.venue, exc, context, frame))
 
     # --- public surface -----------------------------------------------------------
 

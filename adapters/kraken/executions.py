@@ -30,11 +30,12 @@ from __future__ import annotations
 from collections import OrderedDict
 from decimal import Decimal
 
-from tickwire.adapters.kraken.parse import VENUE, timestamp_ns, to_unified
+from tickwire.adapters.kraken.parse import VENUE, check_signed, timestamp_ns, to_unified
 from tickwire.adapters.kraken.private_schemas import ExecutionData
 from tickwire.core.types import OrderStatus, OrderType, OrderUpdate, Side
+from tickwire.core.validation import check_price, check_size
 
-__all__ = ["OrderState", "OrderTracker"]
+__all__ = ["OrderState", "OrderTracker", "check_execution"]
 
 _ZERO = Decimal(0)
 _SIDES = {"buy": Side.BUY, "sell": Side.SELL}
@@ -329,3 +330,43 @@ def _remaining(state: OrderState, status: OrderStatus) -> Decimal | None:
     if state.size is None:
         return None
     return max(state.size - state.filled, _ZERO)
+
+
+_EXECUTION_PRICES = ("limit_price", "avg_price")  # 0 allowed: a market order reports 0
+_EXECUTION_SIZES = (
+    "order_qty",
+    "cash_order_qty",
+    "display_qty",
+    "cum_qty",
+    "cum_cost",
+    "last_qty",
+    "cost",
+)
+
+
+def check_execution(report: ExecutionData) -> None:
+    """Raise :class:`~tickwire.core.errors.DecodeError` if an execution report breaks
+    the value rules; call it on every report of a message before merging any.
+
+    Quantities and costs must be finite and >= 0; ``limit_price`` and ``avg_price``
+    finite and >= 0 (Kraken reports 0 for a market order's price and an unfilled
+    order's average); a trade's ``last_price`` finite and > 0; fees finite (signed: a
+    rebate is negative); ``timestamp`` valid. Executions are not a hot path: the
+    helpers' per-field calls are fine here.
+    """
+    what = f"kraken: execution {report.order_id!r}"
+    timestamp_ns(report.timestamp, 0)
+    for name in _EXECUTION_PRICES:
+        value = getattr(report, name)
+        if value is not None and value:  # NaN is truthy, so it is checked
+            check_price(value, f"{what} {name}")
+    for name in _EXECUTION_SIZES:
+        value = getattr(report, name)
+        if value is not None:
+            check_size(value, f"{what} {name}")
+    if report.last_price is not None:
+        check_price(report.last_price, f"{what} last_price")
+    if report.fee_usd_equiv is not None:
+        check_signed(report.fee_usd_equiv, f"{what} fee_usd_equiv")
+    for fee in report.fees or ():
+        check_signed(fee.qty, f"{what} fee {fee.asset!r}")

@@ -11,11 +11,19 @@ Pure, synchronous functions on the per-message path::
 
 Everything the venue could send that does not fit the schemas raises
 :class:`~tickwire.core.errors.DecodeError` — from :func:`decode_frame`, and from the
-``to_*`` functions for values the schema cannot check (a malformed timestamp).
+``to_*`` functions for values the schema cannot check: a malformed or out-of-range
+timestamp, or a price or size outside the rules of :mod:`tickwire.core.validation`
+(prices finite and > 0, sizes finite and >= 0). Integer ranges are checked by msgspec
+while decoding (see the ``Count``/``Checksum`` types in the schemas); ``Decimal`` values
+cannot be constrained there, so the ``to_*`` functions check them with one chained
+comparison per value on the values they already read to build the event, and only
+when one fails does a slow path (:func:`_refuse`) work out which field and why.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from decimal import Decimal
 from typing import TypeVar
 
 import msgspec
@@ -32,9 +40,21 @@ from tickwire.adapters.kraken.schemas import (
 )
 from tickwire.core.errors import DecodeError
 from tickwire.core.types import Balance, Candle, Instrument, Side, Ticker, Trade
+from tickwire.core.validation import (
+    MAX_PRICE,
+    MAX_SIZE,
+    MAX_TS_NS,
+    MIN_TS_NS,
+    ZERO,
+    check_price,
+    check_size,
+    check_ts,
+)
 
 __all__ = [
+    "DECODE_ERRORS",
     "VENUE",
+    "check_signed",
     "decode_frame",
     "decode_private_frame",
     "decode_result",
@@ -58,6 +78,11 @@ _private_decoder: msgspec.json.Decoder[PrivateMessage] = msgspec.json.Decoder(Pr
 
 T = TypeVar("T")
 
+DECODE_ERRORS = (msgspec.DecodeError, RecursionError, UnicodeDecodeError)
+"""What msgspec may raise on a hostile frame: ``RecursionError`` on absurd nesting, and
+``UnicodeDecodeError`` on invalid UTF-8 inside a string under msgspec < 0.23 (0.23
+raises ``DecodeError``). Each becomes a :class:`~tickwire.core.errors.DecodeError`."""
+
 _SIDES = {"buy": Side.BUY, "sell": Side.SELL}
 _TRADABLE_STATUS = "online"
 
@@ -74,11 +99,10 @@ def decode_frame(frame: bytes | str) -> ChannelMessage | MethodResponse:
     """
     try:
         return _channel_decoder.decode(frame)
-    except (msgspec.DecodeError, RecursionError) as channel_exc:
-        # RecursionError: absurdly nested JSON inside a loosely typed field.
+    except DECODE_ERRORS as channel_exc:
         try:
             return _response_decoder.decode(frame)
-        except (msgspec.DecodeError, RecursionError) as response_exc:
+        except DECODE_ERRORS as response_exc:
             raise DecodeError(
                 f"kraken: neither a channel message ({channel_exc}) "
                 f"nor a method response ({response_exc})",
@@ -96,10 +120,10 @@ def decode_private_frame(frame: bytes | str) -> PrivateMessage | MethodResponse:
     """
     try:
         return _private_decoder.decode(frame)
-    except (msgspec.DecodeError, RecursionError) as channel_exc:
+    except DECODE_ERRORS as channel_exc:
         try:
             return _response_decoder.decode(frame)
-        except (msgspec.DecodeError, RecursionError) as response_exc:
+        except DECODE_ERRORS as response_exc:
             raise DecodeError(
                 f"kraken: neither a private channel message ({channel_exc}) "
                 f"nor a method response ({response_exc})",
@@ -117,7 +141,7 @@ def decode_result(response: MethodResponse, kind: type[T]) -> T:
         raise DecodeError(f"kraken: {response.method}: no result")
     try:
         return msgspec.json.decode(response.result, type=kind)
-    except (msgspec.DecodeError, RecursionError) as exc:
+    except DECODE_ERRORS as exc:
         raise DecodeError(f"kraken: {response.method}: {exc}", bytes(response.result)) from exc
 
 
@@ -140,15 +164,48 @@ def to_native(symbol: str) -> str:
 def timestamp_ns(text: str | None, default: int) -> int:
     """An optional wire timestamp as ns, or ``default`` when absent.
 
-    Raises :class:`~tickwire.core.errors.DecodeError` when the text is not RFC3339,
-    so every decoding failure has one exception type.
+    Raises :class:`~tickwire.core.errors.DecodeError` when the text is not RFC3339 or
+    lies outside the years 2000 to 2100, so every decoding failure has one exception type.
     """
     if text is None:
         return default
     try:
-        return rfc3339_to_ns(text)
+        ns = rfc3339_to_ns(text)
     except ValueError as exc:
         raise DecodeError(f"kraken: bad timestamp: {exc}", text) from exc
+    return check_ts(ns, f"kraken: timestamp {text!r}")
+
+
+# --- value rules (the slow path: only once a check already failed) --------------------
+
+
+def _refuse(
+    what: str,
+    entry: object,
+    prices: Iterable[str] = (),
+    sizes: Iterable[str] = (),
+    stamps: Iterable[tuple[str, int]] = (),
+) -> DecodeError:
+    """The precise error for an ``entry`` whose inline value check failed.
+
+    Re-checks field by field with the core helpers (which also turn a NaN's
+    ``InvalidOperation`` into ``DecodeError``) and returns the first failure.
+    """
+    try:
+        for name in prices:
+            check_price(getattr(entry, name), f"kraken: {what} {name}")
+        for name in sizes:
+            check_size(getattr(entry, name), f"kraken: {what} {name}")
+        for name, ns in stamps:
+            check_ts(ns, f"kraken: {what} {name}")
+    except DecodeError as exc:
+        return exc
+    return DecodeError(f"kraken: {what}: a value out of range")  # not reached in practice
+
+
+_TICKER_PRICES = ("bid", "ask", "last")
+_TICKER_SIZES = ("bid_qty", "ask_qty", "volume")
+_CANDLE_PRICES = ("open", "high", "low", "close")
 
 
 # --- channel messages → core -----------------------------------------------------------
@@ -161,51 +218,87 @@ def timestamp_ns(text: str | None, default: int) -> int:
 def to_tickers(msg: TickerMessage, received: int) -> list[Ticker]:
     """Normalize a ticker message. ``ts`` is the entry's ``timestamp``, else ``received``.
 
-    Kraken's ticker has no last-trade size, so ``last_size`` is ``None``.
+    Kraken's ticker has no last-trade size, so ``last_size`` is ``None``. Raises
+    :class:`~tickwire.core.errors.DecodeError` for a bad timestamp, a bid, ask or last
+    that is not a positive finite price, or a negative or non-finite size.
     """
     tickers = []
+    entry = None
     try:
         for entry in msg.data:
             stamp = entry.timestamp
+            if stamp is None:
+                ts = received  # local time: no venue value to check
+            else:
+                ts = rfc3339_to_ns(stamp)
+                if not MIN_TS_NS <= ts <= MAX_TS_NS:
+                    raise _refuse("ticker", entry, stamps=[("timestamp", ts)])
+            bid, ask, last = entry.bid, entry.ask, entry.last
+            bid_qty, ask_qty, volume = entry.bid_qty, entry.ask_qty, entry.volume
+            # One chained comparison per value: no helper call on the hot path.
+            if not (
+                ZERO < bid < MAX_PRICE
+                and ZERO < ask < MAX_PRICE
+                and ZERO < last < MAX_PRICE
+                and ZERO <= bid_qty < MAX_SIZE
+                and ZERO <= ask_qty < MAX_SIZE
+                and ZERO <= volume < MAX_SIZE
+            ):
+                raise _refuse("ticker", entry, _TICKER_PRICES, _TICKER_SIZES, [("timestamp", ts)])
             tickers.append(
                 Ticker(
                     venue=VENUE,
                     symbol=to_unified(entry.symbol),
-                    bid=entry.bid,
-                    bid_size=entry.bid_qty,
-                    ask=entry.ask,
-                    ask_size=entry.ask_qty,
-                    last=entry.last,
-                    volume_24h=entry.volume,
-                    ts=received if stamp is None else rfc3339_to_ns(stamp),
+                    bid=bid,
+                    bid_size=bid_qty,
+                    ask=ask,
+                    ask_size=ask_qty,
+                    last=last,
+                    volume_24h=volume,
+                    ts=ts,
                     received=received,
                 )
             )
     except ValueError as exc:  # only rfc3339_to_ns raises it (inlined: hot path)
         raise DecodeError(f"kraken: bad ticker timestamp: {exc}") from exc
+    except ArithmeticError:  # a NaN: Decimal refuses to order it (InvalidOperation)
+        raise _refuse("ticker", entry, _TICKER_PRICES, _TICKER_SIZES) from None
     return tickers
 
 
 def to_trades(msg: TradeMessage, received: int) -> list[Trade]:
-    """Normalize a trade message, one :class:`Trade` per print, in wire order."""
+    """Normalize a trade message, one :class:`Trade` per print, in wire order.
+
+    Raises :class:`~tickwire.core.errors.DecodeError` for a bad timestamp, a price
+    that is not positive and finite, or a size that is negative or not finite.
+    """
     sides = _SIDES
     trades = []
+    entry = None
     try:
         for entry in msg.data:
+            price, qty = entry.price, entry.qty
+            ts = rfc3339_to_ns(entry.timestamp)
+            if not (
+                ZERO < price < MAX_PRICE and ZERO <= qty < MAX_SIZE and MIN_TS_NS <= ts <= MAX_TS_NS
+            ):
+                raise _refuse("trade", entry, ("price",), ("qty",), [("timestamp", ts)])
             trades.append(
                 Trade(
                     venue=VENUE,
                     symbol=to_unified(entry.symbol),
                     trade_id=str(entry.trade_id),
-                    price=entry.price,
-                    size=entry.qty,
+                    price=price,
+                    size=qty,
                     side=sides[entry.side],
-                    ts=rfc3339_to_ns(entry.timestamp),
+                    ts=ts,
                     received=received,
                 )
             )
     except ValueError as exc:  # only rfc3339_to_ns raises it
         raise DecodeError(f"kraken: bad trade timestamp: {exc}") from exc
+    except ArithmeticError:  # a NaN
+        raise _refuse("trade", entry, ("price",), ("qty",)) from None
     return trades
 
 
@@ -214,17 +307,32 @@ def to_candles(msg: OhlcMessage, received: int) -> list[Candle]:
 
     ``interval`` becomes seconds, ``start`` is ``interval_begin``; ``ts`` is the
     message's top-level ``timestamp`` (when Kraken sent it), else ``received`` — the
-    per-candle ``timestamp`` is the deprecated candle *end*, not an event time.
+    per-candle ``timestamp`` is the deprecated candle *end*, not an event time. Raises
+    :class:`~tickwire.core.errors.DecodeError` for a bad timestamp, an open, high, low
+    or close that is not a positive finite price, or a bad volume.
     """
     ts = timestamp_ns(msg.timestamp, received)
     candles = []
     for entry in msg.data:
+        start = timestamp_ns(entry.interval_begin, received)
+        try:
+            valid = (
+                ZERO < entry.open < MAX_PRICE
+                and ZERO < entry.high < MAX_PRICE
+                and ZERO < entry.low < MAX_PRICE
+                and ZERO < entry.close < MAX_PRICE
+                and ZERO <= entry.volume < MAX_SIZE
+            )
+        except ArithmeticError:  # a NaN
+            valid = False
+        if not valid:
+            raise _refuse("ohlc", entry, _CANDLE_PRICES, ("volume",))
         candles.append(
             Candle(
                 venue=VENUE,
                 symbol=to_unified(entry.symbol),
                 interval=entry.interval * 60,
-                start=timestamp_ns(entry.interval_begin, received),
+                start=start,
                 open=entry.open,
                 high=entry.high,
                 low=entry.low,
@@ -242,25 +350,36 @@ def to_instruments(msg: InstrumentMessage) -> list[Instrument]:
 
     ``tradable`` is true only for status ``online``: in ``post_only``/``limit_only``
     some orders are refused, and a strategy should opt in to such markets knowingly.
-    ``min_notional`` is ``cost_min`` (quote units).
+    ``min_notional`` is ``cost_min`` (quote units). Raises
+    :class:`~tickwire.core.errors.DecodeError` for an increment that is not a positive
+    finite number, or a minimum that is negative or not finite (precisions are range
+    checked by the schema).
     """
-    return [
-        Instrument(
-            venue=VENUE,
-            symbol=to_unified(pair.symbol),
-            native_symbol=pair.symbol,
-            base=pair.base,
-            quote=pair.quote,
-            price_increment=pair.price_increment,
-            size_increment=pair.qty_increment,
-            min_size=pair.qty_min,
-            price_precision=pair.price_precision,
-            size_precision=pair.qty_precision,
-            min_notional=pair.cost_min,
-            tradable=pair.status == _TRADABLE_STATUS,
+    instruments = []
+    for pair in msg.data.pairs:
+        what = f"kraken: instrument {pair.symbol!r}"
+        check_price(pair.price_increment, f"{what} price_increment")
+        check_price(pair.qty_increment, f"{what} qty_increment")
+        check_size(pair.qty_min, f"{what} qty_min")
+        if pair.cost_min is not None:
+            check_size(pair.cost_min, f"{what} cost_min")
+        instruments.append(
+            Instrument(
+                venue=VENUE,
+                symbol=to_unified(pair.symbol),
+                native_symbol=pair.symbol,
+                base=pair.base,
+                quote=pair.quote,
+                price_increment=pair.price_increment,
+                size_increment=pair.qty_increment,
+                min_size=pair.qty_min,
+                price_precision=pair.price_precision,
+                size_precision=pair.qty_precision,
+                min_notional=pair.cost_min,
+                tradable=pair.status == _TRADABLE_STATUS,
+            )
         )
-        for pair in msg.data.pairs
-    ]
+    return instruments
 
 
 def to_balances(msg: BalancesMessage, received: int) -> list[Balance]:
@@ -269,14 +388,37 @@ def to_balances(msg: BalancesMessage, received: int) -> list[Balance]:
     ``total`` is Kraken's ``balance`` (the asset's total after the entry). Kraken reports
     neither what is held by open orders nor what is available, so those stay ``None``.
     A snapshot has no timestamp: its ``ts`` is ``received``.
+
+    Every entry is checked before any is returned (a refused message yields nothing):
+    ``balance`` and ``amount`` must be finite (they are signed ledger values: a margin
+    settlement can leave a negative total), ``fee`` finite and >= 0, ``timestamp`` valid.
     """
-    return [
-        Balance(
-            venue=VENUE,
-            asset=entry.asset,
-            total=entry.balance,
-            ts=timestamp_ns(entry.timestamp, received),
-            received=received,
+    balances = []
+    for entry in msg.data:
+        what = f"kraken: balances {entry.asset!r}"
+        check_signed(entry.balance, f"{what} balance")
+        if entry.amount is not None:
+            check_signed(entry.amount, f"{what} amount")
+        if entry.fee is not None:
+            check_size(entry.fee, f"{what} fee")
+        balances.append(
+            Balance(
+                venue=VENUE,
+                asset=entry.asset,
+                total=entry.balance,
+                ts=timestamp_ns(entry.timestamp, received),
+                received=received,
+            )
         )
-        for entry in msg.data
-    ]
+    return balances
+
+
+def check_signed(value: Decimal, what: str) -> Decimal:
+    """Return a signed value (a balance, a ledger amount, a fee) if it is finite and of
+    plausible size, else raise :class:`~tickwire.core.errors.DecodeError`."""
+    try:
+        if -MAX_SIZE < value < MAX_SIZE:
+            return value
+    except ArithmeticError:  # a NaN
+        pass
+    raise DecodeError(f"{what} out of range: {value}")

@@ -33,7 +33,8 @@ import msgspec
 
 from tickwire.adapters.kraken import parse
 from tickwire.adapters.kraken.errors import to_error
-from tickwire.adapters.kraken.executions import OrderTracker
+from tickwire.adapters.kraken.executions import OrderTracker, check_execution
+from tickwire.adapters.kraken.native import RecentIds
 from tickwire.adapters.kraken.private_schemas import BalancesMessage, ExecutionsMessage
 from tickwire.adapters.kraken.rest import REST_URL, KrakenRest, WsToken
 from tickwire.adapters.kraken.schemas import MethodResponse
@@ -93,6 +94,7 @@ class KrakenPrivate:
         self._token = ""  # the current connection's token: never logged
         self._session: Session | None = None
         self._req_ids = itertools.count(1)
+        self._pings = RecentIds()  # keepalive pings awaiting their pong
         self.tracker = OrderTracker()
         self.generation = 0
         self._synced_generation = 0  # the newest connection whose snapshot arrived
@@ -202,7 +204,7 @@ class KrakenPrivate:
         self._auth_failure = None
 
     def on_frame(self, frame: bytes, received: int) -> None:
-        """Decode one frame and act on it. Never raises."""
+        """Decode one frame and act on it; a bad frame becomes one StreamError."""
         try:
             message = parse.decode_private_frame(frame)
             kind = type(message)
@@ -211,11 +213,21 @@ class KrakenPrivate:
             elif kind is BalancesMessage:
                 self._on_balances(message, received)  # type: ignore[arg-type]
             elif kind is MethodResponse:
-                response: MethodResponse = message  # type: ignore[assignment]
-                if response.req_id is not None:
-                    self.session.pending.resolve(response.req_id, response)
+                self._on_response(message)  # type: ignore[arg-type]
         except DecodeError as exc:
-            self._push_error(exc, "decode", exc.frame)
+            self._push_error(exc, "decode", frame)
+
+    def _on_response(self, response: MethodResponse) -> None:
+        req_id = response.req_id
+        if req_id is None or self.session.pending.resolve(req_id, response):
+            return
+        if response.method == "pong" and self._pings.take(req_id):
+            return  # the keepalive's pong: nobody waits for it
+        # Nothing waits for it: a request we never sent, or one its caller gave up on
+        # (RequestTimeout); an order reply nobody reads must not vanish silently.
+        raise DecodeError(
+            f"kraken: {response.method} reply to req_id {req_id} matches no pending request"
+        )
 
     def on_close(self, reason: str) -> None:
         """The socket is gone: its sequences and token are void."""
@@ -225,7 +237,9 @@ class KrakenPrivate:
 
     def ping_message(self) -> bytes:
         """Kraken's application ping."""
-        return _encode({"method": "ping", "req_id": next(self._req_ids)})
+        req_id = next(self._req_ids)
+        self._pings.add(req_id)
+        return _encode({"method": "ping", "req_id": req_id})
 
     async def on_stale(self, keys: list[Hashable]) -> None:
         """Nothing is watched for staleness here (account channels may be quiet)."""
@@ -293,6 +307,12 @@ class KrakenPrivate:
     # --- frames ------------------------------------------------------------------------
 
     def _on_executions(self, message: ExecutionsMessage, received: int) -> None:
+        try:
+            for report in message.data:  # every report, before any is merged
+                check_execution(report)
+        except DecodeError:
+            self._refused("executions", message)
+            raise
         self._check_sequence("executions", message)
         if message.type == "snapshot":
             baseline = not self._baseline_taken
@@ -313,10 +333,25 @@ class KrakenPrivate:
             event.set()  # wakes every waiter; they re-check against the new event
 
     def _on_balances(self, message: BalancesMessage, received: int) -> None:
+        try:
+            balances = parse.to_balances(message, received)  # checks every entry first
+        except DecodeError:
+            self._refused("balances", message)
+            raise
         self._check_sequence("balances", message)
         if self.wants_balances:
-            for balance in parse.to_balances(message, received):
+            for balance in balances:
                 self._events.push(balance)
+
+    def _refused(self, channel: str, message: ExecutionsMessage | BalancesMessage) -> None:
+        """A message of ``channel`` broke the value rules and was dropped whole.
+
+        What it said is lost, like a message missing from the sequence (an order's fill,
+        a ledger entry): resync the channel the same way. Its sequence number is taken,
+        so the next message is not also reported as a gap.
+        """
+        self._sequences[channel] = message.sequence
+        self._resync(channel, f"refused message {message.sequence}")
 
     def _check_sequence(self, channel: str, message: ExecutionsMessage | BalancesMessage) -> None:
         last = self._sequences.get(channel)
@@ -326,11 +361,15 @@ class KrakenPrivate:
                 self._resyncing.discard(channel)
                 self._status(StreamState.RESYNCED, channel, "fresh snapshot")
             return
-        if last is None or message.sequence == last + 1 or channel in self._resyncing:
+        if last is None or message.sequence == last + 1:
             return
+        self._resync(channel, f"sequence gap: expected {last + 1}, got {message.sequence}")
+
+    def _resync(self, channel: str, reason: str) -> None:
+        if channel in self._resyncing:
+            return  # once per desync: the renewal's snapshot settles it
         self._resyncing.add(channel)
-        reason = f"sequence gap: expected {last + 1}, got {message.sequence}; resubscribing"
-        self._status(StreamState.RESYNCING, channel, reason)
+        self._status(StreamState.RESYNCING, channel, f"{reason}; resubscribing")
         self._spawn(self._renew(channel), f"kraken-renew-{channel}")
 
     async def _renew(self, channel: str) -> None:
@@ -361,14 +400,6 @@ class KrakenPrivate:
         """Push ``exc`` to the stream as a :class:`StreamError` (the stream goes on)."""
         self._push_error(exc, context)
 
-    def _push_error(self, exc: Exception, context: str, frame: str = "") -> None:
+    def _push_error(self, exc: Exception, context: str, frame: bytes | str = b"") -> None:
         log.warning("%s private: %s: %s", self.venue, context, exc)
-        self._events.push(
-            StreamError(
-                venue=self.venue,
-                error=type(exc).__name__,
-                message=f"{context}: {exc}",
-                frame=frame,
-                ts=time_ns(),
-            )
-        )
+        self._events.push(StreamError.from_exception(self.venue, exc, context, frame))

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from tickwire.adapters.kraken.schemas import (
+    Count,
     HeartbeatMessage,
     MessageType,
     StatusMessage,
@@ -80,7 +81,7 @@ class ExecutionData(_Wire, frozen=True, gc=False):
     amended: bool | None = None
     # trade reports only
     exec_id: str | None = None
-    trade_id: int | None = None
+    trade_id: Count | None = None
     last_qty: Decimal | None = None
     last_price: Decimal | None = None
     cost: Decimal | None = None  # last_qty * last_price
@@ -97,7 +98,7 @@ class ExecutionsMessage(_Channel, frozen=True, gc=False, tag="executions"):
 
     type: MessageType
     data: list[ExecutionData]
-    sequence: int
+    sequence: Count
 
 
 # --- balances --------------------------------------------------------------------------
@@ -140,7 +141,7 @@ class BalancesMessage(_Channel, frozen=True, gc=False, tag="balances"):
 
     type: MessageType
     data: list[BalanceData]
-    sequence: int
+    sequence: Count
 
 
 PrivateMessage = StatusMessage | HeartbeatMessage | ExecutionsMessage | BalancesMessage

@@ -26,23 +26,29 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
+
+from tickwire.core.validation import Sequence
 
 __all__ = [
     "AssetData",
     "BookData",
     "BookMessage",
     "ChannelMessage",
+    "Checksum",
+    "Count",
     "HeartbeatMessage",
     "InstrumentData",
     "InstrumentMessage",
     "MessageType",
     "MethodResponse",
+    "Minutes",
     "OhlcData",
     "OhlcMessage",
     "PairData",
+    "Precision",
     "PriceLevel",
     "StatusData",
     "StatusMessage",
@@ -55,6 +61,17 @@ __all__ = [
 
 MessageType = Literal["snapshot", "update"]
 """A channel message's ``type``: a full picture, or only what changed."""
+
+# Integer ranges are checked by msgspec while decoding (C speed, no pass of our own): a
+# 400-digit trade id or a negative checksum fails the frame like a wrong type does.
+Count = Sequence
+"""A non-negative integer within a signed 64-bit integer (ids, counts, sequences)."""
+Checksum = Annotated[int, msgspec.Meta(ge=0, lt=2**32)]
+"""A CRC32, unsigned 32-bit."""
+Precision = Annotated[int, msgspec.Meta(ge=0, le=30)]
+"""Decimal places; the checksum formats every value with this many."""
+Minutes = Annotated[int, msgspec.Meta(ge=1, le=60 * 24 * 366)]
+"""A candle interval in minutes (Kraken's longest is 21600, 15 days)."""
 
 
 class _Wire(msgspec.Struct, frozen=True, gc=False):
@@ -115,7 +132,7 @@ class TickerData(_Wire, frozen=True, gc=False):
     change: msgspec.Raw  # 24 h, quote units
     change_pct: msgspec.Raw  # 24 h, percentage points
     timestamp: str | None = None  # absent in 2024 recordings
-    trades: int | None = None  # 24 h trade count; seen live, not in the docs
+    trades: Count | None = None  # 24 h trade count; seen live, not in the docs
 
 
 class TickerMessage(_Channel, frozen=True, gc=False, tag="ticker"):
@@ -141,7 +158,7 @@ class BookData(_Wire, frozen=True, gc=False):
     symbol: str
     bids: list[PriceLevel]
     asks: list[PriceLevel]
-    checksum: int  # CRC32 (u32) of the top 10 levels per side, after applying this
+    checksum: Checksum  # CRC32 of the top 10 levels per side, after applying this
     timestamp: str | None = None  # may be absent on snapshots in older traffic
 
 
@@ -149,7 +166,7 @@ class BookMessage(_Channel, frozen=True, gc=False, tag="book"):
     """``{"channel": "book", ...}``: ``data`` has exactly one entry."""
 
     type: MessageType
-    data: list[BookData]
+    data: Annotated[list[BookData], msgspec.Meta(min_length=1, max_length=1)]
 
 
 # --- trade -----------------------------------------------------------------------------
@@ -163,7 +180,7 @@ class TradeData(_Wire, frozen=True, gc=False):
     price: Decimal
     qty: Decimal
     ord_type: str  # the taker's order type: "limit" / "market"
-    trade_id: int  # increasing per pair
+    trade_id: Count  # increasing per pair
     timestamp: str
 
 
@@ -185,11 +202,11 @@ class OhlcData(_Wire, frozen=True, gc=False):
     high: Decimal
     low: Decimal
     close: Decimal
-    trades: int  # trade count in the candle
+    trades: Count  # trade count in the candle
     volume: Decimal  # base units
     vwap: msgspec.Raw  # a JSON number, decoded on demand (tickwire's Candle has no vwap)
     interval_begin: str  # candle start, 9 fraction digits
-    interval: int  # minutes
+    interval: Minutes
     timestamp: str | None = None  # deprecated: candle end
 
 
@@ -209,8 +226,8 @@ class AssetData(_Wire, frozen=True, gc=False):
 
     id: str  # "USD", "BTC"
     status: str  # enabled, disabled, depositonly, withdrawalonly, ...
-    precision: int  # decimals the asset is kept in
-    precision_display: int  # decimals the asset is shown in
+    precision: Precision  # decimals the asset is kept in
+    precision_display: Precision  # decimals the asset is shown in
     borrowable: bool | None = None
     collateral_value: Decimal | None = None
     margin_rate: Decimal | None = None
@@ -224,9 +241,9 @@ class PairData(_Wire, frozen=True, gc=False):
     base: str
     quote: str
     status: str  # online, cancel_only, post_only, limit_only, reduce_only, maintenance, ...
-    price_precision: int
+    price_precision: Precision
     price_increment: Decimal  # tick size
-    qty_precision: int
+    qty_precision: Precision
     qty_increment: Decimal  # lot step
     qty_min: Decimal  # minimum order size, base units
     cost_min: Decimal | None = None  # minimum order value, quote units

@@ -15,7 +15,7 @@ from tickwire.adapters.kraken.book import KrakenBook, checksum
 from tickwire.adapters.kraken.parse import decode_frame, to_instruments
 from tickwire.adapters.kraken.schemas import BookData, BookMessage, InstrumentMessage, PriceLevel
 from tickwire.core.book import OrderBook
-from tickwire.core.errors import BookOutOfSync
+from tickwire.core.errors import BookOutOfSync, DecodeError
 from tickwire.core.types import BookLevel
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "kraken"
@@ -246,21 +246,45 @@ def test_reset_drops_levels() -> None:
     assert not kbook.synced and len(kbook.book) == 0
 
 
-def test_invalid_level_resets_and_raises() -> None:
+@pytest.mark.parametrize(
+    ("bids", "asks", "match"),
+    [
+        ([(D("0.5"), D("-1"))], [], "bid qty at 0.5 out of range: -1"),
+        ([(D("0.5"), D("NaN"))], [], "bid qty at 0.5 out of range: NaN"),
+        ([(D("0.5"), D("1E+99999"))], [], "bid qty"),
+        ([], [(D("-0.5667"), D("1"))], "ask price out of range: -0.5667"),
+        ([], [(D("0"), D("1"))], "ask price out of range: 0"),
+        ([], [(D("Infinity"), D("1"))], "ask price out of range: Infinity"),
+        ([], [(D("sNaN"), D("1"))], "ask price out of range: sNaN"),
+        ([(D("1" + "0" * 400), D("1"))], [], "bid price out of range"),
+    ],
+)
+def test_a_level_breaking_the_rules_is_refused_before_the_book_is_touched(
+    bids: list[tuple[D, D]], asks: list[tuple[D, D]], match: str
+) -> None:
     kbook = synced_matic()
-    for qty in (D("-1"), D("NaN")):
-        kbook.apply(book_data("book_snapshot.json"), True, RECEIVED)
-        bad = make_data("MATIC/USD", [(D("0.5"), qty)], [], 0)
-        with pytest.raises(BookOutOfSync, match="invalid level"):
-            kbook.apply(bad, False, RECEIVED)
-        assert not kbook.synced
-
-
-def test_absurd_magnitude_is_refused_not_formatted() -> None:
-    kbook = synced_matic()
-    bad = make_data("MATIC/USD", [(D("0.5667"), D("1E+999999999999"))], [], 0)
-    with pytest.raises(BookOutOfSync, match="implausible"):
+    before = kbook.book.levels()
+    # A valid row first: refusing must not leave it half-applied.
+    bad = make_data("MATIC/USD", [(D("0.5666"), D("7")), *bids], asks, 0)
+    with pytest.raises(DecodeError, match=match):
         kbook.apply(bad, False, RECEIVED)
+    assert kbook.synced and kbook.book.levels() == before
+
+
+def test_a_refused_update_is_reported_even_while_the_book_awaits_a_snapshot() -> None:
+    kbook = KrakenBook("MATIC/USD", 10, price_precision=4, qty_precision=8)
+    with pytest.raises(DecodeError):
+        kbook.apply(make_data("MATIC/USD", [(D("0.5"), D("-1"))], [], 0), False, RECEIVED)
+
+
+@pytest.mark.parametrize("stamp", ["not-a-date", "1999-12-31T23:59:59Z", "2100-01-01T00:00:01Z"])
+def test_a_bad_book_timestamp_is_refused(stamp: str) -> None:
+    kbook = synced_matic()
+    before = kbook.book.levels()
+    data = msgspec.structs.replace(book_data("book_update.json"), timestamp=stamp)
+    with pytest.raises(DecodeError, match="timestamp"):
+        kbook.apply(data, False, RECEIVED)
+    assert kbook.synced and kbook.book.levels() == before
 
 
 def test_data_for_another_symbol_is_refused() -> None:

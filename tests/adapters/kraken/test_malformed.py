@@ -21,9 +21,9 @@ REQUIRED_TICKER_FIELDS = ["symbol", "bid", "bid_qty", "ask", "ask_qty"]
 
 
 def good_ticker(marker: int) -> bytes:
-    """A valid ticker frame whose ``last`` price carries a marker."""
+    """A valid ticker frame whose ``last`` price carries a marker (prices are > 0)."""
     frame = json.loads(json.dumps(TICKER))
-    frame["data"][0]["last"] = marker
+    frame["data"][0]["last"] = marker + 1
     return json.dumps(frame).encode()
 
 
@@ -88,4 +88,4 @@ async def stream_through(frames: list[bytes]) -> None:
     for marker in range(len(frames)):
         error, ticker = seen[2 * marker], seen[2 * marker + 1]
         assert isinstance(error, StreamError) and error.error == "DecodeError", error
-        assert isinstance(ticker, Ticker) and ticker.last == marker, ticker
+        assert isinstance(ticker, Ticker) and ticker.last == marker + 1, ticker
