@@ -20,12 +20,18 @@ Everything the venue could send that does not fit the schemas raises
 :class:`~tickwire.core.errors.DecodeError`, and nothing else: from :func:`decode_frame`,
 :func:`decode_data`, and the ``to_*`` functions for values the schema cannot check
 (a time in a string, an increment that is not a positive number).
+
+Every value delivered obeys :mod:`tickwire.core.validation`: integer times are refused
+out of range by the schemas while decoding; prices (``0 < p < MAX_PRICE``) and sizes
+(``0 <= s < MAX_SIZE``) are checked by one chained comparison each, inline, where the
+event is built (a ``NaN`` makes the comparison raise ``InvalidOperation``, turned into the
+same ``DecodeError``; ``Infinity`` and ``1E+99999`` fail the upper bound).
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import Any
+from decimal import Decimal, InvalidOperation
+from typing import Any, NoReturn
 
 import msgspec
 
@@ -44,11 +50,13 @@ from tickwire.adapters.kucoin.schemas import (
 )
 from tickwire.core.errors import DecodeError
 from tickwire.core.types import BookLevel, BookUpdate, Candle, Instrument, Side, Ticker, Trade
+from tickwire.core.validation import MAX_PRICE, MAX_SIZE, MAX_TS_NS, MIN_TS_NS, ZERO
 
 __all__ = [
     "CANDLE_INTERVALS",
     "CANDLE_TYPES",
     "TICKER_ALL_TOPIC",
+    "UNDECODABLE",
     "VENUE",
     "decimals",
     "decode_data",
@@ -62,6 +70,7 @@ __all__ = [
     "to_ticker",
     "to_trade",
     "to_unified",
+    "valid_levels",
 ]
 
 VENUE = "kucoin"
@@ -114,6 +123,30 @@ _data_decoders: dict[str, msgspec.json.Decoder[Any]] = {
 
 _SIDES = {"buy": Side.BUY, "sell": Side.SELL}
 
+UNDECODABLE = (msgspec.DecodeError, RecursionError, UnicodeDecodeError)
+"""What a msgspec decode of hostile bytes can raise: RecursionError for absurdly nested
+JSON skipped inside a raw field; UnicodeDecodeError for invalid UTF-8 in a string under
+msgspec < 0.23 (later versions raise DecodeError). Each becomes a DecodeError."""
+
+
+def _out_of_range(what: str, data: object) -> NoReturn:
+    # The cold path, kept out of the to_* functions: a value breaks the rules.
+    raise DecodeError(f"kucoin: {what} out of range", repr(data))
+
+
+def valid_levels(rows: list[tuple[Decimal, Decimal]], what: str) -> list[BookLevel]:
+    """``[price, size]`` rows as levels, each price ``> 0`` and size ``>= 0`` (else
+    :class:`~tickwire.core.errors.DecodeError`)."""
+    levels = []
+    try:
+        for price, size in rows:
+            if not (ZERO < price < MAX_PRICE and ZERO <= size < MAX_SIZE):
+                _out_of_range(what, (price, size))
+            levels.append(BookLevel(price, size))
+    except InvalidOperation:  # NaN
+        _out_of_range(what, rows)
+    return levels
+
 
 def decode_frame(frame: bytes | str) -> PushFrame:
     """Decode one push-WebSocket frame into its wire Struct (one msgspec pass).
@@ -124,9 +157,8 @@ def decode_frame(frame: bytes | str) -> PushFrame:
     """
     try:
         return _frame_decoder.decode(frame)
-    except (msgspec.DecodeError, RecursionError) as exc:
-        # RecursionError: absurdly nested JSON skipped inside the raw ``data``.
-        raise DecodeError(f"kucoin: not a push frame: {exc}", frame) from exc
+    except UNDECODABLE as exc:
+        raise DecodeError(f"kucoin: not a push frame: {exc!r}", frame) from exc
 
 
 def decode_data(msg: Message) -> MarketData:
@@ -146,8 +178,8 @@ def decode_data(msg: Message) -> MarketData:
         decoder = _ticker_decoder
     try:
         data: MarketData = decoder.decode(msg.data)
-    except (msgspec.DecodeError, RecursionError) as exc:
-        raise DecodeError(f"kucoin: bad {msg.subject!r} data: {exc}", bytes(msg.data)) from exc
+    except UNDECODABLE as exc:
+        raise DecodeError(f"kucoin: bad {msg.subject!r} data: {exc!r}", bytes(msg.data)) from exc
     return data
 
 
@@ -211,15 +243,30 @@ def to_ticker(data: TickerData, symbol: str, received: int) -> Ticker:
     stamp = data.time
     if stamp is None:
         stamp = data.time_alias
+    bid, ask, last = data.best_bid, data.best_ask, data.price
+    bid_size, ask_size, last_size = data.best_bid_size, data.best_ask_size, data.size
+    try:  # one chained comparison per value: no extra pass, NaN raises
+        valid = (
+            ZERO < bid < MAX_PRICE
+            and ZERO < ask < MAX_PRICE
+            and ZERO < last < MAX_PRICE
+            and ZERO <= bid_size < MAX_SIZE
+            and ZERO <= ask_size < MAX_SIZE
+            and ZERO <= last_size < MAX_SIZE
+        )
+    except InvalidOperation:
+        valid = False
+    if not valid:
+        _out_of_range("ticker price or size", data)
     return Ticker(
         venue=VENUE,
         symbol=to_unified(symbol),
-        bid=data.best_bid,
-        bid_size=data.best_bid_size,
-        ask=data.best_ask,
-        ask_size=data.best_ask_size,
-        last=data.price,
-        last_size=data.size,
+        bid=bid,
+        bid_size=bid_size,
+        ask=ask,
+        ask_size=ask_size,
+        last=last,
+        last_size=last_size,
         ts=received if stamp is None else stamp * _MS,
         received=received,
     )
@@ -229,6 +276,17 @@ def level1_to_ticker(data: Level1Data, symbol: str, received: int) -> Ticker:
     """Normalize ``level1`` (best bid/ask only) into a :class:`Ticker` without a last trade."""
     bid, bid_size = data.bids
     ask, ask_size = data.asks
+    try:
+        valid = (
+            ZERO < bid < MAX_PRICE
+            and ZERO < ask < MAX_PRICE
+            and ZERO <= bid_size < MAX_SIZE
+            and ZERO <= ask_size < MAX_SIZE
+        )
+    except InvalidOperation:
+        valid = False
+    if not valid:
+        _out_of_range("level1 price or size", data)
     return Ticker(
         venue=VENUE,
         symbol=to_unified(symbol),
@@ -245,16 +303,24 @@ def to_trade(data: MatchData, received: int) -> Trade:
     """Normalize ``trade.l3match``: ``side`` is the taker's, ``ts`` the match time (ns)."""
     stamp = data.time
     # int() alone would also take " 1", "1_0" and non-ASCII digits.
-    if not (stamp.isdigit() and stamp.isascii()):
+    ts = int(stamp) if stamp.isdigit() and stamp.isascii() else -1
+    if not MIN_TS_NS <= ts <= MAX_TS_NS:
         raise DecodeError(f"kucoin: bad match time {stamp!r}", stamp)
+    price, size = data.price, data.size
+    try:
+        valid = ZERO < price < MAX_PRICE and ZERO <= size < MAX_SIZE
+    except InvalidOperation:
+        valid = False
+    if not valid:
+        _out_of_range("trade price or size", data)
     return Trade(
         venue=VENUE,
         symbol=to_unified(data.symbol),
         trade_id=data.trade_id,
-        price=data.price,
-        size=data.size,
+        price=price,
+        size=size,
         side=_SIDES[data.side],
-        ts=int(stamp),
+        ts=ts,
         received=received,
     )
 
@@ -265,8 +331,20 @@ def to_candle(data: CandleData, interval_seconds: int, received: int) -> Candle:
     time (s → ns) and ``ts`` the push time (ns).
     """
     start, open_, close, high, low, volume, _turnover = data.candles
-    if not (start.isdigit() and start.isascii()):
+    if not (start.isdigit() and start.isascii() and MIN_TS_NS <= int(start) * _S <= MAX_TS_NS):
         raise DecodeError(f"kucoin: bad candle start {start!r}", start)
+    try:
+        valid = (
+            ZERO < open_ < MAX_PRICE
+            and ZERO < high < MAX_PRICE
+            and ZERO < low < MAX_PRICE
+            and ZERO < close < MAX_PRICE
+            and ZERO <= volume < MAX_SIZE
+        )
+    except InvalidOperation:
+        valid = False
+    if not valid:
+        _out_of_range("candle price or volume", data)
     return Candle(
         venue=VENUE,
         symbol=to_unified(data.symbol),
@@ -290,8 +368,8 @@ def to_depth_update(data: DepthData, symbol: str, received: int) -> BookUpdate:
     return BookUpdate(
         venue=VENUE,
         symbol=to_unified(symbol),
-        bids=tuple([BookLevel(price, size) for price, size in data.bids]),
-        asks=tuple([BookLevel(price, size) for price, size in data.asks]),
+        bids=tuple(valid_levels(data.bids, "depth bid")),
+        asks=tuple(valid_levels(data.asks, "depth ask")),
         snapshot=True,
         ts=data.timestamp * _MS,
         received=received,

@@ -27,22 +27,25 @@ KuCoin type         status              notes
 ``canceled``        canceled            terminal (also the old order of an amend)
 ==================  ==================  =================================================
 
-Anything that does not fit raises :class:`~tickwire.core.errors.DecodeError` only.
+Anything that does not fit raises :class:`~tickwire.core.errors.DecodeError` only, a
+value out of the rules of :mod:`tickwire.core.validation` included (a price ``<= 0``, a
+negative or infinite size, a time outside 2000..2100).
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import msgspec
 
-from tickwire.adapters.kucoin.parse import VENUE, to_unified
+from tickwire.adapters.kucoin.parse import UNDECODABLE, VENUE, to_unified
 from tickwire.adapters.kucoin.schemas import BalanceData, Message, OrderChangeData
 from tickwire.core.errors import DecodeError
 from tickwire.core.types import Balance, OrderStatus, OrderType, OrderUpdate, Side
+from tickwire.core.validation import MAX_PRICE, MAX_SIZE, MAX_TS_NS, MIN_TS_NS, ZERO
 
-__all__ = ["decode_private", "order_status", "to_balance", "to_order_update"]
+__all__ = ["check_order", "decode_private", "order_status", "to_balance", "to_order_update"]
 
 _MS = 1_000_000  # ns per ms
 _SIDES = {"buy": Side.BUY, "sell": Side.SELL}
@@ -70,8 +73,8 @@ def decode_private(msg: Message) -> OrderChangeData | BalanceData:
         raise DecodeError(f"kucoin: unknown private subject {msg.subject!r}", bytes(msg.data))
     try:
         data: OrderChangeData | BalanceData = decoder.decode(msg.data)
-    except (msgspec.DecodeError, RecursionError) as exc:
-        raise DecodeError(f"kucoin: bad {msg.subject!r} data: {exc}", bytes(msg.data)) from exc
+    except UNDECODABLE as exc:
+        raise DecodeError(f"kucoin: bad {msg.subject!r} data: {exc!r}", bytes(msg.data)) from exc
     return data
 
 
@@ -113,6 +116,7 @@ def to_order_update(
     ``remainSize``: ``remaining`` is then ``size - filled``); fees are in the quote
     currency, as KuCoin charges spot fees.
     """
+    check_order(data)
     symbol = to_unified(data.symbol)
     matched = data.type == "match"
     size = data.size if data.size is not None else data.origin_size
@@ -146,17 +150,42 @@ def to_order_update(
     )
 
 
+def check_order(data: OrderChangeData) -> None:
+    """Raise :class:`~tickwire.core.errors.DecodeError` unless every price present is
+    ``> 0`` and every size ``>= 0`` (finite, within the rules)."""
+    try:
+        for price in (data.price, data.match_price):
+            if price is not None and not ZERO < price < MAX_PRICE:
+                raise DecodeError(f"kucoin: order price out of range: {price}", repr(data))
+        for size in (data.size, data.origin_size, data.filled_size, data.remain_size,
+                     data.canceled_size, data.match_size):  # fmt: skip
+            if size is not None and not ZERO <= size < MAX_SIZE:
+                raise DecodeError(f"kucoin: order size out of range: {size}", repr(data))
+    except InvalidOperation:  # NaN
+        raise DecodeError("kucoin: order value is NaN", repr(data)) from None
+
+
 def to_balance(data: BalanceData, received: int) -> Balance:
     """Normalize ``account.balance``: one currency's total, available and held amounts."""
     stamp = data.time
-    if not (stamp.isdigit() and stamp.isascii()):
+    ts = int(stamp) * _MS if stamp.isdigit() and stamp.isascii() else -1
+    if not MIN_TS_NS <= ts <= MAX_TS_NS:
         raise DecodeError(f"kucoin: bad balance time {stamp!r}", stamp)
+    total, available, hold = data.total, data.available, data.hold
+    try:
+        valid = (
+            ZERO <= total < MAX_SIZE and ZERO <= available < MAX_SIZE and ZERO <= hold < MAX_SIZE
+        )
+    except InvalidOperation:  # NaN
+        valid = False
+    if not valid:
+        raise DecodeError("kucoin: balance amount out of range", repr(data))
     return Balance(
         venue=VENUE,
         asset=data.currency,
-        total=data.total,
-        available=data.available,
-        hold=data.hold,
-        ts=int(stamp) * _MS,
+        total=total,
+        available=available,
+        hold=hold,
+        ts=ts,
         received=received,
     )

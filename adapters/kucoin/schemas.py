@@ -16,7 +16,11 @@ Conventions, chosen for the per-message path:
 - times are left as the venue sends them (int ms, int ns, or ns in a string) and turned
   into ns by ``parse``; rows of arrays are tuples, unpacked without attribute lookups;
 - every Struct is ``frozen`` and ``gc=False``; unknown fields are ignored, so KuCoin may
-  add fields freely; fields the docs call optional have defaults.
+  add fields freely; fields the docs call optional have defaults;
+- integer times and sequences carry the range types of :mod:`tickwire.core.validation`
+  (``TimestampMs``, ``Sequence``...), so msgspec refuses a value out of range while it
+  decodes; prices and sizes (``Decimal``, which msgspec cannot constrain) are checked by
+  ``parse`` where each event is built.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from decimal import Decimal
 from typing import Literal
 
 import msgspec
+
+from tickwire.core.validation import Sequence, TimestampMs, TimestampNs
 
 __all__ = [
     "Ack",
@@ -131,10 +137,10 @@ class TickerData(_Wire, frozen=True, gc=False, rename="camel"):
     best_ask_size: Decimal
     best_bid: Decimal
     best_bid_size: Decimal
-    time: int | None = None  # ms, time of the last match
+    time: TimestampMs | None = None  # time of the last match
     # The docs-new example spells it "Time"; live data never does. Accepted all the same,
     # since an absent optional field costs nothing to decode.
-    time_alias: int | None = msgspec.field(default=None, name="Time")
+    time_alias: TimestampMs | None = msgspec.field(default=None, name="Time")
 
 
 class Level1Data(_Wire, frozen=True, gc=False):
@@ -142,7 +148,7 @@ class Level1Data(_Wire, frozen=True, gc=False):
 
     asks: PriceSize
     bids: PriceSize
-    timestamp: int  # ms
+    timestamp: TimestampMs
 
 
 class DepthData(_Wire, frozen=True, gc=False):
@@ -153,7 +159,7 @@ class DepthData(_Wire, frozen=True, gc=False):
 
     asks: list[PriceSize]
     bids: list[PriceSize]
-    timestamp: int  # ms
+    timestamp: TimestampMs
 
 
 class L2Changes(_Wire, frozen=True, gc=False):
@@ -171,10 +177,10 @@ class L2UpdateData(_Wire, frozen=True, gc=False, rename="camel"):
     """
 
     changes: L2Changes
-    sequence_start: int
-    sequence_end: int
+    sequence_start: Sequence
+    sequence_end: Sequence
     symbol: str
-    time: int  # ms
+    time: TimestampMs
 
 
 class MatchData(_Wire, frozen=True, gc=False, rename="camel"):
@@ -199,7 +205,7 @@ class CandleData(_Wire, frozen=True, gc=False):
     # [start (s, string), open, close, high, low, volume (base), turnover (quote)];
     # note the order: close comes before high and low.
     candles: tuple[str, Decimal, Decimal, Decimal, Decimal, Decimal, Decimal]
-    time: int  # ns (the docs say "us"; the values have 19 digits)
+    time: TimestampNs  # the docs say "us"; the values have 19 digits
 
 
 class MarketWindow(_Wire, frozen=True, gc=False, rename="camel"):
@@ -287,7 +293,7 @@ class OrderChangeData(_Wire, frozen=True, gc=False, rename="camel"):
     order_id: str
     type: str
     status: str
-    ts: int  # ns, matching-engine time of this event
+    ts: TimestampNs  # matching-engine time of this event
     client_oid: str | None = None
     order_time: int | None = None  # gateway time: ms now, ns in old V2 examples
     price: Decimal | None = None  # absent on market orders
@@ -368,7 +374,7 @@ class Level2Snapshot(_Wire, frozen=True, gc=False):
     """
 
     sequence: str
-    time: int  # ms
+    time: TimestampMs
     bids: list[PriceSize]
     asks: list[PriceSize]
 

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tickwire.adapters.kucoin import parse
+from tickwire.adapters.kucoin.book import KucoinBook
 from tickwire.adapters.kucoin.parse import (
     CANDLE_INTERVALS,
     CANDLE_TYPES,
@@ -37,6 +38,7 @@ from tickwire.adapters.kucoin.schemas import (
     ErrorFrame,
     L2UpdateData,
     Level1Data,
+    Level2Snapshot,
     MarketData,
     MatchData,
     Message,
@@ -58,6 +60,7 @@ from tickwire.core.types import (
     decode_event,
     encode_event,
 )
+from tickwire.core.validation import MAX_TS_NS, MIN_TS_NS
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "kucoin"
 RECEIVED = 1_800_000_000_000_000_000
@@ -496,6 +499,12 @@ def normalize(raw: bytes) -> object:
             return to_candle(data, 60, RECEIVED)
         case DepthData():
             return to_depth_update(data, symbol, RECEIVED)
+        case L2UpdateData():
+            # An increment normalizes through the book it continues.
+            kbook = KucoinBook(to_unified(data.symbol))
+            start = str(data.sequence_start - 1)
+            kbook.apply_snapshot(Level2Snapshot(start, data.time, [], []), RECEIVED)
+            return kbook.apply(data, RECEIVED)
     return data
 
 
@@ -508,6 +517,119 @@ def test_malformed_frames_raise_only_decode_error(raw: bytes) -> None:
         pass
 
 
-@pytest.mark.parametrize("name", sorted(DATA))
+NORMALIZED: dict[str, type] = {
+    "ticker.json": Ticker,
+    "ticker_all.json": Ticker,
+    "ticker_docs_example.json": Ticker,
+    "level1.json": Ticker,
+    "level2_depth5.json": BookUpdate,
+    "level2_depth50.json": BookUpdate,
+    "level2_update.json": BookUpdate,
+    "level2_update_multi.json": BookUpdate,
+    "match.json": Trade,
+    "match_recorded.json": Trade,
+    "candles.json": Candle,
+}
+"""The core event each market fixture becomes (trade.snapshot has none: it is not routed)."""
+
+
+@pytest.mark.parametrize("name", sorted(NORMALIZED))
 def test_every_fixture_normalizes(name: str) -> None:
-    assert normalize(frame(name)) is not None
+    # Normalized means: the core event of its kind, for the fixture's own symbol, with
+    # values inside the rules, that survives the JSONL round trip of a recorded stream.
+    msg = message(name)
+    event = normalize(frame(name))
+    assert type(event) is NORMALIZED[name]
+    native = json.loads(frame(name))["data"].get("symbol") or message_symbol(msg)
+    assert event.venue == "kucoin" and event.symbol == to_unified(native)
+    assert MIN_TS_NS <= event.ts <= MAX_TS_NS and event.received == RECEIVED
+    assert decode_event(encode_event(event)) == event
+
+
+def test_every_market_fixture_has_a_normalization_or_a_reason() -> None:
+    assert set(DATA) - set(NORMALIZED) == {"snapshot.json"}
+
+
+# --- values outside the rules (core/validation.py) are DecodeErrors, never events ----------
+
+IMPOSSIBLE = ["NaN", "sNaN", "Infinity", "-Infinity", "1E+99999", "-5"]
+
+
+def with_data(name: str, **changes: Any) -> bytes:
+    doc = json.loads(frame(name))
+    doc["data"].update(changes)
+    return json.dumps(doc).encode()
+
+
+@pytest.mark.parametrize("value", IMPOSSIBLE)
+@pytest.mark.parametrize(
+    "field", ["bestBid", "bestAsk", "price", "bestBidSize", "bestAskSize", "size"]
+)
+def test_an_impossible_ticker_value_is_a_decode_error(field: str, value: str) -> None:
+    with pytest.raises(DecodeError, match="out of range"):
+        normalize(with_data("ticker.json", **{field: value}))
+
+
+@pytest.mark.parametrize("value", ["0", "-0.1"])
+def test_a_ticker_price_must_be_positive(value: str) -> None:
+    with pytest.raises(DecodeError):
+        normalize(with_data("ticker.json", bestBid=value))
+    assert isinstance(normalize(with_data("ticker.json", bestBidSize="0")), Ticker)
+
+
+@pytest.mark.parametrize("value", IMPOSSIBLE)
+@pytest.mark.parametrize("field", ["price", "size"])
+def test_an_impossible_trade_value_is_a_decode_error(field: str, value: str) -> None:
+    with pytest.raises(DecodeError, match="out of range"):
+        normalize(with_data("match.json", **{field: value}))
+
+
+@pytest.mark.parametrize(
+    ("name", "changes"),
+    [
+        ("ticker.json", {"time": -5}),
+        ("ticker.json", {"time": 10**31}),
+        ("ticker.json", {"time": 10**13 * 1000}),  # ns where ms belong: year 2500+
+        ("match.json", {"time": "-5"}),
+        ("match.json", {"time": str(10**31)}),
+        ("level2_update.json", {"time": -5}),
+        ("level2_update.json", {"sequenceStart": -1}),
+        ("level2_update.json", {"sequenceEnd": 10**30}),
+        ("level2_depth5.json", {"timestamp": 0}),
+        ("level1.json", {"timestamp": 10**31}),
+        ("candles.json", {"time": -5}),
+    ],
+)
+def test_an_impossible_time_or_sequence_is_a_decode_error(name: str, changes: Any) -> None:
+    with pytest.raises(DecodeError):
+        normalize(with_data(name, **changes))
+
+
+@pytest.mark.parametrize("value", IMPOSSIBLE)
+def test_an_impossible_depth_level_is_a_decode_error(value: str) -> None:
+    doc = json.loads(frame("level2_depth5.json"))
+    doc["data"]["asks"][0][0] = value
+    with pytest.raises(DecodeError, match="out of range"):
+        normalize(json.dumps(doc).encode())
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"type":"message","topic":"/market/ticker:BTC-\xff","subject":"trade.ticker","data":{}}',
+        b'{"type":"message","topic":"/market/ticker:BTC-USDT","subject":"trade.\xc3(","data":{}}',
+        b'{"type":"ack","id":"\xed\xa0\x80"}',
+        b'{"type":"pong","id":"\xfe"}',
+        b'{"type":"error","code":401,"data":"\xff","id":"1"}',
+    ],
+)
+def test_invalid_utf8_is_a_decode_error(raw: bytes) -> None:
+    # msgspec < 0.23 raises UnicodeDecodeError here; the adapter reports DecodeError only.
+    with pytest.raises(DecodeError):
+        decode_frame(raw)
+
+
+def test_invalid_utf8_inside_data_is_a_decode_error() -> None:
+    raw = frame("match.json").replace(b'"BTC-USDT"', b'"BTC-\xffUSDT"', 1)
+    with pytest.raises(DecodeError):
+        normalize(raw)

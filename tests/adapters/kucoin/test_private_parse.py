@@ -17,6 +17,7 @@ from tickwire.adapters.kucoin.parse_private import (
     to_balance,
     to_order_update,
 )
+from tickwire.adapters.kucoin.private import FillBook
 from tickwire.adapters.kucoin.schemas import BalanceData, Envelope, Message, OrderChangeData
 from tickwire.adapters.kucoin.trade_schemas import (
     AlterData,
@@ -272,3 +273,38 @@ def test_order_detail_sample() -> None:
         D("0.000677176"),
     )
     assert (order.active, order.in_order_book, order.created_at) == (False, False, 1729577515444)
+
+
+# --- values outside the rules are DecodeErrors -----------------------------------------------
+
+
+def private_with(name: str, **changes: Any) -> Message:
+    doc = json.loads((FIXTURES / name).read_bytes())
+    doc["data"].update(changes)
+    msg = decode_frame(json.dumps(doc).encode())
+    assert isinstance(msg, Message)
+    return msg
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "1E+99999", "-5"])
+@pytest.mark.parametrize("field", ["matchPrice", "matchSize", "price", "filledSize"])
+def test_an_impossible_order_value_is_a_decode_error(field: str, value: str) -> None:
+    data = decode_private(private_with("tradeOrdersV2_match.json", **{field: value}))
+    assert isinstance(data, OrderChangeData)
+    with pytest.raises(DecodeError, match="order"):
+        FillBook().update(data, 1)
+
+
+@pytest.mark.parametrize(
+    "changes", [{"total": "NaN"}, {"available": "-5"}, {"hold": "Infinity"}, {"time": "-5"}]
+)
+def test_an_impossible_balance_is_a_decode_error(changes: dict[str, str]) -> None:
+    data = decode_private(private_with("balance.json", **changes))
+    assert isinstance(data, BalanceData)
+    with pytest.raises(DecodeError):
+        to_balance(data, 1)
+
+
+def test_an_impossible_order_time_is_a_decode_error() -> None:
+    with pytest.raises(DecodeError):
+        decode_private(private_with("tradeOrdersV2_match.json", ts=-5))

@@ -179,7 +179,7 @@ def test_level2_row_sequence_may_be_an_int() -> None:
     # The docs' worked example prints the row sequence as a number.
     changes = msgspec.json.decode(
         b'{"changes":{"asks":[["3988.59","3",16]],"bids":[]},"sequenceStart":15,'
-        b'"sequenceEnd":19,"symbol":"ETH-USDT","time":1}',
+        b'"sequenceEnd":19,"symbol":"ETH-USDT","time":1729816425625}',
         type=L2UpdateData,
     ).changes
     assert changes.asks == [(D("3988.59"), D("3"), 16)]
