@@ -18,6 +18,15 @@ Row sequences are *not* contiguous (collapsed updates skip numbers) and are neve
 as a gap check. A message that starts right after ``S`` (every live one, in order) is
 applied without looking at its row sequences at all.
 
+A sequence that no real stream can produce is not a gap: an increment whose
+``sequenceEnd < sequenceStart``, that spans more than :data:`MAX_SEQUENCE_JUMP`, starts
+more than that far ahead of ``S`` or ends more than that far behind it, or carries a row
+out of the value rules (:mod:`tickwire.core.validation`), raises
+:class:`~tickwire.core.errors.DecodeError` (one ``StreamError``) and is discarded: the
+book and ``S`` stay as they were, and the next increment shows whether anything was
+really lost. :data:`REJECTS_BEFORE_RESYNC` such increments in a row mean the venue's
+numbering changed under the book: it resyncs from a snapshot, the arbiter.
+
 :class:`KucoinBook` implements it around :class:`~tickwire.core.book.OrderBook`;
 :class:`KucoinDepthBook` keeps a ``level2Depth5``/``level2Depth50`` book, which needs no
 sync (each push replaces the whole top N).
@@ -26,21 +35,39 @@ sync (each push replaces the whole top N).
 from __future__ import annotations
 
 from collections import deque
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import NoReturn
 
-from tickwire.adapters.kucoin.parse import VENUE, to_depth_update, to_native
+from tickwire.adapters.kucoin.parse import VENUE, to_depth_update, to_native, valid_levels
 from tickwire.adapters.kucoin.schemas import DepthData, L2UpdateData, Level2Snapshot
 from tickwire.core.book import OrderBook
 from tickwire.core.errors import BookOutOfSync, DecodeError
 from tickwire.core.types import BookLevel, BookUpdate
+from tickwire.core.validation import MAX_PRICE, MAX_SIZE, ZERO
 
-__all__ = ["MAX_BUFFERED", "KucoinBook", "KucoinDepthBook"]
+__all__ = [
+    "MAX_BUFFERED",
+    "MAX_SEQUENCE_JUMP",
+    "REJECTS_BEFORE_RESYNC",
+    "KucoinBook",
+    "KucoinDepthBook",
+]
 
 MAX_BUFFERED = 10_000
 """Increments kept while a snapshot is awaited; older ones are dropped first. A snapshot
 older than the oldest kept increment is then detected as a gap, never applied wrongly."""
 
+MAX_SEQUENCE_JUMP = 10**9
+"""The most one increment may span, start ahead of the book, or end behind it, and still
+be real. BTC-USDT, KuCoin's busiest book, took about 1.5e10 sequence numbers in seven
+years (``level2_snapshot_rest.json``): a billion is months of its stream, never what
+one socket loses between two frames nor what ten thousand buffered increments span."""
+
+REJECTS_BEFORE_RESYNC = 10
+"""Impossible increments in a row after which the book resyncs from a snapshot: one
+forged frame is discarded, a stream whose numbering really moved is followed."""
+
+_SEQUENCE_LIMIT = 2**63  # a snapshot's sequence must fit the wire Structs' Sequence
 _MS = 1_000_000  # ns per ms
 # What a malformed row raises: a negative size in the engine or a row sequence that is no
 # integer (ValueError), a NaN compared (InvalidOperation, an ArithmeticError), a signaling
@@ -62,14 +89,16 @@ class KucoinBook:
     after resetting the book: the client fetches a fresh snapshot and hands it to
     :meth:`apply_snapshot`, while increments keep going to :meth:`apply` (or
     :meth:`buffer`), which buffers them until then. The message that revealed the gap is
-    kept as the first buffered one.
+    kept as the first buffered one. Impossible increments raise
+    :class:`~tickwire.core.errors.DecodeError` and are discarded (those met while
+    replaying the buffer are listed in :attr:`rejected`).
 
     ``depth`` truncates the engine book (``None``: unbounded). Levels deeper than the
     snapshot (a public top-100 snapshot) or than ``depth`` are not authoritative: a
     truncated book is exact only near the top.
     """
 
-    __slots__ = ("_book", "_buffer", "_native", "_symbol")
+    __slots__ = ("_book", "_buffer", "_native", "_rejects", "_symbol", "rejected")
 
     def __init__(
         self, symbol: str, *, depth: int | None = None, max_buffered: int = MAX_BUFFERED
@@ -79,6 +108,10 @@ class KucoinBook:
         self._native = to_native(symbol)
         self._book = OrderBook(VENUE, symbol, depth=depth)
         self._buffer: deque[L2UpdateData] = deque(maxlen=max_buffered)
+        self._rejects = 0  # impossible increments in a row
+        self.rejected: list[DecodeError] = []
+        """Why buffered increments were discarded during a replay; the caller reports
+        and clears them."""
 
     def __repr__(self) -> str:
         return (
@@ -111,6 +144,15 @@ class KucoinBook:
         """How many increments wait for the next snapshot."""
         return len(self._buffer)
 
+    @property
+    def head(self) -> L2UpdateData | None:
+        """The first buffered increment: after a failed replay, the one that failed."""
+        return self._buffer[0] if self._buffer else None
+
+    def discard_head(self) -> L2UpdateData | None:
+        """Drop the first buffered increment (one that no snapshot could continue)."""
+        return self._buffer.popleft() if self._buffer else None
+
     def reset(self) -> None:
         """Forget every level and every buffered increment (a reconnect or resubscribe)."""
         self._book.reset()
@@ -133,8 +175,11 @@ class KucoinBook:
         and changes nothing.
         """
         text = snapshot.sequence
-        if not (text.isdigit() and text.isascii()):
+        if not (text.isdigit() and text.isascii() and int(text) < _SEQUENCE_LIMIT):
             raise DecodeError(f"kucoin: bad snapshot sequence {text!r}", text)
+        # Checked before the book is touched: a bad snapshot leaves it as it was.
+        valid_levels(snapshot.bids, "snapshot bid")
+        valid_levels(snapshot.asks, "snapshot ask")
         book = self._book
         try:
             book.apply_snapshot(
@@ -145,8 +190,12 @@ class KucoinBook:
             raise BookOutOfSync(self._symbol, f"invalid snapshot level: {exc!r}") from exc
         buffered = self._buffer
         while buffered:
-            # _apply raises on a gap; it leaves the offending message at the head.
-            self._apply(buffered[0], from_buffer=True)
+            # _apply raises BookOutOfSync on a gap, leaving the offending message at the
+            # head; an impossible one (DecodeError) is set aside and the replay goes on.
+            try:
+                self._apply(buffered[0], from_buffer=True)
+            except DecodeError as exc:
+                self.rejected.append(exc)
             buffered.popleft()
         return BookUpdate(
             venue=VENUE,
@@ -165,10 +214,15 @@ class KucoinBook:
         Returns ``None`` when there is nothing to deliver: the book awaits a snapshot (the
         increment is buffered), the increment is already in the book, or it only advanced
         the sequence. Raises :class:`~tickwire.core.errors.BookOutOfSync` on a gap, or on
-        an increment that cannot be applied (a malformed row), after resetting the book.
+        an increment the engine refuses, after resetting the book; raises
+        :class:`~tickwire.core.errors.DecodeError` for an impossible increment (see the
+        module docstring), which changes nothing.
         """
         if update.symbol != self._native:
             self._misrouted(update)
+        start = update.sequence_start
+        if not start <= update.sequence_end <= start + MAX_SEQUENCE_JUMP:
+            self._reject(update, "sequenceEnd before sequenceStart, or an impossible span")
         # The engine's sequence is None exactly when it is not synced (a cheaper test
         # than the property, on the hottest path of the adapter).
         if self._book.sequence is None:
@@ -196,6 +250,16 @@ class KucoinBook:
     def _misrouted(self, update: L2UpdateData) -> NoReturn:
         raise ValueError(f"{update.symbol} increment routed to the {self._native} book")
 
+    def _reject(self, update: L2UpdateData, reason: str) -> NoReturn:
+        """Refuse an increment no real stream sends; resync after too many in a row."""
+        self._rejects += 1
+        where = f"{update.sequence_start}..{update.sequence_end}, book at {self._book.sequence}"
+        if self._rejects >= REJECTS_BEFORE_RESYNC:
+            self._rejects = 0
+            self._book.reset()
+            raise BookOutOfSync(self._symbol, f"{REJECTS_BEFORE_RESYNC} impossible increments")
+        raise DecodeError(f"kucoin: {self._symbol} increment {where}: {reason}", repr(update))
+
     def _apply(self, update: L2UpdateData, *, from_buffer: bool) -> tuple[_Rows, _Rows] | None:
         """The rules of step 3 on a synced book; ``None`` when no level changed."""
         book = self._book
@@ -203,9 +267,13 @@ class KucoinBook:
         assert sequence is not None  # synced
         end = update.sequence_end
         if end <= sequence:
+            if end + MAX_SEQUENCE_JUMP < sequence:
+                self._reject(update, "far behind the book")
             return None  # already in the book
         start = update.sequence_start
         if start > sequence + 1:
+            if start > sequence + MAX_SEQUENCE_JUMP:
+                self._reject(update, "far ahead of the book")
             book.reset()
             if not from_buffer:
                 # Keep it: a newer snapshot may need its rows.
@@ -222,15 +290,25 @@ class KucoinBook:
         asks: _Rows = []
         try:
             # Plain loops: on Python 3.11 a comprehension pays for a frame of its own.
+            # Every row is checked before the book is touched (price 0 is KuCoin's
+            # sequence-only row): a bad one discards the whole increment.
             for price, size, seq in changes.bids:
+                if not (ZERO <= price < MAX_PRICE and ZERO <= size < MAX_SIZE):
+                    raise ValueError(f"bid {price} x {size}")
                 if price and (fresh or int(seq) > sequence):
                     bids.append((price, size))
             for price, size, seq in changes.asks:
+                if not (ZERO <= price < MAX_PRICE and ZERO <= size < MAX_SIZE):
+                    raise ValueError(f"ask {price} x {size}")
                 if price and (fresh or int(seq) > sequence):
                     asks.append((price, size))
+        except (ValueError, InvalidOperation) as exc:  # a row out of the rules, NaN, bad seq
+            self._reject(update, f"invalid row: {exc}")
+        self._rejects = 0
+        try:
             book.apply_delta(bids, asks, sequence=end, ts=update.time * _MS)
         except _BAD_LEVEL as exc:
-            # A row sequence that is no integer, or a level the engine refuses: the
+            # A level the engine refuses although the rows passed the rules: the
             # increment cannot be applied (perhaps half was), so the book cannot go on.
             book.reset()
             self._buffer.clear()

@@ -12,7 +12,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tickwire.adapters.kucoin.book import KucoinBook, KucoinDepthBook
+from tickwire.adapters.kucoin.book import (
+    MAX_SEQUENCE_JUMP,
+    REJECTS_BEFORE_RESYNC,
+    KucoinBook,
+    KucoinDepthBook,
+)
 from tickwire.adapters.kucoin.parse import decode_data, decode_frame
 from tickwire.adapters.kucoin.schemas import (
     DepthData,
@@ -134,12 +139,15 @@ def test_docs_worked_example_buffered() -> None:
     assert kbook.buffered == 0 and kbook.synced
 
 
-def test_docs_typo_span_is_simply_stale() -> None:
+def test_docs_typo_span_is_refused_and_changes_nothing() -> None:
+    # The docs print start 19, end 15: no real increment ends before it starts.
     kbook = KucoinBook(SYMBOL)
     kbook.apply_snapshot(DOCS_SNAPSHOT, RECEIVED)
+    before = kbook.book.levels()
     swapped = msgspec.structs.replace(DOCS_INCREMENT, sequence_start=19, sequence_end=15)
-    assert kbook.apply(swapped, RECEIVED) is None
-    assert kbook.sequence == 16
+    with pytest.raises(DecodeError, match="sequenceEnd before sequenceStart"):
+        kbook.apply(swapped, RECEIVED)
+    assert kbook.sequence == 16 and kbook.synced and kbook.book.levels() == before
 
 
 # --- the rules one at a time -------------------------------------------------------------
@@ -248,17 +256,74 @@ def test_buffer_is_bounded_and_overflow_shows_as_a_gap() -> None:
         kbook.apply_snapshot(snap(100), RECEIVED)
 
 
-def test_invalid_levels_reset_the_book() -> None:
+@pytest.mark.parametrize(
+    "row",
+    [("13", "-1", 101), ("11", "1", "x"), ("NaN", "1", 101), ("11", "Infinity", 101),
+     ("1E+99999", "1", 101), ("-5", "1", 101)],
+)  # fmt: skip
+def test_an_invalid_row_refuses_the_increment_and_changes_nothing(row: tuple) -> None:
     kbook = synced(100)
-    with pytest.raises(BookOutOfSync, match="invalid increment"):
-        # A new level: the engine checks signs where a level is created.
-        kbook.apply(inc(101, 101, asks=[("13", "-1", 101)]), RECEIVED)
-    assert not is_synced(kbook) and kbook.buffered == 0
+    before = kbook.book.levels()
+    with pytest.raises(DecodeError, match="invalid row"):
+        kbook.apply(inc(99, 101, bids=[("10", "3", 101)], asks=[row]), RECEIVED)
+    assert kbook.book.levels() == before and kbook.sequence == 100 and kbook.buffered == 0
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        (101, 100 + 10**15),  # S + 10**15: no increment spans that much
+        (102, 101),  # ends before it starts
+        (100 + MAX_SEQUENCE_JUMP + 1, 100 + MAX_SEQUENCE_JUMP + 1),  # far ahead of the book
+        (1, 1),  # ends more than MAX_SEQUENCE_JUMP behind the book (at 2e9 below)
+    ],
+)
+def test_an_impossible_sequence_is_refused_never_the_baseline(start: int, end: int) -> None:
+    base = 100 if start != 1 else 2 * MAX_SEQUENCE_JUMP
+    kbook = synced(base)
+    before = kbook.book.levels()
+    with pytest.raises(DecodeError, match="increment"):
+        kbook.apply(inc(start, end, asks=[("11", "7", end)]), RECEIVED)
+    assert kbook.synced and kbook.sequence == base and kbook.book.levels() == before
+    # The stream goes on from where it was.
+    update = kbook.apply(inc(base + 1, base + 1, asks=[("11", "5", base + 1)]), RECEIVED)
+    assert update is not None and kbook.sequence == base + 1
+
+
+def test_a_gap_within_the_bound_is_still_a_gap() -> None:
     kbook = synced(100)
-    with pytest.raises(BookOutOfSync, match="invalid increment"):
-        kbook.apply(inc(99, 101, asks=[("11", "1", "x")]), RECEIVED)  # type: ignore[list-item]
-    with pytest.raises(BookOutOfSync, match="invalid snapshot level"):
+    with pytest.raises(BookOutOfSync, match="sequence gap"):
+        kbook.apply(inc(100 + MAX_SEQUENCE_JUMP, 100 + MAX_SEQUENCE_JUMP), RECEIVED)
+
+
+def test_impossible_increments_in_a_row_mean_the_numbering_moved() -> None:
+    kbook = synced(100)
+    far = 100 + 2 * MAX_SEQUENCE_JUMP
+    for n in range(REJECTS_BEFORE_RESYNC - 1):
+        with pytest.raises(DecodeError):
+            kbook.apply(inc(far + n, far + n), RECEIVED)
+    with pytest.raises(BookOutOfSync, match="impossible increments"):
+        kbook.apply(inc(far + 10, far + 10), RECEIVED)
+    assert not kbook.synced  # resynced from a snapshot, the arbiter
+
+
+def test_a_replay_sets_impossible_increments_aside_and_goes_on() -> None:
+    kbook = KucoinBook(SYMBOL)
+    kbook.apply(inc(101, 101, asks=[("11", "5", 101)]), RECEIVED)
+    kbook.apply(inc(100 + 10**12, 100 + 10**12, asks=[("11", "9", 1)]), RECEIVED)  # forged
+    kbook.apply(inc(102, 102, asks=[("12", "6", 102)]), RECEIVED)
+    event = kbook.apply_snapshot(snap(100, asks=[("11", "1")]), RECEIVED)
+    assert event.sequence == 102 and kbook.synced and kbook.buffered == 0
+    assert kbook.book.levels()[1] == levels([("11", "5"), ("12", "6")])
+    assert len(kbook.rejected) == 1 and "far ahead" in str(kbook.rejected[0])
+
+
+def test_an_invalid_snapshot_level_changes_nothing() -> None:
+    kbook = synced(100)
+    before = kbook.book.levels()
+    with pytest.raises(DecodeError, match="snapshot bid out of range"):
         kbook.apply_snapshot(snap(1, bids=[("1", "-2")]), RECEIVED)
+    assert kbook.book.levels() == before and kbook.sequence == 100
 
 
 @pytest.mark.parametrize("bad", ["", "-1", "1.0", "x", " 7"])
@@ -342,9 +407,10 @@ def test_depth_book_replaces_the_top_n() -> None:
     smaller = msgspec.structs.replace(data, bids=data.bids[:1], asks=[])
     dbook.apply(smaller, RECEIVED)
     assert dbook.book.levels() == (levels([("67996.6", "0.37969491")]), ())
-    with pytest.raises(BookOutOfSync, match="invalid level"):
+    with pytest.raises(DecodeError, match="depth ask out of range"):
         dbook.apply(msgspec.structs.replace(data, asks=[(D("1"), D("-1"))]), RECEIVED)
-    assert not dbook.synced
+    assert dbook.synced  # refused before the book was touched
+    assert dbook.book.levels() == (levels([("67996.6", "0.37969491")]), ())
 
 
 # --- model check ---------------------------------------------------------------------------
