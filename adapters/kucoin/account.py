@@ -32,7 +32,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Sequence
 from decimal import Decimal
-from time import time_ns
 from typing import Any, TypeVar
 
 from tickwire.adapters.kucoin.cancels import KucoinCancels
@@ -86,17 +85,10 @@ class KucoinAccount(BaseClient):
         """The private socket, when credentials are configured."""
         return self._private
 
-    def _push_error(self, exc: Exception, context: str, frame: bytes | str = "") -> None:
-        text = frame.decode(errors="replace") if isinstance(frame, bytes) else frame
-        self._events.push(
-            StreamError(
-                venue=self.venue,
-                error=type(exc).__name__,
-                message=f"{context}: {exc}",
-                frame=text[:200],
-                ts=time_ns(),
-            )
-        )
+    def _push_error(self, exc: BaseException, context: str, frame: bytes | str = b"") -> None:
+        """Report ``exc`` as one ``StreamError`` (with the first bytes of ``frame``, or of
+        the frame a ``DecodeError`` holds)."""
+        self._events.push(StreamError.from_exception(self.venue, exc, context, frame))
 
     # --- lifecycle (called by the client) -------------------------------------------
 

@@ -13,6 +13,16 @@ a full set of shards opens another. Every shard renews its token make-before-bre
 ``renew_after`` seconds; the per-symbol ``sequence`` of tickers and trades, the book's own
 sequence, and the time of depth and candle pushes drop what the swap would duplicate.
 
+A ticker or trade ``sequence`` is the stream's baseline only if it is possible: within
+:data:`~tickwire.adapters.kucoin.book.MAX_SEQUENCE_JUMP` ahead of the last one (a
+sequence up to that far behind is a duplicate, dropped). Anything else (``10**30``, a
+jump of ``10**15``, a negative number) is a ``StreamError`` and changes nothing, so one
+absurd frame cannot mute a stream; after
+:data:`~tickwire.adapters.kucoin.book.REJECTS_BEFORE_RESYNC` of them in a row the venue's
+numbering has moved, and the stream follows it. Frames the client cannot place (a topic
+nobody subscribed, a book that does not exist, an unknown candle type) are
+``StreamError`` events too, never dropped without a trace.
+
 ``config.options``: ``topics_per_connection`` (default 300), ``renew_after`` (seconds,
 default 12 h, well before KuCoin's 24 h token limit), ``msg_limit``/``msg_window`` (the
 per-socket message quota, default 100 per 10 s); for the account side ``private``,
@@ -31,6 +41,7 @@ from typing import Any
 
 from tickwire.adapters.kucoin import parse
 from tickwire.adapters.kucoin.account import PRIVATE_CHANNELS, KucoinAccount
+from tickwire.adapters.kucoin.book import MAX_SEQUENCE_JUMP, REJECTS_BEFORE_RESYNC
 from tickwire.adapters.kucoin.books import LEVEL2, BookSync
 from tickwire.adapters.kucoin.native import KucoinNative
 from tickwire.adapters.kucoin.rest import KucoinRest
@@ -95,7 +106,8 @@ class KucoinClient(KucoinAccount):
         self._sync = BookSync(self)
         self._kbooks = self._sync.kbooks  # the hot path reads them directly
         self._dbooks = self._sync.dbooks
-        self._last_seq: dict[str, int] = {}  # "ticker:NATIVE"/"match:NATIVE" → sequence
+        self._last_seq: dict[str, int] = {}  # "tNATIVE"/"mNATIVE" → sequence
+        self._seq_rejects: dict[str, int] = {}  # key → impossible sequences in a row
         self._last_ts: dict[str, int] = {}  # depth/candle topic → push time
         self._replaying = False
         self._instruments: dict[str, Instrument] | None = None
@@ -162,6 +174,8 @@ class KucoinClient(KucoinAccount):
     def _dispatch(self, message: Message, received: int) -> None:
         handler = self._routes.get(message.topic.partition(":")[0])
         if handler is None:
+            if all(topic.text != message.topic for topic in self._native_topics):
+                self._stray(message, "no subscription routes this topic")
             return  # a raw topic subscribed natively: its taps saw the frame
         try:
             handler(message, received)
@@ -173,11 +187,29 @@ class KucoinClient(KucoinAccount):
             error = DecodeError(f"kucoin: bad value on {message.topic}: {exc}", bytes(message.data))
             self._push_error(error, "decode", error.frame)
 
+    def _stray(self, message: Message, why: str) -> None:
+        error = DecodeError(f"kucoin: {why}: {message.topic}", bytes(message.data))
+        self._push_error(error, "decode")
+
     def _fresh(self, key: str, sequence: int) -> bool:
-        # Renewal overlap and replay: what was delivered once is not delivered again.
+        """True for the next sequence of ``key``'s stream, False for one delivered already
+        (a renewal's overlap); raises DecodeError for an impossible one (module docstring)."""
         last = self._last_seq.get(key)
-        if last is not None and sequence <= last:
+        if last is not None and last < sequence <= last + MAX_SEQUENCE_JUMP:
+            self._last_seq[key] = sequence
+            if self._seq_rejects:
+                self._seq_rejects.pop(key, None)
+            return True
+        if last is None and 0 <= sequence < 2**63:
+            self._last_seq[key] = sequence
+            return True
+        if last is not None and last - MAX_SEQUENCE_JUMP <= sequence <= last:
             return False
+        rejects = self._seq_rejects.get(key, 0) + 1
+        if rejects < REJECTS_BEFORE_RESYNC or not 0 <= sequence < 2**63:
+            self._seq_rejects[key] = rejects
+            raise DecodeError(f"kucoin: impossible sequence {sequence} after {last} ({key})")
+        del self._seq_rejects[key]  # the venue's numbering moved: follow it
         self._last_seq[key] = sequence
         return True
 
@@ -196,6 +228,7 @@ class KucoinClient(KucoinAccount):
         data: L2UpdateData = parse.decode_data(message)  # type: ignore[assignment]
         kbook = self._kbooks.get(data.symbol)
         if kbook is None:
+            self._stray(message, "no book for this increment")
             return
         try:
             update = kbook.apply(data, received)
@@ -208,6 +241,7 @@ class KucoinClient(KucoinAccount):
     def _on_depth(self, message: Message, received: int) -> None:
         dbook = self._dbooks.get(message.topic)
         if dbook is None:
+            self._stray(message, "no book for this push")
             return
         data: DepthData = parse.decode_data(message)  # type: ignore[assignment]
         if self._replaying and data.timestamp <= self._last_ts.get(message.topic, 0):
@@ -224,8 +258,10 @@ class KucoinClient(KucoinAccount):
             return
         self._last_ts[message.topic] = data.time
         interval = parse.CANDLE_INTERVALS.get(message.topic.rpartition("_")[2])
-        if interval is not None:
-            self._events.push(parse.to_candle(data, interval, received))
+        if interval is None:
+            self._stray(message, "unknown candle type")
+            return
+        self._events.push(parse.to_candle(data, interval, received))
 
     def _replay(self, held: list[tuple[Message, int]]) -> None:
         """Deliver what a renewed socket received while it was being swapped in."""
@@ -322,8 +358,13 @@ class KucoinClient(KucoinAccount):
                 channel, parse.to_native(subscription.symbol or ""), dict(subscription.options)
             )
             topics.append(topic)
-            self._sync.drop(topic)
-        await self._unsubscribe_topics(topics)
+        try:
+            await self._unsubscribe_topics(topics)
+        finally:
+            # After the ack: pushes sent before it still find their book, and any later
+            # one is a stray, reported.
+            for topic in topics:
+                self._sync.drop(topic)
 
     async def _unsubscribe_topics(self, topics: Sequence[Topic]) -> None:
         by_shard: dict[Shard, list[Topic]] = {}

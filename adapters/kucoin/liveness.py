@@ -5,6 +5,9 @@ two levels, like on every venue: the socket's idle threshold (set from the token
 ping interval and ping timeout, see ``Socket.endpoint``) and, per topic, the channel
 thresholds of ``HeartbeatPolicy.stale_after`` (a quiet trade tape is not a dead one, a
 book that stopped moving for a minute may be).
+
+Pongs answer pings no future awaits: :class:`ReplyIds` remembers their ids, so that a
+pong or ack for any id the socket never sent is reported rather than ignored.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from tickwire.core.types import StreamState, StreamStatus
 if TYPE_CHECKING:
     from tickwire.adapters.kucoin.shards import Socket
 
-__all__ = ["renew_stale", "watch"]
+__all__ = ["ReplyIds", "renew_stale", "watch"]
 
 
 def watch(socket: Socket, topics: Iterable[Topic]) -> None:
@@ -55,4 +58,29 @@ async def renew_stale(socket: Socket, keys: list[Hashable]) -> None:
         if outcome is None:
             watch(socket, [topic])
         else:
-            socket.client._push_error(outcome, f"renew stale {topic.text}")  # type: ignore[arg-type]
+            socket.client._push_error(outcome, f"renew stale {topic.text}")
+
+
+class ReplyIds:
+    """Ids of requests whose reply no future awaits (pings, native requests), so that a
+    reply to any other id is reported. Bounded: the oldest go first."""
+
+    def __init__(self, limit: int = 64) -> None:
+        self._ids: dict[str, None] = {}
+        self._limit = limit
+
+    def add(self, msg_id: str) -> str:
+        """Expect a reply to ``msg_id``; returns it."""
+        ids = self._ids
+        ids[msg_id] = None
+        if len(ids) > self._limit:
+            del ids[next(iter(ids))]
+        return msg_id
+
+    def pop(self, msg_id: str) -> bool:
+        """True (once) if a reply to ``msg_id`` was expected."""
+        return self._ids.pop(msg_id, 0) is None
+
+    def clear(self) -> None:
+        """Forget every id (their socket is gone)."""
+        self._ids.clear()

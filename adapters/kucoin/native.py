@@ -86,6 +86,7 @@ class KucoinNative(FrameTaps):
                 reply.set_result(decoded)
 
         remove = self.add_tap(match)
+        socket.expected.add(msg_id)  # its ack or pong is this tap's, not an unknown reply
         try:
             await self.send(message, shard=shard)
             async with asyncio.timeout(timeout):

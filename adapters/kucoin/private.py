@@ -32,8 +32,14 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from tickwire.adapters.kucoin.liveness import ReplyIds
 from tickwire.adapters.kucoin.parse import VENUE, decode_frame
-from tickwire.adapters.kucoin.parse_private import decode_private, to_balance, to_order_update
+from tickwire.adapters.kucoin.parse_private import (
+    check_order,
+    decode_private,
+    to_balance,
+    to_order_update,
+)
 from tickwire.adapters.kucoin.schemas import (
     Ack,
     BalanceData,
@@ -97,6 +103,7 @@ class FillBook:
 
     def update(self, data: OrderChangeData, received: int) -> OrderUpdate:
         """Normalize one ``orderChange``, with the order's average price and fill fee."""
+        check_order(data)  # before its fill is counted: a NaN would poison the average
         fills = self._orders.get(data.order_id)
         fee = None
         price, size = data.match_price, data.match_size
@@ -137,6 +144,8 @@ class PrivateSocket:
         self.auth_failed = asyncio.Event()
         self.connect_id = ""
         self._ids = itertools.count(1)
+        self._leaving: set[str] = set()  # topics whose unsubscribe awaits its ack
+        self.expected = ReplyIds()  # pings: replies no future awaits
         self.session = Session(
             self,
             name="private",
@@ -196,15 +205,22 @@ class PrivateSocket:
         if kind is Message:
             self._dispatch(message, received)  # type: ignore[arg-type]
         elif kind is Ack or kind is Pong:
-            self.session.pending.resolve(message.id, message)
+            msg_id = message.id or ""  # an Ack or a Pong: always a string
+            if not self.session.pending.resolve(msg_id, message) and not self.expected.pop(msg_id):
+                error = DecodeError(f"kucoin: reply to an unknown request id {msg_id!r}", frame)
+                self.client._push_error(error, "private socket")
         elif kind is Welcome:
             self.welcome.set()
         elif kind is ErrorFrame:
             self._on_error(message)  # type: ignore[arg-type]
 
     def _dispatch(self, message: Message, received: int) -> None:
-        if message.topic not in self.topics:
-            return  # an unsubscribed topic's last pushes
+        topic = message.topic
+        if topic not in self.topics:
+            if topic not in self._leaving:  # else: its last pushes before the unsubscribe ack
+                error = DecodeError(f"kucoin: push on an unsubscribed topic {topic!r}")
+                self.client._push_error(error, "private socket", bytes(message.data))
+            return
         try:
             data = decode_private(message)
             if isinstance(data, OrderChangeData):
@@ -225,12 +241,13 @@ class PrivateSocket:
     def on_close(self, reason: str) -> None:
         """Not healthy any more: the managed dead man's switch stops refreshing."""
         self.live.clear()
+        self.expected.clear()
         self.healthy.clear()
         self.unhealthy.set()
 
     def ping_message(self) -> bytes:
         """KuCoin's application ping."""
-        return _encode({"id": self.next_id(), "type": "ping"})
+        return _encode({"id": self.expected.add(self.next_id()), "type": "ping"})
 
     async def on_stale(self, keys: list[Any]) -> None:
         """Nothing is watched: the idle timeout alone checks this socket."""
@@ -290,4 +307,8 @@ class PrivateSocket:
             return
         self.topics.discard(topic)
         if self.healthy.is_set():
-            await self._request("unsubscribe", topic)
+            self._leaving.add(topic)
+            try:
+                await self._request("unsubscribe", topic)
+            finally:
+                self._leaving.discard(topic)

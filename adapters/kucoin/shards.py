@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from functools import partial
 from time import time_ns
 from typing import TYPE_CHECKING, Any
@@ -28,11 +28,15 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from tickwire.adapters.kucoin import liveness
+from tickwire.adapters.kucoin.liveness import ReplyIds
 from tickwire.adapters.kucoin.parse import VENUE, decode_frame
 from tickwire.adapters.kucoin.schemas import Ack, ErrorFrame, Message, Pong, Welcome
 from tickwire.adapters.kucoin.subscriptions import (
     SYMBOLS_PER_MESSAGE,
     Topic,
+    batch_key,
+    topic_batches,
+    topic_string,
 )
 from tickwire.core.errors import (
     AuthError,
@@ -74,29 +78,6 @@ def _retrieve(future: asyncio.Future[Any]) -> None:
         future.exception()
 
 
-def batch_key(topic: Topic) -> str:
-    """Topics with the same key may share one subscribe message (candles never do)."""
-    return topic.text if topic.suffix else topic.prefix
-
-
-def topic_batches(topics: Iterable[Topic]) -> Iterator[list[Topic]]:
-    """Group topics into subscribe messages: one prefix, ≤100 symbols each."""
-    groups: dict[str, list[Topic]] = {}
-    for topic in sorted(topics):
-        groups.setdefault(batch_key(topic), []).append(topic)
-    for group in groups.values():
-        for start in range(0, len(group), SYMBOLS_PER_MESSAGE):
-            yield group[start : start + SYMBOLS_PER_MESSAGE]
-
-
-def topic_string(topics: list[Topic]) -> str:
-    """``/market/ticker:A,B`` for topics of one batch."""
-    first = topics[0]
-    if first.suffix:
-        return first.text
-    return f"{first.prefix}:{','.join(t.native for t in topics)}"
-
-
 class Socket:
     """One socket of a shard: the :class:`SessionHandler` of its own :class:`Session`."""
 
@@ -108,6 +89,7 @@ class Socket:
         self.welcome = asyncio.Event()
         self.connect_id = ""
         self._ids = itertools.count(1)
+        self.expected = ReplyIds()  # pings and native requests: replies nobody awaits
         self.session = Session(
             self,
             name=f"shard-{shard.index}",
@@ -164,8 +146,12 @@ class Socket:
                 client._dispatch(message, received)  # type: ignore[arg-type]
             elif self is shard.incoming:
                 shard.held.append((message, received))  # type: ignore[arg-type]
+            # else: a replaced socket's last pushes, which its successor delivers too
         elif kind is Ack or kind is Pong:
-            self.session.pending.resolve(message.id, message)
+            msg_id = message.id or ""  # an Ack or a Pong: always a string
+            if not self.session.pending.resolve(msg_id, message) and not self.expected.pop(msg_id):
+                error = DecodeError(f"kucoin: reply to an unknown request id {msg_id!r}", frame)
+                client._push_error(error, f"shard {self.shard.index}")
         elif kind is Welcome:
             self.welcome.set()
         elif kind is ErrorFrame:
@@ -183,12 +169,13 @@ class Socket:
     def on_close(self, reason: str) -> None:
         """Forget what this socket held; books of the primary await a resync."""
         self.topics.clear()
+        self.expected.clear()
         if self is self.shard.primary:
             self.client._on_shard_down(self.shard)
 
     def ping_message(self) -> bytes:
         """KuCoin's application ping (it counts against the message rate, like all)."""
-        return _encode({"id": self.next_id(), "type": "ping"})
+        return _encode({"id": self.expected.add(self.next_id()), "type": "ping"})
 
     async def on_stale(self, keys: list[Any]) -> None:
         """Topics silent past their channel's threshold: report and renew them."""

@@ -25,10 +25,13 @@ __all__ = [
     "SYMBOLS_PER_MESSAGE",
     "TOPICS_PER_CONNECTION",
     "Topic",
+    "batch_key",
     "batches",
     "channel_of",
     "subscription_for",
+    "topic_batches",
     "topic_for",
+    "topic_string",
 ]
 
 MESSAGES_PER_CONNECTION = Quota(limit=100, window=10.0)  # every upstream frame counts
@@ -110,3 +113,26 @@ def batches(topics: Iterable[Topic]) -> Iterator[str]:
     for prefix, natives in joinable.items():
         for start in range(0, len(natives), SYMBOLS_PER_MESSAGE):
             yield f"{prefix}:{','.join(natives[start : start + SYMBOLS_PER_MESSAGE])}"
+
+
+def batch_key(topic: Topic) -> str:
+    """Topics with the same key may share one subscribe message (candles never do)."""
+    return topic.text if topic.suffix else topic.prefix
+
+
+def topic_batches(topics: Iterable[Topic]) -> Iterator[list[Topic]]:
+    """Group topics into subscribe messages: one prefix, ≤100 symbols each."""
+    groups: dict[str, list[Topic]] = {}
+    for topic in sorted(topics):
+        groups.setdefault(batch_key(topic), []).append(topic)
+    for group in groups.values():
+        for start in range(0, len(group), SYMBOLS_PER_MESSAGE):
+            yield group[start : start + SYMBOLS_PER_MESSAGE]
+
+
+def topic_string(topics: list[Topic]) -> str:
+    """``/market/ticker:A,B`` for topics of one batch."""
+    first = topics[0]
+    if first.suffix:
+        return first.text
+    return f"{first.prefix}:{','.join(t.native for t in topics)}"
