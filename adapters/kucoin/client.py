@@ -216,13 +216,16 @@ class KucoinClient(KucoinAccount):
     def _on_ticker(self, message: Message, received: int) -> None:
         data: TickerData = parse.decode_data(message)  # type: ignore[assignment]
         native = parse.message_symbol(message)
+        # Normalized (so validated) first: a refused frame must not become the baseline.
+        ticker = parse.to_ticker(data, native, received)
         if self._fresh("t" + native, int(data.sequence)):
-            self._events.push(parse.to_ticker(data, native, received))
+            self._events.push(ticker)
 
     def _on_match(self, message: Message, received: int) -> None:
         data: MatchData = parse.decode_data(message)  # type: ignore[assignment]
+        trade = parse.to_trade(data, received)
         if self._fresh("m" + data.symbol, int(data.sequence)):
-            self._events.push(parse.to_trade(data, received))
+            self._events.push(trade)
 
     def _on_level2(self, message: Message, received: int) -> None:
         data: L2UpdateData = parse.decode_data(message)  # type: ignore[assignment]
