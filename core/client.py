@@ -14,7 +14,7 @@ fails unexpectedly fails the client, loudly, instead of dying unseen.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Coroutine, Mapping, Sequence
+from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from time import time_ns
 from types import TracebackType
 from typing import Any, ClassVar, Self
@@ -24,12 +24,12 @@ import aiohttp
 from tickwire.core.book import OrderBook
 from tickwire.core.config import ClientConfig
 from tickwire.core.errors import NotSupported, RequestTimeout, SubscriptionError
+from tickwire.core.fanout import Consumer, EventFilter, EventHub
 from tickwire.core.protocol import EventCallback
 from tickwire.core.session import Session
-from tickwire.core.streams import EventStream
+from tickwire.core.streams import OverflowPolicy
 from tickwire.core.types import (
     Channel,
-    Event,
     Instrument,
     OrderAck,
     OrderRequest,
@@ -48,7 +48,7 @@ class BaseClient:
 
     def __init__(self, config: ClientConfig) -> None:
         self.config = config
-        self._events = EventStream(
+        self._events = EventHub(
             maxsize=config.queue.maxsize, policy=config.queue.overflow, venue=self.venue
         )
         self._subscriptions: set[Subscription] = set()
@@ -56,7 +56,6 @@ class BaseClient:
         self._tasks: asyncio.TaskGroup | None = None
         self._owned: set[asyncio.Task[Any]] = set()
         self._http: aiohttp.ClientSession | None = None
-        self._consumer: str | None = None
         self._closed = False
 
     # --- lifecycle -------------------------------------------------------------------
@@ -104,13 +103,13 @@ class BaseClient:
         if self._closed or self._tasks is None:
             return
         self._closed = True
+        # Consumers end first: CLOSED is the last event they see, and a reader held by a
+        # full ``block`` consumer is let go, so its socket can finish its closing handshake.
+        self._events.push(StreamStatus(venue=self.venue, state=StreamState.CLOSED, ts=time_ns()))
+        self._events.close()
         try:
             await self._stop()
         finally:
-            self._events.push(
-                StreamStatus(venue=self.venue, state=StreamState.CLOSED, ts=time_ns())
-            )
-            self._events.close()
             for task in list(self._owned):
                 if not task.done() and task.get_name() != "tickwire-callback":
                     task.cancel()
@@ -186,21 +185,34 @@ class BaseClient:
 
     # --- delivery --------------------------------------------------------------------
 
-    def events(self) -> AsyncIterator[Event]:
-        """The one stream of normalized events from every socket of the client."""
-        self._claim("events()")
-        return self._events
+    def events(
+        self,
+        *,
+        channels: Iterable[Channel | str] | None = None,
+        symbols: Iterable[str] | None = None,
+        types: Iterable[type] | None = None,
+        maxsize: int | None = None,
+        policy: OverflowPolicy | str | None = None,
+    ) -> Consumer:
+        """A new consumer of the client's events (see :class:`StreamClient`)."""
+        event_filter = EventFilter(channels=channels, symbols=symbols, types=types)
+        return self._events.attach(event_filter, maxsize=maxsize, policy=policy)
 
-    def on_event(self, callback: EventCallback) -> None:
-        """Deliver every event to ``callback`` (sync or async) instead of :meth:`events`."""
-        self._claim("on_event()")
-        self._spawn(self._events.run_callback(callback), name="tickwire-callback")
-
-    def _claim(self, consumer: str) -> None:
-        # One consumer: two would each see half of the events, silently.
-        if self._consumer is not None and self._consumer != consumer:
-            raise RuntimeError(f"events are already delivered through {self._consumer}")
-        self._consumer = consumer
+    def on_event(
+        self,
+        callback: EventCallback,
+        *,
+        channels: Iterable[Channel | str] | None = None,
+        symbols: Iterable[str] | None = None,
+        types: Iterable[type] | None = None,
+        maxsize: int | None = None,
+        policy: OverflowPolicy | str | None = None,
+    ) -> None:
+        """Deliver events to ``callback`` (sync or async) from a consumer of its own."""
+        consumer = self.events(
+            channels=channels, symbols=symbols, types=types, maxsize=maxsize, policy=policy
+        )
+        self._spawn(consumer.run_callback(callback), name="tickwire-callback")
 
     # --- state -----------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ member                     required  notes
 ``subscribe``              yes       channels it supports; others → ``NotSupported``
 ``unsubscribe``            yes
 ``subscriptions``          yes       what is live (restored after every reconnect)
-``events``/``on_event``    yes       one stream for every socket of the client
+``events``/``on_event``    yes       consumers of every socket's events (fan-out)
 ``book``                   yes       the live, integrity-checked :class:`OrderBook`
 ``instruments``            yes       trading rules by unified symbol
 order methods              no        raise ``NotSupported`` without private support
@@ -32,11 +32,12 @@ order methods              no        raise ``NotSupported`` without private supp
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Protocol, Self, runtime_checkable
 
 from tickwire.core.book import OrderBook
+from tickwire.core.streams import OverflowPolicy
 from tickwire.core.types import Channel, Event, Instrument, OrderAck, OrderRequest, Subscription
 
 __all__ = ["EventCallback", "StreamClient"]
@@ -95,16 +96,46 @@ class StreamClient(Protocol):
         """Every subscription the client holds (and restores after a reconnect)."""
         ...
 
-    def events(self) -> AsyncIterator[Event]:
-        """The one stream of normalized events from every socket of the client.
+    def events(
+        self,
+        *,
+        channels: Iterable[Channel | str] | None = None,
+        symbols: Iterable[str] | None = None,
+        types: Iterable[type] | None = None,
+        maxsize: int | None = None,
+        policy: OverflowPolicy | str | None = None,
+    ) -> AsyncIterator[Event]:
+        """A new consumer of the client's normalized events, from every socket.
 
-        async for event in client.events():
-            ...
+        Each call is a consumer of its own, with its own bounded queue (``maxsize`` and
+        overflow ``policy`` default to the config's ``[queue]``) and filter (``channels``,
+        ``symbols``, event ``types``): a strategy, a risk monitor and a recorder can read
+        the same client side by side, and a slow one under ``drop_market_data`` never
+        delays the others. The first consumer also gets what arrived since connect. Close
+        it (``aclose()``) or drop it to release it. Rules: :mod:`tickwire.core.fanout`.
+
+            async for event in client.events():
+                ...
+            async for order in client.events(channels=["orders"]):
+                ...
         """
         ...
 
-    def on_event(self, callback: EventCallback) -> None:
-        """Deliver every event to ``callback`` (sync or async) instead of :meth:`events`."""
+    def on_event(
+        self,
+        callback: EventCallback,
+        *,
+        channels: Iterable[Channel | str] | None = None,
+        symbols: Iterable[str] | None = None,
+        types: Iterable[type] | None = None,
+        maxsize: int | None = None,
+        policy: OverflowPolicy | str | None = None,
+    ) -> None:
+        """Deliver events to ``callback`` (sync or async) as a consumer of its own.
+
+        Takes the same filter and queue arguments as :meth:`events`; runs until the client
+        closes.
+        """
         ...
 
     def book(self, symbol: str) -> OrderBook:

@@ -31,10 +31,10 @@ from tickwire.core.errors import (
     TickwireError,
     TransportError,
 )
+from tickwire.core.fanout import EventHub
 from tickwire.core.ratelimit import RateLimiter
 from tickwire.core.reconnect import Backoff
 from tickwire.core.rpc import PendingRequests
-from tickwire.core.streams import EventStream
 from tickwire.core.types import StreamError, StreamState, StreamStatus
 
 __all__ = ["Session", "SessionHandler"]
@@ -140,7 +140,7 @@ class Session:
         *,
         name: str,
         venue: str,
-        events: EventStream,
+        events: EventHub,
         http: aiohttp.ClientSession,
         reconnect: ReconnectPolicy,
         heartbeat: HeartbeatPolicy,

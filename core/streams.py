@@ -45,7 +45,10 @@ from tickwire.core.types import (
     Trade,
 )
 
-__all__ = ["EventStream", "OverflowPolicy"]
+__all__ = ["LAG_REPORT_INTERVAL", "EventStream", "OverflowPolicy"]
+
+LAG_REPORT_INTERVAL = 1.0
+"""Seconds between ``lagging`` statuses while a consumer stays behind."""
 
 # Events that may be dropped under DROP_MARKET_DATA: each is superseded by the next one
 # for its symbol (the live OrderBook is updated before BookUpdates are delivered, so
@@ -66,7 +69,8 @@ class OverflowPolicy(StrEnum):
     ``drop_market_data``          new tickers, trades, book updates and candles are
                                   dropped and counted; balances, orders, statuses and
                                   errors are kept; a ``lagging`` status reports the count
-                                  once the backlog is below half
+                                  once the backlog is below half, and every second
+                                  while the consumer stays behind
     ============================  ========================================================
     """
 
@@ -76,6 +80,8 @@ class OverflowPolicy(StrEnum):
 
 class EventStream:
     """A bounded FIFO of :data:`~tickwire.core.types.Event` with one consumer.
+
+    A client gives each of its consumers one (:mod:`~tickwire.core.fanout`).
 
     ``push`` is synchronous and never blocks; the bound is enforced by producers awaiting
     :meth:`drained` between frames (``block``) or by dropping market data
@@ -91,6 +97,7 @@ class EventStream:
         "_dropped",
         "_dropped_total",
         "_error",
+        "_lag_reported",
         "_maxsize",
         "_policy",
         "_venue",
@@ -116,6 +123,7 @@ class EventStream:
         self._error: BaseException | None = None
         self._dropped = 0  # dropped since the last lagging status
         self._dropped_total = 0
+        self._lag_reported = time.monotonic()
 
     def __len__(self) -> int:
         """How many events are buffered."""
@@ -125,14 +133,36 @@ class EventStream:
     def full(self) -> bool:
         """True when a ``block`` stream holds ``maxsize`` events: its producer should wait.
 
-        Always False under ``drop_market_data``: that policy never makes a reader wait.
+        Always False under ``drop_market_data`` (that policy never makes a reader wait),
+        and once the stream is closed.
         """
-        return self._policy is OverflowPolicy.BLOCK and len(self._buffer) >= self._maxsize
+        return (
+            self._policy is OverflowPolicy.BLOCK
+            and len(self._buffer) >= self._maxsize
+            and not self._closed
+        )
 
     @property
     def dropped(self) -> int:
         """How many market-data events were dropped since the stream was created."""
         return self._dropped_total
+
+    @property
+    def policy(self) -> OverflowPolicy:
+        """What the stream does when full."""
+        return self._policy
+
+    def adopt(self, maxsize: int, policy: OverflowPolicy, admits: Callable[[Event], bool]) -> None:
+        """Hand the stream to its consumer: its bound and policy, and only what it admits.
+
+        The client buffers events from connect until its first consumer attaches; that
+        consumer takes the buffer over with this (keeping the order of what it admits).
+        """
+        if maxsize < 1:
+            raise ValueError(f"maxsize must be at least 1, got {maxsize}")
+        self._maxsize = maxsize
+        self._policy = OverflowPolicy(policy)
+        self._buffer = deque(event for event in self._buffer if admits(event))
 
     @property
     def closed(self) -> bool:
@@ -236,7 +266,10 @@ class EventStream:
                 if self._waiter is waiter:
                     self._waiter = None
         event = buffer.popleft()
-        if self._dropped and len(buffer) * 2 < self._maxsize:
+        if self._dropped and (
+            len(buffer) * 2 < self._maxsize
+            or time.monotonic() - self._lag_reported >= LAG_REPORT_INTERVAL
+        ):
             self._report_lag()
         if self._drain_waiters and len(buffer) < self._maxsize:
             self._wake_producers()
@@ -245,7 +278,9 @@ class EventStream:
     def _report_lag(self) -> None:
         # One status per episode of drops, once the consumer has clearly caught up (the
         # backlog is below half), so a consumer hovering at the bound is not flooded.
+        # A consumer that never catches up is told at least every LAG_REPORT_INTERVAL.
         count, self._dropped = self._dropped, 0
+        self._lag_reported = time.monotonic()
         self._buffer.append(
             StreamStatus(
                 venue=self._venue,

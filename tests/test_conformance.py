@@ -19,10 +19,10 @@ from tickwire.adapters.kraken.client import KrakenClient
 from tickwire.core.config import ClientConfig, Credentials
 from tickwire.core.connect import connect
 from tickwire.core.errors import AuthError, SubscriptionError
+from tickwire.core.fanout import EventHub
 from tickwire.core.hookspecs import AdapterSpec, EmulatorSpec
 from tickwire.core.registry import default_registry
 from tickwire.core.session import Session
-from tickwire.core.streams import EventStream
 from tickwire.core.testing import (
     BookModel,
     Outcome,
@@ -52,17 +52,23 @@ test_kucoin_conformance = conformance_test("kucoin", required=["orders"])
 # --- the kit must be able to fail: the Kraken adapter with one fault each --------------
 
 
-class _Rewriting(EventStream):
-    """An event stream that passes every event through ``rewrite`` (None drops it)."""
+class _Rewriting(EventHub):
+    """An event hub that passes every event through ``rewrite`` (None drops it)."""
 
     def __init__(self, rewrite: Callable[[Event], Event | None], **kwargs: Any) -> None:
-        super().__init__(**kwargs)
         self.rewrite = rewrite
+        super().__init__(**kwargs)
 
-    def push(self, event: Event) -> None:
-        rewritten = self.rewrite(event)
-        if rewritten is not None:
-            super().push(rewritten)
+    def _rewire(self) -> None:
+        super()._rewire()
+        deliver = self.push
+
+        def push(event: Event) -> None:
+            rewritten = self.rewrite(event)
+            if rewritten is not None:
+                deliver(rewritten)
+
+        self.push = push
 
 
 def rewriting_client(rewrite: Callable[[Event], Event | None]) -> type[KrakenClient]:

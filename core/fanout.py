@@ -1,0 +1,310 @@
+"""One client, many consumers: the hub every event of a client goes through.
+
+Readers push each normalized event into the client's :class:`EventHub`; the hub hands it
+to every attached consumer whose :class:`EventFilter` admits it. Each consumer has its own
+bounded :class:`~tickwire.core.streams.EventStream` and its own overflow policy::
+
+    strategy = client.events()                                     # everything, ``block``
+    risk = client.events(channels=["orders", "balances"])          # account only
+    chart = client.events(symbols=["BTC/USD"], policy="drop_market_data", maxsize=1000)
+
+Rules, in the order a reader meets them:
+
+- **Who gets what.** ``channels`` and ``types`` narrow by kind of event; ``symbols``
+  narrows market data (tickers, trades, book updates, candles) and statuses that name a
+  symbol. Account events (orders, balances) are account-wide and pass a symbol filter;
+  statuses about a connection and stream errors reach every consumer.
+- **Overflow.** A ``drop_market_data`` consumer that falls behind loses market data, never
+  delays anyone, and reports its drops with a ``lagging`` status. A ``block`` consumer
+  holds back the market-data sockets (:attr:`EventHub.full`) until it has room; sockets
+  carrying order replies and account events are never held (see
+  :class:`~tickwire.core.session.Session`).
+- **When a consumer starts.** A consumer sees the events pushed after it attached, except
+  the first one, which also gets what the client buffered since it connected (the
+  connection statuses, early data): programs that call ``events()`` right after
+  ``connect()`` lose nothing. Until that first consumer attaches the buffer never holds a
+  reader back: beyond ``maxsize`` it drops market data, as ``drop_market_data`` would.
+- **Release.** A consumer ends when its iterator is closed (``aclose()``, or ``async with``)
+  or simply dropped: ``async for event in client.events(): ... break`` releases it when
+  the loop's iterator is garbage (the hub holds the consumer's queue, never the consumer).
+
+The single-consumer case costs what it did before fan-out: with one unfiltered consumer,
+:attr:`EventHub.push` *is* that consumer's ``EventStream.push`` (rebound whenever the set
+of consumers changes), so a reader pays no extra call per event.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Awaitable, Callable, Iterable
+
+from tickwire.core.streams import EventStream, OverflowPolicy
+from tickwire.core.types import (
+    Balance,
+    BookUpdate,
+    Candle,
+    Channel,
+    Event,
+    OrderUpdate,
+    StreamError,
+    StreamStatus,
+    Ticker,
+    Trade,
+)
+
+__all__ = ["Consumer", "EventFilter", "EventHub"]
+
+_CHANNEL_OF: dict[type, Channel] = {
+    Ticker: Channel.TICKER,
+    Trade: Channel.TRADES,
+    BookUpdate: Channel.BOOK,
+    Candle: Channel.CANDLES,
+    Balance: Channel.BALANCES,
+    OrderUpdate: Channel.ORDERS,
+}
+_ALL_TYPES: tuple[type, ...] = (*_CHANNEL_OF, StreamStatus, StreamError)
+_BY_SYMBOL = frozenset({Ticker, Trade, BookUpdate, Candle})
+
+
+class EventFilter:
+    """Which events one consumer receives; ``None`` for a criterion means "all".
+
+    ``channels``: channel names (``"ticker"``, ``"orders"``...); ``symbols``: unified
+    symbols, narrowing market data and symbol-specific statuses; ``types``: event classes
+    (``Ticker``, ``StreamStatus``...). Statuses about a whole connection and stream errors
+    pass every filter that admits their type.
+    """
+
+    __slots__ = ("_routes", "symbols")
+
+    def __init__(
+        self,
+        *,
+        channels: Iterable[Channel | str] | None = None,
+        symbols: Iterable[str] | None = None,
+        types: Iterable[type] | None = None,
+    ) -> None:
+        if isinstance(symbols, str) or isinstance(channels, str):
+            raise ValueError("channels and symbols are lists, not a single string")
+        wanted_channels = None if channels is None else {Channel(c) for c in channels}
+        wanted_types = set(_ALL_TYPES) if types is None else set(types)
+        unknown = wanted_types - set(_ALL_TYPES)
+        if unknown:
+            names = ", ".join(sorted(t.__name__ for t in unknown))
+            raise ValueError(f"not event types: {names}")
+        self.symbols = None if symbols is None else frozenset(symbols)
+        # Event type -> True (admit), or the symbols admitted: one dict lookup per event.
+        self._routes: dict[type, bool | frozenset[str]] = {}
+        for kind in wanted_types:
+            channel = _CHANNEL_OF.get(kind)
+            if channel is not None and wanted_channels is not None:
+                if channel not in wanted_channels:
+                    continue
+            if kind in _BY_SYMBOL and self.symbols is not None:
+                self._routes[kind] = self.symbols
+            else:
+                self._routes[kind] = True
+
+    @property
+    def everything(self) -> bool:
+        """True when the filter admits every event."""
+        return self.symbols is None and all(self._routes.get(t) is True for t in _ALL_TYPES)
+
+    def admits(self, event: Event) -> bool:
+        """True when ``event`` is for this consumer."""
+        route = self._routes.get(type(event))
+        if route is None:
+            return False
+        if route is True:
+            if self.symbols is not None and type(event) is StreamStatus:
+                symbol = event.symbol
+                return symbol is None or symbol in self.symbols
+            return True
+        return event.symbol in route  # type: ignore[union-attr, operator]
+
+
+class Consumer:
+    """One consumer's view of a client's events: an async iterator with its own queue.
+
+    Returned by ``client.events(...)``. Iterate it, or close it when done (``aclose()``,
+    ``async with``); a consumer that is dropped is released too.
+    """
+
+    __slots__ = ("__weakref__", "_hub", "stream")
+
+    def __init__(self, hub: EventHub, stream: EventStream) -> None:
+        self._hub = hub
+        self.stream = stream
+
+    def __aiter__(self) -> Consumer:
+        """A consumer is its own iterator."""
+        return self
+
+    def __anext__(self) -> Awaitable[Event]:
+        """The next event this consumer admits.
+
+        A plain function handing back the queue's own awaitable: no extra coroutine
+        per event on the path every consumer takes.
+        """
+        return self.stream.__anext__()
+
+    @property
+    def dropped(self) -> int:
+        """How many market-data events this consumer lost to its overflow policy."""
+        return self.stream.dropped
+
+    def __len__(self) -> int:
+        """How many events wait in this consumer's queue."""
+        return len(self.stream)
+
+    async def run_callback(self, callback: Callable[[Event], Awaitable[None] | None]) -> None:
+        """Deliver every event to ``callback`` until the consumer ends.
+
+        The running coroutine holds the consumer, so it stays attached while it runs.
+        """
+        await self.stream.run_callback(callback)
+
+    async def aclose(self) -> None:
+        """Stop receiving events; the iterator then ends. Idempotent."""
+        self._hub.detach(self.stream)
+
+    async def __aenter__(self) -> Consumer:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+
+class EventHub:
+    """The client's single entry point for events, fanned out to every consumer.
+
+    Producers (readers, book keepers) call :meth:`push` and, between frames, consult
+    :attr:`full` and await :meth:`drained` to apply ``block`` backpressure. Consumers
+    come from :meth:`attach`.
+    """
+
+    def __init__(
+        self,
+        *,
+        maxsize: int = 100_000,
+        policy: OverflowPolicy = OverflowPolicy.BLOCK,
+        venue: str = "",
+    ) -> None:
+        self.maxsize = maxsize
+        self.policy = OverflowPolicy(policy)
+        self.venue = venue
+        # Until the first consumer claims it, events wait here without ever blocking.
+        self._unclaimed: EventStream | None = EventStream(
+            maxsize=maxsize, policy=OverflowPolicy.DROP_MARKET_DATA, venue=venue
+        )
+        self._routes: list[tuple[EventStream, EventFilter]] = []
+        self._blocking: list[EventStream] = []
+        self._closed = False
+        self._error: BaseException | None = None
+        self.push: Callable[[Event], None] = _discard
+        """Hand one event to every consumer that admits it. Synchronous; never blocks.
+
+        Rebound whenever the consumers change: the unclaimed buffer's push, the one
+        unfiltered consumer's own push, or the fan-out loop."""
+        self._rewire()
+
+    def _fan_out(self, event: Event) -> None:
+        for stream, event_filter in self._routes:
+            if event_filter.admits(event):
+                stream.push(event)
+
+    @property
+    def full(self) -> bool:
+        """True when a ``block`` consumer is full: market-data readers should wait."""
+        for stream in self._blocking:
+            if stream.full:
+                return True
+        return False
+
+    async def drained(self) -> None:
+        """Return once every ``block`` consumer has room (or was released)."""
+        while True:
+            waiting = next((s for s in self._blocking if s.full), None)
+            if waiting is None:
+                return
+            await waiting.drained()
+
+    def close(self) -> None:
+        """End every consumer after what it has buffered. Idempotent."""
+        self._closed = True
+        for stream in self._streams():
+            stream.close()
+
+    def fail(self, exc: BaseException) -> None:
+        """End every consumer with ``exc`` after what it has buffered."""
+        if not self._closed:
+            self._error = exc
+        for stream in self._streams():
+            stream.fail(exc)
+        self._closed = True
+
+    def _streams(self) -> list[EventStream]:
+        streams = [stream for stream, _ in self._routes]
+        if self._unclaimed is not None:
+            streams.append(self._unclaimed)
+        return streams
+
+    # --- consumers -----------------------------------------------------------------
+
+    @property
+    def consumers(self) -> int:
+        """How many consumers are attached."""
+        return len(self._routes)
+
+    def attach(
+        self,
+        event_filter: EventFilter | None = None,
+        *,
+        maxsize: int | None = None,
+        policy: OverflowPolicy | str | None = None,
+    ) -> Consumer:
+        """A new consumer with its own queue (defaults: the client's queue policy)."""
+        event_filter = event_filter or EventFilter()
+        chosen = OverflowPolicy(policy) if policy is not None else self.policy
+        stream = self._unclaimed
+        if stream is not None:
+            # The first consumer inherits what arrived since connect (what it admits).
+            self._unclaimed = None
+            stream.adopt(maxsize or self.maxsize, chosen, event_filter.admits)
+        else:
+            stream = EventStream(maxsize=maxsize or self.maxsize, policy=chosen, venue=self.venue)
+            if self._error is not None:
+                stream.fail(self._error)
+            elif self._closed:
+                stream.close()
+        consumer = Consumer(self, stream)
+        self._routes.append((stream, event_filter))
+        # The hub holds the queue; the consumer's owner holds the consumer. When the
+        # owner lets go, the queue is detached (no one would ever read it).
+        weakref.finalize(consumer, self.detach, stream)
+        self._rewire()
+        return consumer
+
+    def detach(self, stream: EventStream) -> None:
+        """Stop delivering to ``stream`` and end its iterator. Idempotent."""
+        before = len(self._routes)
+        self._routes = [(s, f) for s, f in self._routes if s is not stream]
+        if len(self._routes) != before:
+            stream.close()
+            self._rewire()
+
+    def _rewire(self) -> None:
+        routes = self._routes
+        self._blocking = [s for s, _ in routes if s.policy is OverflowPolicy.BLOCK]
+        if self._unclaimed is not None:
+            self.push = self._unclaimed.push
+        elif len(routes) == 1 and routes[0][1].everything:
+            self.push = routes[0][0].push  # the fast path: no filter, no loop
+        elif routes:
+            self.push = self._fan_out
+        else:
+            self.push = _discard
+
+
+def _discard(event: Event) -> None:
+    """With no consumer attached, an event has nowhere to go."""

@@ -1,0 +1,204 @@
+"""EventHub: filters, per-consumer overflow, release, the first consumer's backlog."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+from decimal import Decimal
+
+import pytest
+
+from tickwire.core.fanout import EventFilter, EventHub
+from tickwire.core.streams import OverflowPolicy
+from tickwire.core.types import (
+    Balance,
+    Event,
+    OrderStatus,
+    OrderUpdate,
+    StreamError,
+    StreamState,
+    StreamStatus,
+    Ticker,
+)
+
+
+def ticker(n: int, symbol: str = "BTC/USD") -> Ticker:
+    price = Decimal(n + 1)
+    return Ticker(
+        venue="v", symbol=symbol, bid=price, bid_size=None, ask=None, ask_size=None, ts=n,
+        received=n,
+    )  # fmt: skip
+
+
+def balance(n: int) -> Balance:
+    return Balance(venue="v", asset="USD", total=Decimal(n), ts=n, received=n)
+
+
+def order(n: int, symbol: str = "ETH/USD") -> OrderUpdate:
+    return OrderUpdate(
+        venue="v", symbol=symbol, order_id=str(n), status=OrderStatus.OPEN, ts=n, received=n
+    )
+
+
+def status(symbol: str | None = None) -> StreamStatus:
+    return StreamStatus(venue="v", state=StreamState.RESYNCED, symbol=symbol, ts=1)
+
+
+def error() -> StreamError:
+    return StreamError(venue="v", error="DecodeError", message="bad", ts=1)
+
+
+def buffered(consumer: object) -> list[Event]:
+    stream = consumer.stream  # type: ignore[attr-defined]
+    return list(stream._buffer)
+
+
+def test_the_first_consumer_gets_what_arrived_since_connect_the_next_only_what_follows() -> None:
+    hub = EventHub(venue="v")
+    early = status()
+    hub.push(early)
+    first = hub.attach()
+    second = hub.attach()
+    later = ticker(1)
+    hub.push(later)
+    assert buffered(first) == [early, later]
+    assert buffered(second) == [later]
+
+
+def test_one_unfiltered_consumer_is_pushed_to_directly() -> None:
+    hub = EventHub(venue="v")
+    consumer = hub.attach()
+    assert hub.push == consumer.stream.push  # the fast path: no loop, no filter call
+    filtered = hub.attach(EventFilter(symbols=["ETH/USD"]))
+    assert hub.push == hub._fan_out
+    del filtered
+    gc.collect()
+    assert hub.push == consumer.stream.push
+
+
+def test_filters_by_symbol_channel_and_type() -> None:
+    hub = EventHub(venue="v")
+    everything = hub.attach()
+    btc = hub.attach(EventFilter(symbols=["BTC/USD"]))
+    account = hub.attach(EventFilter(channels=["orders", "balances"]))
+    statuses = hub.attach(EventFilter(types=[StreamStatus]))
+    events: list[Event] = [
+        ticker(1),
+        ticker(2, "ETH/USD"),
+        balance(3),
+        order(4),
+        status(),
+        status("ETH/USD"),
+        status("BTC/USD"),
+        error(),
+    ]
+    for event in events:
+        hub.push(event)
+    assert buffered(everything) == events
+    # Market data of its symbol; account events are account-wide; statuses about the
+    # connection or its symbol; every stream error.
+    assert buffered(btc) == [
+        events[0], events[2], events[3], events[4], events[6], events[7]
+    ]  # fmt: skip
+    assert buffered(account) == [events[2], events[3], events[4], events[5], events[6], events[7]]
+    assert buffered(statuses) == [events[4], events[5], events[6]]
+
+
+def test_a_filter_refuses_a_single_string_and_unknown_types() -> None:
+    with pytest.raises(ValueError, match="not a single string"):
+        EventFilter(symbols="BTC/USD")
+    with pytest.raises(ValueError, match="not event types"):
+        EventFilter(types=[int])
+    with pytest.raises(ValueError):
+        EventFilter(channels=["tickers"])
+
+
+async def test_a_slow_drop_consumer_never_holds_the_reader_and_reports_its_drops() -> None:
+    hub = EventHub(venue="v", maxsize=100)
+    fast = hub.attach()
+    slow = hub.attach(maxsize=2, policy=OverflowPolicy.DROP_MARKET_DATA)
+    for n in range(10):
+        hub.push(ticker(n))
+        hub.push(balance(n))
+        assert not hub.full
+    assert len(fast) == 20
+    # Once full, every ticker is dropped; balances are kept beyond the bound.
+    assert slow.dropped == 9
+    kept = [await anext(slow) for _ in range(11)]
+    assert kept == [ticker(0), *(balance(n) for n in range(10))]
+    lagging = await anext(slow)
+    assert isinstance(lagging, StreamStatus) and lagging.state is StreamState.LAGGING
+    assert "dropped 9" in lagging.reason
+
+
+async def test_a_full_block_consumer_holds_the_reader_until_it_has_room() -> None:
+    hub = EventHub(venue="v", maxsize=2)
+    consumer = hub.attach()
+    hub.push(ticker(1))
+    hub.push(ticker(2))
+    assert hub.full
+    waiter = asyncio.ensure_future(hub.drained())
+    await asyncio.sleep(0)
+    assert not waiter.done()
+    await anext(consumer)
+    await asyncio.wait_for(waiter, 1)
+
+
+async def test_a_released_consumer_stops_receiving_and_frees_a_held_reader() -> None:
+    hub = EventHub(venue="v", maxsize=1)
+    hub.attach()  # dropped at once: the hub holds its queue only while it is referenced
+    gc.collect()
+    assert hub.consumers == 0
+    kept = hub.attach()
+    hub.push(ticker(1))
+    assert hub.full
+    waiter = asyncio.ensure_future(hub.drained())
+    await asyncio.sleep(0)
+    await kept.aclose()
+    await asyncio.wait_for(waiter, 1)
+    assert hub.consumers == 0
+    assert await anext(kept) == ticker(1)  # what it held, then the end
+    with pytest.raises(StopAsyncIteration):
+        await anext(kept)
+    hub.push(ticker(2))  # nowhere to go, no error
+
+
+async def test_breaking_out_of_async_for_releases_the_consumer() -> None:
+    hub = EventHub(venue="v")
+    backlog = hub.attach()  # the first consumer takes the backlog; this is about later ones
+
+    async def first_event() -> Event:
+        async for event in hub.attach():
+            return event  # leaves the loop: nothing refers to the consumer any more
+        raise AssertionError("no event")
+
+    task = asyncio.create_task(first_event())
+    await asyncio.sleep(0)  # let it attach and wait
+    assert hub.consumers == 2
+    hub.push(ticker(1))
+    assert await task == ticker(1)
+    gc.collect()
+    assert hub.consumers == 1
+    assert buffered(backlog) == [ticker(1)]
+
+
+async def test_close_ends_every_consumer_after_its_backlog() -> None:
+    hub = EventHub(venue="v")
+    one, two = hub.attach(), hub.attach()
+    hub.push(ticker(1))
+    hub.close()
+    assert [e async for e in one] == [ticker(1)]
+    assert [e async for e in two] == [ticker(1)]
+    late = hub.attach()
+    assert [e async for e in late] == []
+
+
+def test_an_unclaimed_hub_never_holds_a_reader() -> None:
+    hub = EventHub(venue="v", maxsize=3, policy=OverflowPolicy.BLOCK)
+    for n in range(10):
+        hub.push(ticker(n))
+        assert not hub.full
+    hub.push(balance(1))
+    consumer = hub.attach()
+    assert consumer.dropped == 7
+    assert buffered(consumer)[-1] == balance(1)
