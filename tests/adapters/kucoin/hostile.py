@@ -53,6 +53,8 @@ class HostileKucoin:
         self.bids: dict[Decimal, Decimal] = {D(60000 - i): D(i + 1) for i in range(10)}
         self.asks: dict[Decimal, Decimal] = {D(60001 + i): D(i + 1) for i in range(10)}
         self.connections = 0
+        self.fail_snapshots = 0  # answer this many snapshot requests with an HTTP 500
+        self.snapshots = 0  # snapshot requests answered, failed ones included
         self.ws: web.WebSocketResponse | None = None
         self.topics: set[str] = set()  # subscribed on the current connection
         self._changed = asyncio.Condition()
@@ -93,6 +95,11 @@ class HostileKucoin:
 
     async def _snapshot(self, request: web.Request) -> web.Response:
         assert request.query["symbol"] == NATIVE
+        self.snapshots += 1
+        if self.fail_snapshots > 0:
+            self.fail_snapshots -= 1
+            body = {"code": "500000", "msg": "Internal Server Error"}
+            return web.json_response(body, status=500)
         data = {
             "time": now_ms(),
             "sequence": str(self.sequence),

@@ -310,3 +310,45 @@ async def test_every_kind_mixed() -> None:
 @pytest.mark.timeout(600)
 async def test_a_hundred_thousand_bad_frames_mixed() -> None:
     await mixed_run(bad_frames=100_000, seed=2)
+
+
+# --- books that heal ---------------------------------------------------------------------
+
+
+async def test_a_real_gap_resyncs_and_a_failing_snapshot_is_retried_until_it_works() -> None:
+    # The old client gave up after 5 attempts; this venue fails 6 snapshots, then behaves.
+    async with HostileKucoin() as venue, client_of(venue) as client:
+        events = await subscribed(client)
+        venue.fail_snapshots = 6
+        venue.increment()  # a frame lost on the way: the next one reveals the gap
+        await venue.send_good("level2")
+        seen = await until_resynced(events)
+        await client.native.barrier()  # type: ignore[attr-defined]
+        resyncing = [
+            e for e in seen if isinstance(e, StreamStatus) and e.state is StreamState.RESYNCING
+        ]
+        assert len(resyncing) == 1 + 6  # the gap, then each failed attempt, reported
+        assert "sync attempt 6 failed" in (resyncing[-1].reason or "")
+        assert not [e for e in seen if isinstance(e, StreamError)]
+        tally = Tally()
+        await tally.good(venue, "level2")
+        await tally.collect(client, events)
+        tally.check(client, venue)
+
+
+async def test_a_forged_gap_within_the_bound_is_discarded_and_the_book_heals() -> None:
+    # start = S + 1000 looks like frames lost: the book resyncs, no snapshot ever reaches
+    # it, and after two tries it is discarded (one StreamError) instead of blocking.
+    async with HostileKucoin() as venue, client_of(venue) as client:
+        events = await subscribed(client)
+        start = venue.sequence + 1000
+        await venue.send_json(l2_doc(venue, start, start))
+        await venue.send_good("level2")
+        seen = await until_resynced(events)
+        errors = [e for e in seen if isinstance(e, StreamError)]
+        assert len(errors) == 1 and "discarded an increment" in errors[0].message
+        tally = Tally()
+        for stream in STREAMS * 3:
+            await tally.good(venue, stream)
+        await tally.collect(client, events)
+        tally.check(client, venue)
