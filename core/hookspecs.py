@@ -173,6 +173,8 @@ class Emulator(Protocol):
     ``async step(n: int) -> None``            advance the synthetic market ``n`` events now
                                               and publish what they cause (the kit keeps
                                               the market busy with it)
+    ``send_raw(frame: bytes) -> int``         send ``frame`` as-is (a text frame) on every
+                                              open socket; returns how many got it
     ``corrupt_next_checksum(symbol=None)``    give the next book message a wrong checksum
     ``skip_sequence(symbol=None)``            never send the next sequenced book message
     ``credentials() -> Credentials``          an account on the emulator for the private

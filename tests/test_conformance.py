@@ -36,6 +36,7 @@ from tickwire.core.types import (
     BookUpdate,
     Channel,
     Event,
+    StreamError,
     StreamState,
     StreamStatus,
     Ticker,
@@ -145,6 +146,22 @@ def silent_resyncs(event: Event) -> Event | None:
     return None if isinstance(event, StreamStatus) and event.state in resync else event
 
 
+def hidden_errors(event: Event) -> Event | None:
+    """Malformed frames are skipped without a word."""
+    return None if isinstance(event, StreamError) else event
+
+
+class ReconnectsOnBadFrames(KrakenClient):
+    """Treats a frame it cannot read as a broken connection (cryptofeed's habit)."""
+
+    def on_frame(self, frame: bytes, received: int) -> None:
+        try:
+            msgspec.json.decode(frame)
+        except (msgspec.DecodeError, UnicodeDecodeError):
+            self.session.drop("unreadable frame")
+        super().on_frame(frame, received)
+
+
 def kraken_like(factory: Callable[[ClientConfig], Any]) -> AdapterSpec:
     return msgspec.structs.replace(default_registry().adapter("kraken"), factory=factory)
 
@@ -160,6 +177,8 @@ def kraken_like(factory: Callable[[ClientConfig], Any]) -> AdapterSpec:
         (SwallowsRefusals, "errors", "did not raise SubscriptionError"),
         (UnsubscribesOnlyLocally, "subscribe:ticker", "arrived after its unsubscribe"),
         (rewriting_client(silent_resyncs), "book_resync", "RESYNCING"),
+        (rewriting_client(hidden_errors), "malformed", "no StreamError for the frame"),
+        (ReconnectsOnBadFrames, "malformed", "malformed frames broke the stream"),
     ],
     ids=[
         "float-prices",
@@ -170,6 +189,8 @@ def kraken_like(factory: Callable[[ClientConfig], Any]) -> AdapterSpec:
         "swallowed-refusal",
         "local-unsubscribe",
         "silent-resync",
+        "hidden-errors",
+        "reconnects-on-bad-frames",
     ],
 )
 async def test_the_kit_fails_the_check_that_owns_the_fault(factory, check, complaint):

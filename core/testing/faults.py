@@ -1,4 +1,4 @@
-"""Checks that need the emulator's fault hooks: reconnect and resubscribe, book resync.
+"""Checks that need the emulator's fault hooks: reconnect, malformed frames, book resync.
 
 The hooks are optional parts of the :class:`~tickwire.core.hookspecs.Emulator` protocol;
 a check whose hook the emulator lacks is skipped, and says which hook it wanted.
@@ -12,12 +12,35 @@ from typing import Any
 
 from tickwire.core.testing.harness import CheckFailed, CheckSkipped, Harness, require
 from tickwire.core.testing.market import EVENT_TYPES
-from tickwire.core.types import BookUpdate, Channel, Event, StreamState, StreamStatus
+from tickwire.core.types import (
+    BookUpdate,
+    Channel,
+    Event,
+    StreamError,
+    StreamState,
+    StreamStatus,
+)
 
-__all__ = ["BOOK_FAULT_HOOKS", "check_book_resync", "check_reconnect"]
+__all__ = [
+    "BOOK_FAULT_HOOKS",
+    "MALFORMED_FRAMES",
+    "check_book_resync",
+    "check_malformed",
+    "check_reconnect",
+]
 
 BOOK_FAULT_HOOKS = ("corrupt_next_checksum", "skip_sequence")
 """Emulator hooks that break the integrity of the next book message (either will do)."""
+
+MALFORMED_FRAMES: tuple[bytes, ...] = (
+    b'{"truncated": ',
+    b"not json at all",
+    b'{"bad utf-8": "\xff\xfe"}',
+    b"[1, 2, 3]",
+    b'{"channel": "ticker", "type": "update", "data": [{"symbol": 5}]}',
+    b'{"type": "message", "topic": 7, "subject": null, "data": "x"}',
+)
+"""Frames no venue schema accepts: each must become one StreamError, never end a stream."""
 
 _DROPS = 2  # reconnects in a row
 _REARM_AFTER = 5  # deltas of our symbol after which a fault shot evidently went elsewhere
@@ -30,15 +53,7 @@ async def check_reconnect(h: Harness) -> None:
     drop_all = h.hook("drop_all")
     if drop_all is None:
         raise CheckSkipped(f"emulator {h.emulator_spec.name!r} has no drop_all() hook")
-    wanted = (Channel.TICKER, Channel.TRADES, Channel.BOOK)
-    channels: list[Channel] = [c for c in wanted if c in h.adapter.channels]
-    if not channels:
-        raise CheckSkipped("the adapter declares no ticker, trades or book channel")
-    (symbol,) = await h.pick_symbols(1)
-    async with asyncio.timeout(h.timeout):
-        for channel in channels:
-            await h.client.subscribe(channel, [symbol])
-    await _fresh_data(h, channels, symbol, resubscribed_needed=False)
+    channels, symbol = await _streaming(h)
     before = h.client.subscriptions
     for attempt in range(1, _DROPS + 1):
         async with asyncio.timeout(h.timeout):
@@ -54,6 +69,59 @@ async def check_reconnect(h: Harness) -> None:
         )
         if Channel.BOOK in channels:
             h.book_checked(symbol)
+
+
+async def check_malformed(h: Harness) -> None:
+    """Malformed frames from the venue: one StreamError each, the stream goes on."""
+    send_raw = h.hook("send_raw")
+    if send_raw is None:
+        raise CheckSkipped(f"emulator {h.emulator_spec.name!r} has no send_raw() hook")
+    channels, symbol = await _streaming(h)
+    allowed, h.allow_stream_errors = h.allow_stream_errors, True
+    try:
+        for frame in MALFORMED_FRAMES:
+            for _ in range(send_raw(frame)):
+                event = await h.next(_error_or_break, f"StreamError for the frame {frame!r}")
+                require(
+                    isinstance(event, StreamError),
+                    f"malformed frames broke the stream: {event}",
+                )
+        before = h.client.subscriptions
+        missing = {EVENT_TYPES[channel] for channel in channels}
+
+        def goes_on(event: Event) -> bool:
+            if getattr(event, "symbol", None) == symbol:
+                missing.discard(type(event))
+            return not missing
+
+        await h.next(goes_on, f"data on {sorted(channels)} after the malformed frames")
+    finally:
+        h.allow_stream_errors = allowed
+    require(
+        h.client.subscriptions == before,
+        f"after malformed frames subscriptions are {sorted(h.client.subscriptions)}",
+    )
+
+
+def _error_or_break(event: Event) -> bool:
+    return isinstance(event, StreamError) or (
+        isinstance(event, StreamStatus)
+        and event.state in (StreamState.RECONNECTING, StreamState.CLOSED)
+    )
+
+
+async def _streaming(h: Harness) -> tuple[list[Channel], str]:
+    """Subscribe one symbol on every market channel the adapter has; wait for its data."""
+    wanted = (Channel.TICKER, Channel.TRADES, Channel.BOOK)
+    channels: list[Channel] = [c for c in wanted if c in h.adapter.channels]
+    if not channels:
+        raise CheckSkipped("the adapter declares no ticker, trades or book channel")
+    (symbol,) = await h.pick_symbols(1)
+    async with asyncio.timeout(h.timeout):
+        for channel in channels:
+            await h.client.subscribe(channel, [symbol])
+    await _fresh_data(h, channels, symbol, resubscribed_needed=False)
+    return channels, symbol
 
 
 async def _fresh_data(

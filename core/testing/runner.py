@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from tickwire.core.errors import ConfigError
 from tickwire.core.hookspecs import AdapterSpec, EmulatorSpec
 from tickwire.core.registry import Registry, default_registry
-from tickwire.core.testing.faults import check_book_resync, check_reconnect
+from tickwire.core.testing.faults import check_book_resync, check_malformed, check_reconnect
 from tickwire.core.testing.harness import CheckFailed, CheckSkipped, Harness
 from tickwire.core.testing.market import (
     MARKET_CHANNELS,
@@ -58,6 +58,7 @@ def planned_checks(adapter: AdapterSpec) -> list[Check]:
     checks += [
         Check("book_integrity", check_book_integrity),
         Check("reconnect", check_reconnect),
+        Check("malformed", check_malformed),
         Check("book_resync", check_book_resync),
         Check("errors", check_errors),
         Check("orders", check_orders, private=True),

@@ -315,6 +315,17 @@ class EmulatorServer:
             del self._connections[conn.id]
             conn.finished.set()
 
+    def send_raw(self, frame: bytes) -> int:
+        """Send ``frame`` as-is, as a text frame, on every open WebSocket.
+
+        A fault hook: a malformed or hostile frame (invalid JSON or UTF-8, a value no
+        schema allows), as a buggy venue would send. Returns how many sockets got it.
+        """
+        conns = self.open_connections()
+        for conn in conns:
+            conn.send(frame)
+        return len(conns)
+
     async def drop_all(self) -> None:
         """Cut every open WebSocket abruptly (no close frame), as a network failure would."""
         conns = list(self._connections.values())
