@@ -18,6 +18,9 @@ Files are sequences of zstandard-compressed, CRC-checked blocks (layout drawn in
 in ``_records``); writer design (hot path, writer thread, rotation, crash safety) in
 ``_writer``; damage handling in ``_reader``. Needs the ``record`` extra
 (``pip install 'tickwire[record]'``) for ``zstandard``.
+
+Normalized events export to Parquet through :mod:`tickwire.core.recording.parquet`
+(the ``parquet`` extra); it is not imported here, so recording never needs pyarrow.
 """
 
 from tickwire.core.recording._errors import *  # noqa: F403
