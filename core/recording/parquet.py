@@ -111,112 +111,47 @@ PRICE_SCALE: Final = 26  # 38 digits - 12 integer digits (prices < 1e12)
 SIZE_SCALE: Final = 20  # 38 digits - 18 integer digits (sizes < 1e18)
 """Default decimal places of every other amount column (sizes, volumes, balances, fees)."""
 
-TABLES: Final = (
-    "tickers",
-    "trades",
-    "book_updates",
-    "book_levels",
-    "candles",
-    "balances",
-    "orders",
-    "statuses",
-    "errors",
-)
-"""The tables (files ``<name>.parquet``) an export writes, in this order."""
-
 SUFFIX: Final = ".parquet"
 _PARTIAL: Final = ".partial"
 
-# Column kinds: (the Arrow type is made per exporter, as the decimal scales are options).
-_STR, _PRICE, _SIZE, _TS, _INT, _BOOL = "str", "price", "size", "ts", "int", "bool"
+# Column kinds, as the module docstring writes them: P price, S amount, T timestamp, a
+# bare name a string; a trailing "?" makes it nullable. The Arrow types are made per
+# exporter, since the decimal scales are options.
+_STR, _PRICE, _SIZE, _TS, _INT, _BOOL = "str", "P", "S", "T", "int64", "bool"
+_LAYOUT: Final = {
+    "tickers": "venue symbol bid:P? bid_size:S? ask:P? ask_size:S? last:P? last_size:S? "
+    "volume_24h:S? ts:T received:T",
+    "trades": "venue symbol trade_id price:P size:S side ts:T received:T",
+    "book_updates": "update_id:int64 venue symbol snapshot:bool sequence:int64? "
+    "bid_levels:int64 ask_levels:int64 ts:T received:T",
+    "book_levels": "update_id:int64 venue symbol snapshot:bool sequence:int64? side "
+    "level:int64 price:P size:S ts:T received:T",
+    "candles": "venue symbol interval:int64 start:T open:P high:P low:P close:P volume:S "
+    "ts:T received:T",
+    "balances": "venue asset total:S available:S? hold:S? ts:T received:T",
+    "orders": "venue symbol order_id client_id? side? order_type? status price:P? size:S? "
+    "filled:S remaining:S? avg_price:P? last_fill_price:P? last_fill_size:S? fee:S? "
+    "fee_asset? reason? ts:T received:T",
+    "statuses": "venue state reason channel? symbol? attempt:int64 ts:T",
+    "errors": "venue error message frame ts:T",
+}
+
+
+def _columns(layout: str) -> tuple[tuple[str, str, bool], ...]:
+    """``"name:kind?"`` words as ``(column, kind, nullable)``."""
+    columns = []
+    for word in layout.split():
+        name, _, kind = word.rstrip("?").partition(":")
+        columns.append((name, kind or _STR, word.endswith("?")))
+    return tuple(columns)
+
 
 # Per table, (column, kind, nullable). The column is also the event's attribute, except
 # for the book tables, whose rows are built by hand.
-_Spec = tuple[tuple[str, str, bool], ...]
-_SPECS: Final[dict[str, _Spec]] = {
-    "tickers": (
-        *((c, _STR, False) for c in ("venue", "symbol")),
-        ("bid", _PRICE, True),
-        ("bid_size", _SIZE, True),
-        ("ask", _PRICE, True),
-        ("ask_size", _SIZE, True),
-        ("last", _PRICE, True),
-        ("last_size", _SIZE, True),
-        ("volume_24h", _SIZE, True),
-        ("ts", _TS, False),
-        ("received", _TS, False),
-    ),
-    "trades": (
-        *((c, _STR, False) for c in ("venue", "symbol", "trade_id")),
-        ("price", _PRICE, False),
-        ("size", _SIZE, False),
-        ("side", _STR, False),
-        ("ts", _TS, False),
-        ("received", _TS, False),
-    ),
-    "book_updates": (
-        ("update_id", _INT, False),
-        *((c, _STR, False) for c in ("venue", "symbol")),
-        ("snapshot", _BOOL, False),
-        ("sequence", _INT, True),
-        ("bid_levels", _INT, False),
-        ("ask_levels", _INT, False),
-        ("ts", _TS, False),
-        ("received", _TS, False),
-    ),
-    "book_levels": (
-        ("update_id", _INT, False),
-        *((c, _STR, False) for c in ("venue", "symbol")),
-        ("snapshot", _BOOL, False),
-        ("sequence", _INT, True),
-        ("side", _STR, False),
-        ("level", _INT, False),
-        ("price", _PRICE, False),
-        ("size", _SIZE, False),
-        ("ts", _TS, False),
-        ("received", _TS, False),
-    ),
-    "candles": (
-        *((c, _STR, False) for c in ("venue", "symbol")),
-        ("interval", _INT, False),
-        ("start", _TS, False),
-        *((c, _PRICE, False) for c in ("open", "high", "low", "close")),
-        ("volume", _SIZE, False),
-        ("ts", _TS, False),
-        ("received", _TS, False),
-    ),
-    "balances": (
-        *((c, _STR, False) for c in ("venue", "asset")),
-        ("total", _SIZE, False),
-        *((c, _SIZE, True) for c in ("available", "hold")),
-        ("ts", _TS, False),
-        ("received", _TS, False),
-    ),
-    "orders": (
-        *((c, _STR, False) for c in ("venue", "symbol", "order_id")),
-        *((c, _STR, True) for c in ("client_id", "side", "order_type")),
-        ("status", _STR, False),
-        ("price", _PRICE, True),
-        ("size", _SIZE, True),
-        ("filled", _SIZE, False),
-        ("remaining", _SIZE, True),
-        *((c, _PRICE, True) for c in ("avg_price", "last_fill_price")),
-        *((c, _SIZE, True) for c in ("last_fill_size", "fee")),
-        *((c, _STR, True) for c in ("fee_asset", "reason")),
-        ("ts", _TS, False),
-        ("received", _TS, False),
-    ),
-    "statuses": (
-        *((c, _STR, False) for c in ("venue", "state", "reason")),
-        *((c, _STR, True) for c in ("channel", "symbol")),
-        ("attempt", _INT, False),
-        ("ts", _TS, False),
-    ),
-    "errors": (
-        *((c, _STR, False) for c in ("venue", "error", "message", "frame")),
-        ("ts", _TS, False),
-    ),
-}
+_SPECS: Final = {name: _columns(layout) for name, layout in _LAYOUT.items()}
+
+TABLES: Final = tuple(_LAYOUT)
+"""The tables (files ``<name>.parquet``) an export writes, in this order."""
 
 _TABLE_OF: Final[dict[type[Any], str]] = {
     Ticker: "tickers",

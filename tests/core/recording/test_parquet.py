@@ -251,6 +251,16 @@ def test_schema(exported):
     )
 
 
+def test_every_field_of_every_event_has_its_column(exported):
+    directory, _ = exported
+    for cls, name in TABLE_OF.items():
+        names = set(pq.read_schema(directory / f"{name}.parquet").names)
+        if cls is BookUpdate:
+            names |= {"bids", "asks"}
+            names -= {"update_id", "bid_levels", "ask_levels"}
+        assert names == set(cls.__struct_fields__), name
+
+
 def test_pandas_reads_the_files_as_they_are(events, exported):
     pd = pytest.importorskip("pandas")
     directory, counts = exported
