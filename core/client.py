@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine, Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from pathlib import Path
 from time import time_ns
 from types import TracebackType
 from typing import Any, ClassVar, Self
@@ -134,6 +136,24 @@ class BaseClient:
         self._owned.add(task)
         task.add_done_callback(self._owned.discard)
         return task
+
+    @property
+    def hub(self) -> EventHub:
+        """Where every event of the client goes: its consumers, and the wire tap."""
+        return self._events
+
+    def record(self, directory: str | Path, **options: Any) -> AbstractAsyncContextManager[Any]:
+        """Record every raw frame and boundary of this client into ``directory``.
+
+            async with client.record("rec/") as writer:
+                ...
+
+        ``options`` go to :class:`~tickwire.core.recording.RecordingWriter`. Needs the
+        ``record`` extra (zstandard); see :mod:`tickwire.core.recording.recorder`.
+        """
+        from tickwire.core.recording.recorder import recording  # optional dependency
+
+        return recording(self, directory, **options)
 
     @property
     def http(self) -> aiohttp.ClientSession:

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING
 
 from tickwire.core.streams import EventStream, OverflowPolicy
 from tickwire.core.types import (
@@ -51,6 +52,9 @@ from tickwire.core.types import (
     Ticker,
     Trade,
 )
+
+if TYPE_CHECKING:
+    from tickwire.core.session import WireTap
 
 __all__ = ["Consumer", "EventFilter", "EventHub"]
 
@@ -197,10 +201,13 @@ class EventHub:
         self._unclaimed: EventStream | None = EventStream(
             maxsize=maxsize, policy=OverflowPolicy.DROP_MARKET_DATA, venue=venue
         )
-        self._routes: list[tuple[EventStream, EventFilter]] = []
+        self._routes: list[tuple[EventStream, EventFilter]] = []  # the consumers
+        self._deliveries: list[tuple[EventStream, EventFilter]] = []  # ... and the unclaimed
         self._blocking: list[EventStream] = []
         self._closed = False
         self._error: BaseException | None = None
+        self.wire: WireTap | None = None
+        """What sees every socket's raw frames and connections (a recorder), or None."""
         self.push: Callable[[Event], None] = _discard
         """Hand one event to every consumer that admits it. Synchronous; never blocks.
 
@@ -209,7 +216,7 @@ class EventHub:
         self._rewire()
 
     def _fan_out(self, event: Event) -> None:
-        for stream, event_filter in self._routes:
+        for stream, event_filter in self._deliveries:
             if event_filter.admits(event):
                 stream.push(event)
 
@@ -262,11 +269,17 @@ class EventHub:
         *,
         maxsize: int | None = None,
         policy: OverflowPolicy | str | None = None,
+        backlog: bool = True,
     ) -> Consumer:
-        """A new consumer with its own queue (defaults: the client's queue policy)."""
+        """A new consumer with its own queue (defaults: the client's queue policy).
+
+        ``backlog=False``: never take over what arrived since connect, even as the first
+        consumer (for the library's own consumers, such as a recorder's, which must not
+        take the user's backlog).
+        """
         event_filter = event_filter or EventFilter()
         chosen = OverflowPolicy(policy) if policy is not None else self.policy
-        stream = self._unclaimed
+        stream = self._unclaimed if backlog else None
         if stream is not None:
             # The first consumer inherits what arrived since connect (what it admits).
             self._unclaimed = None
@@ -296,14 +309,19 @@ class EventHub:
     def _rewire(self) -> None:
         routes = self._routes
         self._blocking = [s for s, _ in routes if s.policy is OverflowPolicy.BLOCK]
-        if self._unclaimed is not None:
-            self.push = self._unclaimed.push
-        elif len(routes) == 1 and routes[0][1].everything:
-            self.push = routes[0][0].push  # the fast path: no filter, no loop
-        elif routes:
+        deliveries = list(routes)
+        if self._unclaimed is not None:  # still waiting for the user's first consumer
+            deliveries.append((self._unclaimed, _EVERYTHING))
+        self._deliveries = deliveries
+        if len(deliveries) == 1 and deliveries[0][1].everything:
+            self.push = deliveries[0][0].push  # the fast path: no filter, no loop
+        elif deliveries:
             self.push = self._fan_out
         else:
             self.push = _discard
+
+
+_EVERYTHING = EventFilter()
 
 
 def _discard(event: Event) -> None:

@@ -37,7 +37,7 @@ from tickwire.core.reconnect import Backoff
 from tickwire.core.rpc import PendingRequests
 from tickwire.core.types import StreamError, StreamState, StreamStatus
 
-__all__ = ["Session", "SessionHandler"]
+__all__ = ["Session", "SessionHandler", "WireTap"]
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +80,25 @@ class SessionHandler(Protocol):
 
     def on_stale(self, keys: list[Hashable]) -> Awaitable[None]:
         """Watched keys went silent past their threshold: renew them."""
+        ...
+
+
+class WireTap(Protocol):
+    """Sees every socket's raw side: a recorder (:mod:`tickwire.core.recording`).
+
+    Set as the client's ``EventHub.wire``; every session of the client reports to it.
+    """
+
+    def frame(self, session: str, received: int, data: bytes, text: bool = True) -> None:
+        """One raw frame, as received (the hot path: must be cheap, must not raise)."""
+        ...
+
+    def connect(self, session: str, url: str, ts: int | None = None) -> None:
+        """A socket of ``session`` is open to ``url`` (the tap strips any token)."""
+        ...
+
+    def disconnect(self, session: str, reason: str, ts: int | None = None) -> None:
+        """The socket of ``session`` ended, for ``reason``."""
         ...
 
 
@@ -270,6 +289,8 @@ class Session:
                 reason = await self._connect_and_serve(backoff, reconnecting)
             except _RECOVERABLE as exc:
                 reason = describe(exc)
+            if self._ws is not None and (wire := self._events.wire) is not None:
+                wire.disconnect(self.name, reason)
             self._ws = None
             self.last_reason = reason
             self._ready.clear()
@@ -297,6 +318,8 @@ class Session:
                 url, decode_text=False, max_msg_size=self._max_frame_size
             )
         self._ws = ws
+        if (wire := self._events.wire) is not None:
+            wire.connect(self.name, url)
         self.last_frame = time_ns()
         self._dropped.clear()
         self._drop_reason = None
@@ -337,6 +360,8 @@ class Session:
             if kind is _TEXT or kind is _BINARY:
                 received = time_ns()
                 self.last_frame = received
+                if (wire := events.wire) is not None:
+                    wire.frame(self.name, received, message.data, kind is _TEXT)
                 try:
                     on_frame(message.data, received)
                 except Exception as exc:  # the guard: see _frame_failed

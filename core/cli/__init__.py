@@ -4,6 +4,7 @@
 
     tickwire demo [--exchange NAME] [--duration SECONDS] [--symbols BTC ETH ...]
     tickwire stream VENUE --channel ticker --symbol BTC/USD [--json] [--ws-url URL] ...
+    tickwire record [VENUE] --out DIR [--config FILE] [--symbol ...] [--duration SECONDS]
     tickwire exchanges
 
 :func:`main` returns the exit code instead of exiting, so tests and embedders call it
@@ -23,7 +24,7 @@ from typing import NoReturn
 
 from rich.console import Console
 
-from tickwire.core.cli import demo, stream
+from tickwire.core.cli import demo, record, stream
 from tickwire.core.cli.common import Context, debug_enabled, describe_error
 from tickwire.core.cli.tables import registry_tables
 from tickwire.core.registry import Registry, default_registry
@@ -54,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_parser(commands)
     stream.add_parser(commands)
+    record.add_parser(commands)
     listing = commands.add_parser(
         "exchanges", help="list the registered adapters, emulators and plugin problems"
     )

@@ -129,7 +129,7 @@ async def run(args: argparse.Namespace, ctx: Context) -> int:
             s for s in (credentials.api_key, credentials.api_secret, credentials.passphrase) if s
         )
     spec = ctx.registry.adapter(config.venue)  # an unknown venue fails here, listing the known
-    plan = _plan(args, config)
+    plan = plan_subscriptions(args, config)
     channels = list(dict.fromkeys(channel for channel, _, _ in plan))
     for channel in channels:
         if channel not in spec.channels:
@@ -169,7 +169,7 @@ async def run(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
-def _plan(args: argparse.Namespace, config: ClientConfig) -> Plan:
+def plan_subscriptions(args: argparse.Namespace, config: ClientConfig) -> Plan:
     """The command line's channels and symbols or, without ``--symbol``, the config's."""
     if args.symbol:
         channels = [Channel(c) for c in dict.fromkeys(args.channel or ["ticker"])]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Hashable
+from collections.abc import AsyncIterator, Hashable
 
 import aiohttp
 import pytest
@@ -11,9 +11,9 @@ from aiohttp import web
 
 from tickwire.core.config import HeartbeatPolicy, ReconnectPolicy
 from tickwire.core.errors import Disconnected, TransportError
+from tickwire.core.fanout import EventHub
 from tickwire.core.session import Session
-from tickwire.core.streams import EventStream
-from tickwire.core.types import StreamState, StreamStatus
+from tickwire.core.types import Event, StreamState, StreamStatus
 
 
 class Server:
@@ -99,7 +99,7 @@ class Handler:
         await self.stale.put(keys)
 
 
-def make_session(handler: Handler, http: aiohttp.ClientSession, events: EventStream, **heartbeat):
+def make_session(handler: Handler, http: aiohttp.ClientSession, events: EventHub, **heartbeat):
     return Session(
         handler,
         name="test",
@@ -114,7 +114,7 @@ def make_session(handler: Handler, http: aiohttp.ClientSession, events: EventStr
     )
 
 
-async def next_status(events: EventStream, state: StreamState) -> StreamStatus:
+async def next_status(events: AsyncIterator[Event], state: StreamState) -> StreamStatus:
     async with asyncio.timeout(5):
         async for event in events:
             if isinstance(event, StreamStatus) and event.state is state:
@@ -124,9 +124,10 @@ async def next_status(events: EventStream, state: StreamState) -> StreamStatus:
 
 async def test_reconnects_after_every_drop_with_typed_status():
     async with Server() as server, aiohttp.ClientSession() as http:
-        events = EventStream()
+        hub = EventHub()
+        events = hub.attach()
         handler = Handler(server.url)
-        session = make_session(handler, http, events)
+        session = make_session(handler, http, hub)
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(session.run())
             await next_status(events, StreamState.CONNECTED)
@@ -144,10 +145,11 @@ async def test_reconnects_after_every_drop_with_typed_status():
 
 async def test_pending_requests_fail_with_disconnected_when_the_socket_drops():
     async with Server() as server, aiohttp.ClientSession() as http:
-        events = EventStream()
+        hub = EventHub()
+
         handler = Handler(server.url)
         server.silent = True  # never answer, so the request is still pending
-        session = make_session(handler, http, events)
+        session = make_session(handler, http, hub)
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(session.run())
             await session.wait_ready()
@@ -161,8 +163,9 @@ async def test_pending_requests_fail_with_disconnected_when_the_socket_drops():
 
 async def test_request_resolves_with_the_correlated_reply():
     async with Server() as server, aiohttp.ClientSession() as http:
-        events = EventStream()
-        session = make_session(Handler(server.url), http, events)
+        hub = EventHub()
+        hub.attach()
+        session = make_session(Handler(server.url), http, hub)
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(session.run())
             await session.wait_ready()
@@ -172,8 +175,9 @@ async def test_request_resolves_with_the_correlated_reply():
 
 async def test_a_silent_feed_is_detected_and_replaced():
     async with Server() as server, aiohttp.ClientSession() as http:
-        events = EventStream()
-        session = make_session(Handler(server.url), http, events, idle_timeout=0.3)
+        hub = EventHub()
+        events = hub.attach()
+        session = make_session(Handler(server.url), http, hub, idle_timeout=0.3)
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(session.run())
             await next_status(events, StreamState.CONNECTED)
@@ -186,9 +190,10 @@ async def test_a_silent_feed_is_detected_and_replaced():
 
 async def test_a_watched_key_without_activity_is_reported_stale_once():
     async with Server() as server, aiohttp.ClientSession() as http:
-        events = EventStream()
+        hub = EventHub()
+
         handler = Handler(server.url)
-        session = make_session(handler, http, events, idle_timeout=0.4)
+        session = make_session(handler, http, hub, idle_timeout=0.4)
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(session.run())
             await session.wait_ready()
@@ -201,9 +206,10 @@ async def test_a_watched_key_without_activity_is_reported_stale_once():
 
 async def test_gives_up_after_max_attempts_with_a_transport_error():
     async with aiohttp.ClientSession() as http:
-        events = EventStream()
+        hub = EventHub()
+
         handler = Handler("ws://127.0.0.1:9/nothing-listens-here")
-        session = make_session(handler, http, events, max_attempts=3)
+        session = make_session(handler, http, hub, max_attempts=3)
         with pytest.raises(TransportError):
             await session.run()
         assert len(handler.closed) == 4  # the first try, then max_attempts retries
