@@ -12,6 +12,8 @@ struct                      what it sets
                             is not a dead one)
 ``QueuePolicy``             the delivery queue's bound and what happens when it is full
 ``SubscriptionConfig``      one ``[[subscriptions]]`` entry: a channel, its symbols, options
+``NatsConfig``              the ``[nats]`` table: broker, stream and consumer settings of
+                            ``tickwire publish`` and the ``nats`` read-side adapter
 ==========================  ==============================================================
 
 The file format (``load_config(path)``, ``connect("file.toml")``,
@@ -61,6 +63,10 @@ The file format (``load_config(path)``, ``connect("file.toml")``,
     symbols = ["BTC/USD"]
     options = { depth = 10 }
 
+    [nats]                        # NATS JetStream (see tickwire.core.nats, NatsConfig)
+    url = "nats://127.0.0.1:4222" # several servers: comma-separated
+    stream = "TICKWIRE"
+
     [app]                         # the program's own settings (``config.app``); tickwire
     market = "BTC/USD"            # reads none of them
 
@@ -105,6 +111,7 @@ __all__ = [
     "ClientConfig",
     "Credentials",
     "HeartbeatPolicy",
+    "NatsConfig",
     "QueuePolicy",
     "ReconnectPolicy",
     "SubscriptionConfig",
@@ -159,6 +166,43 @@ class SubscriptionConfig(_Policy, frozen=True):
     channel: Channel
     symbols: tuple[str, ...] = ()
     options: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class NatsConfig(_Policy, frozen=True):
+    """The ``[nats]`` table: where ``tickwire publish`` writes and the ``nats`` adapter reads.
+
+    ======================  ==========================================================
+    key                     meaning
+    ======================  ==========================================================
+    ``url``                 ``nats://host:port``; a cluster: several, comma-separated
+    ``stream``              the JetStream stream name (created or checked on publish)
+    ``prefix``              subject prefix: ``<prefix>.<venue>.<channel>.<symbol>``
+    ``max_age``             seconds a message is kept (0: no age limit)
+    ``max_bytes``           bytes the stream keeps, oldest dropped first (-1: no limit)
+    ``replicas``            copies of each message in a cluster (1, 3 or 5)
+    ``duplicate_window``    seconds the server remembers message ids (de-duplication)
+    ``snapshot_interval``   seconds between the collector's book snapshots
+    ``buffer``              events the collector holds while the broker is away
+    ``durable``             read side: a durable consumer name (resume after restart)
+    ``venues``              read side: the venues to read (empty: every venue)
+    ``credentials_file``    path of a NATS ``.creds`` file (a path, not a secret)
+    ``token_env``           NAME of the environment variable holding an auth token
+    ======================  ==========================================================
+    """
+
+    url: str = "nats://127.0.0.1:4222"
+    stream: str = "TICKWIRE"
+    prefix: str = "tickwire"
+    max_age: float = 86400.0
+    max_bytes: int = -1
+    replicas: int = 1
+    duplicate_window: float = 120.0
+    snapshot_interval: float = 5.0
+    buffer: int = 100_000
+    durable: str | None = None
+    venues: tuple[str, ...] = ()
+    credentials_file: str | None = None
+    token_env: str | None = None
 
 
 class Credentials:
@@ -218,6 +262,7 @@ class ClientConfig(msgspec.Struct, frozen=True, kw_only=True):
     options: dict[str, Any] = msgspec.field(default_factory=dict)
     subscriptions: tuple[SubscriptionConfig, ...] = ()
     app: dict[str, Any] = msgspec.field(default_factory=dict)
+    nats: NatsConfig | None = None  # the [nats] table (tickwire.core.nats)
 
 
 # --- the file format ----------------------------------------------------------------
@@ -250,6 +295,7 @@ class _ConfigFile(_Policy, frozen=True):
     options: dict[str, Any] = msgspec.field(default_factory=dict)
     subscriptions: tuple[SubscriptionConfig, ...] = ()
     app: dict[str, Any] = msgspec.field(default_factory=dict)
+    nats: NatsConfig | None = None
 
 
 def load_config(path: str | Path, *, secrets: bool = True) -> ClientConfig:
@@ -301,6 +347,7 @@ def load_config(path: str | Path, *, secrets: bool = True) -> ClientConfig:
         options=parsed.options,
         subscriptions=parsed.subscriptions,
         app=parsed.app,
+        nats=parsed.nats,
     )
 
 
