@@ -23,6 +23,7 @@ from typing import Any, Literal, Protocol
 
 import aiohttp
 
+from tickwire.core.clock import current_clock
 from tickwire.core.config import DEFAULT_MAX_FRAME_SIZE, HeartbeatPolicy, ReconnectPolicy
 from tickwire.core.errors import (
     DecodeError,
@@ -99,6 +100,10 @@ class WireTap(Protocol):
 
     def disconnect(self, session: str, reason: str, ts: int | None = None) -> None:
         """The socket of ``session`` ended, for ``reason``."""
+        ...
+
+    def sent(self, session: str, data: bytes) -> None:
+        """The client sent ``data`` on ``session`` (a request; keepalive pings are not)."""
         ...
 
 
@@ -191,6 +196,7 @@ class Session:
         self._limiter = limiter
         self._limit_keys = tuple(limit_keys)
         self._max_frame_size = max_frame_size
+        self._clock = current_clock()  # receive times: the wall clock, or a replay's
         self._backpressure = backpressure
         # While the reader waits for a slow consumer (backpressure), the silence it causes
         # is the consumer's, not the venue's: the watchdog holds its judgement.
@@ -239,6 +245,9 @@ class Session:
         granted (returning None sends nothing): whatever callers queued while waiting
         for the slot then goes out in one frame, e.g. KuCoin subscribe batches.
         """
+        await self._send(message, record=True)
+
+    async def _send(self, message: bytes | Callable[[], bytes | None], *, record: bool) -> None:
         if self._limiter is not None and self._limit_keys:
             await self._limiter.acquire(*self._limit_keys)
         ws = self._ws
@@ -246,6 +255,8 @@ class Session:
             raise Disconnected(f"{self.venue} {self.name}: not connected")
         frame = message() if callable(message) else message
         if frame is not None:
+            if record and (wire := self._events.wire) is not None:
+                wire.sent(self.name, frame)
             await ws.send_frame(frame, _TEXT)
 
     async def request(self, key: Hashable, message: bytes, timeout: float, what: str) -> Any:
@@ -353,12 +364,13 @@ class Session:
         receive = ws.receive
         on_frame = self._handler.on_frame
         events = self._events
+        now = self._clock
         backpressure = self._backpressure
         while True:
             message = await receive()
             kind = message.type
             if kind is _TEXT or kind is _BINARY:
-                received = time_ns()
+                received = now()
                 self.last_frame = received
                 if (wire := events.wire) is not None:
                     wire.frame(self.name, received, message.data, kind is _TEXT)
@@ -403,7 +415,9 @@ class Session:
             await asyncio.sleep(interval)
             message = self._handler.ping_message()
             if message is not None:
-                await self.send(message)
+                # Paced like any message (venues count pings), but not recorded: a ping
+                # is no request, and a replay pings on its own schedule, if at all.
+                await self._send(message, record=False)
 
     async def _watchdog(self) -> None:
         idle_timeout = self.idle_timeout

@@ -275,6 +275,18 @@ class EventStream:
             self._wake_producers()
         return event
 
+    def take_all(self) -> list[Event]:
+        """Every buffered event, at once and without waiting (emptying the buffer).
+
+        For a consumer that is called synchronously, such as a recorder that writes the
+        statuses pushed since its last frame before writing the next one.
+        """
+        events = list(self._buffer)
+        self._buffer.clear()
+        if self._drain_waiters:
+            self._wake_producers()
+        return events
+
     def _report_lag(self) -> None:
         # One status per episode of drops, once the consumer has clearly caught up (the
         # backlog is below half), so a consumer hovering at the bound is not flooded.

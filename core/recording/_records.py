@@ -9,6 +9,8 @@ Structs with a string tag), the fields following in declaration order::
     ["subscribe", session, channel, symbols, options, ts]      (and "unsubscribe")
     ["snapshot", session, key, received_ns, body: bin]
     ["status", session, state, reason, ts]
+    ["sent", session, data: bin]                    a request the client sent
+    ["notice", session, event: bin]                 a status or error event (JSON)
     ["header", format_version, venue, tickwire_version, created_ns, series, seq, config]
     ["end", reason, ts, next]                       the last record of a closed file
 
@@ -50,7 +52,9 @@ __all__ = [
     "End",
     "Frame",
     "Header",
+    "Notice",
     "Record",
+    "Sent",
     "Snapshot",
     "Status",
     "Subscribe",
@@ -129,6 +133,28 @@ class Snapshot(_Record, frozen=True, tag="snapshot"):
     body: bytes
 
 
+class Sent(_Record, frozen=True, tag="sent"):
+    """A request the client sent on ``session`` (keepalive pings are not recorded).
+
+    A replay waits for the client to send the same frame before it hands over the
+    venue's reply, as the venue did: a reply never overtakes its request.
+    """
+
+    session: str
+    data: bytes
+
+
+class Notice(_Record, frozen=True, tag="notice"):
+    """A status or error event the client emitted (``encode_event`` JSON), in order.
+
+    Statuses and errors are the client's own happenings (a reconnect's reason, a
+    resync), not the venue's: a replay yields the recorded ones where they occurred.
+    """
+
+    session: str
+    event: bytes
+
+
 class Status(_Record, frozen=True, tag="status"):
     """A note in the style of :class:`~tickwire.core.types.StreamStatus`: state and reason."""
 
@@ -167,7 +193,19 @@ class End(_Record, frozen=True, tag="end"):
     next: str | None = None
 
 
-Record = Frame | Connect | Disconnect | Subscribe | Unsubscribe | Snapshot | Status | Header | End
+Record = (
+    Frame
+    | Connect
+    | Disconnect
+    | Subscribe
+    | Unsubscribe
+    | Snapshot
+    | Status
+    | Sent
+    | Notice
+    | Header
+    | End
+)
 """Any record of a recording."""
 
 KINDS: Final = frozenset(str(cls.__struct_config__.tag) for cls in get_args(Record))

@@ -21,7 +21,10 @@ record          source
 ``Disconnect``  that socket ended, with the reason the session reports
 ``Subscribe``   ``client.subscribe(...)`` was called (recorded *before* the request goes
 ``Unsubscribe`` out, so a replay issues it before the venue's reply arrives)
-``Status``      every status event the client emitted, in order, with its time
+``Sent``        every request the client sent (keepalive pings are not: not requests)
+``Notice``      every status and error event the client emitted, between the frames it
+                came between (a consumer of the recorder's own, written before each
+                record)
 ==============  ==========================================================================
 
 The taps cost nothing while no recording runs: a session checks one attribute per frame
@@ -32,16 +35,16 @@ happen on the writer's own thread.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from tickwire.core.client import BaseClient
-from tickwire.core.fanout import EventFilter
+from tickwire.core.fanout import Consumer, EventFilter
+from tickwire.core.recording._records import Notice, Sent
 from tickwire.core.recording._writer import RecordingWriter
-from tickwire.core.types import Channel, Event, StreamStatus
+from tickwire.core.types import Channel, StreamError, StreamStatus, encode_event
 
 __all__ = ["recording"]
 
@@ -59,18 +62,21 @@ async def recording(
         raise RuntimeError(f"{client.venue}: this client is already being recorded")
     writer = RecordingWriter(directory, venue=client.venue, config=client.config, **writer_options)
     # A consumer of the library's own: it must not take the user's backlog since connect.
-    statuses = client.hub.attach(EventFilter(types=[StreamStatus]), backlog=False)
+    notices = hub.attach(EventFilter(types=[StreamStatus, StreamError]), backlog=False)
+    tap = _Tap(writer, notices)
     subscribe, unsubscribe = client.subscribe, client.unsubscribe
 
     async def recorded_subscribe(
         channel: Channel | str, symbols: Sequence[str] = (), **options: Any
     ) -> None:
+        tap.notices()
         writer.subscribe("client", str(channel), list(symbols), options)
         await subscribe(channel, symbols, **options)
 
     async def recorded_unsubscribe(
         channel: Channel | str, symbols: Sequence[str] = (), **options: Any
     ) -> None:
+        tap.notices()
         writer.unsubscribe("client", str(channel), list(symbols), options)
         await unsubscribe(channel, symbols, **options)
 
@@ -78,25 +84,58 @@ async def recording(
     # records every call without a hook in each adapter.
     setattr(client, "subscribe", recorded_subscribe)  # noqa: B010
     setattr(client, "unsubscribe", recorded_unsubscribe)  # noqa: B010
-    hub.wire = writer
+    hub.wire = tap
     try:
         async with writer:
-            pump = asyncio.create_task(_record_statuses(writer, statuses))
             try:
                 yield writer
             finally:
                 hub.wire = None
-                pump.cancel()
-                await asyncio.gather(pump, return_exceptions=True)
+                tap.notices()
     finally:
         hub.wire = None
         delattr(client, "subscribe")  # the class's methods again
         delattr(client, "unsubscribe")
-        await statuses.aclose()
+        await notices.aclose()
 
 
-async def _record_statuses(writer: RecordingWriter, statuses: AsyncIterator[Event]) -> None:
-    # Statuses are events, not frames: a consumer of their own writes each one as it comes.
-    async for event in statuses:
-        if isinstance(event, StreamStatus):
-            writer.status("client", str(event.state), event.reason, event.ts)
+class _Tap:
+    """The client's wire tap while recording: each record goes to the writer in order.
+
+    Statuses and errors are events, pushed wherever they arise; they wait in a consumer
+    of their own and are written before the next record, so each lands between the
+    frames it happened between.
+    """
+
+    def __init__(self, writer: RecordingWriter, notices: Consumer) -> None:
+        self._writer = writer
+        self._queue = notices.stream
+        self._notices = notices  # held: the hub releases a consumer nobody holds
+
+    def notices(self) -> None:
+        """Write the statuses and errors emitted since the last record."""
+        if len(self._queue):
+            write = self._writer.write
+            for event in self._queue.take_all():
+                write(Notice(session="client", event=encode_event(event)))
+
+    def frame(self, session: str, received: int, data: bytes, text: bool = True) -> None:
+        """Record one raw frame (after the notices that preceded it)."""
+        if len(self._queue):
+            self.notices()
+        self._writer.frame(session, received, data, text)
+
+    def sent(self, session: str, data: bytes) -> None:
+        """Record a request the client sent."""
+        self.notices()
+        self._writer.write(Sent(session=session, data=data))
+
+    def connect(self, session: str, url: str, ts: int | None = None) -> None:
+        """Record a socket opening (the writer strips the URL)."""
+        self.notices()
+        self._writer.connect(session, url, ts)
+
+    def disconnect(self, session: str, reason: str, ts: int | None = None) -> None:
+        """Record a socket ending."""
+        self.notices()
+        self._writer.disconnect(session, reason, ts)

@@ -18,11 +18,12 @@ from tickwire.core.recording import (
     Disconnect,
     Frame,
     Header,
-    Status,
+    Notice,
+    Sent,
     Subscribe,
     read_recording,
 )
-from tickwire.core.types import StreamState, StreamStatus, Ticker
+from tickwire.core.types import StreamState, StreamStatus, Ticker, decode_event
 from tickwire.exchanges.kraken import KrakenEmulator
 from tickwire.exchanges.kucoin import KucoinEmulator
 
@@ -30,7 +31,7 @@ from tickwire.exchanges.kucoin import KucoinEmulator
 async def test_every_frame_and_boundary_is_recorded_in_order(tmp_path: Path) -> None:
     async with KrakenEmulator(seed=2) as emulator:
         client = connect("kraken", **emulator.endpoints)
-        async with client.record(tmp_path, block_seconds=0.05) as writer:
+        async with client.record(tmp_path, block_seconds=0.05):
             async with client:
                 events = client.events()
                 assert isinstance(await anext(events), StreamStatus)  # the user's backlog
@@ -39,7 +40,7 @@ async def test_every_frame_and_boundary_is_recorded_in_order(tmp_path: Path) -> 
                 tickers = [e async for e in _until(events, 5, Ticker)]
                 await emulator.drop_all()
                 await _next_status(events, StreamState.RESUBSCRIBED)
-                assert client.hub.wire is writer
+                assert client.hub.wire is not None
         assert client.hub.wire is None
         assert "subscribe" not in vars(client)  # the class's own method again
 
@@ -58,8 +59,14 @@ async def test_every_frame_and_boundary_is_recorded_in_order(tmp_path: Path) -> 
     # Every ticker delivered was decoded from a recorded frame, at its receive time.
     assert all(t.received in received for t in tickers)
     assert [f.received for f in frames] == sorted(f.received for f in frames)
-    states = [r.state for r in records if isinstance(r, Status)]
+    notices = [decode_event(r.event) for r in records if isinstance(r, Notice)]
+    states = [n.state for n in notices if isinstance(n, StreamStatus)]
     assert states[:1] == ["connected"] and "reconnecting" in states and "resubscribed" in states
+    # Requests are recorded, each before the reply it caused; pings are not requests.
+    sent = [r for r in records if isinstance(r, Sent)]
+    assert sent and all(b'"method":"subscribe"' in r.data for r in sent)
+    first_request = records.index(sent[0])
+    assert all(not isinstance(r, Frame) or r.received > 0 for r in records[first_request:])
 
 
 async def test_kucoin_tokens_never_reach_the_file(tmp_path: Path) -> None:
