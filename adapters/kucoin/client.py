@@ -249,22 +249,25 @@ class KucoinClient(KucoinAccount):
         data: DepthData = parse.decode_data(message)  # type: ignore[assignment]
         if self._replaying and data.timestamp <= self._last_ts.get(message.topic, 0):
             return
-        self._last_ts[message.topic] = data.timestamp
         try:
-            self._events.push(dbook.apply(data, received))
+            event = dbook.apply(data, received)
         except BookOutOfSync as exc:
             self._push_error(exc, f"depth book {message.topic}")
+            return
+        self._last_ts[message.topic] = data.timestamp  # only a push that was applied
+        self._events.push(event)
 
     def _on_candle(self, message: Message, received: int) -> None:
         data: CandleData = parse.decode_data(message)  # type: ignore[assignment]
         if self._replaying and data.time <= self._last_ts.get(message.topic, 0):
             return
-        self._last_ts[message.topic] = data.time
         interval = parse.CANDLE_INTERVALS.get(message.topic.rpartition("_")[2])
         if interval is None:
             self._stray(message, "unknown candle type")
             return
-        self._events.push(parse.to_candle(data, interval, received))
+        candle = parse.to_candle(data, interval, received)
+        self._last_ts[message.topic] = data.time  # only a candle that was valid
+        self._events.push(candle)
 
     def _replay(self, held: list[tuple[Message, int]]) -> None:
         """Deliver what a renewed socket received while it was being swapped in."""
