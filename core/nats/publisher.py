@@ -362,6 +362,7 @@ class Publisher:
 
     async def _on_disconnect(self) -> None:
         self._connected.clear()
+        self._lost("connection lost")
 
     async def _on_reconnect(self) -> None:
         self._connected.set()

@@ -1,0 +1,100 @@
+"""Faults against real servers: a broker killed and restarted, a durable consumer restarted,
+a stranger's message on our subjects."""
+
+from __future__ import annotations
+
+import nats as nats_py
+from natshelp import collector, remote, subs_for
+
+from tickwire.core import NatsConfig, StreamStatus
+from tickwire.core.nats import connect_nats
+from tickwire.core.types import StreamError, Trade
+
+
+async def test_a_broker_killed_mid_stream_loses_and_duplicates_nothing(nats_server):
+    nats = NatsConfig(url=nats_server.url)
+    async with (
+        collector("kraken", nats) as kraken,
+        remote(nats_server.url, ["kraken"], subs_for("kraken")) as consumer,
+    ):
+        await kraken.step(200)
+        await kraken.settle()
+        nats_server.kill()
+        await kraken.step(200)  # the collector buffers these
+        await kraken.direct.until(kraken.caught_up)
+        nats_server.start()
+        await nats_server.ready()
+        await kraken.step(200)
+        await kraken.settle()
+        want = kraken.direct.market("kraken", snapshots=False)
+        await consumer.seen.until(
+            lambda: consumer.seen.market("kraken", snapshots=False) == want, timeout=20
+        )
+        stats = kraken.publisher.stats
+        assert stats.outages >= 1 and stats.dropped == 0
+        await consumer.seen.until(
+            lambda: any(
+                isinstance(e, StreamStatus) and e.reason.startswith("broker: back")
+                for e in consumer.seen.events
+            )
+        )
+        await consumer.stop()
+    assert consumer.seen.market("kraken", snapshots=False) == want  # nothing more came
+
+
+async def test_a_durable_consumer_resumes_where_it_stopped(nats_server):
+    nats = NatsConfig(url=nats_server.url)
+    subs = subs_for("kucoin", ["trades", "ticker"])
+    async with collector("kucoin", nats) as kucoin:
+        async with remote(nats_server.url, ["kucoin"], subs, "--durable", "risk") as first:
+            await kucoin.step(300)
+            await kucoin.settle()
+            await first.stop()
+        await kucoin.step(300)  # published while no consumer runs
+        await kucoin.settle()
+        async with remote(nats_server.url, ["kucoin"], subs, "--durable", "risk") as second:
+            await kucoin.step(300)
+            await kucoin.settle()
+            want = kucoin.direct.market("kucoin")
+            want.pop("BookUpdate")  # the collector's book paces the test; not read here
+
+            def joined() -> dict[str, list[bytes]]:
+                both: dict[str, list[bytes]] = {}
+                for part in (first.seen, second.seen):
+                    for kind, lines in part.market("kucoin").items():
+                        both.setdefault(kind, []).extend(lines)
+                return both
+
+            await second.seen.until(lambda: joined() == want, timeout=20)
+            await second.stop()
+        assert joined() == want
+        assert first.seen.count("kucoin") and second.seen.count("kucoin")
+
+
+async def test_a_message_that_is_not_an_event_is_a_stream_error_and_the_stream_goes_on(
+    nats_server,
+):
+    nats = NatsConfig(url=nats_server.url)
+    async with collector("kraken", nats, channels=["trades"]) as kraken:
+        async with connect_nats(nats_server.url, venues=["kraken"]) as reader:
+            events = reader.events()
+            await reader.subscribe("trades", ["BTC/USD"])
+            stranger = await nats_py.connect(nats_server.url)
+            try:
+                js = stranger.jetstream()
+                await js.publish("tickwire.kraken.trades.BTC_USD", b'{"price": "not an event"}')
+                await js.publish("tickwire.kraken.trades.BTC_USD", b"\xff\x00 binary")
+            finally:
+                await stranger.close()
+            errors = []
+            async for event in events:
+                if isinstance(event, StreamError):
+                    errors.append(event)
+                    if len(errors) == 2:
+                        break
+            assert all(e.error == "DecodeError" and e.venue == "nats" for e in errors)
+            assert "not an event" in errors[0].frame
+            await kraken.step(100)
+            async for event in events:
+                if isinstance(event, Trade):
+                    break  # the stream went on
