@@ -14,7 +14,7 @@ fails unexpectedly fails the client, loudly, instead of dying unseen.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Iterable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from time import time_ns
@@ -59,6 +59,8 @@ class BaseClient:
         self._owned: set[asyncio.Task[Any]] = set()
         self._http: aiohttp.ClientSession | None = None
         self._closed = False
+        self.http_factory: Callable[[], aiohttp.ClientSession] = aiohttp.ClientSession
+        """Opens the client's HTTP session for its sockets on connect (a replay swaps it)."""
 
     # --- lifecycle -------------------------------------------------------------------
 
@@ -66,7 +68,7 @@ class BaseClient:
         """Open the venue's sockets; returns once they are up and handshaken."""
         if self._tasks is not None:
             return
-        self._http = aiohttp.ClientSession()
+        self._http = self.http_factory()
         self._tasks = asyncio.TaskGroup()
         await self._tasks.__aenter__()
         try:

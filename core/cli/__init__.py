@@ -5,6 +5,8 @@
     tickwire demo [--exchange NAME] [--duration SECONDS] [--symbols BTC ETH ...]
     tickwire stream VENUE --channel ticker --symbol BTC/USD [--json] [--ws-url URL] ...
     tickwire record [VENUE] --out DIR [--config FILE] [--symbol ...] [--duration SECONDS]
+    tickwire replay PATH [--speed N|max] [--json]
+    tickwire export PATH --parquet DIR
     tickwire exchanges
 
 :func:`main` returns the exit code instead of exiting, so tests and embedders call it
@@ -24,7 +26,7 @@ from typing import NoReturn
 
 from rich.console import Console
 
-from tickwire.core.cli import demo, record, stream
+from tickwire.core.cli import demo, record, replay, stream
 from tickwire.core.cli.common import Context, debug_enabled, describe_error
 from tickwire.core.cli.tables import registry_tables
 from tickwire.core.registry import Registry, default_registry
@@ -45,7 +47,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``tickwire`` argument parser with its three commands."""
+    """The ``tickwire`` argument parser and its commands."""
     parser = _Parser(
         prog="tickwire",
         description="Typed, exchange-agnostic crypto market data over WebSockets.",
@@ -56,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_parser(commands)
     stream.add_parser(commands)
     record.add_parser(commands)
+    replay.add_parsers(commands)
     listing = commands.add_parser(
         "exchanges", help="list the registered adapters, emulators and plugin problems"
     )
