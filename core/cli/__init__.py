@@ -26,7 +26,7 @@ from typing import NoReturn
 
 from rich.console import Console
 
-from tickwire.core.cli import demo, record, replay, stream
+from tickwire.core.cli import demo, publish, record, replay, stream
 from tickwire.core.cli.common import Context, debug_enabled, describe_error
 from tickwire.core.cli.tables import registry_tables
 from tickwire.core.registry import Registry, default_registry
@@ -58,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_parser(commands)
     stream.add_parser(commands)
     record.add_parser(commands)
+    publish.add_parser(commands)
     replay.add_parsers(commands)
     listing = commands.add_parser(
         "exchanges", help="list the registered adapters, emulators and plugin problems"

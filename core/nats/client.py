@@ -48,7 +48,7 @@ from nats.js.errors import NotFoundError
 from tickwire.core.book import OrderBook
 from tickwire.core.client import BaseClient
 from tickwire.core.config import ClientConfig, NatsConfig
-from tickwire.core.errors import DecodeError, SubscriptionError
+from tickwire.core.errors import ConfigError, DecodeError, SubscriptionError
 from tickwire.core.nats.broker import connect_broker
 from tickwire.core.nats.codec import BOOK_SEQ, COLLECTOR, DEPTH, SNAP_SEQ, decode
 from tickwire.core.nats.codec import rows as _rows
@@ -98,6 +98,7 @@ class NatsStreamClient(BaseClient):
         self._subs: list[Any] = []
         self._unacked: dict[int, Msg] = {}  # per durable reader: the last message not acked
         self._stopping = False
+        self._missing = False  # the stream was not there at connect
 
     # --- lifecycle -------------------------------------------------------------------
 
@@ -106,9 +107,18 @@ class NatsStreamClient(BaseClient):
             self.settings, name="tickwire-read", timeout=self.config.connect_timeout
         )
         self._js = self._nc.jetstream()
+        try:
+            await self._js.stream_info(self.settings.stream)
+        except NotFoundError:
+            self._missing = True  # reported by subscribe: a reader may start first
+        else:
+            await self._consume_health()
         self._events.push(
             StreamStatus(venue=self.venue, state=StreamState.CONNECTED, reason="nats", ts=time_ns())
         )
+
+    async def _consume_health(self) -> None:
+        """Statuses and stream errors of the venues read, from now on."""
         for venue in self._venues():
             for kind in (STATUS, ERROR):
                 await self._consume(filter_subject(self.settings.prefix, venue, kind), kind, None)
@@ -145,6 +155,17 @@ class NatsStreamClient(BaseClient):
     ) -> None:
         """Read ``channel`` for ``symbols`` from the broker, from now on (options ignored)."""
         chosen = self._channel(channel)
+        if self._missing:
+            assert self._js is not None
+            try:
+                await self._js.stream_info(self.settings.stream)
+            except NotFoundError:
+                raise ConfigError(
+                    f"nats: stream {self.settings.stream!r} not found at {self.settings.url}: "
+                    "is a collector (tickwire publish) running?"
+                ) from None
+            self._missing = False
+            await self._consume_health()
         for symbol in _symbols(symbols):
             subscription = Subscription(chosen, symbol)
             if subscription in self._subscriptions:
@@ -162,6 +183,17 @@ class NatsStreamClient(BaseClient):
     ) -> None:
         """Stop delivering ``channel`` for ``symbols`` (the consumers end with the client)."""
         chosen = self._channel(channel)
+        if self._missing:
+            assert self._js is not None
+            try:
+                await self._js.stream_info(self.settings.stream)
+            except NotFoundError:
+                raise ConfigError(
+                    f"nats: stream {self.settings.stream!r} not found at {self.settings.url}: "
+                    "is a collector (tickwire publish) running?"
+                ) from None
+            self._missing = False
+            await self._consume_health()
         for symbol in _symbols(symbols):
             self._subscriptions.discard(Subscription(chosen, symbol))
 
