@@ -333,6 +333,11 @@ class NatsStreamClient(BaseClient):
             if collector and in_sync:
                 state.last = seq  # the same book we hold: nothing to deliver
                 return
+            if state.last is not None and seq != state.last + 1:
+                # Messages were lost before this snapshot (the collector dropped some):
+                # the book it replaces was incomplete, say so.
+                state.resyncing = True
+                self._status(event, StreamState.RESYNCING, self._gap(state.last, seq))
             depth = headers.get(DEPTH)
             book.depth = int(depth) if depth else None
             book.apply_snapshot(
@@ -348,15 +353,17 @@ class NatsStreamClient(BaseClient):
             return  # before the first snapshot: nothing to apply it to
         if seq != state.last + 1:
             book.reset()
-            state.last = None
             state.resyncing = True
-            self._status(
-                event, StreamState.RESYNCING, f"gap in {BOOK_SEQ}: waiting for the next snapshot"
-            )
+            self._status(event, StreamState.RESYNCING, self._gap(state.last, seq))
+            state.last = None
             return
         book.apply_delta(_rows(event.bids), _rows(event.asks), sequence=event.sequence, ts=event.ts)
         state.last = seq
         self._events.push(event)
+
+    @staticmethod
+    def _gap(last: int, seq: int) -> str:
+        return f"gap in {BOOK_SEQ} ({last} then {seq}): book restarts at the next snapshot"
 
     def _status(self, event: BookUpdate, state: StreamState, reason: str) -> None:
         self._events.push(

@@ -3,10 +3,12 @@ a stranger's message on our subjects."""
 
 from __future__ import annotations
 
+import asyncio
+
 import nats as nats_py
 from natshelp import collector, remote, subs_for
 
-from tickwire.core import NatsConfig, StreamStatus
+from tickwire.core import NatsConfig, StreamState, StreamStatus
 from tickwire.core.nats import connect_nats
 from tickwire.core.types import StreamError, Trade
 
@@ -98,3 +100,38 @@ async def test_a_message_that_is_not_an_event_is_a_stream_error_and_the_stream_g
             async for event in events:
                 if isinstance(event, Trade):
                     break  # the stream went on
+
+
+async def test_a_full_buffer_drops_counted_and_books_heal_from_a_snapshot(nats_server):
+    nats = NatsConfig(url=nats_server.url, buffer=100, snapshot_interval=60)
+    symbol = "BTC/USDT"
+    async with collector("kucoin", nats, channels=["book"]) as kucoin:
+        async with connect_nats(nats_server.url, venues=["kucoin"]) as reader:
+            events = reader.events()
+            await reader.subscribe("book", [symbol])
+            await kucoin.step(50)
+            await kucoin.settle()
+            nats_server.kill()
+            await kucoin.step(400)  # far more book messages than the buffer holds
+            await kucoin.direct.until(kucoin.caught_up)
+            assert kucoin.publisher.stats.dropped > 0
+            nats_server.start()
+            await nats_server.ready()
+            await kucoin.step(50)
+            await kucoin.settle()
+            states = []
+            async with asyncio.timeout(15):
+                async for event in events:
+                    if isinstance(event, StreamStatus):
+                        states.append((event.state, event.reason))
+                        if event.state is StreamState.LAGGING:
+                            assert (
+                                f"{kucoin.publisher.stats.dropped} events dropped" in event.reason
+                            )
+                    if reader.book(symbol).levels() == kucoin.client.book(symbol).levels() and (
+                        StreamState.LAGGING in [s for s, _ in states]
+                    ):
+                        break
+            kinds = [s for s, _ in states]
+            assert StreamState.RESYNCING in kinds and StreamState.RESYNCED in kinds
+            assert kinds.index(StreamState.RESYNCING) < kinds.index(StreamState.RESYNCED)
