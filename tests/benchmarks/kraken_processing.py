@@ -15,8 +15,8 @@ times, over the same bytes in memory,
   reader calls it (decode, normalize, verify and apply the book, push), then delivery of
   every event through ``events()``.
 
-It drives the client without a socket, through two private members (``_add_book``,
-``_events``): a benchmark may; an application should not.
+It drives the client without a socket, through a private member (``_add_book``): a
+benchmark may; an application should not.
 """
 
 from __future__ import annotations
@@ -130,7 +130,7 @@ def time_tickwire(recording: Recording, frames: list[bytes]) -> float:
             on_frame(frame, now())
         got = await deliver(len(frames))
         elapsed = time.process_time() - start
-        if got != len(frames) or len(client._events):
+        if got != len(frames) or len(stream):
             raise SystemExit(f"expected {len(frames)} events, got {got}")
         return elapsed
 

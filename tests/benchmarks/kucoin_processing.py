@@ -23,7 +23,7 @@ memory,
 between two lines.
 
 It drives the client without a socket, through private members (``_http``, ``_shards``,
-``_sync``, ``_kbooks``, ``_events``): a benchmark may; an application should not.
+``_sync``, ``_kbooks``): a benchmark may; an application should not.
 """
 
 from __future__ import annotations
@@ -135,7 +135,7 @@ def time_tickwire(recording: Recording, frames: list[bytes]) -> float:
             elapsed = time.process_time() - start
         finally:
             await client._http.close()
-        if got != len(frames) or len(client._events):
+        if got != len(frames) or len(stream):
             raise SystemExit(f"expected {len(frames)} events, got {got}")
         return elapsed
 
