@@ -125,9 +125,16 @@ async def ensure_stream(js: JetStreamContext, config: NatsConfig) -> None:
             await js.add_stream(wanted)
             log.info("nats: created stream %s (%s)", config.stream, wanted.subjects)
             return
-        except Exception:
-            # Another collector created it in the meantime: check it like any other.
-            info = await js.stream_info(config.stream)
+        except Exception as exc:
+            # Another collector may have created it in the meantime: check it like any
+            # other. If it still is not there, the server refused it (overlapping subjects
+            # of another stream, too many replicas for the cluster...): say why.
+            try:
+                info = await js.stream_info(config.stream)
+            except NotFoundError:
+                raise ConfigError(
+                    f"[nats] cannot create stream {config.stream!r} for {wanted.subjects}: {exc}"
+                ) from None
     have = info.config
     subject = f"{config.prefix}.>"
     if subject not in (have.subjects or []):

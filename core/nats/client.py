@@ -291,23 +291,30 @@ class NatsStreamClient(BaseClient):
                 await hub.drained()
 
     def _deliver(self, msg: Msg) -> None:
-        try:
-            event = decode(msg.data)
-        except DecodeError as exc:
-            self._events.push(StreamError.from_exception(self.venue, exc, f"nats {msg.subject}"))
-            return
-        if type(event) is BookUpdate:
-            self._deliver_book(event, msg)
-            return
-        if type(event) is StreamStatus and event.state is StreamState.RESYNCING and event.symbol:
-            state = self._remote.get((event.venue, event.symbol))
-            if state is not None:
-                state.book.reset()
-                state.last = None
-                state.resyncing = True
-        self._events.push(event)
+        data = msg.data
+        # One event, or several of one subject, one per line (JSON never holds a raw
+        # newline): see tickwire.core.nats.outbox.
+        lines = data.split(b"\n") if b"\n" in data else (data,)
+        for offset, line in enumerate(lines):
+            try:
+                event = decode(line)
+            except DecodeError as exc:
+                self._events.push(
+                    StreamError.from_exception(self.venue, exc, f"nats {msg.subject}")
+                )
+                continue
+            if type(event) is BookUpdate:
+                self._deliver_book(event, msg, offset, line)
+                continue
+            if type(event) is StreamStatus and event.state is StreamState.RESYNCING:
+                state = self._remote.get((event.venue, event.symbol or ""))
+                if state is not None:
+                    state.book.reset()
+                    state.last = None
+                    state.resyncing = True
+            self._events.push(event)
 
-    def _deliver_book(self, event: BookUpdate, msg: Msg) -> None:
+    def _deliver_book(self, event: BookUpdate, msg: Msg, offset: int, line: bytes) -> None:
         headers = msg.headers or {}
         key = (event.venue, event.symbol)
         state = self._remote.get(key)
@@ -316,14 +323,14 @@ class NatsStreamClient(BaseClient):
             self._books.setdefault(event.symbol, state.book)
         book = state.book
         try:
-            seq = int(headers[BOOK_SEQ])
+            seq = int(headers[BOOK_SEQ]) + offset
         except (KeyError, ValueError):
             self._events.push(
                 StreamError.from_exception(
                     self.venue,
                     DecodeError(f"book message without a valid {BOOK_SEQ} header"),
                     f"nats {msg.subject}",
-                    msg.data,
+                    line,
                 )
             )
             return

@@ -1,6 +1,7 @@
 """How an event crosses the broker: one message, its payload the event as msgspec JSON.
 
-The payload is exactly :func:`tickwire.core.types.encode_event`'s output (the tagged
+The payload is exactly :func:`tickwire.core.types.encode_event`'s output (several events
+of one subject are one per line, see :mod:`~tickwire.core.nats.outbox`) (the tagged
 ``Event`` union, ``"event"`` naming the type), so ``nats sub`` shows readable events, a
 consumer in any language can parse them, and a payload is also a valid line of a
 ``tickwire stream --json`` recording.
@@ -28,6 +29,7 @@ Headers (set by the publisher, read by the read-side client):
                      that symbol the collector knows to be stored (where a late joiner
                      starts); absent until the first snapshot is acknowledged
 ``Tw-Depth``         book snapshots only: the book's depth, when bounded
+``Tw-Count``         a message of several events (one JSON event per line): how many
 ``Tw-Collector``     book snapshots the collector took of its own book (periodic, or after
                      drops), as opposed to the venue's; a reader in sync may skip them
 """
@@ -45,6 +47,7 @@ from tickwire.core.types import BookLevel, Event
 __all__ = [
     "BOOK_SEQ",
     "COLLECTOR",
+    "COUNT",
     "DEPTH",
     "MSG_ID",
     "SNAP_SEQ",
@@ -58,6 +61,7 @@ BOOK_SEQ = "Tw-Book-Seq"
 SNAP_SEQ = "Tw-Snap-Seq"
 DEPTH = "Tw-Depth"
 COLLECTOR = "Tw-Collector"
+COUNT = "Tw-Count"
 
 _encoder = msgspec.json.Encoder()
 _decoder: msgspec.json.Decoder[Event] = msgspec.json.Decoder(Event)

@@ -51,7 +51,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from itertools import islice
 from time import monotonic, time_ns
 from types import TracebackType
 from typing import Any, Self
@@ -65,24 +64,21 @@ from tickwire.core.errors import ConfigError
 from tickwire.core.nats.broker import connect_broker, ensure_stream
 from tickwire.core.nats.codec import BOOK_SEQ, COLLECTOR, DEPTH, MSG_ID, SNAP_SEQ, encode
 from tickwire.core.nats.codec import rows as _rows
+from tickwire.core.nats.outbox import Outgoing, event_key, msg_id
 from tickwire.core.nats.subjects import channel_token, event_subject, symbol_token
 from tickwire.core.protocol import StreamClient
 from tickwire.core.types import (
-    Balance,
     BookUpdate,
-    Candle,
     Event,
-    OrderUpdate,
     StreamState,
     StreamStatus,
-    Trade,
 )
 
 __all__ = ["Publisher", "PublisherStats", "msg_id", "run_publisher"]
 
 log = logging.getLogger("tickwire.nats")
 
-BATCH = 1000  # messages in flight at once (JetStream acknowledges each)
+BATCH = 1000  # messages in flight at most (JetStream acknowledges each)
 ACK_TIMEOUT = 2.0  # seconds to wait for a window's acknowledgements
 RETRY_DELAYS = (0.05, 0.1, 0.2, 0.5, 1.0)  # between attempts while the broker refuses
 
@@ -90,15 +86,25 @@ RETRY_DELAYS = (0.05, 0.1, 0.2, 0.5, 1.0)  # between attempts while the broker r
 class PublisherStats:
     """Counters of one publisher (read them any time; they only grow)."""
 
-    __slots__ = ("dropped", "duplicates", "outages", "published", "received", "snapshots")
+    __slots__ = (
+        "dropped",
+        "duplicates",
+        "messages",
+        "outages",
+        "published",
+        "received",
+        "snapshots",
+    )
 
     def __init__(self) -> None:
         self.received = 0
         """Events taken from the client."""
         self.published = 0
-        """Messages the stream acknowledged as new."""
+        """Events the stream acknowledged as new."""
         self.duplicates = 0
-        """Messages the stream acknowledged as duplicates (a re-send after a lost ack)."""
+        """Events the stream acknowledged as duplicates (a re-send after a lost ack)."""
+        self.messages = 0
+        """Messages acknowledged (behind a backlog one message carries several events)."""
         self.dropped = 0
         """Events dropped because the buffer was full while the broker was away."""
         self.snapshots = 0
@@ -109,54 +115,6 @@ class PublisherStats:
     def __repr__(self) -> str:
         fields = ", ".join(f"{name}={getattr(self, name)}" for name in self.__slots__)
         return f"PublisherStats({fields})"
-
-
-def event_key(event: Event) -> str:
-    """The part of a message id that comes from the event itself."""
-    if type(event) is Trade:
-        return f"t{event.trade_id}"
-    if type(event) is BookUpdate:
-        mark = "s" if event.snapshot else "d"
-        return f"{mark}{event.sequence if event.sequence is not None else event.ts}"
-    if type(event) is OrderUpdate:
-        return f"{event.order_id}:{event.status}:{event.filled}:{event.ts}"
-    if type(event) is Balance:
-        return f"{event.asset}:{event.ts}"
-    if type(event) is Candle:
-        return f"{event.start}:{event.ts}"
-    return str(event.ts)
-
-
-def msg_id(event: Event, repeat: int = 0) -> str:
-    """``<venue>.<channel>.<symbol-token>.<key>.<repeat>``: the ``Nats-Msg-Id`` of an event.
-
-    ``key`` is the trade id, the book sequence (or time) with ``s``/``d`` for snapshot or
-    delta, or the event time; ``repeat`` counts consecutive events of the same channel and
-    symbol that share a key, so two tickers stamped in the same millisecond stay two
-    messages. Two collectors fed the same events compute the same ids.
-    """
-    symbol = symbol_token(getattr(event, "symbol", None))
-    return f"{event.venue}.{channel_token(event)}.{symbol}.{event_key(event)}.{repeat}"
-
-
-class _Out:
-    """One message waiting to be acknowledged."""
-
-    __slots__ = ("book_of", "headers", "payload", "snapshot", "subject")
-
-    def __init__(
-        self,
-        subject: str,
-        payload: bytes,
-        headers: dict[str, str],
-        book_of: str | None,
-        snapshot: bool,
-    ) -> None:
-        self.subject = subject
-        self.payload = payload
-        self.headers = headers
-        self.book_of = book_of  # the symbol of a book message
-        self.snapshot = snapshot
 
 
 class Publisher:
@@ -177,8 +135,9 @@ class Publisher:
         self.config = config or NatsConfig()
         self.stats = PublisherStats()
         self._ack_timeout = ack_timeout
-        self._pending: deque[_Out] = deque()
+        self._pending: deque[Outgoing] = deque()
         self._limit = max(1, self.config.buffer)
+        self._buffered = 0  # events in ``_pending`` (a message may hold several)
         self._wake = asyncio.Event()
         self._connected = asyncio.Event()
         self._nc: NatsClient | None = None
@@ -195,6 +154,12 @@ class Publisher:
         self._closed = asyncio.Event()
         self._empty = asyncio.Event()  # set while nothing waits for an acknowledgement
         self._empty.set()
+        self._inflight: deque[asyncio.Future[Any]] = deque()
+        self._snapshot_in_flight = False
+        self._generation = 0  # bumped by every reset
+        self._head_since = 0.0  # when the oldest message in flight was sent (or acked)
+        self._resume_at = 0.0
+        self._attempt = 0
         self._running: list[asyncio.Task[None]] = []
 
     # --- lifecycle -------------------------------------------------------------------
@@ -217,6 +182,7 @@ class Publisher:
             self._tasks.create_task(self._intake(), name="tickwire-nats-intake"),
             self._tasks.create_task(self._send(), name="tickwire-nats-send"),
             self._tasks.create_task(self._snapshots(), name="tickwire-nats-snapshots"),
+            self._tasks.create_task(self._watch_acks(), name="tickwire-nats-acks"),
         ]
 
     async def close(self, *, flush_timeout: float = 5.0) -> None:
@@ -229,7 +195,7 @@ class Publisher:
         try:
             await self.flush(flush_timeout)
         except TimeoutError:
-            log.warning("nats: closing with %d events unsent", len(self._pending))
+            log.warning("nats: closing with %d events unsent", self._buffered)
         for task in self._running:
             task.cancel()
         try:
@@ -317,7 +283,7 @@ class Publisher:
 
     def _enqueue(self, event: Event, headers: dict[str, str], book_of: str | None = None) -> None:
         pending = self._pending
-        if len(pending) >= self._limit:
+        if self._buffered >= self._limit:
             self.stats.dropped += 1
             self._dropped_in_outage += 1
             if not self._dropping:
@@ -326,10 +292,17 @@ class Publisher:
             return
         subject = event_subject(self.config.prefix, event)
         snapshot = book_of is not None and event.snapshot  # type: ignore[union-attr]
-        pending.append(_Out(subject, encode(event), headers, book_of, snapshot))
+        payload = encode(event)
+        self._buffered += 1
+        # Behind a backlog, an event joins the last unsent message of its subject (one
+        # message, several events): the per-message cost is paid once per batch.
+        if pending and not snapshot and pending[-1].join(subject, payload, headers):
+            pass
+        else:
+            pending.append(Outgoing(subject, payload, headers, book_of, snapshot))
         self._empty.clear()
         self._wake.set()
-        if self._dropping and len(pending) <= self._limit // 2:
+        if self._dropping and self._buffered <= self._limit // 2:
             self._dropping = False
             self._snapshot_all()  # readers saw a gap: give every book a fresh start
 
@@ -362,79 +335,110 @@ class Publisher:
 
     async def _on_disconnect(self) -> None:
         self._connected.clear()
-        self._lost("connection lost")
+        if not self._closed.is_set():
+            self._lost("connection lost")
 
     async def _on_reconnect(self) -> None:
         self._connected.set()
 
     async def _send(self) -> None:
-        pending = self._pending
-        attempt = 0
-        while True:
-            if not pending:
-                self._empty.set()
-                self._wake.clear()
-                await self._wake.wait()
-                continue
-            await self._connected.wait()
-            # A window ends at a snapshot: its stream sequence is known (acknowledged)
-            # before any later message of the symbol goes out, so each one names it.
-            window: list[_Out] = []
-            for out in islice(pending, BATCH):
-                window.append(out)
-                if out.snapshot:
-                    break
-            acked, failure = await self._publish(window)
-            for _ in range(acked):
-                pending.popleft()
-            if failure is None:
-                attempt = 0
-                if self._outage_since is not None:
-                    self._recovered()
-                continue
-            self._lost(failure)
-            await asyncio.sleep(RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)])
-            attempt += 1
+        """Send pending messages as soon as they come; acknowledgements arrive in order.
 
-    async def _publish(self, window: list[_Out]) -> tuple[int, str | None]:
-        """Send ``window``; return how many leading messages were acknowledged, and why not."""
+        Messages ``pending[:len(inflight)]`` are on the wire; :meth:`_on_ack` retires
+        them from the front. A failure or a silence of ``ack_timeout`` puts every
+        message in flight back to unsent (:meth:`_reset`); they go again, in order,
+        under their ids. Nothing is sent past a snapshot until it is acknowledged, so
+        every later message of its symbol names the snapshot's stream sequence.
+        """
         js = self._js
         assert js is not None
-        futures: list[asyncio.Future[Any]] = []
-        failure: str | None = None
-        try:
-            snap_seq = self._snap_seq
-            for out in window:
-                headers = dict(out.headers)
-                if out.book_of is not None and (snap := snap_seq.get(out.book_of)) is not None:
-                    headers[SNAP_SEQ] = str(snap)
-                futures.append(await js.publish_async(out.subject, out.payload, headers=headers))
-        except Exception as exc:
-            failure = type(exc).__name__
-        if futures:
-            _, late = await asyncio.wait(futures, timeout=self._ack_timeout)
-            for future in late:
-                future.cancel()
-        acked = 0
-        for out, future in zip(window, futures, strict=False):
-            if future.cancelled() or future.exception() is not None:
-                failure = failure or (
-                    "no acknowledgement"
-                    if future.cancelled()
-                    else type(future.exception()).__name__
-                )
-                break
-            ack = future.result()
+        pending, inflight, wake = self._pending, self._inflight, self._wake
+        snap_seq = self._snap_seq
+        while True:
+            index = len(inflight)
+            if index >= len(pending) or index >= BATCH or self._snapshot_in_flight:
+                wake.clear()
+                await wake.wait()
+                continue
+            if not self._connected.is_set():
+                await self._connected.wait()
+                continue
+            delay = self._resume_at - monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)  # backoff after a failure: a pause, not a wait
+                continue
+            out = pending[index]
+            headers = out.seal()
+            if out.book_of is not None and (snap := snap_seq.get(out.book_of)) is not None:
+                headers[SNAP_SEQ] = str(snap)
+            generation = self._generation
+            try:
+                future = await js.publish_async(out.subject, out.payload, headers=headers)
+            except Exception as exc:
+                self._reset(type(exc).__name__)
+                continue
+            if generation != self._generation or len(inflight) != index:
+                future.cancel()  # a reset happened meanwhile: this one goes again
+                continue
+            if not inflight:
+                self._head_since = monotonic()
+            inflight.append(future)
+            future.add_done_callback(self._on_ack)
+            if out.snapshot:
+                self._snapshot_in_flight = True
+
+    def _on_ack(self, _: asyncio.Future[Any]) -> None:
+        """Retire every acknowledged message at the front, in order."""
+        inflight, pending, stats = self._inflight, self._pending, self.stats
+        while inflight and inflight[0].done():
+            head = inflight[0]
+            if head.cancelled():
+                self._reset("no acknowledgement")
+                return
+            error = head.exception()
+            if error is not None:
+                self._reset(type(error).__name__)
+                return
+            ack = head.result()
+            inflight.popleft()
+            out = pending.popleft()
+            self._buffered -= out.count
+            stats.messages += 1
             if ack.duplicate:
-                self.stats.duplicates += 1
+                stats.duplicates += out.count
             else:
-                self.stats.published += 1
-            if out.snapshot and out.book_of is not None:
-                self._snap_seq[out.book_of] = ack.seq
-            acked += 1
-        if acked < len(window) and failure is None:
-            failure = "not sent"
-        return acked, failure
+                stats.published += out.count
+            if out.snapshot:
+                self._snapshot_in_flight = False
+                if out.book_of is not None:
+                    self._snap_seq[out.book_of] = ack.seq
+            self._head_since = monotonic()
+            self._attempt = 0
+            if self._outage_since is not None:
+                self._recovered()
+        if not pending:
+            self._empty.set()
+        self._wake.set()
+
+    def _reset(self, reason: str) -> None:
+        """Put every message in flight back to unsent; retry after a backoff."""
+        self._generation += 1
+        inflight = list(self._inflight)
+        self._inflight.clear()
+        for future in inflight:
+            future.cancel()
+        self._snapshot_in_flight = False
+        self._resume_at = monotonic() + RETRY_DELAYS[min(self._attempt, len(RETRY_DELAYS) - 1)]
+        self._attempt += 1
+        self._lost(reason)
+        self._wake.set()
+
+    async def _watch_acks(self) -> None:
+        """Reset when the oldest message in flight waits longer than ``ack_timeout``."""
+        while True:
+            await asyncio.sleep(self._ack_timeout / 4)  # a timer
+            if self._inflight and monotonic() - self._head_since > self._ack_timeout:
+                self._reset("no acknowledgement")
 
     def _lost(self, reason: str) -> None:
         if self._outage_since is None:

@@ -40,7 +40,10 @@ async def test_a_remote_process_receives_what_each_direct_client_saw(nats_server
                     consumer.seen.market(side.venue, snapshots=False) == want
                 )
             )
-            assert side.publisher.stats.dropped == 0
+            stats = side.publisher.stats
+            assert stats.dropped == 0 and stats.duplicates == 0
+            # Bursts of 100 market steps leave a backlog: events shared messages.
+            assert stats.messages < stats.published
             # The remote book equals the direct one, level for level.
         await consumer.stop()
     for venue in ("kraken", "kucoin"):
