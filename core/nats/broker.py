@@ -13,6 +13,7 @@ Only this subpackage imports ``nats`` (nats-py, the ``nats`` extra). Connection 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import Awaitable, Callable
@@ -20,6 +21,7 @@ from typing import Any
 
 import nats
 from nats.aio.client import Client as NatsClient
+from nats.errors import AuthorizationError
 from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
@@ -68,19 +70,26 @@ async def connect_broker(
     if config.credentials_file is not None:
         options["user_credentials"] = config.credentials_file
 
+    loop = asyncio.get_running_loop()
+    refused: asyncio.Future[str] = loop.create_future()
+
     async def error_cb(exc: Exception) -> None:
-        # nats-py reports every failed reconnect attempt here: lifecycle, not per message.
+        # nats-py reports every failed (re)connect attempt here: lifecycle, not per
+        # message, and by class name only (a server's text could echo credentials).
+        if isinstance(exc, AuthorizationError) and not refused.done():
+            refused.set_result("authorization refused")
         log.debug("nats %s: %s", name, type(exc).__name__)
 
     async def nothing() -> None:
         pass
 
-    try:
-        return await nats.connect(
-            servers=servers(config),
+    urls = servers(config)
+    connecting = asyncio.ensure_future(
+        nats.connect(
+            servers=urls,
             name=name,
             connect_timeout=max(1, int(timeout)),
-            reconnect_time_wait=RECONNECT_WAIT,  # type: ignore[arg-type, unused-ignore]  # float ok
+            reconnect_time_wait=RECONNECT_WAIT,  # type: ignore[arg-type, unused-ignore]
             max_reconnect_attempts=-1,
             allow_reconnect=True,
             error_cb=error_cb,
@@ -88,11 +97,27 @@ async def connect_broker(
             reconnected_cb=on_reconnect or nothing,
             **options,
         )
-    except Exception as exc:
-        # Say which servers, never the options (they may hold the token).
-        raise TransportError(
-            f"nats: cannot connect to {', '.join(servers(config))}: {type(exc).__name__}"
-        ) from None
+    )
+    # Reconnecting forever is right once connected; the first connection, though,
+    # must fail within ``timeout``, and at once when the server refuses our credentials.
+    waiting: list[asyncio.Future[Any]] = [connecting, refused]
+    done, _ = await asyncio.wait(waiting, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    if connecting in done and connecting.exception() is None:
+        return connecting.result()
+    reason = refused.result() if refused.done() else None
+    if connecting.done():
+        exc = connecting.exception()
+        reason = reason or type(exc).__name__
+    else:
+        connecting.cancel()
+        try:
+            await connecting
+        except BaseException:  # it was cancelled: how it ends does not matter
+            pass
+    # Say which servers, never the options (they may hold the token).
+    raise TransportError(
+        f"nats: cannot connect to {', '.join(urls)}: {reason or f'no answer in {timeout:g}s'}"
+    )
 
 
 def stream_config(config: NatsConfig) -> StreamConfig:

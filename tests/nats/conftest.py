@@ -49,6 +49,7 @@ class NatsServer:
         self.index = index
         self.process: subprocess.Popen[bytes] | None = None
         self.log = store / f"{name}.log"
+        self.token: str | None = None  # --auth: clients must present this token
 
     @property
     def url(self) -> str:
@@ -67,6 +68,8 @@ class NatsServer:
             str(self.store / self.name),
         ]
         args += ["--server_name", self.name]
+        if self.token is not None:
+            args += ["--auth", self.token]
         if self.cluster:
             routes = ",".join(
                 f"nats://127.0.0.1:{p}" for i, p in enumerate(self.cluster) if i != self.index
@@ -94,7 +97,11 @@ class NatsServer:
                 )
                 try:
                     nc = await nats.connect(
-                        self.url, connect_timeout=1, allow_reconnect=False, error_cb=_quiet
+                        self.url,
+                        connect_timeout=1,
+                        allow_reconnect=False,
+                        error_cb=_quiet,
+                        token=self.token,
                     )
                 except Exception:
                     await asyncio.sleep(0.05)  # polling the port: nothing to await until it listens
