@@ -28,7 +28,9 @@ nats://HOST:PORT --symbol BTC/USD``: ``ws_url`` overrides ``[nats] url``).
   is in the events queue (acknowledgement covers every earlier one); on the next start
   the consumer resumes right after the last acknowledged message, so a program that reads
   its events to the end (the queue ends after what it holds when the client closes) sees
-  each message exactly once across restarts.
+  each message exactly once across restarts. A durable ``book`` subscription resumes
+  its deltas too, but a restarted process holds no book: it starts again at the next
+  snapshot (``snapshot_interval``), and delivers book events from there.
 - A message that is not a valid event becomes a ``StreamError`` and the stream goes on.
 """
 
