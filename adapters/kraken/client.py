@@ -28,7 +28,7 @@ import msgspec
 
 from tickwire.adapters.kraken import parse
 from tickwire.adapters.kraken.books import KrakenBooks
-from tickwire.adapters.kraken.native import KrakenNative, RecentIds
+from tickwire.adapters.kraken.native import PING_IDS_FROM, KrakenNative, RecentIds
 from tickwire.adapters.kraken.private import KrakenPrivate
 from tickwire.adapters.kraken.schemas import (
     BookMessage,
@@ -99,6 +99,9 @@ class KrakenClient(KrakenTrading, BaseClient):
         self._limiter = RateLimiter({"kraken:public": SUBSCRIBE_QUOTA})
         self._req_ids = itertools.count(1)
         self._pings = RecentIds()  # keepalive pings awaiting their pong
+        # Pings are numbered apart from requests: a request's id must not depend on when
+        # the keepalive fired (a replay issues the requests again, with the recorded ids).
+        self._ping_ids = itertools.count(PING_IDS_FROM)
         self._instruments: dict[str, Instrument] = {}
         self._instruments_ready = asyncio.Event()
         self._bookkeeper = KrakenBooks(self)
@@ -215,7 +218,7 @@ class KrakenClient(KrakenTrading, BaseClient):
 
     def ping_message(self) -> bytes:
         """Kraken's application ping (a request without params)."""
-        req_id = next(self._req_ids)
+        req_id = next(self._ping_ids)
         self._pings.add(req_id)
         return _encode({"method": "ping", "req_id": req_id})
 

@@ -21,7 +21,10 @@ from tickwire.core.native import FrameTaps
 if TYPE_CHECKING:
     from tickwire.adapters.kraken.client import KrakenClient
 
-__all__ = ["KrakenNative", "RecentIds"]
+__all__ = ["PING_IDS_FROM", "KrakenNative", "RecentIds"]
+
+PING_IDS_FROM = 1_000_000_000
+"""Keepalive pings take req_ids from here up, requests from 1: the two never meet."""
 
 _KEEP = 1024  # far more than can be in flight: pings go out every few seconds
 

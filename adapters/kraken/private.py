@@ -34,7 +34,7 @@ import msgspec
 from tickwire.adapters.kraken import parse
 from tickwire.adapters.kraken.errors import to_error
 from tickwire.adapters.kraken.executions import OrderTracker, check_execution
-from tickwire.adapters.kraken.native import RecentIds
+from tickwire.adapters.kraken.native import PING_IDS_FROM, RecentIds
 from tickwire.adapters.kraken.private_schemas import BalancesMessage, ExecutionsMessage
 from tickwire.adapters.kraken.rest import REST_URL, KrakenRest, WsToken
 from tickwire.adapters.kraken.schemas import MethodResponse
@@ -95,6 +95,9 @@ class KrakenPrivate:
         self._session: Session | None = None
         self._req_ids = itertools.count(1)
         self._pings = RecentIds()  # keepalive pings awaiting their pong
+        # Pings are numbered apart from requests: a request's id must not depend on when
+        # the keepalive fired (a replay issues the requests again, with the recorded ids).
+        self._ping_ids = itertools.count(PING_IDS_FROM)
         self.tracker = OrderTracker()
         self.generation = 0
         self._synced_generation = 0  # the newest connection whose snapshot arrived
@@ -237,7 +240,7 @@ class KrakenPrivate:
 
     def ping_message(self) -> bytes:
         """Kraken's application ping."""
-        req_id = next(self._req_ids)
+        req_id = next(self._ping_ids)
         self._pings.add(req_id)
         return _encode({"method": "ping", "req_id": req_id})
 
