@@ -11,18 +11,23 @@ every book waits for its new snapshot.
 
 from __future__ import annotations
 
+import asyncio
 from time import time_ns
 from typing import TYPE_CHECKING
 
 from tickwire.adapters.kraken.book import KrakenBook
 from tickwire.adapters.kraken.schemas import BookMessage
+from tickwire.adapters.kraken.subscriptions import subscription_for
 from tickwire.core.errors import BookOutOfSync, DecodeError
-from tickwire.core.types import Channel, Instrument, StreamState, StreamStatus
+from tickwire.core.types import Channel, Instrument, StreamState, StreamStatus, Subscription
 
 if TYPE_CHECKING:
     from tickwire.adapters.kraken.client import KrakenClient
 
-__all__ = ["KrakenBooks"]
+__all__ = ["RESYNC_BACKOFF", "RESYNC_BACKOFF_CAP", "KrakenBooks"]
+
+RESYNC_BACKOFF = 0.1  # seconds before the second renewal of a book whose snapshot failed
+RESYNC_BACKOFF_CAP = 5.0  # ... doubling per failed attempt, up to this
 
 
 class KrakenBooks:
@@ -32,6 +37,7 @@ class KrakenBooks:
         self._client = client
         self.books: dict[str, KrakenBook] = {}
         self._resyncing: set[str] = set()
+        self._attempts: dict[str, int] = {}  # renewals since the book was last in sync
 
     def add(self, symbol: str, depth: int, instrument: Instrument | None) -> None:
         """Create a symbol's book before subscribing it."""
@@ -44,6 +50,7 @@ class KrakenBooks:
     def remove(self, symbol: str) -> None:
         """Forget a symbol's book (unsubscribed or refused)."""
         self.books.pop(symbol, None)
+        self._attempts.pop(symbol, None)
         self._client._books.pop(symbol, None)
 
     def reset(self) -> None:
@@ -51,6 +58,7 @@ class KrakenBooks:
         for kraken_book in self.books.values():
             kraken_book.reset()
         self._resyncing.clear()
+        self._attempts.clear()
 
     def set_precisions(self, instrument: Instrument) -> None:
         """An instrument (re)appeared: its book checksums at these precisions."""
@@ -85,6 +93,8 @@ class KrakenBooks:
         if update is None:
             return  # an update between a mismatch and the fresh snapshot
         client._events.push(update)
+        if snapshot:
+            self._attempts.pop(symbol, None)
         if snapshot and symbol in self._resyncing:
             self._resyncing.discard(symbol)
             self._status(StreamState.RESYNCED, symbol, "fresh snapshot verified")
@@ -93,19 +103,33 @@ class KrakenBooks:
         # Once per desync: further mismatches are impossible until the new snapshot
         # (the book ignores updates while unsynced), so this cannot spin. But a failed
         # *snapshot* was the one the renewal asked for: nothing else is coming, so it
-        # renews again (paced by the subscribe rate limiter).
+        # renews again, after a backoff that grows with each failed attempt (capped).
         if symbol in self._resyncing and not snapshot:
             return
+        attempt = self._attempts.get(symbol, 0)
+        self._attempts[symbol] = attempt + 1
         if symbol not in self._resyncing:
             self._resyncing.add(symbol)
             self._status(StreamState.RESYNCING, symbol, reason)
+        elif attempt:
+            self._status(StreamState.RESYNCING, symbol, f"attempt {attempt + 1}: {reason}")
         client = self._client
         subscription = next(
             (s for s in client.subscriptions if s.channel is Channel.BOOK and s.symbol == symbol),
             None,
         )
-        if subscription is not None:
-            client._spawn(client._renew(subscription), name=f"kraken-resync-{symbol}")
+        if subscription is None:
+            # The first snapshot was refused before subscribe() recorded its subscription:
+            # renew what the book was created for, or it would wait forever.
+            depth = self.books[symbol].book.depth
+            subscription = subscription_for(Channel.BOOK, symbol, {"depth": depth})
+        delay = 0.0 if not attempt else min(RESYNC_BACKOFF_CAP, RESYNC_BACKOFF * 2 ** (attempt - 1))
+        client._spawn(self._renew_after(subscription, delay), name=f"kraken-resync-{symbol}")
+
+    async def _renew_after(self, subscription: Subscription, delay: float) -> None:
+        if delay:
+            await asyncio.sleep(delay)  # backing off: the venue's snapshots keep failing
+        await self._client._renew(subscription)
 
     def _status(self, state: StreamState, symbol: str, reason: str) -> None:
         self._client._events.push(
