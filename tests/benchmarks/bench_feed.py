@@ -28,6 +28,9 @@ Clients:
 - ``tickwire``: ``connect(venue, ...)``, ``subscribe`` ticker and book, and ``N``
   normalized events of each from ``client.events()`` (book events are verified and
   applied to the live ``OrderBook``).
+- ``tickwire-rec``: the same while ``client.record()`` writes every frame to disk (the
+  recording's cost, side by side); on Kraken it then replays the recording at full
+  speed as channel ``replay`` (every live ticker and book event must come back).
 
 Venues (``--venue``), each with ticker frames on one symbol and book frames on another,
 both subscribed throughout, so a ticker burst produces only ticker frames and a book
@@ -50,14 +53,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import cProfile
 import json
 import os
 import pstats
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
@@ -71,7 +77,7 @@ ROUND = 100_000  # frames per hold/burst/release round: below the emulator's bac
 # timeout per event would cost the harness more than the floor spends per frame).
 ROUND_DEADLINE_BASE = 30.0  # seconds
 ROUND_DEADLINE_PER_FRAME = 200e-6  # seconds, ~20x the slowest client measured
-CLIENTS = ("floor", "floor-typed", "tickwire")
+CLIENTS = ("floor", "floor-typed", "tickwire", "tickwire-rec")
 CHANNELS = ("ticker", "book")
 
 
@@ -509,9 +515,19 @@ async def run_floor(
 
 
 async def run_tickwire(
-    venue: Venue, n: int, seed: int, profile: bool, emulator_cpu: int | None
+    venue: Venue,
+    n: int,
+    seed: int,
+    profile: bool,
+    emulator_cpu: int | None,
+    record: bool = False,
 ) -> list[Phase]:
-    """tickwire end to end: normalized, verified events from ``events()``."""
+    """tickwire end to end: normalized, verified events from ``events()``.
+
+    ``record``: the client is recorded throughout (``client.record``, into a temporary
+    directory), and the recording is then replayed at full speed as one more phase,
+    ``replay``, which must yield every ticker and book event the live client delivered.
+    """
     from tickwire.core.config import HeartbeatPolicy
     from tickwire.core.connect import connect
     from tickwire.core.types import BookUpdate, StreamError, StreamStatus, Ticker
@@ -522,8 +538,14 @@ async def run_tickwire(
     heartbeat = HeartbeatPolicy(idle_timeout=600.0, stale_after={})
     profiler = cProfile.Profile() if profile else None
     options = venue.connect_options()
+    directory = tempfile.mkdtemp(prefix="tickwire-bench-")
+    live = [0]  # ticker and book events delivered, for the replay to match
     try:
-        async with connect(venue.name, heartbeat=heartbeat, **options, **endpoints) as client:
+        client = connect(venue.name, heartbeat=heartbeat, **options, **endpoints)
+        async with contextlib.AsyncExitStack() as stack:
+            if record:
+                await stack.enter_async_context(client.record(directory))  # type: ignore[attr-defined]
+            await stack.enter_async_context(client)
             await client.subscribe("ticker", [venue.ticker_symbol])
             await client.subscribe("book", [venue.book_symbol], **venue.book_options)
             events = aiter(client.events())
@@ -533,6 +555,7 @@ async def run_tickwire(
                 event = await anext(events)
                 if type(event) in wanted:
                     seen.add(type(event))
+                    live[0] += 1
                 elif isinstance(event, StreamError):
                     raise RuntimeError(f"{venue.name}: {event}")
             anomalies: list[str] = []
@@ -545,6 +568,7 @@ async def run_tickwire(
                             event = await anext(events)
                             if type(event) is kind:
                                 got += 1
+                                live[0] += 1
                             elif isinstance(event, StreamStatus | StreamError):
                                 anomalies.append(repr(event)[:160])
                     finally:
@@ -563,15 +587,34 @@ async def run_tickwire(
     if profiler is not None:
         stats = pstats.Stats(profiler, stream=sys.stderr)
         stats.sort_stats("tottime").print_stats(25)
+    if record and venue.name == "kraken":  # KuCoin recordings cannot replay yet
+        phases.append(await time_replay(directory, live[0]))
+    shutil.rmtree(directory, ignore_errors=True)
     return phases
+
+
+async def time_replay(directory: str, wanted: int) -> Phase:
+    """Replay a recording at full speed; count its ticker and book events."""
+    from tickwire.core.recording.replay import replay
+    from tickwire.core.types import BookUpdate, Ticker
+
+    phase = Phase("replay", wanted)
+    wall, cpu = time.perf_counter(), time.process_time()
+    async for event in replay(directory):
+        if type(event) is Ticker or type(event) is BookUpdate:
+            phase.received += 1
+    phase.cpu = time.process_time() - cpu
+    phase.wall = time.perf_counter() - wall
+    return phase
 
 
 def client_main(venue: Venue, name: str, n: int, seed: int, profile: bool, placement: str) -> None:
     """One client process: measure, then print one JSON line of results."""
     client_cpu, emulator_cpu = PLACEMENTS[placement]
     pin(client_cpu)
-    if name == "tickwire":
-        phases = asyncio.run(run_tickwire(venue, n, seed, profile, emulator_cpu))
+    if name.startswith("tickwire"):
+        record = name == "tickwire-rec"
+        phases = asyncio.run(run_tickwire(venue, n, seed, profile, emulator_cpu, record))
     else:
         phases = asyncio.run(run_floor(venue, n, seed, name == "floor-typed", emulator_cpu))
     rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
