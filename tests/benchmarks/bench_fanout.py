@@ -50,6 +50,8 @@ def tickers(n: int) -> list[Ticker]:
 
 
 async def drain(consumer: Any, n: int) -> None:
+    if not n:
+        return
     got = 0
     async for _ in consumer:
         got += 1
