@@ -62,9 +62,10 @@ from tickwire.core.book import OrderBook
 from tickwire.core.config import ClientConfig, NatsConfig
 from tickwire.core.errors import ConfigError
 from tickwire.core.nats.broker import connect_broker, ensure_stream
-from tickwire.core.nats.codec import BOOK_SEQ, COLLECTOR, DEPTH, MSG_ID, SNAP_SEQ, encode
+from tickwire.core.nats.codec import BOOK_SEQ, COLLECTOR, DEPTH, MSG_ID, encode
 from tickwire.core.nats.codec import rows as _rows
 from tickwire.core.nats.outbox import Outgoing, event_key, msg_id
+from tickwire.core.nats.sender import ACK_TIMEOUT, IN_FLIGHT, Sender
 from tickwire.core.nats.subjects import channel_token, event_subject, symbol_token
 from tickwire.core.protocol import StreamClient
 from tickwire.core.types import (
@@ -77,10 +78,6 @@ from tickwire.core.types import (
 __all__ = ["Publisher", "PublisherStats", "msg_id", "run_publisher"]
 
 log = logging.getLogger("tickwire.nats")
-
-BATCH = 1000  # messages in flight at most (JetStream acknowledges each)
-ACK_TIMEOUT = 2.0  # seconds to wait for a window's acknowledgements
-RETRY_DELAYS = (0.05, 0.1, 0.2, 0.5, 1.0)  # between attempts while the broker refuses
 
 
 class PublisherStats:
@@ -138,8 +135,6 @@ class Publisher:
         self._pending: deque[Outgoing] = deque()
         self._limit = max(1, self.config.buffer)
         self._buffered = 0  # events in ``_pending`` (a message may hold several)
-        self._wake = asyncio.Event()
-        self._connected = asyncio.Event()
         self._nc: NatsClient | None = None
         self._js: JetStreamContext | None = None
         self._tasks: asyncio.TaskGroup | None = None
@@ -152,14 +147,13 @@ class Publisher:
         self._dropped_in_outage = 0
         self._outage_since: float | None = None
         self._closed = asyncio.Event()
-        self._empty = asyncio.Event()  # set while nothing waits for an acknowledgement
-        self._empty.set()
-        self._inflight: deque[asyncio.Future[Any]] = deque()
-        self._snapshot_in_flight = False
-        self._generation = 0  # bumped by every reset
-        self._head_since = 0.0  # when the oldest message in flight was sent (or acked)
-        self._resume_at = 0.0
-        self._attempt = 0
+        self._sender = Sender(
+            self._pending,
+            self._snap_seq,
+            ack_timeout=ack_timeout,
+            on_acked=self._acked,
+            on_failure=self._lost,
+        )
         self._running: list[asyncio.Task[None]] = []
 
     # --- lifecycle -------------------------------------------------------------------
@@ -172,17 +166,17 @@ class Publisher:
             on_disconnect=self._on_disconnect,
             on_reconnect=self._on_reconnect,
         )
-        self._connected.set()
-        self._js = self._nc.jetstream(publish_async_max_pending=2 * BATCH)
+        self._js = self._nc.jetstream(publish_async_max_pending=2 * IN_FLIGHT)
         await ensure_stream(self._js, self.config)
+        self._sender.connected.set()
         self._consumer = self.client.events(policy="block")
         self._tasks = asyncio.TaskGroup()
         await self._tasks.__aenter__()
         self._running = [
             self._tasks.create_task(self._intake(), name="tickwire-nats-intake"),
-            self._tasks.create_task(self._send(), name="tickwire-nats-send"),
+            self._tasks.create_task(self._sender.run(self._js), name="tickwire-nats-send"),
             self._tasks.create_task(self._snapshots(), name="tickwire-nats-snapshots"),
-            self._tasks.create_task(self._watch_acks(), name="tickwire-nats-acks"),
+            self._tasks.create_task(self._sender.watch(), name="tickwire-nats-acks"),
         ]
 
     async def close(self, *, flush_timeout: float = 5.0) -> None:
@@ -223,7 +217,7 @@ class Publisher:
     async def flush(self, timeout: float = 10.0) -> None:
         """Wait until every event taken so far is acknowledged by the stream."""
         async with asyncio.timeout(timeout):
-            await self._empty.wait()
+            await self._sender.empty.wait()
 
     # --- intake: client events → buffer (synchronous per event) ---------------------
 
@@ -300,8 +294,7 @@ class Publisher:
             pass
         else:
             pending.append(Outgoing(subject, payload, headers, book_of, snapshot))
-        self._empty.clear()
-        self._wake.set()
+        self._sender.wake()
         if self._dropping and self._buffered <= self._limit // 2:
             self._dropping = False
             self._snapshot_all()  # readers saw a gap: give every book a fresh start
@@ -334,111 +327,26 @@ class Publisher:
     # --- sending: buffer → JetStream, in order, acknowledged ------------------------
 
     async def _on_disconnect(self) -> None:
-        self._connected.clear()
+        self._sender.connected.clear()
         if not self._closed.is_set():
             self._lost("connection lost")
 
     async def _on_reconnect(self) -> None:
-        self._connected.set()
+        self._sender.connected.set()
 
-    async def _send(self) -> None:
-        """Send pending messages as soon as they come; acknowledgements arrive in order.
-
-        Messages ``pending[:len(inflight)]`` are on the wire; :meth:`_on_ack` retires
-        them from the front. A failure or a silence of ``ack_timeout`` puts every
-        message in flight back to unsent (:meth:`_reset`); they go again, in order,
-        under their ids. Nothing is sent past a snapshot until it is acknowledged, so
-        every later message of its symbol names the snapshot's stream sequence.
-        """
-        js = self._js
-        assert js is not None
-        pending, inflight, wake = self._pending, self._inflight, self._wake
-        snap_seq = self._snap_seq
-        while True:
-            index = len(inflight)
-            if index >= len(pending) or index >= BATCH or self._snapshot_in_flight:
-                wake.clear()
-                await wake.wait()
-                continue
-            if not self._connected.is_set():
-                await self._connected.wait()
-                continue
-            delay = self._resume_at - monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)  # backoff after a failure: a pause, not a wait
-                continue
-            out = pending[index]
-            headers = out.seal()
-            if out.book_of is not None and (snap := snap_seq.get(out.book_of)) is not None:
-                headers[SNAP_SEQ] = str(snap)
-            generation = self._generation
-            try:
-                future = await js.publish_async(out.subject, out.payload, headers=headers)
-            except Exception as exc:
-                self._reset(type(exc).__name__)
-                continue
-            if generation != self._generation or len(inflight) != index:
-                future.cancel()  # a reset happened meanwhile: this one goes again
-                continue
-            if not inflight:
-                self._head_since = monotonic()
-            inflight.append(future)
-            future.add_done_callback(self._on_ack)
-            if out.snapshot:
-                self._snapshot_in_flight = True
-
-    def _on_ack(self, _: asyncio.Future[Any]) -> None:
-        """Retire every acknowledged message at the front, in order."""
-        inflight, pending, stats = self._inflight, self._pending, self.stats
-        while inflight and inflight[0].done():
-            head = inflight[0]
-            if head.cancelled():
-                self._reset("no acknowledgement")
-                return
-            error = head.exception()
-            if error is not None:
-                self._reset(type(error).__name__)
-                return
-            ack = head.result()
-            inflight.popleft()
-            out = pending.popleft()
-            self._buffered -= out.count
-            stats.messages += 1
-            if ack.duplicate:
-                stats.duplicates += out.count
-            else:
-                stats.published += out.count
-            if out.snapshot:
-                self._snapshot_in_flight = False
-                if out.book_of is not None:
-                    self._snap_seq[out.book_of] = ack.seq
-            self._head_since = monotonic()
-            self._attempt = 0
-            if self._outage_since is not None:
-                self._recovered()
-        if not pending:
-            self._empty.set()
-        self._wake.set()
-
-    def _reset(self, reason: str) -> None:
-        """Put every message in flight back to unsent; retry after a backoff."""
-        self._generation += 1
-        inflight = list(self._inflight)
-        self._inflight.clear()
-        for future in inflight:
-            future.cancel()
-        self._snapshot_in_flight = False
-        self._resume_at = monotonic() + RETRY_DELAYS[min(self._attempt, len(RETRY_DELAYS) - 1)]
-        self._attempt += 1
-        self._lost(reason)
-        self._wake.set()
-
-    async def _watch_acks(self) -> None:
-        """Reset when the oldest message in flight waits longer than ``ack_timeout``."""
-        while True:
-            await asyncio.sleep(self._ack_timeout / 4)  # a timer
-            if self._inflight and monotonic() - self._head_since > self._ack_timeout:
-                self._reset("no acknowledgement")
+    def _acked(self, out: Outgoing, ack: Any) -> None:
+        """One message is stored (or was already): count it, note a snapshot's place."""
+        stats = self.stats
+        self._buffered -= out.count
+        stats.messages += 1
+        if ack.duplicate:
+            stats.duplicates += out.count
+        else:
+            stats.published += out.count
+        if out.snapshot and out.book_of is not None:
+            self._snap_seq[out.book_of] = ack.seq
+        if self._outage_since is not None:
+            self._recovered()
 
     def _lost(self, reason: str) -> None:
         if self._outage_since is None:
