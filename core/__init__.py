@@ -25,6 +25,7 @@ from tickwire.core.connect import connect
 from tickwire.core.errors import *  # noqa: F403
 from tickwire.core.errors import __all__ as _errors_all
 from tickwire.core.protocol import EventCallback, StreamClient
+from tickwire.core.snapshot import MarketSnapshot, SymbolState
 from tickwire.core.streams import OverflowPolicy
 from tickwire.core.types import *  # noqa: F403
 from tickwire.core.types import __all__ as _types_all
@@ -34,6 +35,7 @@ __all__ = [
     "Credentials",
     "EventCallback",
     "HeartbeatPolicy",
+    "MarketSnapshot",
     "NatsConfig",
     "OrderBook",
     "OverflowPolicy",
@@ -41,6 +43,7 @@ __all__ = [
     "ReconnectPolicy",
     "StreamClient",
     "SubscriptionConfig",
+    "SymbolState",
     "connect",
     "load_config",
     *_errors_all,

@@ -3,8 +3,10 @@
 An adapter subclasses :class:`BaseClient`, implements :meth:`BaseClient._start` (open its
 sessions) and the subscription methods, and inherits the rest of the
 :class:`~tickwire.core.protocol.StreamClient` contract: ``async with``, :meth:`events`,
-:meth:`on_event`, :meth:`book`, ``subscriptions``, and order methods that raise
-:class:`~tickwire.core.errors.NotSupported` until the adapter overrides them.
+:meth:`on_event`, :meth:`book`, :meth:`ticker`, :meth:`snapshot`, ``subscriptions``, and
+order methods that raise :class:`~tickwire.core.errors.NotSupported` until the adapter
+overrides them. An adapter stores each ticker and trade it delivers in ``_tickers`` /
+``_trades`` (by symbol) for :meth:`ticker` and :meth:`snapshot`.
 
 Concurrency is structured: the client owns one TaskGroup, entered by :meth:`connect` and
 left by :meth:`close` (call both from the same task, or use ``async with``). A task that
@@ -29,6 +31,7 @@ from tickwire.core.errors import NotSupported, RequestTimeout, SubscriptionError
 from tickwire.core.fanout import Consumer, EventFilter, EventHub
 from tickwire.core.protocol import EventCallback
 from tickwire.core.session import Session
+from tickwire.core.snapshot import MarketSnapshot, take_snapshot
 from tickwire.core.streams import OverflowPolicy
 from tickwire.core.types import (
     Channel,
@@ -38,6 +41,8 @@ from tickwire.core.types import (
     StreamState,
     StreamStatus,
     Subscription,
+    Ticker,
+    Trade,
 )
 
 __all__ = ["BaseClient"]
@@ -55,6 +60,10 @@ class BaseClient:
         )
         self._subscriptions: set[Subscription] = set()
         self._books: dict[str, OrderBook] = {}
+        # The latest ticker and trade per symbol: an adapter stores each as it pushes it
+        # (one dict store), for ticker() and snapshot().
+        self._tickers: dict[str, Ticker] = {}
+        self._trades: dict[str, Trade] = {}
         self._tasks: asyncio.TaskGroup | None = None
         self._owned: set[asyncio.Task[Any]] = set()
         self._http: aiohttp.ClientSession | None = None
@@ -250,6 +259,14 @@ class BaseClient:
         except KeyError:
             message = f"no book subscription for {symbol}"
             raise SubscriptionError(self.venue, "book", message) from None
+
+    def ticker(self, symbol: str) -> Ticker | None:
+        """The last :class:`Ticker` delivered for ``symbol``, or None."""
+        return self._tickers.get(symbol)
+
+    def snapshot(self) -> MarketSnapshot:
+        """The latest market state of every symbol, as one immutable value (polling)."""
+        return take_snapshot(self.venue, time_ns(), self._tickers, self._trades, self._books)
 
     async def instruments(self) -> Mapping[str, Instrument]:
         """Trading rules by unified symbol."""

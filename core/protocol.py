@@ -24,6 +24,7 @@ member                     required  notes
 ``subscriptions``          yes       what is live (restored after every reconnect)
 ``events``/``on_event``    yes       consumers of every socket's events (fan-out)
 ``book``                   yes       the live, integrity-checked :class:`OrderBook`
+``ticker``/``snapshot``    yes       the latest ticker / market state (polling)
 ``instruments``            yes       trading rules by unified symbol
 order methods              no        raise ``NotSupported`` without private support
 ``native``                 yes       the venue-specific escape hatch
@@ -37,8 +38,17 @@ from types import TracebackType
 from typing import Any, Protocol, Self, runtime_checkable
 
 from tickwire.core.book import OrderBook
+from tickwire.core.snapshot import MarketSnapshot
 from tickwire.core.streams import OverflowPolicy
-from tickwire.core.types import Channel, Event, Instrument, OrderAck, OrderRequest, Subscription
+from tickwire.core.types import (
+    Channel,
+    Event,
+    Instrument,
+    OrderAck,
+    OrderRequest,
+    Subscription,
+    Ticker,
+)
 
 __all__ = ["EventCallback", "StreamClient"]
 
@@ -140,6 +150,14 @@ class StreamClient(Protocol):
 
     def book(self, symbol: str) -> OrderBook:
         """The live L2 book for a subscribed symbol, best levels first."""
+        ...
+
+    def ticker(self, symbol: str) -> Ticker | None:
+        """The last :class:`Ticker` delivered for ``symbol``, or None."""
+        ...
+
+    def snapshot(self) -> MarketSnapshot:
+        """Every symbol's last ticker, best bid and ask, and last trade, as one value."""
         ...
 
     async def instruments(self) -> Mapping[str, Instrument]:

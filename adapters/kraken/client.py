@@ -195,9 +195,11 @@ class KrakenClient(KrakenTrading, BaseClient):
             elif kind is TickerMessage:
                 for ticker in parse.to_tickers(message, received):  # type: ignore[arg-type]
                     self._activity[("ticker", ticker.symbol)] = received
+                    self._tickers[ticker.symbol] = ticker
                     self._events.push(ticker)
             elif kind is TradeMessage:
                 for trade in parse.to_trades(message, received):  # type: ignore[arg-type]
+                    self._trades[trade.symbol] = trade
                     self._events.push(trade)
             elif kind is OhlcMessage:
                 for candle in parse.to_candles(message, received):  # type: ignore[arg-type]

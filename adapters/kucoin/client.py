@@ -219,12 +219,14 @@ class KucoinClient(KucoinAccount):
         # Normalized (so validated) first: a refused frame must not become the baseline.
         ticker = parse.to_ticker(data, native, received)
         if self._fresh("t" + native, int(data.sequence)):
+            self._tickers[ticker.symbol] = ticker
             self._events.push(ticker)
 
     def _on_match(self, message: Message, received: int) -> None:
         data: MatchData = parse.decode_data(message)  # type: ignore[assignment]
         trade = parse.to_trade(data, received)
         if self._fresh("m" + data.symbol, int(data.sequence)):
+            self._trades[trade.symbol] = trade
             self._events.push(trade)
 
     def _on_level2(self, message: Message, received: int) -> None:

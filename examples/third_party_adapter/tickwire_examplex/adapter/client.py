@@ -146,9 +146,12 @@ class ExamplexClient(BaseClient):
         elif kind is schemas.Ticker:
             ticker = parse.to_ticker(msg, received)  # type: ignore[arg-type]
             self.session.activity[(Channel.TICKER, ticker.symbol)] = received
+            self._tickers[ticker.symbol] = ticker  # for ticker() and snapshot()
             self._events.push(ticker)
         elif kind is schemas.Trade:
-            self._events.push(parse.to_trade(msg, received))  # type: ignore[arg-type]
+            trade = parse.to_trade(msg, received)  # type: ignore[arg-type]
+            self._trades[trade.symbol] = trade
+            self._events.push(trade)
         elif kind is schemas.Order:
             self._events.push(parse.to_order(msg, received))  # type: ignore[arg-type]
         elif kind is schemas.Balance:
