@@ -18,11 +18,10 @@ nats://HOST:PORT --symbol BTC/USD``: ``ws_url`` overrides ``[nats] url``).
 - ``subscribe(channel, symbols)`` reads the subjects
   ``<prefix>.<venue>.<channel>.<symbol>`` of every configured venue (``venues``, or all),
   from now on; statuses and stream errors of those venues arrive from connect on.
-- ``book(symbol)`` follows the collector's rule (see
-  :mod:`tickwire.core.nats.publisher`): it starts at the latest stored snapshot, applies
-  the deltas after it, and on a gap in ``Tw-Book-Seq`` reports ``resyncing`` and waits for
-  the next snapshot (``resynced``). Book events are delivered from the first snapshot on;
-  the collector's periodic snapshots are used, not delivered, once a book is in sync.
+- ``book(symbol)`` follows the collector's rule (:mod:`tickwire.core.nats.books`): it
+  starts at the latest stored snapshot (with ``venues`` named; across every venue it
+  waits for the next snapshot), applies the deltas after it, and on a gap in
+  ``Tw-Book-Seq`` reports ``resyncing`` and waits for the next snapshot (``resynced``).
 - **Durable** (``NatsConfig.durable``): each subscription is a durable consumer named
   ``<durable>-<venue>-<channel>-<symbol>``. Each delivered message is acknowledged once it
   is in the events queue (acknowledgement covers every earlier one); on the next start
@@ -51,9 +50,9 @@ from tickwire.core.book import OrderBook
 from tickwire.core.client import BaseClient
 from tickwire.core.config import ClientConfig, NatsConfig
 from tickwire.core.errors import ConfigError, DecodeError, SubscriptionError
+from tickwire.core.nats.books import RemoteBooks
 from tickwire.core.nats.broker import connect_broker
-from tickwire.core.nats.codec import BOOK_SEQ, COLLECTOR, DEPTH, SNAP_SEQ, decode
-from tickwire.core.nats.codec import rows as _rows
+from tickwire.core.nats.codec import SNAP_SEQ, decode
 from tickwire.core.nats.subjects import ERROR, STATUS, filter_subject
 from tickwire.core.types import (
     BookUpdate,
@@ -72,17 +71,6 @@ ACK_EVERY = 500  # a durable consumer acknowledges at least this often (and when
 IDLE_HEARTBEAT = 1.0  # seconds: how fast a dead push consumer is noticed and recreated
 
 
-class _BookState:
-    """One remote book: the OrderBook and where its deltas stand."""
-
-    __slots__ = ("book", "last", "resyncing")
-
-    def __init__(self, book: OrderBook) -> None:
-        self.book = book
-        self.last: int | None = None  # Tw-Book-Seq of the last applied message
-        self.resyncing = False  # a gap was reported; the next snapshot ends it
-
-
 class NatsStreamClient(BaseClient):
     """Typed events and live books read from the broker (see the module docstring)."""
 
@@ -96,7 +84,7 @@ class NatsStreamClient(BaseClient):
         self.settings = settings
         self._nc: NatsClient | None = None
         self._js: JetStreamContext | None = None
-        self._remote: dict[tuple[str, str], _BookState] = {}
+        self._remote = RemoteBooks(self._events, self._books)
         self._subs: list[Any] = []
         self._unacked: dict[int, Msg] = {}  # per durable reader: the last message not acked
         self._stopping = False
@@ -175,8 +163,7 @@ class NatsStreamClient(BaseClient):
             for venue in self._venues():
                 subject = filter_subject(self.settings.prefix, venue, chosen.value, symbol)
                 if chosen is Channel.BOOK and symbol is not None and venue is not None:
-                    self._remote.setdefault((venue, symbol), _BookState(OrderBook(venue, symbol)))
-                    self._books.setdefault(symbol, self._remote[(venue, symbol)].book)
+                    self._remote.track(venue, symbol)
                 await self._consume(subject, chosen.value, symbol)
             self._subscriptions.add(subscription)
 
@@ -306,94 +293,20 @@ class NatsStreamClient(BaseClient):
                 )
                 continue
             if type(event) is BookUpdate:
-                self._deliver_book(event, msg, offset, line)
+                self._remote.apply(event, msg.headers or {}, offset, msg.subject, line)
                 continue
             if type(event) is StreamStatus and event.state is StreamState.RESYNCING:
-                state = self._remote.get((event.venue, event.symbol or ""))
-                if state is not None:
-                    state.book.reset()
-                    state.last = None
-                    state.resyncing = True
+                self._remote.venue_resyncs(event.venue, event.symbol)
             self._events.push(event)
-
-    def _deliver_book(self, event: BookUpdate, msg: Msg, offset: int, line: bytes) -> None:
-        headers = msg.headers or {}
-        key = (event.venue, event.symbol)
-        state = self._remote.get(key)
-        if state is None:  # a book of a venue that was not named: read it all the same
-            state = self._remote[key] = _BookState(OrderBook(event.venue, event.symbol))
-            self._books.setdefault(event.symbol, state.book)
-        book = state.book
-        try:
-            seq = int(headers[BOOK_SEQ]) + offset
-        except (KeyError, ValueError):
-            self._events.push(
-                StreamError.from_exception(
-                    self.venue,
-                    DecodeError(f"book message without a valid {BOOK_SEQ} header"),
-                    f"nats {msg.subject}",
-                    line,
-                )
-            )
-            return
-        collector = COLLECTOR in headers
-        if event.snapshot:
-            in_sync = book.synced and state.last is not None and seq == state.last + 1
-            if collector and in_sync:
-                state.last = seq  # the same book we hold: nothing to deliver
-                return
-            if state.last is not None and seq != state.last + 1:
-                # Messages were lost before this snapshot (the collector dropped some):
-                # the book it replaces was incomplete, say so.
-                state.resyncing = True
-                self._status(event, StreamState.RESYNCING, self._gap(state.last, seq))
-            depth = headers.get(DEPTH)
-            book.depth = int(depth) if depth else None
-            book.apply_snapshot(
-                _rows(event.bids), _rows(event.asks), sequence=event.sequence, ts=event.ts
-            )
-            state.last = seq
-            self._events.push(event)
-            if state.resyncing:
-                state.resyncing = False
-                self._status(event, StreamState.RESYNCED, "book whole again from a snapshot")
-            return
-        if state.last is None or not book.synced:
-            return  # before the first snapshot: nothing to apply it to
-        if seq != state.last + 1:
-            book.reset()
-            state.resyncing = True
-            self._status(event, StreamState.RESYNCING, self._gap(state.last, seq))
-            state.last = None
-            return
-        book.apply_delta(_rows(event.bids), _rows(event.asks), sequence=event.sequence, ts=event.ts)
-        state.last = seq
-        self._events.push(event)
-
-    @staticmethod
-    def _gap(last: int, seq: int) -> str:
-        return f"gap in {BOOK_SEQ} ({last} then {seq}): book restarts at the next snapshot"
-
-    def _status(self, event: BookUpdate, state: StreamState, reason: str) -> None:
-        self._events.push(
-            StreamStatus(
-                venue=event.venue,
-                state=state,
-                reason=reason,
-                channel=Channel.BOOK,
-                symbol=event.symbol,
-                ts=time_ns(),
-            )
-        )
 
     def book(self, symbol: str) -> OrderBook:
         """The live book of ``symbol`` (``"venue:SYMBOL"`` picks one venue among several)."""
         venue, _, name = symbol.rpartition(":")
         if venue:
-            state = self._remote.get((venue, name))
-            if state is None:
+            found = self._remote.get(venue, name)
+            if found is None:
                 raise SubscriptionError(self.venue, "book", f"no book subscription for {symbol}")
-            return state.book
+            return found
         return super().book(symbol)
 
 
