@@ -87,7 +87,9 @@ from tickwire.core.types import (
 
 __all__ = ["ReplayError", "ReplaySocket", "Replayer", "replay"]
 
-MATCH_TIMEOUT = 2.0  # real seconds to wait for the client to connect or send as recorded
+CONNECT_TIMEOUT = 2.0  # real seconds for a session to open its socket, else it is skipped
+MATCH_TIMEOUT = 15.0  # real seconds for the client to send a recorded request
+MAX_BATCH = 256  # frames handed over at once: their events wait in memory until delivered
 _NOTICES = (StreamStatus, StreamError)
 _DELIVERED = (Ticker, Trade, BookUpdate, Candle, Balance, OrderUpdate)
 
@@ -271,7 +273,11 @@ class Replayer:
                     # switches one frame at a time would cost.
                     batch = [record]
                     following = next(records, None)
-                    while isinstance(following, Frame) and following.session == session:
+                    while (
+                        isinstance(following, Frame)
+                        and following.session == session
+                        and len(batch) < MAX_BATCH
+                    ):
                         batch.append(following)
                         following = next(records, None)
                     await self._hand(socket, batch)
@@ -312,7 +318,7 @@ class Replayer:
         await socket.waiting.wait()  # ... and with these
 
     async def _connect(self, session: str, url: str) -> None:
-        deadline = time.monotonic() + MATCH_TIMEOUT
+        deadline = time.monotonic() + CONNECT_TIMEOUT
         while not self._connects.get(url):
             # The session is on its way (backoff, endpoint()): wait for it to ask.
             self._connect_asked.clear()
