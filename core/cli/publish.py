@@ -48,10 +48,9 @@ def add_parser(commands: argparse._SubParsersAction[Any]) -> None:
 async def run(args: argparse.Namespace, ctx: Context) -> int:
     """Publish until ``--duration`` or Ctrl-C; print the publisher's counters at the end."""
     try:
-        from tickwire.core.nats import Publisher
+        from tickwire.core.nats import Publisher, run_publisher
     except ImportError:
         raise CommandError("publish needs nats-py: pip install 'tickwire[nats]'") from None
-    from tickwire.core.connect import connect
 
     config = load_config(args.config)
     settings = config.nats or NatsConfig()
@@ -64,20 +63,21 @@ async def run(args: argparse.Namespace, ctx: Context) -> int:
     for secret in _secrets(config.credentials, settings):
         ctx.secrets.add(secret)
     ctx.registry.adapter(config.venue)  # an unknown venue fails here, listing the known
+    running: list[Publisher] = []
 
-    async with connect(config, registry=ctx.registry) as client:
-        async with Publisher(client, settings) as publisher:
-            for sub in config.subscriptions:
-                await client.subscribe(sub.channel, sub.symbols, **sub.options)
-            ctx.console.print(
-                f"publishing {config.venue} to {settings.url} "
-                f"(stream {settings.stream}, subjects {settings.prefix}.{config.venue}.>)"
-            )
-            try:
-                await run_for(args.duration, [publisher.wait_closed()])
-            finally:
-                await publisher.close()
-                ctx.console.print(f"{config.venue}: {publisher.stats}")
+    def started(publisher: Publisher) -> None:
+        running.append(publisher)
+        ctx.console.print(
+            f"publishing {config.venue} to {settings.url} "
+            f"(stream {settings.stream}, subjects {settings.prefix}.{config.venue}.>)"
+        )
+
+    try:
+        run = run_publisher(config, nats=settings, registry=ctx.registry, started=started)
+        await run_for(args.duration, [run])
+    finally:
+        for publisher in running:
+            ctx.console.print(f"{config.venue}: {publisher.stats}")
     return 0
 
 

@@ -51,6 +51,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
+from collections.abc import Callable
 from time import monotonic, time_ns
 from types import TracebackType
 from typing import Any, Self
@@ -375,13 +376,15 @@ async def run_publisher(
     config: ClientConfig,
     *,
     nats: NatsConfig | None = None,
-    ready: asyncio.Event | None = None,
     registry: Any = None,
+    started: Callable[[Publisher], None] | None = None,
 ) -> None:
-    """Run a collector for ``config`` until cancelled: connect, publish, subscribe.
+    """Run a collector for ``config`` until cancelled: connect, attach, subscribe, publish.
 
-    ``nats`` replaces ``config.nats``; subscriptions are the config's
-    ``[[subscriptions]]``. ``ready`` is set once every subscription is live.
+    ``nats`` replaces ``config.nats``; what is collected is the config's
+    ``[[subscriptions]]``. ``started(publisher)`` is called once every subscription is
+    live (the caller can read :attr:`Publisher.stats` from then on). On cancellation the
+    buffer is flushed (a few seconds at most) before the connections close.
     """
     from tickwire.core.connect import connect
 
@@ -394,6 +397,6 @@ async def run_publisher(
         async with Publisher(client, settings) as publisher:
             for sub in config.subscriptions:
                 await client.subscribe(sub.channel, sub.symbols, **sub.options)
-            if ready is not None:
-                ready.set()
+            if started is not None:
+                started(publisher)
             await publisher.wait_closed()

@@ -12,7 +12,8 @@ import asyncio
 
 from natshelp import SYMBOL, collector, remote, subs_for
 
-from tickwire.core import NatsConfig
+from tickwire.core import ClientConfig, NatsConfig, connect
+from tickwire.core.nats import connect_nats
 from tickwire.core.types import BookUpdate
 
 
@@ -57,22 +58,29 @@ async def test_a_remote_process_receives_what_each_direct_client_saw(nats_server
 
 
 async def test_a_late_joiner_book_equals_the_direct_book_and_stays_equal(nats_server):
-    from tickwire.core.nats import connect_nats
-
     nats = NatsConfig(url=nats_server.url, snapshot_interval=0.5)
+    symbol = SYMBOL["kucoin"]
     async with collector("kucoin", nats, channels=["book"]) as kucoin:
-        await kucoin.step(300)
-        await kucoin.settle()
-        symbol = SYMBOL["kucoin"]
-        async with connect_nats(nats_server.url, venues=["kucoin"]) as late:
-            events = late.events()
-            await late.subscribe("book", [symbol])
-            direct = kucoin.client.book(symbol)
-            for _ in range(3):
-                await kucoin.step(100)
-                await kucoin.settle()
-                async with asyncio.timeout(10):
-                    async for _event in events:
-                        if late.book(symbol).levels() == direct.levels():
-                            break
-                assert late.book(symbol).sequence == direct.sequence
+        # A direct client of its own, on its own socket to the same venue.
+        config = ClientConfig(
+            venue="kucoin", options={"private": False}, **kucoin.emulator.endpoints
+        )
+        async with connect(config) as direct:
+            direct_events = direct.events()
+            await direct.subscribe("book", [symbol], depth=10)
+            await kucoin.step(300)
+            await kucoin.settle()
+            async with connect_nats(nats_server.url, venues=["kucoin"]) as late:
+                events = late.events()
+                await late.subscribe("book", [symbol])
+                for _ in range(3):
+                    await kucoin.step(100)
+                    await kucoin.settle()
+                    target = kucoin.emulator.sequence("BTC-USDT")
+                    async with asyncio.timeout(10):
+                        while direct.book(symbol).sequence != target:
+                            await anext(direct_events)
+                        while late.book(symbol).sequence != target:
+                            await anext(events)
+                    assert late.book(symbol).levels() == direct.book(symbol).levels()
+                    assert late.book(symbol).levels() == kucoin.client.book(symbol).levels()
