@@ -19,7 +19,10 @@ What it does
 - **De-duplication.** Each message carries a ``Nats-Msg-Id`` (:func:`msg_id`) built from
   venue, channel, symbol and the event's own key (trade id, book sequence or time) plus a
   counter for repeated keys. A message whose acknowledgement was lost is sent again with
-  the same id, and the server stores it once (within ``duplicate_window``).
+  the same id, and the server stores it once (within ``duplicate_window``). Behind a
+  backlog, consecutive events of one subject share a message
+  (:mod:`~tickwire.core.nats.outbox`); sending, acknowledgements and retries are
+  :mod:`~tickwire.core.nats.sender`'s.
 - **Stream.** Created if missing (subjects ``<prefix>.>``, file storage, ``max_age`` /
   ``max_bytes`` retention, ``replicas``), else checked and its retention updated.
 - **Books for late joiners.** Per symbol the publisher keeps a mirror of the book built
@@ -42,8 +45,9 @@ What it does
   published with the outage's length and drop count.
 
 Ordering caveat: messages are pipelined. In a cluster, if the stream leader changes while
-a window is in flight, a later message can be stored before an earlier one that is re-sent;
-the reader's ``Tw-Book-Seq`` check turns that into a reported resync, never a wrong book.
+messages are in flight, a later message can be stored before an earlier one that is
+re-sent; the reader's ``Tw-Book-Seq`` check turns that into a reported resync, never a
+wrong book.
 """
 
 from __future__ import annotations

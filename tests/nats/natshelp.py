@@ -89,6 +89,14 @@ class Collector:
     async def step(self, n: int) -> None:
         await self.emulator.step(n, symbol=NATIVE[self.venue])
 
+    async def burst_steps(self, bursts: int, size: int, *, after_first: Callable[[], None]) -> None:
+        """``bursts`` market bursts of ``size`` steps; ``after_first()`` runs between the
+        first and the second, without waiting for the collector to catch up."""
+        for i in range(bursts):
+            await self.step(size)
+            if i == 0:
+                after_first()
+
     def caught_up(self) -> bool:
         """True once the client's book is the emulator's: every book frame was read."""
         symbol, native = SYMBOL[self.venue], NATIVE[self.venue]

@@ -28,9 +28,9 @@ async def test_killing_the_stream_leader_mid_stream_loses_no_event(nats_cluster)
         assert info.config.num_replicas == 3
         assert info.cluster is not None and len(info.cluster.replicas or []) == 2
         leader = next(s for s in nats_cluster if s.name == info.cluster.leader)
-        leader.kill()
-        for _ in range(4):
-            await kucoin.step(100)
+        # Mid-stream: the market keeps moving (and the collector publishing) while the
+        # leader dies between two bursts.
+        await kucoin.burst_steps(4, 100, after_first=leader.kill)
         await kucoin.settle()
         want = kucoin.direct.market("kucoin", snapshots=False)
         await consumer.seen.until(
