@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 import pytest
-from conftest import NatsServer
+from natsserver import NatsServer
 
 from tickwire.core import NatsConfig
 from tickwire.core.errors import ConfigError, TransportError
