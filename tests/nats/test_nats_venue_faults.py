@@ -1,0 +1,60 @@
+"""Venue trouble crosses the broker: a collector's reconnect and book resync reach remote
+readers as the same statuses, and their books follow the venue's fresh snapshot."""
+
+from __future__ import annotations
+
+import asyncio
+
+from natshelp import SYMBOL, collector
+
+from tickwire.core import NatsConfig, StreamState, StreamStatus
+from tickwire.core.nats import connect_nats
+
+
+async def _states(events, until, timeout: float = 15.0) -> list[StreamState]:
+    seen: list[StreamState] = []
+    async with asyncio.timeout(timeout):
+        async for event in events:
+            if isinstance(event, StreamStatus) and event.venue != "nats":
+                seen.append(event.state)
+            if until(seen):
+                return seen
+    return seen
+
+
+async def test_a_venue_book_resync_reaches_the_remote_book(nats_server):
+    nats = NatsConfig(url=nats_server.url, snapshot_interval=60)
+    symbol = SYMBOL["kucoin"]
+    async with collector("kucoin", nats, channels=["book"]) as kucoin:
+        async with connect_nats(nats_server.url, venues=["kucoin"]) as reader:
+            events = reader.events()
+            await reader.subscribe("book", [symbol])
+            await kucoin.step(50)
+            await kucoin.settle()
+            kucoin.emulator.skip_sequence("BTC-USDT")  # the venue's gap
+            await kucoin.step(50)
+            await kucoin.settle()
+            states = await _states(events, lambda s: StreamState.RESYNCED in s)
+            assert states.index(StreamState.RESYNCING) < states.index(StreamState.RESYNCED)
+            while reader.book(symbol).sequence != kucoin.client.book(symbol).sequence:
+                await anext(events)
+            assert reader.book(symbol).levels() == kucoin.client.book(symbol).levels()
+
+
+async def test_a_venue_reconnect_reaches_the_remote_reader(nats_server):
+    nats = NatsConfig(url=nats_server.url, snapshot_interval=60)
+    symbol = SYMBOL["kraken"]
+    async with collector("kraken", nats, channels=["book", "trades"]) as kraken:
+        async with connect_nats(nats_server.url, venues=["kraken"]) as reader:
+            events = reader.events()
+            await reader.subscribe("book", [symbol])
+            await kraken.step(50)
+            await kraken.settle()
+            await kraken.emulator.drop_all()  # every venue socket cut
+            states = await _states(events, lambda s: StreamState.RESUBSCRIBED in s)
+            assert StreamState.RECONNECTING in states
+            await kraken.step(50)
+            await kraken.settle()
+            async with asyncio.timeout(10):
+                while reader.book(symbol).levels() != kraken.client.book(symbol).levels():
+                    await anext(events)
