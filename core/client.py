@@ -24,11 +24,13 @@ from types import TracebackType
 from typing import Any, ClassVar, Self
 
 import aiohttp
+import httpx
 
 from tickwire.core.book import OrderBook
 from tickwire.core.config import ClientConfig
 from tickwire.core.errors import NotSupported, RequestTimeout, SubscriptionError
 from tickwire.core.fanout import Consumer, EventFilter, EventHub
+from tickwire.core.http import TappedTransport, TransportFactory
 from tickwire.core.protocol import EventCallback
 from tickwire.core.session import Session
 from tickwire.core.snapshot import MarketSnapshot, take_snapshot
@@ -70,6 +72,8 @@ class BaseClient:
         self._closed = False
         self.http_factory: Callable[[], aiohttp.ClientSession] = aiohttp.ClientSession
         """Opens the client's HTTP session for its sockets on connect (a replay swaps it)."""
+        self.rest_transport_factory: TransportFactory = TappedTransport
+        """Builds the transport under the adapter's REST calls (a replay swaps it)."""
 
     # --- lifecycle -------------------------------------------------------------------
 
@@ -165,6 +169,10 @@ class BaseClient:
         from tickwire.core.recording.recorder import recording  # optional dependency
 
         return recording(self, directory, **options)
+
+    def rest_transport(self) -> httpx.AsyncBaseTransport:
+        """The transport an adapter builds its ``httpx.AsyncClient`` on (:mod:`.http`)."""
+        return self.rest_transport_factory(self._events)
 
     @property
     def http(self) -> aiohttp.ClientSession:

@@ -106,6 +106,10 @@ class WireTap(Protocol):
         """The client sent ``data`` on ``session`` (a request; keepalive pings are not)."""
         ...
 
+    def response(self, method: str, path: str, status: int, received: int, body: bytes) -> None:
+        """A REST response the client received (``body`` with its secrets emptied)."""
+        ...
+
 
 _Socket = aiohttp.ClientWebSocketResponse[Literal[False]]  # frames arrive as bytes
 

@@ -140,7 +140,13 @@ class KrakenClient(KrakenTrading, BaseClient):
                 f"kraken: not connected within {config.connect_timeout:g}s ({reason})"
             ) from None
         if config.credentials is not None:
-            self._private = KrakenPrivate(config, config.credentials, self._events, self._spawn)
+            self._private = KrakenPrivate(
+                config,
+                config.credentials,
+                self._events,
+                self._spawn,
+                transport=self.rest_transport(),
+            )
             await self._private.start(self.http)
             if self._dead_man is not None:
                 self._spawn(self._keep_dead_man_switch(self._dead_man), "kraken-dead-man")

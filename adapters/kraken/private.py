@@ -29,6 +29,7 @@ from time import time_ns
 from typing import Any
 
 import aiohttp
+import httpx
 import msgspec
 
 from tickwire.adapters.kraken import parse
@@ -81,6 +82,7 @@ class KrakenPrivate:
         spawn: Spawn,
         *,
         venue: str = parse.VENUE,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.venue = venue
         self._config = config
@@ -88,7 +90,10 @@ class KrakenPrivate:
         self._spawn = spawn
         self._url = config.ws_auth_url or AUTH_WS_URL
         self._rest = KrakenRest(
-            config.rest_url or REST_URL, credentials, timeout=config.request_timeout
+            config.rest_url or REST_URL,
+            credentials,
+            timeout=config.request_timeout,
+            transport=transport,
         )
         self._next_token: WsToken | None = None
         self._token = ""  # the current connection's token: never logged

@@ -93,7 +93,8 @@ class KrakenRest:
     """Signed REST calls over one ``httpx.AsyncClient``.
 
     ``base_url`` is the REST host (``https://api.kraken.com`` or an emulator's). A
-    ``client`` passed in is used as is and left open by :meth:`aclose`.
+    ``client`` passed in is used as is and left open by :meth:`aclose`; otherwise one is
+    made over ``transport`` (the client's, from core: recorded and replayed).
     """
 
     def __init__(
@@ -103,12 +104,13 @@ class KrakenRest:
         *,
         timeout: float,
         client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._base_url = base_url.rstrip("/")
         self._credentials = credentials
         self._timeout = timeout
         self._owns_client = client is None
-        self._client = client if client is not None else httpx.AsyncClient(timeout=timeout)
+        self._client = client or httpx.AsyncClient(timeout=timeout, transport=transport)
 
     def __repr__(self) -> str:
         return f"KrakenRest({self._base_url!r})"

@@ -110,7 +110,7 @@ class BookSync:
             await self._limiter.acquire("snapshot")
             try:
                 snapshot = await self._snapshot(native)
-                update = kbook.apply_snapshot(snapshot, time_ns())
+                update = kbook.apply_snapshot(snapshot, self._client.rest.last_received)
             except BookOutOfSync as exc:
                 # The snapshot predates the buffered stream, or the head of the buffer is
                 # one no snapshot will reach: a second failure on it names the culprit.

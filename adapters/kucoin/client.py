@@ -125,7 +125,9 @@ class KucoinClient(KucoinAccount):
 
     async def _start(self) -> None:
         self._rest = KucoinRest(
-            self.config.rest_url or REST_URL, timeout=self.config.request_timeout
+            self.config.rest_url or REST_URL,
+            timeout=self.config.request_timeout,
+            transport=self.rest_transport(),
         )
         shard = self._open_shard()
         timeout = self.config.connect_timeout

@@ -144,6 +144,7 @@ class PrivateSocket:
         self.auth_failed = asyncio.Event()
         self.connect_id = ""
         self._ids = itertools.count(1)
+        self._ping_ids = itertools.count(1)
         self._leaving: set[str] = set()  # topics whose unsubscribe awaits its ack
         self.expected = ReplyIds()  # pings: replies no future awaits
         self.session = Session(
@@ -247,7 +248,8 @@ class PrivateSocket:
 
     def ping_message(self) -> bytes:
         """KuCoin's application ping."""
-        return _encode({"id": self.expected.add(self.next_id()), "type": "ping"})
+        # Numbered apart from requests (see the public sockets' ping_message).
+        return _encode({"id": self.expected.add(f"pping{next(self._ping_ids)}"), "type": "ping"})
 
     async def on_stale(self, keys: list[Any]) -> None:
         """Nothing is watched: the idle timeout alone checks this socket."""

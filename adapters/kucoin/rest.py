@@ -46,6 +46,7 @@ from tickwire.core.errors import (
     TransportError,
     UnknownOrder,
 )
+from tickwire.core.http import received_at
 from tickwire.core.types import Instrument
 
 __all__ = ["ERRORS", "FULL_BOOK_PATH", "BulletToken", "KucoinRest", "decode", "raise_for_envelope"]
@@ -204,16 +205,25 @@ class KucoinRest:
 
     ``base_url`` is the REST host (``https://api.kucoin.com``, or an emulator's);
     ``timeout`` applies to each call. A ``client`` passed in is used as is and left open
-    by :meth:`aclose`; otherwise one is created and owned.
+    by :meth:`aclose`; otherwise one is created over ``transport`` (the client's, from
+    core: recorded and replayed) and owned.
     """
 
     def __init__(
-        self, base_url: str, *, timeout: float, client: httpx.AsyncClient | None = None
+        self,
+        base_url: str,
+        *,
+        timeout: float,
+        client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._base_url = base_url.rstrip("/")
         self._timeout = timeout
         self._owns_client = client is None
-        self._client = client if client is not None else httpx.AsyncClient(timeout=timeout)
+        self._client = client or httpx.AsyncClient(timeout=timeout, transport=transport)
+        # When the last response arrived (ns, as the transport stamped it: recorded times
+        # in a replay). Read it right after the call returns, before any other await.
+        self.last_received = 0
 
     async def __aenter__(self) -> Self:
         return self
@@ -239,6 +249,7 @@ class KucoinRest:
             response = await self._client.request(
                 method, self._base_url + path, params=params, timeout=self._timeout
             )
+        self.last_received = received_at(response)
         return _unwrap(response, what)
 
     async def signed(
@@ -276,6 +287,7 @@ class KucoinRest:
                 headers=headers,
                 timeout=self._timeout if timeout is None else timeout,
             )
+        self.last_received = received_at(response)
         return _unwrap(response, what)
 
     async def bullet_public(self) -> BulletToken:

@@ -89,6 +89,7 @@ class Socket:
         self.welcome = asyncio.Event()
         self.connect_id = ""
         self._ids = itertools.count(1)
+        self._ping_ids = itertools.count(1)
         self.expected = ReplyIds()  # pings and native requests: replies nobody awaits
         self.session = Session(
             self,
@@ -175,7 +176,9 @@ class Socket:
 
     def ping_message(self) -> bytes:
         """KuCoin's application ping (it counts against the message rate, like all)."""
-        return _encode({"id": self.expected.add(self.next_id()), "type": "ping"})
+        # Pings are numbered apart from requests, so a request's id does not depend on
+        # when the keepalive fired (a replay issues the requests with the recorded ids).
+        return _encode({"id": self.expected.add(f"ping{next(self._ping_ids)}"), "type": "ping"})
 
     async def on_stale(self, keys: list[Any]) -> None:
         """Topics silent past their channel's threshold: report and renew them."""

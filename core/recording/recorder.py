@@ -22,6 +22,9 @@ record          source
 ``Subscribe``   ``client.subscribe(...)`` was called (recorded *before* the request goes
 ``Unsubscribe`` out, so a replay issues it before the venue's reply arrives)
 ``Sent``        every request the client sent (keepalive pings are not: not requests)
+``Snapshot``    every REST response the client received (``key``: method, path, status), with
+                the value of any secret-looking JSON key emptied (tokens): the REST
+                transport of :mod:`tickwire.core.http`
 ``Notice``      every status and error event the client emitted, between the frames it
                 came between (a consumer of the recorder's own, written before each
                 record)
@@ -40,8 +43,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from tickwire.core.client import BaseClient
 from tickwire.core.fanout import Consumer, EventFilter
+from tickwire.core.http import redact_body
 from tickwire.core.recording._records import Notice, Sent
 from tickwire.core.recording._writer import RecordingWriter
 from tickwire.core.types import Channel, StreamError, StreamStatus, encode_event
@@ -60,7 +66,13 @@ async def recording(
     hub = client.hub
     if hub.wire is not None:
         raise RuntimeError(f"{client.venue}: this client is already being recorded")
-    writer = RecordingWriter(directory, venue=client.venue, config=client.config, **writer_options)
+    # The config goes in without its credentials; whether it had any is kept, so that a
+    # replay opens the same (private) sockets, with placeholder keys.
+    config = {
+        **msgspec.structs.asdict(client.config),
+        "had_credentials": bool(client.config.credentials),
+    }
+    writer = RecordingWriter(directory, venue=client.venue, config=config, **writer_options)
     # A consumer of the library's own: it must not take the user's backlog since connect.
     notices = hub.attach(EventFilter(types=[StreamStatus, StreamError]), backlog=False)
     tap = _Tap(writer, notices)
@@ -126,9 +138,18 @@ class _Tap:
         self._writer.frame(session, received, data, text)
 
     def sent(self, session: str, data: bytes) -> None:
-        """Record a request the client sent."""
+        """Record a request the client sent (a token in it emptied: Kraken's auth socket)."""
         self.notices()
-        self._writer.write(Sent(session=session, data=data))
+        self._writer.write(Sent(session=session, data=redact_body(data)))
+
+    def response(self, method: str, path: str, status: int, received: int, body: bytes) -> None:
+        """Record a REST response (a token's secrets are already emptied).
+
+        The key is ``"<method> <path> <status>"``: what a replay matches a request with,
+        and the status it answers with.
+        """
+        self.notices()
+        self._writer.snapshot("rest", f"{method} {path} {status}", received, body)
 
     def connect(self, session: str, url: str, ts: int | None = None) -> None:
         """Record a socket opening (the writer strips the URL)."""

@@ -50,13 +50,15 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import httpx
 import msgspec
 
 from tickwire.core.client import BaseClient
 from tickwire.core.clock import using_clock
-from tickwire.core.config import ClientConfig, HeartbeatPolicy, ReconnectPolicy
+from tickwire.core.config import ClientConfig, Credentials, HeartbeatPolicy, ReconnectPolicy
 from tickwire.core.errors import TickwireError
 from tickwire.core.fanout import Consumer, EventFilter
+from tickwire.core.http import RECEIVED, redact_body
 from tickwire.core.recording._reader import read_recording
 from tickwire.core.recording._records import (
     Connect,
@@ -66,6 +68,7 @@ from tickwire.core.recording._records import (
     Notice,
     Record,
     Sent,
+    Snapshot,
     Subscribe,
     Unsubscribe,
     strip_url,
@@ -90,6 +93,7 @@ __all__ = ["ReplayError", "ReplaySocket", "Replayer", "replay"]
 CONNECT_TIMEOUT = 2.0  # real seconds for a session to open its socket, else it is skipped
 MATCH_TIMEOUT = 15.0  # real seconds for the client to send a recorded request
 MAX_BATCH = 256  # frames handed over at once: their events wait in memory until delivered
+REPLAY_CREDENTIALS = Credentials("replay", "cmVwbGF5", "replay")  # secret: base64, as Kraken's
 _NOTICES = (StreamStatus, StreamError)
 _DELIVERED = (Ticker, Trade, BookUpdate, Candle, Balance, OrderUpdate)
 
@@ -143,7 +147,7 @@ class ReplaySocket:
         deadline = time.monotonic() + MATCH_TIMEOUT
         while True:
             while self.sent:
-                if self.sent.popleft() == data:
+                if redact_body(self.sent.popleft()) == data:  # as the recorder wrote it
                     return True
             self._sent_event.clear()
             remaining = deadline - time.monotonic()
@@ -162,6 +166,19 @@ class ReplaySocket:
         self.closed = True
         self.waiting.set()
         return True
+
+
+class _ReplayTransport(httpx.AsyncBaseTransport):
+    """Stands in for the client's REST transport: answers come from Snapshot records."""
+
+    def __init__(self, replayer: Replayer) -> None:
+        self._replayer = replayer
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        key = f"{request.method} {request.url.path}"
+        status, body = await self._replayer.answering(key)
+        received = {RECEIVED: self._replayer.now}  # as recorded
+        return httpx.Response(status, content=body, request=request, extensions=received)
 
 
 class _ReplayHttp:
@@ -202,17 +219,22 @@ class Replayer:
         self._opened = 0  # sockets handed out
         self._connects: dict[str, deque[asyncio.Future[ReplaySocket]]] = {}
         self._connect_asked = asyncio.Event()
+        self._requests: dict[str, deque[asyncio.Future[tuple[int, bytes]]]] = {}
+        self._request_made = asyncio.Event()
         self._client: BaseClient | None = None
         self._calls: list[asyncio.Task[None]] = []
         self._started: tuple[float, int] | None = None
 
     def client_config(self) -> ClientConfig:
         """The recorded config, made for replay: no pings, no staleness, fast reconnects."""
-        recorded = {k: v for k, v in self.header.config.items() if k != "credentials"}
+        recorded = dict(self.header.config)
+        had_credentials = bool(recorded.pop("had_credentials", False))
         config = msgspec.convert({"venue": self.header.venue, **recorded}, ClientConfig)
         return msgspec.structs.replace(
             config,
-            credentials=None,
+            # The recorded client's private sockets open again: with placeholder keys,
+            # signing what is never sent to a venue (its answers come from the recording).
+            credentials=REPLAY_CREDENTIALS if had_credentials else None,
             reconnect=ReconnectPolicy(base_delay=0.001, max_delay=0.001),
             heartbeat=HeartbeatPolicy(ping_interval=1e9, idle_timeout=1e9, stale_after={}),
             connect_timeout=60.0,
@@ -225,6 +247,30 @@ class Replayer:
         self._connect_asked.set()
         return await future
 
+    async def answering(self, key: str) -> tuple[int, bytes]:
+        """A REST request (``"GET /path"``): answered at its recorded Snapshot."""
+        future: asyncio.Future[tuple[int, bytes]] = asyncio.get_running_loop().create_future()
+        self._requests.setdefault(key, deque()).append(future)
+        self._request_made.set()
+        return await future
+
+    async def _answer(self, key: str, received: int, body: bytes) -> None:
+        method, path, status = key.rsplit(" ", 2)
+        request = f"{method} {path}"
+        deadline = time.monotonic() + MATCH_TIMEOUT
+        while not self._requests.get(request):
+            self._request_made.clear()
+            try:
+                async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
+                    await self._request_made.wait()
+            except TimeoutError:
+                raise ReplayError(f"the client never requested {request} as recorded") from None
+        self.now = received
+        self._requests[request].popleft().set_result((int(status), body))
+        # The caller goes on in its own task; once it has run, the next record may come
+        # (live, the response was handled before the frames that followed it).
+        await asyncio.sleep(0)
+
     async def run(self) -> None:
         """Replay every record; the events end (or fail) when the recording does."""
         config = self.client_config()
@@ -235,6 +281,7 @@ class Replayer:
             raise ReplayError(f"{config.venue}: this adapter's client cannot be replayed")
         self._client = client
         client.http_factory = lambda: _ReplayHttp(self)  # type: ignore[assignment,return-value]
+        client.rest_transport_factory = lambda hub: _ReplayTransport(self)
         consumer = client.hub.attach(EventFilter(types=_DELIVERED), maxsize=2**31 - 1)
         notices = client.hub.attach(EventFilter(types=_NOTICES), maxsize=2**31 - 1)
         try:
@@ -298,12 +345,14 @@ class Replayer:
                         await socket.waiting.wait()
                         socket.deliver([(close, self.now)])
                         await socket.waiting.wait()
+                case Snapshot(session="rest", key=key, received=received, body=body):
+                    await self._answer(key, received, body)
                 case Subscribe(channel=channel, symbols=symbols, options=options):
                     self._call(self.client.subscribe, channel, symbols, options)
                 case Unsubscribe(channel=channel, symbols=symbols, options=options):
                     self._call(self.client.unsubscribe, channel, symbols, options)
                 case _:
-                    pass  # headers, ends, snapshots (not used yet), kinds from the future
+                    pass  # headers, ends, kinds from the future
             record = following if following is not None else next(records, None)
 
     async def _hand(self, socket: ReplaySocket, frames: list[Frame]) -> None:

@@ -17,10 +17,17 @@ from rich.console import Console
 
 from tickwire.core import connect
 from tickwire.core.cli import main
-from tickwire.core.recording import RecordingCorrupt, read_blocks, recording_files
+from tickwire.core.recording import (
+    RecordingCorrupt,
+    Snapshot,
+    read_blocks,
+    read_recording,
+    recording_files,
+)
 from tickwire.core.recording.replay import ReplayError, replay
 from tickwire.core.types import BookUpdate, Event, Ticker, Trade, decode_event, encode_event
 from tickwire.exchanges.kraken import KrakenEmulator
+from tickwire.exchanges.kucoin import KucoinEmulator
 
 SECONDS = float(os.environ.get("TICKWIRE_REPLAY_SECONDS", "3"))
 
@@ -53,6 +60,38 @@ async def record_live_run(directory: Path) -> list[bytes]:
     return lines
 
 
+async def record_live_kucoin_run(directory: Path) -> list[bytes]:
+    """Record a KuCoin emulator run (ticker, trades, level2; a reconnect and a gap resync).
+
+    With the emulator's account, so REST snapshots are the signed full book, the private
+    socket is open and its token travels over REST: all of it must replay.
+    """
+    lines: list[bytes] = []
+    async with KucoinEmulator(seed=5, interval=0.005) as emulator:
+        client = connect("kucoin", credentials=emulator.credentials(), **emulator.endpoints)
+        async with client.record(directory, block_seconds=0.2), client:
+            events = client.events()
+            await client.subscribe("ticker", ["BTC/USDT", "ETH/USDT"])
+            await client.subscribe("trades", ["BTC/USDT"])
+            await client.subscribe("book", ["BTC/USDT"])
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + SECONDS
+            faults = {"reconnect": deadline - SECONDS * 2 / 3, "resync": deadline - SECONDS / 3}
+            async with asyncio.timeout(SECONDS + 20):
+                async for event in events:
+                    lines.append(encode_event(event))
+                    now = loop.time()
+                    if "reconnect" in faults and now > faults["reconnect"]:
+                        del faults["reconnect"]
+                        await emulator.drop_all()
+                    if "resync" in faults and now > faults["resync"]:
+                        del faults["resync"]
+                        emulator.skip_sequence("BTC-USDT")
+                    if now > deadline and not faults and _settled(event):
+                        break
+    return lines
+
+
 def _settled(event: Event) -> bool:
     return isinstance(event, BookUpdate) and not event.snapshot
 
@@ -66,6 +105,23 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[bytes
     directory = tmp_path_factory.mktemp("recording")
     lines = asyncio.run(record_live_run(directory))
     return directory, lines
+
+
+@pytest.fixture(scope="module")
+def recorded_kucoin(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[bytes]]:
+    directory = tmp_path_factory.mktemp("recording-kucoin")
+    lines = asyncio.run(record_live_kucoin_run(directory))
+    return directory, lines
+
+
+async def test_a_kucoin_recording_replays_line_for_line(recorded_kucoin) -> None:
+    directory, live = recorded_kucoin
+    assert _states(live) == ["reconnecting", "resyncing", "resynced"]  # both faults happened
+    snapshots = [r for r in read_recording(directory) if isinstance(r, Snapshot)]
+    assert any("bullet-public" in s.key for s in snapshots)  # the token's call, recorded
+    assert all(b'"token":""' in s.body for s in snapshots if "bullet" in s.key)  # ... emptied
+    replay_lines = await replayed(directory)
+    assert replay_lines[: len(live)] == live
 
 
 def _states(lines: list[bytes]) -> list[str]:
