@@ -36,7 +36,7 @@ nats://HOST:PORT --symbol BTC/USD``: ``ws_url`` overrides ``[nats] url``).
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from time import time_ns
 from typing import Any
 
@@ -199,7 +199,7 @@ class NatsStreamClient(BaseClient):
         return last.seq
 
     async def _consume(self, subject: str, channel: str, symbol: str | None) -> None:
-        """A push consumer on ``subject`` and the task that delivers what it receives."""
+        """A push consumer on ``subject``, its messages handed to a :meth:`_reader` callback."""
         js = self._js
         assert js is not None
         durable = self.settings.durable
@@ -212,9 +212,11 @@ class NatsStreamClient(BaseClient):
                 config = ConsumerConfig(
                     deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=start
                 )
+        on_message, holder = self._reader(acking=durable is not None)
         if durable is None:
             sub = await js.subscribe(
                 subject,
+                cb=on_message,
                 stream=self.settings.stream,
                 config=config,
                 ordered_consumer=True,
@@ -242,35 +244,48 @@ class NatsStreamClient(BaseClient):
                     config.opt_start_seq = info.config.opt_start_seq
             sub = await js.subscribe(
                 subject,
+                cb=on_message,
                 durable=name,
                 stream=self.settings.stream,
                 config=config,
                 manual_ack=True,
             )
+        holder.append(sub)
         self._subs.append(sub)
-        self._spawn(self._read(sub, durable is not None), name=f"tickwire-nats-{subject}")
 
     # --- delivery ----------------------------------------------------------------------
 
-    async def _read(self, sub: Any, acking: bool) -> None:
+    def _reader(self, acking: bool) -> tuple[Callable[[Msg], Awaitable[None]], list[Any]]:
+        """The callback nats-py calls with each message of one subscription, in order.
+
+        A callback, not ``async for sub.messages``: nats-py's iterator makes a task per
+        message, which cost a loop turn of latency and most of the reader's CPU. Returns
+        the callback and a one-item list to put its subscription in once it exists.
+        """
         hub = self._events
         deliver = self._deliver
         unacked = self._unacked
-        key = id(sub)
+        holder: list[Any] = []
+        key = id(holder)
         count = 0
         last_seq = 0
-        async for msg in sub.messages:
+
+        async def on_message(msg: Msg) -> None:
+            nonlocal count, last_seq
             if self._stopping:
-                break
+                return
             if acking:
                 seq = msg.metadata.sequence.stream
                 if seq <= last_seq:
-                    continue  # a redelivery of something already delivered
+                    return  # a redelivery of something already delivered
                 last_seq = seq
-            deliver(msg)
+            try:
+                deliver(msg)
+            except Exception as exc:  # nats-py would only log it: make it an event
+                hub.push(StreamError.from_exception(self.venue, exc, f"nats {msg.subject}"))
             if acking:
                 count += 1
-                if count >= ACK_EVERY or sub.pending_msgs == 0:
+                if count >= ACK_EVERY or not holder or holder[0].pending_msgs == 0:
                     unacked.pop(key, None)
                     await msg.ack()  # AckAll: covers every earlier message
                     count = 0
@@ -278,6 +293,8 @@ class NatsStreamClient(BaseClient):
                     unacked[key] = msg
             if hub.full:
                 await hub.drained()
+
+        return on_message, holder
 
     def _deliver(self, msg: Msg) -> None:
         data = msg.data

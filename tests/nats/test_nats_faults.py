@@ -131,8 +131,15 @@ async def test_a_full_buffer_drops_counted_and_books_heal_from_a_snapshot(nats_s
                             told = re.search(r"(\d+) events dropped", event.reason)
                             assert told, event.reason
                             assert 0 < int(told[1]) <= kucoin.publisher.stats.dropped
-                    if reader.book(symbol).levels() == kucoin.client.book(symbol).levels() and (
-                        StreamState.LAGGING in [s for s, _ in states]
+                    # Statuses and books come from different subjects: wait for all three.
+                    seen = {s for s, _ in states}
+                    if (
+                        reader.book(symbol).levels() == kucoin.client.book(symbol).levels()
+                        and {
+                            StreamState.LAGGING,
+                            StreamState.RESYNCED,
+                        }
+                        <= seen
                     ):
                         break
             kinds = [s for s, _ in states]
