@@ -25,6 +25,7 @@ record             the replay
                    its request, as with the venue
 ``Disconnect``     closes the session's socket; the session reconnects as it did live
 ``Subscribe``      calls ``client.subscribe`` (its request and reply follow as records)
+``Snapshot``       answers the client's REST request for it (method and path)
 ``Notice``         yields the recorded status or error event, where it happened
 =================  ========================================================================
 
@@ -34,10 +35,13 @@ frames, and the statuses and errors *as recorded*: those are the client's own ha
 different story (a replayed disconnect is a clean close). The replay client's own
 statuses and errors are counted as :attr:`Replayer.artifacts`, never yielded.
 
-Limits: a session the client does not open (the private side: a recording carries no
-credentials) is skipped; REST responses are not recorded yet, so a venue whose sockets
-need a REST call first (KuCoin's token) cannot be replayed: its first ``Connect`` is never
-matched and the replay fails saying so.
+REST calls (KuCoin's tokens and book snapshots, Kraken's auth token) are answered from the
+recording's ``Snapshot`` records, at their recorded place, status and receive time (the
+client's REST transport is core's, :mod:`tickwire.core.http`). A recording of a client
+with credentials replays with placeholder keys, so its private sockets open too. A
+session the client does not open is skipped; timer-driven behaviour (a KuCoin token
+renewal after its TTL, a stale-channel renewal) is not re-created by the replay, which
+replays what happened around it.
 """
 
 from __future__ import annotations

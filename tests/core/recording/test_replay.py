@@ -194,3 +194,17 @@ def test_tickwire_export_writes_what_the_replay_yields(recorded, tmp_path: Path)
     trade_rows = pyarrow_parquet.read_table(tmp_path / "trades.parquet").to_pylist()
     assert [r["trade_id"] for r in trade_rows[: len(trades)]] == [t.trade_id for t in trades]
     assert [r["price"] for r in trade_rows[: len(trades)]] == [t.price for t in trades]
+
+
+def test_a_kucoin_recording_exports_what_the_replay_yields(recorded_kucoin, tmp_path) -> None:
+    pyarrow_parquet = pytest.importorskip("pyarrow.parquet")
+    directory, live = recorded_kucoin
+    console = Console(file=io.StringIO(), width=200)
+    assert main(["export", str(directory), "--parquet", str(tmp_path)], console=console) == 0
+    events = [decode_event(line) for line in live]
+    books = [e for e in events if isinstance(e, BookUpdate)]
+    rows = pyarrow_parquet.read_table(tmp_path / "book_updates.parquet").to_pylist()
+    assert len(rows) >= len(books)
+    for row, book in zip(rows, books, strict=False):
+        assert (row["sequence"], row["snapshot"]) == (book.sequence, book.snapshot)
+        assert row["bid_levels"] == len(book.bids) and row["ask_levels"] == len(book.asks)
