@@ -114,6 +114,10 @@ class EventFilter:
         """True when the filter admits every event."""
         return self.symbols is None and all(self._routes.get(t) is True for t in _ALL_TYPES)
 
+    def takes(self, kind: type) -> bool:
+        """True when some events of ``kind`` are for this consumer."""
+        return kind in self._routes
+
     def admits(self, event: Event) -> bool:
         """True when ``event`` is for this consumer."""
         route = self._routes.get(type(event))
@@ -202,7 +206,8 @@ class EventHub:
             maxsize=maxsize, policy=OverflowPolicy.DROP_MARKET_DATA, venue=venue
         )
         self._routes: list[tuple[EventStream, EventFilter]] = []  # the consumers
-        self._deliveries: list[tuple[EventStream, EventFilter]] = []  # ... and the unclaimed
+        self._listeners: list[tuple[Callable[[Event], None], EventFilter]] = []
+        self._targets: dict[type, list[tuple[Callable[[Event], None], _Check | None]]] = {}
         self._blocking: list[EventStream] = []
         self._closed = False
         self._error: BaseException | None = None
@@ -216,9 +221,11 @@ class EventHub:
         self._rewire()
 
     def _fan_out(self, event: Event) -> None:
-        for stream, event_filter in self._deliveries:
-            if event_filter.admits(event):
-                stream.push(event)
+        # Targets by event type, worked out when the consumers changed: most events go
+        # to each target without a filter call (only a symbol filter needs one).
+        for push, check in self._targets[type(event)]:
+            if check is None or check(event):
+                push(event)
 
     @property
     def full(self) -> bool:
@@ -269,17 +276,11 @@ class EventHub:
         *,
         maxsize: int | None = None,
         policy: OverflowPolicy | str | None = None,
-        backlog: bool = True,
     ) -> Consumer:
-        """A new consumer with its own queue (defaults: the client's queue policy).
-
-        ``backlog=False``: never take over what arrived since connect, even as the first
-        consumer (for the library's own consumers, such as a recorder's, which must not
-        take the user's backlog).
-        """
+        """A new consumer with its own queue (defaults: the client's queue policy)."""
         event_filter = event_filter or EventFilter()
         chosen = OverflowPolicy(policy) if policy is not None else self.policy
-        stream = self._unclaimed if backlog else None
+        stream = self._unclaimed
         if stream is not None:
             # The first consumer inherits what arrived since connect (what it admits).
             self._unclaimed = None
@@ -298,6 +299,27 @@ class EventHub:
         self._rewire()
         return consumer
 
+    def listen(
+        self, event_filter: EventFilter, callback: Callable[[Event], None]
+    ) -> Callable[[], None]:
+        """Call ``callback`` with every event ``event_filter`` admits, as it is pushed.
+
+        For the library's own observers that must see events in their exact place, such
+        as a recorder writing statuses between the frames they came between. The callback
+        runs on the reader's path: it must be quick and must not raise. Returns the
+        function that stops it.
+        """
+        listener = (callback, event_filter)
+        self._listeners.append(listener)
+        self._rewire()
+
+        def stop() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+                self._rewire()
+
+        return stop
+
     def detach(self, stream: EventStream) -> None:
         """Stop delivering to ``stream`` and end its iterator. Idempotent."""
         before = len(self._routes)
@@ -309,12 +331,15 @@ class EventHub:
     def _rewire(self) -> None:
         routes = self._routes
         self._blocking = [s for s, _ in routes if s.policy is OverflowPolicy.BLOCK]
-        deliveries = list(routes)
+        deliveries: list[tuple[Callable[[Event], None], EventFilter]] = [
+            (stream.push, event_filter) for stream, event_filter in routes
+        ]
         if self._unclaimed is not None:  # still waiting for the user's first consumer
-            deliveries.append((self._unclaimed, _EVERYTHING))
-        self._deliveries = deliveries
+            deliveries.append((self._unclaimed.push, _EVERYTHING))
+        deliveries += self._listeners
+        self._targets = {kind: _targets(kind, deliveries) for kind in _ALL_TYPES}
         if len(deliveries) == 1 and deliveries[0][1].everything:
-            self.push = deliveries[0][0].push  # the fast path: no filter, no loop
+            self.push = deliveries[0][0]  # the fast path: no filter, no loop
         elif deliveries:
             self.push = self._fan_out
         else:
@@ -322,6 +347,23 @@ class EventHub:
 
 
 _EVERYTHING = EventFilter()
+_Check = Callable[[Event], bool]
+
+
+def _targets(
+    kind: type, deliveries: list[tuple[Callable[[Event], None], EventFilter]]
+) -> list[tuple[Callable[[Event], None], _Check | None]]:
+    """Where an event of ``kind`` goes: each push (a queue's, or a listener), and the
+    check it needs first (a symbol filter), if any."""
+    targets: list[tuple[Callable[[Event], None], _Check | None]] = []
+    for push, event_filter in deliveries:
+        if not event_filter.takes(kind):
+            continue
+        needs_check = event_filter.symbols is not None and (
+            kind in _BY_SYMBOL or kind is StreamStatus
+        )
+        targets.append((push, event_filter.admits if needs_check else None))
+    return targets
 
 
 def _discard(event: Event) -> None:

@@ -25,9 +25,8 @@ record          source
 ``Snapshot``    every REST response the client received (``key``: method, path, status), with
                 the value of any secret-looking JSON key emptied (tokens): the REST
                 transport of :mod:`tickwire.core.http`
-``Notice``      every status and error event the client emitted, between the frames it
-                came between (a consumer of the recorder's own, written before each
-                record)
+``Notice``      every status and error event the client emitted, written as it is
+                pushed (a hub listener), so exactly between the frames it came between
 ==============  ==========================================================================
 
 The taps cost nothing while no recording runs: a session checks one attribute per frame
@@ -46,11 +45,11 @@ from typing import Any
 import msgspec
 
 from tickwire.core.client import BaseClient
-from tickwire.core.fanout import Consumer, EventFilter
+from tickwire.core.fanout import EventFilter
 from tickwire.core.http import redact_body
 from tickwire.core.recording._records import Notice, Sent
 from tickwire.core.recording._writer import RecordingWriter
-from tickwire.core.types import Channel, StreamError, StreamStatus, encode_event
+from tickwire.core.types import Channel, Event, StreamError, StreamStatus, encode_event
 
 __all__ = ["recording"]
 
@@ -73,22 +72,19 @@ async def recording(
         "had_credentials": bool(client.config.credentials),
     }
     writer = RecordingWriter(directory, venue=client.venue, config=config, **writer_options)
-    # A consumer of the library's own: it must not take the user's backlog since connect.
-    notices = hub.attach(EventFilter(types=[StreamStatus, StreamError]), backlog=False)
-    tap = _Tap(writer, notices)
+    tap = _Tap(writer)
+    stop_notices = hub.listen(EventFilter(types=[StreamStatus, StreamError]), tap.notice)
     subscribe, unsubscribe = client.subscribe, client.unsubscribe
 
     async def recorded_subscribe(
         channel: Channel | str, symbols: Sequence[str] = (), **options: Any
     ) -> None:
-        tap.notices()
         writer.subscribe("client", str(channel), list(symbols), options)
         await subscribe(channel, symbols, **options)
 
     async def recorded_unsubscribe(
         channel: Channel | str, symbols: Sequence[str] = (), **options: Any
     ) -> None:
-        tap.notices()
         writer.unsubscribe("client", str(channel), list(symbols), options)
         await unsubscribe(channel, symbols, **options)
 
@@ -103,43 +99,33 @@ async def recording(
                 yield writer
             finally:
                 hub.wire = None
-                tap.notices()
+                stop_notices()
     finally:
         hub.wire = None
+        stop_notices()
         delattr(client, "subscribe")  # the class's methods again
         delattr(client, "unsubscribe")
-        await notices.aclose()
 
 
 class _Tap:
     """The client's wire tap while recording: each record goes to the writer in order.
 
-    Statuses and errors are events, pushed wherever they arise; they wait in a consumer
-    of their own and are written before the next record, so each lands between the
-    frames it happened between.
+    Frames go straight to the writer (the hot path: no wrapper call). Statuses and
+    errors are events; a hub listener writes each as it is pushed, so it lands exactly
+    between the frames it came between.
     """
 
-    def __init__(self, writer: RecordingWriter, notices: Consumer) -> None:
+    def __init__(self, writer: RecordingWriter) -> None:
         self._writer = writer
-        self._queue = notices.stream
-        self._notices = notices  # held: the hub releases a consumer nobody holds
+        self.frame = writer.frame
+        """Record one raw frame."""
 
-    def notices(self) -> None:
-        """Write the statuses and errors emitted since the last record."""
-        if len(self._queue):
-            write = self._writer.write
-            for event in self._queue.take_all():
-                write(Notice(session="client", event=encode_event(event)))
-
-    def frame(self, session: str, received: int, data: bytes, text: bool = True) -> None:
-        """Record one raw frame (after the notices that preceded it)."""
-        if len(self._queue):
-            self.notices()
-        self._writer.frame(session, received, data, text)
+    def notice(self, event: Event) -> None:
+        """Record a status or error event the client emitted."""
+        self._writer.write(Notice(session="client", event=encode_event(event)))
 
     def sent(self, session: str, data: bytes) -> None:
         """Record a request the client sent (a token in it emptied: Kraken's auth socket)."""
-        self.notices()
         self._writer.write(Sent(session=session, data=redact_body(data)))
 
     def response(self, method: str, path: str, status: int, received: int, body: bytes) -> None:
@@ -148,15 +134,12 @@ class _Tap:
         The key is ``"<method> <path> <status>"``: what a replay matches a request with,
         and the status it answers with.
         """
-        self.notices()
         self._writer.snapshot("rest", f"{method} {path} {status}", received, body)
 
     def connect(self, session: str, url: str, ts: int | None = None) -> None:
         """Record a socket opening (the writer strips the URL)."""
-        self.notices()
         self._writer.connect(session, url, ts)
 
     def disconnect(self, session: str, reason: str, ts: int | None = None) -> None:
         """Record a socket ending."""
-        self.notices()
         self._writer.disconnect(session, reason, ts)

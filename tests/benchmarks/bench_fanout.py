@@ -13,7 +13,9 @@ Each run pushes N tickers (as a reader does, between frames) and drains them wit
 - ``hub, 3 consumers``: an unfiltered one, one filtered by symbol (half the events), and
   one for orders only (none of them): the fan-out loop and the filters;
 - ``hub, recording tap``: one consumer and a wire tap that only counts, the per-frame
-  cost of the ``EventHub.wire`` check on the reader's side included.
+  cost of the ``EventHub.wire`` check on the reader's side included;
+- ``hub, recorder's taps``: the same plus the statuses-and-errors listener a recorder
+  adds (every event then goes through the routing table).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from typing import Any
 
 from tickwire.core.fanout import EventFilter, EventHub
 from tickwire.core.streams import EventStream
-from tickwire.core.types import Ticker
+from tickwire.core.types import StreamError, StreamStatus, Ticker
 
 
 def tickers(n: int) -> list[Ticker]:
@@ -72,7 +74,7 @@ def run_stream(events: list[Ticker]) -> float:
     return asyncio.run(main())
 
 
-def run_hub(events: list[Ticker], extra: int, tap: bool = False) -> float:
+def run_hub(events: list[Ticker], extra: int, tap: bool = False, notices: bool = False) -> float:
     async def main() -> float:
         hub = EventHub(maxsize=len(events) + 1)
         consumer = hub.attach()
@@ -80,6 +82,8 @@ def run_hub(events: list[Ticker], extra: int, tap: bool = False) -> float:
         if extra:
             others.append(hub.attach(EventFilter(symbols=["BTC/USD"])))
             others.append(hub.attach(EventFilter(channels=["orders"])))
+        if notices:  # what a recorder adds: a listener for statuses and errors
+            hub.listen(EventFilter(types=[StreamStatus, StreamError]), lambda event: None)
         seen = [0]
 
         class Tap:
@@ -113,6 +117,7 @@ def main() -> int:
         "hub, 1 consumer": lambda: run_hub(events, 0),
         "hub, 3 consumers": lambda: run_hub(events, 2),
         "hub, recording tap": lambda: run_hub(events, 0, tap=True),
+        "hub, recorder's taps": lambda: run_hub(events, 0, tap=True, notices=True),
     }
     results: dict[str, list[float]] = {name: [] for name in cases}
     for _ in range(args.repeat):  # interleaved, so a noisy moment hits every case alike
