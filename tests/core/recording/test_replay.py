@@ -25,11 +25,22 @@ from tickwire.core.recording import (
     recording_files,
 )
 from tickwire.core.recording.replay import ReplayError, replay
-from tickwire.core.types import BookUpdate, Event, Ticker, Trade, decode_event, encode_event
+from tickwire.core.types import (
+    BookUpdate,
+    Event,
+    StreamError,
+    StreamStatus,
+    Ticker,
+    Trade,
+    decode_event,
+    encode_event,
+)
 from tickwire.exchanges.kraken import KrakenEmulator
 from tickwire.exchanges.kucoin import KucoinEmulator
 
-SECONDS = float(os.environ.get("TICKWIRE_REPLAY_SECONDS", "3"))
+SECONDS = float(os.environ.get("TICKWIRE_REPLAY_SECONDS", "30"))  # each venue's recording
+
+pytestmark = pytest.mark.slow  # two 30 s recordings (issue 9's acceptance); CI runs them
 
 
 async def record_live_run(directory: Path) -> list[bytes]:
@@ -178,33 +189,42 @@ def test_tickwire_replay_prints_the_live_lines(recorded, capsys) -> None:
     assert lines[: len(live)] == live
 
 
-def test_tickwire_export_writes_what_the_replay_yields(recorded, tmp_path: Path) -> None:
+TABLE_OF = {
+    Ticker: "tickers",
+    Trade: "trades",
+    BookUpdate: "book_updates",
+    StreamStatus: "statuses",
+    StreamError: "errors",
+}
+
+
+@pytest.mark.parametrize("which", ["recorded", "recorded_kucoin"])
+def test_the_export_holds_one_row_per_replayed_event_equal_to_the_live_ones(
+    which: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
     pyarrow_parquet = pytest.importorskip("pyarrow.parquet")
-    directory, live = recorded
+    directory, live = request.getfixturevalue(which)
     console = Console(file=io.StringIO(), width=200)
     assert main(["export", str(directory), "--parquet", str(tmp_path)], console=console) == 0
-    events = [decode_event(line) for line in live]
-    tickers = [e for e in events if isinstance(e, Ticker)]
-    trades = [e for e in events if isinstance(e, Trade)]
-    table = pyarrow_parquet.read_table(tmp_path / "tickers.parquet").to_pylist()
-    assert len(table) >= len(tickers)
-    for row, ticker in zip(table, tickers, strict=False):
+    replayed_events = [decode_event(line) for line in asyncio.run(replayed(directory))]
+    tables = {
+        name: pyarrow_parquet.read_table(tmp_path / f"{name}.parquet").to_pylist()
+        for name in TABLE_OF.values()
+    }
+    for kind, name in TABLE_OF.items():  # the same number of rows per type
+        assert len(tables[name]) == sum(isinstance(e, kind) for e in replayed_events), name
+    live_events = [decode_event(line) for line in live]
+    tickers = [e for e in live_events if isinstance(e, Ticker)]
+    for row, ticker in zip(tables["tickers"], tickers, strict=False):
         assert (row["symbol"], row["bid"], row["ask"]) == (ticker.symbol, ticker.bid, ticker.ask)
+        assert (row["last"], row["volume_24h"]) == (ticker.last, ticker.volume_24h)
         assert row["received"].value == ticker.received  # a pandas Timestamp, exact ns
-    trade_rows = pyarrow_parquet.read_table(tmp_path / "trades.parquet").to_pylist()
-    assert [r["trade_id"] for r in trade_rows[: len(trades)]] == [t.trade_id for t in trades]
-    assert [r["price"] for r in trade_rows[: len(trades)]] == [t.price for t in trades]
-
-
-def test_a_kucoin_recording_exports_what_the_replay_yields(recorded_kucoin, tmp_path) -> None:
-    pyarrow_parquet = pytest.importorskip("pyarrow.parquet")
-    directory, live = recorded_kucoin
-    console = Console(file=io.StringIO(), width=200)
-    assert main(["export", str(directory), "--parquet", str(tmp_path)], console=console) == 0
-    events = [decode_event(line) for line in live]
-    books = [e for e in events if isinstance(e, BookUpdate)]
-    rows = pyarrow_parquet.read_table(tmp_path / "book_updates.parquet").to_pylist()
-    assert len(rows) >= len(books)
-    for row, book in zip(rows, books, strict=False):
+    trades = [e for e in live_events if isinstance(e, Trade)]
+    for row, trade in zip(tables["trades"], trades, strict=False):
+        assert (row["trade_id"], row["price"], row["size"]) == (
+            trade.trade_id, trade.price, trade.size
+        )  # fmt: skip
+    books = [e for e in live_events if isinstance(e, BookUpdate)]
+    for row, book in zip(tables["book_updates"], books, strict=False):
         assert (row["sequence"], row["snapshot"]) == (book.sequence, book.snapshot)
         assert row["bid_levels"] == len(book.bids) and row["ask_levels"] == len(book.asks)
