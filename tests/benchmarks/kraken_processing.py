@@ -13,7 +13,9 @@ times, over the same bytes in memory,
 - ``msgspec typed``: a decode into small typed Structs with ``Decimal`` prices;
 - ``tickwire``: ``KrakenClient.on_frame(frame, time_ns())``, exactly as the session's
   reader calls it (decode, normalize, verify and apply the book, push), then delivery of
-  every event through ``events()``.
+  every event through ``events()``;
+- ``tickwire+record``: the same while ``client.record()`` records every frame (the
+  recording's cost on the receive path, the writer thread's compression included).
 
 It drives the client without a socket, through a private member (``_add_book``): a
 benchmark may; an application should not.
@@ -23,8 +25,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -105,8 +109,13 @@ def time_decode(frames: list[bytes], decode: Callable[[bytes], Any]) -> float:
     return time.process_time() - start
 
 
-def time_tickwire(recording: Recording, frames: list[bytes]) -> float:
-    """CPU seconds for on_frame over every frame plus delivering every event."""
+def time_tickwire(recording: Recording, frames: list[bytes], record: bool = False) -> float:
+    """CPU seconds for on_frame over every frame plus delivering every event.
+
+    ``record``: the client is recorded meanwhile (``client.record``): each frame goes to
+    the wire tap first, as the session's reader hands it; the writer thread's
+    compression is in the process CPU too.
+    """
     client = KrakenClient(ClientConfig(venue="kraken"))
     client._add_book(BOOK_SYMBOL, BOOK_DEPTH)  # what subscribe("book") does before its ack
     client.on_frame(recording.instrument, time.time_ns())
@@ -124,12 +133,20 @@ def time_tickwire(recording: Recording, frames: list[bytes]) -> float:
     async def run() -> float:
         async for _ in stream:  # the book snapshot
             break
-        on_frame, now = client.on_frame, time.time_ns
-        start = time.process_time()
-        for frame in frames:
-            on_frame(frame, now())
-        got = await deliver(len(frames))
-        elapsed = time.process_time() - start
+        on_frame, now, hub = client.on_frame, time.time_ns, client.hub
+        with tempfile.TemporaryDirectory() as directory:
+            async with contextlib.AsyncExitStack() as stack:
+                if record:
+                    await stack.enter_async_context(client.record(directory))
+                start = time.process_time()
+                for frame in frames:
+                    received = now()
+                    wire = hub.wire  # what the session's reader does per frame
+                    if wire is not None:
+                        wire.frame("public", received, frame, True)
+                    on_frame(frame, received)
+                got = await deliver(len(frames))
+            elapsed = time.process_time() - start  # the writer's close (last block) included
         if got != len(frames) or len(stream):
             raise SystemExit(f"expected {len(frames)} events, got {got}")
         return elapsed
@@ -157,12 +174,15 @@ def main() -> int:
             "msgspec Any": [time_decode(frames, generic) for _ in range(args.repeat)],
             "msgspec typed": [time_decode(frames, typed[channel]) for _ in range(args.repeat)],
             "tickwire": [time_tickwire(recording, frames) for _ in range(args.repeat)],
+            "tickwire+record": [
+                time_tickwire(recording, frames, record=True) for _ in range(args.repeat)
+            ],
         }
         base = statistics.median(results["msgspec Any"])
         for name, values in results.items():
             median = statistics.median(values)
             print(
-                f"{name:<15} {channel:<7} {median / len(frames) * 1e6:>9.2f} {median / base:>6.2f}x"
+                f"{name:<16} {channel:<7} {median / len(frames) * 1e6:>9.2f} {median / base:>6.2f}x"
             )
     return 0
 
