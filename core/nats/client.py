@@ -86,6 +86,7 @@ class NatsStreamClient(BaseClient):
         self._js: JetStreamContext | None = None
         self._remote = RemoteBooks(self._events, self._books)
         self._subs: list[Any] = []
+        self._by_subscription: dict[Subscription, list[Any]] = {}
         self._unacked: dict[int, Msg] = {}  # per durable reader: the last message not acked
         self._stopping = False
         self._missing = False  # the stream was not there at connect
@@ -160,31 +161,29 @@ class NatsStreamClient(BaseClient):
             subscription = Subscription(chosen, symbol)
             if subscription in self._subscriptions:
                 continue
+            subs = []
             for venue in self._venues():
                 subject = filter_subject(self.settings.prefix, venue, chosen.value, symbol)
                 if chosen is Channel.BOOK and symbol is not None and venue is not None:
                     self._remote.track(venue, symbol)
-                await self._consume(subject, chosen.value, symbol)
+                subs.append(await self._consume(subject, chosen.value, symbol))
+            self._by_subscription[subscription] = subs
             self._subscriptions.add(subscription)
 
     async def unsubscribe(
         self, channel: Channel | str, symbols: Sequence[str] = (), **options: Any
     ) -> None:
-        """Stop delivering ``channel`` for ``symbols`` (the consumers end with the client)."""
+        """Stop reading ``channel`` for ``symbols``: their consumers end now."""
         chosen = self._channel(channel)
-        if self._missing:
-            assert self._js is not None
-            try:
-                await self._js.stream_info(self.settings.stream)
-            except NotFoundError:
-                raise ConfigError(
-                    f"nats: stream {self.settings.stream!r} not found at {self.settings.url}: "
-                    "is a collector (tickwire publish) running?"
-                ) from None
-            self._missing = False
-            await self._consume_health()
         for symbol in _symbols(symbols):
-            self._subscriptions.discard(Subscription(chosen, symbol))
+            subscription = Subscription(chosen, symbol)
+            self._subscriptions.discard(subscription)
+            for sub in self._by_subscription.pop(subscription, []):
+                self._subs.remove(sub)
+                try:
+                    await sub.unsubscribe()
+                except Exception:  # the connection is gone: nothing left to stop
+                    pass
 
     async def _start_sequence(self, subject: str) -> int | None:
         """Where a book reader starts: the latest snapshot, or None (the subject is empty)."""
@@ -198,7 +197,7 @@ class NatsStreamClient(BaseClient):
             return int(headers[SNAP_SEQ])
         return last.seq
 
-    async def _consume(self, subject: str, channel: str, symbol: str | None) -> None:
+    async def _consume(self, subject: str, channel: str, symbol: str | None) -> Any:
         """A push consumer on ``subject``, its messages handed to a :meth:`_reader` callback."""
         js = self._js
         assert js is not None
@@ -252,6 +251,7 @@ class NatsStreamClient(BaseClient):
             )
         holder.append(sub)
         self._subs.append(sub)
+        return sub
 
     # --- delivery ----------------------------------------------------------------------
 

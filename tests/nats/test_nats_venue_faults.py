@@ -58,3 +58,36 @@ async def test_a_venue_reconnect_reaches_the_remote_reader(nats_server):
             async with asyncio.timeout(10):
                 while reader.book(symbol).levels() != kraken.client.book(symbol).levels():
                     await anext(events)
+
+
+async def test_unsubscribe_stops_that_channel_only(nats_server):
+    from time import time_ns
+
+    from tickwire.core.types import BookUpdate, Trade
+
+    nats = NatsConfig(url=nats_server.url)
+    symbol = SYMBOL["kraken"]
+    async with collector("kraken", nats, channels=["book", "trades"]) as kraken:
+        async with connect_nats(nats_server.url, venues=["kraken"]) as reader:
+            events = reader.events(types=[Trade, BookUpdate])
+            await reader.subscribe("book", [symbol])
+            await reader.subscribe("trades", [symbol])
+            await kraken.step(100)
+            await kraken.settle()
+            seen = []
+            while reader.book(symbol).levels() != kraken.client.book(symbol).levels():
+                seen.append(await anext(events))
+            await reader.unsubscribe("trades", [symbol])
+            since = time_ns()
+            assert {sub.channel for sub in reader.subscriptions} == {"book"}
+            await kraken.step(200)
+            await kraken.settle()
+            later = []
+            async with asyncio.timeout(10):
+                while reader.book(symbol).levels() != kraken.client.book(symbol).levels():
+                    later.append(await anext(events))
+                while len(events):  # and what was already queued
+                    later.append(await anext(events))
+            assert any(isinstance(e, BookUpdate) for e in later)
+            assert not [e for e in later if isinstance(e, Trade) and e.received > since]
+            assert [e for e in kraken.direct.events if isinstance(e, Trade) and e.received > since]
