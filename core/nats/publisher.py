@@ -172,7 +172,11 @@ class Publisher:
             on_reconnect=self._on_reconnect,
         )
         self._js = self._nc.jetstream(publish_async_max_pending=2 * IN_FLIGHT)
-        await ensure_stream(self._js, self.config)
+        try:
+            await ensure_stream(self._js, self.config)
+        except BaseException:
+            await self._nc.close()  # or its reconnect tasks outlive the failed start
+            raise
         self._sender.connected.set()
         self._consumer = self.client.events(policy="block")
         self._tasks = asyncio.TaskGroup()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import nats
 import pytest
 from natsserver import BINARY, NatsServer, free_port
 
@@ -35,7 +37,26 @@ async def nats_cluster(tmp_path: Path) -> AsyncIterator[list[NatsServer]]:
     try:
         for server in servers:
             await server.ready(timeout=30)
+        await _replicas_placeable(servers[0].url)
         yield servers
     finally:
         for server in servers:
             server.stop()
+
+
+async def _replicas_placeable(url: str, timeout: float = 30.0) -> None:
+    """Return once the cluster can place a stream at replicas 3 (every peer has joined)."""
+    nc = await nats.connect(url)
+    try:
+        js = nc.jetstream()
+        async with asyncio.timeout(timeout):
+            while True:
+                try:
+                    await js.add_stream(name="READY", subjects=["ready.probe"], num_replicas=3)
+                except Exception:
+                    await asyncio.sleep(0.1)  # peers still joining: poll, nothing to await
+                    continue
+                await js.delete_stream("READY")
+                return
+    finally:
+        await nc.close()
