@@ -1,16 +1,16 @@
 """The writer: records appended in memory, compressed and written a block at a time.
 
-Hot path. :meth:`RecordingWriter.frame` MessagePack-encodes one tuple straight onto the
-end of a ``bytearray`` (the same bytes a :class:`Frame` Struct would encode to, without
-building one), counts it, and compares the buffer length and the clock with the block
-limits: ~0.7 µs of CPU for a ~270-byte frame (``bench_recording.py``, on a busy 2-core
-machine), of which the MessagePack encode is about half; no I/O, no lock.
+Hot path. :meth:`RecordingWriter.frame` appends one tuple to the block's list, adds its
+size, counts it, and compares the size and the clock with the block limits: no encode,
+no I/O, no lock. The writer thread MessagePack-encodes the tuples (the same bytes a
+:class:`Frame` Struct would encode to, without building one) when it writes the block.
+Other records are rare and encoded on the spot.
 
-Block boundaries. When the buffer reaches ``block_bytes`` or its first record is
-``block_seconds`` old, it is *sealed*: its record count is written into the reserved
-array header and the buffer is handed, whole, to the writer thread through a bounded
-queue; a new buffer starts. :meth:`~RecordingWriter.tick` seals an aged block when no
-record arrives to do it (``async with writer`` runs it on a timer).
+Block boundaries. When the records reach about ``block_bytes`` or the first is
+``block_seconds`` old, the block is *sealed*: handed, whole, with its record count, to
+the writer thread through a bounded queue; a new one starts.
+:meth:`~RecordingWriter.tick` seals an aged block when no record arrives to do it
+(``async with writer`` runs it on a timer).
 
 Why one dedicated thread rather than ``asyncio.to_thread`` per block: blocks must reach
 the file in order, and executor jobs may finish out of order (chaining them would take a
@@ -83,7 +83,8 @@ __all__ = ["RecordingWriter"]
 _ARRAY32 = b"\xdd" + bytes(RAW_PREFIX - 1)  # MessagePack array32 header; count set at seal
 
 _END_RESERVE = 256  # room kept for a file's End block (~100 bytes) under rotate_bytes
-_Block = tuple[bytearray, int, int]  # raw payload, record count, sealed at (ns)
+_Block = tuple[list[Any], int, int]  # records (frame tuples, encoded others), count, sealed at
+_FRAME_OVERHEAD = 24  # what a frame record adds to its bytes once encoded (about)
 
 
 def _tickwire_version() -> str:
@@ -152,8 +153,9 @@ class RecordingWriter:
         self._clock = clock
         self._series = secrets.token_hex(8)
         self._compressor = zstandard.ZstdCompressor(level=level)
-        self._encode_into = msgspec.msgpack.Encoder().encode_into
-        self._buf = bytearray(_ARRAY32)
+        self._encode = msgspec.msgpack.Encoder().encode
+        self._items: list[tuple[Any, ...] | bytes] = []  # frames as tuples, others encoded
+        self._size = 0  # about what the items encode to
         self._count = 0
         self._deadline = 0
         self._closed = False
@@ -181,13 +183,15 @@ class RecordingWriter:
 
     def frame(self, session: str, received: int, data: bytes, text: bool = True) -> None:
         """Record one raw frame ``data`` received on ``session`` at ``received`` ns."""
-        buf = self._buf
-        self._encode_into(("frame", session, received, data, text), buf, -1)
+        # Kept as a tuple: the writer thread encodes it (the same bytes a Frame Struct
+        # would encode to), so the reader's loop pays for an append, not an encode.
+        self._items.append(("frame", session, received, data, text))
+        self._size += len(data) + _FRAME_OVERHEAD
         now = self._clock()
         if not self._count:
             self._deadline = now + self._block_ns
         self._count += 1
-        if len(buf) >= self._block_bytes or now >= self._deadline:
+        if self._size >= self._block_bytes or now >= self._deadline:
             self._seal(now)
 
     def write(self, record: Record) -> None:
@@ -199,12 +203,14 @@ class RecordingWriter:
             raise ValueError("the writer writes Header and End records itself")
         if isinstance(record, Connect):
             record = msgspec.structs.replace(record, url=strip_url(record.url))
-        self._encode_into(record, self._buf, -1)
+        encoded = self._encode(record)  # rare records: encoded here, sized exactly
+        self._items.append(encoded)
+        self._size += len(encoded)
         now = self._clock()
         if not self._count:
             self._deadline = now + self._block_ns
         self._count += 1
-        if len(self._buf) >= self._block_bytes or now >= self._deadline:
+        if self._size >= self._block_bytes or now >= self._deadline:
             self._seal(now)
 
     # --- boundary records --------------------------------------------------------------
@@ -334,10 +340,9 @@ class RecordingWriter:
         if self._closed:
             raise RecordingError("the recording is closed")
         self._raise_failure()
-        buf = self._buf
-        buf[1:RAW_PREFIX] = self._count.to_bytes(4, "big")
-        self._queue.put((buf, self._count, now))
-        self._buf = bytearray(_ARRAY32)
+        self._queue.put((self._items, self._count, now))
+        self._items = []
+        self._size = 0
         self._count = 0
 
     def _finish(self) -> None:
@@ -371,7 +376,17 @@ class RecordingWriter:
             finally:
                 self._queue.task_done()
 
-    def _write_block(self, raw: bytearray, count: int, sealed_at: int) -> None:
+    def _write_block(
+        self, items: list[tuple[Any, ...] | bytes], count: int, sealed_at: int
+    ) -> None:
+        raw = bytearray(_ARRAY32)
+        raw[1:RAW_PREFIX] = count.to_bytes(4, "big")
+        encode_into = self._thread_encode_into
+        for item in items:
+            if type(item) is bytes:
+                raw += item
+            else:
+                encode_into(item, raw, -1)
         compressed = self._compressor.compress(raw)
         size = len(compressed) + BLOCK_HEADER
         too_big = (

@@ -15,7 +15,9 @@ times, over the same bytes in memory,
   reader calls it (decode, normalize, verify and apply the book, push), then delivery of
   every event through ``events()``;
 - ``tickwire+record``: the same while ``client.record()`` records every frame (the
-  recording's cost on the receive path, the writer thread's compression included).
+  recording's cost, the writer thread's encoding and compression included);
+- ``tickwire (loop)``, ``+record (loop)``: both again on the calling thread's CPU clock
+  alone (``time.thread_time``): the receive path's own cost.
 
 It drives the client without a socket, through a private member (``_add_book``): a
 benchmark may; an application should not.
@@ -109,12 +111,18 @@ def time_decode(frames: list[bytes], decode: Callable[[bytes], Any]) -> float:
     return time.process_time() - start
 
 
-def time_tickwire(recording: Recording, frames: list[bytes], record: bool = False) -> float:
+def time_tickwire(
+    recording: Recording,
+    frames: list[bytes],
+    record: bool = False,
+    cpu: Callable[[], float] = time.process_time,
+) -> float:
     """CPU seconds for on_frame over every frame plus delivering every event.
 
     ``record``: the client is recorded meanwhile (``client.record``): each frame goes to
     the wire tap first, as the session's reader hands it; the writer thread's
-    compression is in the process CPU too.
+    compression is in the process CPU too. ``cpu``: the clock, the process's CPU or
+    (``time.thread_time``) the calling thread's: the receive path's own.
     """
     client = KrakenClient(ClientConfig(venue="kraken"))
     client._add_book(BOOK_SYMBOL, BOOK_DEPTH)  # what subscribe("book") does before its ack
@@ -138,7 +146,7 @@ def time_tickwire(recording: Recording, frames: list[bytes], record: bool = Fals
             async with contextlib.AsyncExitStack() as stack:
                 if record:
                     await stack.enter_async_context(client.record(directory))
-                start = time.process_time()
+                start = cpu()
                 for frame in frames:
                     received = now()
                     wire = hub.wire  # what the session's reader does per frame
@@ -146,7 +154,7 @@ def time_tickwire(recording: Recording, frames: list[bytes], record: bool = Fals
                         wire.frame("public", received, frame, True)
                     on_frame(frame, received)
                 got = await deliver(len(frames))
-            elapsed = time.process_time() - start  # the writer's close (last block) included
+            elapsed = cpu() - start  # the writer's close (last block) included
         if got != len(frames) or len(stream):
             raise SystemExit(f"expected {len(frames)} events, got {got}")
         return elapsed
@@ -176,6 +184,13 @@ def main() -> int:
             "tickwire": [time_tickwire(recording, frames) for _ in range(args.repeat)],
             "tickwire+record": [
                 time_tickwire(recording, frames, record=True) for _ in range(args.repeat)
+            ],
+            # The reader's thread alone: what recording costs the receive path itself.
+            "tickwire (loop)": [
+                time_tickwire(recording, frames, cpu=time.thread_time) for _ in range(args.repeat)
+            ],
+            "+record (loop)": [
+                time_tickwire(recording, frames, True, time.thread_time) for _ in range(args.repeat)
             ],
         }
         base = statistics.median(results["msgspec Any"])
