@@ -30,9 +30,9 @@ record          source
 ==============  ==========================================================================
 
 The taps cost nothing while no recording runs: a session checks one attribute per frame
-(``EventHub.wire``). While recording, a frame costs the writer's in-memory append
-(about 0.7 µs, see ``tests/benchmarks/bench_recording.py``); compression and disk writes
-happen on the writer's own thread.
+(``EventHub.wire``). While recording, a frame costs the reader an append to the
+writer's block (encoding, compression and disk writes happen on the writer's own thread:
+``tests/benchmarks/kraken_processing.py`` has the figures, ``+record (loop)``).
 """
 
 from __future__ import annotations
