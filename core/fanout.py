@@ -41,12 +41,11 @@ from typing import TYPE_CHECKING
 
 from tickwire.core.streams import EventStream, OverflowPolicy
 from tickwire.core.types import (
-    Balance,
+    CHANNEL_OF,
     BookUpdate,
     Candle,
     Channel,
     Event,
-    OrderUpdate,
     StreamError,
     StreamStatus,
     Ticker,
@@ -58,15 +57,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Consumer", "EventFilter", "EventHub"]
 
-_CHANNEL_OF: dict[type, Channel] = {
-    Ticker: Channel.TICKER,
-    Trade: Channel.TRADES,
-    BookUpdate: Channel.BOOK,
-    Candle: Channel.CANDLES,
-    Balance: Channel.BALANCES,
-    OrderUpdate: Channel.ORDERS,
-}
-_ALL_TYPES: tuple[type, ...] = (*_CHANNEL_OF, StreamStatus, StreamError)
+_ALL_TYPES: tuple[type, ...] = (*CHANNEL_OF, StreamStatus, StreamError)
 _BY_SYMBOL = frozenset({Ticker, Trade, BookUpdate, Candle})
 
 
@@ -100,7 +91,7 @@ class EventFilter:
         # Event type -> True (admit), or the symbols admitted: one dict lookup per event.
         self._routes: dict[type, bool | frozenset[str]] = {}
         for kind in wanted_types:
-            channel = _CHANNEL_OF.get(kind)
+            channel = CHANNEL_OF.get(kind)
             if channel is not None and wanted_channels is not None:
                 if channel not in wanted_channels:
                     continue

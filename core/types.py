@@ -28,6 +28,7 @@ import msgspec
 from tickwire.core.errors import FRAME_EXCERPT
 
 __all__ = [
+    "CHANNEL_OF",
     "Balance",
     "BookLevel",
     "BookUpdate",
@@ -312,6 +313,16 @@ class StreamError(_Event, frozen=True, kw_only=True, tag="error"):
 
 Event = Ticker | Trade | BookUpdate | Candle | Balance | OrderUpdate | StreamStatus | StreamError
 """Everything :meth:`StreamClient.events` yields."""
+
+CHANNEL_OF: dict[type, Channel] = {
+    Ticker: Channel.TICKER,
+    Trade: Channel.TRADES,
+    BookUpdate: Channel.BOOK,
+    Candle: Channel.CANDLES,
+    Balance: Channel.BALANCES,
+    OrderUpdate: Channel.ORDERS,
+}
+"""The channel each kind of event arrives on (statuses and errors belong to none)."""
 
 _event_decoder: msgspec.json.Decoder[Event] = msgspec.json.Decoder(Event)
 _event_encoder = msgspec.json.Encoder()

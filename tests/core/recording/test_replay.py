@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rich.console import Console
@@ -45,30 +47,12 @@ pytestmark = pytest.mark.slow  # two 30 s recordings (issue 9's acceptance); CI 
 
 async def record_live_run(directory: Path) -> list[bytes]:
     """Record a Kraken emulator run (ticker, trades, book; a reconnect and a resync)."""
-    lines: list[bytes] = []
     async with KrakenEmulator(seed=5, interval=0.005) as emulator:
         client = connect("kraken", **emulator.endpoints)
-        async with client.record(directory, block_seconds=0.2), client:
-            events = client.events()
-            await client.subscribe("ticker", ["BTC/USD", "ETH/USD"])
-            await client.subscribe("trades", ["BTC/USD"])
-            await client.subscribe("book", ["BTC/USD"], depth=10)
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + SECONDS
-            faults = {"reconnect": deadline - SECONDS * 2 / 3, "resync": deadline - SECONDS / 3}
-            async with asyncio.timeout(SECONDS + 20):
-                async for event in events:
-                    lines.append(encode_event(event))
-                    now = loop.time()
-                    if "reconnect" in faults and now > faults["reconnect"]:
-                        del faults["reconnect"]
-                        await emulator.drop_all()
-                    if "resync" in faults and now > faults["resync"]:
-                        del faults["resync"]
-                        emulator.corrupt_next_checksum("BTC/USD")
-                    if now > deadline and not faults and _settled(event):
-                        break
-    return lines
+        return await _record(
+            client, directory, ("BTC/USD", "ETH/USD"), {"depth": 10},
+            drop=emulator.drop_all, resync=lambda: emulator.corrupt_next_checksum("BTC/USD"),
+        )  # fmt: skip
 
 
 async def record_live_kucoin_run(directory: Path) -> list[bytes]:
@@ -77,29 +61,46 @@ async def record_live_kucoin_run(directory: Path) -> list[bytes]:
     With the emulator's account, so REST snapshots are the signed full book, the private
     socket is open and its token travels over REST: all of it must replay.
     """
-    lines: list[bytes] = []
     async with KucoinEmulator(seed=5, interval=0.005) as emulator:
         client = connect("kucoin", credentials=emulator.credentials(), **emulator.endpoints)
-        async with client.record(directory, block_seconds=0.2), client:
-            events = client.events()
-            await client.subscribe("ticker", ["BTC/USDT", "ETH/USDT"])
-            await client.subscribe("trades", ["BTC/USDT"])
-            await client.subscribe("book", ["BTC/USDT"])
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + SECONDS
-            faults = {"reconnect": deadline - SECONDS * 2 / 3, "resync": deadline - SECONDS / 3}
-            async with asyncio.timeout(SECONDS + 20):
-                async for event in events:
-                    lines.append(encode_event(event))
-                    now = loop.time()
-                    if "reconnect" in faults and now > faults["reconnect"]:
-                        del faults["reconnect"]
-                        await emulator.drop_all()
-                    if "resync" in faults and now > faults["resync"]:
-                        del faults["resync"]
-                        emulator.skip_sequence("BTC-USDT")
-                    if now > deadline and not faults and _settled(event):
-                        break
+        return await _record(
+            client, directory, ("BTC/USDT", "ETH/USDT"), {},
+            drop=emulator.drop_all, resync=lambda: emulator.skip_sequence("BTC-USDT"),
+        )  # fmt: skip
+
+
+async def _record(
+    client: Any,
+    directory: Path,
+    symbols: tuple[str, str],
+    book_options: dict[str, Any],
+    *,
+    drop: Callable[[], Awaitable[None]],
+    resync: Callable[[], None],
+) -> list[bytes]:
+    """Record ``client`` for SECONDS: a socket drop a third in, a book fault two thirds in;
+    return the live consumer's JSON lines."""
+    lines: list[bytes] = []
+    async with client.record(directory, block_seconds=0.2), client:
+        events = client.events()
+        await client.subscribe("ticker", list(symbols))
+        await client.subscribe("trades", [symbols[0]])
+        await client.subscribe("book", [symbols[0]], **book_options)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SECONDS
+        faults = {"reconnect": deadline - SECONDS * 2 / 3, "resync": deadline - SECONDS / 3}
+        async with asyncio.timeout(SECONDS + 20):
+            async for event in events:
+                lines.append(encode_event(event))
+                now = loop.time()
+                if "reconnect" in faults and now > faults["reconnect"]:
+                    del faults["reconnect"]
+                    await drop()
+                if "resync" in faults and now > faults["resync"]:
+                    del faults["resync"]
+                    resync()
+                if now > deadline and not faults and _settled(event):
+                    break
     return lines
 
 
