@@ -71,11 +71,13 @@ class _Record(msgspec.Struct, frozen=True, array_like=True, tag_field="kind"):
     """Common base: positional (array-like) encoding with the kind as first element."""
 
 
-class Frame(_Record, frozen=True, tag="frame"):
+class Frame(_Record, frozen=True, tag="frame", gc=False):
     """One raw WebSocket frame as the socket ``session`` received it.
 
     ``received`` is the local receive time (ns since the epoch); ``text`` tells a TEXT
-    frame (``data`` is its UTF-8 bytes) from a BINARY one.
+    frame (``data`` is its UTF-8 bytes) from a BINARY one. Not tracked by the garbage
+    collector (``gc=False``: it holds no container): a writer keeps thousands of them per
+    block, and tracked objects would make every collection scan them.
     """
 
     session: str

@@ -68,6 +68,7 @@ from tickwire.core.recording._records import (
     Connect,
     Disconnect,
     End,
+    Frame,
     Header,
     Record,
     Snapshot,
@@ -85,6 +86,8 @@ _ARRAY32 = b"\xdd" + bytes(RAW_PREFIX - 1)  # MessagePack array32 header; count 
 _END_RESERVE = 256  # room kept for a file's End block (~100 bytes) under rotate_bytes
 _Block = tuple[list[Any], int, int]  # records (frame tuples, encoded others), count, sealed at
 _FRAME_OVERHEAD = 24  # what a frame record adds to its bytes once encoded (about)
+# MessagePack array headers: fixarray (0x90-0x9f, one byte), array16 (0xdc), array32 (0xdd).
+_ARRAY_HEADER_SIZE = {0x90: 1, 0xDC: 3, 0xDD: 5}
 
 
 def _tickwire_version() -> str:
@@ -154,9 +157,8 @@ class RecordingWriter:
         self._series = secrets.token_hex(8)
         self._compressor = zstandard.ZstdCompressor(level=level)
         self._encode = msgspec.msgpack.Encoder().encode
-        self._items: list[tuple[Any, ...] | bytes] = []  # frames as tuples, others encoded
+        self._items: list[Frame | msgspec.Raw] = []  # frames; other records encoded
         self._size = 0  # about what the items encode to
-        self._count = 0
         self._deadline = 0
         self._closed = False
         self._failure: BaseException | None = None
@@ -172,7 +174,9 @@ class RecordingWriter:
         self._header_bytes = 0
         self._opened = 0
         # The thread's own encoder: the hot path's is not shared across threads.
-        self._thread_encode_into = msgspec.msgpack.Encoder().encode_into
+        thread_encoder = msgspec.msgpack.Encoder()
+        self._thread_encode_into = thread_encoder.encode_into
+        self._thread_encode = thread_encoder.encode
         self._open(self._clock())
         self._thread = threading.Thread(
             target=self._run, name=f"tickwire-recorder-{self.stem}", daemon=True
@@ -183,14 +187,14 @@ class RecordingWriter:
 
     def frame(self, session: str, received: int, data: bytes, text: bool = True) -> None:
         """Record one raw frame ``data`` received on ``session`` at ``received`` ns."""
-        # Kept as a tuple: the writer thread encodes it (the same bytes a Frame Struct
-        # would encode to), so the reader's loop pays for an append, not an encode.
-        self._items.append(("frame", session, received, data, text))
+        # Kept as a Frame, which the garbage collector does not track: the writer thread
+        # encodes the block, so the reader's loop pays for an append, not an encode.
+        items = self._items
+        items.append(Frame(session, received, data, text))
         self._size += len(data) + _FRAME_OVERHEAD
         now = self._clock()
-        if not self._count:
+        if len(items) == 1:
             self._deadline = now + self._block_ns
-        self._count += 1
         if self._size >= self._block_bytes or now >= self._deadline:
             self._seal(now)
 
@@ -204,12 +208,11 @@ class RecordingWriter:
         if isinstance(record, Connect):
             record = msgspec.structs.replace(record, url=strip_url(record.url))
         encoded = self._encode(record)  # rare records: encoded here, sized exactly
-        self._items.append(encoded)
+        self._items.append(msgspec.Raw(encoded))  # ... and put in the block verbatim
         self._size += len(encoded)
         now = self._clock()
-        if not self._count:
+        if len(self._items) == 1:
             self._deadline = now + self._block_ns
-        self._count += 1
         if self._size >= self._block_bytes or now >= self._deadline:
             self._seal(now)
 
@@ -265,14 +268,14 @@ class RecordingWriter:
 
         Call it periodically when records may stop arriving (``async with`` does).
         """
-        if self._count:
+        if self._items:
             now = self._clock()
             if now >= self._deadline:
                 self._seal(now)
 
     def flush(self, wait: bool = False) -> None:
         """Seal the current block now; with ``wait``, return once it is on disk."""
-        if self._count:
+        if self._items:
             self._seal(self._clock())
         if wait:
             self._queue.join()
@@ -340,13 +343,12 @@ class RecordingWriter:
         if self._closed:
             raise RecordingError("the recording is closed")
         self._raise_failure()
-        self._queue.put((self._items, self._count, now))
+        self._queue.put((self._items, len(self._items), now))
         self._items = []
         self._size = 0
-        self._count = 0
 
     def _finish(self) -> None:
-        if self._count:
+        if self._items:
             self._seal(self._clock())
         self._closed = True
         # Any later record now seals at once, and sealing a closed writer raises: no
@@ -376,17 +378,12 @@ class RecordingWriter:
             finally:
                 self._queue.task_done()
 
-    def _write_block(
-        self, items: list[tuple[Any, ...] | bytes], count: int, sealed_at: int
-    ) -> None:
-        raw = bytearray(_ARRAY32)
-        raw[1:RAW_PREFIX] = count.to_bytes(4, "big")
-        encode_into = self._thread_encode_into
-        for item in items:
-            if type(item) is bytes:
-                raw += item
-            else:
-                encode_into(item, raw, -1)
+    def _write_block(self, items: list[Frame | msgspec.Raw], count: int, sealed_at: int) -> None:
+        # One C call for the whole block (the GIL is held for as short a time as can be);
+        # its array header, whatever its size, becomes the format's array32 one.
+        body = self._thread_encode(items)
+        header = _ARRAY_HEADER_SIZE.get(body[0] & 0xF0 if body[0] < 0xA0 else body[0], 1)
+        raw = b"\xdd" + count.to_bytes(4, "big") + body[header:]
         compressed = self._compressor.compress(raw)
         size = len(compressed) + BLOCK_HEADER
         too_big = (
