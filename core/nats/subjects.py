@@ -41,16 +41,10 @@ from __future__ import annotations
 import re
 
 from tickwire.core.types import (
-    Balance,
-    BookUpdate,
-    Candle,
-    Channel,
+    CHANNEL_OF,
     Event,
-    OrderUpdate,
     StreamError,
     StreamStatus,
-    Ticker,
-    Trade,
 )
 
 __all__ = [
@@ -74,13 +68,9 @@ _PLAIN = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234567
 _ESCAPE = re.compile(r"%([0-9A-F]{2})")
 _PREFIX = re.compile(r"[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+)*")
 
+# The subject's channel token: core's channels, plus one each for statuses and errors.
 _CHANNEL_OF: dict[type, str] = {
-    Ticker: Channel.TICKER.value,
-    Trade: Channel.TRADES.value,
-    BookUpdate: Channel.BOOK.value,
-    Candle: Channel.CANDLES.value,
-    Balance: Channel.BALANCES.value,
-    OrderUpdate: Channel.ORDERS.value,
+    **{kind: channel.value for kind, channel in CHANNEL_OF.items()},
     StreamStatus: STATUS,
     StreamError: ERROR,
 }
