@@ -11,6 +11,11 @@ While a socket is up three tasks run side by side in one TaskGroup: the single r
 (aiohttp forbids concurrent ``receive()``), the keepalive pinger, and the watchdog, which
 replaces a socket that went silent and reports channels that went stale. Every state
 change reaches the user as a :class:`~tickwire.core.types.StreamStatus`.
+
+The same changes are logged on ``tickwire.core.session``, one line each: INFO when a
+socket comes up (and when it is back after a drop), one WARNING per dropped socket or
+failed attempt (reason, next delay, attempt), ERROR on giving up. Nothing is logged per
+frame, and never a URL's query or credentials (a venue's token may ride in the query).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import logging
 from collections.abc import Awaitable, Callable, Hashable, Iterable
 from time import time_ns
 from typing import Any, Literal, Protocol
+from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 
@@ -38,7 +44,7 @@ from tickwire.core.reconnect import Backoff
 from tickwire.core.rpc import PendingRequests
 from tickwire.core.types import StreamError, StreamState, StreamStatus
 
-__all__ = ["Session", "SessionHandler", "WireTap"]
+__all__ = ["Session", "SessionHandler", "WireTap", "describe", "safe_url"]
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +126,16 @@ class _ConnectionLost(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+def safe_url(url: str) -> str:
+    """``url`` without query, fragment or user info: what a log line may show of it."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparsable url>"
+    host = parts.netloc.rpartition("@")[2]  # a password may sit before the "@"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 def describe(exc: BaseException) -> str:
@@ -209,6 +225,7 @@ class Session:
         self._watched: dict[Hashable, int] = {}  # key -> staleness threshold, ns
         self._stale: set[Hashable] = set()
         self._ws: _Socket | None = None
+        self._where = ""  # the current socket's URL as logs may show it (no query)
         self._ready = asyncio.Event()
         self._closing = asyncio.Event()
         self._dropped = asyncio.Event()
@@ -276,7 +293,9 @@ class Session:
     def drop(self, reason: str) -> None:
         """Abandon the current socket; the supervisor replaces it and reports ``reason``."""
         if self._ws is not None and self._drop_reason is None:
-            log.warning("%s %s: dropping socket: %s", self.venue, self.name, reason)
+            # DEBUG: the supervisor's WARNING for the drop carries the same reason, and a
+            # dropped socket must make exactly one WARNING line.
+            log.debug("%s %s: dropping socket: %s", self.venue, self.name, reason)
             self._drop_reason = reason
             self._dropped.set()
 
@@ -315,9 +334,24 @@ class Session:
                 break
             backoff.disconnected()
             if policy.max_attempts is not None and backoff.attempt >= policy.max_attempts:
+                log.error(
+                    "%s %s: gave up after %d attempts: %s",
+                    self.venue,
+                    self.name,
+                    backoff.attempt,
+                    reason,
+                )
                 self._status(StreamState.CLOSED, f"gave up: {reason}", backoff.attempt)
                 raise TransportError(f"{self.venue} {self.name}: gave up after {reason}")
             delay = backoff.next_delay()
+            log.warning(
+                "%s %s: connection lost (%s); reconnecting in %.2fs (attempt %d)",
+                self.venue,
+                self.name,
+                reason,
+                delay,
+                backoff.attempt,
+            )
             self._status(StreamState.RECONNECTING, reason, backoff.attempt)
             reconnecting = True
             try:
@@ -333,6 +367,7 @@ class Session:
                 url, decode_text=False, max_msg_size=self._max_frame_size
             )
         self._ws = ws
+        self._where = safe_url(url)
         if (wire := self._events.wire) is not None:
             wire.connect(self.name, url)
         self.last_frame = time_ns()
@@ -352,8 +387,19 @@ class Session:
                 tasks.create_task(self._until_dropped())
                 async with asyncio.timeout(self._connect_timeout):
                     await self._handler.on_open(self)
+                attempts = backoff.attempt
                 backoff.connected()
                 self._ready.set()
+                if reconnecting:
+                    log.info(
+                        "%s %s: reconnected to %s after %d attempt(s); subscriptions restored",
+                        self.venue,
+                        self.name,
+                        self._where,
+                        attempts,
+                    )
+                else:
+                    log.info("%s %s: connected to %s", self.venue, self.name, self._where)
                 self._status(StreamState.CONNECTED, "")
                 if reconnecting:
                     self._status(StreamState.RESUBSCRIBED, "every subscription restored")
