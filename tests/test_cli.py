@@ -6,6 +6,8 @@ serves from a thread with its own loop (one per module: starting it is the slow 
 
 import asyncio
 import io
+import json
+import logging
 import os
 import select
 import signal
@@ -16,11 +18,13 @@ import threading
 import time
 from collections.abc import Iterator
 from decimal import Decimal
+from importlib.metadata import version
 
 import pytest
 from rich.console import Console
 
-from tickwire.core.cli import main
+import tickwire.core
+from tickwire.core.cli import build_parser, logs, main
 from tickwire.core.cli.tables import Board
 from tickwire.core.types import StreamState, StreamStatus, Ticker, decode_event
 from tickwire.exchanges.kraken import KrakenEmulator
@@ -275,3 +279,76 @@ def test_ctrl_c_ends_the_demo_cleanly():
             process.wait()
         os.close(leader)
     assert b"Traceback" not in output
+
+
+# --- version and logging ----------------------------------------------------------------
+
+
+def test_version_comes_from_the_package_metadata(capsys):
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"tickwire {version('tickwire')}"
+    assert tickwire.core.__version__ == version("tickwire")
+
+
+@pytest.fixture
+def bare_logging(monkeypatch):
+    """Call it to have logging as a fresh ``tickwire`` process has it: no root handlers.
+
+    A call, not a setup: pytest adds its capturing handlers as the test body starts.
+    """
+    root, tree = logging.getLogger(), logging.getLogger("tickwire")
+    levels = root.level, tree.level
+    yield lambda: monkeypatch.setattr(root, "handlers", [])
+    root.setLevel(levels[0])
+    tree.setLevel(levels[1])
+
+
+@pytest.mark.parametrize(
+    ("args", "level"),
+    [
+        ([], logging.NOTSET),  # the tree inherits the root's WARNING
+        (["-v"], logging.INFO),
+        (["-vv"], logging.DEBUG),
+        (["exchanges", "-vv"], logging.DEBUG),  # after the command, too
+        (["-vv", "--log-level", "error"], logging.ERROR),  # the named level wins
+    ],
+)
+def test_verbosity_sets_the_level_of_the_tickwire_tree_only(bare_logging, capsys, args, level):
+    bare_logging()
+    command = args if "exchanges" in args else [*args, "exchanges"]
+    assert main(command, console=capture_console()[0]) == 0
+    assert logging.getLogger("tickwire").level == level
+    assert logging.getLogger().level == logging.WARNING  # aiohttp, httpx: WARNING still
+    logging.getLogger("httpx").info("a request, with its URL")
+    logging.getLogger("tickwire.core.session").info("kraken public: connected")
+    err = capsys.readouterr().err
+    assert "a request" not in err
+    assert ("kraken public: connected" in err) == (logging.INFO >= level > logging.NOTSET)
+
+
+def test_log_json_writes_one_object_per_line(bare_logging, capsys):
+    bare_logging()
+    assert main(["--log-json", "-v", "exchanges"], console=capture_console()[0]) == 0
+    logging.getLogger("tickwire.core.session").warning("kraken public: connection lost")
+    lines = capsys.readouterr().err.splitlines()
+    entry = json.loads(lines[-1])
+    assert entry["level"] == "WARNING" and entry["logger"] == "tickwire.core.session"
+    assert entry["message"] == "kraken public: connection lost" and entry["ts"]
+
+
+def test_a_live_run_logs_its_connect_on_stderr(emulator, bare_logging, capsys):
+    bare_logging()
+    args = ["-v", "stream", "kraken", "--ws-url", emulator.ws_url, "--json", "--duration", "1"]
+    assert main([*args, "--symbol", "BTC/USD", "--channel", "ticker"]) == 0
+    err = capsys.readouterr().err
+    assert "INFO tickwire.core.session: kraken public: connected to ws://127.0.0.1" in err
+
+
+def test_known_secrets_are_masked_in_log_lines(bare_logging, capsys):
+    bare_logging()
+    args = build_parser().parse_args(["-v", "exchanges"])
+    secrets = {"s3cr3t-value"}
+    logs.configure(args, sys.stderr, secrets)
+    logging.getLogger("tickwire.test").info("signed with %s", "s3cr3t-value")
+    err = capsys.readouterr().err
+    assert "s3cr3t-value" not in err and "signed with ***" in err

@@ -8,6 +8,10 @@
     tickwire replay PATH [--speed N|max] [--json]
     tickwire export PATH --parquet DIR
     tickwire exchanges
+    tickwire --version
+
+Every command takes ``-v``/``-vv``, ``--log-level LEVEL`` and ``--log-json`` (log lines on
+stderr; see :mod:`tickwire.core.cli.logs`), before or after the command's name.
 
 :func:`main` returns the exit code instead of exiting, so tests and embedders call it
 in-process. Expected failures (unknown venue or symbol, no network, bad config) are one
@@ -26,7 +30,8 @@ from typing import NoReturn
 
 from rich.console import Console
 
-from tickwire.core.cli import demo, publish, record, replay, stream
+from tickwire.core import __version__
+from tickwire.core.cli import demo, logs, publish, record, replay, stream
 from tickwire.core.cli.common import Context, debug_enabled, describe_error
 from tickwire.core.cli.tables import registry_tables
 from tickwire.core.registry import Registry, default_registry
@@ -52,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="tickwire",
         description="Typed, exchange-agnostic crypto market data over WebSockets.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    logs.add_arguments(parser)
     commands = parser.add_subparsers(
         title="commands", dest="command", required=True, parser_class=_Parser
     )
@@ -64,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
         "exchanges", help="list the registered adapters, emulators and plugin problems"
     )
     listing.set_defaults(run=None)
+    for command in commands.choices.values():
+        logs.add_arguments(command, suppress=True)
     return parser
 
 
@@ -87,6 +96,7 @@ def main(
         registry=registry or default_registry(),
         stdout=sys.stdout,
     )
+    logs.configure(args, sys.stderr, ctx.secrets)
     try:
         if args.run is None:
             for part in registry_tables(ctx.registry):
