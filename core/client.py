@@ -35,6 +35,7 @@ from tickwire.core.protocol import EventCallback
 from tickwire.core.session import Session
 from tickwire.core.snapshot import MarketSnapshot, take_snapshot
 from tickwire.core.streams import OverflowPolicy
+from tickwire.core.subscriptions import check_symbols
 from tickwire.core.types import (
     Channel,
     Instrument,
@@ -284,6 +285,19 @@ class BaseClient:
     def native(self) -> Any:
         """The venue-specific escape hatch; ``None`` for an adapter that offers none."""
         return None
+
+    def _checked(
+        self, channel: Channel | str, symbols: Iterable[str], *, subscribing: bool = True
+    ) -> tuple[Channel, tuple[str, ...]]:
+        """The arguments of :meth:`subscribe`/:meth:`unsubscribe`, validated once for all.
+
+        Every adapter's ``subscribe`` starts here, so every venue refuses the same
+        mistakes with the same ``ValueError``: an unknown channel, a string for a list
+        of symbols, no symbols for a market channel (see
+        :func:`~tickwire.core.subscriptions.check_symbols`).
+        """
+        chosen = self._channel(channel)
+        return chosen, check_symbols(chosen, symbols, allow_empty=not subscribing)
 
     @staticmethod
     def _channel(channel: Channel | str) -> Channel:

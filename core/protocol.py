@@ -89,7 +89,9 @@ class StreamClient(Protocol):
 
         Options are channel extras: ``depth`` for ``book``, ``interval`` (seconds) for
         ``candles``. Raises :class:`~tickwire.core.errors.SubscriptionError` when the
-        venue refuses.
+        venue refuses, and ``ValueError`` for an unknown channel or option, a string
+        instead of a list of symbols, or no symbols for a market channel (the account
+        channels ``orders`` and ``balances`` take none).
 
             await client.subscribe("book", ["BTC/USD"], depth=25)
         """

@@ -285,7 +285,7 @@ class KrakenClient(KrakenTrading, BaseClient):
         self, channel: Channel | str, symbols: Sequence[str] = (), **options: Any
     ) -> None:
         """Subscribe a channel for symbols; raises SubscriptionError for refused symbols."""
-        channel = self._channel(channel)
+        channel, symbols = self._checked(channel, symbols)
         if channel not in CHANNELS:  # orders, balances: channel-wide, on the auth socket
             if symbols or options:
                 raise ValueError(f"{channel} takes no symbols or options")
@@ -315,7 +315,7 @@ class KrakenClient(KrakenTrading, BaseClient):
         self, channel: Channel | str, symbols: Sequence[str] = (), **options: Any
     ) -> None:
         """Unsubscribe symbols, with the options they were subscribed with."""
-        channel = self._channel(channel)
+        channel, symbols = self._checked(channel, symbols, subscribing=False)
         if channel not in CHANNELS:
             if Subscription(channel) in self._subscriptions:
                 self._subscriptions.discard(Subscription(channel))

@@ -313,7 +313,7 @@ class KucoinClient(KucoinAccount):
         Raises SubscriptionError for an unknown symbol, RateLimited when KuCoin refused
         the message (not retried: the caller decides), RequestTimeout without an ack.
         """
-        channel = self._channel(channel)
+        channel, symbols = self._checked(channel, symbols)
         if channel in PRIVATE_CHANNELS:
             return await self._subscribe_private(channel)  # account-wide: no symbols
         if channel not in CHANNELS:
@@ -357,7 +357,7 @@ class KucoinClient(KucoinAccount):
         self, channel: Channel | str, symbols: Sequence[str] = (), **options: Any
     ) -> None:
         """Unsubscribe symbols (with the options they were subscribed with)."""
-        channel = self._channel(channel)
+        channel, symbols = self._checked(channel, symbols, subscribing=False)
         if channel in PRIVATE_CHANNELS:
             return await self._unsubscribe_private(channel)
         targets = [s for s in self._subscriptions if s.channel is channel and s.symbol in symbols]

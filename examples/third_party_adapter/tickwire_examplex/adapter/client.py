@@ -229,7 +229,7 @@ class ExamplexClient(BaseClient):
         examplex books are always whole; ``depth`` is accepted (so programs written for
         other venues run unchanged) and means "read the top ``depth`` levels".
         """
-        channel = self._channel(channel)
+        channel, symbols = self._checked(channel, symbols)
         parse.check_options(channel, options)
         if channel not in CHANNELS:
             raise SubscriptionError(self.venue, channel, f"examplex has no {channel} channel")
@@ -260,7 +260,7 @@ class ExamplexClient(BaseClient):
         self, channel: Channel | str, symbols: Sequence[str] = (), **options: Any
     ) -> None:
         """Undo :meth:`subscribe`."""
-        channel = self._channel(channel)
+        channel, symbols = self._checked(channel, symbols, subscribing=False)
         names: Sequence[str | None] = symbols if channel not in ACCOUNT_CHANNELS else [None]
         for symbol in names:
             subscription = Subscription(channel, symbol)
