@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable
 from time import time_ns
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import msgspec
@@ -24,7 +25,7 @@ import msgspec
 if TYPE_CHECKING:
     from tickwire.core.fanout import EventHub
 
-__all__ = ["RECEIVED", "TappedTransport", "received_at", "redact_body"]
+__all__ = ["RECEIVED", "TappedTransport", "received_at", "redact_body", "safe_url"]
 
 RECEIVED = "tickwire.received"
 """The response extension holding its local receive time (ns): live, or as recorded."""
@@ -63,6 +64,17 @@ class TappedTransport(httpx.AsyncBaseTransport):
     async def aclose(self) -> None:
         """Close the wrapped transport."""
         await self._inner.aclose()
+
+
+def safe_url(url: str) -> str:
+    """``url`` without its query string, fragment and user info (where tokens live):
+    what a log line or a recording may show of it."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:  # an IPv6 literal keeps its brackets
+        host = f"[{host}]"
+    netloc = f"{host}:{parts.port}" if parts.port is not None else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def received_at(response: httpx.Response) -> int:

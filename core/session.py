@@ -25,7 +25,6 @@ import logging
 from collections.abc import Awaitable, Callable, Hashable, Iterable
 from time import time_ns
 from typing import Any, Literal, Protocol
-from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 
@@ -39,12 +38,13 @@ from tickwire.core.errors import (
     TransportError,
 )
 from tickwire.core.fanout import EventHub
+from tickwire.core.http import safe_url
 from tickwire.core.ratelimit import RateLimiter
 from tickwire.core.reconnect import Backoff
 from tickwire.core.rpc import PendingRequests
 from tickwire.core.types import StreamError, StreamState, StreamStatus
 
-__all__ = ["Session", "SessionHandler", "WireTap", "describe", "safe_url"]
+__all__ = ["Session", "SessionHandler", "WireTap", "describe"]
 
 log = logging.getLogger(__name__)
 
@@ -126,16 +126,6 @@ class _ConnectionLost(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-def safe_url(url: str) -> str:
-    """``url`` without query, fragment or user info: what a log line may show of it."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparsable url>"
-    host = parts.netloc.rpartition("@")[2]  # a password may sit before the "@"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 def describe(exc: BaseException) -> str:

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from tickwire.core import ClientConfig, ReconnectPolicy, StreamState, StreamStatus, connect
+from tickwire.core.http import safe_url
 from tickwire.core.registry import default_registry
-from tickwire.core.session import safe_url
 from tickwire.core.types import Event
 from tickwire.exchanges.kraken import KrakenEmulator
 

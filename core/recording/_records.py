@@ -40,9 +40,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import Any, Final, get_args
-from urllib.parse import urlsplit, urlunsplit
 
 import msgspec
+
+from tickwire.core.http import safe_url as strip_url
 
 __all__ = [
     "FORMAT_VERSION",
@@ -216,16 +217,6 @@ KINDS: Final = frozenset(str(cls.__struct_config__.tag) for cls in get_args(Reco
 # --- secrets ---------------------------------------------------------------------------
 
 _SECRET_KEY = re.compile(r"secret|passphrase|password|token|api_?key|signature", re.I)
-
-
-def strip_url(url: str) -> str:
-    """``url`` without its query string, fragment and user info (where tokens live)."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if ":" in host:  # an IPv6 literal keeps its brackets
-        host = f"[{host}]"
-    netloc = f"{host}:{parts.port}" if parts.port is not None else host
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def _scrub(value: Any) -> Any:
