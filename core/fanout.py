@@ -53,7 +53,7 @@ from tickwire.core.types import (
 )
 
 if TYPE_CHECKING:
-    from tickwire.core.session import WireTap
+    from tickwire.core.handlers import WireTap
 
 __all__ = ["Consumer", "EventFilter", "EventHub"]
 

@@ -49,12 +49,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import httpx
 import msgspec
 
 from tickwire.core.client import BaseClient
@@ -62,7 +61,6 @@ from tickwire.core.clock import using_clock
 from tickwire.core.config import ClientConfig, Credentials, HeartbeatPolicy, ReconnectPolicy
 from tickwire.core.errors import TickwireError
 from tickwire.core.fanout import Consumer, EventFilter
-from tickwire.core.http import RECEIVED, redact_body
 from tickwire.core.recording._reader import read_recording
 from tickwire.core.recording._records import (
     Connect,
@@ -75,7 +73,13 @@ from tickwire.core.recording._records import (
     Snapshot,
     Subscribe,
     Unsubscribe,
-    strip_url,
+)
+from tickwire.core.recording.replay_sockets import (
+    MATCH_TIMEOUT,
+    ReplayHttp,
+    ReplaySocket,
+    ReplayTransport,
+    message_of,
 )
 from tickwire.core.registry import Registry, default_registry
 from tickwire.core.streams import EventStream, OverflowPolicy
@@ -95,7 +99,6 @@ from tickwire.core.types import (
 __all__ = ["ReplayError", "ReplaySocket", "Replayer", "replay"]
 
 CONNECT_TIMEOUT = 2.0  # real seconds for a session to open its socket, else it is skipped
-MATCH_TIMEOUT = 15.0  # real seconds for the client to send a recorded request
 MAX_BATCH = 256  # frames handed over at once: their events wait in memory until delivered
 REPLAY_CREDENTIALS = Credentials("replay", "cmVwbGF5", "replay")  # secret: base64, as Kraken's
 _NOTICES = (StreamStatus, StreamError)
@@ -104,99 +107,6 @@ _DELIVERED = (Ticker, Trade, BookUpdate, Candle, Balance, OrderUpdate)
 
 class ReplayError(TickwireError):
     """A recording could not be replayed (not only damaged: the client diverged from it)."""
-
-
-class ReplaySocket:
-    """Stands in for one session's WebSocket: frames come from the recording.
-
-    Implements what :class:`~tickwire.core.session.Session` uses of aiohttp's
-    ``ClientWebSocketResponse``: ``receive``, ``send_frame``, ``close``, ``closed``,
-    ``close_code``.
-    """
-
-    def __init__(self, session: str, clock: Callable[[int], None]) -> None:
-        self.session = session
-        self.closed = False
-        self.close_code: int | None = None
-        self.sent: deque[bytes] = deque()
-        self._set_clock = clock
-        self._inbox: deque[tuple[aiohttp.WSMessage, int]] = deque()
-        self._arrived: asyncio.Event = asyncio.Event()
-        self.waiting: asyncio.Event = asyncio.Event()  # the reader is in receive()
-        self._sent_event = asyncio.Event()
-
-    def deliver(self, messages: Iterable[tuple[aiohttp.WSMessage, int]]) -> None:
-        """Queue ``(message, received)`` pairs for the reader (the replayer calls this)."""
-        self.waiting.clear()
-        self._inbox.extend(messages)
-        self._arrived.set()
-
-    async def receive(self) -> aiohttp.WSMessage:
-        """The next recorded message; the replay's clock reads its receive time."""
-        while not self._inbox:
-            self._arrived.clear()
-            self.waiting.set()
-            await self._arrived.wait()
-        message, received = self._inbox.popleft()
-        self._set_clock(received)
-        return message
-
-    async def send_frame(self, data: bytes, opcode: aiohttp.WSMsgType) -> None:
-        """Keep what the client sent: the replayer matches it against ``Sent`` records."""
-        self.sent.append(bytes(data))
-        self._sent_event.set()
-
-    async def sent_frame(self, data: bytes) -> bool:
-        """Wait (up to :data:`MATCH_TIMEOUT`) until ``data`` was sent; consume it."""
-        deadline = time.monotonic() + MATCH_TIMEOUT
-        while True:
-            while self.sent:
-                if redact_body(self.sent.popleft()) == data:  # as the recorder wrote it
-                    return True
-            self._sent_event.clear()
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or self.closed:
-                return False
-            try:
-                async with asyncio.timeout(remaining):
-                    await self._sent_event.wait()
-            except TimeoutError:
-                return False
-
-    async def close(self, *, code: int = 1000, message: bytes = b"") -> bool:
-        """Close the socket (the session does, when it ends it)."""
-        if self.closed:
-            return False
-        self.closed = True
-        self.waiting.set()
-        return True
-
-
-class _ReplayTransport(httpx.AsyncBaseTransport):
-    """Stands in for the client's REST transport: answers come from Snapshot records."""
-
-    def __init__(self, replayer: Replayer) -> None:
-        self._replayer = replayer
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        key = f"{request.method} {request.url.path}"
-        status, body = await self._replayer.answering(key)
-        received = {RECEIVED: self._replayer.now}  # as recorded
-        return httpx.Response(status, content=body, request=request, extensions=received)
-
-
-class _ReplayHttp:
-    """Stands in for the client's ``aiohttp.ClientSession``: sockets from the replayer."""
-
-    def __init__(self, replayer: Replayer) -> None:
-        self._replayer = replayer
-        self.closed = False
-
-    async def ws_connect(self, url: str, **_: Any) -> ReplaySocket:
-        return await self._replayer.connecting(strip_url(url))
-
-    async def close(self) -> None:
-        self.closed = True
 
 
 class Replayer:
@@ -284,8 +194,8 @@ class Replayer:
         if not isinstance(client, BaseClient):
             raise ReplayError(f"{config.venue}: this adapter's client cannot be replayed")
         self._client = client
-        client.http_factory = lambda: _ReplayHttp(self)  # type: ignore[assignment,return-value]
-        client.rest_transport_factory = lambda hub: _ReplayTransport(self)
+        client.http_factory = lambda: ReplayHttp(self)  # type: ignore[assignment,return-value]
+        client.rest_transport_factory = lambda hub: ReplayTransport(self)
         consumer = client.hub.attach(EventFilter(types=_DELIVERED), maxsize=2**31 - 1)
         notices = client.hub.attach(EventFilter(types=_NOTICES), maxsize=2**31 - 1)
         try:
@@ -362,12 +272,12 @@ class Replayer:
     async def _hand(self, socket: ReplaySocket, frames: list[Frame]) -> None:
         await socket.waiting.wait()  # the reader is done with what it had
         if self._speed is None:
-            socket.deliver((_message(f), f.received) for f in frames)
+            socket.deliver((message_of(f), f.received) for f in frames)
         else:
             for frame in frames:  # paced: one at a time, each at its recorded moment
                 await self._pace(frame.received)
                 await socket.waiting.wait()
-                socket.deliver([(_message(frame), frame.received)])
+                socket.deliver([(message_of(frame), frame.received)])
         await socket.waiting.wait()  # ... and with these
 
     async def _connect(self, session: str, url: str) -> None:
@@ -429,11 +339,6 @@ class Replayer:
     def _call(self, method: Any, channel: str, symbols: Iterable[str], options: Any) -> None:
         # Not awaited here: the call's request and the venue's reply are the next records.
         self._calls.append(asyncio.create_task(_call(method, channel, symbols, options)))
-
-
-def _message(frame: Frame) -> aiohttp.WSMessage:
-    kind = aiohttp.WSMsgType.TEXT if frame.text else aiohttp.WSMsgType.BINARY
-    return aiohttp.WSMessage(kind, frame.data, None)
 
 
 async def _call(method: Any, channel: str, symbols: Iterable[str], options: Any) -> None:
