@@ -1,6 +1,6 @@
 """One Kraken WebSocket connection: requests in, acks, errors and snapshots out.
 
-:class:`Session` parses each client request and answers like Kraken Spot v2 does
+:class:`KrakenSocket` parses each client request and answers like Kraken Spot v2 does
 (reference §2, §3, §5, §9): ``ping`` → ``pong``; ``subscribe``/``unsubscribe`` with one
 ack per symbol; the documented error strings and quirks (``Subscription Not Found``
 answered with ``method: "subscribe"``, a top-level ``symbol`` on per-symbol errors, the
@@ -11,7 +11,7 @@ host-mismatch refusals). The public host (``/v2``) serves market data; the auth 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
@@ -28,7 +28,7 @@ __all__ = [
     "PRIVATE_CHANNELS",
     "PUBLIC_CHANNELS",
     "TRADING_METHODS",
-    "Session",
+    "KrakenSocket",
 ]
 
 PUBLIC_CHANNELS = frozenset({"ticker", "book", "trade", "ohlc", "instrument"})
@@ -80,7 +80,7 @@ class _Reject(Exception):
     """A request-level failure: one error reply, no per-symbol acks."""
 
 
-class Session:
+class KrakenSocket:
     """The protocol state of one connection on the public or the auth host."""
 
     def __init__(
@@ -116,8 +116,8 @@ class Session:
 
     # -- dispatch --------------------------------------------------------------------
 
-    def handle(self, data: bytes) -> None:
-        """Answer one client frame."""
+    def handle(self, data: bytes) -> Awaitable[None] | None:
+        """Answer one client frame; an awaitable means: read nothing more until it is done."""
         time_in = self.clock()
         try:
             msg = _decode(data)
@@ -125,7 +125,7 @@ class Session:
             msg = None
         if not isinstance(msg, dict) or not isinstance(msg.get("method"), str):
             self._error(None, "Unsupported event", None, time_in)
-            return
+            return None
         method: str = msg["method"]
         raw_id = msg.get("req_id")
         req_id = raw_id if isinstance(raw_id, int) and not isinstance(raw_id, bool) else None
@@ -146,12 +146,13 @@ class Session:
                 self._error(method, str(exc), req_id, time_in)
         elif method in TRADING_METHODS:
             if self.auth_host and self.trading is not None:
-                self.trading.handle(self.conn, method, data, req_id, time_in)
+                return self.trading.handle(self.conn, method, data, req_id, time_in)
             else:
                 reason = "Token(s) not found" if self.auth_host else PRIVATE_ON_PUBLIC
                 self._error(method, reason, req_id, time_in)
         else:
             self._error(method, "Unsupported event", req_id, time_in)
+        return None
 
     def _error(
         self,

@@ -159,6 +159,10 @@ class TokenStore:
         if entry is not None:
             entry.used_by.add(conn_id)
 
+    def used_by(self, conn_id: int) -> bool:
+        """Whether connection ``conn_id`` has used a live token."""
+        return any(conn_id in t.used_by for t in self._tokens.values())
+
     def expire_all(self) -> None:
         """Forget every token (a test hook: the next private request is refused)."""
         self._tokens.clear()

@@ -5,25 +5,25 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from decimal import Decimal
 
 from aiohttp import web
 
 from tickwire.core.config import Credentials
-from tickwire.exchanges.base.faults import FaultPlan
+from tickwire.exchanges.base.faults import ANY, ChecksumHooks, FaultPlan, OrderFaultHooks
 from tickwire.exchanges.base.keytable import KeyTable
 from tickwire.exchanges.base.market import SymbolSpec, SyntheticMarket
 from tickwire.exchanges.base.matching import MatchingEngine
 from tickwire.exchanges.base.server import Connection, EmulatorServer
 from tickwire.exchanges.kraken import frames
-from tickwire.exchanges.kraken.app import Session
+from tickwire.exchanges.kraken.app import KrakenSocket
 from tickwire.exchanges.kraken.auth import ALL_PERMISSIONS, KrakenKey
-from tickwire.exchanges.kraken.feed import BAD_CHECKSUM, Feed
+from tickwire.exchanges.kraken.feed import Feed
 from tickwire.exchanges.kraken.instruments import KrakenPair, resolve_pairs
 from tickwire.exchanges.kraken.private import PrivateDesk
 from tickwire.exchanges.kraken.rest import TOKEN_PATH, token_handler
-from tickwire.exchanges.kraken.trading import DROP_AFTER, DROP_BEFORE, HOLD_ACK, Trading
+from tickwire.exchanges.kraken.trading import Trading
 
 __all__ = ["DEFAULT_BALANCES", "TEST_KEY", "TEST_SECRET", "KeyInput", "KrakenEmulator"]
 
@@ -52,7 +52,7 @@ _HIGH_WATER = 20_000
 _YIELD_EVERY = 256
 
 
-class KrakenEmulator(EmulatorServer):
+class KrakenEmulator(OrderFaultHooks, ChecksumHooks, EmulatorServer):
     """A local Kraken Spot WebSocket v2 venue: market data, account, paper trading.
 
     ::
@@ -81,8 +81,10 @@ class KrakenEmulator(EmulatorServer):
     (top-level ``orders_cancelled``); ``dead_man_second`` scales the dead man's switch
     (seconds per venue second).
 
-    Fault hooks: :meth:`drop_all`, :meth:`stop_heartbeats`/:meth:`resume_heartbeats`,
-    :meth:`corrupt_next_checksum`, :meth:`drop_on_next`, :meth:`hold_next`,
+    Fault hooks (the shared vocabulary, :mod:`tickwire.exchanges.base.faults`):
+    :meth:`drop_all`, :meth:`stop_heartbeats`/:meth:`resume_heartbeats`,
+    :meth:`corrupt_next_checksum`, :meth:`fail_next_order`, :meth:`delay_next_order`,
+    :meth:`hold_next_order` (``method``: an order method such as ``"add_order"``),
     :meth:`expire_tokens`. Counters: :attr:`connections`, :attr:`connection_count`,
     :attr:`subscribe_requests`.
     """
@@ -114,7 +116,7 @@ class KrakenEmulator(EmulatorServer):
         self.feed = Feed(self.market, self.pairs, self.faults, clock)
         # Connection ids come from their own generator so they never shift the market.
         self._ids = random.Random(f"kraken-connection-id/{seed}")
-        self._sessions: dict[Connection, Session] = {}
+        self._sockets: dict[Connection, KrakenSocket] = {}
         self._silenced: list[Connection] = []
         if batch_cancel_form not in ("documented", "observed"):
             raise ValueError("batch_cancel_form is 'documented' or 'observed'")
@@ -195,7 +197,7 @@ class KrakenEmulator(EmulatorServer):
 
     async def _serve(self, request: web.Request, *, auth_host: bool) -> web.WebSocketResponse:
         def on_open(conn: Connection) -> None:
-            self._sessions[conn] = Session(
+            self._sockets[conn] = KrakenSocket(
                 conn,
                 self.feed,
                 auth_host=auth_host,
@@ -207,17 +209,17 @@ class KrakenEmulator(EmulatorServer):
             conn.send(frames.status(self._ids.getrandbits(63) | 1 << 63))
 
         def on_close(conn: Connection) -> None:
-            self._sessions.pop(conn).close()
+            self._sockets.pop(conn).close()
             if conn in self._silenced:
                 self._silenced.remove(conn)
 
         return await self.serve_websocket(
             request,
-            lambda conn, data: self._sessions[conn].handle(data),
+            lambda conn, data: self._sockets[conn].handle(data),
             on_open=on_open,
             on_close=on_close,
             idle_after=self.heartbeat_interval,
-            on_idle=lambda conn: self._sessions[conn].heartbeat(conn),
+            on_idle=lambda conn: self._sockets[conn].heartbeat(conn),
         )
 
     def _count_subscribe(self) -> None:
@@ -308,36 +310,29 @@ class KrakenEmulator(EmulatorServer):
             conn.release()
         self._silenced.clear()
 
-    def corrupt_next_checksum(self, symbol: str | None = None) -> None:
-        """Give the next book message for ``symbol`` (any symbol if ``None``) a wrong checksum.
-
-        Only the checksum field is wrong; the levels, and every later checksum, are right.
-        All subscribers to whom that message goes (every depth) receive the bad value.
-        """
+    def fault_key(self, symbol: str | None) -> Hashable:
+        """A book fault's key: the pair name (checked), or any pair."""
         self._check_symbol(symbol)
-        self.faults.arm(BAD_CHECKSUM, symbol)
+        return ANY if symbol is None else symbol
 
     # -- private-side faults ---------------------------------------------------------
 
-    def drop_on_next(self, method: str, stage: str) -> None:
-        """Cut the socket carrying the next ``method`` request (an order method).
+    async def expire_tokens(self) -> None:
+        """Invalidate every WebSocket token issued so far, and end the sessions using them.
 
-        ``stage="before_process"``: cut as the request arrives, nothing is done;
-        ``"after_process"``: the request takes effect (an order is placed), then the
-        socket is cut before the reply is sent.
+        Live auth-host sockets that used a token are closed (1001, going away), as at a
+        venue session end; a client must fetch a fresh token to go on. Returns once
+        they are gone.
         """
-        faults = {"before_process": DROP_BEFORE, "after_process": DROP_AFTER}
-        if stage not in faults:
-            raise ValueError("stage is 'before_process' or 'after_process'")
-        self.faults.arm(faults[stage], method)
-
-    def hold_next(self, method: str) -> None:
-        """Let the next ``method`` request take effect but never send its reply."""
-        self.faults.arm(HOLD_ACK, method)
-
-    def expire_tokens(self) -> None:
-        """Invalidate every WebSocket token issued so far (also for connections using them)."""
+        doomed = [
+            conn
+            for conn, socket in self._sockets.items()
+            if socket.trading is not None and self.desk.tokens.used_by(conn.id)
+        ]
         self.desk.tokens.expire_all()
+        await asyncio.gather(*(conn.close() for conn in doomed))
+        async with asyncio.timeout(5.0):
+            await asyncio.gather(*(conn.finished.wait() for conn in doomed))
 
 
 def _table(api_keys: Mapping[str, KeyInput] | None) -> KeyTable[KrakenKey]:

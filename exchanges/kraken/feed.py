@@ -17,16 +17,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
-from tickwire.exchanges.base.faults import FaultPlan
+from tickwire.exchanges.base.faults import BAD_CHECKSUM, FaultPlan
 from tickwire.exchanges.base.market import Level, MarketChange, SyntheticMarket
 from tickwire.exchanges.base.server import Connection
 from tickwire.exchanges.kraken import frames
 from tickwire.exchanges.kraken.instruments import KrakenPair
 
-__all__ = ["BAD_CHECKSUM", "Feed"]
-
-BAD_CHECKSUM = "bad_checksum"
-"""The :class:`FaultPlan` fault name for "send one wrong book checksum"."""
+__all__ = ["Feed"]
 
 
 def _book_delta(old: list[Level], new: list[Level], removed: set[Decimal]) -> list[Level]:

@@ -6,21 +6,29 @@ permission (``EGeneral:Permission denied``), then valid params. An order method'
 replies (one per cancelled order for ``cancel_order``) are queued before the
 ``executions``/``balances`` messages it causes.
 
-Fault hooks (armed through :class:`~tickwire.exchanges.base.faults.FaultPlan` with the
-method name as key): ``drop_before_process`` cuts the socket as the request arrives,
-nothing done; ``drop_after_process`` does the work, then cuts the socket before the
-reply; ``hold_ack`` does the work and never replies.
+Order faults (the shared vocabulary of :mod:`tickwire.exchanges.base.faults`, keyed by
+method name): ``FAIL_ORDER_BEFORE`` cuts the socket as the request arrives, nothing
+done; ``FAIL_ORDER_AFTER`` does the work, then cuts the socket before the reply;
+``HOLD_ORDER`` does the work and never replies; ``DELAY_ORDER`` waits its seconds before
+doing anything (that socket's later requests wait behind it, as on a slow venue).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 import msgspec
 
+from tickwire.exchanges.base.faults import (
+    DELAY_ORDER,
+    FAIL_ORDER_AFTER,
+    FAIL_ORDER_BEFORE,
+    HOLD_ORDER,
+)
 from tickwire.exchanges.base.paper import PaperError
 from tickwire.exchanges.base.server import Connection
 from tickwire.exchanges.kraken import frames
@@ -40,11 +48,8 @@ from tickwire.exchanges.kraken.orderparams import (
 )
 from tickwire.exchanges.kraken.private import PrivateDesk
 
-__all__ = ["DROP_AFTER", "DROP_BEFORE", "HOLD_ACK", "Reply", "Trading"]
+__all__ = ["Reply", "Trading"]
 
-DROP_BEFORE = "drop_before_process"
-DROP_AFTER = "drop_after_process"
-HOLD_ACK = "hold_ack"
 TOKEN_NOT_FOUND = "Token(s) not found"
 INVALID_SESSION = "ESession:Invalid session"
 
@@ -87,10 +92,30 @@ class Trading:
 
     def handle(
         self, conn: Connection, method: str, data: bytes, req_id: int | None, time_in: int
+    ) -> Awaitable[None] | None:
+        """Answer one order method (``method`` is one of the eight).
+
+        With a delay armed, returns what the connection's reader awaits before reading on.
+        """
+        delay = self.desk.faults.take_value(DELAY_ORDER, method)
+        if delay is not None:
+            return self._later(delay, conn, method, data, req_id, time_in)
+        self._handle(conn, method, data, req_id, time_in)
+        return None
+
+    async def _later(
+        self, delay: float, conn: Connection, method: str, data: bytes, req_id: int | None,
+        time_in: int,
+    ) -> None:  # fmt: skip
+        await asyncio.sleep(delay)
+        if not conn.closed:
+            self._handle(conn, method, data, req_id, time_in)
+
+    def _handle(
+        self, conn: Connection, method: str, data: bytes, req_id: int | None, time_in: int
     ) -> None:
-        """Answer one order method (``method`` is one of the eight)."""
         desk = self.desk
-        if desk.faults.take(DROP_BEFORE, method):
+        if desk.faults.take(FAIL_ORDER_BEFORE, method):
             conn.abort()
             return
         params = _params(data)
@@ -105,10 +130,10 @@ class Trading:
                 replies = self._handlers[method](params)
             except Refuse as exc:
                 replies = [Reply(error=str(exc))]
-            if desk.faults.take(DROP_AFTER, method):
+            if desk.faults.take(FAIL_ORDER_AFTER, method):
                 conn.abort()  # the work is done; the reply never leaves
                 return
-            if desk.faults.take(HOLD_ACK, method):
+            if desk.faults.take(HOLD_ORDER, method):
                 return
             for reply in replies:
                 conn.send(self._frame(method, reply, req_id, time_in))

@@ -1,5 +1,5 @@
 """Kraken emulator order methods: amend, edit, cancels, batches, the dead man's switch,
-errors, and the in-flight faults (socket cut before or after the order is processed)."""
+errors (the order faults are in test_kraken_faults.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 
 BTC = "BTC/USD"
@@ -346,66 +345,3 @@ async def test_order_status_false_leaves_out_intermediate_reports(kraken_account
     await ws.call("amend_order", cl_ord_id="quiet", limit_price=999.0)
     await ws.call("cancel_order", cl_ord_id=["quiet"])
     assert [r["exec_type"] for r in reports(await ws.drain())] == ["new", "canceled"]
-
-
-# -- an order in flight when the socket dies ------------------------------------------
-
-
-async def closed(ws: Any) -> bool:
-    """Whether the server cut the socket (the next read ends, no frame)."""
-    async with asyncio.timeout(3):
-        while True:
-            msg = await ws.ws.receive()
-            if msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED,
-                            aiohttp.WSMsgType.ERROR):  # fmt: skip
-                return True
-            if json.loads(msg.data).get("method") == "add_order":
-                return False  # an ack got through
-
-
-async def test_drop_before_process_places_nothing(kraken_account) -> None:
-    ex = kraken_account.ex
-    ex.drop_on_next("add_order", "before_process")
-    ws = await trader(kraken_account, executions=False)
-    await ws.call("add_order", order_type="limit", side="buy", order_qty=0.01,
-                  limit_price=1000.0, symbol=BTC, cl_ord_id="inflight-1")  # fmt: skip
-    assert await closed(ws)
-    assert ex.engine.order(client_id="inflight-1") is None
-    again = await trader(kraken_account, executions=False)  # the retry is safe
-    await rest(again, cl_ord_id="inflight-1")
-    assert [o.client_id for o in ex.engine.open_orders()] == ["inflight-1"]
-
-
-async def test_drop_after_process_keeps_one_order_per_cl_ord_id(kraken_account) -> None:
-    ex = kraken_account.ex
-    ex.drop_on_next("add_order", "after_process")
-    watcher = await trader(kraken_account)  # another socket sees the reports
-    ws = await trader(kraken_account, executions=False)
-    await ws.call("add_order", order_type="limit", side="buy", order_qty=0.01,
-                  limit_price=1000.0, symbol=BTC, cl_ord_id="inflight-2")  # fmt: skip
-    assert await closed(ws)  # no ack ever came
-    placed = ex.engine.order(client_id="inflight-2")
-    assert placed is not None and placed.is_open
-    seen = reports(await watcher.drain())
-    assert [r["exec_type"] for r in seen] == ["pending_new", "new"]
-    # Reconcile from a fresh snapshot, and a blind retry is refused: one order only.
-    fresh = await kraken_account.connect()
-    await fresh.call("subscribe", channel="executions")
-    snapshot = next(f for f in await fresh.drain() if f.get("type") == "snapshot")
-    assert [o["cl_ord_id"] for o in snapshot["data"]] == ["inflight-2"]
-    text = await error_of(fresh, "add_order", order_type="limit", side="buy", order_qty=0.01,
-                          limit_price=1000.0, symbol=BTC, cl_ord_id="inflight-2")  # fmt: skip
-    assert text.startswith("EGeneral:Invalid arguments:cl_ord_id")
-    assert [o.client_id for o in ex.engine.open_orders()] == ["inflight-2"]
-
-
-async def test_hold_next_withholds_only_the_ack(kraken_account) -> None:
-    ex = kraken_account.ex
-    ex.hold_next("add_order")
-    ws = await trader(kraken_account)
-    await ws.call("add_order", order_type="limit", side="buy", order_qty=0.01,
-                  limit_price=1000.0, symbol=BTC, cl_ord_id="held")  # fmt: skip
-    frames = await ws.drain()  # the pong proves nothing else is coming for it
-    assert replies(frames, "add_order") == []
-    assert [r["exec_type"] for r in reports(frames)] == ["pending_new", "new"]
-    assert ex.engine.order(client_id="held") is not None

@@ -189,7 +189,7 @@ async def test_every_connect_uses_a_fresh_token_and_restores_both_channels(krake
         first = await next_of(events, Balance, asset="USD")
         assert first.total == D("100000")
         # Old tokens die: only a token fetched for the new connection can work.
-        kraken.expire_tokens()
+        await kraken.expire_tokens()
         await kraken.drop_all()
         # The new connection restores balances (its snapshot), then reports RESUBSCRIBED.
         again = await next_of(events, Balance, asset="USD")

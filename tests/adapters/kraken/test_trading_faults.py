@@ -62,7 +62,7 @@ async def timed(awaitable: Any) -> tuple[Any, float]:
 
 
 @pytest.mark.parametrize("crossing", [False, True], ids=["resting", "crossing"])
-@pytest.mark.parametrize("stage", ["before_process", "after_process"])
+@pytest.mark.parametrize("stage", ["before", "after"])
 async def test_socket_killed_under_place_order(kraken, stage, crossing):
     placements = Placements(kraken)
     async with private_client(kraken) as client:
@@ -71,11 +71,11 @@ async def test_socket_killed_under_place_order(kraken, stage, crossing):
         bid, ask = await book_prices(client)
         make = crossing_buy if crossing else resting_buy
         request = make(ask if crossing else bid, client_id="tw-once")
-        kraken.drop_on_next("add_order", stage)
+        kraken.fail_next_order(stage, method="add_order")
         result, took = await timed(client.place_order(request, timeout=TIMEOUT))
         assert took < TIMEOUT
         truth = kraken.engine.order(client_id="tw-once")
-        if stage == "before_process":
+        if stage == "before":
             assert isinstance(result, Disconnected) and "not placed" in str(result)
             assert truth is None and placements.count["tw-once"] == 0
             # Nothing was placed, so the same client id may be used again, once.
@@ -99,7 +99,7 @@ async def test_socket_killed_under_batch_add_reconciles_every_row(kraken):
             resting_buy(bid, client_id="tw-b-rest"),
             crossing_buy(ask, client_id="tw-b-cross"),
         ]
-        kraken.drop_on_next("batch_add", "after_process")
+        kraken.fail_next_order("after", method="batch_add")
         acks, took = await timed(client.place_orders(requests, timeout=TIMEOUT))
         assert took < TIMEOUT
         assert [a.client_id for a in acks] == ["tw-b-rest", "tw-b-cross"]
@@ -113,7 +113,7 @@ async def test_a_lost_add_order_reply_resolves_from_the_executions_stream(kraken
     placements = Placements(kraken)
     async with private_client(kraken) as client:
         bid, _ = await book_prices(client)
-        kraken.hold_next("add_order")
+        kraken.hold_next_order(method="add_order")
         ack, took = await timed(
             client.place_order(resting_buy(bid, client_id="tw-held"), timeout=1.0)
         )
@@ -130,7 +130,7 @@ async def test_no_new_connection_in_time_is_a_request_timeout_naming_the_client_
         keys = kraken.desk.api_keys
         assert keys is not None
         revoked = keys.pop(KEY)  # every new token is refused: the socket cannot come back
-        kraken.drop_on_next("add_order", "after_process")
+        kraken.fail_next_order("after", method="add_order")
         request = resting_buy(bid, client_id="tw-lost")
         result, took = await timed(client.place_order(request, timeout=1.0))
         assert isinstance(result, RequestTimeout) and took < 1.5
@@ -144,12 +144,12 @@ async def test_a_lost_reply_is_a_request_timeout_within_the_timeout(kraken):
     async with private_client(kraken) as client:
         bid, _ = await book_prices(client)
         ack = await client.place_order(resting_buy(bid), timeout=TIMEOUT)
-        kraken.hold_next("cancel_order")
+        kraken.hold_next_order(method="cancel_order")
         result, took = await timed(
             client.cancel_order("BTC/USD", order_id=ack.order_id, timeout=0.5)
         )
         assert isinstance(result, RequestTimeout) and took < 1.0
-        kraken.drop_on_next("cancel_all", "before_process")
+        kraken.fail_next_order("before", method="cancel_all")
         result, took = await timed(client.cancel_all(timeout=TIMEOUT))
         assert isinstance(result, Disconnected) and took < TIMEOUT  # never re-sent either
 
