@@ -28,7 +28,8 @@ import httpx
 
 from tickwire.core.book import OrderBook
 from tickwire.core.config import ClientConfig
-from tickwire.core.errors import NotSupported, RequestTimeout, SubscriptionError
+from tickwire.core.context import AdapterContext
+from tickwire.core.errors import NotSupported, SubscriptionError
 from tickwire.core.fanout import Consumer, EventFilter, EventHub
 from tickwire.core.http import TappedTransport, TransportFactory
 from tickwire.core.protocol import EventCallback
@@ -75,6 +76,16 @@ class BaseClient:
         """Opens the client's HTTP session for its sockets on connect (a replay swaps it)."""
         self.rest_transport_factory: TransportFactory = TappedTransport
         """Builds the transport under the adapter's REST calls (a replay swaps it)."""
+        self.context = AdapterContext(
+            self.venue,
+            config,
+            self._events,
+            self._books,
+            self._spawn,
+            lambda: self.http,
+            self.rest_transport,
+        )
+        """What the adapter's parts get instead of the client (:mod:`.context`)."""
 
     # --- lifecycle -------------------------------------------------------------------
 
@@ -192,22 +203,9 @@ class BaseClient:
         """Close sessions gracefully; tasks still running afterwards are cancelled."""
 
     async def until_ready(self, session: Session) -> None:
-        """Wait (up to the request timeout) while ``session`` is reconnecting.
-
-        A subscribe issued during a reconnect then goes out on the new socket instead of
-        failing with ``Disconnected`` on the old one.
-        """
-        if session.ready:
-            return
-        timeout = self.config.request_timeout
-        try:
-            async with asyncio.timeout(timeout):
-                await session.wait_ready()
-        except TimeoutError:
-            raise RequestTimeout(
-                f"{self.venue} {session.name}: not connected within {timeout:g}s "
-                f"({session.last_reason})"
-            ) from None
+        """Wait (up to the request timeout) while ``session`` is reconnecting
+        (:meth:`AdapterContext.wait_ready`)."""
+        await self.context.wait_ready(session)
 
     # --- subscriptions: every adapter implements these ---------------------------
 

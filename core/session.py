@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from time import time_ns
 from typing import Any, Literal
 
@@ -34,6 +34,7 @@ from tickwire.core.errors import (
     DecodeError,
     Disconnected,
     ExchangeError,
+    RequestTimeout,
     TickwireError,
     TransportError,
 )
@@ -208,6 +209,10 @@ class Session:
                 wire.sent(self.name, frame)
             await ws.send_frame(frame, _TEXT)
 
+    def next_id(self) -> int:
+        """A fresh request id: the one id source of this socket's requests and pings."""
+        return self.pending.next_id()
+
     async def request(self, key: Hashable, message: bytes, timeout: float, what: str) -> Any:
         """Send ``message`` and await the reply the adapter resolves under ``key``."""
         self.pending.register(key)
@@ -217,6 +222,22 @@ class Session:
             self.pending.reject(key, Disconnected(f"{what}: not sent"))
             raise
         return await self.pending.wait(key, timeout, what=what)
+
+    async def request_many(
+        self, keys: Sequence[Hashable], message: bytes, timeout: float, what: str
+    ) -> list[Any]:
+        """Send ``message`` once and await one reply per key, in order (a venue that
+        answers a batch item by item). :class:`RequestTimeout` unless all come in time."""
+        futures = [self.pending.register(key) for key in keys]
+        try:
+            await self.send(message)
+            async with asyncio.timeout(timeout):
+                return list(await asyncio.gather(*futures))
+        except TimeoutError:
+            raise RequestTimeout(f"{what}: no reply within {timeout:g}s") from None
+        finally:
+            for key in keys:
+                self.pending.discard(key)
 
     def drop(self, reason: str) -> None:
         """Abandon the current socket; the supervisor replaces it and reports ``reason``."""

@@ -1,0 +1,138 @@
+"""The one HTTP error boundary of every adapter's REST calls.
+
+Transport failures, status codes and ``Retry-After`` are mapped here once; a venue
+supplies only how to read its error envelope and its table of error codes
+(:class:`ErrorTable`)::
+
+    ERRORS = ErrorTable("kucoin", {"400003": AuthError, "429000": RateLimited, ...})
+
+    with transport_errors("kucoin", "GET /api/v1/bullet-public", url):
+        response = await http.get(url)
+    if envelope.code != "200000":
+        raise ERRORS.error(envelope.code, envelope.msg, status=response.status_code,
+                           retry_after=retry_after(response))
+    raise_for_status(response, "kucoin", what)   # no envelope: judge by the status
+
+Messages name the method, the path and the URL without its query (:func:`safe_url`):
+never a header, a body, a key, a signature or a token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from email.utils import parsedate_to_datetime
+from time import time
+
+import httpx
+
+from tickwire.core.errors import (
+    AuthError,
+    ConnectTimeout,
+    ExchangeError,
+    RateLimited,
+    RequestTimeout,
+    TransportError,
+)
+from tickwire.core.http import safe_url
+
+__all__ = ["ErrorTable", "raise_for_status", "retry_after", "transport_errors"]
+
+
+class ErrorTable:
+    """A venue's error codes → core exception classes; one per venue.
+
+    ``by_message`` refines a code whose meaning depends on its message (KuCoin's
+    ``400100`` is both "insufficient balance" and "order size too small").
+    """
+
+    def __init__(
+        self,
+        venue: str,
+        codes: Mapping[str, type[ExchangeError]],
+        by_message: Mapping[tuple[str, str], type[ExchangeError]] | None = None,
+    ) -> None:
+        self.venue = venue
+        self.codes = dict(codes)
+        self.by_message = dict(by_message or {})
+
+    def __contains__(self, code: object) -> bool:
+        return code in self.codes
+
+    def error(
+        self, code: str, message: str, *, status: int = 200, retry_after: float | None = None
+    ) -> ExchangeError | TransportError:
+        """The exception for ``code``: from the table; else by HTTP status (429 →
+        :class:`RateLimited`, 5xx → :class:`TransportError`, the venue is unwell); else a
+        plain :class:`ExchangeError`."""
+        cls = self.by_message.get((code, message)) or self.codes.get(code)
+        if cls is None and status == 429:
+            cls = RateLimited
+        if cls is RateLimited:
+            return RateLimited(self.venue, code, message, retry_after=retry_after)
+        if cls is None:
+            if status >= 500:
+                return TransportError(f"{self.venue}: HTTP {status}: {message} ({code})")
+            cls = ExchangeError
+        return cls(self.venue, code, message)
+
+
+def retry_after(response: httpx.Response, reset_ms_header: str | None = None) -> float | None:
+    """Seconds the venue asks us to wait: ``Retry-After`` (seconds or an HTTP date), or a
+    venue header giving the reset in milliseconds (KuCoin's ``gw-ratelimit-reset``)."""
+    if reset_ms_header is not None:
+        reset = response.headers.get(reset_ms_header)
+        if reset is not None and reset.isdigit():
+            return int(reset) / 1000
+    value = response.headers.get("retry-after")
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time())
+    except (TypeError, ValueError):
+        return None
+
+
+def raise_for_status(
+    response: httpx.Response, venue: str, what: str, *, retry_after_s: float | None = None
+) -> None:
+    """Raise the core error an HTTP status means by itself (429, 401/403, 5xx)."""
+    status = response.status_code
+    if status == 429:
+        wait = retry_after_s if retry_after_s is not None else retry_after(response)
+        raise RateLimited(venue, status, f"HTTP 429 on {what}", retry_after=wait)
+    if status in (401, 403):
+        raise AuthError(venue, status, f"HTTP {status} on {what}")
+    if status >= 500:
+        raise TransportError(f"{venue}: HTTP {status} on {what}")
+
+
+@contextmanager
+def transport_errors(venue: str, what: str, url: str = "") -> Iterator[None]:
+    """httpx's failures → core ones, at once, naming ``what``, the URL and the cause.
+
+    A refused port or an unknown host fails here in milliseconds; only a silent peer
+    waits for the timeout.
+    """
+    where = f" {safe_url(url)}" if url else ""
+    try:
+        yield
+    except httpx.ConnectTimeout as exc:
+        raise ConnectTimeout(f"{venue}: {what}{where}: connect timed out") from exc
+    except httpx.TimeoutException as exc:
+        raise RequestTimeout(f"{venue}: {what}{where}: timed out") from exc
+    except httpx.TransportError as exc:
+        raise TransportError(f"{venue}: {what}{where}: {_cause(exc)}") from exc
+
+
+def _cause(exc: BaseException) -> str:
+    """The innermost reason (``Connection refused``, ``Name or service not known``)."""
+    while exc.__cause__ is not None or exc.__context__ is not None:
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
