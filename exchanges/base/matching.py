@@ -146,6 +146,10 @@ class MatchingEngine:
             order_id = self._s.client_last.get(client_id)
         return None if order_id is None else self._s.orders.get(order_id)
 
+    def orders_with(self, client_id: str) -> list[PaperOrder]:
+        """Every order accepted with ``client_id`` (open or closed), oldest first."""
+        return [o for o in self._s.orders.values() if o.client_id == client_id]
+
     def open_orders(self, symbol: str | None = None) -> list[PaperOrder]:
         """Open orders (of ``symbol``), oldest first."""
         return [o for o in self._s.open.values() if symbol is None or o.symbol == symbol]
