@@ -33,7 +33,10 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Hashable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from tickwire.exchanges.base.matching import MatchingEngine
 
 __all__ = [
     "ANY",
@@ -137,11 +140,22 @@ class _Armed:
 
 
 class OrderFaultHooks(_Armed):
-    """``fail_next_order``, ``delay_next_order``, ``hold_next_order``.
+    """``fail_next_order``, ``delay_next_order``, ``hold_next_order``, and the truth a
+    test needs to judge them: ``orders_with_client_id``.
 
     ``method`` names the venue's order method (Kraken ``add_order``, KuCoin's REST
-    path, ...); ``None`` means whichever order request comes first.
+    path, ...); ``None`` means whichever order request comes first. The emulator's
+    ``engine`` is the account the test credentials trade on.
     """
+
+    @property
+    def engine(self) -> MatchingEngine:
+        """The paper engine of the test account (the emulator provides it)."""
+        raise NotImplementedError
+
+    def orders_with_client_id(self, client_id: str) -> int:
+        """How many orders the test account accepted with ``client_id``, open or closed."""
+        return len(self.engine.orders_with(client_id))
 
     def fail_next_order(
         self, stage: str = "before", *, method: str | None = None, times: int = 1

@@ -61,6 +61,8 @@ async def test_fail_after_keeps_one_order_per_cl_ord_id(kraken_account) -> None:
                           limit_price=1000.0, symbol=BTC, cl_ord_id="inflight-2")  # fmt: skip
     assert text.startswith("EGeneral:Invalid arguments:cl_ord_id")
     assert [o.client_id for o in ex.engine.open_orders()] == ["inflight-2"]
+    assert ex.orders_with_client_id("inflight-2") == 1
+    assert ex.orders_with_client_id("inflight-1") == 0
 
 
 async def test_hold_next_order_withholds_only_the_ack(kraken_account) -> None:
