@@ -29,7 +29,7 @@ import httpx
 from tickwire.core.book import OrderBook
 from tickwire.core.config import ClientConfig
 from tickwire.core.context import AdapterContext
-from tickwire.core.errors import NotSupported, SubscriptionError
+from tickwire.core.errors import ConfigError, NotSupported, SubscriptionError
 from tickwire.core.fanout import Consumer, EventFilter, EventHub
 from tickwire.core.http import TappedTransport, TransportFactory
 from tickwire.core.protocol import EventCallback
@@ -37,6 +37,7 @@ from tickwire.core.session import Session
 from tickwire.core.snapshot import MarketSnapshot, take_snapshot
 from tickwire.core.streams import OverflowPolicy
 from tickwire.core.subscriptions import check_symbols
+from tickwire.core.trader import Trader
 from tickwire.core.types import (
     Channel,
     Instrument,
@@ -56,6 +57,9 @@ class BaseClient:
     """Shared machinery of a :class:`~tickwire.core.protocol.StreamClient` implementation."""
 
     venue: ClassVar[str] = ""
+    supports_orders: ClassVar[bool] = False
+    """True for an adapter with a private side: without credentials its order methods
+    raise ConfigError rather than NotSupported."""
 
     def __init__(self, config: ClientConfig) -> None:
         self.config = config
@@ -76,6 +80,7 @@ class BaseClient:
         """Opens the client's HTTP session for its sockets on connect (a replay swaps it)."""
         self.rest_transport_factory: TransportFactory = TappedTransport
         """Builds the transport under the adapter's REST calls (a replay swaps it)."""
+        self._trader: Trader | None = None  # the private side, set by the adapter
         self.context = AdapterContext(
             self.venue,
             config,
@@ -305,14 +310,21 @@ class BaseClient:
             known = ", ".join(c.value for c in Channel)
             raise ValueError(f"unknown channel {channel!r}; channels are: {known}") from None
 
-    # --- order methods: NotSupported until an adapter provides them ---------------
+    # --- order methods: handed to the adapter's private side (core/trader.py) --------
 
-    def _no_orders(self) -> NotSupported:
-        return NotSupported(f"{self.venue}: order methods are not supported by this adapter")
+    def _active_trader(self) -> Trader:
+        """The private side, or the error saying why there is none."""
+        if self._trader is not None:
+            return self._trader
+        if self.supports_orders and self.config.credentials is None:
+            raise ConfigError(f"{self.venue}: orders and account channels need credentials")
+        if self.supports_orders:
+            raise RuntimeError(f"{self.venue}: the client is not connected")
+        raise NotSupported(f"{self.venue}: order methods are not supported by this adapter")
 
     async def place_order(self, request: OrderRequest, *, timeout: float = 10.0) -> OrderAck:
         """Place one order."""
-        raise self._no_orders()
+        return await self._active_trader().place_order(request, timeout=timeout)
 
     async def amend_order(
         self,
@@ -325,7 +337,9 @@ class BaseClient:
         timeout: float = 10.0,
     ) -> OrderAck:
         """Change an open order's price and/or size."""
-        raise self._no_orders()
+        return await self._active_trader().amend_order(
+            symbol, order_id=order_id, client_id=client_id, price=price, size=size, timeout=timeout
+        )
 
     async def cancel_order(
         self,
@@ -336,24 +350,26 @@ class BaseClient:
         timeout: float = 10.0,
     ) -> OrderAck:
         """Cancel one open order."""
-        raise self._no_orders()
+        return await self._active_trader().cancel_order(
+            symbol, order_id=order_id, client_id=client_id, timeout=timeout
+        )
 
     async def cancel_all(self, symbol: str | None = None, *, timeout: float = 10.0) -> int:
         """Cancel every open order."""
-        raise self._no_orders()
+        return await self._active_trader().cancel_all(symbol, timeout=timeout)
 
     async def cancel_all_after(self, seconds: float, *, timeout: float = 10.0) -> None:
         """Arm the dead man's switch."""
-        raise self._no_orders()
+        await self._active_trader().cancel_all_after(seconds, timeout=timeout)
 
     async def place_orders(
         self, requests: Sequence[OrderRequest], *, timeout: float = 10.0
     ) -> list[OrderAck]:
         """Place a batch of orders."""
-        raise self._no_orders()
+        return await self._active_trader().place_orders(requests, timeout=timeout)
 
     async def cancel_orders(
         self, symbol: str, order_ids: Sequence[str], *, timeout: float = 10.0
     ) -> int:
         """Cancel a batch of orders."""
-        raise self._no_orders()
+        return await self._active_trader().cancel_orders(symbol, order_ids, timeout=timeout)
