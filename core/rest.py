@@ -19,6 +19,7 @@ never a header, a body, a key, a signature or a token.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from email.utils import parsedate_to_datetime
@@ -132,6 +133,8 @@ def _cause(exc: BaseException) -> str:
     """The innermost reason (``Connection refused``, ``Name or service not known``)."""
     while exc.__cause__ is not None or exc.__context__ is not None:
         exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    if isinstance(exc, OSError) and exc.errno:
+        return os.strerror(exc.errno)  # "Connection refused", not asyncio's wording
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
     text = str(exc)
