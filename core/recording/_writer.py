@@ -1,16 +1,17 @@
 """The writer: records appended in memory, compressed and written a block at a time.
 
-Hot path. :meth:`RecordingWriter.frame` appends one tuple to the block's list, adds its
-size, counts it, and compares the size and the clock with the block limits: no encode,
-no I/O, no lock. The writer thread MessagePack-encodes the tuples (the same bytes a
-:class:`Frame` Struct would encode to, without building one) when it writes the block.
-Other records are rare and encoded on the spot.
+Hot path. :meth:`RecordingWriter.frame` appends one :class:`Frame` (a Struct the garbage
+collector does not track) to the block's list, adds its size and compares it with
+``block_bytes``: no encode, no clock read, no I/O, no lock. The writer thread
+MessagePack-encodes the whole block in one call when it writes it. Other records are rare
+and encoded on the spot.
 
-Block boundaries. When the records reach about ``block_bytes`` or the first is
-``block_seconds`` old, the block is *sealed*: handed, whole, with its record count, to
-the writer thread through a bounded queue; a new one starts.
-:meth:`~RecordingWriter.tick` seals an aged block when no record arrives to do it
-(``async with writer`` runs it on a timer).
+Block boundaries. When the records reach about ``block_bytes``, or the block has held
+records for ``block_seconds``, it is *sealed*: handed, whole, with its record count, to
+the writer thread through a bounded queue; a new one starts. Age is judged by
+:meth:`~RecordingWriter.tick` (``async with writer`` runs it four times per
+``block_seconds``), so a quiet feed's last records reach the file within
+1.25 x ``block_seconds``.
 
 Why one dedicated thread rather than ``asyncio.to_thread`` per block: blocks must reach
 the file in order, and executor jobs may finish out of order (chaining them would take a
@@ -189,14 +190,11 @@ class RecordingWriter:
         """Record one raw frame ``data`` received on ``session`` at ``received`` ns."""
         # Kept as a Frame, which the garbage collector does not track: the writer thread
         # encodes the block, so the reader's loop pays for an append, not an encode.
-        items = self._items
-        items.append(Frame(session, received, data, text))
+        # No clock read here: a block's age is the ticker's business (:meth:`tick`).
+        self._items.append(Frame(session, received, data, text))
         self._size += len(data) + _FRAME_OVERHEAD
-        now = self._clock()
-        if len(items) == 1:
-            self._deadline = now + self._block_ns
-        if self._size >= self._block_bytes or now >= self._deadline:
-            self._seal(now)
+        if self._size >= self._block_bytes:
+            self._seal(self._clock())
 
     def write(self, record: Record) -> None:
         """Record any record but a :class:`Header`/:class:`End` (the writer writes those).
@@ -210,11 +208,8 @@ class RecordingWriter:
         encoded = self._encode(record)  # rare records: encoded here, sized exactly
         self._items.append(msgspec.Raw(encoded))  # ... and put in the block verbatim
         self._size += len(encoded)
-        now = self._clock()
-        if len(self._items) == 1:
-            self._deadline = now + self._block_ns
-        if self._size >= self._block_bytes or now >= self._deadline:
-            self._seal(now)
+        if self._size >= self._block_bytes:
+            self._seal(self._clock())
 
     # --- boundary records --------------------------------------------------------------
 
@@ -264,14 +259,20 @@ class RecordingWriter:
     # --- block boundaries --------------------------------------------------------------
 
     def tick(self) -> None:
-        """Seal the current block if it has records and is ``block_seconds`` old.
+        """Seal the current block once it has held records for ``block_seconds``.
 
-        Call it periodically when records may stop arriving (``async with`` does).
+        A block's age counts from the first tick that finds it holding records, so the
+        hot path never reads the clock. Call it every fraction of ``block_seconds``
+        (``async with`` does, four times per ``block_seconds``): a block is then sealed
+        at most 1.25 x ``block_seconds`` after its first record.
         """
-        if self._items:
-            now = self._clock()
-            if now >= self._deadline:
-                self._seal(now)
+        if not self._items:
+            return
+        now = self._clock()
+        if not self._deadline:
+            self._deadline = now + self._block_ns
+        elif now >= self._deadline:
+            self._seal(now)
 
     def flush(self, wait: bool = False) -> None:
         """Seal the current block now; with ``wait``, return once it is on disk."""
@@ -331,7 +332,7 @@ class RecordingWriter:
 
     async def _tick_loop(self) -> None:
         while True:
-            await asyncio.sleep(self._block_ns / 1e9)
+            await asyncio.sleep(self._block_ns / 4e9)
             self.tick()
 
     # --- internals ---------------------------------------------------------------------
@@ -346,6 +347,7 @@ class RecordingWriter:
         self._queue.put((self._items, len(self._items), now))
         self._items = []
         self._size = 0
+        self._deadline = 0  # the next block's age starts at the tick that first sees it
 
     def _finish(self) -> None:
         if self._items:

@@ -56,22 +56,28 @@ def test_a_block_is_sealed_when_it_reaches_block_bytes(tmp_path):
     assert counts(rec.files[0]) == [1, 4, 4, 2, 1]
 
 
-def test_a_block_is_sealed_when_its_first_record_is_block_seconds_old(tmp_path):
+def test_a_block_is_sealed_once_it_has_held_records_for_block_seconds(tmp_path):
+    # The hot path never reads the clock: a block's age counts from the first tick that
+    # finds it holding records, and a later tick seals it.
     clock = Clock()
     with RecordingWriter(tmp_path, venue="kraken", block_seconds=1.0, clock=clock) as rec:
         rec.frame("public", 1, FRAME)
+        rec.tick()  # first seen holding records: its age starts now
         clock.now += SECOND // 2
         rec.frame("public", 2, FRAME)
-        rec.tick()  # half a second old: not yet
+        rec.tick()  # half a second: not yet
         clock.now += SECOND // 2
-        rec.frame("public", 3, FRAME)  # one second since the first: sealed with it
+        rec.tick()  # one second: sealed, with both frames
         clock.now += 5 * SECOND
-        rec.frame("public", 4, FRAME)  # a new block's age counts from its first record
+        rec.frame("public", 3, FRAME)  # no tick saw the new block yet: its age starts...
+        rec.frame("public", 4, FRAME)
+        rec.tick()  # ... here
+        clock.now += SECOND - 1
         rec.tick()
-        clock.now += SECOND
+        clock.now += 1
         rec.tick()  # no record arrives, the timer seals it
         rec.flush(wait=True)
-        assert counts(rec.files[0]) == [1, 3, 1]
+        assert counts(rec.files[0]) == [1, 2, 2]
 
 
 def frames_of(records):
