@@ -113,10 +113,11 @@ def test_files_rotate_by_time(tmp_path):
     rec = RecordingWriter(
         tmp_path, venue="kucoin", block_seconds=1.0, rotate_seconds=60.0, clock=clock
     )
-    # One frame every 20 s, each sealed by the next tick 20 s later; a block goes to a new
-    # file when it was sealed 60 s or more after the file was opened.
+    # One frame every 20 s, each seen by a tick at once and sealed by the next tick 20 s
+    # later; a block goes to a new file when sealed 60 s or more after the file opened.
     for i in range(10):
         rec.frame("public", i, FRAME)
+        rec.tick()
         clock.now += 20 * SECOND
         rec.tick()
     rec.close()
