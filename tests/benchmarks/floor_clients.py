@@ -1,0 +1,385 @@
+"""The floor benchmark's clients, one per process (started by ``bench_floor.py``)::
+
+    python tests/benchmarks/floor_clients.py --client tickwire --stream kraken-book \\
+        --port PORT --frames 200000 [--paced] [--cpu 1]
+
+- ``floor-raw``: ``aiohttp`` ``ws_connect(decode_text=False)`` and ``receive()``, nothing
+  else (the frame's type is checked, so a close cannot pass for a frame);
+- ``floor-typed``: the same, plus one ``msgspec`` decode per frame into a small Struct
+  with ``Decimal`` prices, and a check of the decoded message type;
+- ``tickwire``: ``tickwire.core.connect`` to the server (``rest_url``/``ws_url``
+  overrides), ``subscribe`` the stream, and one event per frame from
+  ``client.events()``: every one must be the stream's event type (``Ticker``,
+  ``BookUpdate``); a ``StreamStatus`` or ``StreamError`` in the window fails the run.
+
+A client subscribes, waits for what the venue sends first (acks, snapshots), then
+prints ``{"ready": …}`` on stdout and starts its clocks; the orchestrator then tells the
+server to send. The result is one JSON line: frames counted, CPU seconds
+(``time.process_time``: this process, user + system) over the receive window, the wall
+time from the first frame to the last, RSS. ``--paced``: also per-frame latency, from the
+local receive time to the moment the code has the decoded frame (floor-typed: after
+``receive()`` returned → after the decode; tickwire: ``event.received`` → the consumer
+has the event), and every delivery time (``time.time_ns``) saved to ``--deliveries`` for
+the orchestrator to join with the server's send times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import sys
+import time
+from array import array
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from typing import Any, Literal
+
+import aiohttp
+import msgspec
+
+# --- typed frames (floor-typed) -------------------------------------------------------
+
+
+class _KucoinTicker(msgspec.Struct, rename="camel"):
+    sequence: str
+    price: Decimal
+    size: Decimal
+    best_ask: Decimal
+    best_ask_size: Decimal
+    best_bid: Decimal
+    best_bid_size: Decimal
+    time: int
+
+
+class _KucoinChanges(msgspec.Struct):
+    asks: list[tuple[Decimal, Decimal, str]]
+    bids: list[tuple[Decimal, Decimal, str]]
+
+
+class _KucoinIncrement(msgspec.Struct, rename="camel"):
+    changes: _KucoinChanges
+    sequence_start: int
+    sequence_end: int
+    symbol: str
+    time: int
+
+
+class _KucoinTickerFrame(msgspec.Struct):
+    type: str
+    topic: str
+    subject: str
+    data: _KucoinTicker
+
+
+class _KucoinIncrementFrame(msgspec.Struct):
+    type: str
+    topic: str
+    subject: str
+    data: _KucoinIncrement
+
+
+class _KrakenTickerRow(msgspec.Struct):
+    symbol: str
+    bid: Decimal
+    bid_qty: Decimal
+    ask: Decimal
+    ask_qty: Decimal
+    last: Decimal
+    volume: Decimal
+    timestamp: str
+
+
+class _KrakenTickerFrame(msgspec.Struct):
+    channel: str
+    type: str
+    data: list[_KrakenTickerRow]
+
+
+class _KrakenLevel(msgspec.Struct):
+    price: Decimal
+    qty: Decimal
+
+
+class _KrakenBookRow(msgspec.Struct):
+    symbol: str
+    bids: list[_KrakenLevel]
+    asks: list[_KrakenLevel]
+    checksum: int
+    timestamp: str
+
+
+class _KrakenBookFrame(msgspec.Struct):
+    channel: str
+    type: str
+    data: list[_KrakenBookRow]
+
+
+# stream → (typed frame, the ``type`` every update has)
+TYPED: dict[str, tuple[type[Any], str]] = {
+    "kucoin-ticker": (_KucoinTickerFrame, "message"),
+    "kucoin-l2": (_KucoinIncrementFrame, "message"),
+    "kraken-ticker": (_KrakenTickerFrame, "update"),
+    "kraken-book": (_KrakenBookFrame, "update"),
+}
+# stream → (venue, channel, unified symbol, subscribe options)
+SUBSCRIPTIONS: dict[str, tuple[str, str, str, dict[str, Any]]] = {
+    "kucoin-ticker": ("kucoin", "ticker", "BTC/USDT", {}),
+    "kucoin-l2": ("kucoin", "book", "ETH/USDT", {}),  # depth "full": level2 + REST snapshot
+    "kraken-ticker": ("kraken", "ticker", "BTC/USD", {}),
+    "kraken-book": ("kraken", "book", "ETH/USD", {"depth": 10}),
+}
+CLIENTS = ("floor-raw", "floor-typed", "tickwire")
+
+
+def rss_kib() -> int:
+    """This process's resident set now, KiB (``/proc/self/status``)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def say(message: dict[str, Any]) -> None:
+    """One JSON line to the orchestrator."""
+    sys.stdout.write(json.dumps(message) + "\n")
+    sys.stdout.flush()
+
+
+class Window:
+    """The receive window: CPU from ``open()``, wall from the first frame, a count."""
+
+    def __init__(self, frames: int, paced: bool) -> None:
+        self.frames = frames
+        self.got = 0
+        self.anomalies: list[str] = []
+        self.first = self.last = 0.0
+        self.cpu = 0.0
+        # paced: local receive → code has it (ns), and when it had it (time_ns)
+        self.latency = array("q", bytes(8 * frames)) if paced else array("q")
+        self.delivered = array("q", bytes(8 * frames)) if paced else array("q")
+
+    def open(self) -> None:
+        """Ready: clocks start, the orchestrator is told."""
+        say({"ready": True, "rss_kib": rss_kib()})
+        self.cpu = time.process_time()
+
+    def close(self) -> dict[str, Any]:
+        """The result line."""
+        self.cpu = time.process_time() - self.cpu
+        self.last = self.last or time.perf_counter()
+        return {
+            "frames": self.got,
+            "wanted": self.frames,
+            "cpu": self.cpu,
+            "wall": self.last - self.first,
+            "anomalies": self.anomalies[:5],
+            "rss_end_kib": rss_kib(),
+            "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        }
+
+
+# --- floors -----------------------------------------------------------------------------
+
+
+async def floor_socket(
+    http: aiohttp.ClientSession, stream: str, base: str
+) -> aiohttp.ClientWebSocketResponse[Literal[False]]:
+    """A socket subscribed to ``stream`` with the acks and snapshots read."""
+    venue, channel, symbol, options = SUBSCRIPTIONS[stream]
+    if venue == "kucoin":
+        async with http.post(f"{base}/api/v1/bullet-public") as response:
+            bullet = msgspec.json.decode(await response.read())["data"]
+        ws = await http.ws_connect(
+            bullet["instanceServers"][0]["endpoint"],
+            params={"token": bullet["token"], "connectId": "floor"},
+            decode_text=False,
+            max_msg_size=0,
+        )
+        await ws.receive()  # welcome
+        prefix = "/market/ticker" if channel == "ticker" else "/market/level2"
+        topic = f"{prefix}:{symbol.replace('/', '-')}"
+        subscribe = {"id": "1", "type": "subscribe", "topic": topic, "response": True}
+        await ws.send_bytes(msgspec.json.encode(subscribe))
+        waiting = {"ack"}
+    else:
+        ws = await http.ws_connect(f"{base}/kraken", decode_text=False, max_msg_size=0)
+        await ws.receive()  # status
+        params = {"channel": channel, "symbol": [symbol], **options}
+        await ws.send_bytes(
+            msgspec.json.encode({"method": "subscribe", "params": params, "req_id": 1})
+        )
+        waiting = {"ack", "snapshot"}
+    while waiting:
+        message = msgspec.json.decode((await ws.receive()).data)
+        kind = (
+            "ack" if message.get("type") == "ack" or message.get("method") else message.get("type")
+        )
+        if kind not in waiting:
+            raise RuntimeError(f"{stream}: expected {waiting}, got {message}")
+        waiting.discard(kind)
+    return ws
+
+
+async def run_floor(stream: str, base: str, window: Window, typed: bool) -> None:
+    """floor-raw / floor-typed over ``window.frames`` frames."""
+    text = aiohttp.WSMsgType.TEXT
+    frame_type, update = TYPED[stream]
+    decode = msgspec.json.Decoder(frame_type).decode
+    async with aiohttp.ClientSession() as http:
+        ws = await floor_socket(http, stream, base)
+        receive, frames = ws.receive, window.frames
+        window.open()
+        got = 0
+        if window.latency:  # paced: stamp each frame
+            latency, delivered, now = window.latency, window.delivered, time.time_ns
+            while got < frames:
+                message = await receive()
+                received = now()
+                if message.type is not text or decode(message.data).type != update:
+                    window.anomalies.append(f"frame {got}: {message.type}")
+                    break
+                done = now()
+                latency[got], delivered[got] = done - received, done
+                got += 1
+                if got == 1:
+                    window.first = time.perf_counter()
+        elif typed:
+            message = await receive()
+            window.first = time.perf_counter()
+            while message.type is text and decode(message.data).type == update:
+                got += 1
+                if got == frames:
+                    break
+                message = await receive()
+        else:
+            message = await receive()
+            window.first = time.perf_counter()
+            while message.type is text:
+                got += 1
+                if got == frames:
+                    break
+                message = await receive()
+        window.last = time.perf_counter()
+        window.got = got
+        if got < frames:
+            window.anomalies.append(f"stopped at {message.type}: {message.data!r:.120}")
+        await ws.close()
+
+
+# --- tickwire ---------------------------------------------------------------------------
+
+
+async def run_tickwire(stream: str, base: str, window: Window) -> None:
+    """tickwire's client through ``connect``: one normalized event per frame."""
+    from tickwire.core.config import HeartbeatPolicy
+    from tickwire.core.connect import connect
+    from tickwire.core.types import BookUpdate, StreamError, StreamStatus, Ticker
+
+    venue, channel, symbol, options = SUBSCRIPTIONS[stream]
+    kind = Ticker if channel == "ticker" else BookUpdate
+    # The socket is quiet between subscribe and "go": no idle drop, no staleness renewal.
+    heartbeat = HeartbeatPolicy(idle_timeout=600.0, stale_after={})
+    urls: dict[str, Any] = (
+        {"rest_url": base}
+        if venue == "kucoin"
+        else {"ws_url": f"{base.replace('http', 'ws')}/kraken"}
+    )
+    client = connect(venue, heartbeat=heartbeat, **urls)
+    async with client:
+        await client.subscribe(channel, [symbol], **options)
+        events = client.events()
+        # Kraken sends a snapshot after the ack; KuCoin's level2 book is synced from the
+        # REST snapshot after it: wait for that one event. KuCoin's ticker has none.
+        snapshots = 0 if stream == "kucoin-ticker" else 1
+        while snapshots or len(events):  # type: ignore[arg-type]
+            event = await anext(aiter(events))
+            if type(event) is kind:
+                snapshots -= 1
+            elif isinstance(event, StreamError):
+                raise RuntimeError(f"{stream}: {event}")
+        frames, got = window.frames, 0
+        anomalies = window.anomalies
+        window.open()
+        if window.latency:
+            latency, delivered, now = window.latency, window.delivered, time.time_ns
+            async for event in events:
+                done = now()
+                if type(event) is not kind:
+                    anomalies.append(repr(event)[:200])
+                    continue
+                latency[got], delivered[got] = done - event.received, done
+                got += 1
+                if got == 1:
+                    window.first = time.perf_counter()
+                if got == frames:
+                    break
+        else:
+            async for event in events:
+                if type(event) is kind:
+                    got += 1
+                    if got == 1:
+                        window.first = time.perf_counter()
+                    if got == frames:
+                        break
+                elif isinstance(event, StreamStatus | StreamError):
+                    anomalies.append(repr(event)[:200])
+        window.last = time.perf_counter()
+        window.got = got
+
+
+def percentiles(values: array[int]) -> dict[str, float]:
+    """p50, p99, p99.9 in µs."""
+    ordered = sorted(values)
+    n = len(ordered)
+    pick = {"p50": 0.50, "p99": 0.99, "p99.9": 0.999}
+    return {name: ordered[min(n - 1, int(q * n))] / 1000 for name, q in pick.items()} if n else {}
+
+
+async def run(args: argparse.Namespace) -> tuple[dict[str, Any], Window]:
+    """Measure one client on one stream: the result line, and the window's samples."""
+    window = Window(args.frames, args.paced)
+    base = f"http://127.0.0.1:{args.port}"
+    runner: Callable[[], Awaitable[None]]
+    if args.client == "tickwire":
+        runner = lambda: run_tickwire(args.stream, base, window)  # noqa: E731
+    else:
+        runner = lambda: run_floor(args.stream, base, window, args.client == "floor-typed")  # noqa: E731
+    try:
+        # One deadline for the whole run (a timeout per frame would cost more than a frame).
+        async with asyncio.timeout(60 + args.frames * 200e-6):
+            await runner()
+    except TimeoutError:
+        window.anomalies.append(f"deadline: {window.got} of {window.frames} frames")
+    result = window.close()
+    if args.paced and window.got:
+        result["latency_us"] = percentiles(window.latency[: window.got])
+    return result, window
+
+
+def main() -> int:
+    """Command-line entry point (see the module docstring)."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--client", choices=CLIENTS, required=True)
+    parser.add_argument("--stream", choices=sorted(SUBSCRIPTIONS), required=True)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--frames", type=int, required=True)
+    parser.add_argument("--paced", action="store_true", help="measure per-frame latency")
+    parser.add_argument("--deliveries", default="", help="paced: where to save delivery times")
+    parser.add_argument("--cpu", type=int, help="pin to this CPU")
+    args = parser.parse_args()
+    if args.cpu is not None:
+        os.sched_setaffinity(0, {args.cpu})
+    result, window = asyncio.run(run(args))
+    if args.paced:
+        with open(args.deliveries, "wb") as out:
+            window.delivered[: window.got].tofile(out)
+    say(result)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
