@@ -87,6 +87,11 @@ over real sockets, each check with a fresh emulator and client:
   a snapshot before any delta, ``resynced``, an exact book;
 - ``errors``: unknown symbol → ``SubscriptionError``; an undeclared channel refused;
   order calls without credentials refused at once; the stream survives;
+- ``order_lost_before`` / ``order_lost_after`` / ``order_delayed`` / ``order_held`` /
+  ``token_expiry`` (need ``private=True``, ``credentials()`` and the fault hook): a lost
+  request is a typed error in time and nothing placed, or placed once and never re-sent;
+  a late reply is waited for; an unanswered one is ``RequestTimeout`` within the call's
+  timeout; after expired tokens the stream resubscribes and orders work again;
 - ``orders`` (needs ``private=True`` and ``credentials()``): open, cancel, fill with the
   caller's ``client_id``, ``cancel_all``, ``UnknownOrder``/``InsufficientFunds``/
   ``InvalidOrder``, no call outliving its timeout, no secret in any text.
@@ -181,10 +186,36 @@ class Emulator(Protocol):
                                               side, its signatures verified as the venue
                                               does (long, distinctive values: the kit
                                               searches every text for them)
+    ``fail_next_order(stage="before", *,      lose the next order request (of venue method
+    method=None, times=1)``                   ``method``, or any): ``"before"`` the socket
+                                              drops before the engine sees it (nothing
+                                              placed); ``"after"`` the engine executes it,
+                                              then the socket drops before the reply
+    ``delay_next_order(seconds, *,            answer the next order request ``seconds``
+    method=None)``                            late
+    ``hold_next_order(*, method=None)``       never answer the next order request (the
+                                              venue still does the work)
+    ``orders_with_client_id(client_id)        how many orders the ``credentials()``
+    -> int``                                  account accepted with ``client_id`` (open or
+                                              closed): the truth the order-fault checks
+                                              compare with
+    ``async expire_tokens() -> None``         every token issued so far stops working;
+                                              live private sockets are closed the way the
+                                              venue does it; return once they are gone
+    ``stop_heartbeats()`` /                   the venue's liveness signal (heartbeats,
+    ``resume_heartbeats()``                   pongs) stops / comes back
+    ``rate_limit_next(kind, times=1)``        refuse the next ``times`` requests of
+                                              ``kind`` (``"subscribe"``, ``"request"``,
+                                              ``"order"``) with the venue's rate-limit error
     ========================================  ===============================================
 
     The two book hooks take a symbol in the venue's own spelling; without one they hit
-    the next book message of any symbol. ``credentials()`` is also how a program runs
+    the next book message of any symbol. The fault hooks are one vocabulary on every
+    emulator; ``tickwire.exchanges.base.faults`` implements the arming ones as mixins
+    over a ``FaultPlan`` that the venue code consumes. A hook an emulator cannot honour
+    is absent (or raises ``NotImplementedError``); the kit's private-fault checks
+    (``order_lost_before``, ``order_lost_after``, ``order_delayed``, ``order_held``,
+    ``token_expiry``) skip when theirs is missing. ``credentials()`` is also how a program runs
     offline with an account: :func:`tickwire.core.testing.emulated` swaps a config's
     credentials for it, and the kit's ``orders`` check signs with it. The built-in
     emulators hand out a fixed test key, always verified (``TEST_KEY`` and friends in

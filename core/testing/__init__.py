@@ -23,6 +23,11 @@ check               what must hold
                     ``SubscriptionError``/``NotSupported``; order methods without
                     credentials → ``NotSupported``/``ConfigError`` at once; the stream
                     survives refusals
+``order_lost_*``    ``fail_next_order("before"/"after")``: a typed error in time and
+                    nothing placed / the order placed once, never re-sent
+``order_delayed``   ``delay_next_order()``: the call waits for the late reply
+``order_held``      ``hold_next_order()``: ``RequestTimeout`` within the call's timeout
+``token_expiry``    ``expire_tokens()``: the stream resubscribes, orders work again
 ``orders``          with ``private=True`` and the emulator's ``credentials()``: open,
                     cancel, fill, cancel all, typed refusals, calls that never hang, no
                     secret in any repr, event, error or log record

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable
+from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any, TypeVar
 
@@ -37,7 +38,14 @@ from tickwire.core.types import (
     encode_event,
 )
 
-__all__ = ["check_orders"]
+__all__ = [
+    "CALL_TIMEOUT",
+    "OrderSetup",
+    "OrderTracker",
+    "check_orders",
+    "order_setup",
+    "wait_status",
+]
 
 T = TypeVar("T")
 
@@ -51,7 +59,7 @@ _RANK = {
 _TERMINAL_RANK = 3
 
 
-class _Orders:
+class OrderTracker:
     """Every OrderUpdate seen, by order id and by client id, with the lifecycle checked."""
 
     def __init__(self) -> None:
@@ -96,7 +104,7 @@ async def _call(what: str, awaitable: Awaitable[T]) -> T:
 
 
 async def _refused(
-    orders: _Orders, what: str, expected: type[TickwireError], awaitable: Awaitable[Any]
+    orders: OrderTracker, what: str, expected: type[TickwireError], awaitable: Awaitable[Any]
 ) -> None:
     try:
         await _call(what, awaitable)
@@ -120,7 +128,7 @@ async def check_orders(h: Harness) -> None:
         raise CheckSkipped(f"adapter {h.adapter.name!r} declares no private support")
     if h.credentials is None:
         raise CheckSkipped("the emulator gave no credentials")
-    orders = _Orders()
+    orders = OrderTracker()
     h.observers.append(orders)
     records = _LogCapture()
     with records:
@@ -139,7 +147,19 @@ async def check_orders(h: Harness) -> None:
         )
 
 
-async def _lifecycle(h: Harness, orders: _Orders, symbol: str, inst: Instrument) -> None:
+@dataclass(frozen=True)
+class OrderSetup:
+    """What an order check trades: ``resting`` buys the minimum size 5 % under the best
+    bid (it stays open); ``cross`` is a price 2 % over the best ask (it fills)."""
+
+    symbol: str
+    instrument: Instrument
+    resting: OrderRequest
+    cross: Decimal
+
+
+async def order_setup(h: Harness, symbol: str, inst: Instrument) -> OrderSetup:
+    """Subscribe the account channels and ``symbol``'s book; prices from that book."""
     client = h.client
     async with asyncio.timeout(h.timeout):
         await client.subscribe(Channel.ORDERS)
@@ -156,17 +176,24 @@ async def _lifecycle(h: Harness, orders: _Orders, symbol: str, inst: Instrument)
     cross = _step(book.best_ask.price * Decimal("1.02"), inst.price_increment, ROUND_CEILING)
     if inst.min_notional:
         size = max(size, _step(inst.min_notional / rest, inst.size_increment, ROUND_CEILING) * 2)
+    resting = OrderRequest(symbol=symbol, side=Side.BUY, size=size, price=rest)
+    return OrderSetup(symbol, inst, resting, cross)
+
+
+async def _lifecycle(h: Harness, orders: OrderTracker, symbol: str, inst: Instrument) -> None:
+    client = h.client
+    setup = await order_setup(h, symbol, inst)
+    resting, cross, size = setup.resting, setup.cross, setup.resting.size
 
     # A resting order opens; canceled by venue id, it ends canceled.
-    resting = OrderRequest(symbol=symbol, side=Side.BUY, size=size, price=rest)
     ack = await _call("place_order", client.place_order(resting, timeout=CALL_TIMEOUT))
     _check_ack(h, ack, symbol, None)
-    await _until(h, orders, ack, OrderStatus.OPEN)
+    await wait_status(h, orders, ack, OrderStatus.OPEN)
     cancel = await _call(
         "cancel_order", client.cancel_order(symbol, order_id=ack.order_id, timeout=CALL_TIMEOUT)
     )
     require(cancel.order_id == ack.order_id, f"cancel acked order {cancel.order_id!r}")
-    await _until(h, orders, ack, OrderStatus.CANCELED)
+    await wait_status(h, orders, ack, OrderStatus.CANCELED)
 
     # A crossing order with our own client id fills completely.
     client_id = new_client_id()
@@ -174,7 +201,7 @@ async def _lifecycle(h: Harness, orders: _Orders, symbol: str, inst: Instrument)
     balances_before = len(orders.balances)
     ack = await _call("place_order", client.place_order(crossing, timeout=CALL_TIMEOUT))
     _check_ack(h, ack, symbol, client_id)
-    filled = await _until(h, orders, ack, OrderStatus.FILLED)
+    filled = await wait_status(h, orders, ack, OrderStatus.FILLED)
     require(filled.filled == size, f"a filled order of {size} reports filled={filled.filled}")
     require(filled.remaining in (None, 0), f"a filled order has remaining={filled.remaining}")
     require(
@@ -187,10 +214,10 @@ async def _lifecycle(h: Harness, orders: _Orders, symbol: str, inst: Instrument)
 
     # cancel_all reports what it canceled.
     ack = await _call("place_order", client.place_order(resting, timeout=CALL_TIMEOUT))
-    await _until(h, orders, ack, OrderStatus.OPEN)
+    await wait_status(h, orders, ack, OrderStatus.OPEN)
     count = await _call("cancel_all", client.cancel_all(symbol, timeout=CALL_TIMEOUT))
     require(isinstance(count, int) and count >= 1, f"cancel_all returned {count!r}")
-    await _until(h, orders, ack, OrderStatus.CANCELED)
+    await wait_status(h, orders, ack, OrderStatus.CANCELED)
 
     # Refusals are typed.
     await _refused(
@@ -228,7 +255,9 @@ def _check_ack(h: Harness, ack: OrderAck, symbol: str, client_id: str | None) ->
         require(ack.client_id == client_id, f"OrderAck.client_id is {ack.client_id!r}")
 
 
-async def _until(h: Harness, orders: _Orders, ack: OrderAck, status: OrderStatus) -> OrderUpdate:
+async def wait_status(
+    h: Harness, orders: OrderTracker, ack: OrderAck, status: OrderStatus
+) -> OrderUpdate:
     """Wait until the order of ``ack`` reaches ``status`` (its updates may precede the ack)."""
 
     def latest() -> OrderUpdate | None:

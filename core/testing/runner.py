@@ -30,6 +30,13 @@ from tickwire.core.testing.market import (
     check_subscribe,
 )
 from tickwire.core.testing.orders import check_orders
+from tickwire.core.testing.private_faults import (
+    check_order_delayed,
+    check_order_held,
+    check_order_lost_after,
+    check_order_lost_before,
+    check_token_expiry,
+)
 from tickwire.core.testing.report import CheckResult, ConformanceReport, Outcome
 
 __all__ = ["Check", "planned_checks", "resolve_specs", "run_check", "run_conformance"]
@@ -61,6 +68,11 @@ def planned_checks(adapter: AdapterSpec) -> list[Check]:
         Check("malformed", check_malformed),
         Check("book_resync", check_book_resync),
         Check("errors", check_errors),
+        Check("order_lost_before", check_order_lost_before, private=True),
+        Check("order_lost_after", check_order_lost_after, private=True),
+        Check("order_delayed", check_order_delayed, private=True),
+        Check("order_held", check_order_held, private=True),
+        Check("token_expiry", check_token_expiry, private=True),
         Check("orders", check_orders, private=True),
     ]
     return checks
