@@ -1,4 +1,4 @@
-"""The emulated account: the shared paper engine, KuCoin order records, private pushes.
+"""One emulated account (one per API key): paper engine, KuCoin order records, pushes.
 
 :class:`Account` owns the :class:`~tickwire.exchanges.base.matching.MatchingEngine`
 (symbols in the market's ``BASE/QUOTE`` spelling; order and trade ids minted in KuCoin's
@@ -118,6 +118,8 @@ class Account:
         """KuCoin order id → record, every order ever accepted."""
         self.client_oids: set[str] = set()
         """Every clientOid ever accepted: the venue refuses a reused one."""
+        self.fills: list[Fill] = []
+        """Every execution of the account's orders, oldest first (``/api/v1/hf/fills``)."""
         self._meta: OrderMeta | None = None
         self.engine.add_listener(self._on_events)
 
@@ -231,6 +233,7 @@ class Account:
         elif event.kind == "fill":
             assert fill is not None
             batch.fills[fill.trade_id] = fill
+            self.fills.append(fill)
             kind, status = "match", "open" if fill.liquidity == "maker" else "match"
         elif event.kind == "amended":
             old_size = rec.size

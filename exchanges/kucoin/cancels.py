@@ -1,4 +1,4 @@
-"""HF cancels and queries, and the trade account's balances (reference §9).
+"""HF cancels and order queries (reference §9), on the calling key's account.
 
 Spot permission:
 
@@ -15,7 +15,6 @@ General permission:
 * ``GET /api/v1/hf/orders/{orderId}?symbol=`` and ``.../client-order/{clientOid}?symbol=``
   → the order detail; ``GET .../active?symbol=`` → open orders' details, oldest first;
   ``GET .../active/symbols`` → ``{"symbols": [...]}``
-* ``GET /api/v1/accounts[?currency=&type=]`` → the ``trade`` accounts
 
 Cancels are synchronous here: the ``canceled`` push is queued before the answer. An
 unknown order, a closed one, or one of another ``symbol`` answers
@@ -53,10 +52,9 @@ _OPEN = frozenset({"new", "open", "partially_filled"})
 
 
 class CancelRoutes:
-    """Cancel, query and balance endpoints of one emulator."""
+    """Cancel and query endpoints of one emulator."""
 
-    def __init__(self, account: Account, guard: Guard) -> None:
-        self.account = account
+    def __init__(self, guard: Guard) -> None:
         self.guard = guard
 
     def add_routes(self, app: web.Application) -> None:
@@ -75,16 +73,15 @@ class CancelRoutes:
         r.add_get(f"{base}/active/symbols", w(GENERAL, self.active_symbols))
         r.add_get(f"{base}/client-order/{{clientOid}}", w(GENERAL, self.detail_client))
         r.add_get(f"{base}/{{orderId}}", w(GENERAL, self.detail))
-        r.add_get("/api/v1/accounts", w(GENERAL, self.accounts))
 
     # -- lookups ---------------------------------------------------------------------
 
     def _find(self, call: Call, *, by_client: bool, cancel: bool) -> KcOrder:
         symbol = call.query("symbol")
         if by_client:
-            rec = self.account.by_client(call.path("clientOid"))
+            rec = call.account.by_client(call.path("clientOid"))
         else:
-            rec = self.account.record(call.path("orderId"))
+            rec = call.account.record(call.path("orderId"))
         if rec is None or rec.symbol != symbol:
             raise param_error(NOT_EXIST_CANCEL if cancel else "order_not_exist")
         return rec
@@ -92,7 +89,7 @@ class CancelRoutes:
     def _cancel(self, call: Call, *, by_client: bool) -> KcOrder:
         rec = self._find(call, by_client=by_client, cancel=True)
         try:
-            self.account.engine.cancel(order_id=rec.order_id)
+            call.account.engine.cancel(order_id=rec.order_id)
         except PaperError as exc:
             raise paper_error(exc, cancel=True) from None
         return rec
@@ -110,12 +107,12 @@ class CancelRoutes:
     async def cancel_sync(self, call: Call) -> dict[str, Any]:
         """Cancel by order id and answer the final sizes."""
         rec = self._cancel(call, by_client=False)
-        return orderframes.cancel_sync_body(rec, self.account.snapshot(rec), by_client=False)
+        return orderframes.cancel_sync_body(rec, call.account.snapshot(rec), by_client=False)
 
     async def cancel_sync_client(self, call: Call) -> dict[str, Any]:
         """Cancel by client order id and answer the final sizes."""
         rec = self._cancel(call, by_client=True)
-        return orderframes.cancel_sync_body(rec, self.account.snapshot(rec), by_client=True)
+        return orderframes.cancel_sync_body(rec, call.account.snapshot(rec), by_client=True)
 
     async def cancel_partial(self, call: Call) -> dict[str, Any]:
         """Cancel ``cancelSize`` of an open order, keeping the rest on the book."""
@@ -126,10 +123,10 @@ class CancelRoutes:
             raise param_error("cancelSize must be a decimal string") from None
         if not size.is_finite() or size <= 0:
             raise param_error("cancelSize must be positive")
-        snap = self.account.snapshot(rec)
+        snap = call.account.snapshot(rec)
         if snap.state not in _OPEN:
             raise param_error(NOT_EXIST_CANCEL)
-        engine = self.account.engine
+        engine = call.account.engine
         try:
             if size >= snap.size - snap.filled:
                 engine.cancel(order_id=rec.order_id)
@@ -142,66 +139,45 @@ class CancelRoutes:
     async def cancel_symbol(self, call: Call) -> str:
         """Cancel every open order of ``symbol``."""
         name = call.query("symbol")
-        if name not in self.account.symbols:
+        if name not in call.account.symbols:
             raise RestError("900001", "symbol not exists")
-        self.account.engine.cancel_all(self.account.spec_symbol(name))
+        call.account.engine.cancel_all(call.account.spec_symbol(name))
         return "success"
 
     async def cancel_everything(self, call: Call) -> dict[str, Any]:
         """Cancel every open order, reporting the symbols that had some."""
-        account = self.account
+        account = call.account
         symbols = sorted({account.name(o.symbol) for o in account.engine.open_orders()})
         account.engine.cancel_all()
         return {"succeedSymbols": symbols, "failedSymbols": []}
 
     # -- queries ---------------------------------------------------------------------
 
-    def _detail(self, rec: KcOrder) -> dict[str, Any]:
-        return orderframes.order_detail(rec, self.account.snapshot(rec))
+    @staticmethod
+    def _detail(account: Account, rec: KcOrder) -> dict[str, Any]:
+        return orderframes.order_detail(rec, account.snapshot(rec))
 
     async def detail(self, call: Call) -> dict[str, Any]:
         """One order by id, open or closed."""
-        return self._detail(self._find(call, by_client=False, cancel=False))
+        return self._detail(call.account, self._find(call, by_client=False, cancel=False))
 
     async def detail_client(self, call: Call) -> dict[str, Any]:
         """The latest order carrying a client order id, open or closed."""
-        return self._detail(self._find(call, by_client=True, cancel=False))
+        return self._detail(call.account, self._find(call, by_client=True, cancel=False))
 
     async def active(self, call: Call) -> list[dict[str, Any]]:
         """Open orders of ``symbol``, oldest first."""
         name = call.query("symbol")
-        if name not in self.account.symbols:
+        if name not in call.account.symbols:
             raise RestError("900001", "symbol not exists")
         out = []
-        for order in self.account.engine.open_orders(self.account.spec_symbol(name)):
-            rec = self.account.record(order.order_id)
+        for order in call.account.engine.open_orders(call.account.spec_symbol(name)):
+            rec = call.account.record(order.order_id)
             assert rec is not None
             out.append(orderframes.order_detail(rec, order.snapshot()))
         return out
 
     async def active_symbols(self, call: Call) -> dict[str, Any]:
         """The symbols that have open orders."""
-        names = {self.account.name(o.symbol) for o in self.account.engine.open_orders()}
+        names = {call.account.name(o.symbol) for o in call.account.engine.open_orders()}
         return {"symbols": sorted(names)}
-
-    async def accounts(self, call: Call) -> list[dict[str, Any]]:
-        """The trade accounts (one per currency), as ``GET /api/v1/accounts`` lists them."""
-        currency = call.request.query.get("currency")
-        kind = call.request.query.get("type")
-        if kind not in (None, "", "trade"):
-            return []  # the emulated user has only a trade account
-        rows = []
-        for asset, (total, available, hold) in sorted(self.account.engine.balances().items()):
-            if currency and asset != currency:
-                continue
-            rows.append(
-                {
-                    "id": self.account.account_id(asset),
-                    "currency": asset,
-                    "type": "trade",
-                    "balance": dec(total),
-                    "available": dec(available),
-                    "holds": dec(hold),
-                }
-            )
-        return rows

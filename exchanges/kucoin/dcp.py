@@ -29,7 +29,7 @@ from tickwire.exchanges.kucoin.account import Account
 from tickwire.exchanges.kucoin.keys import SPOT
 from tickwire.exchanges.kucoin.privrest import Call, Guard, RestError, param_error
 
-__all__ = ["DcpSetting", "DeadCancel"]
+__all__ = ["DcpRoutes", "DcpSetting", "DeadCancel"]
 
 MIN_TIMEOUT = 5
 MAX_TIMEOUT = 86400
@@ -46,25 +46,55 @@ class DcpSetting:
     trigger_at: int
 
 
-class DeadCancel:
-    """The dead-man switch of one account."""
+class DcpRoutes:
+    """The set and query endpoints; each calling key's account has its own switch."""
 
-    def __init__(self, account: Account, guard: Guard, *, second: float = 1.0) -> None:
+    def __init__(self, guard: Guard, *, second: float = 1.0) -> None:
         if second <= 0:
             raise ValueError("second must be positive")
-        self.account = account
         self.guard = guard
         self.second = second
-        self.setting: DcpSetting | None = None
-        self.fired = 0
-        """How many times the switch has cancelled orders."""
-        self._timer: asyncio.TimerHandle | None = None
+        self._switches: dict[Account, DeadCancel] = {}
+
+    def switch(self, account: Account) -> DeadCancel:
+        """The switch of ``account`` (made on first use)."""
+        found = self._switches.get(account)
+        if found is None:
+            found = self._switches[account] = DeadCancel(account, second=self.second)
+        return found
+
+    def disarm_all(self) -> None:
+        """Stop every account's timer (the venue is stopping)."""
+        for switch in self._switches.values():
+            switch.disarm()
 
     def add_routes(self, app: web.Application) -> None:
         """Mount the set and query endpoints."""
         base = "/api/v1/hf/orders/dead-cancel-all"
         app.router.add_post(base, self.guard.wrap(SPOT, self.set))
         app.router.add_get(f"{base}/query", self.guard.wrap(SPOT, self.query))
+
+    async def set(self, call: Call) -> dict[str, Any]:
+        """Arm, re-arm (renew) or disable the caller's switch."""
+        return self.switch(call.account).set(call.json())
+
+    async def query(self, call: Call) -> dict[str, Any]:
+        """The caller's armed setting, or ``{}``."""
+        return self.switch(call.account).query()
+
+
+class DeadCancel:
+    """The dead-man switch of one account."""
+
+    def __init__(self, account: Account, *, second: float = 1.0) -> None:
+        if second <= 0:
+            raise ValueError("second must be positive")
+        self.account = account
+        self.second = second
+        self.setting: DcpSetting | None = None
+        self.fired = 0
+        """How many times the switch has cancelled orders."""
+        self._timer: asyncio.TimerHandle | None = None
 
     def _now(self) -> int:
         # Venue seconds: wall time, scaled like the timer so answers stay consistent.
@@ -77,9 +107,8 @@ class DeadCancel:
             self._timer = None
         self.setting = None
 
-    async def set(self, call: Call) -> dict[str, Any]:
-        """Arm, re-arm (renew) or disable the switch."""
-        body = call.json()
+    def set(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Arm, re-arm (renew) or disable the switch (``body`` as the venue takes it)."""
         timeout = body.get("timeout")
         if isinstance(timeout, bool) or not isinstance(timeout, int):
             raise param_error("timeout is required (an integer number of seconds)")
@@ -103,7 +132,7 @@ class DeadCancel:
         self._timer = loop.call_later(timeout * self.second, self.fire)
         return {"currentTime": now, "triggerTime": now + timeout}
 
-    async def query(self, call: Call) -> dict[str, Any]:
+    def query(self) -> dict[str, Any]:
         """The armed setting, or ``{}``."""
         s = self.setting
         if s is None:

@@ -11,9 +11,10 @@
 It speaks the protocol of ``shared/reference/kucoin-ws.md``: the REST helpers of
 :mod:`.rest`, the push socket of :mod:`.ws`, the topics of :mod:`.feed`, fed by the seeded
 :class:`~tickwire.exchanges.base.market.SyntheticMarket`; and the private side of
-:mod:`.privside` (``bullet-private``, private topics, HF orders, dead-cancel-all) over the
-shared paper :attr:`engine`, whose resting orders fill as the market steps. It never
-imports adapter code.
+:mod:`.privside` (``bullet-private``, private topics, HF orders, dead-cancel-all,
+accounts): each API key trades its own paper account, whose resting orders fill as the
+market steps (:attr:`engine` is the default key's, :meth:`account_engine` any key's). It
+never imports adapter code.
 
 Controls for tests and benchmarks: ``interval=None`` disables automatic stepping;
 :meth:`step`, :meth:`burst`; truth: :meth:`book`, :meth:`sequence`. Faults:
@@ -86,7 +87,9 @@ class KucoinEmulator(EmulatorServer):
     ``balances`` the account's starting totals (default :data:`~.account.DEFAULT_BALANCES`);
     ``dcp_second`` how long one dead-cancel-all second lasts (tests shorten it);
     ``rest_quota`` the weighted REST pool per 30 s (``None``: unlimited);
-    ``reject_token_with`` how a bad token is refused (see :mod:`.ws`).
+    ``reject_token_with`` how a bad token is refused (see :mod:`.ws`);
+    ``default_key`` the key whose account :attr:`engine` and :attr:`dcp` show (default:
+    the first of ``api_keys``, else :data:`TEST_KEY`). Every key has an account of its own.
     """
 
     def __init__(
@@ -107,6 +110,7 @@ class KucoinEmulator(EmulatorServer):
         dcp_second: float = 1.0,
         rest_quota: int | None = 2000,
         reject_token_with: Literal["frame", "http"] = "frame",
+        default_key: str | None = None,
         port: int = 0,
     ) -> None:
         super().__init__(port=port)
@@ -117,7 +121,12 @@ class KucoinEmulator(EmulatorServer):
         self.market = SyntheticMarket([s.spec for s in chosen], seed)
         # Separate streams (string seeds are stable across runs), so the sequence layout
         # and the tokens never disturb the market's own draws.
-        self.feed = Feed(self.market, chosen, random.Random(f"kucoin-feed-{seed}"))
+        self.feed = Feed(
+            self.market,
+            chosen,
+            random.Random(f"kucoin-feed-{seed}"),
+            history_seed=f"kucoin-history-{seed}",
+        )
         self.tokens = TokenStore(token_ttl, time.monotonic, random.Random(f"kucoin-token-{seed}"))
         config = WsConfig(
             msg_limit=msg_limit,
@@ -138,13 +147,14 @@ class KucoinEmulator(EmulatorServer):
             self.tokens,
             lambda: self.ws_url,
             keys=keys,
+            default_key=default_key or next(iter(api_keys or {}), TEST_KEY),
             balances=balances,
             ping_interval_ms=ping_interval_ms,
             ping_timeout_ms=ping_timeout_ms,
             dcp_second=dcp_second,
             seed=seed,
         )
-        self.gateway.private = self.private.feed
+        self.gateway.private = self.private.private_tokens
         self.rest = RestApi(
             self.feed,
             self.tokens,
@@ -168,7 +178,7 @@ class KucoinEmulator(EmulatorServer):
         app.router.add_get(WS_PATH, self.gateway.handle)
 
     async def __aexit__(self, *exc_info: object) -> None:
-        self.private.dcp.disarm()  # a pending switch must not fire into a stopped venue
+        self.private.dcp_routes.disarm_all()  # no switch may fire into a stopped venue
         await super().__aexit__(*exc_info)
 
     async def on_start(self) -> None:
@@ -184,7 +194,8 @@ class KucoinEmulator(EmulatorServer):
     def _advance(self, name: str | None = None, force: str | None = None) -> Counter[str]:
         # Publish the step, then let the account's resting orders fill against it.
         produced = self.feed.advance(name, force)
-        self.engine.on_market_step()
+        for account in self.private.accounts():
+            account.engine.on_market_step()
         return produced
 
     # -- addresses -------------------------------------------------------------------
@@ -308,13 +319,17 @@ class KucoinEmulator(EmulatorServer):
 
     @property
     def engine(self) -> MatchingEngine:
-        """The paper matching engine holding the account's orders and balances."""
-        return self.private.account.engine
+        """The default key's paper engine: its orders and balances (see ``default_key``)."""
+        return self.private.default.engine
+
+    def account_engine(self, api_key: str) -> MatchingEngine:
+        """The paper engine of ``api_key``'s account (made on first use, as a request would)."""
+        return self.private.account(api_key).engine
 
     @property
     def dcp(self) -> DeadCancel:
-        """The dead-cancel-all switch (``.setting``, ``.fired``, ``.fire()``)."""
-        return self.private.dcp
+        """The default key's dead-cancel-all switch (``.setting``, ``.fired``, ``.fire()``)."""
+        return self.private.dcp(self.private.default_key)
 
     # -- counters --------------------------------------------------------------------
 

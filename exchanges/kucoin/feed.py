@@ -24,6 +24,7 @@ from decimal import Decimal
 from tickwire.exchanges.base.market import Level, MarketChange, MarketTrade, SyntheticMarket
 from tickwire.exchanges.base.server import Connection
 from tickwire.exchanges.kucoin import frames
+from tickwire.exchanges.kucoin.history import History
 from tickwire.exchanges.kucoin.symbols import KucoinSymbol
 from tickwire.exchanges.kucoin.topics import (
     CANDLE_TYPES,
@@ -61,6 +62,8 @@ class Feed:
         symbols: Iterable[KucoinSymbol],
         rng: random.Random,
         first_sequence: Callable[[], int] | None = None,
+        *,
+        history_seed: object = 0,
     ) -> None:
         self.market = market
         self.symbols = {s.name: s for s in symbols}
@@ -74,6 +77,15 @@ class Feed:
         self.subs: dict[str, dict[Connection, None]] = {}
         self._skips: Counter[str | None] = Counter()
         self._last_snapshot: dict[str, int] = dict.fromkeys(self.symbols, 0)
+        self.history: dict[str, History] = {}
+        """Per symbol: the prints so far and the candle answers (:mod:`.history`)."""
+        for name, sym in self.symbols.items():
+            history = History(sym.spec, history_seed, market.clock())
+            # The market's seeded prints get the sequences just below the first one.
+            seeded = market.recent_trades(sym.spec.symbol, market.RECENT_TRADES)
+            first = self.sequences[name] - len(seeded)
+            history.log((t, first + i) for i, t in enumerate(seeded))
+            self.history[name] = history
 
     # -- subscriptions ---------------------------------------------------------------
 
@@ -154,6 +166,8 @@ class Feed:
             if subs := self._wanted(f"{LEVEL2}:{name}"):
                 end = self.sequences[name]
                 self._fanout(subs, frames.l2update(name, asks, bids, start, end, ts_ms))
+        if change.trades:
+            self.history[name].log(zip(change.trades, trade_seqs, strict=True))
         match_subs = self._wanted(f"{MATCH}:{name}")
         for trade, seq in zip(change.trades, trade_seqs, strict=True):
             produced[MATCH] += 1

@@ -221,8 +221,7 @@ class PlaceArgs:
 class OrderRoutes:
     """The placement endpoints of one emulator."""
 
-    def __init__(self, account: Account, guard: Guard, rng: random.Random) -> None:
-        self.account = account
+    def __init__(self, guard: Guard, rng: random.Random) -> None:
         self.guard = guard
         self.rng = rng
         self.inflight = InFlight()
@@ -236,10 +235,10 @@ class OrderRoutes:
         r.add_post("/api/v1/hf/orders/multi", wrap(SPOT, self.place_multi))
         r.add_post("/api/v1/hf/orders/alter", wrap(SPOT, self.alter))
 
-    def _place(self, body: dict[str, Any]) -> tuple[PaperOrder, str]:
-        args = PlaceArgs(body, self.account, self.rng)
+    def _place(self, account: Account, body: dict[str, Any]) -> tuple[PaperOrder, str]:
+        args = PlaceArgs(body, account, self.rng)
         try:
-            order = args.place(self.account)
+            order = args.place(account)
         except PaperError as exc:
             raise paper_error(exc) from None
         return order, args.meta.client_oid
@@ -248,7 +247,7 @@ class OrderRoutes:
         """``POST /api/v1/hf/orders`` → ``{"orderId", "clientOid"}``."""
         body = call.json()
         await self.inflight.before(call.request)
-        order, client_oid = self._place(body)
+        order, client_oid = self._place(call.account, body)
         self.inflight.after(call.request)
         return {"orderId": order.order_id, "clientOid": client_oid}
 
@@ -256,9 +255,9 @@ class OrderRoutes:
         """``POST /api/v1/hf/orders/sync`` → the order's state after matching."""
         body = call.json()
         await self.inflight.before(call.request)
-        order, _ = self._place(body)
+        order, _ = self._place(call.account, body)
         self.inflight.after(call.request)
-        rec = self.account.record(order.order_id)
+        rec = call.account.record(order.order_id)
         assert rec is not None
         return orderframes.place_sync_body(rec, order.snapshot(), order.updated)
 
@@ -277,7 +276,7 @@ class OrderRoutes:
                     raise param_error("each order must be a JSON object")
                 if item.get("type", "limit") != "limit":
                     raise param_error("batch orders must be limit orders")
-                order, client_oid = self._place(item)
+                order, client_oid = self._place(call.account, item)
             except RestError as exc:
                 results.append({"success": False, "failMsg": exc.msg})
             else:
@@ -290,7 +289,7 @@ class OrderRoutes:
     async def alter(self, call: Call) -> dict[str, Any]:
         """``POST /api/v1/hf/orders/alter``: cancel, replace → ``{"newOrderId", "clientOid"}``."""
         body = call.json()
-        account = self.account
+        account = call.account
         symbol = body.get("symbol")
         order_id, client_oid = body.get("orderId"), body.get("clientOid")
         if not isinstance(symbol, str) or not symbol:

@@ -8,9 +8,11 @@ that may subscribe the private topics (their strings carry no symbol) with
   (the venue documents 401 as its auth error code, not this text);
 * ``privateChannel`` not ``true``: ``400 "privateChannel must be true for topic <t>"``.
 
-The emulated venue has one account: every private subscriber receives its pushes. The
-envelope carries ``channelType: "private"`` and ``userId``; ``/account/balance`` pushes
-also carry a top-level ``id``.
+Each API key has its own account (:mod:`.accounts`), and each account its own
+:class:`PrivateFeed`: a ``bullet-private`` token is granted to the feed of the key that
+asked for it (:class:`PrivateTokens`), so a connection only ever receives its own
+account's pushes. The envelope carries ``channelType: "private"`` and ``userId``;
+``/account/balance`` pushes also carry a top-level ``id``.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ __all__ = [
     "ORDERS_V2",
     "PRIVATE_TOPICS",
     "PrivateFeed",
+    "PrivateTokens",
     "PrivateTopicError",
 ]
 
@@ -44,24 +47,26 @@ class PrivateTopicError(Exception):
         self.text = text
 
 
-class PrivateFeed:
-    """Private tokens issued, private subscriptions, and the fan-out of private frames."""
+class PrivateTokens:
+    """The private tokens issued so far, each bound to its account's feed."""
 
     def __init__(self) -> None:
-        self._tokens: set[str] = set()
+        self._feeds: dict[str, PrivateFeed] = {}
+
+    def grant(self, token: str, feed: PrivateFeed) -> None:
+        """Bind ``token`` (just issued by ``bullet-private``) to ``feed``."""
+        self._feeds[token] = feed
+
+    def feed_for(self, token: str | None) -> PrivateFeed | None:
+        """The feed a connection opened with ``token`` serves; ``None``: a public token."""
+        return None if token is None else self._feeds.get(token)
+
+
+class PrivateFeed:
+    """One account's private subscriptions and the fan-out of its private frames."""
+
+    def __init__(self) -> None:
         self.subs: dict[str, dict[Connection, None]] = {}
-
-    # -- tokens ----------------------------------------------------------------------
-
-    def grant(self, token: str) -> None:
-        """Mark ``token`` (just issued) as a private one."""
-        self._tokens.add(token)
-
-    def is_private(self, token: str | None) -> bool:
-        """Whether ``token`` came from ``bullet-private``."""
-        return token is not None and token in self._tokens
-
-    # -- subscriptions ---------------------------------------------------------------
 
     @staticmethod
     def check(topic: str, private_connection: bool, private_channel: object) -> None:

@@ -31,6 +31,7 @@ from aiohttp import web
 
 from tickwire.exchanges.base.matching import PaperError
 from tickwire.exchanges.kucoin import frames
+from tickwire.exchanges.kucoin.account import Account
 from tickwire.exchanges.kucoin.keys import ApiKey, authenticate
 
 __all__ = [
@@ -100,10 +101,12 @@ def _json(body: bytes, status: int = 200) -> web.Response:
 
 @dataclass(frozen=True, slots=True)
 class Call:
-    """One authenticated request, with typed access to its parts."""
+    """One authenticated request, with typed access to its parts and the caller's account."""
 
     request: web.Request
     body: bytes
+    account: Account
+    """The paper account of the request's API key (each key has its own)."""
 
     def json(self) -> dict[str, Any]:
         """The body as a JSON object (``400100`` otherwise)."""
@@ -132,10 +135,16 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class Guard:
-    """Signature and permission checks in front of every private endpoint."""
+    """Signature and permission checks in front of every private endpoint.
 
-    def __init__(self, keys: Mapping[str, ApiKey] | None) -> None:
+    ``accounts`` maps an API key to its paper account (created on first use).
+    """
+
+    def __init__(
+        self, keys: Mapping[str, ApiKey] | None, accounts: Callable[[str], Account]
+    ) -> None:
         self.keys = keys
+        self.accounts = accounts
 
     def wrap(self, permission: str, endpoint: Endpoint) -> Handler:
         """An aiohttp handler running ``endpoint`` behind the checks."""
@@ -157,7 +166,8 @@ class Guard:
             if body and request.method == "POST" and request.content_type != "application/json":
                 return RestError("415000", "Unsupported Media Type", 415).response()
             try:
-                data = await endpoint(Call(request, body))
+                account = self.accounts(request.headers["KC-API-KEY"])
+                data = await endpoint(Call(request, body, account))
             except RestError as exc:
                 return exc.response()
             except Aborted:

@@ -1,19 +1,25 @@
-"""The emulator's private side, assembled: keys, account, pushes and the signed routes.
+"""The emulator's private side, assembled: keys, accounts, pushes and the signed routes.
 
 =================================  ======================================================
 ``POST /api/v1/bullet-private``     signed, General: a private token (same shape as the
-                                    public bullet); its connections may subscribe
-                                    the private topics of :mod:`.private`
+                                    public bullet) bound to the caller's account; its
+                                    connections may subscribe the private topics of
+                                    :mod:`.private` and receive that account's pushes
 HF placement                        :mod:`.orders`
-HF cancels, queries, accounts       :mod:`.cancels`
+HF cancels, order queries           :mod:`.cancels`
+accounts, fills, start-up reads     :mod:`.accountrest`
 dead-cancel-all                     :mod:`.dcp`
 =================================  ======================================================
+
+Every API key has its own paper account (engine, orders, balances, pushes, dead-man
+switch), made on the key's first signed request from the same starting ``balances``;
+:attr:`PrivateSide.default_key`'s account exists from the start (``emulator.engine``).
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -22,11 +28,12 @@ from aiohttp import web
 from tickwire.exchanges.base.market import SyntheticMarket
 from tickwire.exchanges.kucoin import frames
 from tickwire.exchanges.kucoin.account import Account
+from tickwire.exchanges.kucoin.accountrest import AccountRoutes
 from tickwire.exchanges.kucoin.cancels import CancelRoutes
-from tickwire.exchanges.kucoin.dcp import DeadCancel
+from tickwire.exchanges.kucoin.dcp import DcpRoutes, DeadCancel
 from tickwire.exchanges.kucoin.keys import GENERAL, ApiKey
 from tickwire.exchanges.kucoin.orders import OrderRoutes
-from tickwire.exchanges.kucoin.private import PrivateFeed
+from tickwire.exchanges.kucoin.private import PrivateFeed, PrivateTokens
 from tickwire.exchanges.kucoin.privrest import Call, Guard
 from tickwire.exchanges.kucoin.symbols import KucoinSymbol
 from tickwire.exchanges.kucoin.tokens import TokenStore
@@ -45,40 +52,77 @@ class PrivateSide:
         ws_endpoint: Callable[[], str],
         *,
         keys: Mapping[str, ApiKey] | None,
+        default_key: str,
         balances: Mapping[str, Decimal] | None,
         ping_interval_ms: int,
         ping_timeout_ms: int,
         dcp_second: float,
         seed: int,
     ) -> None:
+        self.market = market
+        self.symbols = list(symbols)
         self.tokens = tokens
         self.ws_endpoint = ws_endpoint
         self.ping_interval_ms = ping_interval_ms
         self.ping_timeout_ms = ping_timeout_ms
-        self.feed = PrivateFeed()
-        self.account = Account(
-            market,
-            symbols,
-            self.feed,
-            random.Random(f"kucoin-account-{seed}"),
-            balances=balances,
-        )
-        self.guard = Guard(keys)
-        self.orders = OrderRoutes(self.account, self.guard, random.Random(f"kucoin-oid-{seed}"))
-        self.cancels = CancelRoutes(self.account, self.guard)
-        self.dcp = DeadCancel(self.account, self.guard, second=dcp_second)
+        self.balances = balances
+        self.seed = seed
+        self.default_key = default_key
+        self.private_tokens = PrivateTokens()
+        self._accounts: dict[str, Account] = {}
+        self.guard = Guard(keys, self.account)
+        self.orders = OrderRoutes(self.guard, random.Random(f"kucoin-oid-{seed}"))
+        self.cancels = CancelRoutes(self.guard)
+        self.account_routes = AccountRoutes(self.guard)
+        self.dcp_routes = DcpRoutes(self.guard, second=dcp_second)
+        self.account(default_key)
+
+    # -- accounts --------------------------------------------------------------------
+
+    def account(self, api_key: str) -> Account:
+        """The paper account of ``api_key``, made with the starting balances on first use."""
+        found = self._accounts.get(api_key)
+        if found is None:
+            # The default key keeps the stream the single account always had, so its
+            # ids do not change; other keys get streams of their own.
+            name = "" if api_key == self.default_key else f"-{api_key}"
+            found = Account(
+                self.market,
+                self.symbols,
+                PrivateFeed(),
+                random.Random(f"kucoin-account-{self.seed}{name}"),
+                balances=self.balances,
+            )
+            self._accounts[api_key] = found
+        return found
+
+    def accounts(self) -> Iterator[Account]:
+        """Every account made so far."""
+        return iter(list(self._accounts.values()))
+
+    @property
+    def default(self) -> Account:
+        """The default key's account."""
+        return self.account(self.default_key)
+
+    def dcp(self, api_key: str) -> DeadCancel:
+        """The dead-cancel-all switch of ``api_key``'s account."""
+        return self.dcp_routes.switch(self.account(api_key))
+
+    # -- routes ----------------------------------------------------------------------
 
     def add_routes(self, app: web.Application) -> None:
-        """Mount bullet-private, placement, DCP, then the cancel and query patterns."""
+        """Mount bullet-private, placement, DCP, accounts, then the ``{orderId}`` patterns."""
         app.router.add_post("/api/v1/bullet-private", self.guard.wrap(GENERAL, self.bullet))
         self.orders.add_routes(app)
-        self.dcp.add_routes(app)
+        self.dcp_routes.add_routes(app)
+        self.account_routes.add_routes(app)
         self.cancels.add_routes(app)
 
     async def bullet(self, call: Call) -> dict[str, Any]:
-        """A fresh private token and the push socket's address."""
+        """A fresh private token, bound to the caller's account, and the socket's address."""
         token = self.tokens.issue()
-        self.feed.grant(token)
+        self.private_tokens.grant(token, call.account.feed)
         return frames.bullet_data(
             token, self.ws_endpoint(), self.ping_interval_ms, self.ping_timeout_ms
         )

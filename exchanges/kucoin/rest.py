@@ -1,5 +1,8 @@
 """The public REST endpoints a market-data client needs (reference §2, §3, §7, §11, §12).
 
+More public market data (currencies, level1, tickers, trades, candles) is in
+:mod:`.marketrest`, mounted here too, under the same envelope and quota.
+
 | route | weight | notes |
 |---|---|---|
 | ``POST /api/v1/bullet-public`` | 10 | token + one instance server (the push socket) |
@@ -31,6 +34,7 @@ from tickwire.exchanges.kucoin import frames
 from tickwire.exchanges.kucoin.auth import verify
 from tickwire.exchanges.kucoin.feed import Feed
 from tickwire.exchanges.kucoin.limits import RestQuota
+from tickwire.exchanges.kucoin.marketrest import MarketRoutes
 from tickwire.exchanges.kucoin.tokens import TokenStore
 
 __all__ = ["RestApi"]
@@ -44,11 +48,25 @@ _WEIGHTS = {
     "/api/v1/market/orderbook/level2_100": 2,
     "/api/v3/market/orderbook/level2": 3,
     "/api/v1/bullet-private": 10,
+    "/api/v3/currencies": 3,
+    "/api/v1/market/orderbook/level1": 2,
+    "/api/v1/market/allTickers": 15,
+    "/api/v1/market/stats": 15,
+    "/api/v1/market/histories": 3,
+    "/api/v1/market/candles": 3,
 }
 _SYMBOLS_WEIGHT = 4
+_SYMBOLS_PATHS = ("/api/v2/symbols", "/api/v1/symbols")
 _SIGNED = frozenset({"/api/v3/market/orderbook/level2"})
 # The private side's routes (:mod:`.privside`) also spend from the key's pool.
-_SIGNED_PREFIXES = ("/api/v1/hf/", "/api/v1/bullet-private", "/api/v1/accounts")
+_SIGNED_PREFIXES = (
+    "/api/v1/hf/",
+    "/api/v1/bullet-private",
+    "/api/v1/accounts",
+    "/api/ua/",
+    "/api/v3/margin/",
+    "/api/v1/isolated/",
+)
 
 
 def _json(body: bytes, status: int = 200) -> web.Response:
@@ -101,6 +119,7 @@ class RestApi:
         r.add_get("/api/v1/market/orderbook/level2_20", self.part_book)
         r.add_get("/api/v1/market/orderbook/level2_100", self.part_book)
         r.add_get("/api/v3/market/orderbook/level2", self.full_book)
+        MarketRoutes(self.feed).add_routes(app)
 
     # -- middleware: quota, injected 429, venue-shaped 404 ---------------------------
 
@@ -115,9 +134,7 @@ class RestApi:
             self.refuse_next -= 1
             return _error(429, "429000", "Too Many Requests")
         if self.quota is not None:
-            weight = _WEIGHTS.get(
-                path, _SYMBOLS_WEIGHT if path.startswith("/api/v2/symbols") else 1
-            )
+            weight = _WEIGHTS.get(path, _SYMBOLS_WEIGHT if path.startswith(_SYMBOLS_PATHS) else 1)
             signed = path in _SIGNED or path.startswith(_SIGNED_PREFIXES)
             pool = f"key:{request.headers.get('KC-API-KEY', '')}" if signed else "public"
             allowed, remaining, reset_ms = self.quota.spend(pool, weight, time.monotonic())

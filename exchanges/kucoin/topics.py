@@ -92,9 +92,14 @@ def not_exist() -> TopicError:
 def parse(topic: object, symbols: Container[str], *, max_symbols: int = 100) -> list[Topic]:
     """Split ``topic`` into single-symbol :class:`Topic` objects, or raise :class:`TopicError`.
 
-    The whole request fails on the first problem (unknown prefix 404, more than
-    ``max_symbols`` arguments 509, an unknown symbol 404), as the venue rejects it whole.
+    The whole request fails on the first problem (whitespace anywhere 400, unknown prefix
+    404, more than ``max_symbols`` arguments 509, an unknown symbol 404), as the venue
+    rejects it whole. Whitespace: since February 2026 the venue answers
+    ``400 "topic /market/match: BTC-USDT is invalid"`` to a topic with a space after the
+    colon (which cryptofeed 2.4.1 sends; cryptofeed issue #1100), naming the topic as sent.
     """
+    if isinstance(topic, str) and any(c.isspace() for c in topic):
+        raise TopicError(400, f"topic {topic} is invalid")
     if not isinstance(topic, str) or ":" not in topic:
         raise not_exist()
     prefix, _, rest = topic.partition(":")

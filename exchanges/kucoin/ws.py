@@ -33,7 +33,12 @@ from tickwire.exchanges.base.server import Connection, EmulatorServer
 from tickwire.exchanges.kucoin import frames
 from tickwire.exchanges.kucoin.feed import Feed
 from tickwire.exchanges.kucoin.limits import ConnectionStats, MessageWindow
-from tickwire.exchanges.kucoin.private import PRIVATE_TOPICS, PrivateFeed, PrivateTopicError
+from tickwire.exchanges.kucoin.private import (
+    PRIVATE_TOPICS,
+    PrivateFeed,
+    PrivateTokens,
+    PrivateTopicError,
+)
 from tickwire.exchanges.kucoin.tokens import TokenState, TokenStore
 from tickwire.exchanges.kucoin.topics import TopicError, parse
 
@@ -73,13 +78,13 @@ class Session:
         stats: ConnectionStats,
         window: MessageWindow,
         *,
-        private: bool = False,
+        feed: PrivateFeed | None = None,
     ) -> None:
         self.conn = conn
         self.stats = stats
         self.window = window
-        self.private = private
-        """Whether the connection was opened with a private (``bullet-private``) token."""
+        self.feed = feed
+        """The account feed of a connection opened with a ``bullet-private`` token."""
         self.last_rx = time.monotonic()
         self.idle_timer: asyncio.TimerHandle | None = None
         self.expiry_timer: asyncio.TimerHandle | None = None
@@ -120,7 +125,7 @@ class WsGateway:
         """Counters of every connection accepted so far, oldest first, closed ones too."""
         self.pongs = True
         self.refuse_subscribes = 0
-        self.private: PrivateFeed | None = None
+        self.private: PrivateTokens | None = None
         """Set by an emulator with a private side; ``None`` refuses private topics."""
 
     # -- connection lifecycle --------------------------------------------------------
@@ -135,13 +140,13 @@ class WsGateway:
             return await self._refuse(request, text)
         assert token is not None
         expiry = self.tokens.expiry(token)
-        private = self.private is not None and self.private.is_private(token)
+        feed = self.private.feed_for(token) if self.private is not None else None
 
         def opened(conn: Connection) -> None:
             stats = ConnectionStats(connect_id)
             self.stats.append(stats)
             window = MessageWindow(self.config.msg_limit, self.config.msg_window)
-            session = Session(conn, stats, window, private=private)
+            session = Session(conn, stats, window, feed=feed)
             self.sessions[conn] = session
             conn.send(frames.welcome(connect_id))
             loop = asyncio.get_running_loop()
@@ -171,8 +176,8 @@ class WsGateway:
             return
         session.cancel_timers()
         self.feed.remove(conn, session.stats.topics)
-        if self.private is not None:
-            self.private.remove(conn)
+        if session.feed is not None:
+            session.feed.remove(conn)
 
     def _arm_idle(self, session: Session) -> None:
         loop = asyncio.get_running_loop()
@@ -280,11 +285,11 @@ class WsGateway:
         topic: str = msg["topic"]
         stats = session.stats
         try:
-            PrivateFeed.check(topic, session.private, msg.get("privateChannel"))
+            PrivateFeed.check(topic, session.feed is not None, msg.get("privateChannel"))
         except PrivateTopicError as exc:
             self._error(session, msg_id, exc.code, exc.text)
             return
-        assert self.private is not None  # a private session implies a private side
+        assert session.feed is not None  # check() refuses public connections
         cap = self.config.topic_cap
         if topic not in stats.topics and len(stats.topics) + 1 > cap:
             stats.sub_refused += 1
@@ -295,15 +300,15 @@ class WsGateway:
                 f"exceeds max subscription count limitation of {cap} per session",
             )
             return
-        self.private.add(session.conn, topic)
+        session.feed.add(session.conn, topic)
         stats.topics.add(topic)
         self._ack(session, msg, msg_id)
 
     def _unsubscribe(self, session: Session, msg: dict[str, Any], msg_id: str) -> None:
         topic = msg.get("topic")
         if isinstance(topic, str) and topic in PRIVATE_TOPICS:
-            if self.private is not None:
-                self.private.remove(session.conn, [topic])
+            if session.feed is not None:
+                session.feed.remove(session.conn, [topic])
             session.stats.topics.discard(topic)
             self._ack(session, msg, msg_id)
             return

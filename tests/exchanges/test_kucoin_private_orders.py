@@ -406,10 +406,20 @@ async def test_time_in_force_and_market_orders(kucoin, rest, push) -> None:
 
 async def test_accounts_match_the_engine(kucoin, rest) -> None:
     await rest.ok("POST", HF, order("acc-1"))
-    rows = await rest.ok("GET", "/api/v1/accounts")
-    truth = kucoin.engine.balances()
-    assert {r["currency"]: (r["balance"], r["available"], r["holds"]) for r in rows} == {
-        asset: tuple(format(v.normalize(), "f") for v in values) for asset, values in truth.items()
+    truth = {
+        asset: tuple(format(v.normalize(), "f") for v in values)
+        for asset, values in kucoin.engine.balances().items()
     }
-    assert {r["type"] for r in rows} == {"trade"}
-    assert [r["currency"] for r in await rest.ok("GET", "/api/v1/accounts?currency=BTC")] == ["BTC"]
+    assert truth["USDT"][2] != "0"  # the order holds funds: the rows must show it
+    rows = await rest.ok("GET", "/api/v1/accounts")
+    by_type: dict[str, dict[str, tuple[str, str, str]]] = {}
+    for r in rows:
+        row = (r["balance"], r["available"], r["holds"])
+        by_type.setdefault(r["type"], {})[r["currency"]] = row
+    # HF orders trade the trade_hf account; the classic trade account is empty.
+    assert by_type["trade_hf"] == truth
+    assert by_type["trade"] == dict.fromkeys(truth, ("0", "0", "0"))
+    assert set(by_type) == {"trade", "trade_hf"}
+    hf = await rest.ok("GET", "/api/v1/accounts?type=trade_hf&currency=BTC")
+    assert [(r["currency"], r["type"]) for r in hf] == [("BTC", "trade_hf")]
+    assert await rest.ok("GET", "/api/v1/accounts?type=margin") == []
