@@ -23,17 +23,24 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from tickwire.core.errors import TickwireError
-from tickwire.core.types import Channel, StreamState
+from tickwire.core.types import BookLevel, BookUpdate, Channel, StreamState
+from tickwire.core.validation import check_price, check_size
 
 if TYPE_CHECKING:
     from tickwire.core.book import OrderBook
     from tickwire.core.context import AdapterContext
 
-__all__ = ["BookKeeper", "Recover"]
+__all__ = ["BACKOFF", "BACKOFF_CAP", "BookKeeper", "Recover"]
+
+BACKOFF = 0.1
+"""Seconds before the second attempt of a recovery (jittered: times 0.5 to 1)."""
+BACKOFF_CAP = 5.0
+"""... doubled per failed attempt, up to this."""
 
 Recover = Callable[[str], Awaitable[bool]]
 """Bring ``symbol``'s book back: True once in sync, False if the snapshot comes later."""
@@ -53,8 +60,8 @@ class BookKeeper:
         context: AdapterContext,
         recover: Recover,
         *,
-        backoff: float = 0.1,
-        backoff_cap: float = 5.0,
+        backoff: float = BACKOFF,
+        backoff_cap: float = BACKOFF_CAP,
     ) -> None:
         self.books = context.books
         self._context = context
@@ -64,6 +71,7 @@ class BookKeeper:
         self._resyncing: set[str] = set()  # RESYNCING reported, RESYNCED not yet
         self._attempts: dict[str, int] = {}  # failed attempts since last in sync
         self._tasks: dict[str, asyncio.Task[None]] = {}  # recoveries in flight
+        self._again: set[str] = set()  # failed while its recovery was still running
 
     # --- the books -------------------------------------------------------------------
 
@@ -81,6 +89,7 @@ class BookKeeper:
         for symbol in list(self._tasks):
             self._forget(symbol)
         self._resyncing.clear()
+        self._attempts.clear()
 
     def resyncing(self, symbol: str) -> bool:
         """True between ``RESYNCING`` and ``RESYNCED`` for ``symbol``."""
@@ -104,9 +113,10 @@ class BookKeeper:
         the recovery asked for failed, so nothing else is coming and it must ask again
         (after the backoff).
         """
-        if symbol not in self.books or self.recovering(symbol):
+        if symbol not in self.books:
             return
-        if symbol in self._resyncing:
+        recovering = self.recovering(symbol)
+        if symbol in self._resyncing or (recovering and not retry):
             if not retry:
                 return
             self._attempts[symbol] = self._attempts.get(symbol, 0) + 1
@@ -116,14 +126,67 @@ class BookKeeper:
         else:
             self._resyncing.add(symbol)
             self._status(StreamState.RESYNCING, symbol, reason)
+        if recovering:
+            # The snapshot the running recovery asked for came (and failed) before the
+            # recovery itself returned (it arrives right behind the venue's ack): that
+            # recovery must go round again rather than end waiting for nothing.
+            self._again.add(symbol)
+            return
         self._start(symbol)
 
     def in_sync(self, symbol: str, reason: str = "fresh snapshot verified") -> None:
         """``symbol``'s book verified again: ``RESYNCED`` if a resync was reported."""
         self._attempts.pop(symbol, None)
+        self._again.discard(symbol)
         if symbol in self._resyncing:
             self._resyncing.discard(symbol)
             self._status(StreamState.RESYNCED, symbol, reason)
+
+    # --- the common book rule -------------------------------------------------------
+
+    def apply_sequenced(
+        self,
+        symbol: str,
+        *,
+        snapshot: bool,
+        bids: Sequence[tuple[Decimal, Decimal]],
+        asks: Sequence[tuple[Decimal, Decimal]],
+        sequence: int,
+        ts: int,
+        received: int,
+    ) -> None:
+        """Apply one message of a venue whose book messages are numbered one by one.
+
+        A snapshot replaces the book (and ends a resync); a delta must carry the previous
+        sequence plus one, else the book is reset and recovered (:meth:`out_of_sync`).
+        Every price and size is checked before the book is touched. Emits the
+        :class:`BookUpdate` (a snapshot's levels best first, a delta's as sent).
+        """
+        book = self.books.get(symbol)
+        if book is None or (not snapshot and book.sequence is None):
+            return  # unsubscribed, or waiting for the snapshot after a gap or reconnect
+        for price, size in (*bids, *asks):
+            check_price(price)
+            check_size(size)
+        if snapshot:
+            book.apply_snapshot(bids, asks, sequence=sequence, ts=ts)
+            bids_out, asks_out = tuple(book.bids()), tuple(book.asks())
+        elif book.sequence is not None and sequence != book.sequence + 1:
+            reason = f"sequence gap: expected {book.sequence + 1}, got {sequence}"
+            book.reset()
+            self.out_of_sync(symbol, reason)
+            return
+        else:
+            book.apply_delta(bids, asks, sequence=sequence, ts=ts)
+            bids_out = tuple(BookLevel(price, size) for price, size in bids)
+            asks_out = tuple(BookLevel(price, size) for price, size in asks)
+        update = BookUpdate(
+            venue=self._context.venue, symbol=symbol, bids=bids_out, asks=asks_out,
+            snapshot=snapshot, sequence=sequence, ts=ts, received=received,
+        )  # fmt: skip
+        self._context.emit(update)
+        if snapshot:
+            self.in_sync(symbol)
 
     # --- machinery -------------------------------------------------------------------
 
@@ -143,6 +206,7 @@ class BookKeeper:
 
     def _forget(self, symbol: str) -> None:
         self._attempts.pop(symbol, None)
+        self._again.discard(symbol)
         self._resyncing.discard(symbol)
         task = self._tasks.pop(symbol, None)
         if task is not None:
@@ -174,6 +238,10 @@ class BookKeeper:
                 continue
             if done:
                 self.in_sync(symbol, "fresh snapshot applied")
+            elif symbol in self._again:
+                self._again.discard(symbol)
+                delay = self._delay(self._attempts.get(symbol, 0))
+                continue
             return
 
     def _status(self, state: StreamState, symbol: str, reason: str) -> None:

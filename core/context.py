@@ -28,7 +28,7 @@ import httpx
 from tickwire.core.book import OrderBook
 from tickwire.core.config import ClientConfig
 from tickwire.core.deadline import Deadline
-from tickwire.core.errors import RequestTimeout
+from tickwire.core.errors import ConnectTimeout, RequestTimeout
 from tickwire.core.fanout import EventHub
 from tickwire.core.handlers import SessionHandler
 from tickwire.core.session import Session
@@ -114,6 +114,22 @@ class AdapterContext:
         return Session(
             handler, name=name, venue=self.venue, events=self.hub, http=self._http(), **settings
         )
+
+    async def start(self, session: Session) -> None:
+        """Run ``session`` as a task the client owns; return once it is connected.
+
+        :class:`ConnectTimeout` (naming why the last attempt failed) when it is not
+        connected within the config's ``connect_timeout``.
+        """
+        self.spawn(session.run(), f"{self.venue}-{session.name}")
+        try:
+            async with asyncio.timeout(self.config.connect_timeout):
+                await session.wait_ready()
+        except TimeoutError:
+            raise ConnectTimeout(
+                f"{self.venue} {session.name}: not connected within "
+                f"{self.config.connect_timeout:g}s ({session.last_reason})"
+            ) from None
 
     def rest_transport(self) -> httpx.AsyncBaseTransport:
         """The transport for the adapter's ``httpx.AsyncClient`` (recorded, replayed)."""

@@ -172,7 +172,7 @@ async def test_rest_bodies_match_samples(kucoin, http) -> None:
         assert int(resp.headers["gw-ratelimit-limit"]) > int(resp.headers["gw-ratelimit-remaining"])
         assert_like(await resp.json(), sample("level2_snapshot_rest.json"))
 
-    kucoin.rate_limit_next_request()
+    kucoin.rate_limit_next("request")
     async with http.get(kucoin.rest_url + "/api/v1/timestamp") as resp:
         assert resp.status == 429
         assert await resp.json() == sample("rest_error_rate_limit.json")
@@ -269,7 +269,7 @@ async def test_control_frames_match_samples(kucoin, http) -> None:
     )
     assert errors["error_batch_limit.json"]["data"] == sample("error_batch_limit.json")["data"]
 
-    kucoin.rate_limit_next_subscribe()
+    kucoin.rate_limit_next("subscribe")
     refused = await client.request("subscribe", "/market/match:BTC-USDT")
     assert_like(refused, sample("error.json"))
     assert refused["data"] == "exceed max permits per 10 seconds"

@@ -127,7 +127,7 @@ async def test_drop_all_restores_every_subscription_on_every_shard(emulator):
 
 async def test_rate_limited_subscribe_raises_rate_limited(emulator):
     async with client_for(emulator) as client:
-        emulator.rate_limit_next_subscribe()
+        emulator.rate_limit_next("subscribe")
         with pytest.raises(RateLimited):
             await client.subscribe("ticker", ["BTC/USDT"])
         assert client.subscriptions == frozenset()

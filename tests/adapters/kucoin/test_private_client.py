@@ -320,7 +320,7 @@ async def test_cancel_all_after_arms_and_disarms(ex) -> None:
 # --- exactly once ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("stage", ["before_process", "after_process"])
+@pytest.mark.parametrize("stage", ["before", "after"])
 async def test_a_connection_killed_in_flight_resolves_once(ex, stage) -> None:
     async with account(ex, private=False) as client:
         loop = asyncio.get_running_loop()
@@ -333,7 +333,7 @@ async def test_a_connection_killed_in_flight_resolves_once(ex, stage) -> None:
             outcome = exc
         assert loop.time() - started < 3.0
         held = held_by(ex, f"cut-{stage}")
-        if stage == "after_process":
+        if stage == "after":
             assert isinstance(outcome, OrderAck) and [o.order_id for o in held] == [
                 outcome.order_id
             ]
@@ -367,7 +367,7 @@ async def test_a_stalled_placement_resolves_within_its_timeout(ex) -> None:
 
 async def test_a_batch_cut_in_flight_is_reconciled(ex) -> None:
     async with account(ex, private=False) as client:
-        ex.fail_next_order("after_process")
+        ex.fail_next_order("after")
         requests = [resting(ex, f"cutb-{i}", ticks=500 + i) for i in range(3)]
         acks = await client.place_orders(requests, timeout=3.0)
         assert [a.client_id for a in acks] == [f"cutb-{i}" for i in range(3)]

@@ -1,6 +1,6 @@
-"""examplex wire frames, field names verbatim (PROTOCOL.md), decoded straight from bytes.
+"""examplex market-data frames, field names verbatim (PROTOCOL.md), decoded from bytes.
 
-Server frames form one tagged union on ``"t"``; prices and quantities are decimal strings,
+Server frames are one union tagged on ``"t"``; prices and quantities are decimal strings,
 decoded to :class:`~decimal.Decimal` without a float in between.
 """
 
@@ -11,30 +11,15 @@ from typing import Any
 
 import msgspec
 
-__all__ = [
-    "Balance",
-    "Book",
-    "Err",
-    "Frame",
-    "Hello",
-    "Market",
-    "Ok",
-    "Order",
-    "Pong",
-    "Ticker",
-    "Trade",
-    "decoder",
-]
 
-
-class _Frame(msgspec.Struct, frozen=True, tag_field="t"):
-    pass
+class Frame(msgspec.Struct, frozen=True, tag_field="t"):
+    """Any server frame."""
 
 
 class Market(msgspec.Struct, frozen=True):
-    """One listed market."""
+    """One listed market: ``btc_usd``, its assets and increments."""
 
-    market: str  # "btc_usd"
+    market: str
     base: str
     quote: str
     tick: Decimal  # price increment
@@ -42,35 +27,35 @@ class Market(msgspec.Struct, frozen=True):
     min_qty: Decimal
 
 
-class Hello(_Frame, frozen=True, tag="hello"):
+class Hello(Frame, frozen=True, tag="hello"):
     """The first frame of every connection."""
 
     time: int
     markets: list[Market]
 
 
-class Ok(_Frame, frozen=True, tag="ok"):
-    """A request succeeded; ``result`` depends on the request."""
+class Ok(Frame, frozen=True, tag="ok"):
+    """Request ``id`` succeeded; ``result`` depends on the request."""
 
     id: int
     result: dict[str, Any] = {}
 
 
-class Err(_Frame, frozen=True, tag="err"):
-    """A request was refused."""
+class Err(Frame, frozen=True, tag="err"):
+    """Request ``id`` was refused."""
 
     id: int
     code: str
     msg: str = ""
 
 
-class Pong(_Frame, frozen=True, tag="pong"):
+class Pong(Frame, frozen=True, tag="pong"):
     """The reply to a ping."""
 
     id: int
 
 
-class Ticker(_Frame, frozen=True, tag="ticker"):
+class Ticker(Frame, frozen=True, tag="ticker"):
     """Best bid/ask and the last price."""
 
     market: str
@@ -82,7 +67,7 @@ class Ticker(_Frame, frozen=True, tag="ticker"):
     last: Decimal | None = None
 
 
-class Trade(_Frame, frozen=True, tag="trade"):
+class Trade(Frame, frozen=True, tag="trade"):
     """One public trade; ``taker`` is the aggressor's side."""
 
     market: str
@@ -93,7 +78,7 @@ class Trade(_Frame, frozen=True, tag="trade"):
     time: int
 
 
-class Book(_Frame, frozen=True, tag="book"):
+class Book(Frame, frozen=True, tag="book"):
     """A book snapshot or delta; ``seq`` grows by one per message."""
 
     market: str
@@ -102,39 +87,3 @@ class Book(_Frame, frozen=True, tag="book"):
     bids: list[tuple[Decimal, Decimal]]
     asks: list[tuple[Decimal, Decimal]]
     time: int
-
-
-class Order(_Frame, frozen=True, tag="order"):
-    """A change to one of the account's orders."""
-
-    oid: str
-    market: str
-    side: str
-    kind: str
-    state: str  # open | partial | filled | canceled | rejected
-    qty: Decimal
-    filled: Decimal
-    time: int
-    cid: str | None = None
-    price: Decimal | None = None
-    avg: Decimal | None = None
-    fill_price: Decimal | None = None
-    fill_qty: Decimal | None = None
-    fee: Decimal | None = None
-    fee_asset: str | None = None
-
-
-class Balance(_Frame, frozen=True, tag="balance"):
-    """One asset's balance."""
-
-    asset: str
-    total: Decimal
-    free: Decimal
-    locked: Decimal
-    time: int
-
-
-Frame = Hello | Ok | Err | Pong | Ticker | Trade | Book | Order | Balance
-
-decoder: msgspec.json.Decoder[Frame] = msgspec.json.Decoder(Frame)
-"""Decodes any server frame; raises ``msgspec.DecodeError`` on anything else."""
