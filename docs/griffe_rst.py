@@ -37,6 +37,71 @@ class RstDocstrings(griffe.Extension):
         if obj.docstring is not None:
             obj.docstring.value = to_markdown(obj.docstring.value, _module_of(obj))
 
+    def on_package(self, *, pkg: griffe.Module, **kwargs: Any) -> None:
+        """Once the package is loaded: each class lists its fields in one table."""
+        for cls in _classes(pkg):
+            _fields_table(cls)
+
+
+def _classes(obj: griffe.Object) -> list[griffe.Class]:
+    """Every class defined under ``obj`` (aliases, i.e. re-exports, skipped)."""
+    found = []
+    for member in obj.members.values():
+        if member.is_alias:
+            continue
+        if member.is_class:
+            found.append(member)
+        if member.is_module or member.is_class:
+            found.extend(_classes(member))
+    return found
+
+
+def _fields_table(cls: griffe.Class) -> None:
+    """Replace a class's undocumented public attributes by a table in its docstring.
+
+    A msgspec Struct's fields (and an enum's members) have no docstrings of their own;
+    shown one heading each they would drown the page. One table, inherited fields
+    included (``venue`` of every event), reads like the source.
+    """
+    if cls.docstring is None:
+        return
+    rows = []
+    names = list(cls.members)
+    try:
+        inherited = [n for n in cls.inherited_members if n not in cls.members]
+    except Exception:  # a base outside the loaded packages (msgspec.Struct)
+        inherited = []
+    for name in [*inherited, *names]:
+        try:
+            member = cls.all_members[name]
+            if member.is_alias:
+                member = member.final_target  # an inherited field
+        except Exception:
+            continue
+        if name.startswith("_") or not member.is_attribute or member.docstring is not None:
+            continue
+        annotation = str(member.annotation) if member.annotation is not None else ""
+        value = str(member.value) if member.value is not None else ""
+        rows.append((name, annotation, value))
+        if name in cls.members:
+            del cls.members[name]
+    if not rows:
+        return
+    has_types = any(annotation for _, annotation, _ in rows)
+    if has_types:
+        lines = ["| field | type | default |", "|---|---|---|"]
+    else:
+        lines = ["| member | value |", "|---|---|"]
+    for name, annotation, value in rows:
+        cells = [f"`{name}`", *([_code(annotation)] if has_types else []), _code(value)]
+        lines.append("| " + " | ".join(cells) + " |")
+    cls.docstring.value = cls.docstring.value.rstrip() + "\n\n" + "\n".join(lines)
+
+
+def _code(text: str) -> str:
+    """``text`` as code in a table cell (a ``|`` would end the cell: an entity instead)."""
+    return f"<code>{html.escape(text).replace('|', '&#124;')}</code>" if text else ""
+
 
 def _module_of(obj: griffe.Object) -> str:
     module = obj if obj.is_module else obj.module
@@ -45,6 +110,8 @@ def _module_of(obj: griffe.Object) -> str:
 
 def to_markdown(text: str, module: str) -> str:
     """``text`` (an RST-flavoured docstring of an object in ``module``) as Markdown."""
+    # A role broken over two lines (``:attr:`Registry.problems\n<...>```) is joined first.
+    text = _ROLE.sub(lambda m: " ".join(m[0].split()) if "\n" in m[0] else m[0], text)
     lines = text.splitlines()
     out: list[str] = []
     in_code = False  # inside the indented block that follows a "::" paragraph
