@@ -60,9 +60,10 @@ SERVER_CPU, CLIENT_CPU = 0, 1
 class ServerProcess:
     """The replay server child: started, told ``go …``, stopped."""
 
-    def __init__(self, n: int, live: bool, seed: int) -> None:
+    def __init__(self, n: int, live: bool, seed: int, realtime: bool = False) -> None:
         command = [sys.executable, str(HERE / "floor_server.py"), "--n", str(n)]
         command += ["--seed", str(seed), "--cpu", str(SERVER_CPU), *(["--live"] if live else [])]
+        command += ["--realtime"] if realtime else []
         self.process = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
         )
@@ -123,7 +124,8 @@ def run_client(
     """One client process on one stream: ready, go, result (with RSS samples if asked)."""
     command = [sys.executable, str(HERE / "floor_clients.py"), "--client", client]
     command += ["--stream", stream, "--port", str(server.port), "--frames", str(frames)]
-    command += ["--cpu", str(CLIENT_CPU), *args.client_options]
+    command += ["--cpu", str(CLIENT_CPU), *(["--realtime"] if args.realtime else [])]
+    command += args.client_options
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=args.client_env)
     sampler = RssSampler(process.pid, args.sample) if args.rss else None
     try:
@@ -257,7 +259,7 @@ def latency(args: argparse.Namespace, raw: list[dict[str, Any]], failures: list[
     """The paced runs: receive → delivery and send → delivery percentiles."""
     clients = [c for c in args.clients if c != "floor-raw"]  # floor-raw decodes nothing
     most = max(args.rate) * args.seconds
-    server = ServerProcess(int(most), live=False, seed=args.seed)
+    server = ServerProcess(int(most), live=False, seed=args.seed, realtime=args.realtime)
     table: dict[tuple[int, str, str], dict[str, list[float]]] = {}
     scratch = tempfile.mkdtemp(prefix="floor-latency-")
     try:
@@ -370,6 +372,13 @@ def main() -> int:
     parser.add_argument("--rss", action="store_true", help="RSS mode (frames made while sent)")
     parser.add_argument("--sample", type=float, default=0.5, help="RSS: seconds between samples")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--realtime",
+        action="store_true",
+        help="run the clients SCHED_FIFO (root): on a shared machine a woken client then "
+        "runs at once, instead of after another process's time slice (latency measures "
+        "the scheduler otherwise)",
+    )
     parser.add_argument("--raw", metavar="PATH", help="write every run's result as JSON lines")
     parser.add_argument(
         "--tickwire",

@@ -370,9 +370,15 @@ def main() -> int:
     parser.add_argument("--paced", action="store_true", help="measure per-frame latency")
     parser.add_argument("--deliveries", default="", help="paced: where to save delivery times")
     parser.add_argument("--cpu", type=int, help="pin to this CPU")
+    parser.add_argument("--realtime", action="store_true", help="SCHED_FIFO (root only)")
     args = parser.parse_args()
     if args.cpu is not None:
         os.sched_setaffinity(0, {args.cpu})
+    if args.realtime:
+        # Woken by a frame, run at once rather than after another process's time slice:
+        # what a trading program on a core of its own gets. The kernel's RT throttling
+        # (95 % of each second by default) still leaves the CPU to others now and then.
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1))
     result, window = asyncio.run(run(args))
     if args.paced:
         with open(args.deliveries, "wb") as out:
