@@ -1,0 +1,272 @@
+"""Counting one client's activity, at a few list and integer operations per event.
+
+:func:`instrument` attaches to a client, once:
+
+- a counting step in front of the client's hub: ``hub.push``, which every reader calls
+  per event, becomes a small function that counts the event by type and hands it on to
+  whatever ``push`` was (the hub rebinds ``push`` as consumers come and go; the step is
+  put back in front each time). Per event: a dict lookup by type and an integer store.
+  One market-data event in :data:`AGE_SAMPLE` (and every account event) also has its
+  frame age (``received - ts``, integer nanoseconds) put in a fixed bucket: one
+  subtraction, one ``bisect`` over 16 integers, two list stores. No lock (only the
+  event loop's thread writes), no formatting. Statuses and errors (rare) take a
+  slower path that counts them by state and by error class, from which reconnects and
+  resyncs are read.
+- a timing wrapper around each order method of that one client instance, the way a
+  recording wraps ``subscribe`` (no hook in any adapter).
+
+Everything else is read when asked (:meth:`ClientMetrics.snapshot`, a scrape): queue
+depths and drops from the consumers' own queues, token renewals from the adapter.
+
+Why not a hub listener (:meth:`~tickwire.core.fanout.EventHub.listen`): any listener
+takes the hub off its single-consumer fast path, so every event would pay the fan-out
+loop as well (about twice this step's cost; ``BENCHMARKS.md``, "Metrics cost").
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Awaitable, Callable
+from functools import wraps
+from time import perf_counter_ns
+from typing import TYPE_CHECKING, Any
+
+from tickwire.core.metrics.stats import BUCKETS, ClientStats, Histogram
+from tickwire.core.streams import EventStream
+from tickwire.core.types import (
+    CHANNEL_OF,
+    Balance,
+    Event,
+    OrderUpdate,
+    StreamError,
+    StreamState,
+    StreamStatus,
+)
+
+if TYPE_CHECKING:
+    from tickwire.core.client import BaseClient
+    from tickwire.core.fanout import EventHub
+
+__all__ = ["AGE_SAMPLE", "ORDER_METHODS", "ClientMetrics", "instrument"]
+
+ORDER_METHODS = (
+    "place_order",
+    "amend_order",
+    "cancel_order",
+    "cancel_all",
+    "place_orders",
+    "cancel_orders",
+    "cancel_all_after",
+)
+"""The client methods whose latency and outcome are measured."""
+
+AGE_SAMPLE = 16
+"""One market-data event in this many (per type) has its frame age observed; the first
+of each type is. Account events (orders, balances) are all observed. A power of two."""
+
+_ACCOUNT = frozenset({Balance, OrderUpdate})
+_BOUNDS_NS = [round(bound * 1e9) for bound in BUCKETS]
+# The live counts of one event type, in one list: the buckets (the bounds', then +Inf),
+# the sum of the observed ages (ns), the events counted, the sampling mask.
+_SUM = len(_BOUNDS_NS) + 1
+_COUNT = _SUM + 1
+_MASK = _COUNT + 1
+_ATTRIBUTE = "_tickwire_metrics"  # where a client keeps its counters
+
+
+def _new_counts(mask: int = 0) -> list[int]:
+    counts = [0] * (_MASK + 1)
+    counts[_MASK] = mask
+    return counts
+
+
+def _histogram(counts: list[int]) -> Histogram:
+    return Histogram.from_ns(counts[:_SUM], counts[_SUM])
+
+
+def _counting(
+    inner: Callable[[Event], None],
+    table: dict[type, list[int]],
+    other: Callable[[Event], None],
+) -> Callable[[Event], None]:
+    """``inner`` (the hub's push) with the event counted first (see the module doc)."""
+    bounds, place = _BOUNDS_NS, bisect_left  # closure cells: no global lookups per event
+    count, mask, total = _COUNT, _MASK, _SUM
+
+    def push(event: Any) -> None:
+        try:
+            counts = table[type(event)]
+        except KeyError:  # statuses and errors: no frame age, counted by what they say
+            other(event)
+        else:
+            seen = counts[count] = counts[count] + 1
+            if not (seen - 1) & counts[mask]:
+                age = event.received - event.ts
+                if age > 0:
+                    counts[place(bounds, age)] += 1
+                    counts[total] += age
+                else:  # the venue's clock ahead of ours: counted as no age at all
+                    counts[0] += 1
+        inner(event)
+
+    return push
+
+
+def _tag(kind: type) -> str:
+    """An event type's name on the wire (``"ticker"``, ``"trade"``, ``"book"``...)."""
+    return str(kind.__struct_config__.tag)  # type: ignore[attr-defined]
+
+
+class ClientMetrics:
+    """The live counters of one client (see the module doc); :meth:`snapshot` reads them."""
+
+    def __init__(self, client: BaseClient) -> None:
+        self.client = client
+        self.venue = client.venue
+        self._table: dict[type, list[int]] = {
+            kind: _new_counts(0 if kind in _ACCOUNT else AGE_SAMPLE - 1) for kind in CHANNEL_OF
+        }
+        self._statuses: dict[tuple[str, StreamState], int] = {}
+        self._errors: dict[str, int] = {}
+        self._others: dict[type, int] = {}  # an event type this module does not know yet
+        self._calls: dict[tuple[str, str], list[int]] = {}
+        # Drops are counted by each consumer's queue; a queue that went away took its
+        # count with it, so the last count read of each is kept (and the queue with it,
+        # so that no new queue can reuse its id before the next read).
+        self._queues: dict[int, tuple[EventStream, int]] = {}
+        self._dropped_gone = 0
+        hub = self._hub = client.hub
+        rewire = hub._rewire
+
+        def rewired() -> None:
+            # The hub rebinds ``push`` whenever its consumers change: count in front of
+            # the new one too.
+            rewire()
+            hub.push = _counting(hub.push, self._table, self._other)
+
+        setattr(hub, "_rewire", rewired)  # noqa: B010 (this one hub, not the class)
+        rewired()
+        self._wrapped = [name for name in ORDER_METHODS if hasattr(client, name)]
+        for name in self._wrapped:
+            setattr(client, name, self._timed(name, getattr(client, name)))
+
+    def close(self) -> None:
+        """Stop counting: the hub pushes as before, the order methods are the adapter's."""
+        hub: EventHub = self._hub
+        if "_rewire" in vars(hub):
+            delattr(hub, "_rewire")
+            hub._rewire()  # ``push`` without the counting step
+        for name in self._wrapped:
+            if name in vars(self.client):
+                delattr(self.client, name)
+        self._wrapped = []
+        if getattr(self.client, _ATTRIBUTE, None) is self:
+            delattr(self.client, _ATTRIBUTE)
+
+    # --- counting (the event loop's thread) -------------------------------------------
+
+    def _other(self, event: Event) -> None:
+        if isinstance(event, StreamStatus):
+            key = (event.channel or "", event.state)
+            self._statuses[key] = self._statuses.get(key, 0) + 1
+        elif isinstance(event, StreamError):
+            self._errors[event.error] = self._errors.get(event.error, 0) + 1
+        else:
+            kind = type(event)
+            self._others[kind] = self._others.get(kind, 0) + 1
+
+    def _timed(
+        self, name: str, call: Callable[..., Awaitable[Any]]
+    ) -> Callable[..., Awaitable[Any]]:
+        calls = self._calls
+
+        @wraps(call)
+        async def timed(*args: Any, **kwargs: Any) -> Any:
+            outcome = "ok"
+            start = perf_counter_ns()
+            try:
+                return await call(*args, **kwargs)
+            except BaseException as exc:  # the outcome is the error's class, re-raised
+                outcome = type(exc).__name__
+                raise
+            finally:
+                elapsed = perf_counter_ns() - start
+                counts = calls.get((name, outcome))
+                if counts is None:
+                    counts = calls[(name, outcome)] = _new_counts()
+                counts[bisect_left(_BOUNDS_NS, elapsed)] += 1
+                counts[_SUM] += elapsed
+
+        return timed
+
+    # --- reading (on demand) -------------------------------------------------------------
+
+    def snapshot(self) -> ClientStats:
+        """The counters now, as a :class:`ClientStats` value."""
+        events: dict[str, dict[str, int]] = {}
+        frame_age: dict[str, Histogram] = {}
+        for kind, counts in list(self._table.items()):
+            channel = str(CHANNEL_OF[kind])
+            count = counts[_COUNT]
+            if count:
+                events.setdefault(channel, {})[_tag(kind)] = count
+                frame_age[channel] = _histogram(counts)
+        statuses: dict[str, int] = {}
+        for (channel, state), count in list(self._statuses.items()):
+            by_type = events.setdefault(channel, {})
+            by_type["status"] = by_type.get("status", 0) + count
+            statuses[str(state)] = statuses.get(str(state), 0) + count
+        errors = dict(self._errors)
+        if errors:
+            events.setdefault("", {})["error"] = sum(errors.values())
+        for kind, count in list(self._others.items()):
+            events.setdefault("", {})[_tag(kind)] = count
+        order_calls: dict[str, dict[str, Histogram]] = {}
+        for (method, outcome), counts in list(self._calls.items()):
+            order_calls.setdefault(method, {})[outcome] = _histogram(counts)
+        queues = self._read_queues()
+        return ClientStats(
+            venue=self.venue,
+            events=events,
+            statuses=statuses,
+            dropped=self._dropped(queues),
+            stream_errors=errors,
+            reconnects=statuses.get(StreamState.RECONNECTING.value, 0),
+            resyncs=statuses.get(StreamState.RESYNCING.value, 0),
+            token_renewals=self._renewals(),
+            queue_depths=tuple(len(queue) for queue in queues),
+            frame_age=frame_age,
+            order_calls=order_calls,
+        )
+
+    def _read_queues(self) -> list[EventStream]:
+        # The hub's queues, consumers' in attach order, then the buffer that waits for
+        # the first consumer (EventHub has no public accessor for them).
+        return self.client.hub._streams()
+
+    def _dropped(self, queues: list[EventStream]) -> int:
+        now = {id(queue): (queue, queue.dropped) for queue in queues}
+        for key, (_, dropped) in self._queues.items():
+            if key not in now:
+                self._dropped_gone += dropped
+        self._queues = now
+        return self._dropped_gone + sum(dropped for _, dropped in now.values())
+
+    def _renewals(self) -> int:
+        # Only KuCoin renews tokens on a live connection, counted by each of its shards
+        # (``client.shards``, public); read, so the adapter needs no hook.
+        shards = getattr(self.client, "shards", ())
+        return sum(int(getattr(shard, "renewals", 0)) for shard in shards)
+
+
+def instrument(client: BaseClient) -> ClientMetrics:
+    """Start counting ``client``'s activity (idempotent); its :class:`ClientMetrics`.
+
+    Call it before ``connect()`` to count from the first connection on.
+    """
+    metrics = getattr(client, _ATTRIBUTE, None)
+    if isinstance(metrics, ClientMetrics):
+        return metrics
+    metrics = ClientMetrics(client)
+    setattr(client, _ATTRIBUTE, metrics)
+    return metrics

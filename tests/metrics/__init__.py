@@ -1,0 +1,1 @@
+"""Metrics: /metrics scraped during live runs against the emulators (issue 14)."""
