@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack
 from typing import Any
 
+from tickwire.core.cli import metrics
 from tickwire.core.cli.common import (
     CommandError,
     Context,
@@ -68,6 +69,7 @@ def add_parser(commands: argparse._SubParsersAction[Any]) -> None:
         ),
     )
     parser.add_argument("--seed", type=int, default=1, help="emulator market seed (default: 1)")
+    metrics.add_argument(parser)
     parser.set_defaults(run=run)
 
 
@@ -101,13 +103,14 @@ async def run(args: argparse.Namespace, ctx: Context) -> int:
     board = Board(title=f"tickwire demo: {', '.join(venues)} (local emulators, synthetic data)")
     streams: list[AsyncIterator[Event]] = []
     async with AsyncExitStack() as stack:
+        export = await stack.enter_async_context(metrics.serving(args))
         for venue, spec in zip(venues, specs, strict=True):
             board.add_venue(venue)
             emulator = spec.factory(seed=args.seed)
             await stack.enter_async_context(emulator)
-            client = await stack.enter_async_context(
-                connect(venue, registry=registry, **emulator.endpoints)
-            )
+            client = connect(venue, registry=registry, **emulator.endpoints)
+            export(client)  # before connecting: the first connection is counted
+            await stack.enter_async_context(client)
             symbols = await _symbols(client, args.symbols)
             await client.subscribe("ticker", symbols)
             await client.subscribe("book", symbols, depth=BOOK_DEPTH)

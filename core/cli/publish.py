@@ -21,6 +21,7 @@ from typing import Any
 
 import msgspec
 
+from tickwire.core.cli import metrics
 from tickwire.core.cli.common import CommandError, Context, positive, run_for
 from tickwire.core.config import NatsConfig, load_config
 
@@ -42,6 +43,7 @@ def add_parser(commands: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument(
         "--duration", type=positive, metavar="SECONDS", help="stop after this many seconds"
     )
+    metrics.add_argument(parser)
     parser.set_defaults(run=run)
 
 
@@ -65,19 +67,22 @@ async def run(args: argparse.Namespace, ctx: Context) -> int:
     ctx.registry.adapter(config.venue)  # an unknown venue fails here, listing the known
     running: list[Publisher] = []
 
-    def started(publisher: Publisher) -> None:
-        running.append(publisher)
-        ctx.console.print(
-            f"publishing {config.venue} to {settings.url} "
-            f"(stream {settings.stream}, subjects {settings.prefix}.{config.venue}.>)"
-        )
+    async with metrics.serving(args) as export:
 
-    try:
-        run = run_publisher(config, nats=settings, registry=ctx.registry, started=started)
-        await run_for(args.duration, [run])
-    finally:
-        for publisher in running:
-            ctx.console.print(f"{config.venue}: {publisher.stats}")
+        def started(publisher: Publisher) -> None:
+            running.append(publisher)
+            export(publisher.client)  # counted from here: run_publisher connects it
+            ctx.console.print(
+                f"publishing {config.venue} to {settings.url} "
+                f"(stream {settings.stream}, subjects {settings.prefix}.{config.venue}.>)"
+            )
+
+        try:
+            run = run_publisher(config, nats=settings, registry=ctx.registry, started=started)
+            await run_for(args.duration, [run])
+        finally:
+            for publisher in running:
+                ctx.console.print(f"{config.venue}: {publisher.stats}")
     return 0
 
 

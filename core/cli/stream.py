@@ -23,6 +23,7 @@ from typing import Any, TextIO
 
 import msgspec
 
+from tickwire.core.cli import metrics
 from tickwire.core.cli.common import (
     CommandError,
     Context,
@@ -82,6 +83,7 @@ def add_parser(commands: argparse._SubParsersAction[Any]) -> None:
         metavar="SECONDS",
         help="give up connecting after this long (default: the config's, 10)",
     )
+    metrics.add_argument(parser)
     parser.set_defaults(run=run)
     parse = parser.parse_known_args
 
@@ -138,7 +140,8 @@ async def run(args: argparse.Namespace, ctx: Context) -> int:
     if args.depth is not None and Channel.BOOK not in channels:
         raise CommandError("--depth applies to the book channel (add --channel book)")
 
-    async with connect(config, registry=ctx.registry) as client:
+    client = connect(config, registry=ctx.registry)
+    async with metrics.serving(args, client), client:
         book_symbols: list[str] = []
         for channel, wanted, options in plan:
             symbols = await resolve_symbols(client, wanted, timeout=config.request_timeout)
