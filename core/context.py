@@ -118,13 +118,15 @@ class AdapterContext:
     async def start(self, session: Session) -> None:
         """Run ``session`` as a task the client owns; return once it is connected.
 
-        :class:`ConnectTimeout` (naming why the last attempt failed) when it is not
-        connected within the config's ``connect_timeout``.
+        A first attempt that fails for good (refused, unresolved, TLS, an HTTP error or
+        a refusal on the token call) raises at once, naming the URL and the cause;
+        :class:`ConnectTimeout` (naming why the last attempt failed) when the venue stays
+        silent past the config's ``connect_timeout``.
         """
         self.spawn(session.run(), f"{self.venue}-{session.name}")
         try:
             async with asyncio.timeout(self.config.connect_timeout):
-                await session.wait_ready()
+                await session.wait_connected()
         except TimeoutError:
             raise ConnectTimeout(
                 f"{self.venue} {session.name}: not connected within "

@@ -35,9 +35,9 @@ from tickwire.core.errors import (
     Disconnected,
     ExchangeError,
     RequestTimeout,
-    TickwireError,
     TransportError,
 )
+from tickwire.core.failures import ConnectionLost, describe, is_permanent
 from tickwire.core.fanout import EventHub
 from tickwire.core.handlers import SessionHandler, WireTap
 from tickwire.core.http import safe_url
@@ -59,32 +59,9 @@ _TOO_BIG = aiohttp.WSCloseCode.MESSAGE_TOO_BIG
 _Socket = aiohttp.ClientWebSocketResponse[Literal[False]]  # frames arrive as bytes
 
 
-class _ConnectionLost(Exception):
-    """Internal: the socket must be replaced, for ``reason``."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-def describe(exc: BaseException) -> str:
-    """A one-line reason that never includes a URL (URLs may carry tokens)."""
-    if isinstance(exc, aiohttp.WSServerHandshakeError):
-        return f"handshake refused (HTTP {exc.status})"
-    if isinstance(exc, aiohttp.ClientResponseError):
-        return f"HTTP {exc.status}"
-    if isinstance(exc, TimeoutError):
-        return "timed out"
-    if isinstance(exc, TickwireError | _ConnectionLost):
-        return str(exc)
-    if isinstance(exc, OSError) and exc.strerror:
-        return f"{type(exc).__name__}: {exc.strerror}"
-    return type(exc).__name__
-
-
 # What ends one socket without ending the session: the venue or the network failed.
 _RECOVERABLE = (
-    _ConnectionLost,
+    ConnectionLost,
     TransportError,
     ExchangeError,
     aiohttp.ClientError,
@@ -156,6 +133,10 @@ class Session:
         self._ws: _Socket | None = None
         self._where = ""  # the current socket's URL as logs may show it (no query)
         self._ready = asyncio.Event()
+        # Set by the first socket coming up, or by a first attempt that failed for good
+        # (refused, unresolved, TLS, HTTP error): what wait_connected() waits for.
+        self._first_settled = asyncio.Event()
+        self._first_failure: BaseException | None = None
         self._closing = asyncio.Event()
         self._dropped = asyncio.Event()
         self._drop_reason: str | None = None
@@ -169,6 +150,21 @@ class Session:
 
     async def wait_ready(self) -> None:
         """Return once a socket is up and handshaken."""
+        await self._ready.wait()
+
+    async def wait_connected(self) -> None:
+        """Like :meth:`wait_ready`, but raise at once if the very first attempt failed for
+        a reason retrying will not fix (:func:`~tickwire.core.failures.is_permanent`),
+        naming the URL and the cause: a refused port fails in milliseconds, not after the
+        connect timeout."""
+        await self._first_settled.wait()
+        failure = self._first_failure
+        if failure is not None and not self._ready.is_set():
+            if isinstance(failure, ExchangeError):
+                raise failure  # the venue's own refusal (a bad key), typed
+            where = f" to {self._where}" if self._where else ""
+            message = f"{self.venue} {self.name}: cannot connect{where}: {describe(failure)}"
+            raise TransportError(message) from failure
         await self._ready.wait()
 
     def watch(self, key: Hashable, stale_after: float) -> None:
@@ -272,6 +268,9 @@ class Session:
                 reason = await self._connect_and_serve(backoff, reconnecting)
             except _RECOVERABLE as exc:
                 reason = describe(exc)
+                if not self._first_settled.is_set() and is_permanent(exc):
+                    self._first_failure = exc
+                    self._first_settled.set()
             if self._ws is not None and (wire := self._events.wire) is not None:
                 wire.disconnect(self.name, reason)
             self._ws = None
@@ -311,12 +310,12 @@ class Session:
 
     async def _connect_and_serve(self, backoff: Backoff, reconnecting: bool) -> str:
         url = await self._handler.endpoint()
+        self._where = safe_url(url)
         async with asyncio.timeout(self._connect_timeout):
             ws = await self._http.ws_connect(
                 url, decode_text=False, max_msg_size=self._max_frame_size
             )
         self._ws = ws
-        self._where = safe_url(url)
         if (wire := self._events.wire) is not None:
             wire.connect(self.name, url)
         self.last_frame = time_ns()
@@ -339,6 +338,7 @@ class Session:
                 attempts = backoff.attempt
                 backoff.connected()
                 self._ready.set()
+                self._first_settled.set()
                 if reconnecting:
                     log.info(
                         "%s %s: reconnected to %s after %d attempt(s); subscriptions restored",
@@ -383,11 +383,11 @@ class Session:
                 error = message.data
                 if isinstance(error, aiohttp.WebSocketError) and error.code == _TOO_BIG:
                     self._frame_failed(DecodeError(f"frame over {self._max_frame_size} bytes"))
-                raise _ConnectionLost(f"socket error: {error}")
+                raise ConnectionLost(f"socket error: {error}")
             else:  # CLOSE, CLOSING, CLOSED: raising ends the socket's other tasks too
                 if self._closing.is_set():
-                    raise _ConnectionLost("closed by the client")
-                raise _ConnectionLost(f"closed by the venue (code {ws.close_code})")
+                    raise ConnectionLost("closed by the client")
+                raise ConnectionLost(f"closed by the venue (code {ws.close_code})")
 
     async def _hold(self) -> None:
         self._held = True
@@ -407,7 +407,7 @@ class Session:
 
     async def _until_dropped(self) -> None:
         await self._dropped.wait()
-        raise _ConnectionLost(self._drop_reason or "dropped")
+        raise ConnectionLost(self._drop_reason or "dropped")
 
     async def _keepalive(self, interval: float) -> None:
         while True:
@@ -429,7 +429,7 @@ class Session:
             now = time_ns()
             released = self._released
             if now - max(self.last_frame, released) > idle_ns:
-                raise _ConnectionLost(f"no frame for {idle_timeout:g}s (heartbeat timeout)")
+                raise ConnectionLost(f"no frame for {idle_timeout:g}s (heartbeat timeout)")
             newly_stale: list[Hashable] = []
             for key, threshold in self._watched.items():
                 silent = now - max(self.activity.get(key, now), released) > threshold
