@@ -95,6 +95,7 @@ whose ``repr`` hides them.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tomllib
@@ -389,7 +390,8 @@ def _describe(exc: msgspec.ValidationError, prefix: str = "") -> str:
     for pattern, kind in ((_UNKNOWN, "unknown key"), (_MISSING, "missing key")):
         if match := pattern.fullmatch(text):
             key = ".".join(k for k in (prefix, match["at"], match["key"]) if k)
-            return f"{kind} {key!r}"
+            hint = _closest(match["key"]) if kind == "unknown key" else None
+            return f"{kind} {key!r}" + (f" (did you mean {hint!r}?)" if hint else "")
     if match := _AT.fullmatch(text):
         what = match["what"].replace("`", "")
         key = ".".join(k for k in (prefix, match["at"]) if k)
@@ -397,3 +399,15 @@ def _describe(exc: msgspec.ValidationError, prefix: str = "") -> str:
     if prefix:
         return f"key {prefix!r}: {text[:1].lower()}{text[1:]}"
     return text
+
+
+def _closest(key: str) -> str | None:
+    """The known config key spelled most like ``key`` (a typo's likely intent), if any."""
+    known = {
+        name
+        for value in globals().values()
+        if isinstance(value, type) and issubclass(value, msgspec.Struct)
+        for name in value.__struct_fields__
+    }
+    matches = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
+    return matches[0] if matches else None
