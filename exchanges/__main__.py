@@ -1,8 +1,10 @@
 """Run a venue emulator in the foreground: ``python -m tickwire.exchanges kraken --port 0``.
 
-It prints the emulator's endpoints (the URL overrides a client config takes) and serves
-until Ctrl-C. Emulators are found through their plugin modules' ``register_emulators``
-hooks, the same ones the plugin registry loads.
+It prints every URL the emulator serves — first the config overrides a client takes
+(``connect(venue, ws_url=..., rest_url=...)``), then any other address it serves — and
+runs until Ctrl-C. Every registered emulator is offered, plugins' included. Failures
+(a port in use, say) are one line and exit code 1; ``TICKWIRE_DEBUG=1`` shows the
+traceback.
 """
 
 from __future__ import annotations
@@ -10,33 +12,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import importlib
 import signal
 import sys
 from collections.abc import Sequence
+from typing import Any
 
+from tickwire.core.cli.common import debug_enabled, describe_error
 from tickwire.core.hookspecs import EmulatorSpec
+from tickwire.core.registry import default_registry
 
-#: Plugin modules of the built-in emulators; a missing one is skipped.
-BUILTIN_PLUGINS = (
-    "tickwire.exchanges.kraken.plugin",
-    "tickwire.exchanges.kucoin.plugin",
-)
+_URL_FIELDS = ("ws_url", "ws_auth_url", "rest_url")
 
 
 def available() -> dict[str, EmulatorSpec]:
-    """Built-in emulators by name."""
-    specs: dict[str, EmulatorSpec] = {}
-    for module_name in BUILTIN_PLUGINS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name is not None and module_name.startswith(exc.name):
-                continue  # that venue is not built yet
-            raise
-        for spec in module.register_emulators():
-            specs[spec.name] = spec
-    return specs
+    """Every registered emulator by name: the built-ins and every plugin's."""
+    return dict(default_registry().emulators)
 
 
 async def serve(spec: EmulatorSpec, *, seed: int, port: int) -> None:
@@ -46,16 +36,34 @@ async def serve(spec: EmulatorSpec, *, seed: int, port: int) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):  # not on every platform
             loop.add_signal_handler(sig, stop.set)
-    async with spec.factory(seed=seed, port=port) as emulator:
-        print(f"{spec.name} emulator (seed {seed}) serving:", flush=True)
-        for key, url in emulator.endpoints.items():
-            print(f"  {key:<12} {url}", flush=True)
+    try:
+        emulator = spec.factory(seed=seed, port=port)
+        await emulator.__aenter__()
+    except OSError as exc:
+        where = f"127.0.0.1:{port}" if port else "an ephemeral port"
+        raise OSError(exc.errno, f"cannot serve {spec.name} on {where}: {exc.strerror}") from exc
+    try:
+        print(f"{spec.name} emulator (seed {seed}) serving on 127.0.0.1:", flush=True)
+        for line in _url_lines(emulator):
+            print(line, flush=True)
         print("Ctrl-C to stop.", flush=True)
         await stop.wait()
+    finally:
+        await emulator.__aexit__(None, None, None)
+
+
+def _url_lines(emulator: Any) -> list[str]:
+    endpoints: dict[str, str] = dict(emulator.endpoints)
+    lines = [f"  {key:<12} {url}   (connect(..., {key}=...))" for key, url in endpoints.items()]
+    for field in _URL_FIELDS:
+        url = getattr(emulator, field, None)
+        if isinstance(url, str) and field not in endpoints:
+            lines.append(f"  {field:<12} {url}   (reached through the ones above)")
+    return lines
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command-line entry point."""
+    """Command-line entry point; the exit code."""
     specs = available()
     parser = argparse.ArgumentParser(
         prog="python -m tickwire.exchanges", description="Run a local venue emulator."
@@ -64,7 +72,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0, help="TCP port (0: ephemeral)")
     parser.add_argument("--seed", type=int, default=0, help="synthetic market seed")
     args = parser.parse_args(argv)
-    asyncio.run(serve(specs[args.venue], seed=args.seed, port=args.port))
+    try:
+        asyncio.run(serve(specs[args.venue], seed=args.seed, port=args.port))
+    except KeyboardInterrupt:
+        return 0
+    except Exception as exc:
+        if debug_enabled():
+            raise
+        line = describe_error(exc) or f"{type(exc).__name__}: {exc}"
+        line = line.removeprefix("cannot reach the venue: ")
+        print(f"{parser.prog}: error: {' '.join(line.split())}", file=sys.stderr)
+        return 1
     return 0
 
 
