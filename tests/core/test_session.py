@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Hashable
+from collections.abc import Hashable
 
 import aiohttp
 import pytest
 from aiohttp import web
+from helpers import next_of
 
 from tickwire.core.config import HeartbeatPolicy, ReconnectPolicy
 from tickwire.core.errors import Disconnected, TransportError
 from tickwire.core.fanout import EventHub
 from tickwire.core.session import Session
-from tickwire.core.types import Event, StreamState, StreamStatus
+from tickwire.core.types import StreamState, StreamStatus
 
 
 class Server:
@@ -114,14 +115,6 @@ def make_session(handler: Handler, http: aiohttp.ClientSession, events: EventHub
     )
 
 
-async def next_status(events: AsyncIterator[Event], state: StreamState) -> StreamStatus:
-    async with asyncio.timeout(5):
-        async for event in events:
-            if isinstance(event, StreamStatus) and event.state is state:
-                return event
-    raise AssertionError("stream ended")
-
-
 async def test_reconnects_after_every_drop_with_typed_status():
     async with Server() as server, aiohttp.ClientSession() as http:
         hub = EventHub()
@@ -130,14 +123,16 @@ async def test_reconnects_after_every_drop_with_typed_status():
         session = make_session(handler, http, hub)
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(session.run())
-            await next_status(events, StreamState.CONNECTED)
+            await next_of(events, StreamStatus, state=StreamState.CONNECTED, timeout=5)
             for attempt in range(1, 11):
                 await server.drop_all()
-                status = await next_status(events, StreamState.RECONNECTING)
+                status = await next_of(
+                    events, StreamStatus, state=StreamState.RECONNECTING, timeout=5
+                )
                 assert "closed by the venue" in status.reason
                 assert status.attempt >= 1
-                await next_status(events, StreamState.CONNECTED)
-                await next_status(events, StreamState.RESUBSCRIBED)
+                await next_of(events, StreamStatus, state=StreamState.CONNECTED, timeout=5)
+                await next_of(events, StreamStatus, state=StreamState.RESUBSCRIBED, timeout=5)
                 assert handler.opened == attempt + 1
             await session.close()
         assert server.accepted == 11
@@ -180,10 +175,10 @@ async def test_a_silent_feed_is_detected_and_replaced():
         session = make_session(Handler(server.url), http, hub, idle_timeout=0.3)
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(session.run())
-            await next_status(events, StreamState.CONNECTED)
-            status = await next_status(events, StreamState.RECONNECTING)
+            await next_of(events, StreamStatus, state=StreamState.CONNECTED, timeout=5)
+            status = await next_of(events, StreamStatus, state=StreamState.RECONNECTING, timeout=5)
             assert "heartbeat timeout" in status.reason
-            await next_status(events, StreamState.CONNECTED)
+            await next_of(events, StreamStatus, state=StreamState.CONNECTED, timeout=5)
             assert server.accepted == 2
             await session.close()
 

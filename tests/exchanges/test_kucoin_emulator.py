@@ -90,12 +90,14 @@ class Client:
         assert msg.type is aiohttp.WSMsgType.TEXT, msg
         return json.loads(msg.data)
 
-    async def request(self, kind: str, topic: str | None = None, **extra: Any) -> Any:
+    async def request(
+        self, kind: str, topic: str | None = None, *, private: bool = False, **extra: Any
+    ) -> Any:
         """Send subscribe/unsubscribe/ping with a numeric id; return its reply."""
         self._ids += 1
         msg: dict[str, Any] = {"id": self._ids, "type": kind, **extra}
         if topic is not None:
-            msg.update(topic=topic, privateChannel=False, response=True)
+            msg.update(topic=topic, privateChannel=private, response=True)
         await self.send(msg)
         reply = await self.recv()
         assert reply["id"] == str(self._ids), reply

@@ -21,7 +21,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from test_kucoin_emulator import assert_like, sample
+from test_kucoin_emulator import Client, assert_like, sample
 
 from tickwire.exchanges.kucoin import KucoinEmulator
 from tickwire.exchanges.kucoin.keys import ApiKey
@@ -94,46 +94,12 @@ class Rest:
         return reply["data"]
 
 
-class Push:
-    """One raw push connection."""
-
-    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
-        self.ws = ws
-        self._ids = 0
-
-    async def send(self, msg: dict[str, Any]) -> None:
-        await self.ws.send_str(json.dumps(msg))
-
-    async def recv(self, timeout: float = 3.0) -> Any:
-        async with asyncio.timeout(timeout):
-            msg = await self.ws.receive()
-        assert msg.type is aiohttp.WSMsgType.TEXT, msg
-        return json.loads(msg.data)
+class Push(Client):
+    """One raw push connection (the emulator tests' client), subscribing private topics."""
 
     async def subscribe(self, topic: str, *, private: bool = True) -> Any:
         """Subscribe with a numeric id; return the reply (ack or error)."""
-        self._ids += 1
-        await self.send(
-            {
-                "id": self._ids,
-                "type": "subscribe",
-                "topic": topic,
-                "privateChannel": private,
-                "response": True,
-            }
-        )
-        reply = await self.recv()
-        assert reply["id"] == str(self._ids), reply
-        return reply
-
-    async def drain(self) -> list[Any]:
-        """Every frame queued so far: ping, and read up to the pong (excluded)."""
-        self._ids += 1
-        await self.send({"id": f"barrier-{self._ids}", "type": "ping"})
-        out = []
-        while (msg := await self.recv())["type"] != "pong":
-            out.append(msg)
-        return out
+        return await self.request("subscribe", topic, private=private)
 
 
 async def open_push(

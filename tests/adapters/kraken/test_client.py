@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import pytest
+from helpers import drain, next_of
 
 from tickwire.core.config import ClientConfig, HeartbeatPolicy, QueuePolicy, ReconnectPolicy
 from tickwire.core.connect import connect
@@ -46,22 +47,6 @@ async def barrier(client: StreamClient) -> None:
     """
     reply = await client.native.request({"method": "ping"}, timeout=120)
     assert reply["method"] == "pong"
-
-
-async def drain(events: AsyncIterator[Event]) -> list[Event]:
-    """Everything already delivered (the stream is sized), without waiting for more."""
-    taken: list[Event] = []
-    while len(events):  # type: ignore[arg-type]
-        taken.append(await anext(events))
-    return taken
-
-
-async def next_of(events: AsyncIterator[Event], kind: type, **match: object) -> Event:
-    async with asyncio.timeout(10):
-        async for event in events:
-            if isinstance(event, kind) and all(getattr(event, k) == v for k, v in match.items()):
-                return event
-    raise AssertionError("stream ended")
 
 
 def assert_book_equals_emulator(client: StreamClient, ex: KrakenEmulator, symbol: str, depth: int):

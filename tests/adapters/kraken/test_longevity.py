@@ -10,29 +10,20 @@ were.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from helpers import next_of
 
 from tickwire.adapters.kraken import client as kraken_client
 from tickwire.core.config import ClientConfig, HeartbeatPolicy, ReconnectPolicy
 from tickwire.core.connect import connect
 from tickwire.core.ratelimit import Quota
-from tickwire.core.types import Event, StreamState, StreamStatus
+from tickwire.core.types import StreamState, StreamStatus
 from tickwire.exchanges.kraken import KrakenEmulator
 
 ROUNDS = 200
 FAST = ReconnectPolicy(base_delay=0.001, max_delay=0.01)
-
-
-async def next_status(events: AsyncIterator[Event], state: StreamState) -> StreamStatus:
-    """The next StreamStatus in ``state`` (everything else is read and dropped)."""
-    async with asyncio.timeout(10):
-        async for event in events:
-            if isinstance(event, StreamStatus) and event.state is state:
-                return event
-    raise AssertionError("stream ended")
 
 
 async def settled(client: Any) -> tuple[int, int]:
@@ -64,10 +55,10 @@ async def test_task_count_stays_flat_across_200_reconnects_and_resyncs(
 
             async def round_trip() -> None:
                 await ex.drop_all()  # a forced reconnect: new socket, resubscribe all
-                await next_status(events, StreamState.RESUBSCRIBED)
+                await next_of(events, StreamStatus, state=StreamState.RESUBSCRIBED)
                 ex.corrupt_next_checksum("ETH/USD")  # a resync: a renewal task is spawned
                 await ex.burst("book", "ETH/USD", 1)
-                await next_status(events, StreamState.RESYNCED)
+                await next_of(events, StreamStatus, state=StreamState.RESYNCED)
 
             await round_trip()  # whatever is created lazily exists from here on
             before = await settled(client)

@@ -8,12 +8,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
 import msgspec
 import pytest
+from helpers import next_of, until
 
 from tickwire.adapters.kraken.client import KrakenClient
 from tickwire.core.config import ClientConfig, Credentials, HeartbeatPolicy, ReconnectPolicy
@@ -64,35 +65,12 @@ def private_client(
     return client
 
 
-async def next_of(
-    events: AsyncIterator[Event],
-    kind: type,
-    timeout: float = 10,
-    where: Callable[[Any], bool] = lambda event: True,
-    **match: Any,
-) -> Any:
-    """The next event of ``kind`` whose fields equal ``match`` (and that ``where`` likes)."""
-    async with asyncio.timeout(timeout):
-        async for event in events:
-            if not isinstance(event, kind) or not where(event):
-                continue
-            if all(getattr(event, k) == v for k, v in match.items()):
-                return event
-    raise AssertionError("stream ended")
-
-
 async def updates_until(
     events: AsyncIterator[Event], order_id: str, status: OrderStatus
 ) -> list[OrderUpdate]:
     """Every OrderUpdate of ``order_id`` up to the first with ``status``."""
-    seen: list[OrderUpdate] = []
-    async with asyncio.timeout(10):
-        async for event in events:
-            if isinstance(event, OrderUpdate) and event.order_id == order_id:
-                seen.append(event)
-                if event.status is status:
-                    return seen
-    raise AssertionError("stream ended")
+    seen = await until(events, OrderUpdate, order_id=order_id, status=status)
+    return [e for e in seen if isinstance(e, OrderUpdate) and e.order_id == order_id]
 
 
 async def book_prices(client: KrakenClient, symbol: str = "BTC/USD") -> tuple[Decimal, Decimal]:

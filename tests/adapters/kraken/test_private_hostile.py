@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from helpers import until
 
 from tickwire.adapters.kraken.client import KrakenClient
 from tickwire.adapters.kraken.private import KrakenPrivate
@@ -41,17 +41,6 @@ def inject(ex: KrakenEmulator, message: dict[str, Any]) -> None:
     """Send ``message`` on the auth socket, as the venue would."""
     (conn,) = [c for c in ex.open_connections() if c.request.path.endswith("-auth")]
     conn.send(json.dumps(message).encode())
-
-
-async def until(events: AsyncIterator[Event], done: Any) -> list[Event]:
-    """Every event up to and including the first for which ``done(event)`` is true."""
-    seen: list[Event] = []
-    async with asyncio.timeout(10):
-        async for event in events:
-            seen.append(event)
-            if done(event):
-                return seen
-    raise AssertionError("stream ended")
 
 
 def errors(events: list[Event]) -> list[StreamError]:
@@ -125,14 +114,7 @@ async def test_a_refused_account_message_is_one_error_and_a_resync(
             await client.subscribe(channel.value)
             inject(ex, message)
 
-            def resynced(event: Event) -> bool:
-                return (
-                    isinstance(event, StreamStatus)
-                    and event.state is StreamState.RESYNCED
-                    and event.channel is channel
-                )
-
-            seen = await until(events, resynced)
+            seen = await until(events, StreamStatus, state=StreamState.RESYNCED, channel=channel)
     (error,) = errors(seen)
     assert error.error == "DecodeError" and '"sequence": 999' in error.frame
     resyncing = [

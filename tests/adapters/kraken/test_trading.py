@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import msgspec
 import pytest
+from helpers import next_of
 
 from tickwire.core.errors import (
     BatchRejected,
@@ -35,7 +36,6 @@ from .test_private import (
     book_prices,
     crossing_buy,
     kraken,
-    next_of,
     private_client,
     resting_buy,
     updates_until,

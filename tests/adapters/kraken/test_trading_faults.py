@@ -10,21 +10,14 @@ from collections import Counter
 from typing import Any
 
 import pytest
+from helpers import next_of
 
 from tickwire.core.errors import Disconnected, RequestTimeout
 from tickwire.core.types import OrderStatus, OrderUpdate
 from tickwire.exchanges.base.matching import EngineEvent, OrderEvent
 from tickwire.exchanges.kraken import KrakenEmulator
 
-from .test_private import (
-    KEY,
-    book_prices,
-    crossing_buy,
-    kraken,
-    next_of,
-    private_client,
-    resting_buy,
-)
+from .test_private import KEY, book_prices, crossing_buy, kraken, private_client, resting_buy
 
 __all__ = ["kraken"]  # the fixture, imported for this module
 

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 from tickwire.core.config import ClientConfig, Credentials, ReconnectPolicy
 from tickwire.core.connect import connect
 from tickwire.core.protocol import StreamClient
-from tickwire.core.types import Event
 from tickwire.exchanges.kucoin import KucoinEmulator
 
 FAST_RECONNECT = ReconnectPolicy(base_delay=0.01, max_delay=0.1)
@@ -31,22 +28,6 @@ def client_for(ex: KucoinEmulator, *, full_book: bool = True, **fields: Any) -> 
         **ex.endpoints,
     )
     return connect(config, **fields)
-
-
-async def drain(events: AsyncIterator[Event]) -> list[Event]:
-    """Everything already delivered, without waiting for more."""
-    taken: list[Event] = []
-    while len(events):  # type: ignore[arg-type]
-        taken.append(await anext(events))
-    return taken
-
-
-async def next_of(events: AsyncIterator[Event], kind: type, **match: object) -> Event:
-    async with asyncio.timeout(10):
-        async for event in events:
-            if isinstance(event, kind) and all(getattr(event, k) == v for k, v in match.items()):
-                return event
-    raise AssertionError("stream ended")
 
 
 def assert_book_equals_emulator(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from helpers import drain, next_of
 
 from tickwire.core.errors import RateLimited, SubscriptionError
 from tickwire.core.types import (
@@ -20,7 +21,7 @@ from tickwire.core.types import (
 )
 from tickwire.exchanges.kucoin import KucoinEmulator
 
-from .conftest import assert_book_equals_emulator, client_for, drain, next_of
+from .conftest import assert_book_equals_emulator, client_for
 
 PAIRS = ["BTC/USDT", "ETH/USDT"]
 

@@ -9,7 +9,6 @@ equal to the server's after every bad increment.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import random
 from collections import Counter
@@ -17,6 +16,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
+from helpers import drain, until
 
 from tickwire.core.config import ClientConfig
 from tickwire.core.connect import connect
@@ -32,7 +32,7 @@ from tickwire.core.types import (
 )
 from tickwire.core.validation import MAX_PRICE, MAX_SIZE, MAX_TS_NS, MIN_TS_NS, ZERO
 
-from .conftest import FAST_RECONNECT, drain
+from .conftest import FAST_RECONNECT
 from .hostile import NATIVE, SYMBOL, TOPICS, HostileKucoin, message
 
 STREAMS = ("ticker", "match", "level2")
@@ -228,17 +228,6 @@ def assert_within_rules(event: Event) -> None:
     assert MIN_TS_NS <= event.ts <= MAX_TS_NS, event
 
 
-async def until_resynced(events: AsyncIterator[Event]) -> list[Event]:
-    """Every event up to the book's RESYNCED status, that one included."""
-    taken: list[Event] = []
-    async with asyncio.timeout(10):
-        async for event in events:
-            taken.append(event)
-            if isinstance(event, StreamStatus) and event.state is StreamState.RESYNCED:
-                return taken
-    raise AssertionError("stream ended")
-
-
 async def send_bad(venue: HostileKucoin, tally: Tally, kind: str) -> None:
     stream, build = KINDS[kind]
     await venue.send_raw(build(venue), binary=kind in BINARY)
@@ -275,7 +264,7 @@ async def test_an_oversized_frame_replaces_the_socket_and_the_stream_goes_on() -
         await venue.send_raw(dumps(ticker_doc(venue, pad="x" * MAX_FRAME)))
         tally.bad += 1
         await venue.wait_subscribed(connections=2)  # the client came back by itself
-        tally.seen += await until_resynced(events)
+        tally.seen += await until(events, StreamStatus, state=StreamState.RESYNCED)
         for stream in STREAMS * 3:
             await tally.good(venue, stream)
         await tally.collect(client, events)
@@ -322,7 +311,7 @@ async def test_a_real_gap_resyncs_and_a_failing_snapshot_is_retried_until_it_wor
         venue.fail_snapshots = 6
         venue.increment()  # a frame lost on the way: the next one reveals the gap
         await venue.send_good("level2")
-        seen = await until_resynced(events)
+        seen = await until(events, StreamStatus, state=StreamState.RESYNCED)
         await client.native.barrier()  # type: ignore[attr-defined]
         resyncing = [
             e for e in seen if isinstance(e, StreamStatus) and e.state is StreamState.RESYNCING
@@ -344,7 +333,7 @@ async def test_a_forged_gap_within_the_bound_is_discarded_and_the_book_heals() -
         start = venue.sequence + 1000
         await venue.send_json(l2_doc(venue, start, start))
         await venue.send_good("level2")
-        seen = await until_resynced(events)
+        seen = await until(events, StreamStatus, state=StreamState.RESYNCED)
         errors = [e for e in seen if isinstance(e, StreamError)]
         assert len(errors) == 1 and "discarded an increment" in errors[0].message
         tally = Tally()

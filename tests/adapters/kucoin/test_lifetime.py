@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator
 
 import pytest
+from helpers import next_of
 
 from tickwire.core.config import ReconnectPolicy
 from tickwire.core.protocol import StreamClient
-from tickwire.core.types import Event, StreamState, StreamStatus
+from tickwire.core.types import StreamState, StreamStatus
 
 from .hostile import HostileKucoin
 from .test_hostile import client_of, subscribed
@@ -30,13 +30,6 @@ def tasks(client: StreamClient) -> tuple[int, Counter[str], int]:
     return len(asyncio.all_tasks()), owned, len(client._sync._tasks)  # type: ignore[attr-defined]
 
 
-async def resynced(events: AsyncIterator[Event]) -> None:
-    async with asyncio.timeout(10):
-        async for event in events:
-            if isinstance(event, StreamStatus) and event.state is StreamState.RESYNCED:
-                return
-
-
 @pytest.mark.slow  # ~20 s: each reconnect resyncs the book, and snapshots are paced 20/s
 @pytest.mark.timeout(90)
 async def test_task_count_stays_flat_across_200_forced_reconnects() -> None:
@@ -49,7 +42,8 @@ async def test_task_count_stays_flat_across_200_forced_reconnects() -> None:
         for cycle in range(1, CYCLES + 1):
             await venue.drop()
             await venue.wait_subscribed(connections=cycle + 1)
-            await resynced(events)  # the book's snapshot fetch is over...
+            # The book's snapshot fetch is over...
+            await next_of(events, StreamStatus, state=StreamState.RESYNCED)
             await client.native.barrier()  # type: ignore[attr-defined]
             # ...and a round trip later its task is done and released.
             if cycle == WARM_UP:

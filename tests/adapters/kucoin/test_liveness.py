@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from helpers import next_of
+
 from tickwire.core.config import HeartbeatPolicy
 from tickwire.core.types import BookUpdate, Channel, StreamState, StreamStatus, Ticker
 from tickwire.exchanges.kucoin import KucoinEmulator
 
-from .conftest import client_for, next_of
+from .conftest import client_for
 
 
 async def test_a_quiet_socket_kept_alive_by_pongs_is_not_replaced():

@@ -14,6 +14,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from helpers import next_of, until
 
 from tickwire.adapters.kucoin.client import KucoinClient
 from tickwire.adapters.kucoin.signing import sign
@@ -74,17 +75,6 @@ def account(ex: KucoinEmulator, *, secret: str = SECRET, **options: Any) -> Stre
     return connect(config)
 
 
-async def until(events: AsyncIterator[Event], done: Any, seconds: float = 5.0) -> list[Event]:
-    """Events up to and including the first for which ``done(event)`` holds."""
-    seen: list[Event] = []
-    async with asyncio.timeout(seconds):
-        async for event in events:
-            seen.append(event)
-            if done(event):
-                return seen
-    raise AssertionError("stream ended")
-
-
 def updates(seen: list[Event], order_id: str) -> list[OrderUpdate]:
     return [e for e in seen if isinstance(e, OrderUpdate) and e.order_id == order_id]
 
@@ -140,7 +130,7 @@ async def test_nothing_logged_or_shown_carries_a_secret(ex, caplog) -> None:
         await ex.drop_all()  # reconnect: a fresh signed bullet-private, logged reasons
         await until(
             events,
-            lambda e: (
+            where=lambda e: (
                 isinstance(e, StreamStatus)
                 and e.state is StreamState.RESUBSCRIBED
                 and "private" in e.reason
@@ -179,7 +169,7 @@ async def test_a_crossing_limit_order_fills_with_its_updates_and_balances(ex) ->
         request = OrderRequest(symbol=SYMBOL, side=Side.BUY, size=size, price=ask)
         ack = await client.place_order(request, timeout=3.0)
         assert ack.client_id and ex.engine.order(client_id=ack.client_id) is not None
-        seen = await until(events, terminal(ack.order_id))
+        seen = await until(events, where=terminal(ack.order_id))
         after = ex.engine.balances()
         # Balance pushes of the settlement may trail the terminal order event.
         last: dict[str, Balance] = {}
@@ -194,8 +184,7 @@ async def test_a_crossing_limit_order_fills_with_its_updates_and_balances(ex) ->
             )  # fmt: skip
 
         while not settled():
-            event = (await until(events, lambda e: isinstance(e, Balance)))[-1]
-            assert isinstance(event, Balance)
+            event = await next_of(events, Balance)
             last[event.asset] = event
 
     ours = updates(seen, ack.order_id)
@@ -224,14 +213,15 @@ async def test_amend_cancel_and_cancel_all(ex) -> None:
         events = client.events()
         await client.subscribe("orders")
         first = await client.place_order(resting(ex, "amend-me"), timeout=3.0)
-        await until(events, lambda e: isinstance(e, OrderUpdate) and e.status is OrderStatus.OPEN)
+        await next_of(events, OrderUpdate, status=OrderStatus.OPEN)
         new_price = resting(ex, ticks=600).price
         amended = await client.amend_order(
             SYMBOL, order_id=first.order_id, price=new_price, timeout=3.0
         )
         assert amended.order_id != first.order_id  # alter = cancel + new
         seen = await until(
-            events, lambda e: isinstance(e, OrderUpdate) and e.order_id == amended.order_id
+            events,
+            where=lambda e: isinstance(e, OrderUpdate) and e.order_id == amended.order_id
             and e.status is OrderStatus.OPEN,
         )  # fmt: skip
         assert updates(seen, first.order_id)[-1].status is OrderStatus.CANCELED
@@ -241,7 +231,7 @@ async def test_amend_cancel_and_cancel_all(ex) -> None:
 
         canceled = await client.cancel_order(SYMBOL, client_id="amend-me", timeout=3.0)
         assert canceled.client_id == "amend-me"
-        await until(events, terminal(amended.order_id))
+        await until(events, where=terminal(amended.order_id))
         assert held_by(ex, "amend-me") == []
         with pytest.raises(UnknownOrder):
             await client.cancel_order(SYMBOL, order_id=amended.order_id, timeout=3.0)
@@ -254,10 +244,10 @@ async def test_amend_cancel_and_cancel_all(ex) -> None:
         )  # fmt: skip
         assert await client.cancel_all(SYMBOL, timeout=3.0) == 3
         for ack in acks:
-            await until(events, terminal(ack.order_id))
+            await until(events, where=terminal(ack.order_id))
         assert [o.client_id for o in ex.engine.open_orders()] == ["eth-1"]
         assert await client.cancel_all(timeout=3.0) == 1  # every symbol
-        await until(events, terminal(other.order_id))
+        await until(events, where=terminal(other.order_id))
         assert ex.engine.open_orders() == []
 
 
@@ -272,7 +262,7 @@ async def test_batch_place_and_cancel(ex) -> None:
         ids = [a.order_id for a in acks]
         assert await client.cancel_orders(SYMBOL, [*ids, "0" * 24], timeout=3.0) == 7
         for order_id in ids:
-            await until(events, terminal(order_id))
+            await until(events, where=terminal(order_id))
         assert ex.engine.open_orders() == []
 
         too_big = resting(ex, "batch-rich")
@@ -302,7 +292,7 @@ async def test_the_managed_switch_holds_while_refreshed_and_fires_when_it_stops(
             assert held_by(ex, "guarded")
         finally:
             await guarded.close()  # refreshing stops
-        seen = await until(events, terminal(ack.order_id), seconds=5.0)
+        seen = await until(events, where=terminal(ack.order_id), timeout=5.0)
         assert updates(seen, ack.order_id)[-1].status is OrderStatus.CANCELED
         assert ex.dcp.fired == 1 and held_by(ex, "guarded") == []
 
@@ -356,7 +346,7 @@ async def test_a_stalled_placement_resolves_within_its_timeout(ex) -> None:
         assert loop.time() - started < 1.0 + 0.5
         # The venue places it later: the stream reports it, and a retry is its ack.
         seen = await until(
-            events, lambda e: isinstance(e, OrderUpdate) and e.client_id == "stalled"
+            events, where=lambda e: isinstance(e, OrderUpdate) and e.client_id == "stalled"
         )
         late = seen[-1]
         assert isinstance(late, OrderUpdate)
@@ -387,14 +377,15 @@ async def test_private_topics_are_restored_after_a_reconnect(ex) -> None:
         tokens = len(ex.connection_stats)
         await ex.drop_all()
         await until(
-            events, lambda e: isinstance(e, StreamStatus) and e.state is StreamState.RESUBSCRIBED
+            events,
+            where=lambda e: isinstance(e, StreamStatus) and e.state is StreamState.RESUBSCRIBED
             and "private" in e.reason,
         )  # fmt: skip
         assert len(ex.connection_stats) > tokens  # a new socket, on a fresh token
         ack = await client.place_order(resting(ex, "after-reconnect"), timeout=3.0)
         seen = await until(
             events,
-            lambda e: (
+            where=lambda e: (
                 isinstance(e, OrderUpdate)
                 and e.order_id == ack.order_id
                 and e.status is OrderStatus.OPEN

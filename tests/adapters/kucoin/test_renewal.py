@@ -7,11 +7,12 @@ import time
 from collections import defaultdict
 
 import pytest
+from helpers import drain
 
 from tickwire.core.types import BookUpdate, Event, StreamError, StreamState, StreamStatus, Trade
 from tickwire.exchanges.kucoin import KucoinEmulator
 
-from .conftest import assert_book_equals_emulator, client_for, drain
+from .conftest import assert_book_equals_emulator, client_for
 
 PAIRS = ["BTC/USDT", "ETH/USDT"]
 STREAM_SECONDS = 60.0

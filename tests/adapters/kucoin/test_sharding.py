@@ -7,12 +7,13 @@ import time
 from decimal import Decimal
 
 import pytest
+from helpers import drain
 
 from tickwire.core.types import StreamError, Ticker
 from tickwire.exchanges.base.market import SymbolSpec
 from tickwire.exchanges.kucoin import KucoinEmulator
 
-from .conftest import client_for, drain
+from .conftest import client_for
 
 
 def specs(n: int) -> list[SymbolSpec]:

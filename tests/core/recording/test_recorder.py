@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers import next_of, take
 from rich.console import Console
 
 from tickwire.core import connect
@@ -37,9 +38,9 @@ async def test_every_frame_and_boundary_is_recorded_in_order(tmp_path: Path) -> 
                 assert isinstance(await anext(events), StreamStatus)  # the user's backlog
                 await client.subscribe("ticker", ["BTC/USD"])
                 await emulator.step(50, symbol="BTC/USD")
-                tickers = [e async for e in _until(events, 5, Ticker)]
+                tickers = await take(events, 5, Ticker)
                 await emulator.drop_all()
-                await _next_status(events, StreamState.RESUBSCRIBED)
+                await next_of(events, StreamStatus, state=StreamState.RESUBSCRIBED)
                 assert client.hub.wire is not None
         assert client.hub.wire is None
         assert "subscribe" not in vars(client)  # the class's own method again
@@ -75,7 +76,7 @@ async def test_kucoin_tokens_never_reach_the_file(tmp_path: Path) -> None:
         async with client.record(tmp_path), client:
             await client.subscribe("ticker", ["BTC/USDT"])
             await emulator.step(20, symbol="BTC-USDT")
-            await anext(_until(client.events(), 1, Ticker), None)
+            await next_of(client.events(), Ticker)
     connects = [r for r in read_recording(tmp_path) if isinstance(r, Connect)]
     assert connects and all("token" not in c.url and "?" not in c.url for c in connects)
 
@@ -119,21 +120,3 @@ def test_tickwire_record_writes_a_readable_recording(live_kraken, tmp_path: Path
     assert "recorded kraken to" in out.getvalue()
     frames = [r for r in read_recording(tmp_path) if isinstance(r, Frame)]
     assert any(b'"channel":"ticker"' in f.data for f in frames)
-
-
-async def _until(events, n: int, kind: type):  # type: ignore[no-untyped-def]
-    got = 0
-    async with asyncio.timeout(10):
-        async for event in events:
-            if isinstance(event, kind):
-                yield event
-                got += 1
-                if got == n:
-                    return
-
-
-async def _next_status(events, state: StreamState) -> None:  # type: ignore[no-untyped-def]
-    async with asyncio.timeout(10):
-        async for event in events:
-            if isinstance(event, StreamStatus) and event.state is state:
-                return
