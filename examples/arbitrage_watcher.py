@@ -13,8 +13,6 @@ only: nothing is traded, and transfer costs and latency are not modelled.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import sys
 from collections import Counter
 from collections.abc import Sequence
@@ -23,6 +21,7 @@ from decimal import Decimal
 from venues import arguments, bps, market_key, open_clients, run_for
 
 from tickwire.core import BookUpdate, Event, StreamClient
+from tickwire.core.program import run
 
 DEFAULT_TAKER_FEE = Decimal("0.004")  # conservative; pass your account's with --fee
 
@@ -108,5 +107,4 @@ async def main(argv: Sequence[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(main(sys.argv[1:]))
+    run(main(sys.argv[1:]))  # one line per failure (TICKWIRE_DEBUG=1: the traceback)

@@ -11,8 +11,6 @@ pressure; each change of signal is printed. The venue is whatever the config nam
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import sys
 from collections import defaultdict
 from collections.abc import Sequence
@@ -21,6 +19,7 @@ from decimal import Decimal
 from venues import arguments, open_clients, run_for
 
 from tickwire.core import BookUpdate, Event, OrderBook, StreamClient
+from tickwire.core.program import run
 
 
 def imbalance(book: OrderBook, levels: int) -> Decimal | None:
@@ -83,5 +82,4 @@ async def main(argv: Sequence[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(main(sys.argv[1:]))
+    run(main(sys.argv[1:]))  # one line per failure (TICKWIRE_DEBUG=1: the traceback)

@@ -25,7 +25,6 @@ connection is healthy, so if this program dies the venue cancels its quotes.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import sys
 from collections import Counter
 from collections.abc import Collection, Sequence
@@ -50,6 +49,7 @@ from tickwire.core import (
     load_config,
 )
 from tickwire.core.ids import new_client_id
+from tickwire.core.program import run
 
 BPS = Decimal("0.0001")
 DOLLARS = ("USD", "USDT", "USDC")  # one currency to a market maker; preferred in this order
@@ -406,5 +406,4 @@ async def main(argv: Sequence[str] | None = None) -> MarketMaker:
 
 
 if __name__ == "__main__":
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(main(sys.argv[1:]))
+    run(main(sys.argv[1:]))  # one line per failure (TICKWIRE_DEBUG=1: the traceback)

@@ -11,8 +11,6 @@ names a venue: change a config file and the same program watches another pair of
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import sys
 from collections import defaultdict
 from collections.abc import Sequence
@@ -21,6 +19,7 @@ from decimal import Decimal
 from venues import arguments, bps, market_key, open_clients, run_for
 
 from tickwire.core import Event, Ticker
+from tickwire.core.program import run
 
 
 class SpreadMonitor:
@@ -74,5 +73,4 @@ async def main(argv: Sequence[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(main(sys.argv[1:]))
+    run(main(sys.argv[1:]))  # one line per failure (TICKWIRE_DEBUG=1: the traceback)
