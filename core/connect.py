@@ -15,6 +15,7 @@ from typing import Any
 import msgspec
 
 from tickwire.core.config import ClientConfig, load_config
+from tickwire.core.errors import ConfigError
 from tickwire.core.protocol import StreamClient
 from tickwire.core.registry import Registry, default_registry
 
@@ -39,4 +40,14 @@ def connect(
     if overrides:
         config = msgspec.structs.replace(config, **overrides)
     spec = (registry or default_registry()).adapter(config.venue)
+    unused = [field for field in _URL_FIELDS if getattr(config, field) and field not in spec.urls]
+    if unused:
+        used = ", ".join(sorted(spec.urls)) or "none"
+        raise ConfigError(
+            f"{config.venue} does not use {' or '.join(unused)} (it takes: {used}); "
+            "an override it would ignore is refused"
+        )
     return spec.factory(config)
+
+
+_URL_FIELDS = ("ws_url", "ws_auth_url", "rest_url")

@@ -150,6 +150,12 @@ class AdapterSpec(msgspec.Struct, frozen=True, kw_only=True):
         credentials). ``False``: they raise ``NotSupported``.
     ``description``
         One line for ``tickwire exchanges``.
+    ``urls``
+        The :class:`~tickwire.core.config.ClientConfig` URL fields the client reads
+        (``ws_url``, ``ws_auth_url``, ``rest_url``). ``connect()`` refuses an override of
+        any other with a :class:`~tickwire.core.errors.ConfigError` instead of silently
+        ignoring it (KuCoin takes only ``rest_url``: its sockets' addresses come from the
+        token call).
     """
 
     name: str
@@ -157,6 +163,7 @@ class AdapterSpec(msgspec.Struct, frozen=True, kw_only=True):
     channels: frozenset[Channel]
     private: bool = False
     description: str = ""
+    urls: frozenset[str] = frozenset({"ws_url", "ws_auth_url", "rest_url"})
 
 
 class Emulator(Protocol):
