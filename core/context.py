@@ -40,8 +40,8 @@ __all__ = ["AdapterContext"]
 class AdapterContext:
     """What core offers an adapter's parts: delivery, tasks, sessions, time budgets.
 
-    Built by :class:`~tickwire.core.client.BaseClient` (``client.context``); ``emit`` is
-    the hub's own ``push`` (no extra call on the hot path).
+    Built by :class:`~tickwire.core.client.BaseClient` (``client.context``); a hot path
+    may call ``context.hub.push`` itself (never a reference to it kept: it is rebound).
     """
 
     def __init__(
@@ -57,8 +57,6 @@ class AdapterContext:
         self.venue = venue
         self.config = config
         self.hub = hub
-        self.emit: Callable[[Any], None] = hub.push
-        """Deliver one event to every consumer of the client."""
         self.books = books
         """The client's L2 books by symbol (what ``client.book()`` reads); kept by a
         :class:`~tickwire.core.bookkeeper.BookKeeper`."""
@@ -69,6 +67,15 @@ class AdapterContext:
 
     def __repr__(self) -> str:
         return f"AdapterContext({self.venue!r})"
+
+    def emit(self, event: Any) -> None:
+        """Deliver one event to every consumer of the client.
+
+        Reads ``hub.push`` at each call: the hub rebinds it whenever its consumers change
+        (and metrics wrap it), so a reference taken once would miss every consumer but
+        the first.
+        """
+        self.hub.push(event)
 
     # --- reporting -------------------------------------------------------------------
 
