@@ -27,6 +27,7 @@ one admission per ``window``, spaced at least ``window`` apart.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from types import MappingProxyType
@@ -34,6 +35,12 @@ from types import MappingProxyType
 import msgspec
 
 __all__ = ["Quota", "RateLimiter", "TokenBucket"]
+
+log = logging.getLogger(__name__)
+
+LOG_WAITS_FROM = 0.5
+"""Waits this long (seconds) or longer are logged at INFO, one line each: shorter ones are
+the limiter's ordinary pacing."""
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
@@ -231,6 +238,7 @@ class RateLimiter:
         self._waiting += 1
         try:
             async with self._queue:
+                logged = False
                 while True:
                     # Look the keys up afresh each round, as queueing and sleeping take
                     # time: a socket that closed meanwhile had its key removed (it no
@@ -240,6 +248,9 @@ class RateLimiter:
                     delay = self._take_if_ready(self._buckets_for(live, cost), cost)
                     if delay == 0.0:
                         return
+                    if delay >= LOG_WAITS_FROM and not logged:  # one line per long wait
+                        log.info("rate limit %s: waiting %.2fs", ", ".join(live), delay)
+                        logged = True
                     await self._sleep(delay)
         finally:
             self._waiting -= 1
