@@ -321,3 +321,12 @@ async def test_concurrent_acquirers_never_exceed_the_quota(
             tg.create_task(worker())
     assert len(times) == 30 * workers
     assert_within_quota(times, quota)
+
+
+async def test_a_long_wait_is_one_info_line_and_pacing_is_silent(caplog) -> None:
+    t = FakeTime()
+    limiter = RateLimiter({"venue:orders": Quota(1, 2.0)}, clock=t.clock, sleep=t.sleep)
+    with caplog.at_level("INFO", logger="tickwire.core.ratelimit"):
+        await limiter.acquire("venue:orders")  # the one token: no wait
+        await limiter.acquire("venue:orders")  # waits 2 s for the refill: one line
+    assert [r.getMessage() for r in caplog.records] == ["rate limit venue:orders: waiting 2.00s"]
