@@ -27,9 +27,10 @@ Modes:
   decoded frame (tickwire: ``event.received`` → the consumer holds the event), p50 /
   p99 / p99.9; the script also joins the server's send times with the client's
   delivery times (one clock, ``time.time_ns``, one machine): send → delivery;
-- ``--rss``: the server makes frames while sending (``--n`` of them, no buffer of
-  them all), and the client's RSS is sampled from ``/proc`` every ``--sample`` seconds:
-  start (at subscribe), peak, end, and the RSS at each tenth of the run.
+- ``--rss``: the server repeats one encoded cycle of 100,000 updates (and the frames
+  that restore the book; KuCoin sequences moved on each pass), ``--n`` frames in all,
+  and the client's RSS is sampled from ``/proc`` every ``--sample`` seconds: start (at
+  subscribe), peak, end, and the RSS at each tenth of the run.
 
 ``--raw PATH`` writes every run's result as JSON lines.
 """
@@ -55,14 +56,16 @@ from floor_clients import CLIENTS, SUBSCRIPTIONS  # noqa: E402
 
 STREAMS = list(SUBSCRIPTIONS)
 SERVER_CPU, CLIENT_CPU = 0, 1
+CYCLE = 100_000  # --rss: updates encoded once, then repeated (floor_server --cycle)
 
 
 class ServerProcess:
     """The replay server child: started, told ``go …``, stopped."""
 
-    def __init__(self, n: int, live: bool, seed: int, realtime: bool = False) -> None:
+    def __init__(self, n: int, seed: int, cycle: int | None = None, realtime: bool = False) -> None:
         command = [sys.executable, str(HERE / "floor_server.py"), "--n", str(n)]
-        command += ["--seed", str(seed), "--cpu", str(SERVER_CPU), *(["--live"] if live else [])]
+        command += ["--seed", str(seed), "--cpu", str(SERVER_CPU)]
+        command += ["--cycle", str(cycle)] if cycle else []
         command += ["--realtime"] if realtime else []
         self.process = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
@@ -173,7 +176,7 @@ def check(result: dict[str, Any], label: str, failures: list[str]) -> bool:
 
 def throughput(args: argparse.Namespace, raw: list[dict[str, Any]], failures: list[str]) -> None:
     """The CPU table."""
-    server = ServerProcess(args.n, live=False, seed=args.seed)
+    server = ServerProcess(args.n, args.seed)
     cpu: dict[tuple[str, str], list[float]] = {}
     rate: dict[tuple[str, str], list[float]] = {}
     rss: dict[tuple[str, str], list[float]] = {}
@@ -259,7 +262,7 @@ def latency(args: argparse.Namespace, raw: list[dict[str, Any]], failures: list[
     """The paced runs: receive → delivery and send → delivery percentiles."""
     clients = [c for c in args.clients if c != "floor-raw"]  # floor-raw decodes nothing
     most = max(args.rate) * args.seconds
-    server = ServerProcess(int(most), live=False, seed=args.seed, realtime=args.realtime)
+    server = ServerProcess(int(most), args.seed, realtime=args.realtime)
     table: dict[tuple[int, str, str], dict[str, list[float]]] = {}
     scratch = tempfile.mkdtemp(prefix="floor-latency-")
     try:
@@ -332,7 +335,7 @@ def latency(args: argparse.Namespace, raw: list[dict[str, Any]], failures: list[
 
 def memory(args: argparse.Namespace, raw: list[dict[str, Any]], failures: list[str]) -> None:
     """RSS over a long run per stream, frames made by the server as it sends."""
-    server = ServerProcess(args.n, live=True, seed=args.seed)
+    server = ServerProcess(args.n, args.seed, cycle=CYCLE)
     print(f"\nRSS MiB over N = {args.n:,} frames per stream (sampled every {args.sample:g} s)")
     header = f"{'stream':<14}{'client':<13}{'start':>8}{'peak':>8}{'end':>8}{'frames/s':>11}"
     header += "   at each tenth of the run"

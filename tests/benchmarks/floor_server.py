@@ -2,7 +2,7 @@
 
 Run by ``bench_floor.py`` in a process of its own (pinned to the other core)::
 
-    python tests/benchmarks/floor_server.py --n 200000 [--live] [--cpu 0] [--seed 1]
+    python tests/benchmarks/floor_server.py --n 200000 [--cycle C] [--cpu 0] [--seed 1]
 
 It listens on ``127.0.0.1`` (ephemeral port, printed as one JSON line) and speaks, over
 plain HTTP/1.1 (parsed by ``h11``) and RFC 6455 framing,
@@ -17,15 +17,17 @@ plain HTTP/1.1 (parsed by ``h11``) and RFC 6455 framing,
   symbol, then the snapshot); ``ping`` → ``pong``.
 
 Every stream of :mod:`floor_streams` is encoded once at start (``--n`` frames, each
-already a complete WebSocket text frame, all in one buffer), unless ``--live`` (the
-RSS run: frames made while sending, so 10 M of them need no 3 GB buffer). A subscribed
-socket stays quiet until the orchestrator writes on this process's stdin:
+already a complete WebSocket text frame, all in one buffer), or with ``--cycle C`` as C
+updates plus the frames that restore the first state, repeated (the RSS run: 10 M
+frames need no 3 GB buffer, and the sender still costs nothing per frame). Every
+connection replays the same frames from the start. A subscribed socket stays quiet
+until the orchestrator writes on this process's stdin:
 
-- ``go blast COUNT``: write the first COUNT frames in 1 MiB slices, as fast as the
-  socket takes them;
-- ``go paced RATE COUNT PATH``: write each frame when it is due at RATE frames/s (a
-  spinning loop on this process's own core), stamp its send time (``time.time_ns``) and
-  save the stamps to PATH as native int64;
+- ``go blast COUNT``: write the first COUNT frames in slices of up to 1 MiB (whole
+  frames), as fast as the socket takes them;
+- ``go paced RATE COUNT PATH``: write each frame when it is due at RATE frames/s
+  (sleeping between frames), stamp its send time (``time.time_ns``) and save the stamps
+  to PATH as native int64;
 
 and it answers one JSON line when the last byte is handed to the kernel.
 """
@@ -35,10 +37,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import bisect
 import hashlib
 import itertools
 import json
 import os
+import re
 import sys
 import time
 from array import array
@@ -61,6 +65,11 @@ _KUCOIN_TOPICS = {
     "/market/level2:ETH-USDT": "kucoin-l2",
 }
 _KRAKEN = {("ticker", "BTC/USD"): "kraken-ticker", ("book", "ETH/USD"): "kraken-book"}
+# Where KuCoin frames carry sequence numbers: a ticker's, an increment's rows and range.
+_SEQUENCES = {
+    "kucoin-ticker": re.compile(rb'"sequence":"(\d+)"'),
+    "kucoin-l2": re.compile(rb'"(\d+)"\]|"sequence(?:End|Start)":(\d+)'),
+}
 
 
 def ws_frame(payload: bytes, opcode: int = 0x1) -> bytes:
@@ -83,54 +92,81 @@ def _now_rfc3339() -> str:
 
 
 class Replay:
-    """One stream's starting state and frames, pre-encoded (``n``) or made on demand."""
+    """One stream's starting state and its frames, encoded once.
 
-    def __init__(self, stream: str, seed: int, n: int | None) -> None:
+    ``cycle=None``: the first ``n`` updates, sent once. ``cycle=C``: C updates and the
+    frames that bring the book back to its first state, repeated as often as a run
+    needs (the ``--rss`` run's 10 M frames); on each repeat KuCoin's sequence numbers
+    (same digit count) are moved on by what one cycle used, so the stream stays
+    contiguous.
+    """
+
+    def __init__(self, stream: str, seed: int, n: int, cycle: int | None = None) -> None:
         self.stream = stream
         feed = new_feed(stream, seed)
         self.snapshot = feed.snapshot()
         self.rest: dict[int | None, bytes] = {}
         if stream == "kucoin-l2":
             self.rest = {depth: feed.rest_snapshot(depth) for depth in (20, 100, None)}
-        self._updates = feed.updates()
+        first = feed.sequence
+        frames = itertools.islice(feed.updates(), n if cycle is None else cycle)
+        if cycle is not None:
+            frames = itertools.chain(frames, feed.home())
         self.blob = bytearray()
         self.offsets = array("q", [0])
-        if n is not None:
-            for frame in itertools.islice(self._updates, n):
-                self.blob += ws_frame(frame)
-                self.offsets.append(len(self.blob))
+        self.numbers: list[tuple[int, int]] = []  # (blob offset, value) of each sequence
+        pattern = _SEQUENCES.get(stream)
+        for frame in frames:
+            encoded = ws_frame(frame)
+            if pattern is not None and cycle is not None:
+                at = len(self.blob) + len(encoded) - len(frame)
+                for m in pattern.finditer(frame):
+                    group = m.lastindex or 1
+                    self.numbers.append((at + m.start(group), int(m[group])))
+            self.blob += encoded
+            self.offsets.append(len(self.blob))
+        self.cycle = cycle
+        self.step = feed.sequence - first  # sequence numbers one pass uses
 
-    def chunks(self, count: int) -> Iterator[memoryview | bytes]:
+    def _pass(self, k: int) -> bytearray:
+        """The k-th repetition of the cycle: sequence numbers moved on k passes."""
+        if k == 0:
+            return self.blob
+        blob = bytearray(self.blob)
+        shift = k * self.step
+        for at, value in self.numbers:
+            text = b"%d" % (value + shift)
+            blob[at : at + len(text)] = text  # same length: the digit count never changes
+        return blob
+
+    def chunks(self, count: int) -> Iterator[memoryview]:
         """The first ``count`` frames as write-sized pieces."""
-        if len(self.offsets) > 1:
-            if count >= len(self.offsets):
-                raise ValueError(
-                    f"{self.stream}: {count} frames asked, {len(self.offsets) - 1} made"
-                )
-            view = memoryview(self.blob)[: self.offsets[count]]
-            for start in range(0, len(view), SLICE):
-                yield view[start : start + SLICE]
-            return
-        while count:  # live: made here, 4096 frames at a time
-            size = min(count, 4096)
-            yield b"".join(ws_frame(f) for f in itertools.islice(self._updates, size))
-            count -= size
+        per_pass = len(self.offsets) - 1
+        if self.cycle is None and count > per_pass:
+            raise ValueError(f"{self.stream}: {count} frames asked, {per_pass} made")
+        offsets, k = self.offsets, 0
+        while count:
+            take = min(count, per_pass)
+            view = memoryview(self._pass(k))
+            first = 0
+            while first < take:
+                # Cut at a frame boundary: a pong written between two pieces must not
+                # land inside a frame.
+                last = bisect.bisect_right(offsets, offsets[first] + SLICE, first + 1, take + 1)
+                last = max(last - 1, first + 1)
+                yield view[offsets[first] : offsets[last]]
+                first = last
+            count -= take
+            k += 1
 
 
 class Server:
     """The HTTP routes, the two venues' sockets, and the stdin control."""
 
-    def __init__(self, n: int, seed: int, live: bool) -> None:
-        self.seed = seed
-        self.live = live
-        self.replays = {s: Replay(s, seed, None if live else n) for s in STREAMS}
+    def __init__(self, n: int, seed: int, cycle: int | None) -> None:
+        self.replays = {s: Replay(s, seed, n, cycle) for s in STREAMS}
         self.armed: tuple[asyncio.StreamWriter, Replay] | None = None
         self.port = 0
-
-    def _replay(self, stream: str) -> Replay:
-        if self.live:  # every connection starts the walk again from its first state
-            self.replays[stream] = Replay(stream, self.seed, None)
-        return self.replays[stream]
 
     # --- HTTP ----------------------------------------------------------------------
 
@@ -352,7 +388,7 @@ class KucoinSocket(_Socket):
             if stream is None:
                 self.send({"id": msg_id, "type": "error", "code": 404, "data": "topic not found"})
                 return
-            replay = self.server._replay(stream)
+            replay = self.server.replays[stream]
             if message.get("response"):
                 self.send({"id": msg_id, "type": "ack"})
             self.server.arm(self.writer, replay)
@@ -394,7 +430,7 @@ class KrakenSocket(_Socket):
                 result |= {"event_trigger": "trades"} if channel == "ticker" else {}
                 self.send({**reply, "result": result, "success": True})
                 if method == "subscribe":
-                    replay = self.server._replay(stream)
+                    replay = self.server.replays[stream]
                     self.send_raw(replay.snapshot)
                     self.server.arm(self.writer, replay)
 
@@ -410,9 +446,9 @@ def _kraken_status() -> bytes:
     return json.dumps({"channel": "status", "type": "update", "data": [data]}).encode()
 
 
-async def serve(n: int, seed: int, live: bool) -> None:
+async def serve(n: int, seed: int, cycle: int | None) -> None:
     """Encode the streams, listen, print the port, obey stdin until it closes."""
-    server = Server(n, seed, live)
+    server = Server(n, seed, cycle)
     listener = await asyncio.start_server(server.handle, "127.0.0.1", 0)
     server.port = listener.sockets[0].getsockname()[1]
     sys.stdout.write(json.dumps({"port": server.port}) + "\n")
@@ -426,7 +462,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--n", type=int, default=200_000, help="frames encoded per stream")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--live", action="store_true", help="make frames while sending")
+    parser.add_argument("--cycle", type=int, help="encode this many updates, then repeat them")
     parser.add_argument("--cpu", type=int, help="pin to this CPU")
     parser.add_argument("--realtime", action="store_true", help="SCHED_FIFO (root only)")
     args = parser.parse_args()
@@ -434,7 +470,7 @@ def main() -> int:
         os.sched_setaffinity(0, {args.cpu})
     if args.realtime:  # a paced frame leaves on time even when other work shares the CPU
         os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1))
-    asyncio.run(serve(args.n, args.seed, args.live))
+    asyncio.run(serve(args.n, args.seed, args.cycle))
     return 0
 
 

@@ -89,9 +89,20 @@ class Feed:
         """The KuCoin REST book body, top ``depth`` levels a side (``None``: all)."""
         raise NotImplementedError
 
+    sequence = 0
+    """KuCoin: the last sequence number used (the snapshot's, before any update)."""
+
     def updates(self) -> Iterator[bytes]:
         """Update frames, without end."""
         raise NotImplementedError
+
+    def home(self) -> Iterator[bytes]:
+        """Frames that bring the stream back to its first state (books: level by level).
+
+        After them the same updates are valid again, so a run of any length can repeat
+        one encoded cycle (KuCoin's sequence numbers shifted, see ``floor_server``).
+        """
+        return iter(())
 
 
 # --- KuCoin -------------------------------------------------------------------------------
@@ -147,6 +158,21 @@ class _BandBook:
                 self.levels["bids"][centre - 1 - d] = rng.randint(1, size_max)
             if rng.random() < fill:
                 self.levels["asks"][centre + d] = rng.randint(1, size_max)
+        self.first = {side: dict(levels) for side, levels in self.levels.items()}
+
+    def restore(self) -> Iterator[tuple[str, int, int]]:
+        """Change the book back to its first state, one level at a time (side, price,
+        size; 0 = deleted): first every level it had, then away with the others, so a
+        side never gets thinner than either state."""
+        for side, levels in self.levels.items():
+            for price, size in self.first[side].items():
+                if levels.get(price) != size:
+                    levels[price] = size
+                    yield side, price, size
+        for side, levels in self.levels.items():
+            for price in [p for p in levels if p not in self.first[side]]:
+                del levels[price]
+                yield side, price, 0
 
     def change(self, side: str, mean_distance: float, keep: int) -> tuple[int, int]:
         """One change: set, insert or delete a level; (price, new size, 0 = deleted)."""
@@ -192,25 +218,33 @@ class KucoinLevel2(Feed):
             f'"sequence":"{self.sequence}","bids":[{rows("bids")}],"asks":[{rows("asks")}]}}}}'
         ).encode()
 
+    def _frame(self, changes: list[tuple[str, int, int]]) -> bytes:
+        """One increment: ``changes`` (side, price, size) numbered from ``sequence + 1``."""
+        start = self.sequence + 1
+        rows: dict[str, list[str]] = {"asks": [], "bids": []}
+        for side, price, size in changes:
+            self.sequence += 1
+            rows[side].append(f'["{_trim(price, 2)}","{_trim(size, 7)}","{self.sequence}"]')
+        self.clock.tick()
+        return (
+            '{"topic":"/market/level2:ETH-USDT","type":"message","subject":"trade.l2update",'
+            f'"data":{{"changes":{{"asks":[{",".join(rows["asks"])}],'
+            f'"bids":[{",".join(rows["bids"])}]}},"sequenceEnd":{self.sequence},'
+            f'"sequenceStart":{start},"symbol":"{self.SYMBOL}","time":{self.clock.us // 1000}}}}}'
+        ).encode()
+
     def updates(self) -> Iterator[bytes]:
-        rng, clock, book = self.rng, self.clock, self.book
-        head = '{"topic":"/market/level2:ETH-USDT","type":"message","subject":"trade.l2update",'
+        rng, book = self.rng, self.book
         while True:
-            count = rng.choices((1, 2, 3), (0.6, 0.3, 0.1))[0]
-            start = self.sequence + 1
-            rows: dict[str, list[str]] = {"asks": [], "bids": []}
-            for _ in range(count):
+            changes = []
+            for _ in range(rng.choices((1, 2, 3), (0.6, 0.3, 0.1))[0]):
                 side = "bids" if rng.random() < 0.5 else "asks"
-                price, size = book.change(side, 6.0, 20)
-                self.sequence += 1
-                rows[side].append(f'["{_trim(price, 2)}","{_trim(size, 7)}","{self.sequence}"]')
-            clock.tick()
-            data = (
-                f'"data":{{"changes":{{"asks":[{",".join(rows["asks"])}],'
-                f'"bids":[{",".join(rows["bids"])}]}},"sequenceEnd":{self.sequence},'
-                f'"sequenceStart":{start},"symbol":"{self.SYMBOL}","time":{clock.us // 1000}}}}}'
-            )
-            yield (head + data).encode()
+                changes.append((side, *book.change(side, 6.0, 20)))
+            yield self._frame(changes)
+
+    def home(self) -> Iterator[bytes]:
+        for change in self.book.restore():
+            yield self._frame([change])
 
 
 # --- Kraken -------------------------------------------------------------------------------
@@ -308,6 +342,13 @@ class KrakenBook(Feed):
         sent = [(p, 0) for p in old if p not in levels]
         sent += [(p, q) for p, q in new if old.get(p) != q]
         return sent
+
+    def home(self) -> Iterator[bytes]:
+        for _ in self.book.restore():
+            changes = {side: self._diff(side) for side in ("bids", "asks")}
+            if changes["bids"] or changes["asks"]:  # a change below the depth is not sent
+                self.clock.tick()
+                yield self._frame("update", changes["bids"], changes["asks"])
 
     def updates(self) -> Iterator[bytes]:
         rng, book = self.rng, self.book
