@@ -5,13 +5,13 @@
 - a counting step in front of the client's hub: ``hub.push``, which every reader calls
   per event, becomes a small function that counts the event by type and hands it on to
   whatever ``push`` was (the hub rebinds ``push`` as consumers come and go; the step is
-  put back in front each time). Per event: a dict lookup by type and an integer store.
-  One market-data event in :data:`AGE_SAMPLE` (and every account event) also has its
-  frame age (``received - ts``, integer nanoseconds) put in a fixed bucket: one
-  subtraction, one ``bisect`` over 16 integers, two list stores. No lock (only the
-  event loop's thread writes), no formatting. Statuses and errors (rare) take a
-  slower path that counts them by state and by error class, from which reconnects and
-  resyncs are read.
+  put back in front each time). Per market-data event: a dict lookup by type, an
+  integer store and a bit test. The first of each type, then one in
+  :data:`AGE_SAMPLE`, also has its frame age (``received - ts``, integer nanoseconds)
+  put in a fixed bucket (a ``bisect`` over 16 integers, two list stores). No lock
+  (only the event loop's thread writes), no formatting. Account events, statuses and
+  errors (rare) take a slower path: every account event's age is observed, statuses
+  are counted by state (reconnects and resyncs are read from them), errors by class.
 - a timing wrapper around each order method of that one client instance, the way a
   recording wraps ``subscribe`` (no hook in any adapter).
 
@@ -35,12 +35,14 @@ from tickwire.core.metrics.stats import BUCKETS, ClientStats, Histogram
 from tickwire.core.streams import EventStream
 from tickwire.core.types import (
     CHANNEL_OF,
-    Balance,
+    BookUpdate,
+    Candle,
     Event,
-    OrderUpdate,
     StreamError,
     StreamState,
     StreamStatus,
+    Ticker,
+    Trade,
 )
 
 if TYPE_CHECKING:
@@ -64,49 +66,52 @@ AGE_SAMPLE = 16
 """One market-data event in this many (per type) has its frame age observed; the first
 of each type is. Account events (orders, balances) are all observed. A power of two."""
 
-_ACCOUNT = frozenset({Balance, OrderUpdate})
+_MARKET = (Ticker, Trade, BookUpdate, Candle)
 _BOUNDS_NS = [round(bound * 1e9) for bound in BUCKETS]
 # The live counts of one event type, in one list: the buckets (the bounds', then +Inf),
-# the sum of the observed ages (ns), the events counted, the sampling mask.
+# the sum of the observed ages (ns), then the events counted.
 _SUM = len(_BOUNDS_NS) + 1
 _COUNT = _SUM + 1
-_MASK = _COUNT + 1
 _ATTRIBUTE = "_tickwire_metrics"  # where a client keeps its counters
 
 
-def _new_counts(mask: int = 0) -> list[int]:
-    counts = [0] * (_MASK + 1)
-    counts[_MASK] = mask
-    return counts
+def _new_counts() -> list[int]:
+    return [0] * (_COUNT + 1)
 
 
 def _histogram(counts: list[int]) -> Histogram:
     return Histogram.from_ns(counts[:_SUM], counts[_SUM])
 
 
+def _observe(counts: list[int], age: int) -> None:
+    """One frame age (ns) into its bucket; a negative one (the venue's clock ahead of
+    ours) counts as no age at all."""
+    if age > 0:
+        counts[bisect_left(_BOUNDS_NS, age)] += 1
+        counts[_SUM] += age
+    else:
+        counts[0] += 1
+
+
 def _counting(
     inner: Callable[[Event], None],
-    table: dict[type, list[int]],
+    market: dict[type, list[int]],
     other: Callable[[Event], None],
 ) -> Callable[[Event], None]:
     """``inner`` (the hub's push) with the event counted first (see the module doc)."""
-    bounds, place = _BOUNDS_NS, bisect_left  # closure cells: no global lookups per event
-    count, mask, total = _COUNT, _MASK, _SUM
+    # Closure cells, not globals: the fewest lookups on the path every event takes.
+    count, sample, observe = _COUNT, AGE_SAMPLE - 1, _observe
 
     def push(event: Any) -> None:
         try:
-            counts = table[type(event)]
-        except KeyError:  # statuses and errors: no frame age, counted by what they say
+            counts = market[type(event)]
+        except KeyError:  # account events, statuses, errors: rare, counted in full
             other(event)
         else:
-            seen = counts[count] = counts[count] + 1
-            if not (seen - 1) & counts[mask]:
-                age = event.received - event.ts
-                if age > 0:
-                    counts[place(bounds, age)] += 1
-                    counts[total] += age
-                else:  # the venue's clock ahead of ours: counted as no age at all
-                    counts[0] += 1
+            seen = counts[count]
+            counts[count] = seen + 1
+            if not seen & sample:  # the first of each type, then one in AGE_SAMPLE
+                observe(counts, event.received - event.ts)
         inner(event)
 
     return push
@@ -123,8 +128,9 @@ class ClientMetrics:
     def __init__(self, client: BaseClient) -> None:
         self.client = client
         self.venue = client.venue
-        self._table: dict[type, list[int]] = {
-            kind: _new_counts(0 if kind in _ACCOUNT else AGE_SAMPLE - 1) for kind in CHANNEL_OF
+        self._market: dict[type, list[int]] = {kind: _new_counts() for kind in _MARKET}
+        self._account: dict[type, list[int]] = {
+            kind: _new_counts() for kind in CHANNEL_OF if kind not in _MARKET
         }
         self._statuses: dict[tuple[str, StreamState], int] = {}
         self._errors: dict[str, int] = {}
@@ -142,7 +148,7 @@ class ClientMetrics:
             # The hub rebinds ``push`` whenever its consumers change: count in front of
             # the new one too.
             rewire()
-            hub.push = _counting(hub.push, self._table, self._other)
+            hub.push = _counting(hub.push, self._market, self._other)
 
         setattr(hub, "_rewire", rewired)  # noqa: B010 (this one hub, not the class)
         rewired()
@@ -166,7 +172,11 @@ class ClientMetrics:
     # --- counting (the event loop's thread) -------------------------------------------
 
     def _other(self, event: Event) -> None:
-        if isinstance(event, StreamStatus):
+        counts = self._account.get(type(event))
+        if counts is not None:
+            counts[_COUNT] += 1
+            _observe(counts, event.received - event.ts)  # type: ignore[union-attr]
+        elif isinstance(event, StreamStatus):
             key = (event.channel or "", event.state)
             self._statuses[key] = self._statuses.get(key, 0) + 1
         elif isinstance(event, StreamError):
@@ -205,7 +215,7 @@ class ClientMetrics:
         """The counters now, as a :class:`ClientStats` value."""
         events: dict[str, dict[str, int]] = {}
         frame_age: dict[str, Histogram] = {}
-        for kind, counts in list(self._table.items()):
+        for kind, counts in [*self._market.items(), *self._account.items()]:
             channel = str(CHANNEL_OF[kind])
             count = counts[_COUNT]
             if count:

@@ -2,7 +2,7 @@
 
 ::
 
-    python tests/benchmarks/kraken_processing.py [--n 100000] [--repeat 5]
+    python tests/benchmarks/kraken_processing.py [--n 100000] [--repeat 5] [--metrics]
 
 Socket figures (``bench_feed.py --venue kraken``) move with scheduling: how many frames
 one wake-up finds, whether a core idles between them. This script takes I/O and
@@ -17,7 +17,10 @@ times, over the same bytes in memory,
 - ``tickwire+record``: the same while ``client.record()`` records every frame (the
   recording's cost, the writer thread's encoding and compression included);
 - ``tickwire (loop)``, ``+record (loop)``: both again on the calling thread's CPU clock
-  alone (``time.thread_time``): the receive path's own cost.
+  alone (``time.thread_time``): the receive path's own cost;
+- with ``--metrics``, only ``tickwire (loop)`` and ``+metrics (loop)``, the second with
+  the client counted (:func:`tickwire.core.metrics.instrument`: what ``/metrics``
+  costs the receive path), run alternately so that both see the same machine.
 
 It drives the client without a socket, through a private member (``_add_book``): a
 benchmark may; an application should not.
@@ -44,6 +47,7 @@ from bench_feed import Kraken, _KrakenBookFrame, _KrakenTickerFrame
 
 from tickwire.adapters.kraken.client import KrakenClient
 from tickwire.core.config import ClientConfig
+from tickwire.core.metrics import instrument
 from tickwire.exchanges.kraken import KrakenEmulator
 
 TICKER_SYMBOL = Kraken.ticker_symbol
@@ -116,15 +120,19 @@ def time_tickwire(
     frames: list[bytes],
     record: bool = False,
     cpu: Callable[[], float] = time.process_time,
+    metrics: bool = False,
 ) -> float:
     """CPU seconds for on_frame over every frame plus delivering every event.
 
     ``record``: the client is recorded meanwhile (``client.record``): each frame goes to
     the wire tap first, as the session's reader hands it; the writer thread's
     compression is in the process CPU too. ``cpu``: the clock, the process's CPU or
-    (``time.thread_time``) the calling thread's: the receive path's own.
+    (``time.thread_time``) the calling thread's: the receive path's own. ``metrics``:
+    the client's events are counted meanwhile (:func:`~tickwire.core.metrics.instrument`).
     """
     client = KrakenClient(ClientConfig(venue="kraken"))
+    if metrics:
+        instrument(client)
     client._add_book(BOOK_SYMBOL, BOOK_DEPTH)  # what subscribe("book") does before its ack
     client.on_frame(recording.instrument, time.time_ns())
     client.on_frame(recording.book_snapshot, time.time_ns())
@@ -167,6 +175,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--metrics", action="store_true", help="time the receive path with and without metrics"
+    )
     args = parser.parse_args()
     recording = asyncio.run(record(args.n))
     generic = msgspec.json.Decoder().decode
@@ -175,9 +186,13 @@ def main() -> int:
         "book": msgspec.json.Decoder(_KrakenBookFrame).decode,
     }
     print(f"Kraken frame processing, N = {args.n:,} per channel, median of {args.repeat}")
-    print(f"{'processor':<15} {'channel':<7} {'µs/frame':>9} {'vs Any':>7}")
+    base = "vs off" if args.metrics else "vs Any"
+    print(f"{'processor':<15} {'channel':<7} {'µs/frame':>9} {base:>7}  (min-max)")
     for channel in ("ticker", "book"):
         frames: list[bytes] = getattr(recording, channel)[: args.n]
+        if args.metrics:
+            report(channel, len(frames), metrics_cost(recording, frames, args.repeat))
+            continue
         results = {
             "msgspec Any": [time_decode(frames, generic) for _ in range(args.repeat)],
             "msgspec typed": [time_decode(frames, typed[channel]) for _ in range(args.repeat)],
@@ -193,13 +208,29 @@ def main() -> int:
                 time_tickwire(recording, frames, True, time.thread_time) for _ in range(args.repeat)
             ],
         }
-        base = statistics.median(results["msgspec Any"])
-        for name, values in results.items():
-            median = statistics.median(values)
-            print(
-                f"{name:<16} {channel:<7} {median / len(frames) * 1e6:>9.2f} {median / base:>6.2f}x"
-            )
+        report(channel, len(frames), results)
     return 0
+
+
+def metrics_cost(recording: Recording, frames: list[bytes], repeat: int) -> dict[str, list[float]]:
+    """The receive path without and with metrics, alternately (the same machine load)."""
+    results: dict[str, list[float]] = {"tickwire (loop)": [], "+metrics (loop)": []}
+    for _ in range(repeat):
+        for name, metrics in (("tickwire (loop)", False), ("+metrics (loop)", True)):
+            elapsed = time_tickwire(recording, frames, cpu=time.thread_time, metrics=metrics)
+            results[name].append(elapsed)
+    return results
+
+
+def report(channel: str, n: int, results: dict[str, list[float]]) -> None:
+    """One line per processor: median, min-max and ratio to the first one."""
+    base = statistics.median(next(iter(results.values())))
+    for name, values in results.items():
+        median = statistics.median(values)
+        spread = f"{min(values) / n * 1e6:.2f}-{max(values) / n * 1e6:.2f}"
+        print(
+            f"{name:<16} {channel:<7} {median / n * 1e6:>9.2f} {median / base:>6.2f}x  ({spread})"
+        )
 
 
 if __name__ == "__main__":
