@@ -72,6 +72,7 @@ class BookKeeper:
         self._attempts: dict[str, int] = {}  # failed attempts since last in sync
         self._tasks: dict[str, asyncio.Task[None]] = {}  # recoveries in flight
         self._again: set[str] = set()  # failed while its recovery was still running
+        self._awaiting: set[str] = set()  # recovery started, book not in sync since
 
     # --- the books -------------------------------------------------------------------
 
@@ -115,8 +116,8 @@ class BookKeeper:
         """
         if symbol not in self.books:
             return
-        recovering = self.recovering(symbol)
-        if symbol in self._resyncing or (recovering and not retry):
+        running = self.recovering(symbol)
+        if symbol in self._resyncing or (running and symbol in self._awaiting):
             if not retry:
                 return
             self._attempts[symbol] = self._attempts.get(symbol, 0) + 1
@@ -126,18 +127,20 @@ class BookKeeper:
         else:
             self._resyncing.add(symbol)
             self._status(StreamState.RESYNCING, symbol, reason)
-        if recovering:
-            # The snapshot the running recovery asked for came (and failed) before the
-            # recovery itself returned (it arrives right behind the venue's ack): that
-            # recovery must go round again rather than end waiting for nothing.
+        self._awaiting.add(symbol)
+        if running:
+            # The recovery has not returned yet, though what it asked for already came
+            # (the venue's snapshot arrives right behind its ack, before the recovery
+            # resumes): it goes round again rather than end waiting for nothing.
             self._again.add(symbol)
-            return
-        self._start(symbol)
+        else:
+            self._start(symbol)
 
     def in_sync(self, symbol: str, reason: str = "fresh snapshot verified") -> None:
         """``symbol``'s book verified again: ``RESYNCED`` if a resync was reported."""
         self._attempts.pop(symbol, None)
         self._again.discard(symbol)
+        self._awaiting.discard(symbol)
         if symbol in self._resyncing:
             self._resyncing.discard(symbol)
             self._status(StreamState.RESYNCED, symbol, reason)
@@ -191,6 +194,7 @@ class BookKeeper:
     # --- machinery -------------------------------------------------------------------
 
     def _start(self, symbol: str) -> asyncio.Task[None]:
+        self._awaiting.add(symbol)
         task = self._tasks.get(symbol)
         if task is None or task.done():
             name = f"{self._context.venue}-book-sync-{symbol}"
@@ -207,6 +211,7 @@ class BookKeeper:
     def _forget(self, symbol: str) -> None:
         self._attempts.pop(symbol, None)
         self._again.discard(symbol)
+        self._awaiting.discard(symbol)
         self._resyncing.discard(symbol)
         task = self._tasks.pop(symbol, None)
         if task is not None:

@@ -76,7 +76,7 @@ def rewriting_client(rewrite: Callable[[Event], Event | None]) -> type[KrakenCli
     class Rewritten(KrakenClient):
         def __init__(self, config: ClientConfig) -> None:
             super().__init__(config)
-            self._events = _Rewriting(
+            self._events = self.context.hub = _Rewriting(
                 rewrite,
                 maxsize=config.queue.maxsize,
                 policy=config.queue.overflow,

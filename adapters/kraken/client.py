@@ -3,8 +3,8 @@
 Data flow, top to bottom::
 
     socket bytes ─► parse.decode_frame (one msgspec pass, Decimal prices)
-                 ─► parse.to_* (pure wire → core types) / KrakenBook (CRC32 per message)
-                 ─► EventStream (async iterator or callback)
+                 ─► parse.to_* (pure wire → core types) / KrakenBooks (CRC32 per message)
+                 ─► the client's consumers (context.emit)
 
 The public socket first subscribes the ``instrument`` channel: its snapshot gives every
 pair's precisions, which the book checksum needs, and :meth:`KrakenClient.instruments`.
@@ -12,23 +12,21 @@ After every reconnect the instrument channel and every user subscription are res
 (grouped by channel and options into as few requests as possible).
 
 With credentials a second socket opens on ``ws_auth_url``
-(:mod:`~tickwire.adapters.kraken.private`): ``orders`` and ``balances``, and the order
-methods of :mod:`~tickwire.adapters.kraken.trading`.
+(:mod:`~tickwire.adapters.kraken.private`): ``orders`` and ``balances``; the order
+methods go to the :class:`~tickwire.adapters.kraken.trading.KrakenTrader` built on it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
 from collections.abc import Hashable, Mapping, Sequence
-from time import time_ns
 from typing import Any, cast
 
 import msgspec
 
 from tickwire.adapters.kraken import parse
 from tickwire.adapters.kraken.books import KrakenBooks
-from tickwire.adapters.kraken.native import PING_IDS_FROM, KrakenNative, RecentIds
+from tickwire.adapters.kraken.native import KrakenNative
 from tickwire.adapters.kraken.private import KrakenPrivate
 from tickwire.adapters.kraken.schemas import (
     BookMessage,
@@ -45,12 +43,11 @@ from tickwire.adapters.kraken.subscriptions import (
     subscription_for,
     wire_params,
 )
-from tickwire.adapters.kraken.trading import KrakenTrading
+from tickwire.adapters.kraken.trading import KrakenTrader
 from tickwire.core.client import BaseClient
 from tickwire.core.config import ClientConfig
 from tickwire.core.errors import (
     ConfigError,
-    ConnectTimeout,
     DecodeError,
     RequestTimeout,
     SubscriptionError,
@@ -58,19 +55,13 @@ from tickwire.core.errors import (
 )
 from tickwire.core.ratelimit import RateLimiter
 from tickwire.core.session import Session
-from tickwire.core.types import (
-    Channel,
-    Instrument,
-    StreamError,
-    StreamState,
-    StreamStatus,
-    Subscription,
-)
+from tickwire.core.types import Channel, Instrument, StreamState, Subscription
 
 __all__ = ["KrakenClient"]
 
 PUBLIC_WS_URL = "wss://ws.kraken.com/v2"
 PING_INTERVAL = 10.0  # Kraken drops idle sockets after about a minute
+PING = b'{"method":"ping"}'  # no req_id: its pong has none either, and needs no matching
 
 _encode = msgspec.json.Encoder().encode
 
@@ -82,7 +73,7 @@ class _AckResult(msgspec.Struct, frozen=True):
 _ack_result = msgspec.json.Decoder(_AckResult)
 
 
-class KrakenClient(KrakenTrading, BaseClient):
+class KrakenClient(BaseClient):
     """A :class:`~tickwire.core.protocol.StreamClient` for Kraken Spot (WebSocket v2).
 
     ``config.options``: ``dead_man_switch`` (seconds: keep ``cancel_all_after`` armed
@@ -92,22 +83,18 @@ class KrakenClient(KrakenTrading, BaseClient):
     """
 
     venue = "kraken"
+    supports_orders = True
 
     def __init__(self, config: ClientConfig) -> None:
         super().__init__(config)
         self._ws_url = config.ws_url or PUBLIC_WS_URL
         self._limiter = RateLimiter({"kraken:public": SUBSCRIBE_QUOTA})
-        self._req_ids = itertools.count(1)
-        self._pings = RecentIds()  # keepalive pings awaiting their pong
-        # Pings are numbered apart from requests: a request's id must not depend on when
-        # the keepalive fired (a replay issues the requests again, with the recorded ids).
-        self._ping_ids = itertools.count(PING_IDS_FROM)
         self._instruments: dict[str, Instrument] = {}
         self._instruments_ready = asyncio.Event()
-        self._bookkeeper = KrakenBooks(self)
-        self._public: Session | None = None
         self._activity: dict[Hashable, int] = {}  # the public session's, for staleness
-        self._native = KrakenNative(self)
+        self._kraken_books = KrakenBooks(self.context, self._renew_book, self._activity)
+        self._public: Session | None = None
+        self._native = KrakenNative(lambda: self.session)
         self._private: KrakenPrivate | None = None
         self._dead_man = _dead_man_seconds(config)
 
@@ -115,55 +102,27 @@ class KrakenClient(KrakenTrading, BaseClient):
 
     async def _start(self) -> None:
         config = self.config
-        self._public = Session(
+        self._public = self.context.session(
             self,
             name="public",
-            venue=self.venue,
-            events=self._events,
-            http=self.http,
-            reconnect=config.reconnect,
-            heartbeat=config.heartbeat,
-            connect_timeout=config.connect_timeout,
             ping_interval=config.heartbeat.ping_interval or PING_INTERVAL,
             limiter=self._limiter,
             limit_keys=("kraken:public",),
-            max_frame_size=config.max_frame_size,
         )
-        self._activity = self._public.activity
-        self._spawn(self._public.run(), name="kraken-public")
-        try:
-            async with asyncio.timeout(config.connect_timeout):
-                await self._public.wait_ready()
-        except TimeoutError:
-            reason = self._public.last_reason
-            raise ConnectTimeout(
-                f"kraken: not connected within {config.connect_timeout:g}s ({reason})"
-            ) from None
+        self._public.activity = self._activity
+        await self.context.start(self._public)
         if config.credentials is not None:
-            self._private = KrakenPrivate(
-                config,
-                config.credentials,
-                self._events,
-                self._spawn,
-                transport=self.rest_transport(),
-            )
-            await self._private.start(self.http)
+            self._private = KrakenPrivate(self.context, config.credentials)
+            await self._private.start()
+            self._trader = trader = KrakenTrader(self.context, self._private)
             if self._dead_man is not None:
-                self._spawn(self._keep_dead_man_switch(self._dead_man), "kraken-dead-man")
+                self._spawn(trader.keep_dead_man_switch(self._dead_man), "kraken-dead-man")
 
     async def _stop(self) -> None:
         if self._public is not None:
             await self._public.close()
         if self._private is not None:
             await self._private.close()
-
-    def _private_side(self) -> KrakenPrivate:
-        """The auth socket; order methods and account channels need credentials."""
-        if self._private is None:
-            if self.config.credentials is None:
-                raise ConfigError("kraken: orders and balances need credentials")
-            raise RuntimeError("the client is not connected")
-        return self._private
 
     @property
     def session(self) -> Session:
@@ -187,7 +146,7 @@ class KrakenClient(KrakenTrading, BaseClient):
             failures = await self._subscribe_wire(session, channel, options, symbols)
             for symbol, error in failures.items():
                 self._subscriptions.discard(subscription_for(channel, symbol, options))
-                self._push_error(error, f"resubscribe {channel} {symbol}")
+                self.context.error(error, f"resubscribe {channel} {symbol}")
 
     def on_frame(self, frame: bytes, received: int) -> None:
         """Decode one frame and push what it means; a bad frame becomes one StreamError."""
@@ -197,7 +156,7 @@ class KrakenClient(KrakenTrading, BaseClient):
             message = parse.decode_frame(frame)
             kind = type(message)
             if kind is BookMessage:
-                self._bookkeeper.on_book(message, received)  # type: ignore[arg-type]
+                self._kraken_books.on_book(message, received)  # type: ignore[arg-type]
             elif kind is TickerMessage:
                 for ticker in parse.to_tickers(message, received):  # type: ignore[arg-type]
                     self._activity[("ticker", ticker.symbol)] = received
@@ -211,50 +170,40 @@ class KrakenClient(KrakenTrading, BaseClient):
                 for candle in parse.to_candles(message, received):  # type: ignore[arg-type]
                     self._events.push(candle)
             elif kind is MethodResponse:
-                self._on_response(message)  # type: ignore[arg-type]
+                self._on_response(message, frame)  # type: ignore[arg-type]
             elif kind is InstrumentMessage:
                 self._on_instruments(message)  # type: ignore[arg-type]
             # status and heartbeat need nothing: every frame already counts as liveness.
         except DecodeError as exc:
             # Reported here, with the frame, rather than left to the session's guard:
             # the to_* functions raise before pushing, so a refused frame yields no event.
-            self._push_error(exc, "decode", frame)
+            self.context.error(exc, "decode", frame)
 
     def on_close(self, reason: str) -> None:
         """The socket dropped: every book is unusable until its new snapshot."""
-        self._bookkeeper.reset()
+        self._kraken_books.reset()
 
     def ping_message(self) -> bytes:
         """Kraken's application ping (a request without params)."""
-        req_id = next(self._ping_ids)
-        self._pings.add(req_id)
-        return _encode({"method": "ping", "req_id": req_id})
+        return PING
 
     async def on_stale(self, keys: list[Hashable]) -> None:
         """A subscribed channel went quiet: report it and renew the subscription."""
         for key in keys:
             channel_name, symbol = cast(tuple[str, str], key)
             channel = Channel(channel_name)
-            self._events.push(
-                StreamStatus(
-                    venue=self.venue,
-                    state=StreamState.STALE,
-                    reason=f"no {channel} data for {symbol}; resubscribing",
-                    channel=channel,
-                    symbol=symbol,
-                    ts=time_ns(),
-                )
-            )
+            reason = f"no {channel} data for {symbol}; resubscribing"
+            self.context.status(StreamState.STALE, reason, channel=channel, symbol=symbol)
             for subscription in [s for s in self._subscriptions if s.symbol == symbol]:
                 if subscription.channel is channel:
                     await self._renew(subscription)
 
     # --- frames ----------------------------------------------------------------------
 
-    def _on_response(self, response: MethodResponse) -> None:
+    def _on_response(self, response: MethodResponse, frame: bytes) -> None:
         req_id = response.req_id
         if req_id is None:
-            return  # we always send a req_id: this answers a raw native.send()
+            return  # a keepalive's pong, or the reply to a raw message without an id
         symbol = response.symbol
         if symbol is None and response.result:
             try:
@@ -264,8 +213,9 @@ class KrakenClient(KrakenTrading, BaseClient):
         pending = self.session.pending
         if pending.resolve((req_id, symbol), response) or pending.resolve((req_id, None), response):
             return
-        if (response.method == "pong" and self._pings.take(req_id)) or req_id in self._native.sent:
-            return  # a keepalive pong; a raw request's reply (its caller reads the tap)
+        if req_id in self._native.sent:
+            pending.resolve(("native", req_id), frame)  # the raw request's (if it waits)
+            return
         # Nothing waits for it: a reply to a request we never sent, or one that timed out
         # (its caller already has RequestTimeout). Dropping it would hide the venue saying
         # something; a late subscribe ack may mean a subscription we do not track.
@@ -276,7 +226,7 @@ class KrakenClient(KrakenTrading, BaseClient):
     def _on_instruments(self, message: InstrumentMessage) -> None:
         for instrument in parse.to_instruments(message):
             self._instruments[instrument.symbol] = instrument
-            self._bookkeeper.set_precisions(instrument)
+            self._kraken_books.set_precisions(instrument)
         self._instruments_ready.set()
 
     # --- subscriptions -----------------------------------------------------------------
@@ -297,7 +247,7 @@ class KrakenClient(KrakenTrading, BaseClient):
         fresh = [s for s in symbols if subscription_for(channel, s, normalized) not in live]
         if not fresh:
             return
-        await self.until_ready(self.session)
+        await self.context.wait_ready(self.session)
         if channel is Channel.BOOK:
             for symbol in fresh:
                 self._add_book(symbol, int(normalized["depth"]))
@@ -307,7 +257,7 @@ class KrakenClient(KrakenTrading, BaseClient):
                 self._subscriptions.add(subscription_for(channel, symbol, normalized))
                 self._watch(channel, symbol)
             elif channel is Channel.BOOK:
-                self._bookkeeper.remove(symbol)
+                self._kraken_books.remove(symbol)
         if failures:
             raise next(iter(failures.values()))
 
@@ -325,7 +275,7 @@ class KrakenClient(KrakenTrading, BaseClient):
         targets = [live[s] for s in symbols if s in live]
         if not targets:
             return
-        await self.until_ready(self.session)
+        await self.context.wait_ready(self.session)
         for target in targets:
             self._subscriptions.discard(target)
             self.session.unwatch((channel.value, target.symbol))
@@ -334,7 +284,15 @@ class KrakenClient(KrakenTrading, BaseClient):
         await self._request(self.session, "unsubscribe", params, names)
         if channel is Channel.BOOK:
             for name in names:
-                self._bookkeeper.remove(name)
+                self._kraken_books.remove(name)
+
+    def _private_side(self) -> KrakenPrivate:
+        """The auth socket; account channels need credentials."""
+        if self._private is None:
+            if self.config.credentials is None:
+                raise ConfigError("kraken: orders and balances need credentials")
+            raise RuntimeError("the client is not connected")
+        return self._private
 
     async def _subscribe_wire(
         self, session: Session, channel: Channel, options: Mapping[str, Any], symbols: list[str]
@@ -352,48 +310,48 @@ class KrakenClient(KrakenTrading, BaseClient):
         self, session: Session, method: str, params: dict[str, Any], symbols: Sequence[str | None]
     ) -> list[MethodResponse]:
         """Send one request and await one reply per symbol (Kraken acks each symbol)."""
-        req_id = next(self._req_ids)
-        keys = [(req_id, symbol) for symbol in symbols]
-        futures = [session.pending.register(key) for key in keys]
+        req_id = session.next_id()
         message = _encode({"method": method, "params": params, "req_id": req_id})
-        try:
-            await session.send(message)
-            async with asyncio.timeout(self.config.request_timeout):
-                return list(await asyncio.gather(*futures))
-        except TimeoutError:
-            timeout = self.config.request_timeout
-            raise RequestTimeout(f"kraken {method}: no reply within {timeout:g}s") from None
-        finally:
-            for key in keys:
-                session.pending.discard(key)
+        keys = [(req_id, symbol) for symbol in symbols]
+        timeout = self.config.request_timeout
+        return await session.request_many(keys, message, timeout, f"kraken {method}")
 
     # --- books -------------------------------------------------------------------------
 
     def _add_book(self, symbol: str, depth: int) -> None:
-        self._bookkeeper.add(symbol, depth, self._instruments.get(symbol))
+        self._kraken_books.add(symbol, depth, self._instruments.get(symbol))
+
+    async def _renew_book(self, symbol: str, depth: int) -> None:
+        """A book's recovery: renew its subscription; a refusal or a timeout raises."""
+        subscription = subscription_for(Channel.BOOK, symbol, {"depth": depth})
+        failure = await self._renew_wire(subscription)
+        if failure is not None:
+            raise failure
 
     async def _renew(self, subscription: Subscription) -> None:
+        """Renew a subscription that went stale; a failure is reported, not raised."""
+        channel, symbol = subscription.channel, subscription.symbol
+        failure: Exception | None
+        try:
+            failure = await self._renew_wire(subscription)
+        except (RequestTimeout, TransportError) as exc:
+            failure = exc  # the reconnect (if that was the cause) restores it anyway
+        if failure is not None:
+            self.context.error(failure, f"renew {channel} {symbol}")
+
+    async def _renew_wire(self, subscription: Subscription) -> SubscriptionError | None:
         """Unsubscribe and subscribe again: Kraken's way to get a fresh snapshot."""
-        channel = subscription.channel
-        symbol = subscription.symbol or ""
+        channel, symbol = subscription.channel, subscription.symbol or ""
         options = dict(subscription.options)
         params = wire_params(channel, options, [symbol])
-        try:
-            await self._request(self.session, "unsubscribe", params, [symbol])
-            failures = await self._subscribe_wire(self.session, channel, options, [symbol])
-        except (RequestTimeout, TransportError) as exc:
-            self._push_error(exc, f"renew {channel} {symbol}")
-            return  # the reconnect (if that was the cause) restores it anyway
-        if symbol in failures:
-            self._push_error(failures[symbol], f"renew {channel} {symbol}")
+        await self._request(self.session, "unsubscribe", params, [symbol])
+        failures = await self._subscribe_wire(self.session, channel, options, [symbol])
+        return failures.get(symbol)
 
     def _watch(self, channel: Channel, symbol: str) -> None:
         threshold = self.config.heartbeat.stale_after.get(channel.value)
         if threshold is not None:
             self.session.watch((channel.value, symbol), threshold)
-
-    def _push_error(self, exc: Exception, context: str, frame: bytes | str = b"") -> None:
-        self._events.push(StreamError.from_exception(self.venue, exc, context, frame))
 
     # --- public surface -----------------------------------------------------------
 

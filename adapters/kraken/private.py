@@ -22,48 +22,42 @@ as ``RESYNCING`` for its channel and the subscription is renewed for a fresh sna
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
-from collections.abc import Callable, Coroutine, Hashable
+from collections.abc import Hashable
 from time import time_ns
 from typing import Any
 
-import aiohttp
-import httpx
 import msgspec
 
 from tickwire.adapters.kraken import parse
 from tickwire.adapters.kraken.errors import to_error
 from tickwire.adapters.kraken.executions import OrderTracker, check_execution
-from tickwire.adapters.kraken.native import PING_IDS_FROM, RecentIds
 from tickwire.adapters.kraken.private_schemas import BalancesMessage, ExecutionsMessage
 from tickwire.adapters.kraken.rest import REST_URL, KrakenRest, WsToken
 from tickwire.adapters.kraken.schemas import MethodResponse
-from tickwire.core.config import ClientConfig, Credentials
+from tickwire.core.config import Credentials
+from tickwire.core.context import AdapterContext
 from tickwire.core.errors import (
     AuthError,
     ConnectTimeout,
     DecodeError,
-    Disconnected,
     ExchangeError,
     RequestTimeout,
     SubscriptionError,
     TransportError,
 )
-from tickwire.core.fanout import EventHub
 from tickwire.core.session import Session
-from tickwire.core.types import Channel, StreamError, StreamState, StreamStatus
+from tickwire.core.types import Channel, StreamState
 
 __all__ = ["AUTH_WS_URL", "KrakenPrivate"]
 
 AUTH_WS_URL = "wss://ws-auth.kraken.com/v2"
 PING_INTERVAL = 10.0
+PING = b'{"method":"ping"}'  # no req_id: its pong has none either, and needs no matching
 
 log = logging.getLogger(__name__)
 _encode = msgspec.json.Encoder(decimal_format="number").encode
 _CHANNELS = {"executions": Channel.ORDERS, "balances": Channel.BALANCES}
-
-Spawn = Callable[[Coroutine[Any, Any, Any], str], "asyncio.Task[Any]"]
 
 
 class KrakenPrivate:
@@ -74,35 +68,19 @@ class KrakenPrivate:
     connection newer than a given one.
     """
 
-    def __init__(
-        self,
-        config: ClientConfig,
-        credentials: Credentials,
-        events: EventHub,
-        spawn: Spawn,
-        *,
-        venue: str = parse.VENUE,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
-        self.venue = venue
-        self._config = config
-        self._events = events
-        self._spawn = spawn
+    def __init__(self, context: AdapterContext, credentials: Credentials) -> None:
+        config = context.config
+        self._context = context
         self._url = config.ws_auth_url or AUTH_WS_URL
         self._rest = KrakenRest(
             config.rest_url or REST_URL,
             credentials,
             timeout=config.request_timeout,
-            transport=transport,
+            transport=context.rest_transport(),
         )
         self._next_token: WsToken | None = None
         self._token = ""  # the current connection's token: never logged
         self._session: Session | None = None
-        self._req_ids = itertools.count(1)
-        self._pings = RecentIds()  # keepalive pings awaiting their pong
-        # Pings are numbered apart from requests: a request's id must not depend on when
-        # the keepalive fired (a replay issues the requests again, with the recorded ids).
-        self._ping_ids = itertools.count(PING_IDS_FROM)
         self.tracker = OrderTracker()
         self.generation = 0
         self._synced_generation = 0  # the newest connection whose snapshot arrived
@@ -119,34 +97,22 @@ class KrakenPrivate:
 
     # --- lifecycle ---------------------------------------------------------------------
 
-    async def start(self, http: aiohttp.ClientSession) -> None:
+    async def start(self) -> None:
         """Fetch the first token (a bad key fails here, as AuthError), then connect."""
-        config = self._config
+        context = self._context
         self._next_token = await self._rest.websockets_token()
-        self._session = Session(
+        self._session = session = context.session(
             self,
             name="private",
-            venue=self.venue,
-            events=self._events,
-            http=http,
-            reconnect=config.reconnect,
-            heartbeat=config.heartbeat,
-            connect_timeout=config.connect_timeout,
-            ping_interval=config.heartbeat.ping_interval or PING_INTERVAL,
-            max_frame_size=config.max_frame_size,
+            ping_interval=context.config.heartbeat.ping_interval or PING_INTERVAL,
             backpressure=False,  # order replies and account events never wait
         )
-        self._spawn(self._session.run(), "kraken-private")
         try:
-            async with asyncio.timeout(config.connect_timeout):
-                await self._session.wait_ready()
-        except TimeoutError:
+            await context.start(session)
+        except ConnectTimeout:
             if self._auth_failure is not None:  # e.g. a token the socket refused
                 raise self._auth_failure from None
-            raise ConnectTimeout(
-                f"{self.venue}: auth socket not connected within {config.connect_timeout:g}s "
-                f"({self._session.last_reason})"
-            ) from None
+            raise
 
     async def close(self) -> None:
         """Close the socket and the REST client."""
@@ -160,26 +126,6 @@ class KrakenPrivate:
         if self._session is None:
             raise RuntimeError("the private side is not started")
         return self._session
-
-    @property
-    def token(self) -> str:
-        """The current connection's token, for ``params.token``."""
-        return self._token
-
-    async def wait_ready(self, timeout: float, what: str) -> Session:
-        """The session once it is up, or :class:`Disconnected` after ``timeout`` seconds."""
-        session = self.session
-        if not session.ready:
-            try:
-                async with asyncio.timeout(timeout):
-                    await session.wait_ready()
-            except TimeoutError:
-                reason = session.last_reason
-                raise Disconnected(
-                    f"{self.venue} {what}: auth socket not connected within {timeout:g}s "
-                    f"({reason}); nothing was sent"
-                ) from None
-        return session
 
     async def wait_synced(self, generation: int) -> None:
         """Return once a connection newer than ``generation`` delivered its snapshot."""
@@ -204,9 +150,9 @@ class KrakenPrivate:
         """Subscribe executions and wait for its snapshot; restore balances."""
         self.generation += 1
         generation = self.generation
-        await self.subscribe_wire(session, "executions", snap_orders=True, snap_trades=True)
+        await self._channel_request("subscribe", "executions", snap_orders=True, snap_trades=True)
         if self.wants_balances:
-            await self.subscribe_wire(session, "balances")
+            await self._channel_request("subscribe", "balances")
         # Ready means synced: order methods and reconciliation trust the tracker then.
         await self.wait_synced(generation - 1)
         self._auth_failure = None
@@ -223,14 +169,12 @@ class KrakenPrivate:
             elif kind is MethodResponse:
                 self._on_response(message)  # type: ignore[arg-type]
         except DecodeError as exc:
-            self._push_error(exc, "decode", frame)
+            self.report(exc, "decode", frame)
 
     def _on_response(self, response: MethodResponse) -> None:
         req_id = response.req_id
         if req_id is None or self.session.pending.resolve(req_id, response):
-            return
-        if response.method == "pong" and self._pings.take(req_id):
-            return  # the keepalive's pong: nobody waits for it
+            return  # a keepalive's pong has no req_id
         # Nothing waits for it: a request we never sent, or one its caller gave up on
         # (RequestTimeout); an order reply nobody reads must not vanish silently.
         raise DecodeError(
@@ -245,44 +189,38 @@ class KrakenPrivate:
 
     def ping_message(self) -> bytes:
         """Kraken's application ping."""
-        req_id = next(self._ping_ids)
-        self._pings.add(req_id)
-        return _encode({"method": "ping", "req_id": req_id})
+        return PING
 
     async def on_stale(self, keys: list[Hashable]) -> None:
         """Nothing is watched for staleness here (account channels may be quiet)."""
 
     # --- requests ---------------------------------------------------------------------
 
-    def next_req_id(self) -> int:
-        """A fresh ``req_id`` for a request on the auth socket."""
-        return next(self._req_ids)
-
-    def encode(self, method: str, params: dict[str, Any], req_id: int) -> bytes:
-        """A request frame with the connection's token added (Decimals as JSON numbers)."""
-        return _encode(
+    async def request(
+        self, method: str, params: dict[str, Any], timeout: float, what: str
+    ) -> MethodResponse:
+        """Send one request with the connection's token (Decimals as JSON numbers) and
+        return its reply (successful or not)."""
+        session = self.session
+        req_id = session.next_id()
+        message = _encode(
             {"method": method, "params": {**params, "token": self._token}, "req_id": req_id}
         )
+        reply: MethodResponse = await session.request(req_id, message, timeout, what)
+        return reply
 
-    async def subscribe_wire(self, session: Session, channel: str, **params: Any) -> None:
-        """Subscribe one private channel and await its ack; a refusal raises."""
-        await self._channel_request(session, "subscribe", channel, params)
-
-    async def _channel_request(
-        self, session: Session, method: str, channel: str, params: dict[str, Any]
-    ) -> None:
-        req_id = self.next_req_id()
-        message = self.encode(method, {"channel": channel, **params}, req_id)
-        timeout = self._config.request_timeout
-        reply: MethodResponse = await session.request(
-            req_id, message, timeout, what=f"{self.venue} {method} {channel}"
-        )
+    async def _channel_request(self, method: str, channel: str, **params: Any) -> None:
+        """Subscribe or unsubscribe one private channel; a refusal raises."""
+        what = f"kraken {method} {channel}"
+        timeout = self._context.config.request_timeout
+        reply = await self.request(method, {"channel": channel, **params}, timeout, what)
         if reply.success is not True:
             error = to_error(reply.error or "refused")
             if isinstance(error, AuthError):
                 self._auth_failure = error
                 raise error
-            raise SubscriptionError(self.venue, error.code, error.message)
+            code = error.code if isinstance(error, ExchangeError) else "refused"
+            raise SubscriptionError("kraken", code, reply.error or "refused")
 
     async def subscribe(self, channel: Channel) -> None:
         """The user subscribes ``orders`` or ``balances`` (channel-wide)."""
@@ -290,14 +228,14 @@ class KrakenPrivate:
             if not self.wants_orders:
                 self.wants_orders = True
                 for update in self.tracker.current(time_ns()):
-                    self._events.push(update)
+                    self._context.emit(update)
             return
         if not self.wants_balances:
-            session = await self.wait_ready(self._config.request_timeout, "subscribe")
+            await self._context.wait_ready(self.session)
             # Wanted before the ack: the snapshot may be read before this task resumes.
             self.wants_balances = True
             try:
-                await self.subscribe_wire(session, "balances")
+                await self._channel_request("subscribe", "balances")
             except BaseException:
                 self.wants_balances = False
                 raise
@@ -310,7 +248,7 @@ class KrakenPrivate:
             self.wants_balances = False
             self._sequences.pop("balances", None)
             if self.session.ready:
-                await self._channel_request(self.session, "unsubscribe", "balances", {})
+                await self._channel_request("unsubscribe", "balances")
 
     # --- frames ------------------------------------------------------------------------
 
@@ -334,7 +272,7 @@ class KrakenPrivate:
                     updates.append(update)
         if self.wants_orders:
             for update in updates:
-                self._events.push(update)
+                self._context.emit(update)
         if message.type == "snapshot" and self._synced_generation < self.generation:
             self._synced_generation = self.generation
             event, self._synced_event = self._synced_event, asyncio.Event()
@@ -349,7 +287,7 @@ class KrakenPrivate:
         self._check_sequence("balances", message)
         if self.wants_balances:
             for balance in balances:
-                self._events.push(balance)
+                self._context.emit(balance)
 
     def _refused(self, channel: str, message: ExecutionsMessage | BalancesMessage) -> None:
         """A message of ``channel`` broke the value rules and was dropped whole.
@@ -378,36 +316,24 @@ class KrakenPrivate:
             return  # once per desync: the renewal's snapshot settles it
         self._resyncing.add(channel)
         self._status(StreamState.RESYNCING, channel, f"{reason}; resubscribing")
-        self._spawn(self._renew(channel), f"kraken-renew-{channel}")
+        self._context.spawn(self._renew(channel), f"kraken-renew-{channel}")
 
     async def _renew(self, channel: str) -> None:
         """Unsubscribe and subscribe again: Kraken's way to a fresh snapshot."""
-        session = self.session
         params: dict[str, Any] = {}
         if channel == "executions":
             params = {"snap_orders": True, "snap_trades": True}
         try:
-            await self._channel_request(session, "unsubscribe", channel, {})
-            await self._channel_request(session, "subscribe", channel, params)
+            await self._channel_request("unsubscribe", channel)
+            await self._channel_request("subscribe", channel, **params)
         except (ExchangeError, RequestTimeout, TransportError) as exc:
             # A reconnect (if the socket was the cause) restores the channel anyway.
-            self._push_error(exc, f"renew {channel}")
+            self.report(exc, f"renew {channel}")
 
     def _status(self, state: StreamState, channel: str, reason: str) -> None:
-        self._events.push(
-            StreamStatus(
-                venue=self.venue,
-                state=state,
-                reason=f"private: {reason}",
-                channel=_CHANNELS[channel],
-                ts=time_ns(),
-            )
-        )
+        self._context.status(state, f"private: {reason}", channel=_CHANNELS[channel])
 
-    def report(self, exc: Exception, context: str) -> None:
+    def report(self, exc: Exception, context: str, frame: bytes | str = b"") -> None:
         """Push ``exc`` to the stream as a :class:`StreamError` (the stream goes on)."""
-        self._push_error(exc, context)
-
-    def _push_error(self, exc: Exception, context: str, frame: bytes | str = b"") -> None:
-        log.warning("%s private: %s: %s", self.venue, context, exc)
-        self._events.push(StreamError.from_exception(self.venue, exc, context, frame))
+        log.warning("kraken private: %s: %s", context, exc)
+        self._context.error(exc, context, frame)

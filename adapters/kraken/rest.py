@@ -5,17 +5,15 @@
     async with KrakenRest("https://api.kraken.com", credentials, timeout=10.0) as rest:
         token = await rest.websockets_token()       # WsToken; repr hides the token
 
-Every Kraken REST body is ``{"error": [...], "result": ...}``; a non-empty ``error`` is
-mapped by the one table in :mod:`tickwire.adapters.kraken.errors` (``EAPI:Invalid
-key/signature/nonce`` and ``EGeneral:Permission denied`` → ``AuthError`` ...).
-Transport failures become :class:`~tickwire.core.errors.TransportError`. Messages name
-the path only: never a header, the body, the key, the secret or the token.
+Every Kraken REST body is ``{"error": [...], "result": ...}``: this module reads only that
+envelope. A non-empty ``error`` is mapped by the one table in
+:mod:`tickwire.adapters.kraken.errors`; transport failures, bare HTTP statuses and
+``Retry-After`` by core's HTTP boundary (:mod:`tickwire.core.rest`). Messages name the
+path only: never a header, the body, the key, the secret or the token.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Self
@@ -26,7 +24,8 @@ import msgspec
 from tickwire.adapters.kraken.auth import next_nonce, signed_form
 from tickwire.adapters.kraken.errors import to_error
 from tickwire.core.config import Credentials
-from tickwire.core.errors import AuthError, ConnectTimeout, DecodeError, RateLimited, TransportError
+from tickwire.core.errors import DecodeError
+from tickwire.core.rest import raise_for_status, retry_after, transport_errors
 
 __all__ = ["REST_URL", "TOKEN_PATH", "KrakenRest", "WsToken"]
 
@@ -57,17 +56,6 @@ class WsToken:
     expires: int  # seconds it may wait for its first use (it never expires once used)
 
 
-@contextmanager
-def _transport_errors(what: str) -> Iterator[None]:
-    """httpx failures → core ones, naming only ``what`` (never the URL's query or body)."""
-    try:
-        yield
-    except httpx.ConnectTimeout as exc:
-        raise ConnectTimeout(f"{_VENUE}: {what}: connect timed out") from exc
-    except httpx.TransportError as exc:
-        raise TransportError(f"{_VENUE}: {what}: {type(exc).__name__}") from exc
-
-
 def _unwrap(response: httpx.Response, what: str) -> msgspec.Raw:
     """The ``result`` of a successful envelope; anything else raises a core error."""
     status = response.status_code
@@ -75,14 +63,10 @@ def _unwrap(response: httpx.Response, what: str) -> msgspec.Raw:
         envelope: _Envelope | None = _envelope.decode(response.content)
     except msgspec.DecodeError:
         envelope = None  # an HTML error page, a proxy's text
+    wait = retry_after(response)
     if envelope is not None and envelope.error:
-        raise to_error(envelope.error[0])
-    if status == 429:
-        raise RateLimited(_VENUE, status, f"HTTP 429 on {what}")
-    if status in (401, 403):
-        raise AuthError(_VENUE, status, f"HTTP {status} on {what}")
-    if status >= 500:
-        raise TransportError(f"{_VENUE}: HTTP {status} on {what}")
+        raise to_error(envelope.error[0], status=status, retry_after=wait)
+    raise_for_status(response, _VENUE, what, retry_after_s=wait)
     if envelope is None or status >= 300 or not envelope.result:
         # Never keep the body: a garbled success could still hold a token.
         raise DecodeError(f"{_VENUE}: {what}: HTTP {status}, not a Kraken result")
@@ -90,12 +74,9 @@ def _unwrap(response: httpx.Response, what: str) -> msgspec.Raw:
 
 
 class KrakenRest:
-    """Signed REST calls over one ``httpx.AsyncClient``.
-
-    ``base_url`` is the REST host (``https://api.kraken.com`` or an emulator's). A
-    ``client`` passed in is used as is and left open by :meth:`aclose`; otherwise one is
-    made over ``transport`` (the client's, from core: recorded and replayed).
-    """
+    """Signed REST calls over one ``httpx.AsyncClient`` on ``transport`` (the client's,
+    from core: recorded and replayed). ``base_url`` is the REST host (Kraken's or an
+    emulator's)."""
 
     def __init__(
         self,
@@ -103,14 +84,11 @@ class KrakenRest:
         credentials: Credentials,
         *,
         timeout: float,
-        client: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._base_url = base_url.rstrip("/")
         self._credentials = credentials
-        self._timeout = timeout
-        self._owns_client = client is None
-        self._client = client or httpx.AsyncClient(timeout=timeout, transport=transport)
+        self._client = httpx.AsyncClient(timeout=timeout, transport=transport)
 
     def __repr__(self) -> str:
         return f"KrakenRest({self._base_url!r})"
@@ -127,24 +105,18 @@ class KrakenRest:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the HTTP client if this object created it."""
-        if self._owns_client:
-            await self._client.aclose()
+        """Close the HTTP client."""
+        await self._client.aclose()
 
     async def websockets_token(self) -> WsToken:
         """``POST /0/private/GetWebSocketsToken``: a fresh token for one auth connection."""
         what = f"POST {TOKEN_PATH}"
+        url = self._base_url + TOKEN_PATH
         headers, body = signed_form(self._credentials, TOKEN_PATH, {}, next_nonce())
-        with _transport_errors(what):
-            response = await self._client.post(
-                self._base_url + TOKEN_PATH,
-                content=body.encode(),
-                headers=headers,
-                timeout=self._timeout,
-            )
-        raw = _unwrap(response, what)
+        with transport_errors(_VENUE, what, url):
+            response = await self._client.post(url, content=body.encode(), headers=headers)
         try:
-            result = _token_result.decode(raw)
+            result = _token_result.decode(_unwrap(response, what))
         except msgspec.DecodeError as exc:
             raise DecodeError(f"{_VENUE}: {what}: unexpected result: {exc}") from None
         return WsToken(token=result.token, expires=result.expires)

@@ -1,7 +1,7 @@
 """Kraken order methods over the auth socket, correlated by ``req_id``, never hanging.
 
-:class:`KrakenTrading` is mixed into :class:`~tickwire.adapters.kraken.client.KrakenClient`
-ahead of :class:`~tickwire.core.client.BaseClient`, whose order methods it replaces:
+:class:`KrakenTrader` is the client's private side (``client._trader``, see
+:mod:`tickwire.core.trader`), built on the auth socket once the client connects:
 
 ====================  ===========================  =========================================
 method                Kraken                       result
@@ -17,8 +17,9 @@ method                Kraken                       result
 ``cancel_orders``     ``batch_cancel``             how many were cancelled
 ====================  ===========================  =========================================
 
-Every call waits at most its ``timeout``: for the socket, the reply, and any
-reconciliation. Venue errors map through :mod:`tickwire.adapters.kraken.errors`; no
+Every call waits at most its ``timeout`` (one :class:`~tickwire.core.deadline.Deadline`):
+for the socket, the reply, and any reconciliation. Arguments Kraken cannot express are
+refused before anything is sent. Venue errors map through :mod:`tickwire.adapters.kraken.errors`; no
 reply in time is :class:`~tickwire.core.errors.RequestTimeout`.
 
 **Exactly once.** A request is never re-sent. When the socket dies under an
@@ -37,19 +38,13 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
 from time import time_ns
 from typing import Any
 
 import aiohttp
 
 from tickwire.adapters.kraken.errors import to_error
-from tickwire.adapters.kraken.orders import (
-    BATCH_ADD_MAX,
-    BATCH_CANCEL_MAX,
-    one_id,
-    order_params,
-    positive_decimal,
-)
 from tickwire.adapters.kraken.parse import VENUE, decode_result, timestamp_ns, to_native
 from tickwire.adapters.kraken.private import KrakenPrivate
 from tickwire.adapters.kraken.private_schemas import (
@@ -61,6 +56,8 @@ from tickwire.adapters.kraken.private_schemas import (
     CountResult,
 )
 from tickwire.adapters.kraken.schemas import MethodResponse
+from tickwire.core.context import AdapterContext
+from tickwire.core.deadline import Deadline
 from tickwire.core.errors import (
     BatchRejected,
     DecodeError,
@@ -71,9 +68,14 @@ from tickwire.core.errors import (
     UnknownOrder,
 )
 from tickwire.core.ids import new_client_id
-from tickwire.core.types import OrderAck, OrderRequest
+from tickwire.core.trader import Trader
+from tickwire.core.types import OrderAck, OrderRequest, OrderType, TimeInForce
 
-__all__ = ["KrakenTrading"]
+__all__ = ["BATCH_ADD_MAX", "BATCH_CANCEL_MAX", "KrakenTrader", "order_params"]
+
+BATCH_ADD_MAX = 15  # batch_add takes 2-15 orders
+BATCH_CANCEL_MAX = 50  # batch_cancel takes 2-50 ids
+_TIME_IN_FORCE = {TimeInForce.GTC: "gtc", TimeInForce.IOC: "ioc"}
 
 
 class _Interrupted(Exception):
@@ -85,24 +87,22 @@ class _Interrupted(Exception):
         self.cause = cause
 
 
-def _ts(response: MethodResponse) -> int:
-    try:
-        return timestamp_ns(response.time_out, time_ns())
-    except DecodeError:
-        return time_ns()
+class KrakenTrader(Trader):
+    """The order methods over the auth socket (see the module docstring)."""
 
+    venue = VENUE
 
-class KrakenTrading:
-    """The order methods of :class:`KrakenClient` (see the module docstring)."""
+    def __init__(self, context: AdapterContext, private: KrakenPrivate) -> None:
+        self._context = context
+        self._private = private
 
-    def _private_side(self) -> KrakenPrivate:
-        """The auth socket; the client raises ConfigError without credentials."""
-        raise NotImplementedError
+    def __repr__(self) -> str:
+        return f"KrakenTrader({self._private!r})"
 
     # --- the request path ---------------------------------------------------------------
 
     async def _call(
-        self, method: str, params: dict[str, Any], deadline: float, *, placing: bool = False
+        self, method: str, params: dict[str, Any], deadline: Deadline, *, placing: bool = False
     ) -> MethodResponse:
         """Send one trading request and return its successful reply.
 
@@ -110,18 +110,14 @@ class KrakenTrading:
         :class:`Disconnected` (the request may or may not have reached the venue), or,
         when ``placing``, :class:`_Interrupted` naming the connection it went out on.
         """
-        private = self._private_side()
+        private = self._private
         what = f"{VENUE} {method}"
-        session = await private.wait_ready(_left(deadline), method)
+        await self._context.wait_ready(private.session, deadline)
         # No await between reading the generation and the send: it is the socket's.
         generation = private.generation
-        req_id = private.next_req_id()
-        message = private.encode(method, params, req_id)
         try:
             try:
-                reply: MethodResponse = await session.request(
-                    req_id, message, _left(deadline), what
-                )
+                reply = await private.request(method, params, deadline.check(), what)
             except (aiohttp.ClientError, OSError) as exc:
                 raise Disconnected(f"{what}: the socket failed while sending") from exc
         except Disconnected as exc:
@@ -133,14 +129,13 @@ class KrakenTrading:
         return reply
 
     async def _reconcile(
-        self, client_ids: Sequence[str], generation: int, deadline: float, cause: Exception
+        self, client_ids: Sequence[str], generation: int, deadline: Deadline, cause: Exception
     ) -> list[str | None]:
         """After a drop: each client id's order id in the next snapshot, or None."""
-        private = self._private_side()
+        private = self._private
         try:
-            async with asyncio.timeout(_left(deadline)):
-                await private.wait_synced(generation)
-        except TimeoutError:
+            await deadline.run(private.wait_synced(generation))
+        except RequestTimeout:
             ids = ", ".join(client_ids)
             raise RequestTimeout(
                 f"{VENUE}: the socket dropped under an order request and did not come back "
@@ -150,16 +145,19 @@ class KrakenTrading:
         return [state.order_id if state is not None else None for state in found]
 
     def _known(self, client_id: str) -> str | None:
-        state = self._private_side().tracker.get(client_id=client_id)
+        state = self._private.tracker.get(client_id=client_id)
         return state.order_id if state is not None else None
+
+    def _deadline(self, method: str, timeout: float) -> Deadline:
+        return self._context.deadline(f"{VENUE} {method}", timeout)
 
     # --- single orders -----------------------------------------------------------------
 
-    async def place_order(self, request: OrderRequest, *, timeout: float = 10.0) -> OrderAck:
+    async def place_order(self, request: OrderRequest, *, timeout: float) -> OrderAck:
         """Place one order (``add_order``); never re-sent, reconciled after a drop."""
         client_id = request.client_id or new_client_id()
         params = {**order_params(request, client_id), "symbol": to_native(request.symbol)}
-        deadline = _deadline(timeout)
+        deadline = self._deadline("add_order", timeout)
         try:
             reply = await self._call("add_order", params, deadline, placing=True)
         except _Interrupted as exc:
@@ -186,13 +184,13 @@ class KrakenTrading:
         client_id: str | None = None,
         price: Any = None,
         size: Any = None,
-        timeout: float = 10.0,
+        timeout: float,
     ) -> OrderAck:
         """Change an open order's price and/or size in place (``amend_order``)."""
         ids = one_id(order_id, client_id)
         if price is None and size is None:
             raise ValueError("amend_order needs a new price or size")
-        state = self._private_side().tracker.get(order_id, client_id)
+        state = self._private.tracker.get(order_id, client_id)
         params: dict[str, Any] = dict(ids)
         if size is not None:
             params["order_qty"] = positive_decimal(size, "size")
@@ -200,7 +198,7 @@ class KrakenTrading:
             params["order_qty"] = state.size  # Kraken documents order_qty as required
         if price is not None:
             params["limit_price"] = positive_decimal(price, "price")
-        reply = await self._call("amend_order", params, _deadline(timeout))
+        reply = await self._call("amend_order", params, self._deadline("amend_order", timeout))
         result = decode_result(reply, AmendOrderResult)
         known = state.order_id if state is not None else ""
         return self._ack(
@@ -216,14 +214,14 @@ class KrakenTrading:
         *,
         order_id: str | None = None,
         client_id: str | None = None,
-        timeout: float = 10.0,
+        timeout: float,
     ) -> OrderAck:
         """Cancel one open order by venue id or client id; unknown → UnknownOrder."""
         ids = one_id(order_id, client_id)
         params = {key: [value] for key, value in ids.items()}
-        reply = await self._call("cancel_order", params, _deadline(timeout))
+        reply = await self._call("cancel_order", params, self._deadline("cancel_order", timeout))
         result = decode_result(reply, CancelOrderResult)
-        state = self._private_side().tracker.get(order_id, client_id)
+        state = self._private.tracker.get(order_id, client_id)
         return self._ack(
             symbol,
             result.order_id or order_id or (state.order_id if state else ""),
@@ -231,27 +229,29 @@ class KrakenTrading:
             _ts(reply),
         )
 
-    async def cancel_all(self, symbol: str | None = None, *, timeout: float = 10.0) -> int:
+    async def cancel_all(self, symbol: str | None = None, *, timeout: float) -> int:
         """Cancel every open order; with ``symbol``, a batch of that symbol's open orders."""
         if symbol is not None:
-            open_ids = [s.order_id for s in self._private_side().tracker.open_orders(symbol)]
+            open_ids = [s.order_id for s in self._private.tracker.open_orders(symbol)]
             return await self.cancel_orders(symbol, open_ids, timeout=timeout)
-        reply = await self._call("cancel_all", {}, _deadline(timeout))
+        reply = await self._call("cancel_all", {}, self._deadline("cancel_all", timeout))
         return decode_result(reply, CountResult).count
 
-    async def cancel_all_after(self, seconds: float, *, timeout: float = 10.0) -> None:
+    async def cancel_all_after(self, seconds: float, *, timeout: float) -> None:
         """Arm the dead man's switch: every order is cancelled ``seconds`` from now unless
         called again; ``0`` disarms it. Whole seconds, below 86400."""
         if not 0 <= seconds < 86400:
             raise ValueError(f"seconds must be in [0, 86400), got {seconds}")
         params = {"timeout": math.ceil(seconds)}
-        reply = await self._call("cancel_all_orders_after", params, _deadline(timeout))
+        reply = await self._call(
+            "cancel_all_orders_after", params, self._deadline("cancel_all_orders_after", timeout)
+        )
         decode_result(reply, CancelAfterResult)
 
     # --- batches ------------------------------------------------------------------------
 
     async def place_orders(
-        self, requests: Sequence[OrderRequest], *, timeout: float = 10.0
+        self, requests: Sequence[OrderRequest], *, timeout: float
     ) -> list[OrderAck]:
         """Place 1-15 orders of one symbol (``batch_add``); one ack per request, in order.
 
@@ -275,7 +275,7 @@ class KrakenTrading:
             raise InvalidOrder(VENUE, "cl_ord_id", "client ids must differ within a batch")
         orders = [order_params(r, cid) for r, cid in zip(requests, client_ids, strict=True)]
         params = {"symbol": to_native(symbol), "orders": orders}
-        deadline = _deadline(timeout)
+        deadline = self._deadline("batch_add", timeout)
         acks: list[OrderAck] = []
         failures: dict[str, TickwireError] = {}
         try:
@@ -300,19 +300,17 @@ class KrakenTrading:
             raise BatchRejected(VENUE, acks, failures)
         return acks
 
-    async def cancel_orders(
-        self, symbol: str, order_ids: Sequence[str], *, timeout: float = 10.0
-    ) -> int:
+    async def cancel_orders(self, symbol: str, order_ids: Sequence[str], *, timeout: float) -> int:
         """Cancel orders by venue id (``batch_cancel``, 50 per request); returns how
         many the venue cancelled."""
         ids = list(dict.fromkeys(order_ids))
-        deadline = _deadline(timeout)
+        deadline = self._deadline("batch_cancel", timeout)
         cancelled = 0
         for start in range(0, len(ids), BATCH_CANCEL_MAX):
             chunk = ids[start : start + BATCH_CANCEL_MAX]
             if len(chunk) == 1:  # batch_cancel wants at least two
                 try:
-                    await self.cancel_order(symbol, order_id=chunk[0], timeout=_left(deadline))
+                    await self.cancel_order(symbol, order_id=chunk[0], timeout=deadline.check())
                 except UnknownOrder:
                     continue
                 cancelled += 1
@@ -326,11 +324,11 @@ class KrakenTrading:
 
     # --- the managed dead man's switch --------------------------------------------------
 
-    async def _keep_dead_man_switch(self, seconds: float) -> None:
+    async def keep_dead_man_switch(self, seconds: float) -> None:
         """Re-arm ``cancel_all_after(seconds)`` every ``seconds / 4`` while the auth socket
         is up, and promptly after each reconnect. While it is down nothing refreshes the
         timer, so the venue cancels every order when it runs out: the point of it."""
-        private = self._private_side()
+        private = self._private
         period = seconds / 4
         while True:
             await private.session.wait_ready()
@@ -347,12 +345,50 @@ class KrakenTrading:
         return OrderAck(venue=VENUE, symbol=symbol, order_id=order_id, client_id=client_id, ts=ts)
 
 
-def _deadline(timeout: float) -> float:
-    if timeout <= 0:
-        raise ValueError(f"timeout must be positive, got {timeout}")
-    return asyncio.get_running_loop().time() + timeout
+def _ts(response: MethodResponse) -> int:
+    try:
+        return timestamp_ns(response.time_out, time_ns())
+    except DecodeError:
+        return time_ns()
 
 
-def _left(deadline: float) -> float:
-    """Seconds until ``deadline``; a tiny positive floor so a spent budget times out."""
-    return max(deadline - asyncio.get_running_loop().time(), 0.001)
+def order_params(request: OrderRequest, client_id: str) -> dict[str, Any]:
+    """``add_order`` params for one request (without ``symbol`` and ``token``)."""
+    tif = _TIME_IN_FORCE.get(request.time_in_force)
+    if tif is None:
+        # FOK does not exist on Kraken spot, and GTD needs an expiry OrderRequest lacks.
+        raise InvalidOrder(
+            VENUE, "time_in_force", f"time_in_force {request.time_in_force} is not supported"
+        )
+    params: dict[str, Any] = {
+        "order_type": request.type.value,
+        "side": request.side.value,
+        "order_qty": request.size,
+        "cl_ord_id": client_id,
+    }
+    if request.type is OrderType.LIMIT:
+        params["limit_price"] = request.price
+        params["time_in_force"] = tif
+        if request.post_only:
+            params["post_only"] = True
+    elif request.time_in_force is TimeInForce.IOC:
+        params["time_in_force"] = tif
+    return params
+
+
+def positive_decimal(value: Any, name: str) -> Decimal:
+    """A user-given price or size as an exact positive Decimal (floats via their repr)."""
+    try:
+        number = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+    except (InvalidOperation, TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, got {value!r}") from None
+    if not number.is_finite() or number <= 0:
+        raise ValueError(f"{name} must be positive, got {value!r}")
+    return number
+
+
+def one_id(order_id: str | None, client_id: str | None) -> dict[str, str]:
+    """``{"order_id": ...}`` or ``{"cl_ord_id": ...}``: exactly one must be given."""
+    if (order_id is None) == (client_id is None):
+        raise ValueError("give exactly one of order_id and client_id")
+    return {"order_id": order_id} if order_id is not None else {"cl_ord_id": client_id or ""}

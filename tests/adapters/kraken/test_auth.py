@@ -175,15 +175,30 @@ async def test_transport_errors_name_the_path_only() -> None:
             await rest.websockets_token()
     respx.post(BASE + TOKEN_PATH).mock(side_effect=httpx.ReadError("reset"))
     async with KrakenRest(BASE, Credentials(KEY, SECRET), timeout=5) as rest:
-        with pytest.raises(TransportError, match="ReadError"):
+        with pytest.raises(TransportError, match="GetWebSocketsToken"):
             await rest.websockets_token()
 
 
 def test_credentials_and_rest_reprs_hide_secrets() -> None:
     credentials = Credentials(KEY, SECRET)
-    rest = KrakenRest(BASE, credentials, timeout=1, client=httpx.AsyncClient())
+    rest = KrakenRest(BASE, credentials, timeout=1)
     for text in (repr(credentials), str(credentials), repr(rest)):
         assert KEY not in text and SECRET not in text
+
+
+@respx.mock
+async def test_http_429_keeps_the_venues_retry_after() -> None:
+    for response in (
+        httpx.Response(429, text="slow down", headers={"Retry-After": "7"}),
+        httpx.Response(
+            429, json={"error": ["EAPI:Rate limit exceeded"]}, headers={"Retry-After": "7"}
+        ),
+    ):
+        respx.post(BASE + TOKEN_PATH).mock(return_value=response)
+        async with KrakenRest(BASE, Credentials(KEY, SECRET), timeout=5) as rest:
+            with pytest.raises(RateLimited) as caught:
+                await rest.websockets_token()
+        assert caught.value.retry_after == 7
 
 
 # --- the error table -------------------------------------------------------------------
@@ -234,4 +249,4 @@ def test_every_fixture_error_string_maps_to_a_specific_class() -> None:
     for name in ("error_invalid_arguments.json", "error_permission_denied.json"):
         error = json.loads((FIXTURES / name).read_text())["error"]
         assert type(to_error(error)) is not ExchangeError
-    assert all(issubclass(cls, ExchangeError) for cls in ERRORS.values())
+    assert all(issubclass(cls, ExchangeError) for cls in ERRORS.codes.values())
