@@ -2,37 +2,32 @@
 
 A full-depth book follows KuCoin's procedure (:mod:`.book`): its increments are buffered
 from the subscribe on, a snapshot is fetched once the subscription is acked, applied,
-and the buffer replayed. On a sequence gap the client reports ``RESYNCING``, fetches a
-new snapshot (one fetch in flight per symbol, all fetches paced together) and reports
-``RESYNCED``; after a reconnect every book of the shard is resynced the same way.
+and the buffer replayed. Core's :class:`~tickwire.core.bookkeeper.BookKeeper` owns the
+sequence around that step (``RESYNCING`` on a gap, one recovery in flight per symbol,
+capped jittered backoff between failed attempts, ``RESYNCED``); :meth:`KucoinBooks.recover`
+is the venue's part: fetch a snapshot (all fetches paced together) and replay the buffer.
+After a reconnect every book of the shard is resynced the same way, once its socket is
+subscribed again.
 
-A book is never given up: while a snapshot cannot be fetched or does not continue the
-buffered increments, each failed attempt is reported (``RESYNCING`` with the reason) and
-retried after a capped, jittered backoff (:data:`RETRY_BASE` doubling up to
-:data:`RETRY_MAX`). A buffered increment that two snapshots in a row could not reach is
-the culprit (a forged gap, or one the venue never continued): it is discarded and
-reported as a ``StreamError``, so it cannot block the book forever. Increments set aside
-as impossible during a replay are reported as ``StreamError`` too.
+A book is never given up. A buffered increment that two snapshots in a row could not
+reach is the culprit (a forged gap, or one the venue never continued): it is discarded
+and reported as a ``StreamError``, so it cannot block the book forever. Increments set
+aside as impossible during a replay are reported as ``StreamError`` too.
 """
 
 from __future__ import annotations
 
-import asyncio
-import random
-from time import time_ns
-from typing import TYPE_CHECKING
-
 from tickwire.adapters.kucoin.book import KucoinBook, KucoinDepthBook
+from tickwire.adapters.kucoin.parse import to_native
+from tickwire.adapters.kucoin.rest import KucoinRest
 from tickwire.adapters.kucoin.schemas import L2UpdateData, Level2Snapshot
 from tickwire.adapters.kucoin.subscriptions import Topic
-from tickwire.core.errors import BookOutOfSync, TickwireError
+from tickwire.core.bookkeeper import BookKeeper
+from tickwire.core.context import AdapterContext
+from tickwire.core.errors import BookOutOfSync
 from tickwire.core.ratelimit import Quota, RateLimiter
-from tickwire.core.types import BookUpdate, Channel, StreamError, StreamState, StreamStatus
 
-if TYPE_CHECKING:
-    from tickwire.adapters.kucoin.client import KucoinClient
-
-__all__ = ["LEVEL2", "RETRY_BASE", "RETRY_MAX", "SNAPSHOT_QUOTA", "BookSync"]
+__all__ = ["LEVEL2", "RETRY_BASE", "RETRY_MAX", "SNAPSHOT_QUOTA", "KucoinBooks"]
 
 LEVEL2 = "/market/level2"
 SNAPSHOT_QUOTA = Quota(limit=20, window=1.0)  # REST book snapshots, all symbols together
@@ -43,134 +38,100 @@ RETRY_MAX = 10.0
 _DEPTH_PREFIX = "/spotMarket/level2Depth"
 
 
-class BookSync:
-    """Every book of one client, and the snapshot fetches that keep them in sync."""
+class KucoinBooks:
+    """Every book of one client (kept in ``context.books``) and their snapshot syncs."""
 
-    def __init__(self, client: KucoinClient) -> None:
-        self._client = client
+    def __init__(self, context: AdapterContext, rest: KucoinRest) -> None:
+        self._context = context
+        self._rest = rest
+        self.keeper = BookKeeper(context, self.recover, backoff=RETRY_BASE, backoff_cap=RETRY_MAX)
         self.kbooks: dict[str, KucoinBook] = {}  # native symbol → level2 book
         self.dbooks: dict[str, KucoinDepthBook] = {}  # depth topic text → depth book
-        self._tasks: dict[str, asyncio.Task[None]] = {}  # native → snapshot fetch in flight
         self._limiter = RateLimiter({"snapshot": SNAPSHOT_QUOTA})
+        self._blocked: dict[str, L2UpdateData] = {}  # the increment the last attempt failed on
+        self._paused: set[str] = set()  # books whose socket is down: no snapshot until it is up
 
     def add(self, topic: Topic, symbol: str) -> None:
         """Create the book of a book topic (before subscribing, so buffering starts)."""
-        books = self._client._books
         # Never truncated: a cut book loses the levels a deletion at the top exposes.
         if topic.prefix == LEVEL2:
             kbook = KucoinBook(symbol)
             self.kbooks[topic.native] = kbook
-            books[symbol] = kbook.book
+            self.keeper.add(symbol, kbook.book)
         else:
             dbook = KucoinDepthBook(symbol, int(topic.prefix.removeprefix(_DEPTH_PREFIX)))
             self.dbooks[topic.text] = dbook
-            books[symbol] = dbook.book
+            self.keeper.add(symbol, dbook.book)
 
     def drop(self, topic: Topic) -> None:
         """Forget the book of a topic (unsubscribed or refused)."""
-        books = self._client._books
         if topic.prefix == LEVEL2:
-            kbook = self.kbooks.pop(topic.native, None)
+            book: KucoinBook | KucoinDepthBook | None = self.kbooks.pop(topic.native, None)
+        else:
+            book = self.dbooks.pop(topic.text, None)
+        if book is not None:
+            self._blocked.pop(book.symbol, None)
+            self._paused.discard(book.symbol)
+            self.keeper.remove(book.symbol)
+
+    def down(self, topics: list[Topic]) -> None:
+        """The socket of these topics is gone: their synced books wait for a new snapshot."""
+        for topic in topics:
+            kbook = self.kbooks.get(topic.native) if topic.prefix == LEVEL2 else None
             if kbook is not None:
-                books.pop(kbook.symbol, None)
-            task = self._tasks.pop(topic.native, None)
-            if task is not None:
-                task.cancel()  # it may be waiting out a backoff: the book is gone
-        elif (dbook := self.dbooks.pop(topic.text, None)) is not None:
-            books.pop(dbook.symbol, None)
+                self._paused.add(kbook.symbol)
+                if kbook.synced:
+                    kbook.reset()
+                    self.keeper.out_of_sync(kbook.symbol, "socket lost")
 
-    def resync(self, native: str, reason: str) -> None:
-        """A gap: report it and fetch a fresh snapshot, unless one is already coming."""
-        task = self._tasks.get(native)
-        if task is not None and not task.done():
-            return  # its snapshot is newer than this gap too, or it fetches again
-        kbook = self.kbooks[native]
-        self.status(StreamState.RESYNCING, kbook.symbol, reason)
-        self.start(native, resync=True)
+    def up(self, topics: list[Topic]) -> None:
+        """The socket of these topics is subscribed again: sync every book that is not."""
+        for topic in topics:
+            kbook = self.kbooks.get(topic.native) if topic.prefix == LEVEL2 else None
+            if kbook is not None:
+                self._paused.discard(kbook.symbol)
+                if not kbook.synced:
+                    self.keeper.sync(kbook.symbol)
 
-    def start(self, native: str, *, resync: bool) -> asyncio.Task[None]:
-        """The snapshot fetch of ``native``: the one in flight, or a new one."""
-        task = self._tasks.get(native)
-        if task is None or task.done():
-            task = self._client._spawn(self._fetch(native, resync), name=f"kucoin-sync-{native}")
-            self._tasks[native] = task
-            # Forgotten once done: a long-running client must not keep one per resync.
-            task.add_done_callback(lambda done: self._forget(native, done))
-        return task
+    async def recover(self, symbol: str) -> bool:
+        """Fetch a snapshot of ``symbol``'s book and replay its buffer (the keeper's step).
 
-    def _forget(self, native: str, task: asyncio.Task[None]) -> None:
-        if self._tasks.get(native) is task:
-            del self._tasks[native]
-
-    async def _fetch(self, native: str, resync: bool) -> None:
+        False while the book's socket is down: :meth:`up` syncs it once it is back.
+        """
+        native = to_native(symbol)
         kbook = self.kbooks.get(native)
-        blocked_by: L2UpdateData | None = None  # the increment the last attempt failed on
-        attempt = 0
-        while kbook is not None and self.kbooks.get(native) is kbook:  # else unsubscribed
-            await self._limiter.acquire("snapshot")
-            try:
-                snapshot = await self._snapshot(native)
-                update = kbook.apply_snapshot(snapshot, self._client.rest.last_received)
-            except BookOutOfSync as exc:
-                # The snapshot predates the buffered stream, or the head of the buffer is
-                # one no snapshot will reach: a second failure on it names the culprit.
-                reason = exc.reason
-                head = kbook.head
-                if head is not None and head is blocked_by:
-                    kbook.discard_head()
-                    error = BookOutOfSync(kbook.symbol, f"discarded an increment: {reason}")
-                    self._report(kbook, error, repr(head))
-                    head = None
-                blocked_by = head
-            except TickwireError as exc:  # REST failed, or the snapshot broke the rules
-                reason = str(exc)
+        if kbook is None or symbol in self._paused:
+            return False
+        await self._limiter.acquire("snapshot")
+        try:
+            snapshot = await self._snapshot(native)
+            update = kbook.apply_snapshot(snapshot, self._rest.last_received)
+        except BookOutOfSync as exc:
+            # The snapshot predates the buffered stream, or the head of the buffer is
+            # one no snapshot will reach: a second failure on it names the culprit.
+            head = kbook.head
+            if head is not None and head is self._blocked.get(symbol):
+                kbook.discard_head()
+                error = BookOutOfSync(symbol, f"discarded an increment: {exc.reason}")
+                self._context.error(error, f"book {symbol}", repr(head))
+                head = None
+            if head is None:
+                self._blocked.pop(symbol, None)
             else:
-                self._delivered(kbook, update, resync)
-                return
-            finally:
-                self._report_rejected(kbook)
-            # Jittered: books of many symbols that failed together do not retry together.
-            delay = random.uniform(0.5, 1.0) * min(RETRY_MAX, RETRY_BASE * 2**attempt)
-            attempt += 1
-            self.status(
-                StreamState.RESYNCING,
-                kbook.symbol,
-                f"sync attempt {attempt} failed ({reason}); next in {delay:.2g}s",
-            )
-            await asyncio.sleep(delay)
-
-    def _delivered(self, kbook: KucoinBook, update: BookUpdate, resync: bool) -> None:
-        self._client._events.push(update)
-        if resync:
-            self.status(StreamState.RESYNCED, kbook.symbol, "fresh snapshot applied")
-
-    def _report_rejected(self, kbook: KucoinBook) -> None:
-        for exc in kbook.rejected:
-            self._report(kbook, exc)
-        kbook.rejected.clear()
-
-    def _report(self, kbook: KucoinBook, exc: Exception, frame: str = "") -> None:
-        context = f"book {kbook.symbol}"
-        self._client._events.push(StreamError.from_exception("kucoin", exc, context, frame))
+                self._blocked[symbol] = head
+            raise
+        finally:
+            for rejected in kbook.rejected:
+                self._context.error(rejected, f"book {symbol}")
+            kbook.rejected.clear()
+        self._blocked.pop(symbol, None)
+        self._context.emit(update)
+        return True
 
     async def _snapshot(self, native: str) -> Level2Snapshot:
         # The full book needs a signature; without credentials the public top 100 is all
         # KuCoin serves, and levels below it are only those the increments touched.
-        client = self._client
-        credentials = client.config.credentials
+        credentials = self._context.config.credentials
         if credentials is None:
-            return await client.rest.level2_snapshot(native)
-        return await client.rest.full_snapshot(credentials, native)
-
-    def status(self, state: StreamState, symbol: str, reason: str) -> None:
-        """Push a book's integrity status."""
-        self._client._events.push(
-            StreamStatus(
-                venue="kucoin",
-                state=state,
-                reason=reason,
-                channel=Channel.BOOK,
-                symbol=symbol,
-                ts=time_ns(),
-            )
-        )
+            return await self._rest.level2_snapshot(native)
+        return await self._rest.full_snapshot(credentials, native)

@@ -11,12 +11,12 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from tickwire.adapters.kucoin.parse import VENUE, to_native
-from tickwire.adapters.kucoin.rest import decode
+from tickwire.adapters.kucoin.rest import ORDERS, decode
 from tickwire.adapters.kucoin.trade_schemas import (
     ActiveSymbols,
     CancelAllData,
@@ -25,11 +25,14 @@ from tickwire.adapters.kucoin.trade_schemas import (
     OrderDetail,
     OrderIdData,
 )
-from tickwire.adapters.kucoin.trading import ORDERS, KucoinTrading
+from tickwire.core.deadline import Deadline
 from tickwire.core.errors import ExchangeError, UnknownOrder
 from tickwire.core.types import OrderAck
 
-__all__ = ["DCP_RANGE", "KucoinCancels"]
+if TYPE_CHECKING:
+    from tickwire.adapters.kucoin.trading import KucoinTrader
+
+__all__ = ["DCP_RANGE", "KucoinCancels", "budget"]
 
 DCP_RANGE = (5, 86400)
 """Seconds KuCoin's disconnection protection accepts (``-1`` disarms it)."""
@@ -47,10 +50,17 @@ _cancel_all_decoder = msgspec.json.Decoder(CancelAllData)
 _dcp_decoder: msgspec.json.Decoder[DcpData | None] = msgspec.json.Decoder(DcpData | None)
 
 
+def budget(timeout: float, what: str) -> Deadline:
+    """The :class:`Deadline` of one order call (``timeout`` must be positive)."""
+    if not timeout > 0:
+        raise ValueError(f"timeout must be positive, got {timeout!r}")
+    return Deadline(timeout, f"{VENUE} {what}")
+
+
 class KucoinCancels:
     """The cancel endpoints of the account that ``trading`` signs for."""
 
-    def __init__(self, trading: KucoinTrading) -> None:
+    def __init__(self, trading: KucoinTrader) -> None:
         self._trading = trading
 
     async def cancel(
@@ -60,10 +70,14 @@ class KucoinCancels:
 
         By ``client_id`` KuCoin's answer has no order id: the ack's ``order_id`` is "".
         """
+        return await self._cancel(symbol, order_id, client_id, budget(timeout, "cancel_order"))
+
+    async def _cancel(
+        self, symbol: str, order_id: str | None, client_id: str | None, deadline: Deadline
+    ) -> OrderAck:
         if (order_id is None) == (client_id is None):
             raise ValueError("give exactly one of order_id and client_id")
         params = {"symbol": to_native(symbol)}
-        deadline = self._trading.deadline(timeout)
         if order_id is not None:
             raw = await self._trading.call(
                 "DELETE", f"{ORDERS}/{order_id}", deadline, params=params
@@ -84,14 +98,11 @@ class KucoinCancels:
         # A few at a time: a thousand ids must not become a thousand requests at once
         # (KuCoin's quota is per 30 s); the deadline still bounds the whole call.
         gate = asyncio.Semaphore(_CONCURRENT_CANCELS)
-        deadline = self._trading.deadline(timeout)
+        deadline = budget(timeout, "cancel_orders")
 
         async def one(order_id: str) -> OrderAck:
             async with gate:
-                remaining = deadline - asyncio.get_running_loop().time()
-                if remaining <= 0:
-                    raise TimeoutError
-                return await self.cancel(symbol, order_id, None, remaining)
+                return await self._cancel(symbol, order_id, None, deadline)
 
         outcomes = await asyncio.gather(*(one(oid) for oid in order_ids), return_exceptions=True)
         for outcome in outcomes:
@@ -99,7 +110,7 @@ class KucoinCancels:
                 raise outcome
         return sum(isinstance(outcome, OrderAck) for outcome in outcomes)
 
-    async def active(self, symbol_native: str, deadline: float) -> list[OrderDetail]:
+    async def active(self, symbol_native: str, deadline: Deadline) -> list[OrderDetail]:
         """``GET /api/v1/hf/orders/active``: the open orders of one symbol."""
         params = {"symbol": symbol_native}
         raw = await self._trading.call("GET", f"{ORDERS}/active", deadline, params=params)
@@ -112,7 +123,7 @@ class KucoinCancels:
         before the cancel (``/active``), so an order placed in between is canceled but
         not counted.
         """
-        deadline = self._trading.deadline(timeout)
+        deadline = budget(timeout, "cancel_all")
         if symbol is not None:
             native = to_native(symbol)
             count = len(await self.active(native, deadline))
@@ -148,6 +159,7 @@ class KucoinCancels:
         if symbols:
             body["symbols"] = ",".join(to_native(s) for s in symbols)
         path = f"{ORDERS}/dead-cancel-all"
-        raw = await self._trading.call("POST", path, self._trading.deadline(timeout), body=body)
+        deadline = budget(timeout, "cancel_all_after")
+        raw = await self._trading.call("POST", path, deadline, body=body)
         armed = decode(_dcp_decoder, raw, f"POST {path}")
         return armed if armed is not None and armed.trigger_time is not None else None

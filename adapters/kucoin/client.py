@@ -1,5 +1,6 @@
 """The KuCoin Spot client: sharded public market data, synced books, native access, and
-(with credentials) the private socket and order methods of :mod:`.account`.
+(with credentials) the private socket (:mod:`.private`) and the order methods of its
+:class:`~tickwire.core.trader.Trader` (:mod:`.trading`).
 
 Data flow, top to bottom::
 
@@ -25,8 +26,16 @@ nobody subscribed, a book that does not exist, an unknown candle type) are
 
 ``config.options``: ``topics_per_connection`` (default 300), ``renew_after`` (seconds,
 default 12 h, well before KuCoin's 24 h token limit), ``msg_limit``/``msg_window`` (the
-per-socket message quota, default 100 per 10 s); for the account side ``private``,
-``dead_man_switch`` and ``fee_rates`` (:mod:`.account`, :mod:`.private`).
+per-socket message quota, default 100 per 10 s); for the account side ``private``
+(``False``: no private socket, orders only), ``fee_rates`` (:mod:`.private`) and
+``dead_man_switch`` (seconds): keep KuCoin's dead man's switch armed while the private
+socket is healthy (re-armed every ``dead_man_refresh`` seconds, default a third of
+``dead_man_switch``) and stop refreshing the moment it is not, so KuCoin cancels every
+order if the client loses its connection or dies. Closing the client stops refreshing
+too: call ``cancel_all_after(0)`` first to disarm it.
+
+Parts get the client's :class:`~tickwire.core.context.AdapterContext` and narrow hooks
+(:class:`~tickwire.adapters.kucoin.shards.ShardHooks`), never the client.
 
 Full-depth books (``depth="full"``) sync ``/market/level2`` against a REST snapshot: the
 full signed ``/api/v3`` book when credentials are configured, else the public top 100
@@ -37,13 +46,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 from tickwire.adapters.kucoin import parse
-from tickwire.adapters.kucoin.account import PRIVATE_CHANNELS, KucoinAccount
 from tickwire.adapters.kucoin.book import MAX_SEQUENCE_JUMP, REJECTS_BEFORE_RESYNC
-from tickwire.adapters.kucoin.books import LEVEL2, BookSync
+from tickwire.adapters.kucoin.books import LEVEL2, KucoinBooks
 from tickwire.adapters.kucoin.native import KucoinNative
+from tickwire.adapters.kucoin.private import PRIVATE_CHANNELS, PrivateSocket, keep_dead_man
 from tickwire.adapters.kucoin.rest import KucoinRest
 from tickwire.adapters.kucoin.schemas import (
     CandleData,
@@ -53,26 +63,20 @@ from tickwire.adapters.kucoin.schemas import (
     Message,
     TickerData,
 )
-from tickwire.adapters.kucoin.shards import Shard, Socket
+from tickwire.adapters.kucoin.shards import Shard, ShardHooks, Shards
 from tickwire.adapters.kucoin.subscriptions import (
     CHANNELS,
     MESSAGES_PER_CONNECTION,
     TOPICS_PER_CONNECTION,
-    Topic,
     subscription_for,
     topic_for,
 )
+from tickwire.adapters.kucoin.trading import KucoinTrader
+from tickwire.core.client import BaseClient
 from tickwire.core.config import ClientConfig
-from tickwire.core.errors import (
-    BookOutOfSync,
-    ConnectTimeout,
-    DecodeError,
-    RequestTimeout,
-    SubscriptionError,
-    TickwireError,
-)
+from tickwire.core.errors import BookOutOfSync, ConfigError, DecodeError, NotSupported
 from tickwire.core.ratelimit import Quota
-from tickwire.core.types import Channel, Instrument, StreamState
+from tickwire.core.types import Channel, Instrument, Subscription
 
 __all__ = ["KucoinClient"]
 
@@ -80,38 +84,52 @@ REST_URL = "https://api.kucoin.com"
 RENEW_AFTER = 12 * 3600.0
 
 
-class KucoinClient(KucoinAccount):
+class KucoinClient(BaseClient):
     """A :class:`~tickwire.core.protocol.StreamClient` for KuCoin Spot (Classic API).
 
     See the module docstring for ``config.options``.
     """
 
     venue = "kucoin"
+    supports_orders = True
 
     def __init__(self, config: ClientConfig) -> None:
         super().__init__(config)
-        self._init_account()
         options = config.options
-        self.topics_per_connection = int(
-            options.get("topics_per_connection", TOPICS_PER_CONNECTION)
+        context = self.context
+        self._rest = KucoinRest(
+            config.rest_url or REST_URL,
+            timeout=config.request_timeout,
+            transport=context.rest_transport,  # called at connect: a replay swaps it
         )
-        self.renew_after = float(options.get("renew_after", RENEW_AFTER))
-        self._quota = Quota(
+        quota = Quota(
             int(options.get("msg_limit", MESSAGES_PER_CONNECTION.limit)),
             float(options.get("msg_window", MESSAGES_PER_CONNECTION.window)),
         )
-        self._shards: list[Shard] = []
-        self._topic_shard: dict[Topic, Shard] = {}
-        self._native_topics: set[Topic] = set()
-        self._sync = BookSync(self)
-        self._kbooks = self._sync.kbooks  # the hot path reads them directly
-        self._dbooks = self._sync.dbooks
+        hooks = ShardHooks(
+            bullet=self._rest.bullet_public,
+            dispatch=self._dispatch,
+            replay=self._replay,
+            up=self._on_shard_up,
+            down=self._on_shard_down,
+        )
+        self._shards = Shards(
+            context,
+            hooks,
+            quota,
+            per_connection=int(options.get("topics_per_connection", TOPICS_PER_CONNECTION)),
+            renew_after=float(options.get("renew_after", RENEW_AFTER)),
+        )
+        self._book_sync = KucoinBooks(context, self._rest)
+        self._kbooks = self._book_sync.kbooks  # the hot path reads them directly
+        self._dbooks = self._book_sync.dbooks
+        self._private: PrivateSocket | None = None
         self._last_seq: dict[str, int] = {}  # "tNATIVE"/"mNATIVE" → sequence
         self._seq_rejects: dict[str, int] = {}  # key → impossible sequences in a row
         self._last_ts: dict[str, int] = {}  # depth/candle topic → push time
         self._replaying = False
         self._instruments: dict[str, Instrument] | None = None
-        self._native = KucoinNative(self)
+        self._native = KucoinNative(self._shards)
         self._routes: dict[str, Callable[[Message, int], None]] = {
             "/market/ticker": self._on_ticker,
             "/market/match": self._on_match,
@@ -124,74 +142,63 @@ class KucoinClient(KucoinAccount):
     # --- lifecycle ---------------------------------------------------------------------
 
     async def _start(self) -> None:
-        self._rest = KucoinRest(
-            self.config.rest_url or REST_URL,
-            timeout=self.config.request_timeout,
-            transport=self.rest_transport(),
-        )
-        shard = self._open_shard()
-        timeout = self.config.connect_timeout
-        try:
-            async with asyncio.timeout(timeout):
-                await shard.primary.session.wait_ready()
-        except TimeoutError:
-            reason = shard.primary.session.last_reason
-            raise ConnectTimeout(f"kucoin: not connected within {timeout:g}s ({reason})") from None
-        await self._start_account()
+        config = self.config
+        shard = self._shards.open()
+        connect = self.context.deadline("kucoin connect", config.connect_timeout)
+        await self.context.wait_ready(shard.primary.session, connect)
+        credentials = config.credentials
+        if credentials is None:
+            return
+        self._trader = trader = KucoinTrader(self._rest, credentials)
+        if not config.options.get("private", True):
+            return
+        self._private = private = PrivateSocket(self.context, self._rest, credentials)
+        self._spawn(private.session.run(), "kucoin-private")
+        # AuthError here: the keys are wrong.
+        await private.wait_ready(self.context.deadline("kucoin private", config.connect_timeout))
+        seconds = config.options.get("dead_man_switch")
+        if seconds:
+            refresh = float(config.options.get("dead_man_refresh", float(seconds) / 3))
+            arm = partial(trader.cancel_all_after, timeout=config.request_timeout)
+            self._spawn(keep_dead_man(private, arm, float(seconds), refresh), "kucoin-dead-man")
 
     async def _stop(self) -> None:
-        await self._stop_account()
-        for shard in self._shards:
-            await shard.close()
-        if self._rest is not None:
-            await self._rest.aclose()
+        if self._private is not None:
+            await self._private.session.close()
+        await self._shards.close()
+        await self._rest.aclose()
 
     @property
     def shards(self) -> list[Shard]:
         """The logical connections, oldest first."""
-        return list(self._shards)
+        return list(self._shards.shards)
 
-    def _open_shard(self) -> Shard:
-        shard = Shard(self, len(self._shards), self._quota)
-        self._shards.append(shard)
-        shard.start(self.renew_after)
-        return shard
-
-    def _shard_for(self, topic: Topic) -> Shard:
-        # Synchronous on purpose: the slot is taken before any await, so concurrent
-        # subscribe calls can never overfill a shard.
-        shard = self._topic_shard.get(topic)
-        if shard is not None:
-            return shard
-        for shard in self._shards:
-            if len(shard.topics) < self.topics_per_connection:
-                break
-        else:
-            shard = self._open_shard()
-        self._topic_shard[topic] = shard
-        return shard
+    @property
+    def private(self) -> PrivateSocket | None:
+        """The private socket, when credentials are configured."""
+        return self._private
 
     # --- the hot path ------------------------------------------------------------------
 
     def _dispatch(self, message: Message, received: int) -> None:
         handler = self._routes.get(message.topic.partition(":")[0])
         if handler is None:
-            if all(topic.text != message.topic for topic in self._native_topics):
+            if all(topic.text != message.topic for topic in self._shards.native):
                 self._stray(message, "no subscription routes this topic")
             return  # a raw topic subscribed natively: its taps saw the frame
         try:
             handler(message, received)
         except DecodeError as exc:
-            self._push_error(exc, "decode", exc.frame)
+            self.context.error(exc, "decode", exc.frame)
         except (ValueError, ArithmeticError) as exc:
             # Fields that decode as strings but are not numbers (a garbled sequence):
             # a bad frame must surface, never end the stream.
             error = DecodeError(f"kucoin: bad value on {message.topic}: {exc}", bytes(message.data))
-            self._push_error(error, "decode", error.frame)
+            self.context.error(error, "decode", error.frame)
 
     def _stray(self, message: Message, why: str) -> None:
         error = DecodeError(f"kucoin: {why}: {message.topic}", bytes(message.data))
-        self._push_error(error, "decode")
+        self.context.error(error, "decode")
 
     def _fresh(self, key: str, sequence: int) -> bool:
         """True for the next sequence of ``key``'s stream, False for one delivered already
@@ -240,7 +247,7 @@ class KucoinClient(KucoinAccount):
         try:
             update = kbook.apply(data, received)
         except BookOutOfSync as exc:
-            self._sync.resync(data.symbol, exc.reason)
+            self._book_sync.keeper.out_of_sync(kbook.symbol, exc.reason)
             return
         if update is not None:
             self._events.push(update)
@@ -256,7 +263,7 @@ class KucoinClient(KucoinAccount):
         try:
             event = dbook.apply(data, received)
         except BookOutOfSync as exc:
-            self._push_error(exc, f"depth book {message.topic}")
+            self.context.error(exc, f"depth book {message.topic}")
             return
         self._last_ts[message.topic] = data.timestamp  # only a push that was applied
         self._events.push(event)
@@ -285,23 +292,10 @@ class KucoinClient(KucoinAccount):
     # --- shard events ------------------------------------------------------------------
 
     def _on_shard_down(self, shard: Shard) -> None:
-        for topic, owner in self._topic_shard.items():
-            if owner is shard and topic.prefix == LEVEL2:
-                kbook = self._kbooks.get(topic.native)
-                if kbook is not None and kbook.synced:
-                    kbook.reset()
-                    self._sync.status(StreamState.RESYNCING, kbook.symbol, "socket lost")
+        self._book_sync.down(self._shards.of(shard))
 
     def _on_shard_up(self, shard: Shard) -> None:
-        for topic, owner in list(self._topic_shard.items()):
-            if owner is shard and topic.prefix == LEVEL2:
-                kbook = self._kbooks.get(topic.native)
-                if kbook is not None and not kbook.synced:
-                    self._sync.start(topic.native, resync=True)
-
-    def _forget_topic(self, topic: Topic) -> None:
-        self._topic_shard.pop(topic, None)
-        self._native_topics.discard(topic)
+        self._book_sync.up(self._shards.of(shard))
 
     # --- subscriptions -----------------------------------------------------------------
 
@@ -317,7 +311,7 @@ class KucoinClient(KucoinAccount):
         if channel in PRIVATE_CHANNELS:
             return await self._subscribe_private(channel)  # account-wide: no symbols
         if channel not in CHANNELS:
-            raise SubscriptionError(self.venue, channel, f"{channel} is not offered")
+            raise NotSupported(f"kucoin: the {channel} channel is not offered")
         normalized = CHANNELS[channel].options(options)
         wanted = {}
         for symbol in symbols:
@@ -326,32 +320,19 @@ class KucoinClient(KucoinAccount):
                 wanted[topic_for(channel, parse.to_native(symbol), normalized)] = subscription
         if not wanted:
             return
-        for topic, subscription in wanted.items():
-            if channel is Channel.BOOK:
-                self._sync.add(topic, subscription.symbol or "")
-        futures = {topic: self._shard_for(topic).reserve(topic) for topic in wanted}
-        failure = await self._settle(futures)
-        live = [t for t in wanted if t in self._topic_shard and futures[t].done()]
+        if channel is Channel.BOOK:
+            for topic, subscription in wanted.items():
+                self._book_sync.add(topic, subscription.symbol or "")
+        live, failure = await self._shards.subscribe(wanted)
+        for topic in wanted.keys() - set(live):
+            self._book_sync.drop(topic)
         self._subscriptions.update(wanted[t] for t in live)
-        syncs = [self._sync.start(t.native, resync=False) for t in live if t.prefix == LEVEL2]
+        keeper = self._book_sync.keeper
+        syncs = [keeper.sync(self._kbooks[t.native].symbol) for t in live if t.prefix == LEVEL2]
         if syncs:
             await asyncio.gather(*syncs)
         if failure is not None:
             raise failure
-
-    async def _settle(self, futures: Mapping[Topic, asyncio.Future[None]]) -> BaseException | None:
-        """Await the acks of ``futures``; the first failure (or a timeout), if any."""
-        timeout = self.config.request_timeout
-        _, pending = await asyncio.wait(futures.values(), timeout=timeout)
-        failure: BaseException | None = None
-        for topic, future in futures.items():
-            error = None if future in pending else future.exception()
-            if future in pending or error is not None:
-                self._sync.drop(topic)
-                failure = failure or error
-        if failure is None and pending:
-            failure = RequestTimeout(f"kucoin subscribe: no ack within {timeout:g}s")
-        return failure
 
     async def unsubscribe(
         self, channel: Channel | str, symbols: Sequence[str] = (), **options: Any
@@ -359,47 +340,42 @@ class KucoinClient(KucoinAccount):
         """Unsubscribe symbols (with the options they were subscribed with)."""
         channel, symbols = self._checked(channel, symbols, subscribing=False)
         if channel in PRIVATE_CHANNELS:
-            return await self._unsubscribe_private(channel)
+            self._subscriptions.discard(Subscription(channel))
+            if self._private is not None:
+                await self._private.unsubscribe(channel)
+            return
         targets = [s for s in self._subscriptions if s.channel is channel and s.symbol in symbols]
         topics = []
         for subscription in targets:
             self._subscriptions.discard(subscription)
-            topic = topic_for(
-                channel, parse.to_native(subscription.symbol or ""), dict(subscription.options)
-            )
-            topics.append(topic)
+            native = parse.to_native(subscription.symbol or "")
+            topics.append(topic_for(channel, native, dict(subscription.options)))
         try:
-            await self._unsubscribe_topics(topics)
+            await self._shards.unsubscribe(topics)
         finally:
             # After the ack: pushes sent before it still find their book, and any later
             # one is a stray, reported.
             for topic in topics:
-                self._sync.drop(topic)
+                self._book_sync.drop(topic)
 
-    async def _unsubscribe_topics(self, topics: Sequence[Topic]) -> None:
-        by_shard: dict[Shard, list[Topic]] = {}
-        for topic in topics:
-            shard = self._topic_shard.pop(topic, None)
-            if shard is not None:
-                shard.release(topic)
-                by_shard.setdefault(shard, []).append(topic)
-        for shard, group in by_shard.items():
-            for outcome in await shard.primary.call("unsubscribe", group):
-                if isinstance(outcome, TickwireError):
-                    raise outcome
+    async def _subscribe_private(self, channel: Channel) -> None:
+        private = self._private
+        if private is None:
+            if self.config.credentials is not None and self._tasks is not None:
+                raise ConfigError(f"kucoin: {channel} needs the private socket (options private)")
+            raise ConfigError(f"kucoin: the {channel} channel needs credentials (private socket)")
+        await private.subscribe(channel)
+        self._subscriptions.add(Subscription(channel))
 
     # --- public surface -----------------------------------------------------------
 
     async def instruments(self) -> Mapping[str, Instrument]:
         """Every symbol's trading rules, from ``/api/v2/symbols`` (fetched once)."""
         if self._instruments is None:
-            self._instruments = {i.symbol: i for i in await self.rest.symbols()}
+            self._instruments = {i.symbol: i for i in await self._rest.symbols()}
         return dict(self._instruments)
 
     @property
     def native(self) -> KucoinNative:
         """Raw KuCoin access: raw topics, raw messages and replies, frame taps."""
         return self._native
-
-    def _socket(self, shard: int = 0) -> Socket:
-        return self._shards[shard].primary

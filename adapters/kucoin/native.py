@@ -9,18 +9,14 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import msgspec
 
+from tickwire.adapters.kucoin.shards import Shards
 from tickwire.adapters.kucoin.subscriptions import Topic
-from tickwire.core.errors import RequestTimeout
 from tickwire.core.native import FrameTaps
-
-if TYPE_CHECKING:
-    from tickwire.adapters.kucoin.client import KucoinClient
 
 __all__ = ["KucoinNative", "parse_topic"]
 
@@ -40,62 +36,43 @@ def parse_topic(text: str) -> list[Topic]:
 class KucoinNative(FrameTaps):
     """Raw topics on the client's shards, raw messages, raw frames."""
 
-    def __init__(self, client: KucoinClient) -> None:
+    def __init__(self, shards: Shards) -> None:
         super().__init__()
-        self._client = client
+        self._shards = shards
+        shards.taps = self  # every socket hands its frames to these taps
 
     @property
     def topics(self) -> list[str]:
         """Every single-symbol topic string subscribed now, across shards."""
-        return sorted(t.text for shard in self._client.shards for t in shard.topics)
+        return self._shards.topics
 
     async def subscribe_topic(self, topic: str) -> None:
         """Subscribe a raw topic string; acked, sharded, restored after reconnects."""
-        client = self._client
-        futures = {}
-        for item in parse_topic(topic):
-            client._native_topics.add(item)
-            futures[item] = client._shard_for(item).reserve(item)
-        failure = await client._settle(futures)
+        topics = parse_topic(topic)
+        self._shards.native.update(topics)
+        _, failure = await self._shards.subscribe(topics)
         if failure is not None:
             raise failure
 
     async def unsubscribe_topic(self, topic: str) -> None:
         """Unsubscribe a raw topic string."""
-        await self._client._unsubscribe_topics(parse_topic(topic))
+        await self._shards.unsubscribe(parse_topic(topic))
 
     async def send(self, message: Mapping[str, Any], *, shard: int = 0) -> None:
         """Send one raw message as is on a shard's socket."""
-        await self._client._socket(shard).session.send(msgspec.json.encode(message))
+        await self._shards.socket(shard).session.send(msgspec.json.encode(message))
 
     async def request(
         self, message: Mapping[str, Any], *, shard: int = 0, timeout: float = 10.0
     ) -> Any:
-        """Send ``message`` (an ``id`` is added if missing); return the raw reply to that id."""
-        socket = self._client._socket(shard)
-        msg_id = str(message.get("id") or f"n{socket.next_id()}")
-        message = {**message, "id": msg_id}
-        reply: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-
-        def match(frame: bytes) -> None:
-            try:
-                decoded = msgspec.json.decode(frame)
-            except msgspec.DecodeError:
-                return
-            if isinstance(decoded, dict) and decoded.get("id") == msg_id and not reply.done():
-                reply.set_result(decoded)
-
-        remove = self.add_tap(match)
-        socket.expected.add(msg_id)  # its ack or pong is this tap's, not an unknown reply
-        try:
-            await self.send(message, shard=shard)
-            async with asyncio.timeout(timeout):
-                return await reply
-        except TimeoutError:
-            raise RequestTimeout(f"kucoin native request: no reply within {timeout:g}s") from None
-        finally:
-            remove()
+        """Send ``message`` (an ``id`` is added if missing); return the raw reply to that id
+        (decoded JSON), or raise the error KuCoin answered."""
+        session = self._shards.socket(shard).session
+        msg_id = str(message.get("id") or f"n{session.next_id()}")
+        frame = msgspec.json.encode({**message, "id": msg_id})
+        reply = await session.request(msg_id, frame, timeout, "kucoin native request")
+        return msgspec.json.decode(reply)
 
     async def barrier(self) -> None:
         """Return once every frame each shard's venue sent before now was handled."""
-        await asyncio.gather(*(shard.primary.barrier() for shard in self._client.shards))
+        await self._shards.barrier()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tickwire.adapters.kucoin.account import PRIVATE_CHANNELS
 from tickwire.adapters.kucoin.client import KucoinClient
+from tickwire.adapters.kucoin.private import PRIVATE_CHANNELS
 from tickwire.adapters.kucoin.subscriptions import CHANNELS
 from tickwire.core.hookspecs import AdapterSpec, hookimpl
 

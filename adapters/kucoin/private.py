@@ -25,21 +25,20 @@ used as sent.
 from __future__ import annotations
 
 import asyncio
-import itertools
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from time import time_ns
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import msgspec
-
-from tickwire.adapters.kucoin.liveness import ReplyIds
-from tickwire.adapters.kucoin.parse import VENUE, decode_frame
+from tickwire.adapters.kucoin.errors import frame_error
+from tickwire.adapters.kucoin.parse import decode_frame
 from tickwire.adapters.kucoin.parse_private import (
     check_order,
     decode_private,
     to_balance,
     to_order_update,
 )
+from tickwire.adapters.kucoin.rest import KucoinRest
 from tickwire.adapters.kucoin.schemas import (
     Ack,
     BalanceData,
@@ -49,31 +48,39 @@ from tickwire.adapters.kucoin.schemas import (
     Pong,
     Welcome,
 )
-from tickwire.adapters.kucoin.shards import map_error
+from tickwire.adapters.kucoin.sockets import PING_ID, encode
 from tickwire.adapters.kucoin.subscriptions import MESSAGES_PER_CONNECTION
 from tickwire.core.config import Credentials
-from tickwire.core.errors import AuthError, ConnectTimeout, DecodeError, TickwireError
+from tickwire.core.context import AdapterContext
+from tickwire.core.deadline import Deadline
+from tickwire.core.errors import AuthError, DecodeError, TickwireError
 from tickwire.core.ratelimit import RateLimiter
 from tickwire.core.session import Session
 from tickwire.core.types import Channel, OrderUpdate
 
-if TYPE_CHECKING:
-    from tickwire.adapters.kucoin.account import KucoinAccount
-
-__all__ = ["DEFAULT_FEE_RATE", "PRIVATE_TOPICS", "FillBook", "PrivateSocket"]
+__all__ = [
+    "DEFAULT_FEE_RATE",
+    "PRIVATE_CHANNELS",
+    "PRIVATE_TOPICS",
+    "FillBook",
+    "PrivateSocket",
+    "keep_dead_man",
+]
 
 PRIVATE_TOPICS: dict[Channel, str] = {
     Channel.ORDERS: "/spotMarket/tradeOrdersV2",  # V2: adds the "received" event
     Channel.BALANCES: "/account/balance",
 }
 """The private channels and their topic (no symbol suffix: account-wide)."""
+PRIVATE_CHANNELS = frozenset(PRIVATE_TOPICS)
+"""The channels the private socket serves."""
 
 DEFAULT_FEE_RATE = Decimal("0.001")
 """KuCoin's base spot fee rate, maker and taker (used unless ``fee_rates`` says)."""
 
 _LIMIT_KEY = "kucoin:private"
 _TRACKED = 10_000  # orders whose fills are remembered; the oldest go first
-_encode = msgspec.json.Encoder().encode
+_PING = encode({"id": PING_ID, "type": "ping"})
 
 
 class _Fills:
@@ -125,11 +132,11 @@ class FillBook:
 class PrivateSocket:
     """The private socket of one client; see the module docstring."""
 
-    def __init__(self, client: KucoinAccount, credentials: Credentials) -> None:
-        self.client = client
+    def __init__(self, context: AdapterContext, rest: KucoinRest, credentials: Credentials) -> None:
+        self.context = context
+        self.rest = rest
         self.credentials = credentials
-        config = client.config
-        rates = config.options.get("fee_rates", {})
+        rates = context.config.options.get("fee_rates", {})
         self.fills = FillBook(
             Decimal(str(rates.get("maker", DEFAULT_FEE_RATE))),
             Decimal(str(rates.get("taker", DEFAULT_FEE_RATE))),
@@ -143,40 +150,26 @@ class PrivateSocket:
         self.auth_failure: AuthError | None = None
         self.auth_failed = asyncio.Event()
         self.connect_id = ""
-        self._ids = itertools.count(1)
-        self._ping_ids = itertools.count(1)
         self._leaving: set[str] = set()  # topics whose unsubscribe awaits its ack
-        self.expected = ReplyIds()  # pings: replies no future awaits
-        self.session = Session(
+        self.session = context.session(
             self,
             name="private",
-            venue=VENUE,
-            events=client._events,
-            http=client.http,
-            reconnect=config.reconnect,
-            heartbeat=config.heartbeat,
-            connect_timeout=config.connect_timeout,
             limiter=RateLimiter({_LIMIT_KEY: MESSAGES_PER_CONNECTION}),
             limit_keys=(_LIMIT_KEY,),
-            max_frame_size=config.max_frame_size,
             backpressure=False,  # order replies and account events never wait
         )
-
-    def next_id(self) -> str:
-        """A request id unique on this socket."""
-        return f"p{next(self._ids)}"
 
     # --- SessionHandler -----------------------------------------------------------------
 
     async def endpoint(self) -> str:
         """A fresh signed ``bullet-private`` token, every connect."""
         try:
-            token = await self.client.rest.bullet_private(self.credentials)
+            token = await self.rest.bullet_private(self.credentials)
         except AuthError as exc:
             self.auth_failure = exc
             self.auth_failed.set()
             raise
-        heartbeat = self.client.config.heartbeat
+        heartbeat = self.context.config.heartbeat
         # A private socket can be quiet for hours: its pings must beat the idle timeout.
         self.session.ping_interval = heartbeat.ping_interval or min(
             token.ping_interval, heartbeat.idle_timeout / 2
@@ -200,16 +193,16 @@ class PrivateSocket:
         try:
             message = decode_frame(frame)
         except DecodeError as exc:
-            self.client._push_error(exc, "private decode", exc.frame)
+            self.context.error(exc, "private decode", exc.frame)
             return
         kind = type(message)
         if kind is Message:
             self._dispatch(message, received)  # type: ignore[arg-type]
         elif kind is Ack or kind is Pong:
             msg_id = message.id or ""  # an Ack or a Pong: always a string
-            if not self.session.pending.resolve(msg_id, message) and not self.expected.pop(msg_id):
+            if not self.session.pending.resolve(msg_id, frame) and msg_id != PING_ID:
                 error = DecodeError(f"kucoin: reply to an unknown request id {msg_id!r}", frame)
-                self.client._push_error(error, "private socket")
+                self.context.error(error, "private socket")
         elif kind is Welcome:
             self.welcome.set()
         elif kind is ErrorFrame:
@@ -220,36 +213,34 @@ class PrivateSocket:
         if topic not in self.topics:
             if topic not in self._leaving:  # else: its last pushes before the unsubscribe ack
                 error = DecodeError(f"kucoin: push on an unsubscribed topic {topic!r}")
-                self.client._push_error(error, "private socket", bytes(message.data))
+                self.context.error(error, "private socket", bytes(message.data))
             return
         try:
             data = decode_private(message)
             if isinstance(data, OrderChangeData):
-                self.client._events.push(self.fills.update(data, received))
+                self.context.emit(self.fills.update(data, received))
             elif isinstance(data, BalanceData):
-                self.client._events.push(to_balance(data, received))
+                self.context.emit(to_balance(data, received))
         except DecodeError as exc:
-            self.client._push_error(exc, "private decode", exc.frame)
+            self.context.error(exc, "private decode", exc.frame)
 
     def _on_error(self, frame: ErrorFrame) -> None:
-        error = map_error(frame.code, frame.data)
+        error = frame_error(frame.code, frame.data)
         if frame.id is not None and self.session.pending.reject(frame.id, error):
             return
-        self.client._push_error(error, "private socket")
+        self.context.error(error, "private socket")
         if frame.id is None or frame.id == self.connect_id:
             self.session.drop(f"error {frame.code}: {frame.data}")
 
     def on_close(self, reason: str) -> None:
         """Not healthy any more: the managed dead man's switch stops refreshing."""
         self.live.clear()
-        self.expected.clear()
         self.healthy.clear()
         self.unhealthy.set()
 
     def ping_message(self) -> bytes:
-        """KuCoin's application ping."""
-        # Numbered apart from requests (see the public sockets' ping_message).
-        return _encode({"id": self.expected.add(f"pping{next(self._ping_ids)}"), "type": "ping"})
+        """KuCoin's application ping (its pong awaited by nobody, see :mod:`.sockets`)."""
+        return _PING
 
     async def on_stale(self, keys: list[Any]) -> None:
         """Nothing is watched: the idle timeout alone checks this socket."""
@@ -257,11 +248,11 @@ class PrivateSocket:
     # --- topics ---------------------------------------------------------------------
 
     async def _request(self, kind: str, topic: str) -> None:
-        msg_id = self.next_id()
+        msg_id = f"p{self.session.next_id()}"
         body = {"id": msg_id, "type": kind, "topic": topic, "privateChannel": True}
         body["response"] = True
-        timeout = self.client.config.request_timeout
-        await self.session.request(msg_id, _encode(body), timeout, f"kucoin {kind} {topic}")
+        timeout = self.context.config.request_timeout
+        await self.session.request(msg_id, encode(body), timeout, f"kucoin {kind} {topic}")
         if kind == "subscribe":
             self.live.add(topic)
         else:
@@ -269,38 +260,33 @@ class PrivateSocket:
 
     async def subscribe(self, channel: Channel) -> None:
         """Subscribe a private channel (once the socket is up); restored on every
-        reconnect. Raises what the venue answers, ``RequestTimeout`` without an ack, or
-        ``ConnectTimeout`` (``AuthError`` when the keys are refused) if the socket is down.
+        reconnect. Raises what the venue answers, ``RequestTimeout`` without an ack or if
+        the socket is down (``AuthError`` when the keys are refused).
         """
         topic = PRIVATE_TOPICS[channel]
         self.topics.add(topic)
         try:
-            await self.wait_healthy()
+            await self.wait_ready(self.context.deadline(f"kucoin subscribe {channel}"))
             if topic not in self.live:
                 await self._request("subscribe", topic)
         except TickwireError:
             self.topics.discard(topic)
             raise
 
-    async def wait_healthy(self) -> None:
-        """Return once the socket is up and subscribed, or raise why it is not."""
-        if self.healthy.is_set():
-            return
-        timeout = self.client.config.connect_timeout
-        healthy = asyncio.ensure_future(self.healthy.wait())
+    async def wait_ready(self, deadline: Deadline) -> None:
+        """Return once the socket is up and subscribed: ``AuthError`` when the keys are
+        refused, else :meth:`AdapterContext.wait_ready`'s ``RequestTimeout``."""
+        ready = asyncio.ensure_future(self.context.wait_ready(self.session, deadline))
         refused = asyncio.ensure_future(self.auth_failed.wait())
         try:
-            await asyncio.wait({healthy, refused}, timeout=timeout,
-                               return_when=asyncio.FIRST_COMPLETED)  # fmt: skip
+            done, _ = await asyncio.wait({ready, refused}, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            healthy.cancel()
+            ready.cancel()
             refused.cancel()
-        if self.healthy.is_set():
-            return
-        if self.auth_failure is not None:
-            raise self.auth_failure
-        reason = self.session.last_reason
-        raise ConnectTimeout(f"kucoin: private socket not up within {timeout:g}s ({reason})")
+        if ready in done:
+            return ready.result()  # or its RequestTimeout
+        assert self.auth_failure is not None
+        raise self.auth_failure
 
     async def unsubscribe(self, channel: Channel) -> None:
         """Stop a private channel."""
@@ -314,3 +300,21 @@ class PrivateSocket:
                 await self._request("unsubscribe", topic)
             finally:
                 self._leaving.discard(topic)
+
+
+async def keep_dead_man(
+    private: PrivateSocket, arm: Callable[[float], Awaitable[None]], seconds: float, period: float
+) -> None:
+    """Re-arm ``dead-cancel-all`` (``arm(seconds)``) every ``period`` while the private
+    socket is healthy; pause, and let it fire, while it is not."""
+    while True:
+        await private.healthy.wait()
+        try:
+            await arm(seconds)
+        except TickwireError as exc:
+            private.context.error(exc, "dead man's switch")
+        try:
+            async with asyncio.timeout(period):
+                await private.unhealthy.wait()  # down: stop refreshing at once
+        except TimeoutError:
+            pass

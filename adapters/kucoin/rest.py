@@ -11,80 +11,42 @@ the signed call every private endpoint goes through.
                                 params={"symbol": "BTC-USDT"})
 
 Every KuCoin body is an envelope ``{"code": "200000", "data": ...}``; anything else is
-mapped once, by :data:`ERRORS` and :func:`raise_for_envelope`, to the
-:mod:`tickwire.core.errors` tree (``shared/reference/kucoin-ws.md`` §12). Transport
-failures become :class:`~tickwire.core.errors.TransportError` (the httpx exception is
-kept as ``__cause__``, so a caller can tell "never sent" from "sent, no answer").
-Messages name the method and path only: never a query, a token, a header or a key.
+mapped by the adapter's one table (:data:`~tickwire.adapters.kucoin.errors.ERRORS`) and
+core's HTTP boundary (:mod:`tickwire.core.rest`): transport failures become
+:class:`~tickwire.core.errors.TransportError` (the httpx exception is kept as
+``__cause__``, so a caller can tell "never sent" from "sent, no answer"). Messages name
+the method and path only: never a query, a token, a header or a key.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Literal, NoReturn, Self, TypeVar
+from typing import Any, Literal, Self, TypeVar
 from urllib.parse import urlencode
 
 import httpx
 import msgspec
 
+from tickwire.adapters.kucoin.errors import ERRORS
 from tickwire.adapters.kucoin.parse import VENUE, to_instrument
 from tickwire.adapters.kucoin.schemas import BulletData, Envelope, Level2Snapshot, SymbolEntry
 from tickwire.adapters.kucoin.signing import sign_headers
 from tickwire.core.config import Credentials
-from tickwire.core.errors import (
-    AuthError,
-    ConnectTimeout,
-    DecodeError,
-    ExchangeError,
-    InsufficientFunds,
-    InvalidOrder,
-    RateLimited,
-    SubscriptionError,
-    TransportError,
-    UnknownOrder,
-)
+from tickwire.core.errors import DecodeError
 from tickwire.core.http import received_at
+from tickwire.core.rest import raise_for_status, retry_after, transport_errors
 from tickwire.core.types import Instrument
 
-__all__ = ["ERRORS", "FULL_BOOK_PATH", "BulletToken", "KucoinRest", "decode", "raise_for_envelope"]
+__all__ = ["FULL_BOOK_PATH", "ORDERS", "BulletToken", "KucoinRest", "decode"]
 
 T = TypeVar("T")
 
 SUCCESS = "200000"
 
-ERRORS: dict[str, type[ExchangeError]] = {
-    "429000": RateLimited,  # quota exhausted, or server overload
-    "400001": AuthError,  # a KC-API-* header is missing
-    "400002": AuthError,  # KC-API-TIMESTAMP more than 5 s off
-    "400003": AuthError,  # KC-API-KEY does not exist
-    "400004": AuthError,  # bad passphrase
-    "400005": AuthError,  # bad signature
-    "400006": AuthError,  # IP not whitelisted
-    "400007": AuthError,  # permission denied
-    "411100": AuthError,  # user frozen
-    "900001": SubscriptionError,  # symbol does not exist
-    "400100": InvalidOrder,  # parameter error (msg says which)
-    "400200": InvalidOrder,  # forbidden to place an order
-    "400600": InvalidOrder,  # symbol not yet trading
-    "200001": InvalidOrder,  # order creation suspended for the pair
-    "200002": InvalidOrder,  # order cancel suspended (v1: a rate limit)
-    "200003": InvalidOrder,  # too many orders
-    "200004": InsufficientFunds,
-    "126013": InsufficientFunds,  # HF trading: balance insufficient
-    "126044": InvalidOrder,  # clientOid already used (placement reconciles it instead)
-}
-"""KuCoin error code → the most specific core error; other codes are ``ExchangeError``."""
-
-# A few codes mean something more specific with one exact message (never a substring
-# match: KuCoin's texts vary, and a near-miss must fall back to the code's class).
-_MESSAGE_ERRORS: dict[tuple[str, str], type[ExchangeError]] = {
-    ("400100", "order_not_exist_or_not_allow_to_cancel"): UnknownOrder,
-    ("400100", "order_not_exist"): UnknownOrder,
-}
-
+ORDERS = "/api/v1/hf/orders"
+"""The HF order endpoints' root."""
 FULL_BOOK_PATH = "/api/v3/market/orderbook/level2"
 """The full order book: KuCoin serves it only signed."""
 
@@ -120,40 +82,10 @@ class BulletToken:
         return str(merged)
 
 
-def raise_for_envelope(
-    code: str, msg: str, *, status: int = 200, retry_after: float | None = None
-) -> NoReturn:
-    """Raise the core error for a KuCoin error ``code`` (with its ``msg``).
-
-    A known code maps through :data:`ERRORS`; an unknown one is
-    :class:`~tickwire.core.errors.RateLimited` on HTTP 429, a
-    :class:`~tickwire.core.errors.TransportError` on HTTP 5xx (the venue is unwell,
-    retry later), and a plain :class:`~tickwire.core.errors.ExchangeError` otherwise.
-    ``retry_after`` (seconds) goes with a ``RateLimited``.
-    """
-    cls = _MESSAGE_ERRORS.get((code, msg)) or ERRORS.get(code)
-    if cls is None and status == 429:
-        cls = RateLimited
-    if cls is RateLimited:
-        raise RateLimited(VENUE, code, msg, retry_after=retry_after)
-    if cls is None:
-        if status >= 500:
-            raise TransportError(f"{VENUE}: HTTP {status}: {msg} ({code})")
-        cls = ExchangeError
-    raise cls(VENUE, code, msg)
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    """Seconds until the quota resets: KuCoin's ``gw-ratelimit-reset`` is in ms."""
-    reset = response.headers.get("gw-ratelimit-reset")
-    if reset is not None and reset.isdigit():
-        return int(reset) / 1000
-    return None
-
-
 def _unwrap(response: httpx.Response, what: str) -> msgspec.Raw:
     """The ``data`` of a successful envelope; every other response raises (see module)."""
     status = response.status_code
+    wait = retry_after(response, "gw-ratelimit-reset")  # KuCoin's reset is in ms
     try:
         envelope: Envelope | None = _envelope_decoder.decode(response.content)
     except msgspec.DecodeError:
@@ -165,13 +97,8 @@ def _unwrap(response: httpx.Response, what: str) -> msgspec.Raw:
         msg = envelope.msg or f"HTTP {status}"
         if code == SUCCESS:  # "success" with an error status: trust the status
             code = str(status)
-        raise_for_envelope(code, msg, status=status, retry_after=_retry_after(response))
-    if status == 429:
-        raise RateLimited(VENUE, status, "Too Many Requests", retry_after=_retry_after(response))
-    if status in (401, 403):
-        raise AuthError(VENUE, status, f"HTTP {status} on {what}")
-    if status >= 500:
-        raise TransportError(f"{VENUE}: HTTP {status} on {what}")
+        raise ERRORS.error(code, msg, status=status, retry_after=wait)
+    raise_for_status(response, VENUE, what, retry_after_s=wait)
     raise DecodeError(f"{VENUE}: {what}: HTTP {status}, not a KuCoin envelope", response.content)
 
 
@@ -189,24 +116,14 @@ def decode(
         raise DecodeError(f"{VENUE}: {what}: unexpected data: {exc}", frame) from exc
 
 
-@contextmanager
-def _transport_errors(what: str) -> Iterator[None]:
-    """httpx's transport failures → core ones, naming only ``what`` (method and path)."""
-    try:
-        yield
-    except httpx.ConnectTimeout as exc:
-        raise ConnectTimeout(f"{VENUE}: {what}: connect timed out") from exc
-    except httpx.TransportError as exc:
-        raise TransportError(f"{VENUE}: {what}: {type(exc).__name__}") from exc
-
-
 class KucoinRest:
     """The public REST calls of the KuCoin feed, over one ``httpx.AsyncClient``.
 
     ``base_url`` is the REST host (``https://api.kucoin.com``, or an emulator's);
     ``timeout`` applies to each call. A ``client`` passed in is used as is and left open
-    by :meth:`aclose`; otherwise one is created over ``transport`` (the client's, from
-    core: recorded and replayed) and owned.
+    by :meth:`aclose`; otherwise one is created on first use over ``transport`` (the
+    client's, from core: recorded and replayed; a function is called then, so the
+    transport chosen at connect time is the one used) and owned.
     """
 
     def __init__(
@@ -215,12 +132,14 @@ class KucoinRest:
         *,
         timeout: float,
         client: httpx.AsyncClient | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: httpx.AsyncBaseTransport | Callable[[], httpx.AsyncBaseTransport] | None = None,
     ) -> None:
         self._base_url = base_url.rstrip("/")
         self._timeout = timeout
         self._owns_client = client is None
-        self._client = client or httpx.AsyncClient(timeout=timeout, transport=transport)
+        self._given = client
+        self._transport = transport
+        self._closed = False
         # When the last response arrived (ns, as the transport stamped it: recorded times
         # in a replay). Read it right after the call returns, before any other await.
         self.last_received = 0
@@ -238,17 +157,26 @@ class KucoinRest:
 
     async def aclose(self) -> None:
         """Close the HTTP client if this object created it."""
-        if self._owns_client:
-            await self._client.aclose()
+        self._closed = True
+        if self._owns_client and self._given is not None:
+            await self._given.aclose()
+
+    @property
+    def _client(self) -> httpx.AsyncClient:
+        if self._given is None:
+            if self._closed:
+                raise RuntimeError("the REST client is closed")
+            transport = self._transport() if callable(self._transport) else self._transport
+            self._given = httpx.AsyncClient(timeout=self._timeout, transport=transport)
+        return self._given
 
     async def _call(
         self, method: str, path: str, params: dict[str, Any] | None = None
     ) -> msgspec.Raw:
         what = f"{method} {path}"
-        with _transport_errors(what):
-            response = await self._client.request(
-                method, self._base_url + path, params=params, timeout=self._timeout
-            )
+        url = self._base_url + path
+        with transport_errors(VENUE, what):  # names no host: the path says enough
+            response = await self._client.request(method, url, params=params, timeout=self._timeout)
         self.last_received = received_at(response)
         return _unwrap(response, what)
 
@@ -279,7 +207,7 @@ class KucoinRest:
         if body is not None:
             headers["Content-Type"] = "application/json"
         what = f"{method} {path}"
-        with _transport_errors(what):
+        with transport_errors(VENUE, what):
             response = await self._client.request(
                 method,
                 self._base_url + sent,

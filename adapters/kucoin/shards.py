@@ -1,9 +1,9 @@
-"""KuCoin connections: shards of at most ``topics_per_connection`` topics, one handler per socket.
+"""KuCoin connections: shards of at most ``topics_per_connection`` topics each.
 
 A :class:`Shard` is one *logical* connection: the topics it holds and the one flusher
 that subscribes them. Usually it has one socket (``primary``); while its token is being
-renewed it briefly has two, each a :class:`Socket` (a :class:`~tickwire.core.session.
-SessionHandler` with its own :class:`~tickwire.core.session.Session` and rate limiter)::
+renewed it briefly has two, each a :class:`~tickwire.adapters.kucoin.sockets.Socket`
+(with its own :class:`~tickwire.core.session.Session` and rate limiter)::
 
     subscribe() ─► Shard.reserve(topic) ─► queue ─► flusher ─► session.send(builder)
                                                    (builder takes ≤100 queued topics of
@@ -14,62 +14,60 @@ Renewal is make-before-break: a new socket subscribes every topic of the shard; 
 is *held* while the old socket keeps delivering; a ping barrier on the old socket makes
 sure the old has delivered everything up to the new socket's start; then the sockets
 swap, the held frames are replayed through the client's dedup, and the old one closes.
+
+:class:`Shards` places topics on shards (a full set opens another) and is what the
+client and :mod:`.native` subscribe through. The shards reach the client only through
+:class:`ShardHooks`: narrow callbacks, never the client object.
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
 from functools import partial
-from time import time_ns
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import msgspec
-
-from tickwire.adapters.kucoin import liveness
-from tickwire.adapters.kucoin.liveness import ReplyIds
-from tickwire.adapters.kucoin.parse import VENUE, decode_frame
-from tickwire.adapters.kucoin.schemas import Ack, ErrorFrame, Message, Pong, Welcome
+from tickwire.adapters.kucoin.rest import BulletToken
+from tickwire.adapters.kucoin.schemas import Message
+from tickwire.adapters.kucoin.sockets import Socket
 from tickwire.adapters.kucoin.subscriptions import (
     SYMBOLS_PER_MESSAGE,
     Topic,
     batch_key,
     topic_batches,
-    topic_string,
 )
+from tickwire.core.context import AdapterContext
 from tickwire.core.errors import (
-    AuthError,
-    DecodeError,
     Disconnected,
     ExchangeError,
     RateLimited,
+    RequestTimeout,
     SubscriptionError,
+    TickwireError,
 )
-from tickwire.core.ratelimit import Quota, RateLimiter
-from tickwire.core.session import Session
+from tickwire.core.native import FrameTaps
+from tickwire.core.ratelimit import Quota
 
-if TYPE_CHECKING:
-    from tickwire.adapters.kucoin.client import KucoinClient
+__all__ = ["Shard", "ShardHooks", "Shards"]
 
-__all__ = ["Shard", "Socket", "map_error"]
-
-_encode = msgspec.json.Encoder().encode
-_LIMIT_KEY = "kucoin:conn"
-_connect_ids = itertools.count(1)
-
-ERRORS: dict[int, type[ExchangeError]] = {
-    509: RateLimited,  # message rate, or a subscription cap
-    404: SubscriptionError,  # unknown topic or symbol
-    401: AuthError,  # token expired or invalid
-    403: AuthError,
-}
-"""An error frame's ``code`` → the core error it raises."""
+Held = list[tuple[Message, int]]
 
 
-def map_error(code: int, text: str) -> ExchangeError:
-    """The core error for a KuCoin error frame."""
-    return ERRORS.get(code, ExchangeError)(VENUE, code, text)
+@dataclass(frozen=True, slots=True)
+class ShardHooks:
+    """What the shards need of their client: a token, and where frames and news go."""
+
+    bullet: Callable[[], Awaitable[BulletToken]]
+    """A fresh ``bullet-public`` token (every connect)."""
+    dispatch: Callable[[Message, int], None]
+    """Deliver one data push of a primary socket."""
+    replay: Callable[[Held], None]
+    """Deliver what a renewed socket received while it was being swapped in."""
+    up: Callable[[Shard], None]
+    """A shard's primary socket is up and subscribed."""
+    down: Callable[[Shard], None]
+    """A shard's primary socket is gone."""
 
 
 def _retrieve(future: asyncio.Future[Any]) -> None:
@@ -78,165 +76,117 @@ def _retrieve(future: asyncio.Future[Any]) -> None:
         future.exception()
 
 
-class Socket:
-    """One socket of a shard: the :class:`SessionHandler` of its own :class:`Session`."""
+class Shards:
+    """Every shard of one client, and the placement of topics on them."""
 
-    def __init__(self, shard: Shard, quota: Quota) -> None:
-        self.shard = shard
-        self.client = client = shard.client
-        config = client.config
-        self.topics: set[Topic] = set()  # acked on this socket
-        self.welcome = asyncio.Event()
-        self.connect_id = ""
-        self._ids = itertools.count(1)
-        self._ping_ids = itertools.count(1)
-        self.expected = ReplyIds()  # pings and native requests: replies nobody awaits
-        self.session = Session(
-            self,
-            name=f"shard-{shard.index}",
-            venue=VENUE,
-            events=client._events,
-            http=client.http,
-            reconnect=config.reconnect,
-            heartbeat=config.heartbeat,
-            connect_timeout=config.connect_timeout,
-            limiter=RateLimiter({_LIMIT_KEY: quota}),  # one per socket: KuCoin counts per socket
-            limit_keys=(_LIMIT_KEY,),
-            max_frame_size=config.max_frame_size,
-        )
+    def __init__(
+        self,
+        context: AdapterContext,
+        hooks: ShardHooks,
+        quota: Quota,
+        *,
+        per_connection: int,
+        renew_after: float,
+    ) -> None:
+        self.context = context
+        self.hooks = hooks
+        self.quota = quota
+        self.per_connection = per_connection
+        self.renew_after = renew_after
+        self.taps = FrameTaps()  # the native escape hatch replaces it with its own
+        self.shards: list[Shard] = []
+        self.placed: dict[Topic, Shard] = {}
+        self.native: set[Topic] = set()  # raw topics subscribed through ``native``
 
-    def next_id(self) -> str:
-        """A request id unique on this socket."""
-        return str(next(self._ids))
+    def open(self) -> Shard:
+        """A new shard, its socket connecting."""
+        shard = Shard(self, len(self.shards), self.quota)
+        self.shards.append(shard)
+        shard.start(self.renew_after)
+        return shard
 
-    # --- SessionHandler -------------------------------------------------------------
+    async def close(self) -> None:
+        """Close every socket of every shard."""
+        for shard in self.shards:
+            await shard.close()
 
-    async def endpoint(self) -> str:
-        """A fresh bullet token every time (never cached: it expires), and its ping period."""
-        token = await self.client.rest.bullet_public()
-        heartbeat = self.client.config.heartbeat
-        self.session.ping_interval = ping = heartbeat.ping_interval or token.ping_interval
-        # KuCoin sends no heartbeat: a quiet socket shows life only by answering pings.
-        self.session.idle_timeout = max(heartbeat.idle_timeout, ping + token.ping_timeout)
-        self.welcome.clear()
-        self.connect_id = f"{time_ns()}{next(_connect_ids)}"
-        return token.url(self.connect_id)
+    def socket(self, index: int = 0) -> Socket:
+        """The primary socket of shard ``index``."""
+        return self.shards[index].primary
 
-    async def on_open(self, session: Session) -> None:
-        """Await ``welcome`` (the socket is unusable before), then subscribe the shard."""
-        await self.welcome.wait()
-        await self.shard.restore(self)
+    def place(self, topic: Topic) -> Shard:
+        """The shard that holds ``topic``, or will (a full set opens another)."""
+        # Synchronous on purpose: the slot is taken before any await, so concurrent
+        # subscribe calls can never overfill a shard.
+        shard = self.placed.get(topic)
+        if shard is not None:
+            return shard
+        for shard in self.shards:
+            if len(shard.topics) < self.per_connection:
+                break
+        else:
+            shard = self.open()
+        self.placed[topic] = shard
+        return shard
 
-    def on_frame(self, frame: bytes, received: int) -> None:
-        """Data goes to the client (or is held, on a socket being swapped in). Never raises."""
-        client = self.client
-        if client.native.taps:
-            client.native.tap(frame)
-        try:
-            message = decode_frame(frame)
-        except DecodeError as exc:
-            client._push_error(exc, "decode", exc.frame)
-            return
-        kind = type(message)
-        if kind is Message:
-            shard = self.shard
-            if self is shard.primary:
-                activity = self.session.activity
-                if message.topic in activity:  # type: ignore[union-attr]
-                    activity[message.topic] = received  # type: ignore[union-attr]
-                client._dispatch(message, received)  # type: ignore[arg-type]
-            elif self is shard.incoming:
-                shard.held.append((message, received))  # type: ignore[arg-type]
-            # else: a replaced socket's last pushes, which its successor delivers too
-        elif kind is Ack or kind is Pong:
-            msg_id = message.id or ""  # an Ack or a Pong: always a string
-            if not self.session.pending.resolve(msg_id, message) and not self.expected.pop(msg_id):
-                error = DecodeError(f"kucoin: reply to an unknown request id {msg_id!r}", frame)
-                client._push_error(error, f"shard {self.shard.index}")
-        elif kind is Welcome:
-            self.welcome.set()
-        elif kind is ErrorFrame:
-            self._on_error(message)  # type: ignore[arg-type]
+    def forget(self, topic: Topic) -> None:
+        """``topic`` is no longer subscribed (refused)."""
+        self.placed.pop(topic, None)
+        self.native.discard(topic)
 
-    def _on_error(self, frame: ErrorFrame) -> None:
-        error = map_error(frame.code, frame.data)
-        if frame.id is not None and self.session.pending.reject(frame.id, error):
-            return
-        self.client._push_error(error, f"shard {self.shard.index}")
-        if frame.id is None or frame.id == self.connect_id:
-            # About the connection itself (an expired token): this socket is done for.
-            self.session.drop(f"error {frame.code}: {frame.data}")
+    async def subscribe(self, topics: Iterable[Topic]) -> tuple[list[Topic], BaseException | None]:
+        """Subscribe ``topics``; the live ones and the first failure (or a timeout)."""
+        futures = {topic: self.place(topic).reserve(topic) for topic in topics}
+        failure = await self._settle(futures)
+        live = [
+            t for t, f in futures.items() if t in self.placed and f.done() and not f.exception()
+        ]
+        return live, failure
 
-    def on_close(self, reason: str) -> None:
-        """Forget what this socket held; books of the primary await a resync."""
-        self.topics.clear()
-        self.expected.clear()
-        if self is self.shard.primary:
-            self.client._on_shard_down(self.shard)
+    async def _settle(self, futures: Mapping[Topic, asyncio.Future[None]]) -> BaseException | None:
+        deadline = self.context.deadline("kucoin subscribe")
+        _, pending = await asyncio.wait(futures.values(), timeout=deadline.remaining)
+        failure: BaseException | None = None
+        for future in futures.values():
+            if future not in pending:
+                failure = failure or future.exception()
+        if failure is None and pending:
+            failure = RequestTimeout(f"kucoin subscribe: no ack within {deadline.seconds:g}s")
+        return failure
 
-    def ping_message(self) -> bytes:
-        """KuCoin's application ping (it counts against the message rate, like all)."""
-        # Pings are numbered apart from requests, so a request's id does not depend on
-        # when the keepalive fired (a replay issues the requests with the recorded ids).
-        return _encode({"id": self.expected.add(f"ping{next(self._ping_ids)}"), "type": "ping"})
+    async def unsubscribe(self, topics: Iterable[Topic]) -> None:
+        """Unsubscribe ``topics`` (each on its shard); raises what the venue answers."""
+        by_shard: dict[Shard, list[Topic]] = {}
+        for topic in topics:
+            self.native.discard(topic)
+            shard = self.placed.pop(topic, None)
+            if shard is not None:
+                shard.release(topic)
+                by_shard.setdefault(shard, []).append(topic)
+        for shard, group in by_shard.items():
+            for outcome in await shard.primary.call("unsubscribe", group):
+                if isinstance(outcome, TickwireError) and not isinstance(outcome, RequestTimeout):
+                    raise outcome
 
-    async def on_stale(self, keys: list[Any]) -> None:
-        """Topics silent past their channel's threshold: report and renew them."""
-        await liveness.renew_stale(self, keys)
+    def of(self, shard: Shard) -> list[Topic]:
+        """The topics placed on ``shard``."""
+        return [topic for topic, owner in self.placed.items() if owner is shard]
 
-    # --- requests ---------------------------------------------------------------------
+    @property
+    def topics(self) -> list[str]:
+        """Every single-symbol topic string subscribed now, across shards."""
+        return sorted(t.text for shard in self.shards for t in shard.topics)
 
     async def barrier(self) -> None:
-        """Return once everything the venue sent this socket before now was handled."""
-        msg_id = self.next_id()
-        message = _encode({"id": msg_id, "type": "ping"})
-        timeout = self.client.config.request_timeout
-        await self.session.request(msg_id, message, timeout, "kucoin ping")
-
-    def register(self, kind: str, topics: list[Topic]) -> tuple[bytes, asyncio.Future[Any]]:
-        """A (un)subscribe frame for ``topics`` and the future its ack settles."""
-        msg_id = self.next_id()
-        future = self.session.pending.register(msg_id)
-        future.add_done_callback(lambda _: self.session.pending.discard(msg_id))
-        body: dict[str, Any] = {"id": msg_id, "type": kind, "topic": topic_string(topics)}
-        body |= {"privateChannel": False, "response": True}
-        return _encode(body), future
-
-    async def call(self, kind: str, topics: Iterable[Topic]) -> list[BaseException | None]:
-        """(Un)subscribe ``topics`` in batches; one outcome per batch, in order."""
-        batches = list(topic_batches(topics))
-        futures: list[asyncio.Future[Any]] = []
-        for batch in batches:
-            frame, future = self.register(kind, batch)
-            futures.append(future)
-            try:
-                await self.session.send(frame)
-            except BaseException as exc:
-                future.set_exception(Disconnected(str(exc)))
-                break
-        timeout = self.client.config.request_timeout
-        if futures:
-            await asyncio.wait(futures, timeout=timeout)
-        outcomes: list[BaseException | None] = []
-        for batch, future in zip(batches, futures, strict=False):
-            outcome: BaseException | None = TimeoutError()
-            if future.done() and not future.cancelled():
-                outcome = future.exception()
-            else:
-                future.cancel()
-            if outcome is None and kind == "subscribe":
-                self.topics.update(batch)
-            elif outcome is None:
-                self.topics.difference_update(batch)
-            outcomes.append(outcome)
-        return outcomes
+        """Return once every frame each shard's venue sent before now was handled."""
+        await asyncio.gather(*(shard.primary.barrier() for shard in self.shards))
 
 
 class Shard:
     """One logical KuCoin connection: its topics, the subscribe queue and its sockets."""
 
-    def __init__(self, client: KucoinClient, index: int, quota: Quota) -> None:
-        self.client = client
+    def __init__(self, owner: Shards, index: int, quota: Quota) -> None:
+        self.owner = owner
         self.index = index
         self.quota = quota
         self.topics: set[Topic] = set()  # reserved: acked, queued or in flight
@@ -244,16 +194,16 @@ class Shard:
         self.queue: dict[str, list[Topic]] = {}
         self.primary = Socket(self, quota)
         self.incoming: Socket | None = None  # the socket being swapped in
-        self.held: list[tuple[Message, int]] = []
+        self.held: Held = []
         self._wake = asyncio.Event()
         self.renewals = 0
 
     def start(self, renew_after: float) -> None:
         """Open the socket and start the flusher and the token renewal, owned by the client."""
-        spawn = self.client._spawn
-        spawn(self.primary.session.run(), name=f"kucoin-shard-{self.index}")
-        spawn(self._flush(), name=f"kucoin-flush-{self.index}")
-        spawn(self._renew_every(renew_after), name=f"kucoin-renew-{self.index}")
+        spawn = self.owner.context.spawn
+        spawn(self.primary.session.run(), f"kucoin-shard-{self.index}")
+        spawn(self._flush(), f"kucoin-flush-{self.index}")
+        spawn(self._renew_every(renew_after), f"kucoin-renew-{self.index}")
 
     async def close(self) -> None:
         """Close every socket of the shard."""
@@ -327,7 +277,7 @@ class Shard:
         if socket is not self.primary:
             return
         topics = list(topics)
-        liveness.watch(socket, topics)
+        socket.watch(topics)
         for topic in topics:
             future = self.waiting.pop(topic, None)
             if future is not None and not future.done():
@@ -337,12 +287,12 @@ class Shard:
         """The venue refused topics: free their slots and fail their callers."""
         for topic in topics:
             self.release(topic)
-            self.client._forget_topic(topic)
+            self.owner.forget(topic)
             future = self.waiting.pop(topic, None)
             if future is not None and not future.done():
                 future.set_exception(error)
             else:
-                self.client._push_error(error, f"subscribe {topic.text}")
+                self.owner.context.error(error, f"subscribe {topic.text}")
 
     async def restore(self, socket: Socket) -> None:
         """Subscribe every topic of the shard on a fresh socket (batched, paced)."""
@@ -359,7 +309,7 @@ class Shard:
             else:
                 raise Disconnected(f"restore of shard {self.index} failed: {outcome!r}")
         if socket is self.primary:
-            self.client._on_shard_up(self)
+            self.owner.hooks.up(self)
 
     # --- token renewal --------------------------------------------------------------
 
@@ -368,16 +318,16 @@ class Shard:
             await asyncio.sleep(period)
             try:
                 await self.renew()
-            except (ExchangeError, Disconnected, TimeoutError, OSError) as exc:
-                self.client._push_error(exc, f"renew shard {self.index}")
+            except (ExchangeError, Disconnected, RequestTimeout, TimeoutError, OSError) as exc:
+                self.owner.context.error(exc, f"renew shard {self.index}")
 
     async def renew(self) -> None:
         """Open a socket with a fresh token, move every topic onto it, close the old one."""
         new = Socket(self, self.quota)
         self.held = []
         self.incoming = new
-        self.client._spawn(new.session.run(), name=f"kucoin-shard-{self.index}-renew")
-        config = self.client.config
+        self.owner.context.spawn(new.session.run(), f"kucoin-shard-{self.index}-renew")
+        config = self.owner.context.config
         try:
             async with asyncio.timeout(config.connect_timeout + 2 * config.request_timeout):
                 await new.session.wait_ready()
@@ -402,6 +352,6 @@ class Shard:
         old, self.primary, self.incoming = self.primary, new, None
         held, self.held = self.held, []
         self.acked(list(new.topics), new)
-        self.client._replay(held)
+        self.owner.hooks.replay(held)
         self.renewals += 1
         await old.session.close()

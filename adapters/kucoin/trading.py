@@ -1,8 +1,22 @@
-"""KuCoin HF order entry over signed REST (``shared/reference/kucoin-ws.md`` §9).
+"""The KuCoin :class:`~tickwire.core.trader.Trader`: HF order entry over signed REST
+(``shared/reference/kucoin-ws.md`` §9); cancels in :mod:`.cancels`.
 
-Every method takes a ``timeout`` that bounds the whole call, reconciliation included:
-it returns or raises a typed error within it, never hangs. Venue codes are mapped by the
-one table of :mod:`tickwire.adapters.kucoin.rest` (``126013``/``200004`` →
+=====================  ===============================================================
+``place_order``        ``POST /api/v1/hf/orders`` once; a lost reply is reconciled by
+                       client id (below)
+``amend_order``        ``alter`` = cancel + new: the ack carries the *new* order id
+``cancel_order``       by ``order_id`` or ``client_id``
+``cancel_all``         one symbol, or every symbol (``cancelAll``); returns the number
+                       of orders open just before
+``place_orders``       ``/multi``, in chunks of 5 limit orders
+``cancel_orders``      one cancel each, concurrently (HF has no batch cancel)
+``cancel_all_after``   ``dead-cancel-all``: ``seconds <= 0`` disarms, else 5..86400
+=====================  ===============================================================
+
+Every method takes a ``timeout`` that bounds the whole call, reconciliation included
+(one :class:`~tickwire.core.deadline.Deadline`): it returns or raises a typed error
+within it, never hangs. Venue codes are mapped by the
+one table of :mod:`tickwire.adapters.kucoin.errors` (``126013``/``200004`` →
 ``InsufficientFunds``, ``400100 order_not_exist…`` → ``UnknownOrder``, other ``400100``
 → ``InvalidOrder``, ``429000`` → ``RateLimited``, ``40000x`` → ``AuthError``).
 
@@ -32,8 +46,9 @@ from typing import Any
 import httpx
 import msgspec
 
+from tickwire.adapters.kucoin.cancels import KucoinCancels, budget
 from tickwire.adapters.kucoin.parse import VENUE, to_native, to_unified
-from tickwire.adapters.kucoin.rest import KucoinRest, decode
+from tickwire.adapters.kucoin.rest import ORDERS, KucoinRest, decode
 from tickwire.adapters.kucoin.trade_schemas import (
     AlterData,
     HfOrder,
@@ -42,6 +57,7 @@ from tickwire.adapters.kucoin.trade_schemas import (
     OrderIdData,
 )
 from tickwire.core.config import Credentials
+from tickwire.core.deadline import Deadline
 from tickwire.core.errors import (
     BatchRejected,
     DecodeError,
@@ -54,11 +70,11 @@ from tickwire.core.errors import (
     UnknownOrder,
 )
 from tickwire.core.ids import new_client_id
+from tickwire.core.trader import Trader
 from tickwire.core.types import OrderAck, OrderRequest, OrderType, TimeInForce
 
-__all__ = ["BATCH_SIZE", "ORDERS", "KucoinTrading"]
+__all__ = ["BATCH_SIZE", "KucoinTrader"]
 
-ORDERS = "/api/v1/hf/orders"
 BATCH_SIZE = 5
 """Orders per ``/multi`` call (KuCoin's limit); longer batches are sent in chunks."""
 DUPLICATE_CLIENT_OID = "126044"
@@ -81,6 +97,11 @@ def _text(value: Decimal) -> str:
     return format(value, "f")
 
 
+def _decimal(value: Any) -> Decimal:
+    # repr() of a float is its shortest exact-looking text: 0.1 → "0.1", not the binary.
+    return Decimal(repr(value) if isinstance(value, float) else str(value))
+
+
 def _same_order(found: OrderDetail, body: HfOrder) -> bool:
     """Whether the order KuCoin holds under a client id is the one ``body`` describes."""
     price = None if body.price is None else Decimal(body.price)
@@ -91,43 +112,41 @@ def _same_order(found: OrderDetail, body: HfOrder) -> bool:
 
 def _maybe_sent(exc: BaseException) -> bool:
     """True when a failed request may still have reached KuCoin."""
-    if isinstance(exc, TimeoutError | DecodeError):
+    if isinstance(exc, DecodeError):
         return True
-    return isinstance(exc, TransportError) and not isinstance(exc.__cause__, _NOT_SENT)
+    return isinstance(exc, TransportError | RequestTimeout) and not isinstance(
+        exc.__cause__, _NOT_SENT
+    )
 
 
-class KucoinTrading:
-    """The HF order endpoints of one account: ``rest`` signs with ``credentials``."""
+class KucoinTrader(Trader):
+    """The order methods of one account (``rest`` signs with ``credentials``)."""
+
+    venue = VENUE
 
     def __init__(self, rest: KucoinRest, credentials: Credentials) -> None:
         self._rest = rest
         self._credentials = credentials
+        self.cancels = KucoinCancels(self)
 
     async def call(
         self,
         method: str,
         path: str,
-        deadline: float,
+        deadline: Deadline,
         *,
         params: dict[str, str] | None = None,
         body: Any = None,
     ) -> msgspec.Raw:
-        """One signed call that is over by ``deadline`` (``TimeoutError`` otherwise)."""
-        remaining = deadline - asyncio.get_running_loop().time()
-        if remaining <= 0:
-            raise TimeoutError
+        """One signed call within ``deadline`` (:class:`RequestTimeout` otherwise)."""
+        remaining = deadline.check()
         content = None if body is None else _encoder.encode(body)
-        async with asyncio.timeout(remaining):  # httpx's own timeout is per phase
-            return await self._rest.signed(
+        # The deadline bounds the whole call: httpx's own timeout is per phase.
+        return await deadline.run(
+            self._rest.signed(
                 self._credentials, method, path, params=params, body=content, timeout=remaining
             )
-
-    @staticmethod
-    def deadline(timeout: float) -> float:
-        """The event-loop time by which a call given ``timeout`` seconds must be over."""
-        if not timeout > 0:
-            raise ValueError(f"timeout must be positive, got {timeout!r}")
-        return asyncio.get_running_loop().time() + timeout
+        )
 
     # --- placing ------------------------------------------------------------------------
 
@@ -152,15 +171,15 @@ class KucoinTrading:
             post_only=True if request.post_only and limit else None,
         )
 
-    async def place(self, request: OrderRequest, timeout: float) -> OrderAck:
+    async def place_order(self, request: OrderRequest, *, timeout: float) -> OrderAck:
         """``POST /api/v1/hf/orders`` once; reconciled by client id if the reply is lost."""
-        deadline = self.deadline(timeout)
+        deadline = budget(timeout, "place_order")
         client_id = request.client_id or new_client_id()
         body = self.order_body(request, client_id)
         # Keep part of the budget to ask KuCoin what became of a request lost in flight.
-        send_until = deadline - min(timeout / 2, 2.0)
+        send = Deadline(timeout - min(timeout / 2, 2.0), deadline.what)
         try:
-            raw = await self.call("POST", ORDERS, send_until, body=body)
+            raw = await self.call("POST", ORDERS, send, body=body)
             data = decode(_ack_decoder, raw, f"POST {ORDERS}")
         except ExchangeError as exc:
             if str(exc.code) != DUPLICATE_CLIENT_OID:
@@ -171,27 +190,24 @@ class KucoinTrading:
             if found is None or not _same_order(found, body):
                 raise
             return self.ack(request.symbol, found.id, client_id)
-        except (TimeoutError, TransportError, DecodeError) as exc:
+        except (RequestTimeout, TransportError, DecodeError) as exc:
             if not _maybe_sent(exc):
                 raise
             return await self.reconcile(body.symbol, client_id, deadline, exc)
         return self.ack(request.symbol, data.order_id, data.client_oid or client_id)
 
     async def reconcile(
-        self, symbol: str, client_id: str, deadline: float, cause: BaseException
+        self, symbol: str, client_id: str, deadline: Deadline, cause: BaseException
     ) -> OrderAck:
         """What became of a placement whose reply was lost: its ack, or a typed error."""
         # After a timeout the request may still be queued at the venue: ask until the
         # deadline. After a reset the venue has had its chance: two misses settle it.
-        timed_out = isinstance(cause, TimeoutError) or isinstance(
-            cause.__cause__, httpx.TimeoutException
-        )
-        checks = None if timed_out else 2
+        checks = None if isinstance(cause, RequestTimeout) else 2
         found = await self._lookup_until(symbol, client_id, deadline, checks=checks)
         if found is not None:
             return self.ack(to_unified(symbol), found.id, found.client_oid or client_id)
         what = f"order {client_id} on {symbol}"
-        if checks is not None and asyncio.get_running_loop().time() < deadline:
+        if checks is not None and not deadline.expired:
             raise Disconnected(
                 f"{VENUE}: {what} not found after the connection failed "
                 f"({type(cause).__name__}); placing it again with the same client_id is safe"
@@ -202,18 +218,17 @@ class KucoinTrading:
         ) from cause
 
     async def _lookup_until(
-        self, symbol: str, client_id: str, deadline: float, *, checks: int | None
+        self, symbol: str, client_id: str, deadline: Deadline, *, checks: int | None
     ) -> OrderDetail | None:
         """Ask for ``client_id`` until found, ``checks`` clear misses, or the deadline."""
-        loop = asyncio.get_running_loop()
         misses = 0
         delay = _RECHECK_DELAY
-        while loop.time() < deadline:
+        while not deadline.expired:
             answered = True
             detail = None
             try:
                 detail = await self.lookup(symbol, client_id, deadline)
-            except (TimeoutError, TransportError, DecodeError, ExchangeError):
+            except (RequestTimeout, TransportError, DecodeError, ExchangeError):
                 answered = False  # neither found nor missing: ask again
             if detail is not None:
                 return detail
@@ -221,14 +236,14 @@ class KucoinTrading:
                 misses += 1
                 if checks is not None and misses >= checks:
                     return None
-            pause = min(delay, deadline - loop.time())
+            pause = min(delay, deadline.remaining)
             if pause > 0:
                 await asyncio.sleep(pause)  # pacing between lookups, not awaiting an event
             delay = min(delay * 2, 1.0)
         return None
 
     async def lookup(
-        self, symbol_native: str, client_id: str, deadline: float
+        self, symbol_native: str, client_id: str, deadline: Deadline
     ) -> OrderDetail | None:
         """``GET .../client-order/{clientOid}``: the order, or None when KuCoin has none."""
         path = f"{ORDERS}/client-order/{client_id}"
@@ -238,13 +253,15 @@ class KucoinTrading:
             return None
         return decode(_detail_decoder, raw, f"GET {ORDERS}/client-order")
 
-    async def place_many(self, requests: Sequence[OrderRequest], timeout: float) -> list[OrderAck]:
+    async def place_orders(
+        self, requests: Sequence[OrderRequest], *, timeout: float
+    ) -> list[OrderAck]:
         """``POST /api/v1/hf/orders/multi`` in chunks of :data:`BATCH_SIZE` limit orders.
 
         Raises :class:`BatchRejected` (with the acks of the placed ones) when KuCoin
         refuses some; a chunk lost in flight is reconciled order by order.
         """
-        deadline = self.deadline(timeout)
+        deadline = budget(timeout, "place_orders")
         bodies = []
         for request in requests:
             if request.type is not OrderType.LIMIT:
@@ -254,17 +271,15 @@ class KucoinTrading:
             raise InvalidOrder(VENUE, "orderList", "client ids must differ within a batch")
         acks: list[OrderAck] = []
         failures: dict[str, TickwireError] = {}
-        send_until = deadline - min(timeout / 2, 2.0)
+        send = Deadline(timeout - min(timeout / 2, 2.0), deadline.what)
         for start in range(0, len(bodies), BATCH_SIZE):
             chunk = bodies[start : start + BATCH_SIZE]
             try:
-                raw = await self.call(
-                    "POST", f"{ORDERS}/multi", send_until, body={"orderList": chunk}
-                )
+                raw = await self.call("POST", f"{ORDERS}/multi", send, body={"orderList": chunk})
                 results = decode(_multi_decoder, raw, f"POST {ORDERS}/multi")
                 if len(results) != len(chunk):
                     raise DecodeError(f"{VENUE}: {len(results)} results for {len(chunk)} orders")
-            except (TimeoutError, TransportError, DecodeError) as exc:
+            except (RequestTimeout, TransportError, DecodeError) as exc:
                 if not _maybe_sent(exc):
                     raise
                 outcomes = await asyncio.gather(
@@ -292,13 +307,14 @@ class KucoinTrading:
 
     # --- amending -----------------------------------------------------------------------
 
-    async def amend(
+    async def amend_order(
         self,
         symbol: str,
+        *,
         order_id: str | None,
         client_id: str | None,
-        price: Decimal | None,
-        size: Decimal | None,
+        price: Any,
+        size: Any,
         timeout: float,
     ) -> OrderAck:
         """``POST /api/v1/hf/orders/alter``: cancel + new; the ack has the new order id."""
@@ -309,11 +325,11 @@ class KucoinTrading:
         body: dict[str, str] = {"symbol": to_native(symbol)}
         body |= {"orderId": order_id} if order_id is not None else {"clientOid": client_id or ""}
         if price is not None:
-            body["newPrice"] = _text(Decimal(price))
+            body["newPrice"] = _text(_decimal(price))
         if size is not None:
-            body["newSize"] = _text(Decimal(size))
+            body["newSize"] = _text(_decimal(size))
         path = f"{ORDERS}/alter"
-        raw = await self.call("POST", path, self.deadline(timeout), body=body)
+        raw = await self.call("POST", path, budget(timeout, "amend_order"), body=body)
         data = decode(_alter_decoder, raw, f"POST {path}")
         return self.ack(symbol, data.new_order_id, data.client_oid or client_id)
 
@@ -323,3 +339,23 @@ class KucoinTrading:
         return OrderAck(
             venue=VENUE, symbol=symbol, order_id=order_id, client_id=client_id, ts=time_ns()
         )
+
+    # --- cancels (:mod:`.cancels`) ------------------------------------------------------
+
+    async def cancel_order(
+        self, symbol: str, *, order_id: str | None, client_id: str | None, timeout: float
+    ) -> OrderAck:
+        """Request the cancel of one order; its ``canceled`` update confirms it."""
+        return await self.cancels.cancel(symbol, order_id, client_id, timeout)
+
+    async def cancel_all(self, symbol: str | None, *, timeout: float) -> int:
+        """Cancel every open order of ``symbol`` (every symbol when None)."""
+        return await self.cancels.cancel_all(symbol, timeout)
+
+    async def cancel_all_after(self, seconds: float, *, timeout: float) -> None:
+        """Arm KuCoin's dead man's switch for ``seconds`` (5..86400); ``<= 0`` disarms."""
+        await self.cancels.dead_cancel_all(seconds, timeout)
+
+    async def cancel_orders(self, symbol: str, order_ids: Sequence[str], *, timeout: float) -> int:
+        """Cancel orders of ``symbol`` by id; returns how many KuCoin accepted to cancel."""
+        return await self.cancels.cancel_many(symbol, order_ids, timeout)

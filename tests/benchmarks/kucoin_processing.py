@@ -118,9 +118,10 @@ def time_tickwire(recording: Recording, frames: list[bytes]) -> float:
         client = KucoinClient(ClientConfig(venue="kucoin"))
         client._http = aiohttp.ClientSession()  # never used: no socket is opened
         try:
-            shard = Shard(client, 0, client._quota)
-            client._shards.append(shard)
-            client._sync.add(Topic("/market/level2", BOOK), KUCOIN.book_symbol)
+            shards = client._shards
+            shard = Shard(shards, 0, shards.quota)
+            shards.shards.append(shard)
+            client._book_sync.add(Topic("/market/level2", BOOK), KUCOIN.book_symbol)
             client._kbooks[BOOK].apply_snapshot(recording.snapshot(), time.time_ns())
             stream = client.events()
             on_frame, now = shard.primary.on_frame, time.time_ns

@@ -27,7 +27,7 @@ QUICK = ReconnectPolicy(base_delay=0.001, max_delay=0.002)
 def tasks(client: StreamClient) -> tuple[int, Counter[str], int]:
     """Every task of the loop, the client's own by name, the books' fetches in flight."""
     owned = Counter(task.get_name() for task in client._owned)  # type: ignore[attr-defined]
-    return len(asyncio.all_tasks()), owned, len(client._sync._tasks)  # type: ignore[attr-defined]
+    return len(asyncio.all_tasks()), owned, len(client._book_sync.keeper._tasks)  # type: ignore[attr-defined]
 
 
 @pytest.mark.slow  # ~20 s: each reconnect resyncs the book, and snapshots are paced 20/s

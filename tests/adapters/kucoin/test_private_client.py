@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from helpers import next_of, until
 
-from tickwire.adapters.kucoin.client import KucoinClient
+from tickwire.adapters.kucoin.private import keep_dead_man
 from tickwire.adapters.kucoin.signing import sign
 from tickwire.core.config import ClientConfig, Credentials
 from tickwire.core.connect import connect
@@ -398,21 +398,19 @@ async def test_private_topics_are_restored_after_a_reconnect(ex) -> None:
 
 async def test_the_managed_switch_pauses_while_the_private_socket_is_down() -> None:
     # The loop alone, with a stand-in socket whose health the test flips.
-    client = KucoinClient(ClientConfig(venue="kucoin", credentials=Credentials("k", "s", "p")))
     healthy, unhealthy = asyncio.Event(), asyncio.Event()
-    client._private = SimpleNamespace(healthy=healthy, unhealthy=unhealthy)  # type: ignore[assignment]
+    private = SimpleNamespace(healthy=healthy, unhealthy=unhealthy)
     calls: list[float] = []
     enough = asyncio.Event()
     wanted = 3
 
-    async def arm(seconds: float, *, timeout: float) -> None:
+    async def arm(seconds: float) -> None:
         calls.append(seconds)
         if len(calls) >= wanted:
             enough.set()
 
-    client.cancel_all_after = arm  # type: ignore[method-assign]
     healthy.set()
-    loop = asyncio.create_task(client._keep_dead_man(5.0, 0.01))
+    loop = asyncio.create_task(keep_dead_man(private, arm, 5.0, 0.01))  # type: ignore[arg-type]
     try:
         async with asyncio.timeout(5):
             await enough.wait()  # refreshed every 10 ms while healthy

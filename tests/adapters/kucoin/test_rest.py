@@ -19,6 +19,7 @@ from tickwire.core.errors import (
     InsufficientFunds,
     InvalidOrder,
     RateLimited,
+    RequestTimeout,
     SubscriptionError,
     TransportError,
     UnknownOrder,
@@ -268,7 +269,7 @@ async def test_rate_limited_envelope_on_http_200(rest: KucoinRest, mock: respx.M
     ("raised", "error"),
     [
         (httpx.ConnectError("refused"), TransportError),
-        (httpx.ReadTimeout("slow"), TransportError),
+        (httpx.ReadTimeout("slow"), RequestTimeout),  # core's boundary: sent, no answer
         (httpx.RemoteProtocolError("bad"), TransportError),
         (httpx.ConnectTimeout("slow"), ConnectTimeout),
     ],

@@ -14,7 +14,7 @@ import respx
 from tickwire.adapters.kucoin.cancels import KucoinCancels
 from tickwire.adapters.kucoin.rest import KucoinRest
 from tickwire.adapters.kucoin.signing import sign
-from tickwire.adapters.kucoin.trading import KucoinTrading
+from tickwire.adapters.kucoin.trading import KucoinTrader
 from tickwire.core.config import Credentials
 from tickwire.core.errors import (
     AuthError,
@@ -59,9 +59,9 @@ def detail(cid: str, order_id: str = "oid-1", **fields: object) -> dict[str, obj
 
 
 @pytest.fixture
-async def trading() -> AsyncIterator[KucoinTrading]:
+async def trading() -> AsyncIterator[KucoinTrader]:
     async with KucoinRest(BASE, timeout=5.0) as rest:
-        yield KucoinTrading(rest, KEYS)
+        yield KucoinTrader(rest, KEYS)
 
 
 @pytest.fixture
@@ -89,7 +89,7 @@ def assert_signed(request: httpx.Request) -> None:
 
 async def test_place_sends_one_signed_body_and_acks(trading, mock) -> None:
     route = mock.post(ORDERS).respond(200, json=ok({"orderId": "o-9", "clientOid": "cid-1"}))
-    ack = await trading.place(buy(post_only=True), timeout=2.0)
+    ack = await trading.place_order(buy(post_only=True), timeout=2.0)
     assert (ack.venue, ack.symbol, ack.order_id, ack.client_id) == (
         "kucoin", "BTC/USDT", "o-9", "cid-1"
     )  # fmt: skip
@@ -105,7 +105,7 @@ async def test_place_generates_a_client_id_and_formats_decimals_plainly(trading,
     route = mock.post(ORDERS).respond(200, json=ok({"orderId": "o-1"}))
     request = OrderRequest(symbol="ETH/USDT", side=Side.SELL, size=Decimal("1E+1"),
                            type=OrderType.MARKET)  # fmt: skip
-    ack = await trading.place(request, timeout=2.0)
+    ack = await trading.place_order(request, timeout=2.0)
     body = sent(route)
     assert body["size"] == "10" and "price" not in body and "timeInForce" not in body
     cid = body["clientOid"]
@@ -119,7 +119,7 @@ async def test_place_generates_a_client_id_and_formats_decimals_plainly(trading,
 async def test_bad_input_is_refused_before_sending(trading, mock, request_) -> None:
     route = mock.post(ORDERS)
     with pytest.raises(InvalidOrder):
-        await trading.place(request_, timeout=1.0)
+        await trading.place_order(request_, timeout=1.0)
     assert not route.called
 
 
@@ -141,7 +141,7 @@ async def test_refusals_map_to_typed_errors_without_secrets(
     route = mock.post(ORDERS).respond(status, json=body)
     lookup = mock.get(LOOKUP.format(cid="cid-1"))
     with pytest.raises(ExchangeError) as info:
-        await trading.place(buy(), timeout=2.0)
+        await trading.place_order(buy(), timeout=2.0)
     assert type(info.value) is error and info.value.code == body["code"]
     text = f"{info.value} {info.value!r}"
     assert KEYS.api_secret not in text and KEYS.passphrase not in text  # type: ignore[operator]
@@ -163,7 +163,7 @@ async def test_a_reply_lost_after_processing_reconciles_to_the_ack(trading, mock
     route = mock.post(ORDERS).mock(side_effect=failure)
     lookup = mock.get(LOOKUP.format(cid="cid-1"), params={"symbol": "BTC-USDT"})
     lookup.respond(200, json=ok(detail("cid-1", "o-77")))
-    ack = await trading.place(buy(), timeout=2.0)
+    ack = await trading.place_order(buy(), timeout=2.0)
     assert (ack.order_id, ack.client_id) == ("o-77", "cid-1")
     assert route.call_count == 1  # never sent again
     assert_signed(lookup.calls.last.request)
@@ -175,7 +175,7 @@ async def test_a_request_lost_before_processing_is_a_disconnect(trading, mock) -
     loop = asyncio.get_running_loop()
     started = loop.time()
     with pytest.raises(Disconnected, match="same client_id is safe"):
-        await trading.place(buy(), timeout=5.0)
+        await trading.place_order(buy(), timeout=5.0)
     assert loop.time() - started < 2.0  # two misses settle it; no waiting for the deadline
     assert route.call_count == 1 and lookup.call_count == 2
 
@@ -184,7 +184,7 @@ async def test_not_found_as_null_data_counts_as_a_miss(trading, mock) -> None:
     mock.post(ORDERS).mock(side_effect=httpx.ReadError("reset"))
     lookup = mock.get(LOOKUP.format(cid="cid-1")).respond(200, json=ok(None))
     with pytest.raises(Disconnected):
-        await trading.place(buy(), timeout=3.0)
+        await trading.place_order(buy(), timeout=3.0)
     assert lookup.call_count == 2
 
 
@@ -192,7 +192,7 @@ async def test_a_request_that_never_left_is_not_looked_up(trading, mock) -> None
     mock.post(ORDERS).mock(side_effect=httpx.ConnectError("refused"))
     lookup = mock.get(LOOKUP.format(cid="cid-1"))
     with pytest.raises(TransportError):
-        await trading.place(buy(), timeout=2.0)
+        await trading.place_order(buy(), timeout=2.0)
     assert not lookup.called
 
 
@@ -210,7 +210,7 @@ async def test_a_hung_request_resolves_within_its_timeout(trading, mock) -> None
     loop = asyncio.get_running_loop()
     started = loop.time()
     with pytest.raises(RequestTimeout, match="outcome is unknown"):
-        await trading.place(buy(), timeout=1.0)
+        await trading.place_order(buy(), timeout=1.0)
     assert loop.time() - started < 1.2
     assert len(posts) == 1 and lookup.call_count >= 2  # asked until the deadline
 
@@ -229,7 +229,7 @@ async def test_a_hung_request_found_later_is_acked(trading, mock) -> None:
             httpx.Response(200, json=ok(detail("cid-1"))),
         ]
     )
-    ack = await trading.place(buy(), timeout=2.0)
+    ack = await trading.place_order(buy(), timeout=2.0)
     assert ack.order_id == "oid-1"
 
 
@@ -237,19 +237,19 @@ async def test_unanswered_lookups_end_in_a_timeout(trading, mock) -> None:
     mock.post(ORDERS).mock(side_effect=httpx.ReadError("reset"))
     mock.get(LOOKUP.format(cid="cid-1")).mock(side_effect=httpx.ConnectError("down"))
     with pytest.raises(RequestTimeout):
-        await trading.place(buy(), timeout=0.6)
+        await trading.place_order(buy(), timeout=0.6)
 
 
 async def test_a_garbled_success_reply_is_reconciled(trading, mock) -> None:
     mock.post(ORDERS).respond(200, content=b'{"code":"200000","data":{"nope":1}}')
     mock.get(LOOKUP.format(cid="cid-1")).respond(200, json=ok(detail("cid-1", "o-5")))
-    assert (await trading.place(buy(), timeout=2.0)).order_id == "o-5"
+    assert (await trading.place_order(buy(), timeout=2.0)).order_id == "o-5"
 
 
 async def test_a_duplicate_client_id_of_the_same_order_is_its_ack(trading, mock) -> None:
     route = mock.post(ORDERS).respond(200, json={"code": "126044", "msg": "clientOid duplicated"})
     mock.get(LOOKUP.format(cid="cid-1")).respond(200, json=ok(detail("cid-1", "o-3")))
-    ack = await trading.place(buy(), timeout=2.0)
+    ack = await trading.place_order(buy(), timeout=2.0)
     assert ack.order_id == "o-3" and route.call_count == 1
 
 
@@ -257,7 +257,7 @@ async def test_a_duplicate_client_id_of_another_order_stays_refused(trading, moc
     mock.post(ORDERS).respond(200, json={"code": "126044", "msg": "clientOid duplicated"})
     mock.get(LOOKUP.format(cid="cid-1")).respond(200, json=ok(detail("cid-1", price="1")))
     with pytest.raises(InvalidOrder) as info:
-        await trading.place(buy(), timeout=2.0)
+        await trading.place_order(buy(), timeout=2.0)
     assert info.value.code == "126044"
 
 
@@ -272,7 +272,7 @@ async def test_place_many_chunks_by_five(trading, mock) -> None:
         return httpx.Response(200, json=ok(results))
 
     route = mock.post(ORDERS + "/multi").mock(side_effect=answer)
-    acks = await trading.place_many([buy(f"c{i}") for i in range(7)], timeout=2.0)
+    acks = await trading.place_orders([buy(f"c{i}") for i in range(7)], timeout=2.0)
     assert [a.order_id for a in acks] == [f"o-c{i}" for i in range(7)]
     assert [len(sent(route, i)["orderList"]) for i in range(2)] == [5, 2]  # type: ignore[arg-type]
 
@@ -282,7 +282,7 @@ async def test_place_many_reports_refusals_with_the_placed_acks(trading, mock) -
                {"success": False, "failMsg": "Balance insufficient!"}]  # fmt: skip
     mock.post(ORDERS + "/multi").respond(200, json=ok(results))
     with pytest.raises(BatchRejected) as info:
-        await trading.place_many([buy("a"), buy("b")], timeout=2.0)
+        await trading.place_orders([buy("a"), buy("b")], timeout=2.0)
     assert [a.order_id for a in info.value.acks] == ["o-a"]
     assert list(info.value.failures) == ["b"] and isinstance(info.value, InvalidOrder)
 
@@ -292,7 +292,7 @@ async def test_place_many_reconciles_a_lost_chunk(trading, mock) -> None:
     mock.get(LOOKUP.format(cid="a")).respond(200, json=ok(detail("a", "o-a")))
     mock.get(LOOKUP.format(cid="b")).respond(200, json=NOT_EXIST)
     with pytest.raises(BatchRejected) as info:
-        await trading.place_many([buy("a"), buy("b")], timeout=2.0)
+        await trading.place_orders([buy("a"), buy("b")], timeout=2.0)
     assert [a.order_id for a in info.value.acks] == ["o-a"]
     assert isinstance(info.value.failures["b"], Disconnected)
     assert route.call_count == 1
@@ -301,9 +301,9 @@ async def test_place_many_reconciles_a_lost_chunk(trading, mock) -> None:
 async def test_place_many_takes_limit_orders_with_distinct_ids(trading, mock) -> None:
     market = buy("m", type=OrderType.MARKET, price=None)
     with pytest.raises(InvalidOrder, match="limit orders only"):
-        await trading.place_many([market], timeout=1.0)
+        await trading.place_orders([market], timeout=1.0)
     with pytest.raises(InvalidOrder, match="must differ"):
-        await trading.place_many([buy("x"), buy("x")], timeout=1.0)
+        await trading.place_orders([buy("x"), buy("x")], timeout=1.0)
 
 
 # --- amend, cancel, dead man's switch -----------------------------------------------
@@ -313,18 +313,24 @@ async def test_amend_is_alter_and_acks_the_new_order(trading, mock) -> None:
     route = mock.post(ORDERS + "/alter").respond(
         200, json=ok({"newOrderId": "o-new", "clientOid": "cid-1"})
     )
-    ack = await trading.amend("BTC/USDT", "o-old", None, Decimal("29000"), None, timeout=1.0)
+    ack = await trading.amend_order(
+        "BTC/USDT", order_id="o-old", client_id=None, price=Decimal("29000"), size=None, timeout=1.0
+    )
     assert (ack.order_id, ack.client_id) == ("o-new", "cid-1")
     assert sent(route) == {"symbol": "BTC-USDT", "orderId": "o-old", "newPrice": "29000"}
-    await trading.amend("BTC/USDT", None, "cid-1", None, Decimal("0.25"), timeout=1.0)
+    await trading.amend_order(
+        "BTC/USDT", order_id=None, client_id="cid-1", price=None, size=Decimal("0.25"), timeout=1.0
+    )
     assert sent(route) == {"symbol": "BTC-USDT", "clientOid": "cid-1", "newSize": "0.25"}
     with pytest.raises(ValueError):
-        await trading.amend("BTC/USDT", "o", "c", Decimal(1), None, timeout=1.0)
+        await trading.amend_order(
+            "BTC/USDT", order_id="o", client_id="c", price=Decimal(1), size=None, timeout=1.0
+        )
 
 
 @pytest.fixture
-def cancels(trading: KucoinTrading) -> KucoinCancels:
-    return KucoinCancels(trading)
+def cancels(trading: KucoinTrader) -> KucoinCancels:
+    return trading.cancels
 
 
 async def test_cancel_by_order_id_and_by_client_id(cancels, mock) -> None:

@@ -1,0 +1,209 @@
+"""One KuCoin public socket: the :class:`~tickwire.core.handlers.SessionHandler` of its own
+:class:`~tickwire.core.session.Session`, serving one shard (:mod:`.shards`).
+
+Liveness has two levels, as on every venue. KuCoin sends no heartbeat, so a healthy
+socket may carry nothing but pongs: the socket's idle threshold is set from the token's
+ping interval and ping timeout (:meth:`Socket.endpoint`). Per topic, the channel
+thresholds of ``HeartbeatPolicy.stale_after`` apply (a quiet trade tape is not a dead
+one, a book that stopped moving for a minute may be): a topic silent past its threshold
+is reported ``STALE`` and subscribed again (:meth:`Socket.on_stale`).
+
+Keepalive pings all carry the id ``ping``: they are answered by a pong nobody awaits,
+and numbering them from the session's ids would make a request's id depend on when the
+keepalive fired (a replay, which sends no pings, issues the recorded ids). A reply to any
+other id that no request awaits is reported.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Hashable, Iterable
+from time import time_ns
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from tickwire.adapters.kucoin.errors import frame_error
+from tickwire.adapters.kucoin.parse import decode_frame, to_unified
+from tickwire.adapters.kucoin.schemas import Ack, ErrorFrame, Message, Pong, Welcome
+from tickwire.adapters.kucoin.subscriptions import Topic, channel_of, topic_batches, topic_string
+from tickwire.core.errors import DecodeError
+from tickwire.core.ratelimit import Quota, RateLimiter
+from tickwire.core.session import Session
+from tickwire.core.types import StreamState
+
+if TYPE_CHECKING:
+    from tickwire.adapters.kucoin.shards import Shard
+
+__all__ = ["PING_ID", "Socket", "encode"]
+
+encode = msgspec.json.Encoder().encode
+PING_ID = "ping"
+"""The id of every keepalive ping (see the module docstring)."""
+_PING = encode({"id": PING_ID, "type": "ping"})
+_LIMIT_KEY = "kucoin:conn"
+
+
+class Socket:
+    """One socket of a shard; see the module docstring."""
+
+    def __init__(self, shard: Shard, quota: Quota) -> None:
+        self.shard = shard
+        self.context = context = shard.owner.context
+        self.topics: set[Topic] = set()  # acked on this socket
+        self.welcome = asyncio.Event()
+        self.connect_id = ""
+        # The hot path's callees, looked up once.
+        self._taps = shard.owner.taps
+        self._dispatch = shard.owner.hooks.dispatch
+        self.session: Session = context.session(
+            self,
+            name=f"shard-{shard.index}",
+            limiter=RateLimiter({_LIMIT_KEY: quota}),  # one per socket: KuCoin counts per socket
+            limit_keys=(_LIMIT_KEY,),
+        )
+
+    # --- SessionHandler -------------------------------------------------------------
+
+    async def endpoint(self) -> str:
+        """A fresh bullet token every time (never cached: it expires), and its ping period."""
+        token = await self.shard.owner.hooks.bullet()
+        heartbeat = self.context.config.heartbeat
+        self.session.ping_interval = ping = heartbeat.ping_interval or token.ping_interval
+        # KuCoin sends no heartbeat: a quiet socket shows life only by answering pings.
+        self.session.idle_timeout = max(heartbeat.idle_timeout, ping + token.ping_timeout)
+        self.welcome.clear()
+        self.connect_id = str(time_ns())  # matches error frames about this connection
+        return token.url(self.connect_id)
+
+    async def on_open(self, session: Session) -> None:
+        """Await ``welcome`` (the socket is unusable before), then subscribe the shard."""
+        await self.welcome.wait()
+        await self.shard.restore(self)
+
+    def on_frame(self, frame: bytes, received: int) -> None:
+        """Data goes to the client (or is held, on a socket being swapped in). Never raises."""
+        if self._taps.taps:
+            self._taps.tap(frame)
+        try:
+            message = decode_frame(frame)
+        except DecodeError as exc:
+            self.context.error(exc, "decode", exc.frame)
+            return
+        kind = type(message)
+        if kind is Message:
+            shard = self.shard
+            if self is shard.primary:
+                activity = self.session.activity
+                if message.topic in activity:  # type: ignore[union-attr]
+                    activity[message.topic] = received  # type: ignore[union-attr]
+                self._dispatch(message, received)  # type: ignore[arg-type]
+            elif self is shard.incoming:
+                shard.held.append((message, received))  # type: ignore[arg-type]
+            # else: a replaced socket's last pushes, which its successor delivers too
+        elif kind is Ack or kind is Pong:
+            msg_id = message.id or ""  # an Ack or a Pong: always a string
+            if not self.session.pending.resolve(msg_id, frame) and msg_id != PING_ID:
+                error = DecodeError(f"kucoin: reply to an unknown request id {msg_id!r}", frame)
+                self.context.error(error, f"shard {self.shard.index}")
+        elif kind is Welcome:
+            self.welcome.set()
+        elif kind is ErrorFrame:
+            self._on_error(message)  # type: ignore[arg-type]
+
+    def _on_error(self, frame: ErrorFrame) -> None:
+        error = frame_error(frame.code, frame.data)
+        if frame.id is not None and self.session.pending.reject(frame.id, error):
+            return
+        self.context.error(error, f"shard {self.shard.index}")
+        if frame.id is None or frame.id == self.connect_id:
+            # About the connection itself (an expired token): this socket is done for.
+            self.session.drop(f"error {frame.code}: {frame.data}")
+
+    def on_close(self, reason: str) -> None:
+        """Forget what this socket held; books of the primary await a resync."""
+        self.topics.clear()
+        if self is self.shard.primary:
+            self.shard.owner.hooks.down(self.shard)
+
+    def ping_message(self) -> bytes:
+        """KuCoin's application ping (it counts against the message rate, like all)."""
+        return _PING
+
+    async def on_stale(self, keys: list[Hashable]) -> None:
+        """Report each topic silent past its channel's threshold, then subscribe it again."""
+        by_text = {topic.text: topic for topic in self.shard.topics}
+        for key in keys:
+            topic = by_text.get(str(key))
+            if topic is None:
+                continue  # unsubscribed meanwhile
+            self.context.status(
+                StreamState.STALE,
+                f"no data on {topic.text}; resubscribing",
+                channel=channel_of(topic),
+                symbol=to_unified(topic.native),
+            )
+            await self.call("unsubscribe", [topic])
+            (outcome,) = await self.call("subscribe", [topic])
+            if outcome is None:
+                self.watch([topic])
+            else:
+                self.context.error(outcome, f"renew stale {topic.text}")
+
+    # --- requests ---------------------------------------------------------------------
+
+    def watch(self, topics: Iterable[Topic]) -> None:
+        """Watch each topic whose channel has a staleness threshold (restarts its clock)."""
+        thresholds = self.context.config.heartbeat.stale_after
+        for topic in topics:
+            channel = channel_of(topic)
+            limit = thresholds.get(channel.value) if channel is not None else None
+            if limit is not None:
+                self.session.watch(topic.text, limit)
+
+    async def request(self, message: dict[str, Any], what: str) -> Any:
+        """Send ``message`` with a fresh id; the raw reply frame (or the mapped error)."""
+        msg_id = str(self.session.next_id())
+        timeout = self.context.config.request_timeout
+        return await self.session.request(msg_id, encode({"id": msg_id, **message}), timeout, what)
+
+    async def barrier(self) -> None:
+        """Return once everything the venue sent this socket before now was handled."""
+        await self.request({"type": "ping"}, "kucoin ping")
+
+    def register(self, kind: str, topics: list[Topic]) -> tuple[bytes, asyncio.Future[Any]]:
+        """A (un)subscribe frame for ``topics`` and the future its ack settles (for a
+        sender that builds the frame when its rate slot opens, :meth:`Shard._build`)."""
+        msg_id = str(self.session.next_id())
+        future = self.session.pending.register(msg_id)
+        future.add_done_callback(lambda _: self.session.pending.discard(msg_id))
+        return encode(_subscription(msg_id, kind, topics)), future
+
+    async def call(self, kind: str, topics: Iterable[Topic]) -> list[BaseException | None]:
+        """(Un)subscribe ``topics`` in batches; one outcome per batch, in order."""
+        return list(
+            await asyncio.gather(
+                *(self._call(kind, batch) for batch in topic_batches(topics)),
+                return_exceptions=True,
+            )
+        )
+
+    async def _call(self, kind: str, batch: list[Topic]) -> None:
+        msg_id = str(self.session.next_id())
+        frame = encode(_subscription(msg_id, kind, batch))
+        timeout = self.context.config.request_timeout
+        await self.session.request(msg_id, frame, timeout, f"kucoin {kind}")
+        if kind == "subscribe":
+            self.topics.update(batch)
+        else:
+            self.topics.difference_update(batch)
+
+
+def _subscription(msg_id: str, kind: str, topics: list[Topic]) -> dict[str, Any]:
+    return {
+        "id": msg_id,
+        "type": kind,
+        "topic": topic_string(topics),
+        "privateChannel": False,
+        "response": True,
+    }
