@@ -17,6 +17,7 @@ from tickwire.core.errors import (
     ConnectTimeout,
     Disconnected,
     ExchangeError,
+    HeartbeatTimeout,
     TickwireError,
     TransportError,
 )
@@ -69,4 +70,5 @@ def is_permanent(exc: BaseException) -> bool:
         return True  # refused, unresolved, TLS: answered at once, and the same next time
     if isinstance(exc, ExchangeError):
         return True  # the venue refused the token call (bad key, permissions)
-    return isinstance(exc, TransportError) and not isinstance(exc, ConnectTimeout | Disconnected)
+    transient = ConnectTimeout | Disconnected | HeartbeatTimeout
+    return isinstance(exc, TransportError) and not isinstance(exc, transient)

@@ -34,6 +34,7 @@ from tickwire.core.errors import (
     DecodeError,
     Disconnected,
     ExchangeError,
+    HeartbeatTimeout,
     RequestTimeout,
     TransportError,
 )
@@ -44,6 +45,7 @@ from tickwire.core.http import safe_url
 from tickwire.core.ratelimit import RateLimiter
 from tickwire.core.reconnect import Backoff
 from tickwire.core.rpc import PendingRequests
+from tickwire.core.staleness import StaleWatch
 from tickwire.core.types import StreamError, StreamState, StreamStatus
 
 __all__ = ["Session", "SessionHandler", "WireTap", "describe"]
@@ -104,7 +106,8 @@ class Session:
         self.name = name
         self.venue = venue
         self.pending: PendingRequests[Hashable, Any] = PendingRequests()
-        self.activity: dict[Hashable, int] = {}
+        self._liveness = StaleWatch()
+        self.activity = self._liveness.activity
         self.last_frame = 0
         self.last_reason = "not connected yet"  # why the last socket ended (for errors)
         self._handler = handler
@@ -128,8 +131,6 @@ class Session:
         # is the consumer's, not the venue's: the watchdog holds its judgement.
         self._held = False
         self._released = 0  # when the reader last stopped waiting for the consumer
-        self._watched: dict[Hashable, int] = {}  # key -> staleness threshold, ns
-        self._stale: set[Hashable] = set()
         self._ws: _Socket | None = None
         self._where = ""  # the current socket's URL as logs may show it (no query)
         self._ready = asyncio.Event()
@@ -172,15 +173,11 @@ class Session:
 
         Watching again (after a reconnect) restarts the clock for ``key``.
         """
-        self._watched[key] = int(stale_after * _NS)
-        self.activity[key] = time_ns()
-        self._stale.discard(key)
+        self._liveness.watch(key, stale_after)
 
     def unwatch(self, key: Hashable) -> None:
         """Stop watching ``key``."""
-        self._watched.pop(key, None)
-        self.activity.pop(key, None)
-        self._stale.discard(key)
+        self._liveness.unwatch(key)
 
     # --- sending ------------------------------------------------------------------------
 
@@ -429,15 +426,8 @@ class Session:
             now = time_ns()
             released = self._released
             if now - max(self.last_frame, released) > idle_ns:
-                raise ConnectionLost(f"no frame for {idle_timeout:g}s (heartbeat timeout)")
-            newly_stale: list[Hashable] = []
-            for key, threshold in self._watched.items():
-                silent = now - max(self.activity.get(key, now), released) > threshold
-                if silent and key not in self._stale:
-                    self._stale.add(key)
-                    newly_stale.append(key)
-                elif not silent:
-                    self._stale.discard(key)
+                raise HeartbeatTimeout(f"no frame for {idle_timeout:g}s (heartbeat timeout)")
+            newly_stale = self._liveness.newly_stale(now, released)
             if newly_stale:
                 await self._handler.on_stale(newly_stale)
 
