@@ -6,7 +6,7 @@ ack per symbol; the documented error strings and quirks (``Subscription Not Foun
 answered with ``method: "subscribe"``, a top-level ``symbol`` on per-symbol errors, the
 host-mismatch refusals). The public host (``/v2``) serves market data; the auth host
 (``/v2-auth``) refuses market data and hands private subscriptions and order methods to
-:class:`~tickwire.exchanges.kraken.trading.Trading`.
+:class:`~tickwire.exchanges.kraken.accounts.PrivateRouter` (each token's account).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import msgspec
 
 from tickwire.exchanges.base.server import Connection
 from tickwire.exchanges.kraken import frames
+from tickwire.exchanges.kraken.accounts import PrivateRouter
 from tickwire.exchanges.kraken.feed import Feed
-from tickwire.exchanges.kraken.trading import Trading
 
 __all__ = [
     "BOOK_DEPTHS",
@@ -91,7 +91,7 @@ class KrakenSocket:
         auth_host: bool,
         clock: Callable[[], int],
         on_subscribe: Callable[[], None],
-        trading: Trading | None = None,
+        trading: PrivateRouter | None = None,
     ) -> None:
         self.conn = conn
         self.trading = trading
@@ -104,7 +104,7 @@ class KrakenSocket:
 
     def heartbeat(self, conn: Connection) -> bytes | None:
         """The writer's idle hook: heartbeats start with the first subscription."""
-        private = self.trading is not None and self.trading.desk.subscribed(conn)
+        private = self.trading is not None and self.trading.subscribed(conn)
         return frames.HEARTBEAT if self.subscriptions or private else None
 
     def close(self) -> None:
@@ -112,7 +112,7 @@ class KrakenSocket:
         self.feed.remove_all(self.conn)
         self.subscriptions.clear()
         if self.trading is not None:
-            self.trading.desk.disconnect(self.conn)
+            self.trading.disconnect(self.conn)
 
     # -- dispatch --------------------------------------------------------------------
 

@@ -128,6 +128,7 @@ def check_signed(
 class _Token:
     key: KrakenKey
     issued: int  # ns
+    account: str  # the API key's name: whose paper account the token trades on
     used_by: set[int] = field(default_factory=set)  # connection ids that used it
 
 
@@ -138,11 +139,19 @@ class TokenStore:
         self.ttl = ttl
         self._tokens: dict[str, _Token] = {}
 
-    def issue(self, key: KrakenKey, now: int) -> str:
-        """A fresh opaque token for ``key`` (Kraken's look: 43 base64 characters)."""
+    def issue(self, key: KrakenKey, now: int, account: str = "") -> str:
+        """A fresh opaque token for ``key`` (Kraken's look: 43 base64 characters).
+
+        ``account`` names the API key, so requests carrying the token reach its account.
+        """
         token = base64.b64encode(secrets.token_bytes(32)).decode().rstrip("=")
-        self._tokens[token] = _Token(key, now)
+        self._tokens[token] = _Token(key, now, account)
         return token
+
+    def account_for(self, token: object) -> str | None:
+        """The API key name ``token`` was issued to (``None`` for an unknown token)."""
+        entry = self._tokens.get(token) if isinstance(token, str) else None
+        return None if entry is None else entry.account
 
     def key_for(self, token: object, conn_id: int, now: int) -> KrakenKey | None:
         """The key behind ``token`` if it is good for connection ``conn_id`` now."""

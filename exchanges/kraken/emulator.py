@@ -17,13 +17,15 @@ from tickwire.exchanges.base.market import SymbolSpec, SyntheticMarket
 from tickwire.exchanges.base.matching import MatchingEngine
 from tickwire.exchanges.base.server import Connection, EmulatorServer
 from tickwire.exchanges.kraken import frames
+from tickwire.exchanges.kraken.accounts import Accounts, PrivateRouter
 from tickwire.exchanges.kraken.app import KrakenSocket
 from tickwire.exchanges.kraken.auth import ALL_PERMISSIONS, KrakenKey
 from tickwire.exchanges.kraken.feed import Feed
 from tickwire.exchanges.kraken.instruments import KrakenPair, resolve_pairs
 from tickwire.exchanges.kraken.private import PrivateDesk
-from tickwire.exchanges.kraken.rest import TOKEN_PATH, token_handler
-from tickwire.exchanges.kraken.trading import Trading
+from tickwire.exchanges.kraken.rest_private import PrivateRest
+from tickwire.exchanges.kraken.rest_public import PublicRest
+from tickwire.exchanges.kraken.restnames import RestNames
 
 __all__ = ["DEFAULT_BALANCES", "TEST_KEY", "TEST_SECRET", "KeyInput", "KrakenEmulator"]
 
@@ -73,13 +75,16 @@ class KrakenEmulator(OrderFaultHooks, ChecksumHooks, EmulatorServer):
     Private side: ``api_keys`` maps API key → secret (see :data:`KeyInput`; ``None``
     accepts any signed-looking request with every permission). The test account
     (:data:`TEST_KEY`, :meth:`credentials`) is always there, verified exactly, unless
-    ``api_keys`` gives :data:`TEST_KEY` a secret of its own; ``balances`` are the
-    paper account's starting totals (default :data:`DEFAULT_BALANCES`). ``POST
-    /0/private/GetWebSocketsToken`` issues tokens (``token_ttl`` s); the auth socket
-    serves ``executions``, ``balances`` and the order methods against :attr:`engine`.
-    ``batch_cancel_form`` is ``"documented"`` (``result: {count}``) or ``"observed"``
-    (top-level ``orders_cancelled``); ``dead_man_second`` scales the dead man's switch
-    (seconds per venue second).
+    ``api_keys`` gives :data:`TEST_KEY` a secret of its own. Each API key trades on its
+    own paper account (:mod:`.accounts`), starting from ``balances`` (default
+    :data:`DEFAULT_BALANCES`); :attr:`engine` is ``default_key``'s (default: the first
+    of ``api_keys``, else :data:`TEST_KEY`), :meth:`account_engine` any key's. REST:
+    the public market data and the signed private calls of :mod:`.rest_public` and
+    :mod:`.rest_private` (``GetWebSocketsToken`` issues tokens valid ``token_ttl`` s);
+    the auth socket serves ``executions``, ``balances`` and the order methods on the
+    account of the token's key. ``batch_cancel_form`` is ``"documented"`` (``result:
+    {count}``) or ``"observed"`` (top-level ``orders_cancelled``); ``dead_man_second``
+    scales the dead man's switch (seconds per venue second).
 
     Fault hooks (the shared vocabulary, :mod:`tickwire.exchanges.base.faults`):
     :meth:`drop_all`, :meth:`stop_heartbeats`/:meth:`resume_heartbeats`,
@@ -103,6 +108,7 @@ class KrakenEmulator(OrderFaultHooks, ChecksumHooks, EmulatorServer):
         token_ttl: int = 900,
         batch_cancel_form: str = "documented",
         dead_man_second: float = 1.0,
+        default_key: str | None = None,
     ) -> None:
         super().__init__(port=port)
         self.seed = seed
@@ -120,7 +126,7 @@ class KrakenEmulator(OrderFaultHooks, ChecksumHooks, EmulatorServer):
         self._silenced: list[Connection] = []
         if batch_cancel_form not in ("documented", "observed"):
             raise ValueError("batch_cancel_form is 'documented' or 'observed'")
-        self.desk = PrivateDesk(
+        self.accounts = Accounts(
             self.market,
             self.pairs,
             api_keys=_table(api_keys),
@@ -128,11 +134,15 @@ class KrakenEmulator(OrderFaultHooks, ChecksumHooks, EmulatorServer):
             clock=clock,
             seed=seed,
             faults=self.faults,
+            default=default_key or next(iter(api_keys or {}), TEST_KEY),
             token_ttl=token_ttl,
             batch_cancel_form=batch_cancel_form,
             dead_man_second=dead_man_second,
         )
-        self.trading = Trading(self.desk, clock)
+        self.trading = PrivateRouter(self.accounts)
+        names = RestNames(pairs)
+        self.rest_public = PublicRest(self.market, names, clock)
+        self.rest_private = PrivateRest(self.accounts, names, clock)
         self.subscribe_requests = 0
         """``subscribe`` requests received (valid or not) since start."""
 
@@ -165,18 +175,28 @@ class KrakenEmulator(OrderFaultHooks, ChecksumHooks, EmulatorServer):
     # -- server ----------------------------------------------------------------------
 
     @property
+    def desk(self) -> PrivateDesk:
+        """The default key's account (see ``default_key``): engine, subscriptions, switch."""
+        return self.accounts.default
+
+    @property
     def engine(self) -> MatchingEngine:
-        """The paper matching engine holding the account's orders and balances."""
-        return self.desk.engine
+        """The default key's paper engine: its orders and balances (see ``default_key``)."""
+        return self.accounts.default.engine
+
+    def account_engine(self, api_key: str) -> MatchingEngine:
+        """The paper engine of ``api_key``'s account (made on first use, as a request would)."""
+        return self.accounts.desk(api_key).engine
 
     def setup_routes(self, app: web.Application) -> None:
-        """``/v2`` (public) and ``/v2-auth`` (authenticated) WebSockets, the token call."""
+        """``/v2`` and ``/v2-auth`` WebSockets; public and private REST (``/0/...``)."""
         app.router.add_get("/v2", self._public)
         app.router.add_get("/v2-auth", self._auth)
-        app.router.add_post(TOKEN_PATH, token_handler(self.desk, self.clock))
+        self.rest_public.routes(app)
+        self.rest_private.routes(app)
 
     async def __aexit__(self, *exc_info: object) -> None:
-        self.desk.close()
+        self.accounts.close()
         await super().__aexit__(*exc_info)
 
     async def on_start(self) -> None:
@@ -263,7 +283,7 @@ class KrakenEmulator(OrderFaultHooks, ChecksumHooks, EmulatorServer):
     def _advance(self, symbol: str | None = None, *, force_ticker: bool = False) -> dict[str, int]:
         # Every market step is followed by the engine's: resting paper orders may fill.
         sent = self.feed.advance(symbol, force_ticker=force_ticker)
-        self.desk.engine.on_market_step()
+        self.accounts.on_market_step()
         return sent
 
     async def _flow_control(self) -> None:
@@ -327,9 +347,9 @@ class KrakenEmulator(OrderFaultHooks, ChecksumHooks, EmulatorServer):
         doomed = [
             conn
             for conn, socket in self._sockets.items()
-            if socket.trading is not None and self.desk.tokens.used_by(conn.id)
+            if socket.trading is not None and self.accounts.tokens.used_by(conn.id)
         ]
-        self.desk.tokens.expire_all()
+        self.accounts.tokens.expire_all()
         await asyncio.gather(*(conn.close() for conn in doomed))
         async with asyncio.timeout(5.0):
             await asyncio.gather(*(conn.finished.wait() for conn in doomed))

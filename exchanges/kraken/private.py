@@ -1,8 +1,9 @@
-"""The emulated Kraken account: paper engine, tokens, and the private channels.
+"""One emulated Kraken account: paper engine and the private channels.
 
-:class:`PrivateDesk` is shared by every connection of one emulator (there is one
-account). It owns the :class:`~tickwire.exchanges.base.matching.MatchingEngine`, turns
-its events into ``executions`` reports and ``balances`` ledger entries (reference §7,
+:class:`PrivateDesk` is one API key's account (:mod:`.accounts` keeps one per key; the
+keys, nonces, tokens and faults are the venue's, shared by every desk). It owns the
+:class:`~tickwire.exchanges.base.matching.MatchingEngine`, turns its events into
+``executions`` reports and ``balances`` ledger entries (reference §7,
 :mod:`.execframes`), and serves the ``executions``/``balances`` subscriptions with a
 ``sequence`` per subscription that starts at 1 with the snapshot.
 
@@ -26,6 +27,7 @@ from typing import Any
 from tickwire.exchanges.base.faults import FaultPlan
 from tickwire.exchanges.base.market import SyntheticMarket
 from tickwire.exchanges.base.matching import BalanceEvent, EngineEvent, MatchingEngine, OrderEvent
+from tickwire.exchanges.base.paper import Fill
 from tickwire.exchanges.base.server import Connection
 from tickwire.exchanges.kraken import execframes as ef
 from tickwire.exchanges.kraken.auth import KrakenKey, TokenStore
@@ -64,7 +66,8 @@ class Subscription:
 
 
 class PrivateDesk:
-    """One Kraken account: engine, keys, tokens, private subscriptions, dead man's switch."""
+    """One Kraken account: engine, private subscriptions, dead man's switch (keys, nonces,
+    tokens and faults are the venue's, shared)."""
 
     def __init__(
         self,
@@ -74,9 +77,10 @@ class PrivateDesk:
         api_keys: Mapping[str, KrakenKey] | None,
         balances: Mapping[str, Decimal],
         clock: Callable[[], int],
-        seed: int,
+        seed: int | str,
         faults: FaultPlan,
-        token_ttl: int = 900,
+        tokens: TokenStore,
+        nonces: dict[str, int],
         batch_cancel_form: str = "documented",
         dead_man_second: float = 1.0,
     ) -> None:
@@ -87,8 +91,8 @@ class PrivateDesk:
         self.faults = faults
         self.batch_cancel_form = batch_cancel_form
         self.dead_man_second = dead_man_second
-        self.nonces: dict[str, int] = {}
-        self.tokens = TokenStore(token_ttl)
+        self.nonces = nonces
+        self.tokens = tokens
         # Ids from their own generator, so trading never shifts the market's draws.
         self._rng = random.Random(f"kraken-private/{seed}")
         self._used_ids: set[str] = set()
@@ -103,6 +107,8 @@ class PrivateDesk:
         )
         self.engine.add_listener(self._on_events)
         self.userrefs: dict[str, int] = {}  # order id -> order_userref (0 when none)
+        self.order_ids: list[str] = []  # every order accepted, oldest first (REST queries)
+        self.trade_log: list[Fill] = []  # every fill, oldest first (REST TradesHistory)
         self.next_userref = 0
         """The ``order_userref`` of the order being placed (its id is not known yet)."""
         self.trade_ids: dict[str, int] = {}  # exec id -> integer trade_id
@@ -233,6 +239,10 @@ class PrivateDesk:
                 line[2] = ev.total
         for i, ev in enumerate(events):
             if isinstance(ev, OrderEvent):
+                if ev.kind == "new":
+                    self.order_ids.append(ev.order.order_id)
+                elif ev.fill is not None:
+                    self.trade_log.append(ev.fill)
                 self._report(ev, events[i + 1 :])
                 if ev.fill is not None:
                     self._ledger(ev.fill.trade_id, ev.fill.ts, ledger.pop(ev.fill.trade_id, {}))

@@ -1,4 +1,4 @@
-"""Kraken's authenticated requests: private subscriptions and the order methods.
+"""Kraken's order methods on the auth host (private subscriptions: :mod:`.channels`).
 
 Reference §4, §7, §8. Every request needs a valid token (``Token(s) not found`` for
 the order methods, ``ESession:Invalid session`` for a subscription), then the key's
@@ -51,14 +51,8 @@ from tickwire.exchanges.kraken.private import PrivateDesk
 __all__ = ["Reply", "Trading"]
 
 TOKEN_NOT_FOUND = "Token(s) not found"
-INVALID_SESSION = "ESession:Invalid session"
 
 _decode = msgspec.json.Decoder(float_hook=Decimal).decode
-_EXECUTIONS_PARAMS = frozenset(
-    {"channel", "token", "snap_orders", "snap_trades", "order_status", "ratecounter",
-     "snapshot", "users", "rebased"}
-)  # fmt: skip
-_BALANCES_PARAMS = frozenset({"channel", "token", "snapshot", "users", "rebased"})
 
 
 @dataclass(slots=True)
@@ -144,69 +138,9 @@ class Trading:
             return frames.error(method, reply.error, req_id, time_in, self.clock())
         return method_ack(method, reply.result, req_id, time_in, self.clock(), **reply.top)
 
-    def subscription(
-        self, conn: Connection, method: str, params: dict[str, Any], req_id: int | None,
-        time_in: int,
-    ) -> None:  # fmt: skip
-        """Answer a ``subscribe``/``unsubscribe`` to ``executions`` or ``balances``."""
-        channel = params["channel"]
-        try:
-            self._subscription(conn, method, channel, params, req_id, time_in)
-        except Refuse as exc:
-            # Kraken's quirk: a failed unsubscribe is also reported as "subscribe".
-            frame = frames.error(
-                "subscribe", str(exc), req_id, time_in, self.clock(), channel=channel
-            )
-            conn.send(frame)
-
-    def _subscription(
-        self, conn: Connection, method: str, channel: str, params: dict[str, Any],
-        req_id: int | None, time_in: int,
-    ) -> None:  # fmt: skip
-        key = self.desk.key_for(params.get("token"), conn)
-        if key is None:
-            raise Refuse(INVALID_SESSION)
-        if not key.allows("query"):
-            raise Refuse(PERMISSION_DENIED)
-        allowed = _EXECUTIONS_PARAMS if channel == "executions" else _BALANCES_PARAMS
-        unknown = sorted(set(params) - allowed)
-        if unknown:
-            text = f"Unsupported field: '{unknown[0]}' for the given msg type: {method}"
-            conn.send(frames.error(method, text, req_id, time_in, self.clock()))
-            return
-        self.desk.tokens.mark_used(params["token"], conn.id)
-        if method == "unsubscribe":
-            if not self.desk.unsubscribe(conn, channel):
-                raise Refuse("Subscription Not Found")
-            conn.send(frames.ack(method, {"channel": channel}, req_id, time_in, self.clock()))
-            return
-        subs = self.desk.executions if channel == "executions" else self.desk.balances
-        if conn in subs:
-            raise Refuse("Already subscribed")
-        if channel == "executions":
-            snap_orders = boolean(params, "snap_orders", True)
-            snap_trades = boolean(params, "snap_trades", False)
-            order_status = boolean(params, "order_status", True)
-            boolean(params, "ratecounter")
-            result = {
-                "channel": channel,
-                "maxratecount": 125,
-                "snap_orders": snap_orders,
-                "snap_trades": snap_trades,
-            }
-            conn.send(frames.ack("subscribe", result, req_id, time_in, self.clock()))
-            self.desk.subscribe_executions(
-                conn, snap_orders=snap_orders, snap_trades=snap_trades, order_status=order_status
-            )
-        else:
-            snapshot = boolean(params, "snapshot", True)
-            result = {"channel": channel, "snapshot": snapshot}
-            conn.send(frames.ack("subscribe", result, req_id, time_in, self.clock()))
-            self.desk.subscribe_balances(conn, snapshot=snapshot)
-
     # -- order entry -------------------------------------------------------------------
 
-    def _place(self, args: OrderArgs) -> str:
+    def place(self, args: OrderArgs) -> str:
         """Place ``args``; the order id (``PaperError`` when the engine refuses)."""
         self.desk.next_userref = args.userref
         try:
@@ -219,7 +153,8 @@ class Trading:
             self.desk.next_userref = 0
         return order.order_id
 
-    def _check(self, args: OrderArgs) -> None:
+    def check(self, args: OrderArgs) -> None:
+        """Whether the engine would accept ``args`` (``PaperError`` if not); nothing placed."""
         self.engine.check(
             args.symbol, args.side, args.type, args.size, args.price,
             time_in_force=args.time_in_force, post_only=args.post_only,
@@ -231,9 +166,9 @@ class Trading:
         args = parse_order(params, "add_order", self.desk.pairs, None)
         try:
             if args.validate:  # validation only: nothing placed, empty order id
-                _validate_only(self._check, args)
+                _validate_only(self.check, args)
                 return [Reply({"order_id": "", **args.echo()})]
-            order_id = self._place(args)
+            order_id = self.place(args)
         except PaperError as exc:
             raise Refuse(engine_error(exc)) from None
         return [Reply({"order_id": order_id, **args.echo()})]
@@ -364,7 +299,7 @@ class Trading:
             raise Refuse(f"{INVALID_ARGUMENTS}:cl_ord_id")
         for args in batch:  # any validation failure rejects the whole batch
             try:
-                _validate_only(self._check, args)
+                _validate_only(self.check, args)
             except PaperError as exc:
                 raise Refuse(engine_error(exc)) from None
         rows: list[dict[str, Any]] = []
@@ -373,7 +308,7 @@ class Trading:
                 rows.append({"order_id": "", **args.echo()})
                 continue
             try:
-                rows.append({"order_id": self._place(args), **args.echo()})
+                rows.append({"order_id": self.place(args), **args.echo()})
             except PaperError as exc:  # engine-side: only this order fails
                 rows.append({**args.echo(), "error": engine_error(exc)})
         return [Reply(rows)]

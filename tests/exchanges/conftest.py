@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp
 import pytest
@@ -206,6 +207,27 @@ class KrakenAccount:
         async with self.http.post(url, data=body, headers=headers) as resp:
             assert resp.status == 200
             return await resp.json()
+
+    async def private(
+        self, method: str, key: str = KRAKEN_KEY, *, as_json: bool = False, **fields: Any
+    ) -> Any:
+        """POST a signed ``/0/private/{method}`` with ``fields``; the decoded reply."""
+        nonce = self.nonce()
+        path = f"/0/private/{method}"
+        if as_json:
+            body = json.dumps({"nonce": int(nonce), **fields}).encode()
+            kind = "application/json"
+        else:
+            form = {"nonce": nonce, **{k: str(v) for k, v in fields.items()}}
+            body, kind = urlencode(form).encode(), "application/x-www-form-urlencoded"
+        headers = {
+            "API-Key": key,
+            "API-Sign": kraken_sign(self.secret_of(key), path, nonce, body),
+            "Content-Type": kind,
+        }
+        async with self.http.post(self.ex.rest_url + path, data=body, headers=headers) as resp:
+            assert resp.status == 200, await resp.text()
+            return json.loads(await resp.read(), parse_float=Decimal)
 
     async def token(self, key: str = KRAKEN_KEY) -> str:
         reply = await self.token_call(key, self.secret_of(key))
