@@ -10,6 +10,7 @@ CLI page.
 from __future__ import annotations
 
 import argparse
+import html
 import os
 import re
 import subprocess
@@ -41,6 +42,12 @@ def test_mkdocs_build_strict(tmp_path: Path) -> None:
     types_page = (site / "reference/types/index.html").read_text(encoding="utf-8")
     assert "tickwire.core.types.OrderUpdate" in types_page
     assert "normalized to one lifecycle" in types_page  # OrderUpdate's docstring
+    # The docstrings' reStructuredText was turned into Markdown (docs/griffe_rst.py): no
+    # role, simple-table rule or "::" marker is left in the rendered reference.
+    for page in (site / "reference").rglob("index.html"):
+        text = html.unescape(re.sub(r"<[^>]+>", "", page.read_text(encoding="utf-8")))
+        leftovers = re.findall(r":(?:class|meth|func|mod|data|attr|exc):`|^ *=+ +=+ *$", text, re.M)
+        assert not leftovers, f"{page.relative_to(site)}: unconverted RST {leftovers[:3]}"
     # No source file of the package was published as a page or a static file.
     assert not list(site.rglob("*.py"))
 
