@@ -17,11 +17,17 @@ market steps (:attr:`engine` is the default key's, :meth:`account_engine` any ke
 never imports adapter code.
 
 Controls for tests and benchmarks: ``interval=None`` disables automatic stepping;
-:meth:`step`, :meth:`burst`; truth: :meth:`book`, :meth:`sequence`. Faults:
-:meth:`drop_all`, :meth:`skip_sequence`, :meth:`stop_pongs`/:meth:`resume_pongs`,
-:meth:`expire_tokens`, :meth:`rate_limit_next_subscribe`, :meth:`rate_limit_next_request`.
-Counters: :attr:`connection_stats`, :attr:`max_window_messages`, :attr:`refusals`.
-Order faults: :meth:`fail_next_order`, :meth:`delay_next_order`.
+:meth:`step`, :meth:`burst`; truth: :meth:`book`, :meth:`sequence`. Counters:
+:attr:`connection_stats`, :attr:`max_window_messages`, :attr:`refusals`.
+
+Faults, in the shared vocabulary (:mod:`tickwire.exchanges.base.faults`):
+:meth:`drop_all`, :meth:`skip_sequence`, :meth:`stop_heartbeats` /
+:meth:`resume_heartbeats` (KuCoin's liveness signal is the pong), async
+:meth:`expire_tokens`, :meth:`rate_limit_next` (``"subscribe"``: a 509 error frame;
+``"request"``: HTTP 429 on any REST call; ``"order"``: HTTP 429 on a placement), and the
+order faults :meth:`fail_next_order`, :meth:`delay_next_order`, :meth:`hold_next_order`,
+whose ``method`` is the placement's REST path (``/api/v1/hf/orders``, ``.../sync``,
+``.../multi``).
 """
 
 from __future__ import annotations
@@ -30,13 +36,20 @@ import asyncio
 import random
 import time
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from decimal import Decimal
 from typing import Literal
 
 from aiohttp import web
 
 from tickwire.core.config import Credentials
+from tickwire.exchanges.base.faults import (
+    ANY,
+    FaultPlan,
+    OrderFaultHooks,
+    RateLimitHooks,
+    SequenceHooks,
+)
 from tickwire.exchanges.base.keytable import KeyTable
 from tickwire.exchanges.base.market import SymbolSpec, SyntheticMarket
 from tickwire.exchanges.base.matching import MatchingEngine
@@ -69,7 +82,7 @@ permission, its signatures verified exactly: not a secret, a fixed local key."""
 DecimalBook = tuple[tuple[tuple[Decimal, Decimal], ...], tuple[tuple[Decimal, Decimal], ...]]
 
 
-class KucoinEmulator(EmulatorServer):
+class KucoinEmulator(OrderFaultHooks, RateLimitHooks, SequenceHooks, EmulatorServer):
     """A local KuCoin Spot venue (public market data) serving on ``127.0.0.1``.
 
     ``seed`` fixes the market; ``symbols`` picks default pairs by name (``"BTC-USDT"``) or
@@ -118,6 +131,8 @@ class KucoinEmulator(EmulatorServer):
             raise ValueError("interval must be positive, or None for manual stepping")
         self.interval = interval
         chosen = resolve_symbols(symbols)
+        self.faults = FaultPlan()
+        """Armed fault shots; the hooks below arm it, the venue's parts take from it."""
         self.market = SyntheticMarket([s.spec for s in chosen], seed)
         # Separate streams (string seeds are stable across runs), so the sequence layout
         # and the tokens never disturb the market's own draws.
@@ -125,6 +140,7 @@ class KucoinEmulator(EmulatorServer):
             self.market,
             chosen,
             random.Random(f"kucoin-feed-{seed}"),
+            faults=self.faults,
             history_seed=f"kucoin-history-{seed}",
         )
         self.tokens = TokenStore(token_ttl, time.monotonic, random.Random(f"kucoin-token-{seed}"))
@@ -137,7 +153,7 @@ class KucoinEmulator(EmulatorServer):
             ping_timeout_ms=ping_timeout_ms,
             reject_with=reject_token_with,
         )
-        self.gateway = WsGateway(self, self.feed, self.tokens, config)
+        self.gateway = WsGateway(self, self.feed, self.tokens, config, self.faults)
         # Without api_keys every other key is trusted; the test account is verified always.
         keys = KeyTable(normalize_keys(api_keys), trust_others=api_keys is None)
         keys.setdefault(TEST_KEY, ApiKey(TEST_SECRET, TEST_PASSPHRASE))
@@ -153,6 +169,7 @@ class KucoinEmulator(EmulatorServer):
             ping_timeout_ms=ping_timeout_ms,
             dcp_second=dcp_second,
             seed=seed,
+            faults=self.faults,
         )
         self.gateway.private = self.private.private_tokens
         self.rest = RestApi(
@@ -167,6 +184,7 @@ class KucoinEmulator(EmulatorServer):
                 trust_others=keys.trust_others,
             ),
             skip_paths=frozenset({WS_PATH}),
+            faults=self.faults,
         )
 
     # -- server hooks ----------------------------------------------------------------
@@ -179,6 +197,7 @@ class KucoinEmulator(EmulatorServer):
 
     async def __aexit__(self, *exc_info: object) -> None:
         self.private.dcp_routes.disarm_all()  # no switch may fire into a stopped venue
+        self.private.released.set()  # held order requests end now, not at the shutdown timeout
         await super().__aexit__(*exc_info)
 
     async def on_start(self) -> None:
@@ -275,41 +294,27 @@ class KucoinEmulator(EmulatorServer):
 
     # -- faults ----------------------------------------------------------------------
 
-    def skip_sequence(self, symbol: str | None = None) -> None:
-        """The next level2 increment of ``symbol`` (any, if None) is computed but never sent."""
-        self.feed.skip_sequence(self._name(symbol))
+    rate_limit_kinds = ("subscribe", "request", "order")
 
-    def stop_pongs(self) -> None:
+    def fault_key(self, symbol: str | None) -> Hashable:
+        """A symbol's fault key is its KuCoin name (``ValueError`` if not listed)."""
+        if symbol is None:
+            return ANY
+        if symbol not in self.feed.symbols:
+            raise ValueError(f"unknown symbol {symbol!r}; one of {self.symbols}")
+        return symbol
+
+    def stop_heartbeats(self) -> None:
         """Stop answering pings (pings still count as traffic and against the rate limit)."""
         self.gateway.pongs = False
 
-    def resume_pongs(self) -> None:
+    def resume_heartbeats(self) -> None:
         """Answer pings again."""
         self.gateway.pongs = True
 
     async def expire_tokens(self) -> None:
-        """Expire every token now; live connections are dropped as at expiry."""
+        """Expire every token now; live connections are dropped as at expiry (1001)."""
         await self.gateway.expire_all()
-
-    def rate_limit_next_subscribe(self, times: int = 1) -> None:
-        """The next ``times`` subscribe requests get a 509 error frame instead of an ack."""
-        self.gateway.refuse_subscribes += times
-
-    def rate_limit_next_request(self, times: int = 1) -> None:
-        """The next ``times`` REST requests get HTTP 429 ``{"code": "429000", ...}``."""
-        self.rest.rate_limit_next(times)
-
-    def fail_next_order(self, stage: str) -> None:
-        """Cut the next order placement's HTTP connection at ``stage``.
-
-        ``"before_process"``: before the order reaches the engine (no order exists);
-        ``"after_process"``: after it was placed, before the answer (the order exists).
-        """
-        self.private.orders.inflight.fail_next(stage)
-
-    def delay_next_order(self, seconds: float) -> None:
-        """Hold the next order placement ``seconds`` before processing it."""
-        self.private.orders.inflight.delay_next(seconds)
 
     # -- the account -----------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 
+from tickwire.exchanges.base.faults import SKIP_SEQUENCE, FaultPlan
 from tickwire.exchanges.base.market import Level, MarketChange, MarketTrade, SyntheticMarket
 from tickwire.exchanges.base.server import Connection
 from tickwire.exchanges.kucoin import frames
@@ -63,6 +64,7 @@ class Feed:
         rng: random.Random,
         first_sequence: Callable[[], int] | None = None,
         *,
+        faults: FaultPlan | None = None,
         history_seed: object = 0,
     ) -> None:
         self.market = market
@@ -75,7 +77,8 @@ class Feed:
         start = first_sequence or (lambda: rng.randint(1_000_000_000, 15_000_000_000))
         self.sequences: dict[str, int] = {name: start() for name in self.symbols}
         self.subs: dict[str, dict[Connection, None]] = {}
-        self._skips: Counter[str | None] = Counter()
+        self.faults = faults if faults is not None else FaultPlan()
+        """Where a ``skip_sequence`` shot (keyed by KuCoin symbol) is taken from."""
         self._last_snapshot: dict[str, int] = dict.fromkeys(self.symbols, 0)
         self.history: dict[str, History] = {}
         """Per symbol: the prints so far and the candle answers (:mod:`.history`)."""
@@ -121,21 +124,6 @@ class Feed:
         """Connections subscribed to the single-symbol topic ``key``."""
         return list(self.subs.get(key, ()))
 
-    # -- faults ----------------------------------------------------------------------
-
-    def skip_sequence(self, symbol: str | None = None) -> None:
-        """Compute the next level2 increment of ``symbol`` (any symbol if None), never send it."""
-        if symbol is not None and symbol not in self.symbols:
-            raise KeyError(symbol)
-        self._skips[symbol] += 1
-
-    def _take_skip(self, name: str) -> bool:
-        for key in (name, None):
-            if self._skips[key] > 0:
-                self._skips[key] -= 1
-                return True
-        return False
-
     # -- publication -----------------------------------------------------------------
 
     def pick(self) -> str:
@@ -161,7 +149,7 @@ class Feed:
         ts_ms = change.ts // 1_000_000
 
         asks, bids, start, trade_seqs = self._sequence(name, change)
-        if start is not None and not self._take_skip(name):
+        if start is not None and not self.faults.take(SKIP_SEQUENCE, name):
             produced[LEVEL2] = 1
             if subs := self._wanted(f"{LEVEL2}:{name}"):
                 end = self.sequences[name]

@@ -26,9 +26,11 @@ the order and places a new one with the same ``clientOid`` (``{"newOrderId",
 A post-only order that would take is accepted, then canceled (``received`` →
 ``canceled``), as the venue does.
 
-Fault injection (:class:`InFlight`): the next placement can be delayed, or its HTTP
-connection cut before the order is placed (``"before_process"``) or after it was
-placed but before the answer (``"after_process"``).
+Fault injection (:class:`InFlight`, the shared vocabulary of
+:mod:`tickwire.exchanges.base.faults`): the next placement can be refused as rate-limited
+(``429000``), delayed, its HTTP connection cut before the order is placed (``before``)
+or after it was placed but before the answer (``after``), or held (placed, never
+answered).
 """
 
 from __future__ import annotations
@@ -36,13 +38,19 @@ from __future__ import annotations
 import asyncio
 import random
 import re
-from collections import deque
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from aiohttp import web
 
-from tickwire.exchanges.base.faults import FaultPlan
+from tickwire.exchanges.base.faults import (
+    DELAY_ORDER,
+    FAIL_ORDER_AFTER,
+    FAIL_ORDER_BEFORE,
+    HOLD_ORDER,
+    RATE_LIMIT,
+    FaultPlan,
+)
 from tickwire.exchanges.base.matching import PaperError, PaperOrder
 from tickwire.exchanges.kucoin import orderframes
 from tickwire.exchanges.kucoin.account import Account, OrderMeta
@@ -56,45 +64,45 @@ from tickwire.exchanges.kucoin.privrest import (
     param_error,
 )
 
-__all__ = ["BATCH_LIMIT", "STAGES", "InFlight", "OrderRoutes", "PlaceArgs"]
+__all__ = ["BATCH_LIMIT", "InFlight", "OrderRoutes", "PlaceArgs"]
 
 BATCH_LIMIT = 5
-STAGES = ("before_process", "after_process")
-"""Where :meth:`InFlight.fail_next` cuts the connection of the next placement."""
 
 _CLIENT_OID = re.compile(r"[A-Za-z0-9_-]{1,40}")
 _TIF = {"GTC": "gtc", "GTT": "gtd", "IOC": "ioc", "FOK": "fok"}
 
 
 class InFlight:
-    """Faults armed against the next order placements (one shot each)."""
+    """How the order faults armed on the emulator's :class:`FaultPlan` bite a placement.
 
-    def __init__(self) -> None:
-        self.faults = FaultPlan()
-        self.delays: deque[float] = deque()
+    Keyed by the request's path (``/api/v1/hf/orders``, ``.../sync``, ``.../multi``), as
+    ``method`` in the shared vocabulary; ``released`` ends held requests when the venue
+    stops.
+    """
 
-    def fail_next(self, stage: str) -> None:
-        """Cut the next placement's connection at ``stage`` (one of :data:`STAGES`)."""
-        if stage not in STAGES:
-            raise ValueError(f"stage must be one of {STAGES}, not {stage!r}")
-        self.faults.arm(stage)
-
-    def delay_next(self, seconds: float) -> None:
-        """Hold the next placement ``seconds`` before processing it."""
-        if seconds < 0:
-            raise ValueError("seconds must not be negative")
-        self.delays.append(seconds)
+    def __init__(self, faults: FaultPlan, released: asyncio.Event) -> None:
+        self.faults = faults
+        self.released = released
 
     async def before(self, request: web.Request) -> None:
-        """Apply a pending delay, then a ``before_process`` cut."""
-        if self.delays:
-            await asyncio.sleep(self.delays.popleft())
-        if self.faults.take("before_process"):
+        """A rate-limit refusal, then a pending delay, then a ``before`` cut."""
+        method = request.path
+        if self.faults.take(RATE_LIMIT, "order"):
+            raise RestError("429000", "Too Many Requests", 429)
+        delay = self.faults.take_value(DELAY_ORDER, method)
+        if delay:
+            # The fault is the wait itself: the request is processed this much later.
+            await asyncio.sleep(delay)
+        if self.faults.take(FAIL_ORDER_BEFORE, method):
             _abort(request)
 
-    def after(self, request: web.Request) -> None:
-        """Apply an ``after_process`` cut."""
-        if self.faults.take("after_process"):
+    async def after(self, request: web.Request) -> None:
+        """An ``after`` cut, or a hold: the work is done, the answer never comes."""
+        method = request.path
+        if self.faults.take(FAIL_ORDER_AFTER, method):
+            _abort(request)
+        if self.faults.take(HOLD_ORDER, method):
+            await self.released.wait()
             _abort(request)
 
 
@@ -221,10 +229,10 @@ class PlaceArgs:
 class OrderRoutes:
     """The placement endpoints of one emulator."""
 
-    def __init__(self, guard: Guard, rng: random.Random) -> None:
+    def __init__(self, guard: Guard, rng: random.Random, inflight: InFlight) -> None:
         self.guard = guard
         self.rng = rng
-        self.inflight = InFlight()
+        self.inflight = inflight
 
     def add_routes(self, app: web.Application) -> None:
         """Mount the placement endpoints (before the ``{orderId}`` routes)."""
@@ -248,7 +256,7 @@ class OrderRoutes:
         body = call.json()
         await self.inflight.before(call.request)
         order, client_oid = self._place(call.account, body)
-        self.inflight.after(call.request)
+        await self.inflight.after(call.request)
         return {"orderId": order.order_id, "clientOid": client_oid}
 
     async def place_sync(self, call: Call) -> dict[str, Any]:
@@ -256,7 +264,7 @@ class OrderRoutes:
         body = call.json()
         await self.inflight.before(call.request)
         order, _ = self._place(call.account, body)
-        self.inflight.after(call.request)
+        await self.inflight.after(call.request)
         rec = call.account.record(order.order_id)
         assert rec is not None
         return orderframes.place_sync_body(rec, order.snapshot(), order.updated)
@@ -283,7 +291,7 @@ class OrderRoutes:
                 results.append(
                     {"orderId": order.order_id, "clientOid": client_oid, "success": True}
                 )
-        self.inflight.after(call.request)
+        await self.inflight.after(call.request)
         return results
 
     async def alter(self, call: Call) -> dict[str, Any]:

@@ -18,6 +18,7 @@ switch), made on the key's first signed request from the same starting ``balance
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
@@ -25,6 +26,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tickwire.exchanges.base.faults import FaultPlan
 from tickwire.exchanges.base.market import SyntheticMarket
 from tickwire.exchanges.kucoin import frames
 from tickwire.exchanges.kucoin.account import Account
@@ -32,7 +34,7 @@ from tickwire.exchanges.kucoin.accountrest import AccountRoutes
 from tickwire.exchanges.kucoin.cancels import CancelRoutes
 from tickwire.exchanges.kucoin.dcp import DcpRoutes, DeadCancel
 from tickwire.exchanges.kucoin.keys import GENERAL, ApiKey
-from tickwire.exchanges.kucoin.orders import OrderRoutes
+from tickwire.exchanges.kucoin.orders import InFlight, OrderRoutes
 from tickwire.exchanges.kucoin.private import PrivateFeed, PrivateTokens
 from tickwire.exchanges.kucoin.privrest import Call, Guard
 from tickwire.exchanges.kucoin.symbols import KucoinSymbol
@@ -58,6 +60,7 @@ class PrivateSide:
         ping_timeout_ms: int,
         dcp_second: float,
         seed: int,
+        faults: FaultPlan,
     ) -> None:
         self.market = market
         self.symbols = list(symbols)
@@ -71,7 +74,11 @@ class PrivateSide:
         self.private_tokens = PrivateTokens()
         self._accounts: dict[str, Account] = {}
         self.guard = Guard(keys, self.account)
-        self.orders = OrderRoutes(self.guard, random.Random(f"kucoin-oid-{seed}"))
+        self.released = asyncio.Event()
+        """Set when the venue stops: held order requests end (their connection cut)."""
+        self.orders = OrderRoutes(
+            self.guard, random.Random(f"kucoin-oid-{seed}"), InFlight(faults, self.released)
+        )
         self.cancels = CancelRoutes(self.guard)
         self.account_routes = AccountRoutes(self.guard)
         self.dcp_routes = DcpRoutes(self.guard, second=dcp_second)

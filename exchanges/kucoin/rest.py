@@ -16,7 +16,7 @@ Every body is the ``{"code": "200000", "data": ...}`` envelope, errors
 parameter error ``400100``) answer HTTP 200, as the venue does for many business
 errors; clients must check ``code``. Every response carries the ``gw-ratelimit-*``
 headers of a weighted pool per 30 s (public: per IP; signed: per API key); an exhausted
-pool, or :meth:`RestApi.rate_limit_next`, answers HTTP 429 ``429000 Too Many Requests``.
+pool, or a ``rate_limit_next("request")`` shot, answers HTTP 429 ``429000 Too Many Requests``.
 Unknown paths answer HTTP 404 ``404000``.
 
 Book snapshots are read synchronously between two market steps, so ``sequence`` is the
@@ -30,6 +30,7 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import web
 
+from tickwire.exchanges.base.faults import RATE_LIMIT, FaultPlan
 from tickwire.exchanges.kucoin import frames
 from tickwire.exchanges.kucoin.auth import verify
 from tickwire.exchanges.kucoin.feed import Feed
@@ -91,6 +92,7 @@ class RestApi:
         quota: int | None = 2000,
         api_keys: Mapping[str, tuple[str, str]] | None = None,
         skip_paths: frozenset[str] = frozenset(),
+        faults: FaultPlan | None = None,
     ) -> None:
         self.feed = feed
         self.tokens = tokens
@@ -100,13 +102,10 @@ class RestApi:
         self.quota = RestQuota(quota) if quota is not None else None
         self.api_keys = api_keys
         self.skip_paths = skip_paths
-        self.refuse_next = 0
+        self.faults = faults if faults is not None else FaultPlan()
+        """Where ``rate_limit_next("request")`` shots are taken from."""
         self.requests = 0
         """REST requests served (including refused ones)."""
-
-    def rate_limit_next(self, times: int = 1) -> None:
-        """Answer the next ``times`` REST requests with HTTP 429 ``429000``."""
-        self.refuse_next += times
 
     def add_routes(self, app: web.Application) -> None:
         """Mount the endpoints and the envelope middleware on ``app``."""
@@ -130,8 +129,7 @@ class RestApi:
             return await handler(request)
         self.requests += 1
         headers: dict[str, str] = {}
-        if self.refuse_next > 0:
-            self.refuse_next -= 1
+        if self.faults.take(RATE_LIMIT, "request"):
             return _error(429, "429000", "Too Many Requests")
         if self.quota is not None:
             weight = _WEIGHTS.get(path, _SYMBOLS_WEIGHT if path.startswith(_SYMBOLS_PATHS) else 1)

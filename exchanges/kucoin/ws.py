@@ -1,6 +1,6 @@
 """The push WebSocket: token check, welcome, ping/pong, subscribe/unsubscribe, limits.
 
-One :class:`Session` per accepted connection. Behaviour, per reference §3-§5:
+One :class:`PushSession` per accepted connection. Behaviour, per reference §3-§5:
 
 * ``?token=&connectId=``: a valid token gets ``{"id": connectId, "type": "welcome"}``.
   An unknown or expired token is refused; by default (``reject_with="frame"``) the
@@ -29,6 +29,7 @@ from typing import Any, Literal
 import msgspec
 from aiohttp import WSMsgType, web
 
+from tickwire.exchanges.base.faults import RATE_LIMIT, FaultPlan
 from tickwire.exchanges.base.server import Connection, EmulatorServer
 from tickwire.exchanges.kucoin import frames
 from tickwire.exchanges.kucoin.feed import Feed
@@ -42,7 +43,7 @@ from tickwire.exchanges.kucoin.private import (
 from tickwire.exchanges.kucoin.tokens import TokenState, TokenStore
 from tickwire.exchanges.kucoin.topics import TopicError, parse
 
-__all__ = ["WS_PATH", "Session", "WsConfig", "WsGateway"]
+__all__ = ["WS_PATH", "PushSession", "WsConfig", "WsGateway"]
 
 WS_PATH = "/ws-api-spot/"
 """Where the push socket listens; clients learn it from the bullet call, never guess it."""
@@ -69,7 +70,7 @@ class WsConfig:
         return (self.ping_interval_ms + self.ping_timeout_ms) / 1000
 
 
-class Session:
+class PushSession:
     """One connection's state: its counters, rate window and timers."""
 
     def __init__(
@@ -114,17 +115,24 @@ class WsGateway:
     """All push-socket sessions of one emulator, and the switches tests flip."""
 
     def __init__(
-        self, server: EmulatorServer, feed: Feed, tokens: TokenStore, config: WsConfig
+        self,
+        server: EmulatorServer,
+        feed: Feed,
+        tokens: TokenStore,
+        config: WsConfig,
+        faults: FaultPlan | None = None,
     ) -> None:
         self.server = server
         self.feed = feed
         self.tokens = tokens
         self.config = config
-        self.sessions: dict[Connection, Session] = {}
+        self.sessions: dict[Connection, PushSession] = {}
         self.stats: list[ConnectionStats] = []
         """Counters of every connection accepted so far, oldest first, closed ones too."""
         self.pongs = True
-        self.refuse_subscribes = 0
+        """Whether pings are answered (the venue's liveness signal; a fault turns it off)."""
+        self.faults = faults if faults is not None else FaultPlan()
+        """Where ``rate_limit_next("subscribe")`` shots are taken from."""
         self.private: PrivateTokens | None = None
         """Set by an emulator with a private side; ``None`` refuses private topics."""
 
@@ -146,7 +154,7 @@ class WsGateway:
             stats = ConnectionStats(connect_id)
             self.stats.append(stats)
             window = MessageWindow(self.config.msg_limit, self.config.msg_window)
-            session = Session(conn, stats, window, feed=feed)
+            session = PushSession(conn, stats, window, feed=feed)
             self.sessions[conn] = session
             conn.send(frames.welcome(connect_id))
             loop = asyncio.get_running_loop()
@@ -179,20 +187,20 @@ class WsGateway:
         if session.feed is not None:
             session.feed.remove(conn)
 
-    def _arm_idle(self, session: Session) -> None:
+    def _arm_idle(self, session: PushSession) -> None:
         loop = asyncio.get_running_loop()
         deadline = session.last_rx + self.config.idle_timeout
         delay = max(deadline - time.monotonic(), 0.0)
         session.idle_timer = loop.call_later(delay, self._idle_check, session)
 
-    def _idle_check(self, session: Session) -> None:
+    def _idle_check(self, session: PushSession) -> None:
         # Re-armed from the last message when it fires, instead of on every message.
         if time.monotonic() - session.last_rx >= self.config.idle_timeout - 0.001:
             self._close(session, "idle", 1000)
         else:
             self._arm_idle(session)
 
-    def _close(self, session: Session, reason: str, code: int) -> None:
+    def _close(self, session: PushSession, reason: str, code: int) -> None:
         if session.stats.closed is not None or session.conn.closed:
             return
         session.stats.closed = reason
@@ -210,7 +218,7 @@ class WsGateway:
 
     # -- messages --------------------------------------------------------------------
 
-    def _error(self, session: Session, msg_id: str | None, code: int, text: str) -> None:
+    def _error(self, session: PushSession, msg_id: str | None, code: int, text: str) -> None:
         session.stats.errors += 1
         session.conn.send(frames.error(msg_id, code, text))
 
@@ -247,10 +255,9 @@ class WsGateway:
         else:
             self._error(session, msg_id, 415, "type is not supported")
 
-    def _subscribe(self, session: Session, msg: dict[str, Any], msg_id: str) -> None:
+    def _subscribe(self, session: PushSession, msg: dict[str, Any], msg_id: str) -> None:
         stats = session.stats
-        if self.refuse_subscribes > 0:
-            self.refuse_subscribes -= 1
+        if self.faults.take(RATE_LIMIT, "subscribe"):
             stats.sub_refused += 1
             self._error(session, msg_id, 509, RATE_TEXT)
             return
@@ -281,7 +288,7 @@ class WsGateway:
         stats.topics.update(t.key for t in new)
         self._ack(session, msg, msg_id)
 
-    def _subscribe_private(self, session: Session, msg: dict[str, Any], msg_id: str) -> None:
+    def _subscribe_private(self, session: PushSession, msg: dict[str, Any], msg_id: str) -> None:
         topic: str = msg["topic"]
         stats = session.stats
         try:
@@ -304,7 +311,7 @@ class WsGateway:
         stats.topics.add(topic)
         self._ack(session, msg, msg_id)
 
-    def _unsubscribe(self, session: Session, msg: dict[str, Any], msg_id: str) -> None:
+    def _unsubscribe(self, session: PushSession, msg: dict[str, Any], msg_id: str) -> None:
         topic = msg.get("topic")
         if isinstance(topic, str) and topic in PRIVATE_TOPICS:
             if session.feed is not None:
@@ -325,7 +332,7 @@ class WsGateway:
         self._ack(session, msg, msg_id)
 
     @staticmethod
-    def _ack(session: Session, msg: dict[str, Any], msg_id: str) -> None:
+    def _ack(session: PushSession, msg: dict[str, Any], msg_id: str) -> None:
         if msg.get("response") is True:
             session.conn.send(frames.ack(msg_id))
 

@@ -214,13 +214,13 @@ async def test_silent_connection_is_closed_after_ping_interval_plus_timeout(http
         await chatty.close()
 
 
-async def test_stop_and_resume_pongs(http) -> None:
+async def test_stop_and_resume_heartbeats(http) -> None:
     async with KucoinEmulator(interval=None) as ex:
         ws = await open_ws(http, ex)
-        ex.stop_pongs()
+        ex.stop_heartbeats()  # KuCoin's heartbeat is the pong
         await ws.send_str(json.dumps({"id": "lost", "type": "ping"}))
         await send_sub(ws, 1, "/market/ticker:BTC-USDT")  # the next reply is the ack, no pong
-        ex.resume_pongs()
+        ex.resume_heartbeats()
         await ws.send_str(json.dumps({"id": "back", "type": "ping"}))
         assert await recv(ws) == {"id": "back", "type": "pong"}
         await ws.close()

@@ -114,7 +114,7 @@ async def test_dead_cancel_all_fires_unless_renewed(kucoin, rest, push) -> None:
 
 
 async def test_connection_cut_before_processing_places_nothing(kucoin, rest) -> None:
-    kucoin.fail_next_order("before_process")
+    kucoin.fail_next_order("before")
     with pytest.raises(aiohttp.ClientError):
         await rest.call("POST", HF, order("cut-before"))
     assert kucoin.engine.order(client_id="cut-before") is None
@@ -126,7 +126,7 @@ async def test_connection_cut_before_processing_places_nothing(kucoin, rest) -> 
 
 
 async def test_connection_cut_after_processing_keeps_one_order(kucoin, rest, push) -> None:
-    kucoin.fail_next_order("after_process")
+    kucoin.fail_next_order("after")
     with pytest.raises(aiohttp.ClientError):
         await rest.call("POST", HF, order("cut-after"))
     # The order exists (its pushes went out) and can be found by its clientOid...
@@ -150,6 +150,36 @@ async def test_delayed_order_outlives_the_client_timeout(kucoin, rest, push) -> 
     _status, reply = await rest.call("POST", HF, order("slow-1"))
     assert reply["code"] == "126044"
     assert len(kucoin.engine.open_orders()) == 1
+
+
+async def test_held_order_is_placed_and_never_answered(kucoin, rest, push) -> None:
+    kucoin.hold_next_order()
+    with pytest.raises(TimeoutError):
+        await rest.call("POST", HF, order("held-1"), timeout=0.3)
+    # The venue did the work: the order exists once, its pushes went out.
+    assert kucoin.orders_with_client_id("held-1") == 1
+    received = await wait_for(push, "received")
+    assert received[-1]["clientOid"] == "held-1"
+    await rest.ok("POST", HF, order("held-2"))  # the next request is answered again
+
+
+async def test_order_faults_keyed_by_path(kucoin, rest) -> None:
+    kucoin.fail_next_order("before", method=f"{HF}/sync")
+    await rest.ok("POST", HF, order("other-path"))  # not the armed path: untouched
+    with pytest.raises(aiohttp.ClientError):
+        await rest.call("POST", f"{HF}/sync", order("armed-path"))
+    assert kucoin.orders_with_client_id("armed-path") == 0
+    assert kucoin.orders_with_client_id("other-path") == 1
+
+
+async def test_rate_limited_order_is_refused_and_not_placed(kucoin, rest) -> None:
+    kucoin.rate_limit_next("order")
+    status, reply = await rest.call("POST", HF, order("limited-1"))
+    assert (status, reply) == (429, {"code": "429000", "msg": "Too Many Requests"})
+    assert kucoin.orders_with_client_id("limited-1") == 0
+    await rest.ok("POST", HF, order("limited-1"))  # one shot only
+    with pytest.raises(ValueError):
+        kucoin.rate_limit_next("checksum")
 
 
 def test_fault_stage_is_checked() -> None:
