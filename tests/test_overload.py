@@ -39,6 +39,9 @@ ORDERS = 10
 PAUSE = 3.0  # the consumer reads nothing for this long: longer than the idle timeout
 IDLE_TIMEOUT = 2.0  # Kraken heartbeats about once a second
 
+# Each run floods the market for several seconds and waits out PAUSE on purpose.
+pytestmark = pytest.mark.slow
+
 
 def _emulator(venue: str) -> Any:
     registry = default_registry()

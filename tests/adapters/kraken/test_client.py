@@ -96,7 +96,8 @@ async def test_unknown_symbol_raises_subscription_error(emulator):
         assert client.subscriptions == frozenset()
 
 
-@pytest.mark.timeout(300)  # ~7 s alone; the emulator's side dominates on a loaded machine
+@pytest.mark.slow  # ~7 s alone, 20 s on a loaded machine: the slow step of .ci/run runs it
+@pytest.mark.timeout(300)  # the emulator's side dominates on a loaded machine
 async def test_100k_book_updates_verify_without_a_mismatch(emulator):
     # The test reads only after the burst, so the queue must hold it all: with the
     # default bound, BLOCK backpressure would (rightly) stop reading the socket.

@@ -67,6 +67,7 @@ async def test_1000_concurrent_single_symbol_subscribes():
         assert ex.refusals == 0
 
 
+@pytest.mark.slow  # ~11 s of real pacing: 110 messages against 100 per 10 s
 @pytest.mark.timeout(120)
 async def test_sequential_subscribes_are_paced_under_the_message_limit():
     # 110 awaited calls on one connection: more than the 100 per 10 s KuCoin allows.
