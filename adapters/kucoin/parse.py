@@ -39,12 +39,10 @@ from tickwire.adapters.kucoin.schemas import (
     CandleData,
     DepthData,
     L2UpdateData,
-    Level1Data,
     MarketData,
     MatchData,
     Message,
     PushFrame,
-    SnapshotData,
     SymbolEntry,
     TickerData,
 )
@@ -61,7 +59,6 @@ __all__ = [
     "decimals",
     "decode_data",
     "decode_frame",
-    "level1_to_ticker",
     "message_symbol",
     "to_candle",
     "to_depth_update",
@@ -115,10 +112,8 @@ _data_decoders: dict[str, msgspec.json.Decoder[Any]] = {
     "trade.l2update": msgspec.json.Decoder(L2UpdateData),
     "trade.l3match": msgspec.json.Decoder(MatchData),
     "level2": msgspec.json.Decoder(DepthData),
-    "level1": msgspec.json.Decoder(Level1Data),
     "trade.candles.update": _candle_decoder,
     "trade.candles.add": _candle_decoder,
-    "trade.snapshot": msgspec.json.Decoder(SnapshotData),
 }
 
 _SIDES = {"buy": Side.BUY, "sell": Side.SELL}
@@ -268,33 +263,6 @@ def to_ticker(data: TickerData, symbol: str, received: int) -> Ticker:
         last=last,
         last_size=last_size,
         ts=received if stamp is None else stamp * _MS,
-        received=received,
-    )
-
-
-def level1_to_ticker(data: Level1Data, symbol: str, received: int) -> Ticker:
-    """Normalize ``level1`` (best bid/ask only) into a :class:`Ticker` without a last trade."""
-    bid, bid_size = data.bids
-    ask, ask_size = data.asks
-    try:
-        valid = (
-            ZERO < bid < MAX_PRICE
-            and ZERO < ask < MAX_PRICE
-            and ZERO <= bid_size < MAX_SIZE
-            and ZERO <= ask_size < MAX_SIZE
-        )
-    except InvalidOperation:
-        valid = False
-    if not valid:
-        _out_of_range("level1 price or size", data)
-    return Ticker(
-        venue=VENUE,
-        symbol=to_unified(symbol),
-        bid=bid,
-        bid_size=bid_size,
-        ask=ask,
-        ask_size=ask_size,
-        ts=data.timestamp * _MS,
         received=received,
     )
 

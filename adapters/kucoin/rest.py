@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Literal, Self, TypeVar
+from typing import Literal, Self, TypeVar
 from urllib.parse import urlencode
 
 import httpx
@@ -170,19 +170,9 @@ class KucoinRest:
             self._given = httpx.AsyncClient(timeout=self._timeout, transport=transport)
         return self._given
 
-    async def _call(
-        self, method: str, path: str, params: dict[str, Any] | None = None
-    ) -> msgspec.Raw:
-        what = f"{method} {path}"
-        url = self._base_url + path
-        with transport_errors(VENUE, what):  # names no host: the path says enough
-            response = await self._client.request(method, url, params=params, timeout=self._timeout)
-        self.last_received = received_at(response)
-        return _unwrap(response, what)
-
     async def signed(
         self,
-        credentials: Credentials,
+        credentials: Credentials | None,
         method: str,
         path: str,
         *,
@@ -190,7 +180,8 @@ class KucoinRest:
         body: bytes | None = None,
         timeout: float | None = None,
     ) -> msgspec.Raw:
-        """One signed call: the ``data`` of its envelope, or the mapped error.
+        """One call, signed unless ``credentials`` is None: the ``data`` of its envelope,
+        or the mapped error.
 
         ``body`` is the exact JSON sent and signed. The query is signed un-encoded and
         sent encoded, as KuCoin verifies it; ``timeout`` (seconds) overrides the
@@ -203,11 +194,11 @@ class KucoinRest:
             target += "?" + "&".join(f"{key}={value}" for key, value in params.items())
             sent += "?" + urlencode(params)
         text = "" if body is None else body.decode()
-        headers = sign_headers(credentials, method, target, text)
+        headers = {} if credentials is None else sign_headers(credentials, method, target, text)
         if body is not None:
             headers["Content-Type"] = "application/json"
         what = f"{method} {path}"
-        with transport_errors(VENUE, what):
+        with transport_errors(VENUE, what):  # names no host: the path says enough
             response = await self._client.request(
                 method,
                 self._base_url + sent,
@@ -221,7 +212,7 @@ class KucoinRest:
     async def bullet_public(self) -> BulletToken:
         """``POST /api/v1/bullet-public``: a token for public topics, fetched per connect."""
         path = "/api/v1/bullet-public"
-        return self._bullet(await self._call("POST", path), path)
+        return self._bullet(await self.signed(None, "POST", path), path)
 
     async def bullet_private(self, credentials: Credentials) -> BulletToken:
         """``POST /api/v1/bullet-private`` (signed): a token that may subscribe private topics."""
@@ -244,7 +235,7 @@ class KucoinRest:
     async def symbols(self) -> list[Instrument]:
         """``GET /api/v2/symbols``: every spot symbol's trading rules."""
         path = "/api/v2/symbols"
-        entries = decode(_symbols_decoder, await self._call("GET", path), path)
+        entries = decode(_symbols_decoder, await self.signed(None, "GET", path), path)
         return [to_instrument(entry) for entry in entries]
 
     async def level2_snapshot(
@@ -260,7 +251,7 @@ class KucoinRest:
         path = _SNAPSHOT_PATHS.get(100 if depth is None else depth)
         if path is None:
             raise ValueError(f"depth must be 20, 100 or None, got {depth!r}")
-        raw = await self._call("GET", path, {"symbol": symbol_native})
+        raw = await self.signed(None, "GET", path, params={"symbol": symbol_native})
         return decode(_snapshot_decoder, raw, path)
 
     async def full_snapshot(self, credentials: Credentials, symbol_native: str) -> Level2Snapshot:
@@ -272,4 +263,4 @@ class KucoinRest:
     async def server_time(self) -> int:
         """``GET /api/v1/timestamp``: the venue's clock, in ms since the epoch."""
         path = "/api/v1/timestamp"
-        return decode(_time_decoder, await self._call("GET", path), path)
+        return decode(_time_decoder, await self.signed(None, "GET", path), path)

@@ -44,11 +44,8 @@ __all__ = [
     "L2Changes",
     "L2Row",
     "L2UpdateData",
-    "Level1Data",
     "Level2Snapshot",
     "MarketData",
-    "MarketStats",
-    "MarketWindow",
     "MatchData",
     "Message",
     "OrderChangeData",
@@ -56,7 +53,6 @@ __all__ = [
     "PriceSize",
     "PushFrame",
     "RelationContext",
-    "SnapshotData",
     "SymbolEntry",
     "TickerData",
     "Welcome",
@@ -143,14 +139,6 @@ class TickerData(_Wire, frozen=True, gc=False, rename="camel"):
     time_alias: TimestampMs | None = msgspec.field(default=None, name="Time")
 
 
-class Level1Data(_Wire, frozen=True, gc=False):
-    """``level1``: the best bid and ask only, as flat ``[price, size]`` pairs."""
-
-    asks: PriceSize
-    bids: PriceSize
-    timestamp: TimestampMs
-
-
 class DepthData(_Wire, frozen=True, gc=False):
     """``level2`` (``level2Depth5``/``level2Depth50``): a full top-N replacement.
 
@@ -208,72 +196,9 @@ class CandleData(_Wire, frozen=True, gc=False):
     time: TimestampNs  # the docs say "us"; the values have 19 digits
 
 
-class MarketWindow(_Wire, frozen=True, gc=False, rename="camel"):
-    """One of ``marketChange1h/4h/24h`` in a snapshot: statistics over that window."""
-
-    change_price: Decimal | None = None
-    change_rate: Decimal | None = None
-    high: Decimal | None = None
-    low: Decimal | None = None
-    open: Decimal | None = None
-    vol: Decimal | None = None  # base units
-    vol_value: Decimal | None = None  # quote units
-
-
-class MarketStats(_Wire, frozen=True, gc=False, rename="camel"):
-    """``data.data`` of ``trade.snapshot``: 24 h statistics, as JSON *numbers*.
-
-    Everything but the symbol is optional: a quiet market may lack statistics.
-    """
-
-    symbol: str
-    datetime: int | None = None  # ms
-    symbol_code: str | None = None
-    base_currency: str | None = None
-    quote_currency: str | None = None
-    market: str | None = None  # "USDS", "BTC"...
-    markets: list[str] | None = None
-    buy: Decimal | None = None  # best bid
-    sell: Decimal | None = None  # best ask
-    bid_size: Decimal | None = None
-    ask_size: Decimal | None = None
-    last_traded_price: Decimal | None = None
-    open: Decimal | None = None
-    high: Decimal | None = None
-    low: Decimal | None = None
-    close: Decimal | None = None
-    change_price: Decimal | None = None
-    change_rate: Decimal | None = None
-    average_price: Decimal | None = None
-    vol: Decimal | None = None  # 24 h, base units
-    vol_value: Decimal | None = None  # 24 h, quote units
-    maker_fee_rate: Decimal | None = None
-    taker_fee_rate: Decimal | None = None
-    maker_coefficient: Decimal | None = None
-    taker_coefficient: Decimal | None = None
-    trading: bool | None = None
-    margin_trade: bool | None = None
-    board: int | None = None  # 0 main board, 1 KuCoin Plus
-    mark: int | None = None  # 0 none, 1 ST, 2 NEW
-    sort: int | None = None
-    site_types: list[str] | None = None
-    # camel-casing "1h" would give "1H": the names are spelled out.
-    market_change_1h: MarketWindow | None = msgspec.field(default=None, name="marketChange1h")
-    market_change_4h: MarketWindow | None = msgspec.field(default=None, name="marketChange4h")
-    market_change_24h: MarketWindow | None = msgspec.field(default=None, name="marketChange24h")
-
-
-class SnapshotData(_Wire, frozen=True, gc=False):
-    """``trade.snapshot``: ``{"sequence": "...", "data": {...}}`` every 2 s."""
-
-    sequence: str
-    data: MarketStats
-
-
-MarketData = (
-    TickerData | Level1Data | DepthData | L2UpdateData | MatchData | CandleData | SnapshotData
-)
-"""Every ``Message.data`` shape ``parse.decode_data`` returns."""
+MarketData = TickerData | DepthData | L2UpdateData | MatchData | CandleData
+"""Every ``Message.data`` shape ``parse.decode_data`` returns (the routed subjects; others,
+such as ``level1`` or ``trade.snapshot`` on a raw native topic, are the caller's to read)."""
 
 
 # --- private data: ``Message.data`` of the private topics (§8) ---------------------------

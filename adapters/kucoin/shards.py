@@ -38,6 +38,7 @@ from tickwire.adapters.kucoin.subscriptions import (
     topic_batches,
 )
 from tickwire.core.context import AdapterContext
+from tickwire.core.deadline import Deadline
 from tickwire.core.errors import (
     Disconnected,
     ExchangeError,
@@ -318,7 +319,7 @@ class Shard:
             await asyncio.sleep(period)
             try:
                 await self.renew()
-            except (ExchangeError, Disconnected, RequestTimeout, TimeoutError, OSError) as exc:
+            except (TickwireError, OSError) as exc:
                 self.owner.context.error(exc, f"renew shard {self.index}")
 
     async def renew(self) -> None:
@@ -326,24 +327,12 @@ class Shard:
         new = Socket(self, self.quota)
         self.held = []
         self.incoming = new
-        self.owner.context.spawn(new.session.run(), f"kucoin-shard-{self.index}-renew")
-        config = self.owner.context.config
+        context = self.owner.context
+        context.spawn(new.session.run(), f"kucoin-shard-{self.index}-renew")
+        config = context.config
+        budget = Deadline(config.connect_timeout + 2 * config.request_timeout, "kucoin renew")
         try:
-            async with asyncio.timeout(config.connect_timeout + 2 * config.request_timeout):
-                await new.session.wait_ready()
-                while True:
-                    extra = new.topics - self.topics
-                    if extra:
-                        await new.call("unsubscribe", extra)
-                    missing = self.topics - new.topics
-                    if missing:
-                        await new.call("subscribe", missing)
-                        continue
-                    # The old socket has now delivered everything sent before the new
-                    # one's subscriptions: the held frames continue it without a gap.
-                    await self.primary.barrier()
-                    if not self.topics - new.topics:
-                        break
+            await budget.run(self._move_onto(new))
         except BaseException:
             self.incoming = None
             self.held = []
@@ -355,3 +344,19 @@ class Shard:
         self.owner.hooks.replay(held)
         self.renewals += 1
         await old.session.close()
+
+    async def _move_onto(self, new: Socket) -> None:
+        await new.session.wait_ready()
+        while True:
+            extra = new.topics - self.topics
+            if extra:
+                await new.call("unsubscribe", extra)
+            missing = self.topics - new.topics
+            if missing:
+                await new.call("subscribe", missing)
+                continue
+            # The old socket has now delivered everything sent before the new one's
+            # subscriptions: the held frames continue it without a gap.
+            await self.primary.barrier()
+            if not self.topics - new.topics:
+                return

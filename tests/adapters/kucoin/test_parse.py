@@ -20,7 +20,6 @@ from tickwire.adapters.kucoin.parse import (
     decimals,
     decode_data,
     decode_frame,
-    level1_to_ticker,
     message_symbol,
     to_candle,
     to_depth_update,
@@ -37,13 +36,11 @@ from tickwire.adapters.kucoin.schemas import (
     Envelope,
     ErrorFrame,
     L2UpdateData,
-    Level1Data,
     Level2Snapshot,
     MarketData,
     MatchData,
     Message,
     Pong,
-    SnapshotData,
     SymbolEntry,
     TickerData,
     Welcome,
@@ -97,7 +94,6 @@ DATA = {
     "ticker.json": TickerData,
     "ticker_all.json": TickerData,
     "ticker_docs_example.json": TickerData,
-    "level1.json": Level1Data,
     "level2_depth5.json": DepthData,
     "level2_depth50.json": DepthData,
     "level2_update.json": L2UpdateData,
@@ -105,7 +101,6 @@ DATA = {
     "match.json": MatchData,
     "match_recorded.json": MatchData,
     "candles.json": CandleData,
-    "snapshot.json": SnapshotData,
 }
 
 
@@ -271,21 +266,6 @@ def test_ticker_without_time_uses_received() -> None:
         msgspec.json.decode(message("ticker.json").data, type=TickerData), time=None
     )
     assert to_ticker(data, "BTC-USDT", RECEIVED).ts == RECEIVED
-
-
-def test_level1_ticker() -> None:
-    msg, data = data_of("level1.json")
-    assert isinstance(data, Level1Data)
-    assert level1_to_ticker(data, message_symbol(msg), RECEIVED) == Ticker(
-        venue="kucoin",
-        symbol="BTC/USDT",
-        bid=D("68145.7"),
-        bid_size=D("1.29267802"),
-        ask=D("68145.8"),
-        ask_size=D("0.51987471"),
-        ts=1729816058766_000_000,
-        received=RECEIVED,
-    )
 
 
 @pytest.mark.parametrize(
@@ -491,8 +471,6 @@ def normalize(raw: bytes) -> object:
     match data:
         case TickerData():
             return to_ticker(data, symbol, RECEIVED)
-        case Level1Data():
-            return level1_to_ticker(data, symbol, RECEIVED)
         case MatchData():
             return to_trade(data, RECEIVED)
         case CandleData():
@@ -521,7 +499,6 @@ NORMALIZED: dict[str, type] = {
     "ticker.json": Ticker,
     "ticker_all.json": Ticker,
     "ticker_docs_example.json": Ticker,
-    "level1.json": Ticker,
     "level2_depth5.json": BookUpdate,
     "level2_depth50.json": BookUpdate,
     "level2_update.json": BookUpdate,
@@ -530,7 +507,7 @@ NORMALIZED: dict[str, type] = {
     "match_recorded.json": Trade,
     "candles.json": Candle,
 }
-"""The core event each market fixture becomes (trade.snapshot has none: it is not routed)."""
+"""The core event each routed market fixture becomes."""
 
 
 @pytest.mark.parametrize("name", sorted(NORMALIZED))
@@ -547,7 +524,7 @@ def test_every_fixture_normalizes(name: str) -> None:
 
 
 def test_every_market_fixture_has_a_normalization_or_a_reason() -> None:
-    assert set(DATA) - set(NORMALIZED) == {"snapshot.json"}
+    assert set(DATA) == set(NORMALIZED)
 
 
 # --- values outside the rules (core/validation.py) are DecodeErrors, never events ----------
@@ -596,7 +573,6 @@ def test_an_impossible_trade_value_is_a_decode_error(field: str, value: str) -> 
         ("level2_update.json", {"sequenceStart": -1}),
         ("level2_update.json", {"sequenceEnd": 10**30}),
         ("level2_depth5.json", {"timestamp": 0}),
-        ("level1.json", {"timestamp": 10**31}),
         ("candles.json", {"time": -5}),
     ],
 )

@@ -17,13 +17,11 @@ from tickwire.adapters.kucoin.schemas import (
     Envelope,
     ErrorFrame,
     L2UpdateData,
-    Level1Data,
     Level2Snapshot,
     MatchData,
     Message,
     Pong,
     PushFrame,
-    SnapshotData,
     SymbolEntry,
     TickerData,
     Welcome,
@@ -130,15 +128,6 @@ def test_ticker_docs_example_spells_time_with_a_capital() -> None:
     assert (data.best_bid, data.best_bid_size) == (D("0.049"), D("0.036"))
 
 
-def test_level1() -> None:
-    data = message_data("level1.json", Level1Data)
-    assert data == Level1Data(
-        asks=(D("68145.8"), D("0.51987471")),
-        bids=(D("68145.7"), D("1.29267802")),
-        timestamp=1729816058766,
-    )
-
-
 def test_depth5() -> None:
     data = message_data("level2_depth5.json", DepthData)
     assert data.timestamp == 1729822226746
@@ -235,23 +224,6 @@ def test_candles() -> None:
         D("44.88321441"),
         D("3027558.991928447"),
     )
-
-
-def test_snapshot_numbers_decode_exactly() -> None:
-    data = message_data("snapshot.json", SnapshotData)
-    assert data.sequence == "14691517895"
-    stats = data.data
-    assert (stats.symbol, stats.market, stats.markets) == ("BTC-USDT", "USDS", ["USDS", "PoW"])
-    assert (stats.buy, stats.sell) == (D("67158.1"), D("67158.2"))
-    assert stats.vol == D("2227.69895852")
-    assert stats.vol_value == D("147972941.07857507")  # no float rounding
-    assert stats.datetime == 1729758286011
-    assert (stats.board, stats.mark, stats.trading) == (1, 0, True)
-    assert stats.market_change_1h is not None
-    assert stats.market_change_1h.change_price == D("-102.1")
-    assert stats.market_change_4h is not None and stats.market_change_4h.open == D("67324.4")
-    assert stats.market_change_24h is not None
-    assert stats.market_change_24h.vol_value == D("147972941.07857507")
 
 
 # --- REST ------------------------------------------------------------------------------
