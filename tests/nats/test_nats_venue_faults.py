@@ -36,8 +36,9 @@ async def test_a_venue_book_resync_reaches_the_remote_book(nats_server):
             await kucoin.settle()
             states = await _states(events, lambda s: StreamState.RESYNCED in s)
             assert states.index(StreamState.RESYNCING) < states.index(StreamState.RESYNCED)
-            while reader.book(symbol).sequence != kucoin.client.book(symbol).sequence:
-                await anext(events)
+            async with asyncio.timeout(10):
+                while reader.book(symbol).sequence != kucoin.client.book(symbol).sequence:
+                    await anext(events)
             assert reader.book(symbol).levels() == kucoin.client.book(symbol).levels()
 
 
