@@ -46,7 +46,7 @@ from tickwire.exchanges.kucoin import KucoinEmulator
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
-LIFETIME = 1.5  # seconds a snippet's client lives before it is closed for it
+LIFETIME = 3.0  # seconds a live snippet's client streams before it is closed (CI is loaded)
 DEADLINE = 30.0  # seconds a snippet may take in all
 _REAL_CONNECT = sys.modules["tickwire.core.connect"].connect
 
