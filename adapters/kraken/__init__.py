@@ -1,12 +1,12 @@
 """The Kraken Spot WebSocket API v2 adapter.
 
-Module per concern: ``schemas``/``private_schemas`` (wire Structs, venue names verbatim),
+Module per concern: ``schemas``/``schemas_private`` (wire Structs, venue names verbatim),
 ``parse`` (pure wire → core), ``executions`` (sparse reports merged into complete order
-updates), ``book``/``books`` (CRC32 integrity at instrument precision),
-``subscriptions`` (channel syntax), ``auth`` (REST signing), ``rest`` (the WebSocket
-token), ``errors`` (one table of venue errors), ``private`` (the auth socket),
-``orders``/``trading`` (the order methods), ``native`` (raw access), ``client`` (the
-StreamClient), ``plugin``.
+updates), ``book`` (CRC32 integrity at instrument precision), ``books`` (the client's
+books on core's book keeper), ``subscriptions`` (channel syntax), ``auth`` (REST
+signing), ``rest`` (the WebSocket token), ``errors`` (one table of venue errors),
+``private`` (the auth socket), ``trading`` (the order methods, the client's trader),
+``native`` (raw access), ``client`` (the StreamClient), ``plugin``.
 """
 
 from tickwire.adapters.kraken.client import KrakenClient

@@ -196,7 +196,11 @@ class KrakenClient(BaseClient):
             self.context.status(StreamState.STALE, reason, channel=channel, symbol=symbol)
             for subscription in [s for s in self._subscriptions if s.symbol == symbol]:
                 if subscription.channel is channel:
-                    await self._renew(subscription)
+                    try:
+                        await self._renew(subscription)
+                    except (RequestTimeout, TransportError, SubscriptionError) as exc:
+                        # A reconnect (if that was the cause) restores it anyway.
+                        self.context.error(exc, f"renew {channel} {symbol}")
 
     # --- frames ----------------------------------------------------------------------
 
@@ -322,31 +326,19 @@ class KrakenClient(BaseClient):
         self._kraken_books.add(symbol, depth, self._instruments.get(symbol))
 
     async def _renew_book(self, symbol: str, depth: int) -> None:
-        """A book's recovery: renew its subscription; a refusal or a timeout raises."""
-        subscription = subscription_for(Channel.BOOK, symbol, {"depth": depth})
-        failure = await self._renew_wire(subscription)
-        if failure is not None:
-            raise failure
+        """A book's recovery (the keeper calls it): renew its subscription."""
+        await self._renew(subscription_for(Channel.BOOK, symbol, {"depth": depth}))
 
     async def _renew(self, subscription: Subscription) -> None:
-        """Renew a subscription that went stale; a failure is reported, not raised."""
-        channel, symbol = subscription.channel, subscription.symbol
-        failure: Exception | None
-        try:
-            failure = await self._renew_wire(subscription)
-        except (RequestTimeout, TransportError) as exc:
-            failure = exc  # the reconnect (if that was the cause) restores it anyway
-        if failure is not None:
-            self.context.error(failure, f"renew {channel} {symbol}")
-
-    async def _renew_wire(self, subscription: Subscription) -> SubscriptionError | None:
-        """Unsubscribe and subscribe again: Kraken's way to get a fresh snapshot."""
+        """Unsubscribe and subscribe again: Kraken's way to get a fresh snapshot; a
+        refusal raises its SubscriptionError."""
         channel, symbol = subscription.channel, subscription.symbol or ""
         options = dict(subscription.options)
         params = wire_params(channel, options, [symbol])
         await self._request(self.session, "unsubscribe", params, [symbol])
         failures = await self._subscribe_wire(self.session, channel, options, [symbol])
-        return failures.get(symbol)
+        if symbol in failures:
+            raise failures[symbol]
 
     def _watch(self, channel: Channel, symbol: str) -> None:
         threshold = self.config.heartbeat.stale_after.get(channel.value)

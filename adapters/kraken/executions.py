@@ -28,10 +28,12 @@ The one lifecycle tickwire shares with KuCoin:
 from __future__ import annotations
 
 from collections import OrderedDict
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from tickwire.adapters.kraken.parse import VENUE, check_signed, timestamp_ns, to_unified
-from tickwire.adapters.kraken.private_schemas import ExecutionData
+from tickwire.adapters.kraken.schemas_private import ExecutionData
 from tickwire.core.types import OrderStatus, OrderType, OrderUpdate, Side
 from tickwire.core.validation import check_price, check_size
 
@@ -50,52 +52,33 @@ _BY_EXEC_TYPE = {
     "rejected": OrderStatus.REJECTED,
 }
 # For reports whose exec_type says nothing about the status (snapshot entries of open
-# orders, iceberg refills, status changes): Kraken's order_status.
+# orders, iceberg refills, status changes): Kraken's order_status, named alike but for
+# the fills.
 _BY_ORDER_STATUS = {
-    "pending_new": OrderStatus.PENDING,
-    "new": OrderStatus.OPEN,
-    "partially_filled": OrderStatus.PARTIALLY_FILLED,
-    "filled": OrderStatus.FILLED,
-    "canceled": OrderStatus.CANCELED,
-    "expired": OrderStatus.EXPIRED,
-    "rejected": OrderStatus.REJECTED,
+    ("partially_filled" if name == "trade" else name): status
+    for name, status in _BY_EXEC_TYPE.items()
 }
 _REJECT_REASONS = frozenset({"Post only order"})
 _KEEP_CLOSED = 4096  # terminal orders remembered for late reports and client-id lookups
 _KEEP_EXEC_IDS = 8192  # fills remembered so a snapshot never repeats one
 
 
+@dataclass(slots=True)
 class OrderState:
     """What is known about one order, merged from every report so far."""
 
-    __slots__ = (
-        "avg_price",
-        "client_id",
-        "cum_cost",
-        "filled",
-        "order_id",
-        "order_type",
-        "price",
-        "side",
-        "size",
-        "status",
-        "symbol",
-        "venue_status",
-    )
-
-    def __init__(self, order_id: str) -> None:
-        self.order_id = order_id
-        self.client_id: str | None = None
-        self.symbol: str | None = None
-        self.side: Side | None = None
-        self.order_type: OrderType | None = None
-        self.price: Decimal | None = None
-        self.size: Decimal | None = None
-        self.filled = _ZERO
-        self.cum_cost: Decimal | None = None
-        self.avg_price: Decimal | None = None
-        self.status = OrderStatus.PENDING
-        self.venue_status: str | None = None  # Kraken's last order_status
+    order_id: str
+    client_id: str | None = None
+    symbol: str | None = None
+    side: Side | None = None
+    order_type: OrderType | None = None
+    price: Decimal | None = None
+    size: Decimal | None = None
+    filled: Decimal = _ZERO
+    cum_cost: Decimal | None = None
+    avg_price: Decimal | None = None
+    status: OrderStatus = OrderStatus.PENDING
+    venue_status: str | None = None  # Kraken's last order_status
 
     @property
     def is_open(self) -> bool:
@@ -258,26 +241,16 @@ class OrderTracker:
         state.status = status
         if status.is_terminal:
             self._retire(state)
-        return OrderUpdate(
-            venue=VENUE,
-            symbol=state.symbol,
-            order_id=state.order_id,
-            client_id=state.client_id,
-            side=state.side,
-            order_type=state.order_type,
-            status=status,
-            price=state.price,
-            size=state.size,
-            filled=state.filled,
-            remaining=_remaining(state, status),
-            avg_price=state.avg_price,
+        return self._as_update(
+            state,
+            status,
+            received,
+            _reason(r),
+            ts=timestamp_ns(r.timestamp, received),
             last_fill_price=r.last_price if fill else None,
             last_fill_size=r.last_qty if fill else None,
             fee=fee,
             fee_asset=fee_asset,
-            reason=_reason(r),
-            ts=timestamp_ns(r.timestamp, received),
-            received=received,
         )
 
     def _closed(self, state: OrderState, status: OrderStatus, received: int) -> OrderUpdate:
@@ -288,7 +261,13 @@ class OrderTracker:
 
     @staticmethod
     def _as_update(
-        state: OrderState, status: OrderStatus, received: int, reason: str | None = None
+        state: OrderState,
+        status: OrderStatus,
+        received: int,
+        reason: str | None = None,
+        *,
+        ts: int | None = None,
+        **fill: Any,
     ) -> OrderUpdate:
         return OrderUpdate(
             venue=VENUE,
@@ -304,8 +283,9 @@ class OrderTracker:
             remaining=_remaining(state, status),
             avg_price=state.avg_price,
             reason=reason,
-            ts=received,
+            ts=received if ts is None else ts,
             received=received,
+            **fill,
         )
 
     def _retire(self, state: OrderState) -> None:

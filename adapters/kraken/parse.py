@@ -28,7 +28,6 @@ from typing import TypeVar
 
 import msgspec
 
-from tickwire.adapters.kraken.private_schemas import BalancesMessage, PrivateMessage
 from tickwire.adapters.kraken.schemas import (
     ChannelMessage,
     InstrumentMessage,
@@ -38,6 +37,7 @@ from tickwire.adapters.kraken.schemas import (
     TradeMessage,
     rfc3339_to_ns,
 )
+from tickwire.adapters.kraken.schemas_private import BalancesMessage, PrivateMessage
 from tickwire.core.errors import DecodeError
 from tickwire.core.types import Balance, Candle, Instrument, Side, Ticker, Trade
 from tickwire.core.validation import (
@@ -99,15 +99,8 @@ def decode_frame(frame: bytes | str) -> ChannelMessage | MethodResponse:
     """
     try:
         return _channel_decoder.decode(frame)
-    except DECODE_ERRORS as channel_exc:
-        try:
-            return _response_decoder.decode(frame)
-        except DECODE_ERRORS as response_exc:
-            raise DecodeError(
-                f"kraken: neither a channel message ({channel_exc}) "
-                f"nor a method response ({response_exc})",
-                frame,
-            ) from channel_exc
+    except DECODE_ERRORS as exc:
+        return _response(frame, exc, "channel message")
 
 
 def decode_private_frame(frame: bytes | str) -> PrivateMessage | MethodResponse:
@@ -120,15 +113,19 @@ def decode_private_frame(frame: bytes | str) -> PrivateMessage | MethodResponse:
     """
     try:
         return _private_decoder.decode(frame)
-    except DECODE_ERRORS as channel_exc:
-        try:
-            return _response_decoder.decode(frame)
-        except DECODE_ERRORS as response_exc:
-            raise DecodeError(
-                f"kraken: neither a private channel message ({channel_exc}) "
-                f"nor a method response ({response_exc})",
-                frame,
-            ) from channel_exc
+    except DECODE_ERRORS as exc:
+        return _response(frame, exc, "private channel message")
+
+
+def _response(frame: bytes | str, channel_exc: Exception, what: str) -> MethodResponse:
+    """A frame that is no ``what``, as a method response; else the error naming both."""
+    try:
+        return _response_decoder.decode(frame)
+    except DECODE_ERRORS as response_exc:
+        raise DecodeError(
+            f"kraken: neither a {what} ({channel_exc}) nor a method response ({response_exc})",
+            frame,
+        ) from channel_exc
 
 
 def decode_result(response: MethodResponse, kind: type[T]) -> T:

@@ -32,9 +32,9 @@ import msgspec
 from tickwire.adapters.kraken import parse
 from tickwire.adapters.kraken.errors import to_error
 from tickwire.adapters.kraken.executions import OrderTracker, check_execution
-from tickwire.adapters.kraken.private_schemas import BalancesMessage, ExecutionsMessage
 from tickwire.adapters.kraken.rest import REST_URL, KrakenRest, WsToken
 from tickwire.adapters.kraken.schemas import MethodResponse
+from tickwire.adapters.kraken.schemas_private import BalancesMessage, ExecutionsMessage
 from tickwire.core.config import Credentials
 from tickwire.core.context import AdapterContext
 from tickwire.core.errors import (

@@ -45,9 +45,11 @@ from typing import Any
 import aiohttp
 
 from tickwire.adapters.kraken.errors import to_error
+from tickwire.adapters.kraken.executions import OrderState
 from tickwire.adapters.kraken.parse import VENUE, decode_result, timestamp_ns, to_native
 from tickwire.adapters.kraken.private import KrakenPrivate
-from tickwire.adapters.kraken.private_schemas import (
+from tickwire.adapters.kraken.schemas import MethodResponse
+from tickwire.adapters.kraken.schemas_private import (
     AddOrderResult,
     AmendOrderResult,
     BatchAddRow,
@@ -55,7 +57,6 @@ from tickwire.adapters.kraken.private_schemas import (
     CancelOrderResult,
     CountResult,
 )
-from tickwire.adapters.kraken.schemas import MethodResponse
 from tickwire.core.context import AdapterContext
 from tickwire.core.deadline import Deadline
 from tickwire.core.errors import (
@@ -102,9 +103,15 @@ class KrakenTrader(Trader):
     # --- the request path ---------------------------------------------------------------
 
     async def _call(
-        self, method: str, params: dict[str, Any], deadline: Deadline, *, placing: bool = False
+        self,
+        method: str,
+        params: dict[str, Any],
+        budget: Deadline | float,
+        *,
+        placing: bool = False,
     ) -> MethodResponse:
-        """Send one trading request and return its successful reply.
+        """Send one trading request within ``budget`` (a call's Deadline, or seconds) and
+        return its successful reply.
 
         Venue refusals raise through the error table; a dead socket raises
         :class:`Disconnected` (the request may or may not have reached the venue), or,
@@ -112,6 +119,7 @@ class KrakenTrader(Trader):
         """
         private = self._private
         what = f"{VENUE} {method}"
+        deadline = budget if isinstance(budget, Deadline) else self._deadline(method, budget)
         await self._context.wait_ready(private.session, deadline)
         # No await between reading the generation and the send: it is the socket's.
         generation = private.generation
@@ -198,15 +206,8 @@ class KrakenTrader(Trader):
             params["order_qty"] = state.size  # Kraken documents order_qty as required
         if price is not None:
             params["limit_price"] = positive_decimal(price, "price")
-        reply = await self._call("amend_order", params, self._deadline("amend_order", timeout))
-        result = decode_result(reply, AmendOrderResult)
-        known = state.order_id if state is not None else ""
-        return self._ack(
-            symbol,
-            result.order_id or order_id or known,
-            result.cl_ord_id or client_id or (state.client_id if state else None),
-            _ts(reply),
-        )
+        reply = await self._call("amend_order", params, timeout)
+        return _known_ack(symbol, decode_result(reply, AmendOrderResult), ids, state, reply)
 
     async def cancel_order(
         self,
@@ -219,22 +220,16 @@ class KrakenTrader(Trader):
         """Cancel one open order by venue id or client id; unknown → UnknownOrder."""
         ids = one_id(order_id, client_id)
         params = {key: [value] for key, value in ids.items()}
-        reply = await self._call("cancel_order", params, self._deadline("cancel_order", timeout))
-        result = decode_result(reply, CancelOrderResult)
+        reply = await self._call("cancel_order", params, timeout)
         state = self._private.tracker.get(order_id, client_id)
-        return self._ack(
-            symbol,
-            result.order_id or order_id or (state.order_id if state else ""),
-            result.cl_ord_id or client_id or (state.client_id if state else None),
-            _ts(reply),
-        )
+        return _known_ack(symbol, decode_result(reply, CancelOrderResult), ids, state, reply)
 
     async def cancel_all(self, symbol: str | None = None, *, timeout: float) -> int:
         """Cancel every open order; with ``symbol``, a batch of that symbol's open orders."""
         if symbol is not None:
             open_ids = [s.order_id for s in self._private.tracker.open_orders(symbol)]
             return await self.cancel_orders(symbol, open_ids, timeout=timeout)
-        reply = await self._call("cancel_all", {}, self._deadline("cancel_all", timeout))
+        reply = await self._call("cancel_all", {}, timeout)
         return decode_result(reply, CountResult).count
 
     async def cancel_all_after(self, seconds: float, *, timeout: float) -> None:
@@ -243,9 +238,7 @@ class KrakenTrader(Trader):
         if not 0 <= seconds < 86400:
             raise ValueError(f"seconds must be in [0, 86400), got {seconds}")
         params = {"timeout": math.ceil(seconds)}
-        reply = await self._call(
-            "cancel_all_orders_after", params, self._deadline("cancel_all_orders_after", timeout)
-        )
+        reply = await self._call("cancel_all_orders_after", params, timeout)
         decode_result(reply, CancelAfterResult)
 
     # --- batches ------------------------------------------------------------------------
@@ -343,6 +336,23 @@ class KrakenTrader(Trader):
     @staticmethod
     def _ack(symbol: str, order_id: str, client_id: str | None, ts: int) -> OrderAck:
         return OrderAck(venue=VENUE, symbol=symbol, order_id=order_id, client_id=client_id, ts=ts)
+
+
+def _known_ack(
+    symbol: str,
+    result: AmendOrderResult | CancelOrderResult,
+    ids: dict[str, str],
+    state: OrderState | None,
+    reply: MethodResponse,
+) -> OrderAck:
+    """The ack of a call on a known order: the ids the venue echoed, else those given,
+    else those tracked."""
+    return KrakenTrader._ack(
+        symbol,
+        result.order_id or ids.get("order_id") or (state.order_id if state else ""),
+        result.cl_ord_id or ids.get("cl_ord_id") or (state.client_id if state else None),
+        _ts(reply),
+    )
 
 
 def _ts(response: MethodResponse) -> int:

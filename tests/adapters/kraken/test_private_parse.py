@@ -16,7 +16,8 @@ from tickwire.adapters.kraken.parse import (
     decode_result,
     to_balances,
 )
-from tickwire.adapters.kraken.private_schemas import (
+from tickwire.adapters.kraken.schemas import HeartbeatMessage, MethodResponse, StatusMessage
+from tickwire.adapters.kraken.schemas_private import (
     AddOrderResult,
     AmendOrderResult,
     BalancesMessage,
@@ -29,7 +30,6 @@ from tickwire.adapters.kraken.private_schemas import (
     ExecutionsMessage,
     SubscribeResult,
 )
-from tickwire.adapters.kraken.schemas import HeartbeatMessage, MethodResponse, StatusMessage
 from tickwire.core.errors import DecodeError
 from tickwire.core.types import Balance, OrderStatus, OrderType, Side
 

@@ -20,13 +20,13 @@ import pytest
 from tickwire.adapters.kraken import parse
 from tickwire.adapters.kraken.client import KrakenClient
 from tickwire.adapters.kraken.executions import check_execution
-from tickwire.adapters.kraken.private_schemas import BalancesMessage, ExecutionsMessage
 from tickwire.adapters.kraken.schemas import (
     InstrumentMessage,
     OhlcMessage,
     TickerMessage,
     TradeMessage,
 )
+from tickwire.adapters.kraken.schemas_private import BalancesMessage, ExecutionsMessage
 from tickwire.core.config import ClientConfig
 from tickwire.core.errors import DecodeError
 from tickwire.core.types import StreamError
