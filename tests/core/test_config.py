@@ -196,7 +196,10 @@ def test_the_readme_config_loads_and_its_errors_read_as_shown(tmp_path, monkeypa
     )
     assert f"{tmp_path / 'tickwire.toml'}: " in str(caught.value)
     typo = text.replace("max_delay", "max_dealy")
-    with pytest.raises(ConfigError, match=r"tickwire.toml: unknown key 'reconnect.max_dealy' \(did you mean 'max_delay'\?\)$"):
+    with pytest.raises(
+        ConfigError,
+        match=r"tickwire.toml: unknown key 'reconnect.max_dealy' \(did you mean 'max_delay'\?\)$",
+    ):
         load_config(write(tmp_path, typo))
 
 
