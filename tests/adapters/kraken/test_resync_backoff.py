@@ -41,6 +41,7 @@ async def test_a_book_whose_snapshots_fail_is_renewed_with_backoff_until_it_sync
         )
         async with connect(config) as client:
             events = client.events()
+            other = client.events()  # a second consumer sees every status too
             loop = asyncio.get_running_loop()
             started = loop.time()
             await client.subscribe(Channel.BOOK, [SYMBOL], depth=10)
@@ -59,6 +60,11 @@ async def test_a_book_whose_snapshots_fail_is_renewed_with_backoff_until_it_sync
             assert len(resyncing) == BAD_SNAPSHOTS
             assert elapsed >= BACKOFF * (1 + 2 + 4) / 2
             assert server.snapshots == BAD_SNAPSHOTS + 1
+            copies = [await anext(other) for _ in range(len(other))]
+            assert [e for e in copies if isinstance(e, StreamStatus) and e.symbol] == [
+                *resyncing,
+                event,
+            ]
             await server.send_good("book")
             async with asyncio.timeout(5):
                 async for event in events:
