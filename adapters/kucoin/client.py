@@ -74,7 +74,14 @@ from tickwire.adapters.kucoin.subscriptions import (
 from tickwire.adapters.kucoin.trading import KucoinTrader
 from tickwire.core.client import BaseClient
 from tickwire.core.config import ClientConfig
-from tickwire.core.errors import BookOutOfSync, ConfigError, DecodeError, NotSupported
+from tickwire.core.errors import (
+    BookOutOfSync,
+    ConfigError,
+    ConnectTimeout,
+    DecodeError,
+    NotSupported,
+    RequestTimeout,
+)
 from tickwire.core.ratelimit import Quota
 from tickwire.core.types import Channel, Instrument, Subscription
 
@@ -143,9 +150,8 @@ class KucoinClient(BaseClient):
 
     async def _start(self) -> None:
         config = self.config
-        shard = self._shards.open()
-        connect = self.context.deadline("kucoin connect", config.connect_timeout)
-        await self.context.wait_ready(shard.primary.session, connect)
+        shard = self._shards.open(run=False)
+        await self.context.start(shard.primary.session)  # ConnectTimeout if it is not up
         credentials = config.credentials
         if credentials is None:
             return
@@ -154,8 +160,12 @@ class KucoinClient(BaseClient):
             return
         self._private = private = PrivateSocket(self.context, self._rest, credentials)
         self._spawn(private.session.run(), "kucoin-private")
-        # AuthError here: the keys are wrong.
-        await private.wait_ready(self.context.deadline("kucoin private", config.connect_timeout))
+        try:  # AuthError here: the keys are wrong
+            await private.wait_ready(
+                self.context.deadline("kucoin private", config.connect_timeout)
+            )
+        except RequestTimeout as exc:
+            raise ConnectTimeout(str(exc)) from None  # what connect() promises
         seconds = config.options.get("dead_man_switch")
         if seconds:
             refresh = float(config.options.get("dead_man_refresh", float(seconds) / 3))

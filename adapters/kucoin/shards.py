@@ -99,11 +99,12 @@ class Shards:
         self.placed: dict[Topic, Shard] = {}
         self.native: set[Topic] = set()  # raw topics subscribed through ``native``
 
-    def open(self) -> Shard:
-        """A new shard, its socket connecting."""
+    def open(self, *, run: bool = True) -> Shard:
+        """A new shard, its socket connecting (``run=False``: the caller runs its session,
+        as ``context.start`` does at connect)."""
         shard = Shard(self, len(self.shards), self.quota)
         self.shards.append(shard)
-        shard.start(self.renew_after)
+        shard.start(self.renew_after, run=run)
         return shard
 
     async def close(self) -> None:
@@ -199,10 +200,11 @@ class Shard:
         self._wake = asyncio.Event()
         self.renewals = 0
 
-    def start(self, renew_after: float) -> None:
+    def start(self, renew_after: float, *, run: bool = True) -> None:
         """Open the socket and start the flusher and the token renewal, owned by the client."""
         spawn = self.owner.context.spawn
-        spawn(self.primary.session.run(), f"kucoin-shard-{self.index}")
+        if run:
+            spawn(self.primary.session.run(), f"kucoin-shard-{self.index}")
         spawn(self._flush(), f"kucoin-flush-{self.index}")
         spawn(self._renew_every(renew_after), f"kucoin-renew-{self.index}")
 
