@@ -40,22 +40,26 @@ from tickwire.core.types import (
 from tickwire.exchanges.kraken import KrakenEmulator
 from tickwire.exchanges.kucoin import KucoinEmulator
 
-SECONDS = float(os.environ.get("TICKWIRE_REPLAY_SECONDS", "30"))  # each venue's recording
+LONG = float(os.environ.get("TICKWIRE_REPLAY_SECONDS", "30"))  # each venue's recording
+# Every check runs on 5-second recordings by default, and on the 30-second ones of issue 9's
+# acceptance in the slow step (pytest -m slow), which CI runs.
+DURATIONS = [
+    pytest.param(5.0, id="5s"),
+    pytest.param(LONG, id=f"{LONG:g}s", marks=pytest.mark.slow),
+]
 
-pytestmark = pytest.mark.slow  # two 30 s recordings (issue 9's acceptance); CI runs them
 
-
-async def record_live_run(directory: Path) -> list[bytes]:
+async def record_live_run(directory: Path, seconds: float) -> list[bytes]:
     """Record a Kraken emulator run (ticker, trades, book; a reconnect and a resync)."""
     async with KrakenEmulator(seed=5, interval=0.005) as emulator:
         client = connect("kraken", **emulator.endpoints)
         return await _record(
-            client, directory, ("BTC/USD", "ETH/USD"), {"depth": 10},
+            client, directory, ("BTC/USD", "ETH/USD"), {"depth": 10}, seconds,
             drop=emulator.drop_all, resync=lambda: emulator.corrupt_next_checksum("BTC/USD"),
         )  # fmt: skip
 
 
-async def record_live_kucoin_run(directory: Path) -> list[bytes]:
+async def record_live_kucoin_run(directory: Path, seconds: float) -> list[bytes]:
     """Record a KuCoin emulator run (ticker, trades, level2; a reconnect and a gap resync).
 
     With the emulator's account, so REST snapshots are the signed full book, the private
@@ -64,7 +68,7 @@ async def record_live_kucoin_run(directory: Path) -> list[bytes]:
     async with KucoinEmulator(seed=5, interval=0.005) as emulator:
         client = connect("kucoin", credentials=emulator.credentials(), **emulator.endpoints)
         return await _record(
-            client, directory, ("BTC/USDT", "ETH/USDT"), {},
+            client, directory, ("BTC/USDT", "ETH/USDT"), {}, seconds,
             drop=emulator.drop_all, resync=lambda: emulator.skip_sequence("BTC-USDT"),
         )  # fmt: skip
 
@@ -74,11 +78,12 @@ async def _record(
     directory: Path,
     symbols: tuple[str, str],
     book_options: dict[str, Any],
+    seconds: float,
     *,
     drop: Callable[[], Awaitable[None]],
     resync: Callable[[], None],
 ) -> list[bytes]:
-    """Record ``client`` for SECONDS: a socket drop a third in, a book fault two thirds in;
+    """Record ``client`` for ``seconds``: a socket drop a third in, a book fault two thirds in;
     return the live consumer's JSON lines."""
     lines: list[bytes] = []
     async with client.record(directory, block_seconds=0.2), client:
@@ -87,9 +92,9 @@ async def _record(
         await client.subscribe("trades", [symbols[0]])
         await client.subscribe("book", [symbols[0]], **book_options)
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + SECONDS
-        faults = {"reconnect": deadline - SECONDS * 2 / 3, "resync": deadline - SECONDS / 3}
-        async with asyncio.timeout(SECONDS + 20):
+        deadline = loop.time() + seconds
+        faults = {"reconnect": deadline - seconds * 2 / 3, "resync": deadline - seconds / 3}
+        async with asyncio.timeout(seconds + 20):
             async for event in events:
                 lines.append(encode_event(event))
                 now = loop.time()
@@ -112,17 +117,25 @@ async def replayed(directory: Path, **options: object) -> list[bytes]:
     return [encode_event(event) async for event in replay(directory, **options)]  # type: ignore[arg-type]
 
 
+@pytest.fixture(scope="module", params=DURATIONS)
+def seconds(request: pytest.FixtureRequest) -> float:
+    """How long each venue's live run is recorded."""
+    return float(request.param)
+
+
 @pytest.fixture(scope="module")
-def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[bytes]]:
+def recorded(tmp_path_factory: pytest.TempPathFactory, seconds: float) -> tuple[Path, list[bytes]]:
     directory = tmp_path_factory.mktemp("recording")
-    lines = asyncio.run(record_live_run(directory))
+    lines = asyncio.run(record_live_run(directory, seconds))
     return directory, lines
 
 
 @pytest.fixture(scope="module")
-def recorded_kucoin(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[bytes]]:
+def recorded_kucoin(
+    tmp_path_factory: pytest.TempPathFactory, seconds: float
+) -> tuple[Path, list[bytes]]:
     directory = tmp_path_factory.mktemp("recording-kucoin")
-    lines = asyncio.run(record_live_kucoin_run(directory))
+    lines = asyncio.run(record_live_kucoin_run(directory, seconds))
     return directory, lines
 
 
@@ -201,8 +214,10 @@ TABLE_OF = {
 
 @pytest.mark.parametrize("which", ["recorded", "recorded_kucoin"])
 def test_the_export_holds_one_row_per_replayed_event_equal_to_the_live_ones(
-    which: str, request: pytest.FixtureRequest, tmp_path: Path
+    which: str, seconds: float, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
+    # ``seconds`` is named so that pytest parametrizes this test by it (the recording is
+    # looked up by name below, too late for that).
     pyarrow_parquet = pytest.importorskip("pyarrow.parquet")
     directory, live = request.getfixturevalue(which)
     console = Console(file=io.StringIO(), width=200)
