@@ -291,11 +291,9 @@ class KrakenClient(BaseClient):
                 self._kraken_books.remove(name)
 
     def _private_side(self) -> KrakenPrivate:
-        """The auth socket; account channels need credentials."""
-        if self._private is None:
-            if self.config.credentials is None:
-                raise ConfigError("kraken: orders and balances need credentials")
-            raise RuntimeError("the client is not connected")
+        """The auth socket; account channels need credentials (else ConfigError)."""
+        self._active_trader()  # the same error as an order method without one
+        assert self._private is not None  # built with the trader
         return self._private
 
     async def _subscribe_wire(

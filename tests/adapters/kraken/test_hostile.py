@@ -297,8 +297,8 @@ async def test_a_hundred_thousand_bad_frames_mixed(monkeypatch: pytest.MonkeyPat
 
 
 async def test_keepalive_pongs_are_not_reported() -> None:
-    # Pongs answer our pings with their req_id and nobody waits for them: expected, so
-    # they must not count as replies to unknown requests.
+    # Pongs answer our pings and nobody waits for them: expected, so they must not count
+    # as replies to unknown requests.
     async with HostileKraken() as server:
         config = ClientConfig(
             venue="kraken", ws_url=server.url, heartbeat=HeartbeatPolicy(ping_interval=0.01)
