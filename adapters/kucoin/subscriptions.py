@@ -26,7 +26,6 @@ __all__ = [
     "TOPICS_PER_CONNECTION",
     "Topic",
     "batch_key",
-    "batches",
     "channel_of",
     "subscription_for",
     "topic_batches",
@@ -96,23 +95,6 @@ _CHANNEL_OF_PREFIX = {
 def channel_of(topic: Topic) -> Channel | None:
     """The tickwire channel a topic feeds (None for a raw topic subscribed natively)."""
     return _CHANNEL_OF_PREFIX.get(topic.prefix)
-
-
-def batches(topics: Iterable[Topic]) -> Iterator[str]:
-    """Subscribe/unsubscribe topic strings: same prefix joined, ≤100 symbols each.
-
-    Candle topics name one symbol each (the type suffix is per topic), so they are
-    never joined.
-    """
-    joinable: dict[str, list[str]] = {}
-    for topic in sorted(topics):
-        if topic.suffix:
-            yield topic.text
-        else:
-            joinable.setdefault(topic.prefix, []).append(topic.native)
-    for prefix, natives in joinable.items():
-        for start in range(0, len(natives), SYMBOLS_PER_MESSAGE):
-            yield f"{prefix}:{','.join(natives[start : start + SYMBOLS_PER_MESSAGE])}"
 
 
 def batch_key(topic: Topic) -> str:
