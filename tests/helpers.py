@@ -31,13 +31,15 @@ async def until(
     *,
     where: Callable[[E], bool] | None = None,
     timeout: float = TIMEOUT,
+    into: list[Any] | None = None,
     **match: object,
 ) -> list[Any]:
     """Every event up to and including the first that matches.
 
     An event matches when it is a ``kind`` (any type if None), its attributes equal
-    ``match`` and ``where`` (if given) accepts it. Fails after ``timeout`` seconds, or when
-    the stream ends first.
+    ``match`` and ``where`` (if given) accepts it. Each event read is also appended to
+    ``into`` as it is read, so a ``where`` can look at everything so far. Fails after
+    ``timeout`` seconds, or when the stream ends first.
     """
 
     def matches(event: Any) -> bool:
@@ -52,6 +54,8 @@ async def until(
         async with asyncio.timeout(timeout):
             async for event in events:
                 seen.append(event)
+                if into is not None:
+                    into.append(event)
                 if matches(event):
                     return seen
     except TimeoutError:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
 from tickwire.core.types import Event, StreamState, StreamStatus
-
-TIMEOUT = 10.0  # seconds any one wait may take; the emulators answer in milliseconds
 
 
 class Scrape:
@@ -49,21 +46,6 @@ async def scrape(url: str) -> Scrape:
         return Scrape(await response.text())
 
 
-async def until(
-    events: AsyncIterator[Event], seen: list[Event], match: Callable[[Event], bool]
-) -> None:
-    """Read ``events`` into ``seen`` up to and including the first that ``match`` accepts."""
-    try:
-        async with asyncio.timeout(TIMEOUT):
-            async for event in events:
-                seen.append(event)
-                if match(event):
-                    return
-    except TimeoutError:
-        raise AssertionError(f"no matching event within {TIMEOUT:g}s") from None
-    raise AssertionError("the stream ended first")
-
-
 def status(state: StreamState, symbol: str | None = None) -> Callable[[Event], bool]:
     """Matches a status in ``state`` (about ``symbol``, when given)."""
 
@@ -75,9 +57,3 @@ def status(state: StreamState, symbol: str | None = None) -> Callable[[Event], b
         )
 
     return match
-
-
-async def drain(events: AsyncIterator[Event], seen: list[Event]) -> None:
-    """Read what is already queued in ``events`` into ``seen``, without waiting for more."""
-    while len(events):  # type: ignore[arg-type]
-        seen.append(await anext(events))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from helpers import until
 
 from tickwire.core import ClientConfig, OrderRequest, Side, connect
 from tickwire.core.errors import TickwireError
@@ -13,7 +14,7 @@ from tickwire.core.metrics.prometheus import serve_metrics
 from tickwire.core.types import BookUpdate, Event
 from tickwire.exchanges.kraken import KrakenEmulator
 
-from .scraping import scrape, until
+from .scraping import scrape
 
 SYMBOL = "BTC/USD"
 
@@ -27,7 +28,7 @@ async def test_order_calls_are_timed_by_method_and_outcome_and_no_secret_is_scra
             events = client.events()
             seen: list[Event] = []
             await client.subscribe("book", [SYMBOL])
-            await until(events, seen, lambda e: isinstance(e, BookUpdate) and e.snapshot)
+            await until(events, into=seen, where=lambda e: isinstance(e, BookUpdate) and e.snapshot)
             best_bid = client.book(SYMBOL).best_bid
             assert best_bid is not None
             price = (best_bid.price * Decimal("0.9")).quantize(Decimal("0.1"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from helpers import drain, until
 
 from tickwire.core import connect
 from tickwire.core.metrics import AGE_SAMPLE, stats
@@ -28,7 +29,7 @@ from tickwire.core.types import (
 from tickwire.exchanges.kraken import KrakenEmulator
 from tickwire.exchanges.kucoin import KucoinEmulator
 
-from .scraping import drain, scrape, status, until
+from .scraping import scrape, status
 
 MARKET = (Ticker, Trade, BookUpdate, Candle)
 DROPS = 2
@@ -84,18 +85,18 @@ async def test_kraken_scrape_counts_reconnects_resyncs_drops_and_events_exactly(
             await client.subscribe("book", [symbol], depth=10)
             seen: list[Event] = []
             await emulator.burst("ticker", symbol, 20)
-            await until(events, seen, lambda e: type(e) is Ticker and len(seen) > 20)
+            await until(events, into=seen, where=lambda e: type(e) is Ticker and len(seen) > 20)
             for _ in range(DROPS):
                 await emulator.drop_all()
-                await until(events, seen, status(StreamState.RESUBSCRIBED))
+                await until(events, into=seen, where=status(StreamState.RESUBSCRIBED))
             for _ in range(RESYNCS):
                 emulator.corrupt_next_checksum(symbol)
                 await emulator.burst("book", symbol, 3)
-                await until(events, seen, status(StreamState.RESYNCED, symbol))
+                await until(events, into=seen, where=status(StreamState.RESYNCED, symbol))
             before = len(seen)
             await emulator.burst("book", symbol, 40)
-            await until(events, seen, lambda e: len(seen) >= before + 40)
-            await drain(events, seen)
+            await until(events, into=seen, where=lambda e: len(seen) >= before + 40)
+            seen += await drain(events)
 
             page = await scrape(server.url)
 
@@ -110,7 +111,7 @@ async def test_kraken_scrape_counts_reconnects_resyncs_drops_and_events_exactly(
             # The slow consumer kept 3 market events (and every status); the rest it lost.
             kept: list[Event] = []
             queued = len(slow)
-            await drain(slow, kept)
+            kept += await drain(slow)
             market = sum(1 for e in seen if isinstance(e, MARKET))
             lost = market - sum(1 for e in kept if isinstance(e, MARKET))
             assert lost > 0
@@ -134,13 +135,13 @@ async def test_kucoin_scrape_counts_reconnects_resyncs_and_token_renewals_exactl
             await client.subscribe("ticker", [symbol])
             for _ in range(DROPS):
                 await emulator.drop_all()
-                await until(events, seen, status(StreamState.RESUBSCRIBED))
+                await until(events, into=seen, where=status(StreamState.RESUBSCRIBED))
             await client.subscribe("book", [symbol])
-            await until(events, seen, lambda e: isinstance(e, BookUpdate) and e.snapshot)
+            await until(events, into=seen, where=lambda e: isinstance(e, BookUpdate) and e.snapshot)
             for _ in range(RESYNCS):
                 emulator.skip_sequence(native)
                 await emulator.burst("/market/level2", native, 3)
-                await until(events, seen, status(StreamState.RESYNCED, symbol))
+                await until(events, into=seen, where=status(StreamState.RESYNCED, symbol))
             shard = client.shards[0]  # type: ignore[attr-defined]
             for _ in range(RENEWALS):
                 await shard.renew()  # make-before-break: a fresh token, no reconnect
@@ -148,7 +149,7 @@ async def test_kucoin_scrape_counts_reconnects_resyncs_and_token_renewals_exactl
             # A ping's pong comes after every frame sent before it: once it is back, the
             # client has pushed every event the market steps made (tickers and books).
             await shard.primary.barrier()
-            await drain(events, seen)
+            seen += await drain(events)
 
             page = await scrape(server.url)
 
