@@ -21,7 +21,7 @@ from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from time import time_ns
 from types import TracebackType
-from typing import Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import aiohttp
 import httpx
@@ -49,6 +49,9 @@ from tickwire.core.types import (
     Ticker,
     Trade,
 )
+
+if TYPE_CHECKING:
+    from tickwire.core.metrics import ClientStats
 
 __all__ = ["BaseClient"]
 
@@ -186,6 +189,15 @@ class BaseClient:
         from tickwire.core.recording.recorder import recording  # optional dependency
 
         return recording(self, directory, **options)
+
+    def stats(self) -> ClientStats:
+        """This client's counters: events by channel and type, drops, errors, reconnects,
+        resyncs, queue depths, latencies (:mod:`tickwire.core.metrics`). Counting starts
+        at the first call (or at ``instrument(client)``), so a client nobody asks pays
+        nothing."""
+        from tickwire.core.metrics import stats  # counting code loads only when asked
+
+        return stats(self)
 
     def rest_transport(self) -> httpx.AsyncBaseTransport:
         """The transport an adapter builds its ``httpx.AsyncClient`` on (:mod:`.http`)."""

@@ -200,6 +200,7 @@ class EventHub:
         self._listeners: list[tuple[Callable[[Event], None], EventFilter]] = []
         self._targets: dict[type, list[tuple[Callable[[Event], None], _Check | None]]] = {}
         self._blocking: list[EventStream] = []
+        self._wrappers: list[Callable[[Callable[[Event], None]], Callable[[Event], None]]] = []
         self._closed = False
         self._error: BaseException | None = None
         self.wire: WireTap | None = None
@@ -253,6 +254,32 @@ class EventHub:
         if self._unclaimed is not None:
             streams.append(self._unclaimed)
         return streams
+
+    @property
+    def queues(self) -> tuple[EventStream, ...]:
+        """Every queue the hub fills: the consumers' in attach order, then the buffer
+        waiting for the first consumer (for observers: depth, drops)."""
+        return tuple(self._streams())
+
+    def intercept(
+        self, wrap: Callable[[Callable[[Event], None]], Callable[[Event], None]]
+    ) -> Callable[[], None]:
+        """Put a step in front of every push: ``wrap(push)`` returns the new push.
+
+        For the library's own observers that must see every event at the least cost (a
+        metrics counter): unlike :meth:`listen`, the single-consumer fast path stays a
+        direct call behind the step. Re-applied whenever the consumers change. Returns
+        the function that removes it.
+        """
+        self._wrappers.append(wrap)
+        self._rewire()
+
+        def remove() -> None:
+            if wrap in self._wrappers:
+                self._wrappers.remove(wrap)
+                self._rewire()
+
+        return remove
 
     # --- consumers -----------------------------------------------------------------
 
@@ -329,12 +356,14 @@ class EventHub:
             deliveries.append((self._unclaimed.push, _EVERYTHING))
         deliveries += self._listeners
         self._targets = {kind: _targets(kind, deliveries) for kind in _ALL_TYPES}
+        push: Callable[[Event], None] = _discard
         if len(deliveries) == 1 and deliveries[0][1].everything:
-            self.push = deliveries[0][0]  # the fast path: no filter, no loop
+            push = deliveries[0][0]  # the fast path: no filter, no loop
         elif deliveries:
-            self.push = self._fan_out
-        else:
-            self.push = _discard
+            push = self._fan_out
+        for wrap in self._wrappers:
+            push = wrap(push)
+        self.push = push
 
 
 _EVERYTHING = EventFilter()

@@ -47,7 +47,6 @@ from tickwire.core.types import (
 
 if TYPE_CHECKING:
     from tickwire.core.client import BaseClient
-    from tickwire.core.fanout import EventHub
 
 __all__ = ["AGE_SAMPLE", "ORDER_METHODS", "ClientMetrics", "instrument"]
 
@@ -141,27 +140,18 @@ class ClientMetrics:
         # so that no new queue can reuse its id before the next read).
         self._queues: dict[int, tuple[EventStream, int]] = {}
         self._dropped_gone = 0
-        hub = self._hub = client.hub
-        rewire = hub._rewire
-
-        def rewired() -> None:
-            # The hub rebinds ``push`` whenever its consumers change: count in front of
-            # the new one too.
-            rewire()
-            hub.push = _counting(hub.push, self._market, self._other)
-
-        setattr(hub, "_rewire", rewired)  # noqa: B010 (this one hub, not the class)
-        rewired()
+        # A step in front of the hub's push, re-applied by the hub whenever its
+        # consumers change: the single-consumer fast path stays one call behind it.
+        self._stop_counting = client.hub.intercept(
+            lambda push: _counting(push, self._market, self._other)
+        )
         self._wrapped = [name for name in ORDER_METHODS if hasattr(client, name)]
         for name in self._wrapped:
             setattr(client, name, self._timed(name, getattr(client, name)))
 
     def close(self) -> None:
         """Stop counting: the hub pushes as before, the order methods are the adapter's."""
-        hub: EventHub = self._hub
-        if "_rewire" in vars(hub):
-            delattr(hub, "_rewire")
-            hub._rewire()  # ``push`` without the counting step
+        self._stop_counting()
         for name in self._wrapped:
             if name in vars(self.client):
                 delattr(self.client, name)
@@ -249,12 +239,10 @@ class ClientMetrics:
             order_calls=order_calls,
         )
 
-    def _read_queues(self) -> list[EventStream]:
-        # The hub's queues, consumers' in attach order, then the buffer that waits for
-        # the first consumer (EventHub has no public accessor for them).
-        return self.client.hub._streams()
+    def _read_queues(self) -> tuple[EventStream, ...]:
+        return self.client.hub.queues
 
-    def _dropped(self, queues: list[EventStream]) -> int:
+    def _dropped(self, queues: tuple[EventStream, ...]) -> int:
         now = {id(queue): (queue, queue.dropped) for queue in queues}
         for key, (_, dropped) in self._queues.items():
             if key not in now:

@@ -202,3 +202,26 @@ def test_an_unclaimed_hub_never_holds_a_reader() -> None:
     consumer = hub.attach()
     assert consumer.dropped == 7
     assert buffered(consumer)[-1] == balance(1)
+
+
+async def test_an_intercepting_step_sees_every_push_and_survives_rewiring() -> None:
+    hub = EventHub(maxsize=10, policy="block", venue="v")
+    seen: list[Event] = []
+
+    def counting(push):
+        def step(event):
+            seen.append(event)
+            push(event)
+
+        return step
+
+    remove = hub.intercept(counting)
+    hub.push(ticker(1))  # into the unclaimed buffer
+    consumer = hub.attach()  # the consumers changed: the step is re-applied
+    hub.push(ticker(2))
+    assert [e.ts for e in seen] == [1, 2]
+    assert hub.queues and len(hub.queues[0]) == 2
+    remove()
+    hub.push(ticker(3))
+    assert len(seen) == 2
+    assert [(await anext(consumer)).ts for _ in range(3)] == [1, 2, 3]
