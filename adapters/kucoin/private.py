@@ -30,7 +30,6 @@ from decimal import Decimal
 from time import time_ns
 from typing import Any
 
-from tickwire.adapters.kucoin.errors import frame_error
 from tickwire.adapters.kucoin.parse import decode_frame
 from tickwire.adapters.kucoin.parse_private import (
     check_order,
@@ -40,15 +39,11 @@ from tickwire.adapters.kucoin.parse_private import (
 )
 from tickwire.adapters.kucoin.rest import KucoinRest
 from tickwire.adapters.kucoin.schemas import (
-    Ack,
     BalanceData,
-    ErrorFrame,
     Message,
     OrderChangeData,
-    Pong,
-    Welcome,
 )
-from tickwire.adapters.kucoin.sockets import PING_ID, encode
+from tickwire.adapters.kucoin.sockets import KucoinSocket, encode
 from tickwire.adapters.kucoin.subscriptions import MESSAGES_PER_CONNECTION
 from tickwire.core.config import Credentials
 from tickwire.core.context import AdapterContext
@@ -80,7 +75,6 @@ DEFAULT_FEE_RATE = Decimal("0.001")
 
 _LIMIT_KEY = "kucoin:private"
 _TRACKED = 10_000  # orders whose fills are remembered; the oldest go first
-_PING = encode({"id": PING_ID, "type": "ping"})
 
 
 class _Fills:
@@ -129,10 +123,13 @@ class FillBook:
         return update
 
 
-class PrivateSocket:
+class PrivateSocket(KucoinSocket):
     """The private socket of one client; see the module docstring."""
 
+    where = "private socket"
+
     def __init__(self, context: AdapterContext, rest: KucoinRest, credentials: Credentials) -> None:
+        super().__init__()
         self.context = context
         self.rest = rest
         self.credentials = credentials
@@ -143,13 +140,11 @@ class PrivateSocket:
         )
         self.topics: set[str] = set()  # wanted: restored on every connect
         self.live: set[str] = set()  # acked on the current socket
-        self.welcome = asyncio.Event()
         self.healthy = asyncio.Event()  # up, welcomed and subscribed
         self.unhealthy = asyncio.Event()
         self.unhealthy.set()
         self.auth_failure: AuthError | None = None
         self.auth_failed = asyncio.Event()
-        self.connect_id = ""
         self._leaving: set[str] = set()  # topics whose unsubscribe awaits its ack
         self.session = context.session(
             self,
@@ -195,18 +190,10 @@ class PrivateSocket:
         except DecodeError as exc:
             self.context.error(exc, "private decode", exc.frame)
             return
-        kind = type(message)
-        if kind is Message:
-            self._dispatch(message, received)  # type: ignore[arg-type]
-        elif kind is Ack or kind is Pong:
-            msg_id = message.id or ""  # an Ack or a Pong: always a string
-            if not self.session.pending.resolve(msg_id, frame) and msg_id != PING_ID:
-                error = DecodeError(f"kucoin: reply to an unknown request id {msg_id!r}", frame)
-                self.context.error(error, "private socket")
-        elif kind is Welcome:
-            self.welcome.set()
-        elif kind is ErrorFrame:
-            self._on_error(message)  # type: ignore[arg-type]
+        if type(message) is Message:
+            self._dispatch(message, received)
+        else:
+            self.control(message, frame)
 
     def _dispatch(self, message: Message, received: int) -> None:
         topic = message.topic
@@ -224,23 +211,11 @@ class PrivateSocket:
         except DecodeError as exc:
             self.context.error(exc, "private decode", exc.frame)
 
-    def _on_error(self, frame: ErrorFrame) -> None:
-        error = frame_error(frame.code, frame.data)
-        if frame.id is not None and self.session.pending.reject(frame.id, error):
-            return
-        self.context.error(error, "private socket")
-        if frame.id is None or frame.id == self.connect_id:
-            self.session.drop(f"error {frame.code}: {frame.data}")
-
     def on_close(self, reason: str) -> None:
         """Not healthy any more: the managed dead man's switch stops refreshing."""
         self.live.clear()
         self.healthy.clear()
         self.unhealthy.set()
-
-    def ping_message(self) -> bytes:
-        """KuCoin's application ping (its pong awaited by nobody, see :mod:`.sockets`)."""
-        return _PING
 
     async def on_stale(self, keys: list[Any]) -> None:
         """Nothing is watched: the idle timeout alone checks this socket."""

@@ -25,8 +25,9 @@ import msgspec
 
 from tickwire.adapters.kucoin.errors import frame_error
 from tickwire.adapters.kucoin.parse import decode_frame, to_unified
-from tickwire.adapters.kucoin.schemas import Ack, ErrorFrame, Message, Pong, Welcome
+from tickwire.adapters.kucoin.schemas import Ack, ErrorFrame, Message, Pong, PushFrame, Welcome
 from tickwire.adapters.kucoin.subscriptions import Topic, channel_of, topic_batches, topic_string
+from tickwire.core.context import AdapterContext
 from tickwire.core.errors import DecodeError
 from tickwire.core.ratelimit import Quota, RateLimiter
 from tickwire.core.session import Session
@@ -35,7 +36,7 @@ from tickwire.core.types import StreamState
 if TYPE_CHECKING:
     from tickwire.adapters.kucoin.shards import Shard
 
-__all__ = ["PING_ID", "Socket", "encode"]
+__all__ = ["PING_ID", "KucoinSocket", "Socket", "encode"]
 
 encode = msgspec.json.Encoder().encode
 PING_ID = "ping"
@@ -44,15 +45,51 @@ _PING = encode({"id": PING_ID, "type": "ping"})
 _LIMIT_KEY = "kucoin:conn"
 
 
-class Socket:
+class KucoinSocket:
+    """What every KuCoin socket handler shares: ``welcome``, the replies to its requests,
+    error frames, and the keepalive ping."""
+
+    context: AdapterContext
+    session: Session
+    where = "socket"  # names the socket in the errors it reports
+
+    def __init__(self) -> None:
+        self.welcome = asyncio.Event()
+        self.connect_id = ""  # matches error frames about this connection
+
+    def control(self, message: PushFrame, frame: bytes) -> None:
+        """Handle a frame that is not a data push."""
+        kind = type(message)
+        if kind is Ack or kind is Pong:
+            msg_id = message.id or ""  # an Ack or a Pong: always a string
+            if not self.session.pending.resolve(msg_id, frame) and msg_id != PING_ID:
+                unknown = DecodeError(f"kucoin: reply to an unknown request id {msg_id!r}", frame)
+                self.context.error(unknown, self.where)
+        elif kind is Welcome:
+            self.welcome.set()
+        elif isinstance(message, ErrorFrame):
+            error = frame_error(message.code, message.data)
+            if message.id is not None and self.session.pending.reject(message.id, error):
+                return
+            self.context.error(error, self.where)
+            if message.id is None or message.id == self.connect_id:
+                # About the connection itself (an expired token): this socket is done for.
+                self.session.drop(f"error {message.code}: {message.data}")
+
+    def ping_message(self) -> bytes:
+        """KuCoin's application ping (it counts against the message rate, like all)."""
+        return _PING
+
+
+class Socket(KucoinSocket):
     """One socket of a shard; see the module docstring."""
 
     def __init__(self, shard: Shard, quota: Quota) -> None:
+        super().__init__()
         self.shard = shard
+        self.where = f"shard {shard.index}"
         self.context = context = shard.owner.context
         self.topics: set[Topic] = set()  # acked on this socket
-        self.welcome = asyncio.Event()
-        self.connect_id = ""
         # The hot path's callees, looked up once.
         self._taps = shard.owner.taps
         self._dispatch = shard.owner.hooks.dispatch
@@ -73,7 +110,7 @@ class Socket:
         # KuCoin sends no heartbeat: a quiet socket shows life only by answering pings.
         self.session.idle_timeout = max(heartbeat.idle_timeout, ping + token.ping_timeout)
         self.welcome.clear()
-        self.connect_id = str(time_ns())  # matches error frames about this connection
+        self.connect_id = str(time_ns())
         return token.url(self.connect_id)
 
     async def on_open(self, session: Session) -> None:
@@ -101,34 +138,14 @@ class Socket:
             elif self is shard.incoming:
                 shard.held.append((message, received))  # type: ignore[arg-type]
             # else: a replaced socket's last pushes, which its successor delivers too
-        elif kind is Ack or kind is Pong:
-            msg_id = message.id or ""  # an Ack or a Pong: always a string
-            if not self.session.pending.resolve(msg_id, frame) and msg_id != PING_ID:
-                error = DecodeError(f"kucoin: reply to an unknown request id {msg_id!r}", frame)
-                self.context.error(error, f"shard {self.shard.index}")
-        elif kind is Welcome:
-            self.welcome.set()
-        elif kind is ErrorFrame:
-            self._on_error(message)  # type: ignore[arg-type]
-
-    def _on_error(self, frame: ErrorFrame) -> None:
-        error = frame_error(frame.code, frame.data)
-        if frame.id is not None and self.session.pending.reject(frame.id, error):
-            return
-        self.context.error(error, f"shard {self.shard.index}")
-        if frame.id is None or frame.id == self.connect_id:
-            # About the connection itself (an expired token): this socket is done for.
-            self.session.drop(f"error {frame.code}: {frame.data}")
+        else:
+            self.control(message, frame)
 
     def on_close(self, reason: str) -> None:
         """Forget what this socket held; books of the primary await a resync."""
         self.topics.clear()
         if self is self.shard.primary:
             self.shard.owner.hooks.down(self.shard)
-
-    def ping_message(self) -> bytes:
-        """KuCoin's application ping (it counts against the message rate, like all)."""
-        return _PING
 
     async def on_stale(self, keys: list[Hashable]) -> None:
         """Report each topic silent past its channel's threshold, then subscribe it again."""
