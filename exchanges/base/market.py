@@ -21,9 +21,10 @@ import random
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
+from tickwire.exchanges.base.fairprice import FairPrice, VenueProfile, profile_for, shared_fair
 from tickwire.exchanges.base.marketdata import (
     Candle,
     Level,
@@ -98,6 +99,7 @@ class SyntheticMarket:
     stamps trades and changes. :meth:`step` advances one symbol by one small event:
     a level resized, added or removed near the top, or a taker trade that consumes
     liquidity from the best levels (then the touch moves and the book refills).
+    :meth:`anchor_to` makes every step also pull the book toward a shared fair price.
     """
 
     #: How many recent trades a symbol remembers (trade snapshots take from these).
@@ -118,6 +120,7 @@ class SyntheticMarket:
         if not self._books:
             raise ValueError("a market needs at least one symbol")
         self._symbols = list(self._books)
+        self._anchor: tuple[FairPrice, VenueProfile] | None = None
 
     # -- read side --------------------------------------------------------------------
 
@@ -161,6 +164,47 @@ class SyntheticMarket:
 
     # -- write side -------------------------------------------------------------------
 
+    def anchor_to(
+        self, fair: FairPrice | None = None, profile: VenueProfile | str = "default"
+    ) -> None:
+        """Follow ``fair`` as ``profile``'s venue would, from now on (opt-in).
+
+        ``fair`` defaults to the process-wide :func:`shared_fair` (the same walk in every
+        process); a venue name picks its profile with :func:`profile_for`. Every book is
+        moved at once, whole, so its mid sits on the venue's price now (call this before
+        clients connect: the move is not published). From then on each :meth:`step` that
+        leaves a symbol's mid more than the profile's half spread from the venue's price
+        sweeps the far side as a taker would (trades included) and re-quotes the near
+        side up to it, so the book follows the fair price, late and noisy. Without this
+        call the seeded market stays exactly as before.
+        """
+        fair = shared_fair() if fair is None else fair
+        profile = profile_for(profile) if isinstance(profile, str) else profile
+        fair.adopt(b.spec for b in self._books.values())
+        self._anchor = (fair, profile)
+        now = self.clock() / 1e9
+        for b in self._books.values():
+            tick = b.spec.tick
+            target = round(fair.quote(b.spec, profile, now) / float(tick))
+            shift = tick * (target - round((b.bids.at_rank(0) + b.asks.at_rank(0)) / tick / 2))
+            for side in (b.bids, b.asks):
+                moved = [(p + shift, q) for p, q in side.sizes.items()]
+                side.prices.clear()
+                side.sizes.clear()
+                for price, qty in moved:
+                    if price > 0:
+                        side.set(price, qty)
+            st = b.stats
+            st.last, st.open, st.high, st.low = (
+                st.last + shift,
+                st.open + shift,
+                st.high + shift,
+                st.low + shift,
+            )
+            b.recent = deque(
+                (replace(t, price=t.price + shift) for t in b.recent), maxlen=b.recent.maxlen
+            )
+
     def pick_symbol(self) -> str:
         """Draw the symbol the next un-targeted :meth:`step` would move."""
         return self.rng.choice(self._symbols)
@@ -186,6 +230,8 @@ class SyntheticMarket:
             self._restructure(b, is_bid, changes)
         else:
             trades = self._trade(b, ts, bids, asks)
+        if self._anchor is not None:
+            trades += self._follow(b, ts, bids, asks)
         for s, c in ((b.bids, bids), (b.asks, asks)):
             self._refill(b.spec, s, c)
         return MarketChange(
@@ -315,6 +361,52 @@ class SyntheticMarket:
             b.next_trade_id += 1
             trades.append(trade)
             self._record(b, trade)
+        return trades
+
+    #: Most levels one pull sweeps, and re-quotes, in a single step.
+    MAX_SWEEP = 60
+    MAX_REQUOTE = 4
+
+    def _follow(
+        self, b: _Book, ts: int, bids: dict[Decimal, Decimal], asks: dict[Decimal, Decimal]
+    ) -> list[MarketTrade]:
+        # Pull the mid toward the venue's price: a taker sweeps the side in the way, then
+        # makers re-quote the other side behind it, never through the remaining touch.
+        assert self._anchor is not None
+        fair, profile = self._anchor
+        spec, rng = b.spec, self.rng
+        tick, half = spec.tick, profile.half_spread_ticks
+        target = round(fair.quote(spec, profile, ts / 1e9) / float(tick))  # in ticks
+        twice_mid = round((b.bids.at_rank(0) + b.asks.at_rank(0)) / tick)
+        if 2 * (target - half) > twice_mid:
+            taker, maker, changes, quoting, quotes = "buy", b.asks, asks, b.bids, bids
+            limit, edge = tick * (target + half), tick * (target - half)
+        elif 2 * (target + half) < twice_mid:
+            taker, maker, changes, quoting, quotes = "sell", b.bids, bids, b.asks, asks
+            limit, edge = tick * (target - half), tick * (target + half)
+        else:
+            return []
+        up = taker == "buy"
+        trades: list[MarketTrade] = []
+        while len(maker) > 1 and len(trades) < self.MAX_SWEEP:
+            price = maker.at_rank(0)
+            if (price >= limit) if up else (price <= limit):
+                break
+            trade = MarketTrade(
+                spec.symbol, b.next_trade_id, taker, price, maker.sizes[price], "market", ts
+            )
+            b.next_trade_id += 1
+            self._put(maker, changes, price, Decimal(0))
+            trades.append(trade)
+            self._record(b, trade)
+        # Re-quote from the new edge back toward the old touch, one tick inside the far side.
+        far, near = maker.at_rank(0), quoting.at_rank(0)
+        price = min(edge, far - tick) if up else max(edge, far + tick)
+        for _ in range(self.MAX_REQUOTE):
+            if (price <= near) if up else (price >= near):
+                break
+            self._put(quoting, quotes, price, self._level_qty(spec))
+            price += tick * rng.randint(1, 3) * (-1 if up else 1)
         return trades
 
     def _record(self, b: _Book, trade: MarketTrade) -> None:
