@@ -152,10 +152,6 @@ class KrakenTrader(Trader):
         found = [private.tracker.get(client_id=cid) for cid in client_ids]
         return [state.order_id if state is not None else None for state in found]
 
-    def _known(self, client_id: str) -> str | None:
-        state = self._private.tracker.get(client_id=client_id)
-        return state.order_id if state is not None else None
-
     def _deadline(self, method: str, timeout: float) -> Deadline:
         return self._context.deadline(f"{VENUE} {method}", timeout)
 
@@ -177,10 +173,10 @@ class KrakenTrader(Trader):
                 ) from exc.cause
             return self._ack(request.symbol, order_id, client_id, time_ns())
         except RequestTimeout:
-            order_id = self._known(client_id)  # the executions stream may have seen it
-            if order_id is None:
+            state = self._private.tracker.get(client_id=client_id)  # the stream saw it?
+            if state is None:
                 raise
-            return self._ack(request.symbol, order_id, client_id, time_ns())
+            return self._ack(request.symbol, state.order_id, client_id, time_ns())
         result = decode_result(reply, AddOrderResult)
         return self._ack(request.symbol, result.order_id, client_id, _ts(reply))
 
