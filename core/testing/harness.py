@@ -282,12 +282,22 @@ class Harness:
             raise CheckFailed(f"the client reported {event.error}: {event.message}")
         if isinstance(event, StreamStatus):
             if event.state is StreamState.RECONNECTING:
-                for model in self.models.values():
-                    model.reset()
+                # Only a book the drop reset waits for a snapshot: another socket's drop
+                # (the private one's) leaves it in sync, and its deltas go on. A book
+                # already synced again has its new snapshot queued behind this status.
+                for symbol, model in self.models.items():
+                    if not self._live_synced(symbol):
+                        model.reset()
             elif event.state is StreamState.RESYNCING and event.symbol in self.models:
                 self.models[event.symbol].reset()
         elif isinstance(event, BookUpdate):
             self._replay(event)
+
+    def _live_synced(self, symbol: str) -> bool:
+        try:
+            return self.client.book(symbol).synced
+        except TickwireError:
+            return False  # unsubscribed meanwhile
 
     def _replay(self, update: BookUpdate) -> None:
         try:
