@@ -24,9 +24,10 @@ from decimal import Decimal
 from itertools import chain
 
 from tickwire.adapters.kraken.parse import VENUE, to_native
-from tickwire.adapters.kraken.schemas import BookData, rfc3339_to_ns
+from tickwire.adapters.kraken.schemas import BookData
 from tickwire.core.book import OrderBook
 from tickwire.core.errors import BookOutOfSync, DecodeError
+from tickwire.core.timestamps import rfc3339_to_ns
 from tickwire.core.types import BookLevel, BookUpdate, Instrument
 from tickwire.core.validation import (
     MAX_PRICE,

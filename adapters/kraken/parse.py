@@ -35,10 +35,10 @@ from tickwire.adapters.kraken.schemas import (
     OhlcMessage,
     TickerMessage,
     TradeMessage,
-    rfc3339_to_ns,
 )
 from tickwire.adapters.kraken.schemas_private import BalancesMessage, PrivateMessage
 from tickwire.core.errors import DecodeError
+from tickwire.core.timestamps import parse_timestamp, rfc3339_to_ns
 from tickwire.core.types import Balance, Candle, Instrument, Side, Ticker, Trade
 from tickwire.core.validation import (
     MAX_PRICE,
@@ -159,18 +159,8 @@ def to_native(symbol: str) -> str:
 
 
 def timestamp_ns(text: str | None, default: int) -> int:
-    """An optional wire timestamp as ns, or ``default`` when absent.
-
-    Raises :class:`~tickwire.core.errors.DecodeError` when the text is not RFC3339 or
-    lies outside the years 2000 to 2100, so every decoding failure has one exception type.
-    """
-    if text is None:
-        return default
-    try:
-        ns = rfc3339_to_ns(text)
-    except ValueError as exc:
-        raise DecodeError(f"kraken: bad timestamp: {exc}", text) from exc
-    return check_ts(ns, f"kraken: timestamp {text!r}")
+    """An optional wire timestamp as ns, or ``default`` (see core's ``parse_timestamp``)."""
+    return parse_timestamp(text, default, VENUE)
 
 
 # --- value rules (the slow path: only once a check already failed) --------------------

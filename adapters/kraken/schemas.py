@@ -15,8 +15,8 @@ Conventions, chosen for the per-message path:
 - prices and quantities are :class:`~decimal.Decimal`: Kraken writes them as JSON numbers
   with full instrument precision, and msgspec decodes a number into a ``Decimal`` from its
   digits (``0.00044780`` stays ``Decimal("0.00044780")``), never through a float;
-- timestamps stay ``str`` (RFC3339, 0/6/9 fraction digits): :func:`rfc3339_to_ns` turns
-  one into exact integer nanoseconds; ``datetime`` would drop the nanosecond digits;
+- timestamps stay ``str`` (RFC3339, 0/6/9 fraction digits):
+  :func:`~tickwire.core.timestamps.rfc3339_to_ns` turns one into exact nanoseconds;
 - every Struct is ``frozen`` and ``gc=False`` (no reference cycles; cheaper allocation);
 - unknown fields are ignored (msgspec's default), so Kraken may add fields freely;
   fields the docs call optional, or that recordings lack, have defaults.
@@ -24,7 +24,6 @@ Conventions, chosen for the per-message path:
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -56,7 +55,6 @@ __all__ = [
     "TickerMessage",
     "TradeData",
     "TradeMessage",
-    "rfc3339_to_ns",
 ]
 
 MessageType = Literal["snapshot", "update"]
@@ -307,94 +305,3 @@ class MethodResponse(_Wire, frozen=True, gc=False):
     channel: str | None = None  # failed private subscribe only
     status: str | None = None  # failed private subscribe only: "error"
     orders_cancelled: int | None = None  # batch_cancel as observed live (no result)
-
-
-# --- timestamps ------------------------------------------------------------------------
-
-_NS_PER_SECOND = 1_000_000_000
-# _FRACTION_SCALE[n]: nanoseconds per unit of an n-digit fraction.
-_FRACTION_SCALE: tuple[int, ...] = tuple(10 ** (9 - n) for n in range(10))
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_ONE_SECOND = timedelta(seconds=1)
-# "YYYY-MM-DDTHH:MM:SS" -> ns since the epoch. Within a second every message shares the
-# prefix, so the date arithmetic runs about once per second. Bounded: cleared when full.
-_prefix_cache: dict[str, int] = {}
-_PREFIX_CACHE_SIZE = 4096
-
-
-def rfc3339_to_ns(text: str) -> int:
-    """Return an RFC3339 timestamp as exact integer nanoseconds since the Unix epoch.
-
-    Accepts any number of fraction digits (Kraken sends 0, 6 or 9; beyond 9 are
-    truncated) and a ``Z`` or ``±HH:MM`` offset. No float is involved::
-
-        rfc3339_to_ns("2023-10-04T15:25:00.000000001Z") == 1696433100000000001
-
-    Raises :class:`ValueError` on anything else.
-    """
-    prefix = text[:19]
-    base = _prefix_cache.get(prefix)
-    if base is None:
-        base = _prefix_ns(prefix)
-    # The fast path: ".ffffffZ" / ".fffffffffZ" (isascii: int() would take "٣" or "1_0").
-    n = len(text)
-    if n > 21 and text[19] == "." and text[-1] == "Z":
-        fraction = text[20:-1]
-        if n <= 30 and fraction.isdigit() and fraction.isascii():
-            return base + int(fraction) * _FRACTION_SCALE[n - 21]
-    elif n == 20 and text[19] == "Z":
-        return base
-    return base + _tail_ns(text[19:], text)
-
-
-def _prefix_ns(prefix: str) -> int:
-    """Validate ``YYYY-MM-DDTHH:MM:SS`` and return it as ns since the epoch (cached)."""
-    if (
-        len(prefix) != 19
-        or prefix[4] != "-"
-        or prefix[7] != "-"
-        or prefix[10] not in "Tt"
-        or prefix[13] != ":"
-        or prefix[16] != ":"
-    ):
-        raise ValueError(f"not an RFC3339 timestamp: {prefix!r}")
-    fields = (prefix[0:4], prefix[5:7], prefix[8:10], prefix[11:13], prefix[14:16], prefix[17:19])
-    if not all(f.isdigit() and f.isascii() for f in fields):
-        raise ValueError(f"not an RFC3339 timestamp: {prefix!r}")
-    # datetime checks the ranges (month 13, Feb 30, hour 24 and leap second 60 fail).
-    year, month, day, hour, minute, second = (int(f) for f in fields)
-    moment = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
-    ns = (moment - _EPOCH) // _ONE_SECOND * _NS_PER_SECOND
-    if len(_prefix_cache) >= _PREFIX_CACHE_SIZE:
-        _prefix_cache.clear()
-    _prefix_cache[prefix] = ns
-    return ns
-
-
-def _tail_ns(tail: str, text: str) -> int:
-    """The general case after the seconds: ``[.fraction](Z|±HH:MM)`` as a ns offset."""
-    fraction_ns = 0
-    if tail[:1] == ".":
-        end = 1
-        while end < len(tail) and "0" <= tail[end] <= "9":
-            end += 1
-        digits = tail[1:end][:9]
-        if not digits:
-            raise ValueError(f"not an RFC3339 timestamp: {text!r}")
-        fraction_ns = int(digits) * _FRACTION_SCALE[len(digits)]
-        tail = tail[end:]
-    if tail in ("Z", "z"):
-        return fraction_ns
-    if (
-        len(tail) == 6
-        and tail[0] in "+-"
-        and tail[3] == ":"
-        and (tail[1:3] + tail[4:6]).isdigit()
-        and tail.isascii()
-    ):
-        hours, minutes = int(tail[1:3]), int(tail[4:6])
-        if hours < 24 and minutes < 60:
-            offset = (hours * 60 + minutes) * 60 * _NS_PER_SECOND
-            # Local time = UTC + offset, so UTC = local - offset.
-            return fraction_ns - offset if tail[0] == "+" else fraction_ns + offset
-    raise ValueError(f"not an RFC3339 timestamp: {text!r}")

@@ -1,18 +1,13 @@
-"""Kraken v2 wire schemas against the golden frames, and the RFC3339 → ns parser."""
+"""Kraken v2 wire schemas against the golden frames."""
 
 from __future__ import annotations
 
-import calendar
-from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
 import msgspec
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
-from tickwire.adapters.kraken import schemas
 from tickwire.adapters.kraken.schemas import (
     BookMessage,
     ChannelMessage,
@@ -23,8 +18,8 @@ from tickwire.adapters.kraken.schemas import (
     StatusMessage,
     TickerMessage,
     TradeMessage,
-    rfc3339_to_ns,
 )
+from tickwire.core.timestamps import rfc3339_to_ns
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "kraken"
 
@@ -42,89 +37,6 @@ def response(name: str) -> MethodResponse:
 
 def D(text: str) -> Decimal:
     return Decimal(text)
-
-
-def epoch_ns(y: int, mo: int, d: int, h: int, mi: int, s: int, frac_ns: int = 0) -> int:
-    return calendar.timegm((y, mo, d, h, mi, s)) * 1_000_000_000 + frac_ns
-
-
-# --- timestamps ------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("2023-09-21T15:49:29Z", epoch_ns(2023, 9, 21, 15, 49, 29)),
-        ("2023-09-22T10:33:05.709950Z", epoch_ns(2023, 9, 22, 10, 33, 5, 709_950_000)),
-        ("2023-10-04T15:25:00.000000000Z", epoch_ns(2023, 10, 4, 15, 25, 0)),
-        ("2023-10-04T16:26:01.806315597Z", epoch_ns(2023, 10, 4, 16, 26, 1, 806_315_597)),
-        ("2023-10-04T16:26:01.000000001Z", epoch_ns(2023, 10, 4, 16, 26, 1, 1)),
-        ("2022-06-13T08:09:10.7890123Z", epoch_ns(2022, 6, 13, 8, 9, 10, 789_012_300)),
-        ("2022-06-13T08:09:10.5Z", epoch_ns(2022, 6, 13, 8, 9, 10, 500_000_000)),
-        ("2022-06-13T08:09:10.1234567891Z", epoch_ns(2022, 6, 13, 8, 9, 10, 123_456_789)),
-        ("1970-01-01T00:00:00Z", 0),
-        ("2024-02-29T23:59:59.999999Z", epoch_ns(2024, 2, 29, 23, 59, 59, 999_999_000)),
-        ("2023-09-22t10:33:05.709950z", epoch_ns(2023, 9, 22, 10, 33, 5, 709_950_000)),
-        ("2023-09-22T12:33:05.709950+02:00", epoch_ns(2023, 9, 22, 10, 33, 5, 709_950_000)),
-        ("2023-09-22T08:03:05-02:30", epoch_ns(2023, 9, 22, 10, 33, 5)),
-    ],
-)
-def test_rfc3339_to_ns_is_exact(text: str, expected: int) -> None:
-    assert rfc3339_to_ns(text) == expected
-    assert rfc3339_to_ns(text) == expected  # the second call takes the cached prefix
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "",
-        "2023-09-22",
-        "2023-09-22T10:33:05",  # no offset
-        "2023-09-22T10:33:05.Z",  # empty fraction
-        "2023-09-22T10:33:05.70995",  # no offset after the fraction
-        "2023-09-22 10:33:05Z",
-        "2023-13-22T10:33:05Z",
-        "2023-02-30T10:33:05Z",
-        "2023-09-22T24:00:00Z",
-        "2016-12-31T23:59:60Z",  # leap seconds have no epoch time
-        "2023-09-22T10:33:05.7_9Z",
-        "2023-09-22T10:33:05.٣٣Z",  # non-ASCII digits
-        "٢٠٢٣-09-22T10:33:05Z",
-        "2023-09-22T10:33:05+2:00",
-        "2023-09-22T10:33:05+25:00",
-        "2023-09-22T10:33:05.123456ZZ",
-        "CloudFlare WebSocket proxy restarting",
-    ],
-)
-def test_rfc3339_to_ns_rejects_malformed(text: str) -> None:
-    with pytest.raises(ValueError):
-        rfc3339_to_ns(text)
-
-
-@given(st.text(max_size=40))
-def test_rfc3339_to_ns_raises_only_value_error(text: str) -> None:
-    try:
-        assert isinstance(rfc3339_to_ns(text), int)
-    except ValueError:
-        pass
-
-
-@given(st.datetimes(), st.integers(0, 999_999_999), st.sampled_from([0, 1, 3, 6, 9]))
-def test_rfc3339_to_ns_round_trips(moment: datetime, ns: int, digits: int) -> None:
-    moment = moment.replace(microsecond=0)
-    ns = ns - ns % 10 ** (9 - digits)
-    fraction = f".{ns:09d}"[: digits + 1] if digits else ""
-    text = moment.strftime("%Y-%m-%dT%H:%M:%S").rjust(19, "0") + fraction + "Z"
-    expected = calendar.timegm(moment.timetuple()) * 1_000_000_000 + ns
-    assert rfc3339_to_ns(text) == expected
-
-
-def test_prefix_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(schemas, "_PREFIX_CACHE_SIZE", 3)
-    schemas._prefix_cache.clear()
-    for second in range(10):
-        assert rfc3339_to_ns(f"1970-01-01T00:00:{second:02d}Z") == second * 1_000_000_000
-    assert len(schemas._prefix_cache) <= 3
 
 
 # --- channel messages ------------------------------------------------------------------
