@@ -31,7 +31,7 @@ import msgspec
 
 from tickwire.adapters.kraken import parse
 from tickwire.adapters.kraken.errors import to_error
-from tickwire.adapters.kraken.executions import OrderTracker, check_execution
+from tickwire.adapters.kraken.executions import check_execution, new_tracker, to_report
 from tickwire.adapters.kraken.rest import REST_URL, KrakenRest, WsToken
 from tickwire.adapters.kraken.schemas import MethodResponse
 from tickwire.adapters.kraken.schemas_private import BalancesMessage, ExecutionsMessage
@@ -81,7 +81,7 @@ class KrakenPrivate:
         self._next_token: WsToken | None = None
         self._token = ""  # the current connection's token: never logged
         self._session: Session | None = None
-        self.tracker = OrderTracker()
+        self.tracker = new_tracker()
         self.generation = 0
         self._synced_generation = 0  # the newest connection whose snapshot arrived
         self._synced_event = asyncio.Event()  # set (and replaced) when it changes
@@ -263,11 +263,12 @@ class KrakenPrivate:
         if message.type == "snapshot":
             baseline = not self._baseline_taken
             self._baseline_taken = True
-            updates = self.tracker.apply_snapshot(message.data, received, baseline=baseline)
+            reports = [to_report(report, received) for report in message.data]
+            updates = self.tracker.apply_snapshot(reports, received, baseline=baseline)
         else:
             updates = []
             for report in message.data:
-                update = self.tracker.apply(report, received)
+                update = self.tracker.apply(to_report(report, received), received)
                 if update is not None:
                     updates.append(update)
         if self.wants_orders:

@@ -45,7 +45,6 @@ from typing import Any
 import aiohttp
 
 from tickwire.adapters.kraken.errors import to_error
-from tickwire.adapters.kraken.executions import OrderState
 from tickwire.adapters.kraken.parse import VENUE, decode_result, timestamp_ns, to_native
 from tickwire.adapters.kraken.private import KrakenPrivate
 from tickwire.adapters.kraken.schemas import MethodResponse
@@ -69,6 +68,7 @@ from tickwire.core.errors import (
     UnknownOrder,
 )
 from tickwire.core.ids import new_client_id
+from tickwire.core.order_tracker import OrderState
 from tickwire.core.trader import Trader
 from tickwire.core.types import OrderAck, OrderRequest, OrderType, TimeInForce
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from tickwire.adapters.kraken.executions import OrderTracker
+from tickwire.adapters.kraken.executions import new_tracker, to_report
 from tickwire.adapters.kraken.parse import (
     decode_frame,
     decode_private_frame,
@@ -31,11 +31,34 @@ from tickwire.adapters.kraken.schemas_private import (
     SubscribeResult,
 )
 from tickwire.core.errors import DecodeError
-from tickwire.core.types import Balance, OrderStatus, OrderType, Side
+from tickwire.core.order_tracker import OrderState
+from tickwire.core.types import Balance, OrderStatus, OrderType, OrderUpdate, Side
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "kraken"
 RECEIVED = 1_700_000_000_000_000_000
 D = Decimal
+
+
+class OrderTracker:
+    """Core's order tracker fed Kraken's wire reports, the way the private side feeds it."""
+
+    def __init__(self) -> None:
+        self.core = new_tracker()
+
+    def apply(self, r: ExecutionData, received: int) -> OrderUpdate | None:
+        return self.core.apply(to_report(r, received), received)
+
+    def apply_snapshot(
+        self, reports: list[ExecutionData], received: int, *, baseline: bool
+    ) -> list[OrderUpdate]:
+        mapped = [to_report(r, received) for r in reports]
+        return self.core.apply_snapshot(mapped, received, baseline=baseline)
+
+    def get(self, order_id: str | None = None, client_id: str | None = None) -> OrderState | None:
+        return self.core.get(order_id, client_id)
+
+    def open_orders(self) -> list[OrderState]:
+        return self.core.open_orders()
 
 
 def frame(name: str) -> bytes:
