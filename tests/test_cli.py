@@ -225,18 +225,18 @@ def ticker(venue: str, symbol: str, bid: str, ask: str) -> Ticker:
 
 
 def test_the_board_puts_one_market_of_two_venues_side_by_side():
-    board = Board()
+    board = Board(reference="kucoin")  # a fixed baseline, whatever sorts first
     board.apply(ticker("kraken", "BTC/USD", "100.0", "100.2"))
     board.apply(ticker("kucoin", "BTC/USDT", "100.1", "100.3"))  # dollar stablecoin ~ USD
     board.apply(ticker("kraken", "ETH/BTC", "0.05", "0.06"))  # a different market: no Δ
     console, out = capture_console()
-    console.print(board.render())
+    console.print(board)
     lines = out.getvalue().splitlines()
-    assert "Δ mid bps" in "\n".join(lines)
-    kraken = next(line for line in lines if "BTC/USD" in line)
+    assert "Δ bps" in "\n".join(lines) and "mid against kucoin's" in "\n".join(lines)
+    kraken = next(line for line in lines if "BTC/USD " in line)
     kucoin = next(line for line in lines if "BTC/USDT" in line)
     assert lines.index(kucoin) == lines.index(kraken) + 1  # adjacent rows
-    assert "+0.0" in kraken and "+10.0" in kucoin  # 0.1 above the cheaper mid of 100.1
+    assert "-10.0" in kraken and "ref" in kucoin  # 0.1 below kucoin's mid of 100.2
 
 
 # --- Ctrl-C ----------------------------------------------------------------------------
@@ -279,6 +279,7 @@ def test_ctrl_c_ends_the_demo_cleanly():
             process.wait()
         os.close(leader)
     assert b"Traceback" not in output
+    assert b"demo ended: " in output and b" events (" in output  # the --duration summary
 
 
 # --- version and logging ----------------------------------------------------------------

@@ -159,15 +159,18 @@ async def live_board(
     console: Console,
     streams: Sequence[AsyncIterator[Event]],
     duration: float | None,
+    background: Sequence[Coroutine[Any, Any, None]] = (),
 ) -> None:
     """Show ``board`` in place, fed by ``streams``, until they end or ``duration`` passes.
+
+    ``background`` runs alongside (the demo's fault injector) and is cancelled at the end.
 
     The screen is redrawn from the event loop at a fixed rate (rich's own refresh thread
     would read the board while events change it). On a non-terminal console, rich
     prints only the final board, which is what a log or a test wants.
     """
     live = Live(
-        board.render(),
+        board,  # renders itself at the console's width
         console=console,
         auto_refresh=False,
         redirect_stdout=False,
@@ -177,13 +180,13 @@ async def live_board(
     async def redraw() -> None:
         while True:
             await asyncio.sleep(1 / _FPS)
-            live.update(board.render(), refresh=True)
+            live.update(board, refresh=True)
 
     with live:
         try:
-            await run_for(duration, [_consume(s, board) for s in streams], [redraw()])
+            await run_for(duration, [_consume(s, board) for s in streams], [redraw(), *background])
         finally:
-            live.update(board.render())  # drawn once more as the display stops
+            live.update(board)  # drawn once more as the display stops
     if not console.is_terminal:
         console.line()  # rich ends a non-terminal's final frame without a newline
 

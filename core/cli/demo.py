@@ -3,14 +3,25 @@
 For every venue that has an emulator (or the ones named with ``--exchange``), the demo
 starts that emulator in-process on 127.0.0.1, connects to it exactly as to the real
 venue (``connect(venue, **emulator.endpoints)``), subscribes ticker and book for a few
-assets, and shows the board until Ctrl-C or ``--duration``. Emulators are found through
-the plugin registry, so core never imports ``tickwire.exchanges``.
+assets, and shows the board until Ctrl-C or ``--duration``, then one summary line
+either way. Emulators are found through the plugin registry, so core never imports
+``tickwire.exchanges``: what the demo asks of an emulator beyond the registry's contract
+it finds by duck typing, and goes without where it is missing —
+
+- ``emulator.market.anchor_to(profile=venue)``: every emulator's market follows one
+  shared fair price per asset with the venue's own lag and noise, so the cross-venue
+  ``Δ bps`` moves (a seeded market on its own would hold one offset forever);
+- the fault hooks (``drop_all()``, ``corrupt_next_checksum()``, ``skip_sequence()``),
+  one every ``--fault-every`` seconds, so reconnects and resyncs show as they happen.
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import AsyncIterator, Sequence
+import asyncio
+import inspect
+import itertools
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -23,6 +34,7 @@ from tickwire.core.cli.common import (
     positive,
     resolve_symbols,
 )
+from tickwire.core.cli.formats import plural
 from tickwire.core.cli.tables import Board
 from tickwire.core.connect import connect
 from tickwire.core.errors import ConfigError, NotSupported
@@ -35,6 +47,18 @@ __all__ = ["add_parser", "run"]
 
 DEFAULT_ASSETS = ("BTC", "ETH", "SOL")
 BOOK_DEPTH = 10
+#: The first of these that runs is the ``Δ bps`` reference (else the first venue shown),
+#: so installing a plugin never moves the baseline.
+REFERENCE_ORDER = ("kraken", "kucoin")
+#: Seconds between market steps: a few hundred events/s per venue.
+DEFAULT_INTERVAL = 0.004
+DEFAULT_FAULT_EVERY = 20.0
+#: The fault hooks the demo takes turns with, and how the "what happened" line names them.
+FAULTS = {
+    "drop_all": "every socket dropped",
+    "corrupt_next_checksum": "a book checksum corrupted",
+    "skip_sequence": "a book sequence skipped",
+}
 
 
 def add_parser(commands: argparse._SubParsersAction[Any]) -> None:
@@ -69,6 +93,30 @@ def add_parser(commands: argparse._SubParsersAction[Any]) -> None:
         ),
     )
     parser.add_argument("--seed", type=int, default=1, help="emulator market seed (default: 1)")
+    parser.add_argument(
+        "--reference",
+        metavar="VENUE",
+        help=f"the venue Δ bps is measured from (default: the first of "
+        f"{', '.join(REFERENCE_ORDER)} that runs)",
+    )
+    parser.add_argument(
+        "--interval",
+        type=positive,
+        default=DEFAULT_INTERVAL,
+        metavar="SECONDS",
+        help=f"seconds between the emulators' market steps (default: {DEFAULT_INTERVAL})",
+    )
+    parser.add_argument(
+        "--fault-every",
+        type=positive,
+        default=DEFAULT_FAULT_EVERY,
+        metavar="SECONDS",
+        help="inject a fault (dropped sockets, a bad checksum, a sequence gap) this often "
+        f"(default: {DEFAULT_FAULT_EVERY:g})",
+    )
+    parser.add_argument(
+        "--no-faults", action="store_true", help="inject no faults (a quiet, steady feed)"
+    )
     metrics.add_argument(parser)
     parser.set_defaults(run=run)
 
@@ -100,14 +148,22 @@ async def run(args: argparse.Namespace, ctx: Context) -> int:
             "no emulated venue is registered" + (f" ({problems})" if problems else "")
         )
     specs = [emulator_for(registry, venue) for venue in venues]
-    board = Board(title=f"tickwire demo: {', '.join(venues)} (local emulators, synthetic data)")
+    reference = args.reference or next((v for v in REFERENCE_ORDER if v in venues), venues[0])
+    if reference not in venues:
+        raise CommandError(f"--reference {reference}: not one of {', '.join(venues)}")
+    board = Board(title="tickwire demo: local emulators, synthetic data", reference=reference)
     streams: list[AsyncIterator[Event]] = []
+    emulators: dict[str, Any] = {}
     async with AsyncExitStack() as stack:
         export = await stack.enter_async_context(metrics.serving(args))
         for venue, spec in zip(venues, specs, strict=True):
             board.add_venue(venue)
-            emulator = spec.factory(seed=args.seed)
+            emulator = _build(spec, args.seed, args.interval)
+            anchor = getattr(getattr(emulator, "market", None), "anchor_to", None)
+            if callable(anchor):
+                anchor(profile=venue)  # before anyone connects: the re-centring is unseen
             await stack.enter_async_context(emulator)
+            emulators[venue] = emulator
             client = connect(venue, registry=registry, **emulator.endpoints)
             export(client)  # before connecting: the first connection is counted
             await stack.enter_async_context(client)
@@ -117,9 +173,62 @@ async def run(args: argparse.Namespace, ctx: Context) -> int:
             for symbol in symbols:
                 board.attach_book(venue, symbol, client.book(symbol))
             streams.append(client.events())
-        await live_board(board, ctx.console, streams, args.duration)
-    ctx.console.print(f"demo ended: {board.event_count:,} events from {', '.join(venues)}")
+        faults = FaultInjector(emulators, board.note)
+        background = [] if args.no_faults else [faults.run(args.fault_every)]
+        try:
+            await live_board(board, ctx.console, streams, args.duration, background)
+        finally:
+            # Ctrl-C (a cancelled run) gets the same closing line as --duration.
+            ctx.console.print(
+                f"demo ended: {board.summary()}; {plural(faults.injected, 'fault')} injected",
+                highlight=False,
+            )
     return 0
+
+
+def _build(spec: EmulatorSpec, seed: int, interval: float) -> Any:
+    # ``interval`` is the built-in emulators' own keyword; a plugin's may not take it.
+    parameters = inspect.signature(spec.factory).parameters.values()
+    takes = any(p.name == "interval" or p.kind is p.VAR_KEYWORD for p in parameters)
+    return spec.factory(seed=seed, interval=interval) if takes else spec.factory(seed=seed)
+
+
+class FaultInjector:
+    """Takes turns over every emulator's fault hooks, one fault per period.
+
+    Each venue's list of hooks is rotated by its position, so consecutive faults differ
+    in kind as well as venue (a drop here, a sequence gap there). ``note`` hears one
+    line per fault; the client's own status events tell what it did about it.
+    """
+
+    def __init__(self, emulators: dict[str, Any], note: Callable[[str, str], None]) -> None:
+        self.injected = 0
+        self._note = note
+        turns: list[list[tuple[str, str]]] = []
+        for index, (venue, emulator) in enumerate(emulators.items()):
+            hooks = [(venue, name) for name in FAULTS if callable(getattr(emulator, name, None))]
+            turns.append(hooks[index % len(hooks) :] + hooks[: index % len(hooks)] if hooks else [])
+        order = [hook for row in itertools.zip_longest(*turns) for hook in row if hook]
+        self._emulators = emulators
+        self._cycle = itertools.cycle(order) if order else None
+
+    async def run(self, every: float) -> None:
+        """Inject one fault every ``every`` seconds until cancelled."""
+        if self._cycle is None:
+            return
+        while True:
+            await asyncio.sleep(every)
+            await self.inject()
+
+    async def inject(self) -> None:
+        """Inject the next fault in turn and note it."""
+        assert self._cycle is not None
+        venue, name = next(self._cycle)
+        self._note(f"{venue}: fault injected, {FAULTS[name]}", venue)
+        self.injected += 1
+        result = getattr(self._emulators[venue], name)()
+        if inspect.isawaitable(result):
+            await result
 
 
 async def _symbols(client: StreamClient, wanted: Sequence[str] | None) -> list[str]:
