@@ -9,10 +9,9 @@ is the venue's part: fetch a snapshot (all fetches paced together) and replay th
 After a reconnect every book of the shard is resynced the same way, once its socket is
 subscribed again.
 
-A book is never given up. A buffered increment that two snapshots in a row could not
-reach is the culprit (a forged gap, or one the venue never continued): it is discarded
-and reported as a ``StreamError``, so it cannot block the book forever. Increments set
-aside as impossible during a replay are reported as ``StreamError`` too.
+A book is never given up: increments the book discards during a replay (impossible
+ones, or one that two snapshots in a row could not reach, :mod:`tickwire.core.sync_book`)
+are reported as ``StreamError``.
 """
 
 from __future__ import annotations
@@ -20,11 +19,10 @@ from __future__ import annotations
 from tickwire.adapters.kucoin.book import KucoinBook, KucoinDepthBook
 from tickwire.adapters.kucoin.parse import to_native
 from tickwire.adapters.kucoin.rest import KucoinRest
-from tickwire.adapters.kucoin.schemas import L2UpdateData, Level2Snapshot
+from tickwire.adapters.kucoin.schemas import Level2Snapshot
 from tickwire.adapters.kucoin.subscriptions import Topic
 from tickwire.core.bookkeeper import BookKeeper
 from tickwire.core.context import AdapterContext
-from tickwire.core.errors import BookOutOfSync
 from tickwire.core.ratelimit import Quota, RateLimiter
 
 __all__ = ["LEVEL2", "RETRY_BASE", "RETRY_MAX", "SNAPSHOT_QUOTA", "KucoinBooks"]
@@ -48,7 +46,6 @@ class KucoinBooks:
         self.kbooks: dict[str, KucoinBook] = {}  # native symbol → level2 book
         self.dbooks: dict[str, KucoinDepthBook] = {}  # depth topic text → depth book
         self._limiter = RateLimiter({"snapshot": SNAPSHOT_QUOTA})
-        self._blocked: dict[str, L2UpdateData] = {}  # the increment the last attempt failed on
         self._paused: set[str] = set()  # books whose socket is down: no snapshot until it is up
 
     def add(self, topic: Topic, symbol: str) -> None:
@@ -70,7 +67,6 @@ class KucoinBooks:
         else:
             book = self.dbooks.pop(topic.text, None)
         if book is not None:
-            self._blocked.pop(book.symbol, None)
             self._paused.discard(book.symbol)
             self.keeper.remove(book.symbol)
 
@@ -106,25 +102,10 @@ class KucoinBooks:
         try:
             snapshot = await self._snapshot(native)
             update = kbook.apply_snapshot(snapshot, self._rest.last_received)
-        except BookOutOfSync as exc:
-            # The snapshot predates the buffered stream, or the head of the buffer is
-            # one no snapshot will reach: a second failure on it names the culprit.
-            head = kbook.head
-            if head is not None and head is self._blocked.get(symbol):
-                kbook.discard_head()
-                error = BookOutOfSync(symbol, f"discarded an increment: {exc.reason}")
-                self._context.error(error, f"book {symbol}", repr(head))
-                head = None
-            if head is None:
-                self._blocked.pop(symbol, None)
-            else:
-                self._blocked[symbol] = head
-            raise
         finally:
-            for rejected in kbook.rejected:
-                self._context.error(rejected, f"book {symbol}")
+            for error, increment in kbook.rejected:
+                self._context.error(error, f"book {symbol}", increment)
             kbook.rejected.clear()
-        self._blocked.pop(symbol, None)
         self._context.emit(update)
         return True
 

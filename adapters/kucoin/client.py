@@ -14,13 +14,10 @@ a full set of shards opens another. Every shard renews its token make-before-bre
 ``renew_after`` seconds; the per-symbol ``sequence`` of tickers and trades, the book's own
 sequence, and the time of depth and candle pushes drop what the swap would duplicate.
 
-A ticker or trade ``sequence`` is the stream's baseline only if it is possible: within
-:data:`~tickwire.adapters.kucoin.book.MAX_SEQUENCE_JUMP` ahead of the last one (a
-sequence up to that far behind is a duplicate, dropped). Anything else (``10**30``, a
-jump of ``10**15``, a negative number) is a ``StreamError`` and changes nothing, so one
-absurd frame cannot mute a stream; after
-:data:`~tickwire.adapters.kucoin.book.REJECTS_BEFORE_RESYNC` of them in a row the venue's
-numbering has moved, and the stream follows it. Frames the client cannot place (a topic
+A ticker or trade ``sequence`` passes core's
+:class:`~tickwire.core.sync_book.SequenceFilter`: a duplicate is dropped, an impossible
+one (``10**30``, a jump of ``10**15``, a negative number) is a ``StreamError`` and changes
+nothing, so one absurd frame cannot mute a stream. Frames the client cannot place (a topic
 nobody subscribed, a book that does not exist, an unknown candle type) are
 ``StreamError`` events too, never dropped without a trace.
 
@@ -50,7 +47,6 @@ from functools import partial
 from typing import Any
 
 from tickwire.adapters.kucoin import parse
-from tickwire.adapters.kucoin.book import MAX_SEQUENCE_JUMP, REJECTS_BEFORE_RESYNC
 from tickwire.adapters.kucoin.books import LEVEL2, KucoinBooks
 from tickwire.adapters.kucoin.native import KucoinNative
 from tickwire.adapters.kucoin.private import PRIVATE_CHANNELS, PrivateSocket, keep_dead_man
@@ -83,6 +79,7 @@ from tickwire.core.errors import (
     RequestTimeout,
 )
 from tickwire.core.ratelimit import Quota
+from tickwire.core.sync_book import SequenceFilter
 from tickwire.core.types import Channel, Instrument, Subscription
 
 __all__ = ["KucoinClient"]
@@ -131,8 +128,7 @@ class KucoinClient(BaseClient):
         self._kbooks = self._book_sync.kbooks  # the hot path reads them directly
         self._dbooks = self._book_sync.dbooks
         self._private: PrivateSocket | None = None
-        self._last_seq: dict[str, int] = {}  # "tNATIVE"/"mNATIVE" → sequence
-        self._seq_rejects: dict[str, int] = {}  # key → impossible sequences in a row
+        self._sequences = SequenceFilter(parse.VENUE)  # "tNATIVE"/"mNATIVE" → sequence
         self._last_ts: dict[str, int] = {}  # depth/candle topic → push time
         self._replaying = False
         self._instruments: dict[str, Instrument] | None = None
@@ -210,41 +206,19 @@ class KucoinClient(BaseClient):
         error = DecodeError(f"kucoin: {why}: {message.topic}", bytes(message.data))
         self.context.error(error, "decode")
 
-    def _fresh(self, key: str, sequence: int) -> bool:
-        """True for the next sequence of ``key``'s stream, False for one delivered already
-        (a renewal's overlap); raises DecodeError for an impossible one (module docstring)."""
-        last = self._last_seq.get(key)
-        if last is not None and last < sequence <= last + MAX_SEQUENCE_JUMP:
-            self._last_seq[key] = sequence
-            if self._seq_rejects:
-                self._seq_rejects.pop(key, None)
-            return True
-        if last is None and 0 <= sequence < 2**63:
-            self._last_seq[key] = sequence
-            return True
-        if last is not None and last - MAX_SEQUENCE_JUMP <= sequence <= last:
-            return False
-        rejects = self._seq_rejects.get(key, 0) + 1
-        if rejects < REJECTS_BEFORE_RESYNC or not 0 <= sequence < 2**63:
-            self._seq_rejects[key] = rejects
-            raise DecodeError(f"kucoin: impossible sequence {sequence} after {last} ({key})")
-        del self._seq_rejects[key]  # the venue's numbering moved: follow it
-        self._last_seq[key] = sequence
-        return True
-
     def _on_ticker(self, message: Message, received: int) -> None:
         data: TickerData = parse.decode_data(message)  # type: ignore[assignment]
         native = parse.message_symbol(message)
         # Normalized (so validated) first: a refused frame must not become the baseline.
         ticker = parse.to_ticker(data, native, received)
-        if self._fresh("t" + native, int(data.sequence)):
+        if self._sequences.fresh("t" + native, int(data.sequence)):
             self._tickers[ticker.symbol] = ticker
             self._events.push(ticker)
 
     def _on_match(self, message: Message, received: int) -> None:
         data: MatchData = parse.decode_data(message)  # type: ignore[assignment]
         trade = parse.to_trade(data, received)
-        if self._fresh("m" + data.symbol, int(data.sequence)):
+        if self._sequences.fresh("m" + data.symbol, int(data.sequence)):
             self._trades[trade.symbol] = trade
             self._events.push(trade)
 

@@ -1,0 +1,342 @@
+"""Keep an L2 book from a snapshot plus buffered, sequence-numbered increments.
+
+Many venues publish a full-depth book this way (KuCoin's ``/market/level2``, Binance's
+diff depth): each increment covers the sequence span ``start..end``, and a snapshot fetched
+over REST carries the sequence ``S`` it stands at. :class:`SequencedBook` applies the
+common rule, with ``S`` the book's sequence:
+
+1. until a snapshot is loaded, every increment is buffered (at most ``max_buffered``, the
+   oldest dropped first: a snapshot older than the oldest kept one is then a gap);
+2. :meth:`SequencedBook.load` loads a snapshot and replays the buffer through step 3;
+3. for each increment: ``end <= S`` is already in the book (dropped); ``start > S + 1`` is
+   a gap (the book resets, the increment stays buffered for the next snapshot, and
+   :class:`~tickwire.core.errors.BookOutOfSync` is raised); otherwise its changes newer
+   than ``S`` apply and ``S := end``.
+
+What a venue supplies is the part that differs: :meth:`SequencedBook.rows` turns one
+increment into the ``(price, size)`` changes newer than ``S`` (KuCoin's rows carry their
+own sequence and a price-0 "sequence only" row; Binance's apply whole).
+
+A sequence no real stream produces is not a gap: an increment whose ``end < start``, or
+that spans, starts ahead or ends behind by more than ``max_jump``, or whose rows break
+:mod:`tickwire.core.validation`, raises :class:`~tickwire.core.errors.DecodeError` and
+changes nothing, so one forged frame cannot force a resync; ``rejects_before_resync`` of
+them in a row mean the venue's numbering moved, and the book resyncs. A buffered increment
+two snapshots in a row could not continue is discarded (:attr:`SequencedBook.rejected`),
+so it cannot block the book forever.
+
+:class:`SequenceFilter` applies the same bounds to the per-key sequence of a stream
+without a book (tickers, trades): the next number is fresh, an earlier one a duplicate
+(a reconnect's or a renewal's overlap), an impossible one an error.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from decimal import Decimal, InvalidOperation
+from typing import Generic, NoReturn, TypeVar
+
+from tickwire.core.book import OrderBook
+from tickwire.core.errors import BookOutOfSync, DecodeError, TickwireError
+from tickwire.core.types import BookLevel, BookUpdate
+from tickwire.core.validation import MAX_PRICE, MAX_SIZE, ZERO
+
+__all__ = [
+    "MAX_BUFFERED",
+    "MAX_SEQUENCE_JUMP",
+    "REJECTS_BEFORE_RESYNC",
+    "Rows",
+    "SequenceFilter",
+    "SequencedBook",
+]
+
+MAX_BUFFERED = 10_000
+"""Increments kept while a snapshot is awaited; older ones are dropped first."""
+
+MAX_SEQUENCE_JUMP = 10**9
+"""The most one increment may span, start ahead of the book, or end behind it, and still
+be real. BTC-USDT, KuCoin's busiest book, took about 1.5e10 sequence numbers in seven
+years: a billion is months of its stream, never what one socket loses between two frames
+nor what ten thousand buffered increments span."""
+
+REJECTS_BEFORE_RESYNC = 10
+"""Impossible sequences in a row after which the venue's numbering is taken to have moved:
+one forged frame is discarded, a stream whose numbering really moved is followed."""
+
+_SEQUENCE_LIMIT = 2**63
+# What a malformed level raises: a negative size in the engine (ValueError), a NaN
+# compared (InvalidOperation, an ArithmeticError), a signaling NaN hashed (TypeError).
+_BAD_LEVEL = (ValueError, ArithmeticError, TypeError)
+
+Rows = list[tuple[Decimal, Decimal]]
+"""``(price, size)`` changes of one side; size 0 deletes the level."""
+P = TypeVar("P")
+_Buffered = tuple[int, int, P, int]  # start, end, increment, ts
+
+
+class SequencedBook(Generic[P]):
+    """One symbol's book, kept in sequence from a snapshot and increments of type ``P``::
+
+        sbook = VenueBook(venue, symbol)              # a subclass that defines rows()
+        sbook.apply(start, end, increment, ts, received)   # buffered until the snapshot
+        event = sbook.load(bids, asks, sequence, ts, received)
+        update = sbook.apply(...)                     # None: nothing to deliver
+
+    :meth:`apply` raises :class:`~tickwire.core.errors.BookOutOfSync` on a gap (the book
+    resets and keeps the increment buffered: the caller fetches a new snapshot for
+    :meth:`load`). ``depth`` truncates the engine book (``None``: unbounded).
+    """
+
+    __slots__ = ("_blocked", "_book", "_buffer", "_rejects", "_venue", "rejected", "symbol")
+
+    max_jump = MAX_SEQUENCE_JUMP
+    rejects_before_resync = REJECTS_BEFORE_RESYNC
+    span = ("start", "end")
+    """The venue's names of an increment's first and last sequence (in error messages)."""
+
+    def __init__(
+        self, venue: str, symbol: str, *, depth: int | None = None, max_buffered: int = MAX_BUFFERED
+    ) -> None:
+        """``symbol`` is unified (``BTC/USDT``)."""
+        self.symbol = symbol
+        self._venue = venue
+        self._book = OrderBook(venue, symbol, depth=depth)
+        self._buffer: deque[_Buffered[P]] = deque(maxlen=max_buffered)
+        self._rejects = 0  # impossible increments in a row
+        self._blocked: _Buffered[P] | None = None  # the head the last load failed on
+        self.rejected: list[tuple[TickwireError, str]] = []
+        """Buffered increments discarded during a load: why, and the increment's repr.
+        The caller reports and clears them."""
+
+    def __repr__(self) -> str:
+        return (
+            f"<{type(self).__name__} {self.symbol} sequence={self._book.sequence} "
+            f"synced={self.synced} buffered={len(self._buffer)}>"
+        )
+
+    def rows(self, increment: P, sequence: int, fresh: bool) -> tuple[Rows, Rows]:
+        """The venue's part: ``increment``'s bid and ask changes newer than ``sequence``.
+
+        ``fresh`` is True when the increment starts right after ``sequence`` (all of it is
+        newer). Raises ``ValueError`` or ``InvalidOperation`` for a row out of the rules
+        (checked before anything is returned: a bad row discards the whole increment).
+        """
+        raise NotImplementedError
+
+    @property
+    def book(self) -> OrderBook:
+        """The live engine book (read it; only this class should write it)."""
+        return self._book
+
+    @property
+    def synced(self) -> bool:
+        """True once a snapshot was loaded, until a gap or :meth:`reset`."""
+        return self._book.synced
+
+    @property
+    def sequence(self) -> int | None:
+        """``S``: the sequence the book is at; ``None`` while not synced."""
+        return self._book.sequence
+
+    @property
+    def buffered(self) -> int:
+        """How many increments wait for the next snapshot."""
+        return len(self._buffer)
+
+    def reset(self) -> None:
+        """Forget every level and every buffered increment (a reconnect or resubscribe)."""
+        self._book.reset()
+        self._buffer.clear()
+        self._blocked = None
+
+    def buffer(self, start: int, end: int, increment: P, ts: int) -> None:
+        """Keep an increment for the replay after the next snapshot."""
+        self._buffer.append((start, end, increment, ts))
+
+    def load(self, bids: Rows, asks: Rows, sequence: int, ts: int, received: int) -> BookUpdate:
+        """Load a snapshot, replay the buffer, and return the whole book as a snapshot event.
+
+        A level out of the rules raises :class:`~tickwire.core.errors.DecodeError` and
+        changes nothing. If the buffer does not continue the snapshot, raises
+        :class:`~tickwire.core.errors.BookOutOfSync`: the book stays unsynced and the
+        increments from the gap on stay buffered; a head that two loads in a row failed
+        on is discarded (listed in :attr:`rejected`).
+        """
+        if not 0 <= sequence < _SEQUENCE_LIMIT:
+            raise DecodeError(f"{self._venue}: bad snapshot sequence {sequence}", str(sequence))
+        _check_levels(self._venue, bids, "snapshot bid")  # before the book is touched
+        _check_levels(self._venue, asks, "snapshot ask")
+        book = self._book
+        try:
+            book.apply_snapshot(bids, asks, sequence=sequence, ts=ts)
+        except _BAD_LEVEL as exc:
+            book.reset()
+            raise BookOutOfSync(self.symbol, f"invalid snapshot level: {exc!r}") from exc
+        buffered = self._buffer
+        try:
+            while buffered:
+                # A gap raises BookOutOfSync and leaves its increment at the head; an
+                # impossible one (DecodeError) is set aside and the replay goes on.
+                try:
+                    self._apply(*buffered[0], from_buffer=True)
+                except DecodeError as exc:
+                    self.rejected.append((exc, repr(buffered[0][2])))
+                buffered.popleft()
+        except BookOutOfSync as exc:
+            head: _Buffered[P] | None = buffered[0]
+            if head is self._blocked:  # a forged gap, or one the venue never continued
+                error = BookOutOfSync(self.symbol, f"discarded an increment: {exc.reason}")
+                self.rejected.append((error, repr(buffered.popleft()[2])))
+                head = None
+            self._blocked = head
+            raise
+        self._blocked = None
+        return BookUpdate(
+            venue=self._venue, symbol=self.symbol, bids=tuple(book.bids()),
+            asks=tuple(book.asks()), snapshot=True, sequence=book.sequence, ts=book.ts,
+            received=received,
+        )  # fmt: skip
+
+    def apply(
+        self, start: int, end: int, increment: P, ts: int, received: int
+    ) -> BookUpdate | None:
+        """Apply one live increment and return the levels it changed (size 0 = deleted).
+
+        ``None`` when there is nothing to deliver: the book awaits a snapshot (the
+        increment is buffered), the increment is already in the book, or no level
+        changed. Raises :class:`~tickwire.core.errors.BookOutOfSync` on a gap or a level
+        the engine refuses (after resetting the book), and
+        :class:`~tickwire.core.errors.DecodeError` for an impossible increment (see the
+        module docstring), which changes nothing.
+        """
+        if not start <= end <= start + self.max_jump:
+            first, last = self.span
+            self._reject(start, end, increment, f"{last} before {first}, or an impossible span")
+        # The engine's sequence is None exactly when it is not synced (a cheaper test
+        # than the property, on the hottest path).
+        if self._book.sequence is None:
+            self._buffer.append((start, end, increment, ts))
+            return None
+        applied = self._apply(start, end, increment, ts, from_buffer=False)
+        if applied is None:
+            return None
+        bids, asks = applied
+        return BookUpdate(
+            venue=self._venue,
+            symbol=self.symbol,
+            bids=tuple([BookLevel(price, size) for price, size in bids]),
+            asks=tuple([BookLevel(price, size) for price, size in asks]),
+            snapshot=False,
+            sequence=end,
+            ts=ts,
+            received=received,
+        )
+
+    def _reject(self, start: int, end: int, increment: P, reason: str) -> NoReturn:
+        """Refuse an increment no real stream sends; resync after too many in a row."""
+        self._rejects += 1
+        if self._rejects >= self.rejects_before_resync:
+            self._rejects = 0
+            self._book.reset()
+            raise BookOutOfSync(self.symbol, f"{self.rejects_before_resync} impossible increments")
+        where = f"{start}..{end}, book at {self._book.sequence}"
+        raise DecodeError(
+            f"{self._venue}: {self.symbol} increment {where}: {reason}", repr(increment)
+        )
+
+    def _apply(
+        self, start: int, end: int, increment: P, ts: int, *, from_buffer: bool
+    ) -> tuple[Rows, Rows] | None:
+        """Step 3 on a synced book; ``None`` when no level changed."""
+        book = self._book
+        sequence = book.sequence
+        assert sequence is not None  # synced
+        if end <= sequence:
+            if end + self.max_jump < sequence:
+                self._reject(start, end, increment, "far behind the book")
+            return None  # already in the book
+        if start > sequence + 1:
+            if start > sequence + self.max_jump:
+                self._reject(start, end, increment, "far ahead of the book")
+            book.reset()
+            if not from_buffer:
+                self._buffer.append((start, end, increment, ts))  # a newer snapshot needs it
+            raise BookOutOfSync(
+                self.symbol, f"sequence gap: book at {sequence}, increment starts at {start}"
+            )
+        try:
+            bids, asks = self.rows(increment, sequence, start > sequence)
+        except (ValueError, InvalidOperation) as exc:  # a row out of the rules, NaN
+            self._reject(start, end, increment, f"invalid row: {exc}")
+        self._rejects = 0
+        try:
+            book.apply_delta(bids, asks, sequence=end, ts=ts)
+        except _BAD_LEVEL as exc:
+            # Refused although the rows passed the rules: perhaps half was applied.
+            book.reset()
+            self._buffer.clear()
+            raise BookOutOfSync(self.symbol, f"invalid increment: {exc!r}") from exc
+        if not bids and not asks:
+            return None
+        return bids, asks
+
+
+def _check_levels(venue: str, rows: Rows, what: str) -> None:
+    try:
+        for price, size in rows:
+            if not (ZERO < price < MAX_PRICE and ZERO <= size < MAX_SIZE):
+                raise DecodeError(f"{venue}: {what} out of range", repr((price, size)))
+    except InvalidOperation:  # NaN
+        raise DecodeError(f"{venue}: {what} out of range", repr(rows)) from None
+
+
+class SequenceFilter:
+    """The last sequence of each stream key (a ticker's, a trade tape's), to drop repeats::
+
+        if sequences.fresh("t" + symbol, sequence):
+            deliver(event)
+
+    ``fresh`` is True for a number after the last (or the first one seen), False for one
+    up to ``max_jump`` behind it (delivered already), and raises
+    :class:`~tickwire.core.errors.DecodeError` for any other (negative, beyond 2**63,
+    ``max_jump`` ahead): one absurd frame cannot mute a stream. After
+    ``rejects_before_resync`` impossible numbers in a row the venue's numbering has
+    moved, and the filter follows it.
+    """
+
+    __slots__ = ("_last", "_rejects", "max_jump", "rejects_before_resync", "venue")
+
+    def __init__(
+        self,
+        venue: str,
+        *,
+        max_jump: int = MAX_SEQUENCE_JUMP,
+        rejects_before_resync: int = REJECTS_BEFORE_RESYNC,
+    ) -> None:
+        """``venue`` names the errors."""
+        self.venue = venue
+        self.max_jump = max_jump
+        self.rejects_before_resync = rejects_before_resync
+        self._last: dict[str, int] = {}
+        self._rejects: dict[str, int] = {}  # key → impossible sequences in a row
+
+    def fresh(self, key: str, sequence: int) -> bool:
+        """Whether ``sequence`` is new on ``key``'s stream (see the class docstring)."""
+        last = self._last.get(key)
+        if last is not None and last < sequence <= last + self.max_jump:
+            self._last[key] = sequence
+            if self._rejects:
+                self._rejects.pop(key, None)
+            return True
+        if last is None and 0 <= sequence < _SEQUENCE_LIMIT:
+            self._last[key] = sequence
+            return True
+        if last is not None and last - self.max_jump <= sequence <= last:
+            return False
+        rejects = self._rejects.get(key, 0) + 1
+        if rejects < self.rejects_before_resync or not 0 <= sequence < _SEQUENCE_LIMIT:
+            self._rejects[key] = rejects
+            raise DecodeError(f"{self.venue}: impossible sequence {sequence} after {last} ({key})")
+        del self._rejects[key]  # the venue's numbering moved: follow it
+        self._last[key] = sequence
+        return True
