@@ -52,7 +52,7 @@ from typing import IO, Any
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
-from floor_clients import CLIENTS, SUBSCRIPTIONS  # noqa: E402
+from floor_clients import CLIENTS, SINK, SUBSCRIPTIONS  # noqa: E402
 
 STREAMS = list(SUBSCRIPTIONS)
 SERVER_CPU, CLIENT_CPU = 0, 1
@@ -129,6 +129,9 @@ def run_client(
     command += ["--stream", stream, "--port", str(server.port), "--frames", str(frames)]
     command += ["--cpu", str(CLIENT_CPU), *(["--realtime"] if args.realtime else [])]
     command += args.client_options
+    if client == SINK:  # it counts bytes, not frames: how many make the frames
+        server.go(f"size {stream} {frames}")
+        command += ["--bytes", str(server.read()["bytes"])]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=args.client_env)
     sampler = RssSampler(process.pid, args.sample) if args.rss else None
     try:
@@ -260,7 +263,7 @@ def throughput(args: argparse.Namespace, raw: list[dict[str, Any]], failures: li
 
 def latency(args: argparse.Namespace, raw: list[dict[str, Any]], failures: list[str]) -> None:
     """The paced runs: receive → delivery and send → delivery percentiles."""
-    clients = [c for c in args.clients if c != "floor-raw"]  # floor-raw decodes nothing
+    clients = [c for c in args.clients if c not in ("floor-raw", SINK)]  # they decode nothing
     most = max(args.rate) * args.seconds
     server = ServerProcess(int(most), args.seed, realtime=args.realtime)
     table: dict[tuple[int, str, str], dict[str, list[float]]] = {}
@@ -369,7 +372,13 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=200_000, help="frames per stream and run")
     parser.add_argument("--repeat", type=int, default=5, help="interleaved runs (medians shown)")
     parser.add_argument("--streams", nargs="+", choices=STREAMS, default=STREAMS)
-    parser.add_argument("--clients", nargs="+", choices=CLIENTS, default=list(CLIENTS))
+    parser.add_argument(
+        "--clients",
+        nargs="+",
+        choices=(*CLIENTS, SINK),
+        default=list(CLIENTS),
+        help=f"{', '.join(CLIENTS)}; and {SINK}: the sender's ceiling, nothing decoded",
+    )
     parser.add_argument("--rate", type=int, nargs="+", help="paced latency mode: frames/s")
     parser.add_argument("--seconds", type=float, default=3.0, help="paced: seconds per run")
     parser.add_argument("--rss", action="store_true", help="RSS mode (frames made while sent)")

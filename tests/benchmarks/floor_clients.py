@@ -7,6 +7,8 @@
   else (the frame's type is checked, so a close cannot pass for a frame);
 - ``floor-typed``: the same, plus one ``msgspec`` decode per frame into a small Struct
   with ``Decimal`` prices, and a check of the decoded message type;
+- ``sink`` (not a client: the sender's ceiling): a raw asyncio socket that does the
+  same handshake by hand and then only counts the bytes of the frames (``--bytes``);
 - ``tickwire``: ``tickwire.core.connect`` to the server (``rest_url``/``ws_url``
   overrides), ``subscribe`` the stream, and one event per frame from
   ``client.events()``: every one must be the stream's event type (``Ticker``,
@@ -132,6 +134,7 @@ SUBSCRIPTIONS: dict[str, tuple[str, str, str, dict[str, Any]]] = {
     "kraken-book": ("kraken", "book", "ETH/USD", {"depth": 10}),
 }
 CLIENTS = ("floor-raw", "floor-typed", "tickwire")
+SINK = "sink"  # not a client: the sender's ceiling (frame headers walked, nothing decoded)
 
 
 def rss_kib() -> int:
@@ -331,6 +334,59 @@ async def run_tickwire(stream: str, base: str, window: Window) -> None:
         window.got = got
 
 
+# --- sink: what the sender can do ------------------------------------------------------
+
+
+async def run_sink(stream: str, base: str, window: Window, size: int) -> None:
+    """A raw socket that reads ``size`` bytes: the sender's ceiling, not a client.
+
+    The same handshake as the floors (KuCoin's token over aiohttp, then the upgrade and
+    the subscribe written by hand), the frames before the stream walked by their
+    headers, then bytes counted, nothing looked at.
+    """
+    venue, channel, symbol, options = SUBSCRIPTIONS[stream]
+    port = int(base.rsplit(":", 1)[1])
+    if venue == "kucoin":
+        async with aiohttp.ClientSession() as http:
+            async with http.post(f"{base}/api/v1/bullet-public") as response:
+                token = msgspec.json.decode(await response.read())["data"]["token"]
+        path = f"/kucoin?token={token}&connectId=sink"
+        prefix = "/market/ticker" if channel == "ticker" else "/market/level2"
+        topic = f"{prefix}:{symbol.replace('/', '-')}"
+        subscribe = {"id": "1", "type": "subscribe", "topic": topic, "response": True}
+        before = 2  # welcome, ack
+    else:
+        path = "/kraken"
+        params = {"channel": channel, "symbol": [symbol], **options}
+        subscribe = {"method": "subscribe", "params": params, "req_id": 1}
+        before = 3  # status, ack, snapshot
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(
+        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+        "Connection: Upgrade\r\nSec-WebSocket-Key: c2luay1jbGllbnQtMDAwMQ==\r\n"
+        "Sec-WebSocket-Version: 13\r\n\r\n".encode()
+    )
+    await reader.readuntil(b"\r\n\r\n")
+    payload = msgspec.json.encode(subscribe)
+    writer.write(bytes((0x81, 0x80 | len(payload))) + b"\0\0\0\0" + payload)  # mask 0
+    for _ in range(before):
+        head = await reader.readexactly(2)
+        length = head[1] & 0x7F
+        if length >= 126:
+            length = int.from_bytes(await reader.readexactly(2 if length == 126 else 8), "big")
+        await reader.readexactly(length)
+    window.open()
+    data = await reader.read(1 << 20)
+    window.first = time.perf_counter()
+    left = size - len(data)
+    while left > 0 and data:
+        data = await reader.read(1 << 20)
+        left -= len(data)
+    window.last = time.perf_counter()
+    window.got = window.frames if left == 0 else 0
+    writer.close()
+
+
 def percentiles(values: array[int]) -> dict[str, float]:
     """p50, p99, p99.9 in µs."""
     ordered = sorted(values)
@@ -346,6 +402,8 @@ async def run(args: argparse.Namespace) -> tuple[dict[str, Any], Window]:
     runner: Callable[[], Awaitable[None]]
     if args.client == "tickwire":
         runner = lambda: run_tickwire(args.stream, base, window)  # noqa: E731
+    elif args.client == SINK:
+        runner = lambda: run_sink(args.stream, base, window, args.bytes)  # noqa: E731
     else:
         runner = lambda: run_floor(args.stream, base, window, args.client == "floor-typed")  # noqa: E731
     try:
@@ -363,11 +421,12 @@ async def run(args: argparse.Namespace) -> tuple[dict[str, Any], Window]:
 def main() -> int:
     """Command-line entry point (see the module docstring)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--client", choices=CLIENTS, required=True)
+    parser.add_argument("--client", choices=(*CLIENTS, SINK), required=True)
     parser.add_argument("--stream", choices=sorted(SUBSCRIPTIONS), required=True)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--frames", type=int, required=True)
     parser.add_argument("--paced", action="store_true", help="measure per-frame latency")
+    parser.add_argument("--bytes", type=int, default=0, help="sink: the bytes of the frames")
     parser.add_argument("--deliveries", default="", help="paced: where to save delivery times")
     parser.add_argument("--cpu", type=int, help="pin to this CPU")
     parser.add_argument("--realtime", action="store_true", help="SCHED_FIFO (root only)")

@@ -29,7 +29,8 @@ until the orchestrator writes on this process's stdin:
   (sleeping between frames), stamp its send time (``time.time_ns``) and save the stamps
   to PATH as native int64;
 
-and it answers one JSON line when the last byte is handed to the kernel.
+and it answers one JSON line when the last byte is handed to the kernel. ``size STREAM
+COUNT`` answers the bytes of the first COUNT frames (what the ``sink`` reads).
 """
 
 from __future__ import annotations
@@ -109,7 +110,7 @@ class Replay:
         if stream == "kucoin-l2":
             self.rest = {depth: feed.rest_snapshot(depth) for depth in (20, 100, None)}
         first = feed.sequence
-        frames = itertools.islice(feed.updates(), n if cycle is None else cycle)
+        frames: Iterator[bytes] = itertools.islice(feed.updates(), n if cycle is None else cycle)
         if cycle is not None:
             frames = itertools.chain(frames, feed.home())
         self.blob = bytearray()
@@ -274,8 +275,13 @@ class Server:
         stdin = asyncio.StreamReader()
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stdin), sys.stdin)
         while line := (await stdin.readline()).decode().split():
+            reply: dict[str, Any]
             try:
-                reply = await self.go(line)
+                if line[0] == "size":  # size STREAM COUNT: bytes of the first COUNT frames
+                    offsets = self.replays[line[1]].offsets
+                    reply = {"bytes": offsets[min(int(line[2]), len(offsets) - 1)]}
+                else:
+                    reply = await self.go(line)
             except (ValueError, ConnectionError) as exc:
                 reply = {"error": f"{line}: {exc}"}
             sys.stdout.write(json.dumps(reply) + "\n")
