@@ -42,12 +42,11 @@ from tickwire.core.errors import (
     ConnectTimeout,
     DecodeError,
     ExchangeError,
-    RequestTimeout,
     SubscriptionError,
-    TransportError,
 )
+from tickwire.core.sequences import ChannelSequences
 from tickwire.core.session import Session
-from tickwire.core.types import Channel, StreamState
+from tickwire.core.types import Channel
 
 __all__ = ["AUTH_WS_URL", "KrakenPrivate"]
 
@@ -86,8 +85,7 @@ class KrakenPrivate:
         self._synced_generation = 0  # the newest connection whose snapshot arrived
         self._synced_event = asyncio.Event()  # set (and replaced) when it changes
         self._baseline_taken = False
-        self._sequences: dict[str, int] = {}
-        self._resyncing: set[str] = set()
+        self.sequences = ChannelSequences(context, self._renew, _CHANNELS, "private")
         self.wants_orders = False  # the user subscribed "orders"
         self.wants_balances = False  # the user subscribed "balances"
         self._auth_failure: AuthError | None = None  # why the last connect was refused
@@ -183,8 +181,7 @@ class KrakenPrivate:
 
     def on_close(self, reason: str) -> None:
         """The socket is gone: its sequences and token are void."""
-        self._sequences.clear()
-        self._resyncing.clear()
+        self.sequences.forget()
         self._token = ""
 
     def ping_message(self) -> bytes:
@@ -246,7 +243,7 @@ class KrakenPrivate:
             self.wants_orders = False
         elif self.wants_balances:
             self.wants_balances = False
-            self._sequences.pop("balances", None)
+            self.sequences.forget("balances")
             if self.session.ready:
                 await self._channel_request("unsubscribe", "balances")
 
@@ -257,10 +254,11 @@ class KrakenPrivate:
             for report in message.data:  # every report, before any is merged
                 check_execution(report)
         except DecodeError:
-            self._refused("executions", message)
+            self.sequences.refused("executions", message.sequence)
             raise
-        self._check_sequence("executions", message)
-        if message.type == "snapshot":
+        snapshot = message.type == "snapshot"
+        self.sequences.check("executions", message.sequence, snapshot=snapshot)
+        if snapshot:
             baseline = not self._baseline_taken
             self._baseline_taken = True
             reports = [to_report(report, received) for report in message.data]
@@ -274,7 +272,7 @@ class KrakenPrivate:
         if self.wants_orders:
             for update in updates:
                 self._context.emit(update)
-        if message.type == "snapshot" and self._synced_generation < self.generation:
+        if snapshot and self._synced_generation < self.generation:
             self._synced_generation = self.generation
             event, self._synced_event = self._synced_event, asyncio.Event()
             event.set()  # wakes every waiter; they re-check against the new event
@@ -283,56 +281,18 @@ class KrakenPrivate:
         try:
             balances = parse.to_balances(message, received)  # checks every entry first
         except DecodeError:
-            self._refused("balances", message)
+            self.sequences.refused("balances", message.sequence)
             raise
-        self._check_sequence("balances", message)
+        self.sequences.check("balances", message.sequence, snapshot=message.type == "snapshot")
         if self.wants_balances:
             for balance in balances:
                 self._context.emit(balance)
 
-    def _refused(self, channel: str, message: ExecutionsMessage | BalancesMessage) -> None:
-        """A message of ``channel`` broke the value rules and was dropped whole.
-
-        What it said is lost, like a message missing from the sequence (an order's fill,
-        a ledger entry): resync the channel the same way. Its sequence number is taken,
-        so the next message is not also reported as a gap.
-        """
-        self._sequences[channel] = message.sequence
-        self._resync(channel, f"refused message {message.sequence}")
-
-    def _check_sequence(self, channel: str, message: ExecutionsMessage | BalancesMessage) -> None:
-        last = self._sequences.get(channel)
-        self._sequences[channel] = message.sequence
-        if message.type == "snapshot":
-            if channel in self._resyncing:
-                self._resyncing.discard(channel)
-                self._status(StreamState.RESYNCED, channel, "fresh snapshot")
-            return
-        if last is None or message.sequence == last + 1:
-            return
-        self._resync(channel, f"sequence gap: expected {last + 1}, got {message.sequence}")
-
-    def _resync(self, channel: str, reason: str) -> None:
-        if channel in self._resyncing:
-            return  # once per desync: the renewal's snapshot settles it
-        self._resyncing.add(channel)
-        self._status(StreamState.RESYNCING, channel, f"{reason}; resubscribing")
-        self._context.spawn(self._renew(channel), f"kraken-renew-{channel}")
-
     async def _renew(self, channel: str) -> None:
         """Unsubscribe and subscribe again: Kraken's way to a fresh snapshot."""
-        params: dict[str, Any] = {}
-        if channel == "executions":
-            params = {"snap_orders": True, "snap_trades": True}
-        try:
-            await self._channel_request("unsubscribe", channel)
-            await self._channel_request("subscribe", channel, **params)
-        except (ExchangeError, RequestTimeout, TransportError) as exc:
-            # A reconnect (if the socket was the cause) restores the channel anyway.
-            self.report(exc, f"renew {channel}")
-
-    def _status(self, state: StreamState, channel: str, reason: str) -> None:
-        self._context.status(state, f"private: {reason}", channel=_CHANNELS[channel])
+        snaps = {"snap_orders": True, "snap_trades": True} if channel == "executions" else {}
+        await self._channel_request("unsubscribe", channel)
+        await self._channel_request("subscribe", channel, **snaps)
 
     def report(self, exc: Exception, context: str, frame: bytes | str = b"") -> None:
         """Push ``exc`` to the stream as a :class:`StreamError` (the stream goes on)."""

@@ -210,7 +210,7 @@ async def test_a_private_sequence_gap_resubscribes_and_resyncs(kraken):
         await client.subscribe("orders")
         private = client._private_side()
         # Forge the symptom of a lost message: the next executions update skips ahead.
-        last = private._sequences["executions"]
+        last = private.sequences.last("executions")
         gap = (
             b'{"channel":"executions","type":"update","sequence":%d,"data":[{"exec_type":"status",'
             b'"order_id":"GAP-0","timestamp":"2024-01-01T00:00:00Z"}]}' % (last + 5)
@@ -220,7 +220,7 @@ async def test_a_private_sequence_gap_resubscribes_and_resyncs(kraken):
         assert resync.channel is Channel.ORDERS and "expected" in resync.reason
         done = await next_of(events, StreamStatus, state=StreamState.RESYNCED)
         assert done.channel is Channel.ORDERS
-        assert private._sequences["executions"] == 1  # the renewed subscription's snapshot
+        assert private.sequences.last("executions") == 1  # the renewed subscription's snapshot
         # The stream goes on in order afterwards.
         bid, _ = await book_prices(client)
         ack = await client.place_order(resting_buy(bid), timeout=5)
