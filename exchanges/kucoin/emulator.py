@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import ssl
 import time
 from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping
@@ -102,7 +103,10 @@ class KucoinEmulator(OrderFaultHooks, RateLimitHooks, SequenceHooks, EmulatorSer
     ``rest_quota`` the weighted REST pool per 30 s (``None``: unlimited);
     ``reject_token_with`` how a bad token is refused (see :mod:`.ws`);
     ``default_key`` the key whose account :attr:`engine` and :attr:`dcp` show (default:
-    the first of ``api_keys``, else :data:`TEST_KEY`). Every key has an account of its own.
+    the first of ``api_keys``, else :data:`TEST_KEY`). Every key has an account of its own;
+    ``push_tls`` a server context: the push socket is then also served over TLS on a port
+    of its own and the bullet hands out ``wss://...`` with ``encrypt: true``, as the venue
+    does (for clients that can only speak ``wss``); REST stays plain ``http``.
     """
 
     def __init__(
@@ -124,12 +128,15 @@ class KucoinEmulator(OrderFaultHooks, RateLimitHooks, SequenceHooks, EmulatorSer
         rest_quota: int | None = 2000,
         reject_token_with: Literal["frame", "http"] = "frame",
         default_key: str | None = None,
+        push_tls: ssl.SSLContext | None = None,
         port: int = 0,
     ) -> None:
         super().__init__(port=port)
         if interval is not None and interval <= 0:
             raise ValueError("interval must be positive, or None for manual stepping")
         self.interval = interval
+        self.push_tls = push_tls
+        self._tls_port: int | None = None
         chosen = resolve_symbols(symbols)
         self.faults = FaultPlan()
         """Armed fault shots; the hooks below arm it, the venue's parts take from it."""
@@ -201,7 +208,13 @@ class KucoinEmulator(OrderFaultHooks, RateLimitHooks, SequenceHooks, EmulatorSer
         await super().__aexit__(*exc_info)
 
     async def on_start(self) -> None:
-        """Start the automatic market clock unless ``interval`` is None."""
+        """Open the TLS push port if asked; start the market clock unless ``interval`` is None."""
+        if self.push_tls is not None:
+            runner = self._runner
+            assert runner is not None  # on_start runs once the plain site is up
+            site = web.TCPSite(runner, self.host, 0, ssl_context=self.push_tls)
+            await site.start()
+            self._tls_port = int(runner.addresses[-1][1])
         if self.interval is not None:
             self.start_task(self._run(self.interval), name="kucoin-market")
 
@@ -226,7 +239,10 @@ class KucoinEmulator(OrderFaultHooks, RateLimitHooks, SequenceHooks, EmulatorSer
 
     @property
     def ws_url(self) -> str:
-        """The push endpoint the bullet call hands out (``ws://127.0.0.1:PORT/ws-api-spot/``)."""
+        """The push endpoint the bullet call hands out (``ws://127.0.0.1:PORT/ws-api-spot/``,
+        ``wss://`` on the TLS port with ``push_tls``)."""
+        if self._tls_port is not None:
+            return f"wss://{self.host}:{self._tls_port}{WS_PATH}"
         return f"{self.ws_base}{WS_PATH}"
 
     @property
