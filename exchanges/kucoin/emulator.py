@@ -106,7 +106,10 @@ class KucoinEmulator(OrderFaultHooks, RateLimitHooks, SequenceHooks, EmulatorSer
     the first of ``api_keys``, else :data:`TEST_KEY`). Every key has an account of its own;
     ``push_tls`` a server context: the push socket is then also served over TLS on a port
     of its own and the bullet hands out ``wss://...`` with ``encrypt: true``, as the venue
-    does (for clients that can only speak ``wss``); REST stays plain ``http``.
+    does (for clients that can only speak ``wss``); REST stays plain ``http``;
+    ``clock_offset`` seconds the venue's clock is ahead of this machine's (negative:
+    behind): ``/api/v1/timestamp`` answers it and signatures are checked against it, so
+    a client that signs with its own clock is refused (``400002``) beyond 5 s.
     """
 
     def __init__(
@@ -129,6 +132,7 @@ class KucoinEmulator(OrderFaultHooks, RateLimitHooks, SequenceHooks, EmulatorSer
         reject_token_with: Literal["frame", "http"] = "frame",
         default_key: str | None = None,
         push_tls: ssl.SSLContext | None = None,
+        clock_offset: float = 0.0,
         port: int = 0,
     ) -> None:
         super().__init__(port=port)
@@ -136,6 +140,7 @@ class KucoinEmulator(OrderFaultHooks, RateLimitHooks, SequenceHooks, EmulatorSer
             raise ValueError("interval must be positive, or None for manual stepping")
         self.interval = interval
         self.push_tls = push_tls
+        self.clock_offset = clock_offset
         self._tls_port: int | None = None
         chosen = resolve_symbols(symbols)
         self.faults = FaultPlan()
@@ -177,6 +182,7 @@ class KucoinEmulator(OrderFaultHooks, RateLimitHooks, SequenceHooks, EmulatorSer
             dcp_second=dcp_second,
             seed=seed,
             faults=self.faults,
+            now_ms=self.now_ms,
         )
         self.gateway.private = self.private.private_tokens
         self.rest = RestApi(
@@ -192,6 +198,7 @@ class KucoinEmulator(OrderFaultHooks, RateLimitHooks, SequenceHooks, EmulatorSer
             ),
             skip_paths=frozenset({WS_PATH}),
             faults=self.faults,
+            now_ms=self.now_ms,
         )
 
     # -- server hooks ----------------------------------------------------------------
@@ -229,6 +236,10 @@ class KucoinEmulator(OrderFaultHooks, RateLimitHooks, SequenceHooks, EmulatorSer
         for account in self.private.accounts():
             account.engine.on_market_step()
         return produced
+
+    def now_ms(self) -> int:
+        """The venue's clock in milliseconds (this machine's plus ``clock_offset``)."""
+        return time.time_ns() // 1_000_000 + round(self.clock_offset * 1000)
 
     # -- addresses -------------------------------------------------------------------
 

@@ -137,14 +137,20 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 class Guard:
     """Signature and permission checks in front of every private endpoint.
 
-    ``accounts`` maps an API key to its paper account (created on first use).
+    ``accounts`` maps an API key to its paper account (created on first use); ``now_ms``
+    is the venue's clock.
     """
 
     def __init__(
-        self, keys: Mapping[str, ApiKey] | None, accounts: Callable[[str], Account]
+        self,
+        keys: Mapping[str, ApiKey] | None,
+        accounts: Callable[[str], Account],
+        now_ms: Callable[[], int] | None = None,
     ) -> None:
         self.keys = keys
         self.accounts = accounts
+        self.now_ms = now_ms or (lambda: time.time_ns() // 1_000_000)
+        """The venue's clock (milliseconds), for the signature's timestamp window."""
 
     def wrap(self, permission: str, endpoint: Endpoint) -> Handler:
         """An aiohttp handler running ``endpoint`` behind the checks."""
@@ -157,7 +163,7 @@ class Guard:
                 request.raw_path,
                 body,
                 self.keys,
-                time.time_ns() // 1_000_000,
+                self.now_ms(),
                 remote=request.remote,
                 permission=permission,
             )

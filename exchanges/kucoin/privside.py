@@ -61,6 +61,7 @@ class PrivateSide:
         dcp_second: float,
         seed: int,
         faults: FaultPlan,
+        now_ms: Callable[[], int],
     ) -> None:
         self.market = market
         self.symbols = list(symbols)
@@ -73,7 +74,7 @@ class PrivateSide:
         self.default_key = default_key
         self.private_tokens = PrivateTokens()
         self._accounts: dict[str, Account] = {}
-        self.guard = Guard(keys, self.account)
+        self.guard = Guard(keys, self.account, now_ms)
         self.released = asyncio.Event()
         """Set when the venue stops: held order requests end (their connection cut)."""
         self.orders = OrderRoutes(

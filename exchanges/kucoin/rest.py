@@ -93,6 +93,7 @@ class RestApi:
         api_keys: Mapping[str, tuple[str, str]] | None = None,
         skip_paths: frozenset[str] = frozenset(),
         faults: FaultPlan | None = None,
+        now_ms: Callable[[], int] | None = None,
     ) -> None:
         self.feed = feed
         self.tokens = tokens
@@ -104,6 +105,8 @@ class RestApi:
         self.skip_paths = skip_paths
         self.faults = faults if faults is not None else FaultPlan()
         """Where ``rate_limit_next("request")`` shots are taken from."""
+        self.now_ms = now_ms or (lambda: time.time_ns() // 1_000_000)
+        """The venue's clock (milliseconds): the server time and the signature window."""
         self.requests = 0
         """REST requests served (including refused ones)."""
 
@@ -166,7 +169,7 @@ class RestApi:
 
     async def timestamp(self, request: web.Request) -> web.Response:
         """Server time in milliseconds."""
-        return _json(frames.ok(time.time_ns() // 1_000_000))
+        return _json(frames.ok(self.now_ms()))
 
     async def symbols(self, request: web.Request) -> web.Response:
         """Every symbol, or those of one ``market``."""
@@ -210,7 +213,7 @@ class RestApi:
             request.raw_path,
             body,
             self.api_keys,
-            time.time_ns() // 1_000_000,
+            self.now_ms(),
         )
         if failure is not None:
             return _error(failure.status, failure.code, failure.msg)

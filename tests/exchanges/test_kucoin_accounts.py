@@ -6,6 +6,7 @@ compared with the docs-new examples, values with each key's paper engine.
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
@@ -13,9 +14,10 @@ from typing import Any
 import aiohttp
 import pytest
 from test_kucoin_emulator import assert_like, sample
-from test_kucoin_private import BALANCE, KEY, ORDERS, PASSPHRASE, SECRET, Push, Rest
+from test_kucoin_private import BALANCE, KEY, ORDERS, PASSPHRASE, SECRET, Push, Rest, sign
 
 from tickwire.exchanges.kucoin import KucoinEmulator
+from tickwire.exchanges.kucoin.emulator import TEST_KEY, TEST_PASSPHRASE, TEST_SECRET
 
 OTHER = "kc-second-key"
 HF = "/api/v1/hf/orders"
@@ -150,3 +152,28 @@ async def test_fills_are_the_engine_fills(kucoin, http) -> None:
     assert older["items"] == items[1:]
     _, reply = await rest.call("GET", "/api/v1/hf/fills?symbol=BTC-USDT&limit=500")
     assert reply["code"] == "400100"
+
+
+async def test_a_skewed_venue_clock_checks_signatures_against_itself(http) -> None:
+    async with KucoinEmulator(seed=8, interval=None, clock_offset=8.0) as skewed:
+        async with http.get(skewed.rest_url + "/api/v1/timestamp") as resp:
+            venue_ms = (await resp.json())["data"]
+        local_ms = time.time_ns() // 1_000_000
+        assert 7_000 < venue_ms - local_ms < 9_000  # eight seconds ahead
+        rest = Rest(http, skewed, TEST_KEY)
+        # Signed with this machine's clock: more than 5 s off, refused as the venue does.
+        path = "/api/v1/accounts"
+        own = sign("GET", path, key=TEST_KEY, secret=TEST_SECRET, passphrase=TEST_PASSPHRASE)
+        status, reply = await rest.call("GET", path, headers=own)
+        assert (status, reply["code"]) == (400, "400002")
+        # Signed with the venue's time (as a client that measured the offset does): accepted.
+        venue = sign(
+            "GET",
+            path,
+            key=TEST_KEY,
+            secret=TEST_SECRET,
+            passphrase=TEST_PASSPHRASE,
+            ts=skewed.now_ms(),
+        )
+        status, reply = await rest.call("GET", path, headers=venue)
+        assert (status, reply["code"]) == (200, "200000")
