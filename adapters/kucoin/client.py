@@ -9,7 +9,8 @@ Data flow, top to bottom::
                  ─► parse.to_* (pure wire → core types) / books (sequence sync, :mod:`.books`)
                  ─► EventStream (async iterator or callback)
 
-Topics live on shards (:mod:`.shards`): each holds at most ``topics_per_connection``;
+Topics live on core's shards (:mod:`tickwire.core.shards`): each holds at most
+``topics_per_connection``;
 a full set of shards opens another. Every shard renews its token make-before-break every
 ``renew_after`` seconds; the per-symbol ``sequence`` of tickers and trades, the book's own
 sequence, and the time of depth and candle pushes drop what the swap would duplicate.
@@ -32,7 +33,7 @@ order if the client loses its connection or dies. Closing the client stops refre
 too: call ``cancel_all_after(0)`` first to disarm it.
 
 Parts get the client's :class:`~tickwire.core.context.AdapterContext` and narrow hooks
-(:class:`~tickwire.adapters.kucoin.shards.ShardHooks`), never the client.
+(:class:`~tickwire.core.shards.PoolHooks`), never the client.
 
 Full-depth books (``depth="full"``) sync ``/market/level2`` against a REST snapshot: the
 full signed ``/api/v3`` book when credentials are configured, else the public top 100
@@ -59,11 +60,14 @@ from tickwire.adapters.kucoin.schemas import (
     Message,
     TickerData,
 )
-from tickwire.adapters.kucoin.shards import Shard, ShardHooks, Shards
+from tickwire.adapters.kucoin.sockets import Socket
 from tickwire.adapters.kucoin.subscriptions import (
     CHANNELS,
     MESSAGES_PER_CONNECTION,
+    SYMBOLS_PER_MESSAGE,
     TOPICS_PER_CONNECTION,
+    Topic,
+    batch_key,
     subscription_for,
     topic_for,
 )
@@ -79,6 +83,7 @@ from tickwire.core.errors import (
     RequestTimeout,
 )
 from tickwire.core.ratelimit import Quota
+from tickwire.core.shards import Batching, PoolHooks, Shard, Shards
 from tickwire.core.sync_book import SequenceFilter
 from tickwire.core.types import Channel, Instrument, Subscription
 
@@ -110,17 +115,15 @@ class KucoinClient(BaseClient):
             int(options.get("msg_limit", MESSAGES_PER_CONNECTION.limit)),
             float(options.get("msg_window", MESSAGES_PER_CONNECTION.window)),
         )
-        hooks = ShardHooks(
-            bullet=self._rest.bullet_public,
-            dispatch=self._dispatch,
-            replay=self._replay,
-            up=self._on_shard_up,
-            down=self._on_shard_down,
+        socket = partial(
+            Socket, quota=quota, bullet=self._rest.bullet_public, dispatch=self._dispatch
         )
-        self._shards = Shards(
+        hooks = PoolHooks(replay=self._replay, up=self._on_shard_up, down=self._on_shard_down)
+        self._shards: Shards[Topic] = Shards(
             context,
+            socket,
+            Batching(SYMBOLS_PER_MESSAGE, batch_key),
             hooks,
-            quota,
             per_connection=int(options.get("topics_per_connection", TOPICS_PER_CONNECTION)),
             renew_after=float(options.get("renew_after", RENEW_AFTER)),
         )
@@ -175,7 +178,7 @@ class KucoinClient(BaseClient):
         await self._rest.aclose()
 
     @property
-    def shards(self) -> list[Shard]:
+    def shards(self) -> list[Shard[Topic]]:
         """The logical connections, oldest first."""
         return list(self._shards.shards)
 
@@ -275,10 +278,10 @@ class KucoinClient(BaseClient):
 
     # --- shard events ------------------------------------------------------------------
 
-    def _on_shard_down(self, shard: Shard) -> None:
+    def _on_shard_down(self, shard: Shard[Topic]) -> None:
         self._book_sync.down(self._shards.of(shard))
 
-    def _on_shard_up(self, shard: Shard) -> None:
+    def _on_shard_up(self, shard: Shard[Topic]) -> None:
         self._book_sync.up(self._shards.of(shard))
 
     # --- subscriptions -----------------------------------------------------------------

@@ -14,9 +14,9 @@ from typing import Any
 
 import msgspec
 
-from tickwire.adapters.kucoin.shards import Shards
 from tickwire.adapters.kucoin.subscriptions import Topic
 from tickwire.core.native import FrameTaps
+from tickwire.core.shards import Shards
 
 __all__ = ["KucoinNative", "parse_topic"]
 
@@ -36,7 +36,7 @@ def parse_topic(text: str) -> list[Topic]:
 class KucoinNative(FrameTaps):
     """Raw topics on the client's shards, raw messages, raw frames."""
 
-    def __init__(self, shards: Shards) -> None:
+    def __init__(self, shards: Shards[Topic]) -> None:
         super().__init__()
         self._shards = shards
         shards.taps = self  # every socket hands its frames to these taps

@@ -1,5 +1,7 @@
 """One KuCoin public socket: the :class:`~tickwire.core.handlers.SessionHandler` of its own
-:class:`~tickwire.core.session.Session`, serving one shard (:mod:`.shards`).
+:class:`~tickwire.core.session.Session`, serving one shard of core's
+:class:`~tickwire.core.shards.Shards` (at most ``topics_per_connection`` topics each; the
+shard's token is renewed make-before-break every ``renew_after`` seconds).
 
 Liveness has two levels, as on every venue. KuCoin sends no heartbeat, so a healthy
 socket may carry nothing but pongs: the socket's idle threshold is set from the token's
@@ -17,24 +19,22 @@ other id that no request awaits is reported.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Hashable, Iterable
+from collections.abc import Awaitable, Callable, Hashable, Iterable
 from time import time_ns
-from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from tickwire.adapters.kucoin.errors import frame_error
 from tickwire.adapters.kucoin.parse import decode_frame, to_unified
+from tickwire.adapters.kucoin.rest import BulletToken
 from tickwire.adapters.kucoin.schemas import Ack, ErrorFrame, Message, Pong, PushFrame, Welcome
-from tickwire.adapters.kucoin.subscriptions import Topic, channel_of, topic_batches, topic_string
+from tickwire.adapters.kucoin.subscriptions import Topic, channel_of, topic_string
 from tickwire.core.context import AdapterContext
 from tickwire.core.errors import DecodeError
 from tickwire.core.ratelimit import Quota, RateLimiter
 from tickwire.core.session import Session
+from tickwire.core.shards import Shard, ShardSocket
 from tickwire.core.types import StreamState
-
-if TYPE_CHECKING:
-    from tickwire.adapters.kucoin.shards import Shard
 
 __all__ = ["PING_ID", "KucoinSocket", "Socket", "encode"]
 
@@ -81,19 +81,26 @@ class KucoinSocket:
         return _PING
 
 
-class Socket(KucoinSocket):
-    """One socket of a shard; see the module docstring."""
+class Socket(KucoinSocket, ShardSocket[Topic]):
+    """One socket of a shard (:class:`~tickwire.core.shards.Shards`); see the module
+    docstring. ``bullet`` fetches a token, ``dispatch`` takes a primary socket's data."""
 
-    def __init__(self, shard: Shard, quota: Quota) -> None:
-        super().__init__()
-        self.shard = shard
+    def __init__(
+        self,
+        shard: Shard[Topic],
+        *,
+        quota: Quota,
+        bullet: Callable[[], Awaitable[BulletToken]],
+        dispatch: Callable[[Message, int], None],
+    ) -> None:
+        KucoinSocket.__init__(self)
+        ShardSocket.__init__(self, shard)
         self.where = f"shard {shard.index}"
-        self.context = context = shard.owner.context
-        self.topics: set[Topic] = set()  # acked on this socket
+        self._bullet = bullet
         # The hot path's callees, looked up once.
         self._taps = shard.owner.taps
-        self._dispatch = shard.owner.hooks.dispatch
-        self.session: Session = context.session(
+        self._dispatch = dispatch
+        self.session: Session = self.context.session(
             self,
             name=f"shard-{shard.index}",
             limiter=RateLimiter({_LIMIT_KEY: quota}),  # one per socket: KuCoin counts per socket
@@ -104,7 +111,7 @@ class Socket(KucoinSocket):
 
     async def endpoint(self) -> str:
         """A fresh bullet token every time (never cached: it expires), and its ping period."""
-        token = await self.shard.owner.hooks.bullet()
+        token = await self._bullet()
         heartbeat = self.context.config.heartbeat
         self.session.ping_interval = ping = heartbeat.ping_interval or token.ping_interval
         # KuCoin sends no heartbeat: a quiet socket shows life only by answering pings.
@@ -116,7 +123,7 @@ class Socket(KucoinSocket):
     async def on_open(self, session: Session) -> None:
         """Await ``welcome`` (the socket is unusable before), then subscribe the shard."""
         await self.welcome.wait()
-        await self.shard.restore(self)
+        await self.restore()
 
     def on_frame(self, frame: bytes, received: int) -> None:
         """Data goes to the client (or is held, on a socket being swapped in). Never raises."""
@@ -136,16 +143,14 @@ class Socket(KucoinSocket):
                     activity[message.topic] = received  # type: ignore[union-attr]
                 self._dispatch(message, received)  # type: ignore[arg-type]
             elif self is shard.incoming:
-                shard.held.append((message, received))  # type: ignore[arg-type]
+                shard.held.append((message, received))
             # else: a replaced socket's last pushes, which its successor delivers too
         else:
             self.control(message, frame)
 
     def on_close(self, reason: str) -> None:
         """Forget what this socket held; books of the primary await a resync."""
-        self.topics.clear()
-        if self is self.shard.primary:
-            self.shard.owner.hooks.down(self.shard)
+        self.lost()
 
     async def on_stale(self, keys: list[Hashable]) -> None:
         """Report each topic silent past its channel's threshold, then subscribe it again."""
@@ -167,7 +172,7 @@ class Socket(KucoinSocket):
             else:
                 self.context.error(outcome, f"renew stale {topic.text}")
 
-    # --- requests ---------------------------------------------------------------------
+    # --- ShardSocket ------------------------------------------------------------------
 
     def watch(self, topics: Iterable[Topic]) -> None:
         """Watch each topic whose channel has a staleness threshold (restarts its clock)."""
@@ -178,49 +183,13 @@ class Socket(KucoinSocket):
             if limit is not None:
                 self.session.watch(topic.text, limit)
 
-    async def request(self, message: dict[str, Any], what: str) -> Any:
-        """Send ``message`` with a fresh id; the raw reply frame (or the mapped error)."""
+    def message(self, kind: str, topics: list[Topic]) -> tuple[str, bytes]:
+        """A (un)subscribe frame for one batch, under a fresh id."""
         msg_id = str(self.session.next_id())
-        timeout = self.context.config.request_timeout
-        return await self.session.request(msg_id, encode({"id": msg_id, **message}), timeout, what)
+        body = {"id": msg_id, "type": kind, "topic": topic_string(topics)}
+        return msg_id, encode({**body, "privateChannel": False, "response": True})
 
-    async def barrier(self) -> None:
-        """Return once everything the venue sent this socket before now was handled."""
-        await self.request({"type": "ping"}, "kucoin ping")
-
-    def register(self, kind: str, topics: list[Topic]) -> tuple[bytes, asyncio.Future[Any]]:
-        """A (un)subscribe frame for ``topics`` and the future its ack settles (for a
-        sender that builds the frame when its rate slot opens, :meth:`Shard._build`)."""
+    def ping(self) -> tuple[str, bytes]:
+        """A numbered ping (not a keepalive's): its pong ends a barrier."""
         msg_id = str(self.session.next_id())
-        future = self.session.pending.register(msg_id)
-        future.add_done_callback(lambda _: self.session.pending.discard(msg_id))
-        return encode(_subscription(msg_id, kind, topics)), future
-
-    async def call(self, kind: str, topics: Iterable[Topic]) -> list[BaseException | None]:
-        """(Un)subscribe ``topics`` in batches; one outcome per batch, in order."""
-        return list(
-            await asyncio.gather(
-                *(self._call(kind, batch) for batch in topic_batches(topics)),
-                return_exceptions=True,
-            )
-        )
-
-    async def _call(self, kind: str, batch: list[Topic]) -> None:
-        msg_id = str(self.session.next_id())
-        frame = encode(_subscription(msg_id, kind, batch))
-        timeout = self.context.config.request_timeout
-        await self.session.request(msg_id, frame, timeout, f"kucoin {kind}")
-        if kind == "subscribe":
-            self.topics.update(batch)
-        else:
-            self.topics.difference_update(batch)
-
-
-def _subscription(msg_id: str, kind: str, topics: list[Topic]) -> dict[str, Any]:
-    return {
-        "id": msg_id,
-        "type": kind,
-        "topic": topic_string(topics),
-        "privateChannel": False,
-        "response": True,
-    }
+        return msg_id, encode({"id": msg_id, "type": "ping"})

@@ -8,7 +8,7 @@ A tickwire subscription (channel, unified symbol, options) becomes one KuCoin *t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
@@ -28,7 +28,6 @@ __all__ = [
     "batch_key",
     "channel_of",
     "subscription_for",
-    "topic_batches",
     "topic_for",
     "topic_string",
 ]
@@ -100,16 +99,6 @@ def channel_of(topic: Topic) -> Channel | None:
 def batch_key(topic: Topic) -> str:
     """Topics with the same key may share one subscribe message (candles never do)."""
     return topic.text if topic.suffix else topic.prefix
-
-
-def topic_batches(topics: Iterable[Topic]) -> Iterator[list[Topic]]:
-    """Group topics into subscribe messages: one prefix, ≤100 symbols each."""
-    groups: dict[str, list[Topic]] = {}
-    for topic in sorted(topics):
-        groups.setdefault(batch_key(topic), []).append(topic)
-    for group in groups.values():
-        for start in range(0, len(group), SYMBOLS_PER_MESSAGE):
-            yield group[start : start + SYMBOLS_PER_MESSAGE]
 
 
 def topic_string(topics: list[Topic]) -> str:

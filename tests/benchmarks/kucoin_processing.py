@@ -48,9 +48,9 @@ from tickwire.adapters.kucoin import parse
 from tickwire.adapters.kucoin.book import KucoinBook
 from tickwire.adapters.kucoin.client import KucoinClient
 from tickwire.adapters.kucoin.schemas import Level2Snapshot
-from tickwire.adapters.kucoin.shards import Shard
 from tickwire.adapters.kucoin.subscriptions import Topic
 from tickwire.core.config import ClientConfig
+from tickwire.core.shards import Shard
 from tickwire.exchanges.kucoin import KucoinEmulator
 
 KUCOIN = Kucoin()
@@ -119,7 +119,7 @@ def time_tickwire(recording: Recording, frames: list[bytes]) -> float:
         client._http = aiohttp.ClientSession()  # never used: no socket is opened
         try:
             shards = client._shards
-            shard = Shard(shards, 0, shards.quota)
+            shard = Shard(shards, 0)  # never started: no socket, no tasks
             shards.shards.append(shard)
             client._book_sync.add(Topic("/market/level2", BOOK), KUCOIN.book_symbol)
             client._kbooks[BOOK].apply_snapshot(recording.snapshot(), time.time_ns())
