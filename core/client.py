@@ -165,6 +165,13 @@ class BaseClient:
         """Run ``coroutine`` as a task the client owns and ends on close."""
         if self._tasks is None:
             raise RuntimeError("the client is not connected")
+        if self._closed:
+            # Closing sockets still call back (a shard lost → a book resync), but the
+            # TaskGroup refuses new tasks once it is cancelled: nothing new starts, and
+            # the caller gets a task that is cancelled before it ever runs.
+            task = asyncio.get_running_loop().create_task(coroutine, name=name)
+            task.cancel()
+            return task
         task = self._tasks.create_task(coroutine, name=name)
         # Forget it once done: a client that runs for weeks spawns a task per reconnect,
         # resync and renewal, and must not keep every one it ever ran.
