@@ -76,7 +76,11 @@ async def connect_broker(
     async def error_cb(exc: Exception) -> None:
         # nats-py reports every failed (re)connect attempt here: lifecycle, not per
         # message, and by class name only (a server's text could echo credentials).
-        if isinstance(exc, AuthorizationError) and not refused.done():
+        # A wrong token comes as a plain nats.errors.Error whose text is the server's
+        # "Authorization Violation" (nats-py raises AuthorizationError only for some
+        # paths): both are a refusal, reported at once rather than after the timeout.
+        violation = "authorization violation" in str(exc).lower()
+        if (isinstance(exc, AuthorizationError) or violation) and not refused.done():
             refused.set_result("authorization refused")
         log.debug("nats %s: %s", name, type(exc).__name__)
 
