@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter, deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -32,6 +32,7 @@ from rich.text import Text
 
 from tickwire.core.book import OrderBook
 from tickwire.core.cli.formats import (
+    Story,
     abbreviate,
     book_ladder,
     market_of,
@@ -112,31 +113,6 @@ class _VenueState:
     counts: Counter[StreamState] = field(default_factory=Counter)  # statuses seen
 
 
-@dataclass(slots=True)
-class _Note:
-    """One line of what happened to a venue: a fault or a drop, then how it recovered."""
-
-    venue: str
-    at: float  # monotonic time of the last part
-    line: Text
-    state: StreamState | None = None  # of the last part: repeats list only the symbol
-
-    def add(self, event: StreamStatus, style: str) -> None:
-        self.at = time.monotonic()
-        symbol = f" {event.symbol}" if event.symbol else ""
-        if event.state is self.state:
-            self.line.append(symbol, style=style)
-            return
-        self.state = event.state
-        if not self.line.plain.endswith(":"):
-            self.line.append(" →")
-        self.line.append(f" {event.state.value}{symbol}", style=style)
-        # The reason's gist only: "checksum mismatch: kraken 123, local 456" → its head.
-        reason = event.reason.split(":")[0].split(" (")[0]
-        if reason and event.state in (StreamState.RECONNECTING, StreamState.RESYNCING):
-            self.line.append(f" ({reason})", style="dim")
-
-
 @dataclass(frozen=True, slots=True)
 class _Column:
     header: str
@@ -186,7 +162,7 @@ class Board:
     _rows: dict[tuple[str, str], _Row] = field(default_factory=dict)
     _venues: dict[str, _VenueState] = field(default_factory=dict)
     _started: float = field(default_factory=time.monotonic)
-    _notes: deque[_Note] = field(default_factory=lambda: deque(maxlen=3))
+    _notes: deque[Story] = field(default_factory=lambda: deque(maxlen=3))
     _samples: deque[tuple[float, dict[str, int]]] = field(default_factory=deque)
 
     # --- feeding -----------------------------------------------------------------------
@@ -207,9 +183,9 @@ class Board:
         Status events of ``venue`` in the next few seconds continue this line, so a
         fault and what the client did about it read as one story.
         """
-        line = Text(time.strftime("%H:%M:%S "), style="dim")
-        line.append(text, style=style)
-        self._notes.append(_Note(venue, time.monotonic(), line))
+        head = Text(time.strftime("%H:%M:%S "), style="dim")
+        head.append(text, style=style)
+        self._notes.append(Story(venue, time.monotonic(), head))
 
     def apply(self, event: Event) -> None:
         """Take one event into the board. Cheap: called for every event of the stream."""
@@ -253,7 +229,7 @@ class Board:
             return
         last = self._notes[-1] if self._notes else None
         if last is None or last.venue != event.venue or time.monotonic() - last.at > 5:
-            self.note(f"{event.venue}:", event.venue, style="bold")
+            self.note(f"{event.venue}:", event.venue, style="bold")  # news of its own
             last = self._notes[-1]
         last.add(event, venue.style)
 
@@ -284,11 +260,24 @@ class Board:
     # --- rendering ---------------------------------------------------------------------
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        """Render at the width rich offers, so ``console.print(board)`` fits the screen."""
-        yield self.render(options.max_width)
+        """Render to fit the screen: columns dropped by width, the oldest notes by height."""
+        parts = self._parts(options.max_width)
+        notes = [note.line() for note in self._notes]
+        height = options.height or console.height
+
+        def lines(renderables: Sequence[RenderableType]) -> int:
+            return sum(len(console.render_lines(r, options, pad=False)) for r in renderables)
+
+        used = lines(parts)
+        while notes and used + lines(notes) > height:
+            notes.pop(0)
+        yield Group(*parts, *notes)
 
     def render(self, width: int | None = None) -> RenderableType:
         """The board: the table (columns dropped to fit ``width``), ladders, status, notes."""
+        return Group(*self._parts(width), *(note.line() for note in self._notes))
+
+    def _parts(self, width: int | None) -> list[RenderableType]:
         parts: list[RenderableType] = [self._table(width)]
         if self.ladder_depth:
             ladders = [
@@ -298,8 +287,7 @@ class Board:
             ]
             parts.append(Columns(ladders))  # side by side as far as the width allows
         parts.append(self._status_line())
-        parts.extend(note.line for note in self._notes)
-        return Group(*parts)
+        return parts
 
     def _sorted_rows(self) -> list[_Row]:
         return sorted(self._rows.values(), key=lambda r: (r.asset, r.symbol, r.venue))

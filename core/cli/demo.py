@@ -55,9 +55,9 @@ DEFAULT_INTERVAL = 0.004
 DEFAULT_FAULT_EVERY = 20.0
 #: The fault hooks the demo takes turns with, and how the "what happened" line names them.
 FAULTS = {
-    "drop_all": "every socket dropped",
-    "corrupt_next_checksum": "a book checksum corrupted",
-    "skip_sequence": "a book sequence skipped",
+    "drop_all": "sockets dropped",
+    "corrupt_next_checksum": "bad book checksum",
+    "skip_sequence": "book sequence gap",
 }
 
 
@@ -224,7 +224,7 @@ class FaultInjector:
         """Inject the next fault in turn and note it."""
         assert self._cycle is not None
         venue, name = next(self._cycle)
-        self._note(f"{venue}: fault injected, {FAULTS[name]}", venue)
+        self._note(f"{venue}: fault, {FAULTS[name]}", venue)
         self.injected += 1
         result = getattr(self._emulators[venue], name)()
         if inspect.isawaitable(result):

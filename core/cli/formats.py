@@ -1,4 +1,4 @@
-"""How the boards write numbers, and the book ladder table.
+"""How the boards write numbers and events: sizes, prices, stories, the book ladder.
 
 Prices are printed exactly as the venue sent them (their digits are their meaning);
 quantities and counts are abbreviated to three significant digits with a k/M/G suffix,
@@ -8,14 +8,27 @@ so a column stays narrow without cutting a number short (``1.37k``, never ``1.37
 from __future__ import annotations
 
 import math
+import time
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from rich import box
 from rich.table import Table
+from rich.text import Text
 
 from tickwire.core.book import OrderBook
+from tickwire.core.types import StreamState, StreamStatus
 
-__all__ = ["abbreviate", "book_ladder", "market_of", "new_table", "plain", "plural", "size"]
+__all__ = [
+    "Story",
+    "abbreviate",
+    "book_ladder",
+    "market_of",
+    "new_table",
+    "plain",
+    "plural",
+    "size",
+]
 
 _DOLLARS = {"USDT": "USD", "USDC": "USD"}
 _SUFFIXES = ((1e9, "G"), (1e6, "M"), (1e3, "k"))
@@ -91,3 +104,50 @@ def book_ladder(book: OrderBook, depth: int, *, title: str = "") -> Table:
     if not book.synced:
         table.caption = "awaiting snapshot"
     return table
+
+
+@dataclass(slots=True)
+class _Step:
+    state: StreamState
+    style: str
+    reason: str
+    symbols: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Story:
+    """One "what happened" line: a fault or a drop on a venue, then how it recovered.
+
+    Consecutive statuses of one state merge (``resynced 3 books``); a reason shows
+    in short for the states that have one worth reading (reconnecting, resyncing).
+    """
+
+    venue: str
+    at: float  # monotonic time of the last step
+    head: Text
+    steps: list[_Step] = field(default_factory=list)
+
+    def add(self, event: StreamStatus, style: str) -> None:
+        """Continue the story with ``event``."""
+        self.at = time.monotonic()
+        last = self.steps[-1] if self.steps else None
+        if last is None or last.state is not event.state:
+            # The reason's gist only: "checksum mismatch: kraken 123, local 456" → its head.
+            reason = event.reason.split(":")[0].split(" (")[0]
+            last = _Step(event.state, style, reason)
+            self.steps.append(last)
+        if event.symbol:
+            last.symbols.append(event.symbol)
+
+    def line(self) -> Text:
+        """The story as one (wrappable) line of text."""
+        line = self.head.copy()
+        for index, step in enumerate(self.steps):
+            if index or not line.plain.endswith(":"):
+                line.append(" →")
+            books = step.symbols
+            which = f" {books[0]}" if len(books) == 1 else f" {len(books)} books" if books else ""
+            line.append(f" {step.state.value}{which}", style=step.style)
+            if step.reason and step.state in (StreamState.RECONNECTING, StreamState.RESYNCING):
+                line.append(f" ({step.reason})", style="dim")
+        return line
