@@ -23,10 +23,11 @@ one table of :mod:`tickwire.adapters.kucoin.errors` (``126013``/``200004`` →
 **Exactly once.** A placement carries a ``clientOid`` fixed before the first byte is
 sent (the request's ``client_id``, else :func:`~tickwire.core.ids.new_client_id`) and is
 never sent twice. When its HTTP exchange fails after the request may have left (reset,
-timeout, 5xx, garbled reply), the outcome is asked of KuCoin instead, by
-``GET /api/v1/hf/orders/client-order/{clientOid}``: found → the ack; not found after a
-reset (asked twice) → :class:`~tickwire.core.errors.Disconnected`; no answer before
-the deadline → :class:`~tickwire.core.errors.RequestTimeout`. Placing again with the
+timeout, 5xx, garbled reply), the outcome is asked of KuCoin instead
+(:mod:`tickwire.core.reconcile`), by ``GET /api/v1/hf/orders/client-order/{clientOid}``:
+found → the ack; not found after a reset (asked twice) →
+:class:`~tickwire.core.errors.Disconnected`; no answer before the deadline →
+:class:`~tickwire.core.errors.RequestTimeout`. Placing again with the
 same ``client_id`` is then safe: KuCoin refuses a duplicate ``clientOid`` (``126044``)
 and that refusal is reconciled to the existing order's ack.
 
@@ -40,10 +41,10 @@ import asyncio
 import re
 from collections.abc import Sequence
 from decimal import Decimal
+from functools import partial
 from time import time_ns
 from typing import Any
 
-import httpx
 import msgspec
 
 from tickwire.adapters.kucoin.cancels import KucoinCancels, budget
@@ -61,7 +62,6 @@ from tickwire.core.deadline import Deadline
 from tickwire.core.errors import (
     BatchRejected,
     DecodeError,
-    Disconnected,
     ExchangeError,
     InvalidOrder,
     RequestTimeout,
@@ -70,6 +70,7 @@ from tickwire.core.errors import (
     UnknownOrder,
 )
 from tickwire.core.ids import new_client_id
+from tickwire.core.reconcile import lookup_until, maybe_sent, reconcile
 from tickwire.core.trader import Trader
 from tickwire.core.types import OrderAck, OrderRequest, OrderType, TimeInForce
 
@@ -81,9 +82,6 @@ DUPLICATE_CLIENT_OID = "126044"
 
 _CLIENT_OID = re.compile(r"[A-Za-z0-9_-]{1,40}")
 _TIF = {TimeInForce.GTC: "GTC", TimeInForce.IOC: "IOC", TimeInForce.FOK: "FOK"}
-# Failures that prove the request never left: nothing to reconcile.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-_RECHECK_DELAY = 0.2  # seconds between two lookups of a client id
 
 _ack_decoder = msgspec.json.Decoder(OrderIdData)
 _alter_decoder = msgspec.json.Decoder(AlterData)
@@ -107,15 +105,6 @@ def _same_order(found: OrderDetail, body: HfOrder) -> bool:
     price = None if body.price is None else Decimal(body.price)
     return (found.side, found.type) == (body.side, body.type) and (
         body.type == "market" or (found.price, found.size) == (price, Decimal(body.size or 0))
-    )
-
-
-def _maybe_sent(exc: BaseException) -> bool:
-    """True when a failed request may still have reached KuCoin."""
-    if isinstance(exc, DecodeError):
-        return True
-    return isinstance(exc, TransportError | RequestTimeout) and not isinstance(
-        exc.__cause__, _NOT_SENT
     )
 
 
@@ -186,12 +175,13 @@ class KucoinTrader(Trader):
                 raise
             # Placed already, by an earlier attempt whose reply was lost: answer with that
             # order, if it is this one (a client id reused for another order stays refused).
-            found = await self._lookup_until(body.symbol, client_id, deadline, checks=2)
+            lookup = partial(self.lookup, body.symbol, client_id)
+            found = await lookup_until(lookup, deadline, checks=2)
             if found is None or not _same_order(found, body):
                 raise
             return self.ack(request.symbol, found.id, client_id)
         except (RequestTimeout, TransportError, DecodeError) as exc:
-            if not _maybe_sent(exc):
+            if not maybe_sent(exc):
                 raise
             return await self.reconcile(body.symbol, client_id, deadline, exc)
         return self.ack(request.symbol, data.order_id, data.client_oid or client_id)
@@ -199,48 +189,13 @@ class KucoinTrader(Trader):
     async def reconcile(
         self, symbol: str, client_id: str, deadline: Deadline, cause: BaseException
     ) -> OrderAck:
-        """What became of a placement whose reply was lost: its ack, or a typed error."""
-        # After a timeout the request may still be queued at the venue: ask until the
-        # deadline. After a reset the venue has had its chance: two misses settle it.
-        checks = None if isinstance(cause, RequestTimeout) else 2
-        found = await self._lookup_until(symbol, client_id, deadline, checks=checks)
-        if found is not None:
-            return self.ack(to_unified(symbol), found.id, found.client_oid or client_id)
-        what = f"order {client_id} on {symbol}"
-        if checks is not None and not deadline.expired:
-            raise Disconnected(
-                f"{VENUE}: {what} not found after the connection failed "
-                f"({type(cause).__name__}); placing it again with the same client_id is safe"
-            ) from cause
-        raise RequestTimeout(
-            f"{VENUE}: {what}: no answer in time; the outcome is unknown, "
-            "placing it again with the same client_id is safe"
-        ) from cause
-
-    async def _lookup_until(
-        self, symbol: str, client_id: str, deadline: Deadline, *, checks: int | None
-    ) -> OrderDetail | None:
-        """Ask for ``client_id`` until found, ``checks`` clear misses, or the deadline."""
-        misses = 0
-        delay = _RECHECK_DELAY
-        while not deadline.expired:
-            answered = True
-            detail = None
-            try:
-                detail = await self.lookup(symbol, client_id, deadline)
-            except (RequestTimeout, TransportError, DecodeError, ExchangeError):
-                answered = False  # neither found nor missing: ask again
-            if detail is not None:
-                return detail
-            if answered:
-                misses += 1
-                if checks is not None and misses >= checks:
-                    return None
-            pause = min(delay, deadline.remaining)
-            if pause > 0:
-                await asyncio.sleep(pause)  # pacing between lookups, not awaiting an event
-            delay = min(delay * 2, 1.0)
-        return None
+        """What became of a placement whose reply was lost: its ack, or a typed error
+        (:func:`tickwire.core.reconcile.reconcile`)."""
+        lookup = partial(self.lookup, symbol, client_id)
+        found = await reconcile(
+            lookup, deadline, cause, what=f"{VENUE}: order {client_id} on {symbol}"
+        )
+        return self.ack(to_unified(symbol), found.id, found.client_oid or client_id)
 
     async def lookup(
         self, symbol_native: str, client_id: str, deadline: Deadline
@@ -280,7 +235,7 @@ class KucoinTrader(Trader):
                 if len(results) != len(chunk):
                     raise DecodeError(f"{VENUE}: {len(results)} results for {len(chunk)} orders")
             except (RequestTimeout, TransportError, DecodeError) as exc:
-                if not _maybe_sent(exc):
+                if not maybe_sent(exc):
                     raise
                 outcomes = await asyncio.gather(
                     *(self.reconcile(b.symbol, b.client_oid, deadline, exc) for b in chunk),
