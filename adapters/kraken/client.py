@@ -27,7 +27,7 @@ import msgspec
 from tickwire.adapters.kraken import parse
 from tickwire.adapters.kraken.books import KrakenBooks
 from tickwire.adapters.kraken.native import KrakenNative
-from tickwire.adapters.kraken.private import KrakenPrivate
+from tickwire.adapters.kraken.private import PING, PING_INTERVAL, KrakenPrivate
 from tickwire.adapters.kraken.schemas import (
     BookMessage,
     InstrumentMessage,
@@ -60,8 +60,6 @@ from tickwire.core.types import Channel, Instrument, StreamState, Subscription
 __all__ = ["KrakenClient"]
 
 PUBLIC_WS_URL = "wss://ws.kraken.com/v2"
-PING_INTERVAL = 10.0  # Kraken drops idle sockets after about a minute
-PING = b'{"method":"ping"}'  # no req_id: its pong has none either, and needs no matching
 
 _encode = msgspec.json.Encoder().encode
 

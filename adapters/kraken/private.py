@@ -48,10 +48,10 @@ from tickwire.core.sequences import ChannelSequences
 from tickwire.core.session import Session
 from tickwire.core.types import Channel
 
-__all__ = ["AUTH_WS_URL", "KrakenPrivate"]
+__all__ = ["AUTH_WS_URL", "PING", "PING_INTERVAL", "KrakenPrivate"]
 
 AUTH_WS_URL = "wss://ws-auth.kraken.com/v2"
-PING_INTERVAL = 10.0
+PING_INTERVAL = 10.0  # Kraken drops idle sockets after about a minute
 PING = b'{"method":"ping"}'  # no req_id: its pong has none either, and needs no matching
 
 log = logging.getLogger(__name__)
