@@ -3,12 +3,16 @@
 Run by hand (pytest does not collect it)::
 
     python tests/benchmarks/bench_floor.py --n 200000 --repeat 5          # the CPU table
-    python tests/benchmarks/bench_floor.py --rate 10000 100000 --repeat 5 # latency, paced
+    python tests/benchmarks/bench_floor.py --rate 10000 100000 --repeat 5 --realtime  # latency
     python tests/benchmarks/bench_floor.py --rss --n 10000000             # RSS over 10 M frames
+
+``--clients sink floor-raw …`` adds the sender's ceiling (a raw socket counting bytes);
+``--tickwire DIR`` measures a ``git archive`` export instead of the installed tickwire.
+Figures and method: BENCHMARKS.md, "Receive path against the floor (issue 12)".
 
 A replay server (:mod:`floor_server`, its own process, pinned to CPU 0) speaks just
 enough of KuCoin and Kraken v2 for each client to subscribe, then writes pre-encoded
-frames of one stream (:mod:`floor_streams`) in 1 MiB slices, so the sender is never
+frames of one stream (:mod:`floor_streams`) in slices of up to 1 MiB, so the sender is never
 what limits a client. Each client (:mod:`floor_clients`: ``floor-raw``,
 ``floor-typed``, ``tickwire``) runs in a process of its own, pinned to CPU 1, once per
 stream per run; runs are interleaved (every stream and client in run 1, then run 2…)
