@@ -181,7 +181,9 @@ class OrderTracker:
         before = self.orders.get(report.order_id)
         seen = None if before is None else (before.status, before.filled, before.price, before.size)
         state = self._merge(report)
-        status = _live(report.order_status or OrderStatus.OPEN, state)
+        status = report.order_status or OrderStatus.OPEN
+        if status is not OrderStatus.PENDING:  # a snapshot may list one not yet accepted
+            status = _live(status, state)
         if seen == (status, state.filled, state.price, state.size):
             return None  # unchanged across the reconnect
         return self._update(state, status, report, received)

@@ -104,3 +104,13 @@ def test_terminal_orders_are_forgotten_oldest_first(monkeypatch: pytest.MonkeyPa
         tracker.apply(OrderReport(order_id=name, ts=T, status=S.CANCELED), T)
     assert tracker.get("A") is None and tracker.get(client_id="c-A") is None
     assert tracker.get("C") is not None and tracker.get(client_id="c-B") is not None
+
+
+def test_a_snapshot_keeps_a_pending_order_pending_and_others_by_their_fills() -> None:
+    tracker = OrderTracker("v")
+    listed = [
+        placed("P", status=None, order_status=S.PENDING),
+        placed("F", status=None, order_status=S.OPEN, filled=D("1")),
+    ]
+    updates = tracker.apply_snapshot(listed, T, baseline=True)
+    assert [u.status for u in updates] == [S.PENDING, S.PARTIALLY_FILLED]
