@@ -20,10 +20,8 @@ the method and path only: never a query, a token, a header or a key.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Literal, Self, TypeVar
+from typing import Literal, TypeVar
 from urllib.parse import urlencode
 
 import httpx
@@ -35,8 +33,8 @@ from tickwire.adapters.kucoin.schemas import BulletData, Envelope, Level2Snapsho
 from tickwire.adapters.kucoin.signing import sign_headers
 from tickwire.core.config import Credentials
 from tickwire.core.errors import DecodeError
-from tickwire.core.http import received_at
-from tickwire.core.rest import raise_for_status, retry_after, transport_errors
+from tickwire.core.rest import raise_for_status, retry_after
+from tickwire.core.rest_client import RestClient
 from tickwire.core.types import Instrument
 
 __all__ = ["FULL_BOOK_PATH", "ORDERS", "BulletToken", "KucoinRest", "decode"]
@@ -116,59 +114,12 @@ def decode(
         raise DecodeError(f"{VENUE}: {what}: unexpected data: {exc}", frame) from exc
 
 
-class KucoinRest:
-    """The public REST calls of the KuCoin feed, over one ``httpx.AsyncClient``.
+class KucoinRest(RestClient):
+    """The REST calls of the KuCoin feed and account, over core's
+    :class:`~tickwire.core.rest_client.RestClient` (``base_url``: ``https://api.kucoin.com``
+    or an emulator's; ``timeout`` per call; ``client``/``transport`` as core documents)."""
 
-    ``base_url`` is the REST host (``https://api.kucoin.com``, or an emulator's);
-    ``timeout`` applies to each call. A ``client`` passed in is used as is and left open
-    by :meth:`aclose`; otherwise one is created on first use over ``transport`` (the
-    client's, from core: recorded and replayed; a function is called then, so the
-    transport chosen at connect time is the one used) and owned.
-    """
-
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        timeout: float,
-        client: httpx.AsyncClient | None = None,
-        transport: httpx.AsyncBaseTransport | Callable[[], httpx.AsyncBaseTransport] | None = None,
-    ) -> None:
-        self._base_url = base_url.rstrip("/")
-        self._timeout = timeout
-        self._owns_client = client is None
-        self._given = client
-        self._transport = transport
-        self._closed = False
-        # When the last response arrived (ns, as the transport stamped it: recorded times
-        # in a replay). Read it right after the call returns, before any other await.
-        self.last_received = 0
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        """Close the HTTP client if this object created it."""
-        self._closed = True
-        if self._owns_client and self._given is not None:
-            await self._given.aclose()
-
-    @property
-    def _client(self) -> httpx.AsyncClient:
-        if self._given is None:
-            if self._closed:
-                raise RuntimeError("the REST client is closed")
-            transport = self._transport() if callable(self._transport) else self._transport
-            self._given = httpx.AsyncClient(timeout=self._timeout, transport=transport)
-        return self._given
+    venue = VENUE
 
     async def signed(
         self,
@@ -197,16 +148,10 @@ class KucoinRest:
         headers = {} if credentials is None else sign_headers(credentials, method, target, text)
         if body is not None:
             headers["Content-Type"] = "application/json"
-        what = f"{method} {path}"
-        with transport_errors(VENUE, what):  # names no host: the path says enough
-            response = await self._client.request(
-                method,
-                self._base_url + sent,
-                content=body,
-                headers=headers,
-                timeout=self._timeout if timeout is None else timeout,
-            )
-        self.last_received = received_at(response)
+        what = f"{method} {path}"  # names no host: the path says enough
+        response = await self.send(
+            method, sent, what, content=body, headers=headers, timeout=timeout
+        )
         return _unwrap(response, what)
 
     async def bullet_public(self) -> BulletToken:

@@ -1,0 +1,120 @@
+"""The one HTTP client an adapter's REST calls go through: lifecycle and transport once.
+
+A venue's REST class subclasses :class:`RestClient` and keeps only what is its own
+(signing, its envelope, its endpoints)::
+
+    class VenueRest(RestClient):
+        venue = "venue"
+
+        async def time(self) -> int:
+            response = await self.send("GET", "/api/v1/time", "GET /api/v1/time")
+            return unwrap(response)          # the venue's envelope and error table
+
+    async with VenueRest("https://api.venue.example", timeout=10.0) as rest:
+        ...
+
+:meth:`RestClient.send` maps transport failures through
+:func:`~tickwire.core.rest.transport_errors` (the httpx exception kept as ``__cause__``,
+so a caller can tell "never sent" from "sent, no answer") and stamps
+:attr:`RestClient.last_received`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from types import TracebackType
+from typing import Self
+
+import httpx
+
+from tickwire.core.http import received_at
+from tickwire.core.rest import transport_errors
+
+__all__ = ["RestClient", "Transport"]
+
+Transport = httpx.AsyncBaseTransport | Callable[[], httpx.AsyncBaseTransport] | None
+"""A transport, or a function called on first use (so the one chosen at connect is used)."""
+
+
+class RestClient:
+    """REST calls to ``base_url`` over one ``httpx.AsyncClient``.
+
+    ``timeout`` applies to each call. A ``client`` passed in is used as is and left open
+    by :meth:`aclose`; otherwise one is created on first use over ``transport`` (the
+    client's, from core: recorded and replayed) and owned.
+    """
+
+    venue = "rest"
+    """The venue named in errors (a subclass sets it)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float,
+        client: httpx.AsyncClient | None = None,
+        transport: Transport = None,
+    ) -> None:
+        self._base_url = base_url.rstrip("/")
+        self._timeout = timeout
+        self._owns_client = client is None
+        self._given = client
+        self._transport = transport
+        self._closed = False
+        self.last_received = 0
+        """When the last response arrived (ns, as the transport stamped it: recorded times
+        in a replay). Read it right after the call returns, before any other await."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._base_url!r})"
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the HTTP client if this object created it."""
+        self._closed = True
+        if self._owns_client and self._given is not None:
+            await self._given.aclose()
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The HTTP client (created on first use; ``RuntimeError`` once closed)."""
+        if self._given is None:
+            if self._closed:
+                raise RuntimeError("the REST client is closed")
+            transport = self._transport() if callable(self._transport) else self._transport
+            self._given = httpx.AsyncClient(timeout=self._timeout, transport=transport)
+        return self._given
+
+    async def send(
+        self,
+        method: str,
+        target: str,
+        what: str,
+        *,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> httpx.Response:
+        """One request to ``base_url + target`` (path and query, encoded as sent);
+        ``what`` names it in errors (never the host, a query or a header). ``timeout``
+        overrides the client's. Never retried."""
+        with transport_errors(self.venue, what):
+            response = await self.http.request(
+                method,
+                self._base_url + target,
+                content=content,
+                headers=headers,
+                timeout=self._timeout if timeout is None else timeout,
+            )
+        self.last_received = received_at(response)
+        return response
