@@ -36,96 +36,12 @@ import sys
 import time
 from array import array
 from collections.abc import Awaitable, Callable
-from decimal import Decimal
 from typing import Any, Literal
 
 import aiohttp
 import msgspec
+from floor_frames import TYPED
 
-# --- typed frames (floor-typed) -------------------------------------------------------
-
-
-class _KucoinTicker(msgspec.Struct, rename="camel"):
-    sequence: str
-    price: Decimal
-    size: Decimal
-    best_ask: Decimal
-    best_ask_size: Decimal
-    best_bid: Decimal
-    best_bid_size: Decimal
-    time: int
-
-
-class _KucoinChanges(msgspec.Struct):
-    asks: list[tuple[Decimal, Decimal, str]]
-    bids: list[tuple[Decimal, Decimal, str]]
-
-
-class _KucoinIncrement(msgspec.Struct, rename="camel"):
-    changes: _KucoinChanges
-    sequence_start: int
-    sequence_end: int
-    symbol: str
-    time: int
-
-
-class _KucoinTickerFrame(msgspec.Struct):
-    type: str
-    topic: str
-    subject: str
-    data: _KucoinTicker
-
-
-class _KucoinIncrementFrame(msgspec.Struct):
-    type: str
-    topic: str
-    subject: str
-    data: _KucoinIncrement
-
-
-class _KrakenTickerRow(msgspec.Struct):
-    symbol: str
-    bid: Decimal
-    bid_qty: Decimal
-    ask: Decimal
-    ask_qty: Decimal
-    last: Decimal
-    volume: Decimal
-    timestamp: str
-
-
-class _KrakenTickerFrame(msgspec.Struct):
-    channel: str
-    type: str
-    data: list[_KrakenTickerRow]
-
-
-class _KrakenLevel(msgspec.Struct):
-    price: Decimal
-    qty: Decimal
-
-
-class _KrakenBookRow(msgspec.Struct):
-    symbol: str
-    bids: list[_KrakenLevel]
-    asks: list[_KrakenLevel]
-    checksum: int
-    timestamp: str
-
-
-class _KrakenBookFrame(msgspec.Struct):
-    channel: str
-    type: str
-    data: list[_KrakenBookRow]
-
-
-# stream → (typed frame, the ``type`` every update has)
-TYPED: dict[str, tuple[type[Any], str]] = {
-    "kucoin-ticker": (_KucoinTickerFrame, "message"),
-    "kucoin-l2": (_KucoinIncrementFrame, "message"),
-    "kraken-ticker": (_KrakenTickerFrame, "update"),
-    "kraken-book": (_KrakenBookFrame, "update"),
-}
 # stream → (venue, channel, unified symbol, subscribe options)
 SUBSCRIPTIONS: dict[str, tuple[str, str, str, dict[str, Any]]] = {
     "kucoin-ticker": ("kucoin", "ticker", "BTC/USDT", {}),
@@ -134,7 +50,7 @@ SUBSCRIPTIONS: dict[str, tuple[str, str, str, dict[str, Any]]] = {
     "kraken-book": ("kraken", "book", "ETH/USD", {"depth": 10}),
 }
 CLIENTS = ("floor-raw", "floor-typed", "tickwire")
-SINK = "sink"  # not a client: the sender's ceiling (frame headers walked, nothing decoded)
+SINK = "sink"  # not a client: the sender's ceiling (bytes counted, nothing decoded)
 
 
 def rss_kib() -> int:

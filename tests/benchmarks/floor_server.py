@@ -16,7 +16,8 @@ plain HTTP/1.1 (parsed by ``h11``) and RFC 6455 framing,
   (ack, then the snapshot with the precisions), ``ticker`` and ``book`` (one ack per
   symbol, then the snapshot); ``ping`` → ``pong``.
 
-Every stream of :mod:`floor_streams` is encoded once at start (``--n`` frames, each
+The venues' side of each socket is :mod:`floor_venues`. Every stream of
+:mod:`floor_streams` is encoded once at start (``--n`` frames, each
 already a complete WebSocket text frame, all in one buffer), or with ``--cycle C`` as C
 updates plus the frames that restore the first state, repeated (the RSS run: 10 M
 frames need no 3 GB buffer, and the sender still costs nothing per frame). Every
@@ -53,43 +54,19 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import h11
-from floor_streams import KRAKEN_INSTRUMENTS, STREAMS, new_feed
+from floor_streams import STREAMS, new_feed
+from floor_venues import KrakenSocket, KucoinSocket, kraken_status, ws_frame
 
 __all__ = ["main"]
 
 SLICE = 1 << 20  # bytes per write in a blast
 HIGH_WATER = 4 << 20  # the transport buffers this much before drain() waits
 _WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-# Which subscription is which stream (venue, channel, native symbol).
-_KUCOIN_TOPICS = {
-    "/market/ticker:BTC-USDT": "kucoin-ticker",
-    "/market/level2:ETH-USDT": "kucoin-l2",
-}
-_KRAKEN = {("ticker", "BTC/USD"): "kraken-ticker", ("book", "ETH/USD"): "kraken-book"}
 # Where KuCoin frames carry sequence numbers: a ticker's, an increment's rows and range.
 _SEQUENCES = {
     "kucoin-ticker": re.compile(rb'"sequence":"(\d+)"'),
     "kucoin-l2": re.compile(rb'"(\d+)"\]|"sequence(?:End|Start)":(\d+)'),
 }
-
-
-def ws_frame(payload: bytes, opcode: int = 0x1) -> bytes:
-    """One unmasked, final server frame (text by default)."""
-    n = len(payload)
-    if n < 126:
-        head = bytes((0x80 | opcode, n))
-    elif n < 1 << 16:
-        head = bytes((0x80 | opcode, 126)) + n.to_bytes(2, "big")
-    else:
-        head = bytes((0x80 | opcode, 127)) + n.to_bytes(8, "big")
-    return head + payload
-
-
-def _now_rfc3339() -> str:
-    ns = time.time_ns()
-    return (
-        time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ns // 10**9)) + f".{ns // 1000 % 10**6:06d}Z"
-    )
 
 
 class Replay:
@@ -248,7 +225,7 @@ class Server:
             connect_id = parse_qs(url.query).get("connectId", ["0"])[0]
             venue.send({"id": connect_id, "type": "welcome"})
         else:
-            venue.send_raw(_kraken_status())
+            venue.send_raw(kraken_status())
         try:
             while True:
                 opcode, payload = await frames.read()
@@ -368,88 +345,6 @@ class _FrameReader:
         mask = await self._exactly(4) if head[1] & 0x80 else b"\0\0\0\0"
         payload = await self._exactly(n)
         return head[0] & 0x0F, bytes(b ^ mask[i & 3] for i, b in enumerate(payload))
-
-
-class _Socket:
-    def __init__(self, server: Server, writer: asyncio.StreamWriter) -> None:
-        self.server = server
-        self.writer = writer
-
-    def send_raw(self, payload: bytes) -> None:
-        self.writer.write(ws_frame(payload))
-
-    def send(self, message: dict[str, Any]) -> None:
-        self.send_raw(json.dumps(message, separators=(",", ":")).encode())
-
-
-class KucoinSocket(_Socket):
-    """KuCoin's push socket: welcome was sent; subscribe/unsubscribe and ping."""
-
-    def on_message(self, message: dict[str, Any]) -> None:
-        kind, msg_id = message.get("type"), str(message.get("id", ""))
-        if kind == "ping":
-            self.send({"id": msg_id, "type": "pong"})
-        elif kind == "subscribe":
-            stream = _KUCOIN_TOPICS.get(message.get("topic", ""))
-            if stream is None:
-                self.send({"id": msg_id, "type": "error", "code": 404, "data": "topic not found"})
-                return
-            replay = self.server.replays[stream]
-            if message.get("response"):
-                self.send({"id": msg_id, "type": "ack"})
-            self.server.arm(self.writer, replay)
-        elif kind == "unsubscribe" and message.get("response"):
-            self.send({"id": msg_id, "type": "ack"})
-
-
-class KrakenSocket(_Socket):
-    """Kraken v2's public socket: status was sent; subscribe/unsubscribe and ping."""
-
-    def on_message(self, message: dict[str, Any]) -> None:
-        method, req_id = message.get("method"), message.get("req_id")
-        params = message.get("params", {})
-        if method == "ping":
-            self.send({"method": "pong", "req_id": req_id, **_times()})
-        elif method == "subscribe" and params.get("channel") == "instrument":
-            result = {"channel": "instrument", "snapshot": True}
-            self.send(
-                {
-                    "method": "subscribe",
-                    "req_id": req_id,
-                    "result": result,
-                    "success": True,
-                    **_times(),
-                }
-            )
-            self.send_raw(KRAKEN_INSTRUMENTS)
-        elif method in ("subscribe", "unsubscribe"):
-            channel = params.get("channel")
-            for symbol in params.get("symbol", []):
-                stream = _KRAKEN.get((channel, symbol))
-                reply: dict[str, Any] = {"method": method, "req_id": req_id, **_times()}
-                if stream is None:
-                    error = f"Currency pair not supported {symbol}"
-                    self.send({**reply, "success": False, "error": error, "symbol": symbol})
-                    continue
-                result = {"channel": channel, "snapshot": True, "symbol": symbol}
-                result |= {"depth": params.get("depth", 10)} if channel == "book" else {}
-                result |= {"event_trigger": "trades"} if channel == "ticker" else {}
-                self.send({**reply, "result": result, "success": True})
-                if method == "subscribe":
-                    replay = self.server.replays[stream]
-                    self.send_raw(replay.snapshot)
-                    self.server.arm(self.writer, replay)
-
-
-def _times() -> dict[str, str]:
-    now = _now_rfc3339()
-    return {"time_in": now, "time_out": now}
-
-
-def _kraken_status() -> bytes:
-    data = {"api_version": "v2", "connection_id": 18125794168470749634, "system": "online"}
-    data |= {"version": "2.0.10", "upcoming_maintenance": [], "emergency": []}
-    return json.dumps({"channel": "status", "type": "update", "data": [data]}).encode()
 
 
 async def serve(n: int, seed: int, cycle: int | None) -> None:
