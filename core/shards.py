@@ -22,16 +22,17 @@ the old one closes.
 
 The venue supplies its socket (a :class:`ShardSocket` subclass that is also the
 session's :class:`~tickwire.core.handlers.SessionHandler`: it builds the (un)subscribe
-and ping messages and routes frames), its :class:`Batching` rule, and :class:`PoolHooks`.
+and ping messages and routes frames), its :class:`Batching` rule, and :class:`PoolHooks`
+(those parts live in :mod:`tickwire.core.shard_parts`; all are exported here).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
 from tickwire.core.context import AdapterContext
 from tickwire.core.deadline import Deadline
@@ -44,43 +45,23 @@ from tickwire.core.errors import (
     TickwireError,
 )
 from tickwire.core.native import FrameTaps
-from tickwire.core.session import Session
+from tickwire.core.shard_parts import Batching, PoolTopic, ShardsNative, ShardSocket
 
-__all__ = ["Batching", "Held", "PoolHooks", "PoolTopic", "Shard", "ShardSocket", "Shards"]
-
-Held = list[tuple[Any, int]]
-"""Data a socket being swapped in received meanwhile: (message, received) pairs."""
-
-
-class PoolTopic(Hashable, Protocol):
-    """What the pool needs of a topic: hashable, orderable, and its wire text."""
-
-    @property
-    def text(self) -> str:
-        """The topic as data frames name it (its staleness and solo-queue key)."""
-        ...
-
-    def __lt__(self, other: Any, /) -> bool: ...
-
+__all__ = [
+    "Batching",
+    "Held",
+    "PoolHooks",
+    "PoolTopic",
+    "Shard",
+    "ShardSocket",
+    "Shards",
+    "ShardsNative",
+]
 
 T = TypeVar("T", bound=PoolTopic)
 
-
-@dataclass(frozen=True, slots=True)
-class Batching(Generic[T]):
-    """How topics share subscribe messages: at most ``size`` of one ``key`` each."""
-
-    size: int
-    key: Callable[[T], str]
-
-    def batches(self, topics: Iterable[T]) -> Iterator[list[T]]:
-        """Group topics into subscribe messages, sorted, one key and ``size`` at most each."""
-        groups: dict[str, list[T]] = {}
-        for topic in sorted(topics):
-            groups.setdefault(self.key(topic), []).append(topic)
-        for group in groups.values():
-            for start in range(0, len(group), self.size):
-                yield group[start : start + self.size]
+Held = list[tuple[Any, int]]
+"""Data a socket being swapped in received meanwhile: (message, received) pairs."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,72 +80,6 @@ def _retrieve(future: asyncio.Future[Any]) -> None:
     # A rejected future whose caller already gave up must not log "never retrieved".
     if not future.cancelled():
         future.exception()
-
-
-class ShardSocket(Generic[T]):
-    """One socket of a shard. The venue's subclass creates ``session`` (as its handler),
-    builds messages (:meth:`message`, :meth:`ping`), calls :meth:`restore` from
-    ``on_open`` and :meth:`lost` from ``on_close``, and routes data by
-    ``self is shard.primary`` / ``self is shard.incoming`` (then into ``shard.held``)."""
-
-    session: Session
-
-    def __init__(self, shard: Shard[T]) -> None:
-        """Every socket serves one shard."""
-        self.shard = shard
-        self.context = shard.owner.context
-        self.topics: set[T] = set()  # acked on this socket
-
-    def message(self, kind: str, topics: list[T]) -> tuple[Hashable, bytes]:
-        """The venue's ``kind`` (``subscribe``/``unsubscribe``) message for one batch, and
-        the key its reply resolves under."""
-        raise NotImplementedError
-
-    def ping(self) -> tuple[Hashable, bytes]:
-        """A request the venue answers after everything it sent before (and its key)."""
-        raise NotImplementedError
-
-    def watch(self, topics: Iterable[T]) -> None:
-        """Topics are live on this socket (a venue with staleness thresholds watches them)."""
-
-    async def restore(self) -> None:
-        """Subscribe the shard's topics on this fresh socket (call it from ``on_open``)."""
-        await self.shard.restore(self)
-
-    def lost(self) -> None:
-        """This socket is gone (call it from ``on_close``)."""
-        self.topics.clear()
-        if self is self.shard.primary:
-            self.shard.owner.hooks.down(self.shard)
-
-    async def barrier(self) -> None:
-        """Return once everything the venue sent this socket before now was handled."""
-        key, frame = self.ping()
-        timeout = self.context.config.request_timeout
-        await self.session.request(key, frame, timeout, f"{self.context.venue} ping")
-
-    def register(self, kind: str, topics: list[T]) -> tuple[bytes, asyncio.Future[Any]]:
-        """A ``kind`` message for ``topics`` and the future its reply settles (for a
-        sender that builds the frame when its rate slot opens)."""
-        key, frame = self.message(kind, topics)
-        future = self.session.pending.register(key)
-        future.add_done_callback(lambda _: self.session.pending.discard(key))
-        return frame, future
-
-    async def call(self, kind: str, topics: Iterable[T]) -> list[BaseException | None]:
-        """(Un)subscribe ``topics`` in batches; one outcome per batch, in order."""
-        batches = self.shard.owner.batching.batches(topics)
-        calls = (self._call(kind, batch) for batch in batches)
-        return list(await asyncio.gather(*calls, return_exceptions=True))
-
-    async def _call(self, kind: str, batch: list[T]) -> None:
-        key, frame = self.message(kind, batch)
-        timeout = self.context.config.request_timeout
-        await self.session.request(key, frame, timeout, f"{self.context.venue} {kind}")
-        if kind == "subscribe":
-            self.topics.update(batch)
-        else:
-            self.topics.difference_update(batch)
 
 
 class Shards(Generic[T]):

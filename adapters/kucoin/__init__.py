@@ -4,9 +4,9 @@ Module per concern: ``schemas`` (wire Structs, venue names verbatim), ``parse`` 
 wire → core), ``book`` (level2 sync against a REST snapshot, by sequence), ``books``
 (the books and their recovery, under core's ``BookKeeper``), ``rest`` (bullet token,
 symbols, book snapshot, server time, signed calls over ``core.rest``), ``errors`` (the
-one table of venue codes), ``subscriptions`` (topics, batching, caps), ``shards``
-(connections of ≤300 topics, paced coalesced subscribes, token renewal), ``sockets``
-(one socket's handler, liveness), ``signing`` (``KC-API-*`` headers), ``client``
+one table of venue codes), ``subscriptions`` (topics, batching, caps), ``sockets``
+(one socket's handler and liveness, on core's shards: connections of ≤300 topics, paced
+coalesced subscribes, token renewal), ``signing`` (``KC-API-*`` headers), ``client``
 (:class:`KucoinClient`), ``native`` (raw access), ``plugin`` (the hookimpl). The account
 side: ``private`` (the private socket, fills and fees, the managed dead man's switch),
 ``parse_private`` (order and balance pushes → core), ``trading`` (the ``Trader``: HF

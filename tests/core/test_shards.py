@@ -22,7 +22,15 @@ from tickwire.core.context import AdapterContext
 from tickwire.core.errors import SubscriptionError
 from tickwire.core.fanout import EventHub
 from tickwire.core.session import Session
-from tickwire.core.shards import Batching, Held, PoolHooks, Shard, Shards, ShardSocket
+from tickwire.core.shards import (
+    Batching,
+    Held,
+    PoolHooks,
+    Shard,
+    Shards,
+    ShardsNative,
+    ShardSocket,
+)
 
 
 class Topic(msgspec.Struct, frozen=True, order=True):
@@ -107,6 +115,8 @@ class ToySocket(ShardSocket[Topic]):
         await self.restore()
 
     def on_frame(self, frame: bytes, received: int) -> None:
+        if self.shard.owner.taps.taps:
+            self.shard.owner.taps.tap(frame)
         msg = json.loads(frame)
         if "topic" in msg:
             if self is self.shard.primary:
@@ -116,7 +126,7 @@ class ToySocket(ShardSocket[Topic]):
         elif "error" in msg:
             self.session.pending.reject(msg["id"], SubscriptionError("toy", 404, msg["error"]))
         else:
-            self.session.pending.resolve(msg["id"], msg)
+            self.session.pending.resolve(msg["id"], frame)  # the raw reply, as venues keep it
 
     def on_close(self, reason: str) -> None:
         self.lost()
@@ -274,5 +284,24 @@ async def test_the_cap_holds_for_concurrent_callers(cap: int) -> None:
             assert all(failure is None for _, failure in results)
             assert all(len(t) <= cap for t in venue.topics.values())
             assert len(pool.shards.shards) == 4 // cap
+        finally:
+            await pool.close()
+
+
+async def test_native_access_places_raw_topics_and_taps_raw_frames() -> None:
+    async with Venue() as venue, aiohttp.ClientSession() as http:
+        pool = Pool(venue, http, per_connection=10)
+        try:
+            native = ShardsNative(pool.shards, lambda text: [Topic(*text.split(":"))])
+            seen: list[bytes] = []
+            native.add_tap(seen.append)
+            await native.subscribe_topic("raw:X")
+            assert venue.topics[0] == {"raw:X"} and native.topics == ["raw:X"]
+            assert pool.shards.native == {Topic("raw", "X")}
+            reply = await native.request({"op": "ping"})
+            assert reply["ok"] is True and isinstance(reply["id"], str)
+            assert any(json.loads(frame).get("id") == reply["id"] for frame in seen)
+            await native.unsubscribe_topic("raw:X")
+            assert venue.topics[0] == set() and pool.shards.native == set()
         finally:
             await pool.close()

@@ -1,0 +1,166 @@
+"""The venue-facing parts of :mod:`tickwire.core.shards`: what a topic must offer
+(:class:`PoolTopic`), how topics share messages (:class:`Batching`), the base of a shard's
+socket (:class:`ShardSocket`) and raw access to a pool (:class:`ShardsNative`)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+
+import msgspec
+
+from tickwire.core.native import FrameTaps
+from tickwire.core.session import Session
+
+if TYPE_CHECKING:
+    from tickwire.core.shards import Shard, Shards
+
+__all__ = ["Batching", "PoolTopic", "ShardSocket", "ShardsNative"]
+
+
+class PoolTopic(Hashable, Protocol):
+    """What the pool needs of a topic: hashable, orderable, and its wire text."""
+
+    @property
+    def text(self) -> str:
+        """The topic as data frames name it (its staleness and solo-queue key)."""
+        ...
+
+    def __lt__(self, other: Any, /) -> bool: ...
+
+
+T = TypeVar("T", bound="PoolTopic")
+
+
+@dataclass(frozen=True, slots=True)
+class Batching(Generic[T]):
+    """How topics share subscribe messages: at most ``size`` of one ``key`` each."""
+
+    size: int
+    key: Callable[[T], str]
+
+    def batches(self, topics: Iterable[T]) -> Iterator[list[T]]:
+        """Group topics into subscribe messages, sorted, one key and ``size`` at most each."""
+        groups: dict[str, list[T]] = {}
+        for topic in sorted(topics):
+            groups.setdefault(self.key(topic), []).append(topic)
+        for group in groups.values():
+            for start in range(0, len(group), self.size):
+                yield group[start : start + self.size]
+
+
+class ShardSocket(Generic[T]):
+    """One socket of a shard. The venue's subclass creates ``session`` (as its handler),
+    builds messages (:meth:`message`, :meth:`ping`), calls :meth:`restore` from
+    ``on_open`` and :meth:`lost` from ``on_close``, and routes data by
+    ``self is shard.primary`` / ``self is shard.incoming`` (then into ``shard.held``)."""
+
+    session: Session
+
+    def __init__(self, shard: Shard[T]) -> None:
+        """Every socket serves one shard."""
+        self.shard = shard
+        self.context = shard.owner.context
+        self.topics: set[T] = set()  # acked on this socket
+
+    def message(self, kind: str, topics: list[T]) -> tuple[Hashable, bytes]:
+        """The venue's ``kind`` (``subscribe``/``unsubscribe``) message for one batch, and
+        the key its reply resolves under."""
+        raise NotImplementedError
+
+    def ping(self) -> tuple[Hashable, bytes]:
+        """A request the venue answers after everything it sent before (and its key)."""
+        raise NotImplementedError
+
+    def watch(self, topics: Iterable[T]) -> None:
+        """Topics are live on this socket (a venue with staleness thresholds watches them)."""
+
+    async def restore(self) -> None:
+        """Subscribe the shard's topics on this fresh socket (call it from ``on_open``)."""
+        await self.shard.restore(self)
+
+    def lost(self) -> None:
+        """This socket is gone (call it from ``on_close``)."""
+        self.topics.clear()
+        if self is self.shard.primary:
+            self.shard.owner.hooks.down(self.shard)
+
+    async def barrier(self) -> None:
+        """Return once everything the venue sent this socket before now was handled."""
+        key, frame = self.ping()
+        timeout = self.context.config.request_timeout
+        await self.session.request(key, frame, timeout, f"{self.context.venue} ping")
+
+    def register(self, kind: str, topics: list[T]) -> tuple[bytes, asyncio.Future[Any]]:
+        """A ``kind`` message for ``topics`` and the future its reply settles (for a
+        sender that builds the frame when its rate slot opens)."""
+        key, frame = self.message(kind, topics)
+        future = self.session.pending.register(key)
+        future.add_done_callback(lambda _: self.session.pending.discard(key))
+        return frame, future
+
+    async def call(self, kind: str, topics: Iterable[T]) -> list[BaseException | None]:
+        """(Un)subscribe ``topics`` in batches; one outcome per batch, in order."""
+        batches = self.shard.owner.batching.batches(topics)
+        calls = (self._call(kind, batch) for batch in batches)
+        return list(await asyncio.gather(*calls, return_exceptions=True))
+
+    async def _call(self, kind: str, batch: list[T]) -> None:
+        key, frame = self.message(kind, batch)
+        timeout = self.context.config.request_timeout
+        await self.session.request(key, frame, timeout, f"{self.context.venue} {kind}")
+        if kind == "subscribe":
+            self.topics.update(batch)
+        else:
+            self.topics.difference_update(batch)
+
+
+class ShardsNative(FrameTaps, Generic[T]):
+    """Raw access to a pool: raw topics (placed, acked and restored like any), raw
+    messages on a shard's socket, raw frames (every socket hands its frames to these
+    taps). ``parse`` turns a raw topic string into the venue's topics."""
+
+    def __init__(self, shards: Shards[T], parse: Callable[[str], list[T]]) -> None:
+        super().__init__()
+        self._shards = shards
+        self._parse = parse
+        shards.taps = self
+
+    @property
+    def topics(self) -> list[str]:
+        """Every topic's text subscribed now, across shards."""
+        return self._shards.topics
+
+    async def subscribe_topic(self, topic: str) -> None:
+        """Subscribe a raw topic string; acked, sharded, restored after reconnects."""
+        topics = self._parse(topic)
+        self._shards.native.update(topics)
+        _, failure = await self._shards.subscribe(topics)
+        if failure is not None:
+            raise failure
+
+    async def unsubscribe_topic(self, topic: str) -> None:
+        """Unsubscribe a raw topic string."""
+        await self._shards.unsubscribe(self._parse(topic))
+
+    async def send(self, message: Mapping[str, Any], *, shard: int = 0) -> None:
+        """Send one raw message as is on a shard's socket."""
+        await self._shards.socket(shard).session.send(msgspec.json.encode(message))
+
+    async def request(
+        self, message: Mapping[str, Any], *, shard: int = 0, timeout: float = 10.0
+    ) -> Any:
+        """Send ``message`` (an ``id`` is added if missing); return the reply to that id
+        decoded from JSON (the socket resolves replies with their raw frame), or raise
+        the error the venue answered."""
+        session = self._shards.socket(shard).session
+        msg_id = str(message.get("id") or f"n{session.next_id()}")
+        frame = msgspec.json.encode({**message, "id": msg_id})
+        reply = await session.request(msg_id, frame, timeout, f"{session.venue} native request")
+        return msgspec.json.decode(reply)
+
+    async def barrier(self) -> None:
+        """Return once every frame each shard's venue sent before now was handled."""
+        await self._shards.barrier()
