@@ -32,6 +32,8 @@ from tickwire.core.config import (
 from tickwire.core.connect import connect
 from tickwire.core.errors import *  # noqa: F403
 from tickwire.core.errors import __all__ as _errors_all
+from tickwire.core.fetcher import ServerTime
+from tickwire.core.positions import Fill, Position, PositionTracker
 from tickwire.core.protocol import EventCallback, StreamClient
 from tickwire.core.snapshot import MarketSnapshot, SymbolState
 from tickwire.core.streams import OverflowPolicy
@@ -52,13 +54,17 @@ __all__ = [
     "ClientConfig",
     "Credentials",
     "EventCallback",
+    "Fill",
     "HeartbeatPolicy",
     "MarketSnapshot",
     "NatsConfig",
     "OrderBook",
     "OverflowPolicy",
+    "Position",
+    "PositionTracker",
     "QueuePolicy",
     "ReconnectPolicy",
+    "ServerTime",
     "StreamClient",
     "SubscriptionConfig",
     "SymbolState",

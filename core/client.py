@@ -31,6 +31,8 @@ from tickwire.core.config import ClientConfig
 from tickwire.core.context import AdapterContext
 from tickwire.core.errors import ConfigError, NotSupported, SubscriptionError
 from tickwire.core.fanout import Consumer, EventFilter, EventHub
+from tickwire.core.fetcher import Fetcher
+from tickwire.core.fetching import FetchMethods
 from tickwire.core.http import TappedTransport, TransportFactory
 from tickwire.core.protocol import EventCallback
 from tickwire.core.session import Session
@@ -56,7 +58,7 @@ if TYPE_CHECKING:
 __all__ = ["BaseClient"]
 
 
-class BaseClient:
+class BaseClient(FetchMethods):
     """Shared machinery of a :class:`~tickwire.core.protocol.StreamClient` implementation."""
 
     venue: ClassVar[str] = ""
@@ -84,6 +86,7 @@ class BaseClient:
         self.rest_transport_factory: TransportFactory = TappedTransport
         """Builds the transport under the adapter's REST calls (a replay swaps it)."""
         self._trader: Trader | None = None  # the private side, set by the adapter
+        self._fetcher: Fetcher | None = None  # the one-shot calls, set by the adapter
         self.context = AdapterContext(
             self.venue,
             config,

@@ -27,6 +27,7 @@ member                     required  notes
 ``ticker``/``snapshot``    yes       the latest ticker / market state (polling)
 ``instruments``            yes       trading rules by unified symbol
 order methods              no        raise ``NotSupported`` without private support
+``fetch_*`` one-shot calls no        balances, orders, fills, trades, candles, book, time
 ``native``                 yes       the venue-specific escape hatch
 =========================  ========  =================================================
 """
@@ -38,16 +39,22 @@ from types import TracebackType
 from typing import Any, Protocol, Self, runtime_checkable
 
 from tickwire.core.book import OrderBook
+from tickwire.core.fetcher import ServerTime
+from tickwire.core.positions import Fill
 from tickwire.core.snapshot import MarketSnapshot
 from tickwire.core.streams import OverflowPolicy
 from tickwire.core.types import (
+    Balance,
+    Candle,
     Channel,
     Event,
     Instrument,
     OrderAck,
     OrderRequest,
+    OrderUpdate,
     Subscription,
     Ticker,
+    Trade,
 )
 
 __all__ = ["EventCallback", "StreamClient"]
@@ -212,6 +219,64 @@ class StreamClient(Protocol):
         self, symbol: str, order_ids: Sequence[str], *, timeout: float = 10.0
     ) -> int:
         """Cancel a batch of orders; returns how many were canceled."""
+        ...
+
+    # One-shot calls (tickwire.core.fetcher): NotSupported where the venue lacks one;
+    # the private ones need credentials. ``timeout`` defaults to the request timeout.
+
+    async def fetch_balances(self, *, timeout: float | None = None) -> dict[str, Balance]:
+        """Every asset's balance, by asset."""
+        ...
+
+    async def fetch_open_orders(
+        self, symbol: str | None = None, *, timeout: float | None = None
+    ) -> list[OrderUpdate]:
+        """The account's open orders (of ``symbol``), oldest first."""
+        ...
+
+    async def fetch_order(
+        self,
+        *,
+        order_id: str | None = None,
+        client_id: str | None = None,
+        symbol: str | None = None,
+        timeout: float | None = None,
+    ) -> OrderUpdate:
+        """One order's state, open or closed, by venue id or client id."""
+        ...
+
+    async def fetch_fills(
+        self, symbol: str | None = None, *, since: int | None = None, timeout: float | None = None
+    ) -> list[Fill]:
+        """The account's executions, oldest first."""
+        ...
+
+    async def fetch_trades(
+        self, symbol: str, limit: int = 100, *, timeout: float | None = None
+    ) -> list[Trade]:
+        """The latest public trades of ``symbol``, oldest first."""
+        ...
+
+    async def fetch_candles(
+        self,
+        symbol: str,
+        interval: int,
+        start: int | None = None,
+        end: int | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> list[Candle]:
+        """Candle history, oldest first, paged within the venue's limits."""
+        ...
+
+    async def fetch_book(
+        self, symbol: str, depth: int | None = None, *, timeout: float | None = None
+    ) -> OrderBook:
+        """A snapshot of ``symbol``'s book."""
+        ...
+
+    async def fetch_time(self, *, timeout: float | None = None) -> ServerTime:
+        """The venue's clock and our offset from it."""
         ...
 
     @property

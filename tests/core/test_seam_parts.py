@@ -296,3 +296,29 @@ async def test_wait_ready_names_the_last_reason() -> None:
 
     with pytest.raises(RequestTimeout, match=r"not connected within 0\.05s \(ConnectionRefused"):
         await client.context.wait_ready(_Down())  # type: ignore[arg-type]
+
+
+async def test_one_shot_calls_say_when_a_venue_has_none_and_check_their_arguments() -> None:
+    client = _NoOrders(ClientConfig(venue="none"))
+    with pytest.raises(NotSupported):
+        await client.fetch_balances()
+    with pytest.raises(ValueError, match="exactly one of order_id and client_id"):
+        await client.fetch_order()
+    with pytest.raises(ValueError, match="limit must be at least 1"):
+        await client.fetch_trades("BTC/USD", 0)
+
+
+async def test_a_partial_fetcher_supports_what_it_overrides() -> None:
+    from tickwire.core.fetcher import Fetcher, ServerTime
+
+    class _Clock(Fetcher):
+        venue = "none"
+
+        async def fetch_time(self, *, timeout: float) -> ServerTime:
+            return ServerTime(venue="none", server=1_000, local=400, round_trip=50)
+
+    client = _NoOrders(ClientConfig(venue="none"))
+    client._fetcher = _Clock()
+    assert (await client.fetch_time()).offset == 600
+    with pytest.raises(NotSupported, match="none: fetch_candles is not supported"):
+        await client.fetch_candles("BTC/USD", 60)
