@@ -20,6 +20,7 @@ from rich.console import Console
 
 from tickwire.core.cli import build_parser, main
 from tickwire.core.cli.common import Context
+from tickwire.core.cli.demo import FaultInjector
 from tickwire.core.cli.tables import Board
 from tickwire.core.connect import connect
 from tickwire.core.registry import default_registry
@@ -206,6 +207,22 @@ def test_an_injected_fault_shows_what_happened_as_it_happens(capsys):
         r"demo ended: .*; (\d+) reconnects?, (\d+) resyncs?; (\d+) faults? injected", story
     )
     assert summary is not None and int(summary[1]) >= 1 and int(summary[3]) >= 2
+
+
+async def test_faults_take_turns_over_venues_and_kinds():
+    notes: list[str] = []
+    emulators = {"kraken": KrakenEmulator(interval=None), "kucoin": KucoinEmulator(interval=None)}
+    injector = FaultInjector(emulators, lambda text, venue: notes.append(text))
+    for _ in range(5):
+        await injector.inject()
+    assert notes == [
+        "kraken: fault, sockets dropped",
+        "kucoin: fault, book sequence gap",  # a different kind on the next venue
+        "kraken: fault, bad book checksum",
+        "kucoin: fault, sockets dropped",
+        "kraken: fault, sockets dropped",  # and round again
+    ]
+    assert injector.injected == 5
 
 
 def test_faults_can_be_switched_off():
