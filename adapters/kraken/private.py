@@ -5,8 +5,8 @@ Data flow, top to bottom::
     endpoint(): REST GetWebSocketsToken (a fresh token for every connect)
     on_open():  subscribe executions (snap_orders + snap_trades) → wait for its snapshot;
                 restore balances if the user subscribed it
-    frames:     parse.decode_private_frame ─► OrderTracker (sparse reports → complete
-                OrderUpdate) / parse.to_balances ─► EventStream;
+    frames:     parse.decode_private_frame ─► executions.to_report ─► core's OrderTracker
+                (sparse reports → complete OrderUpdate) / parse.to_balances ─► EventStream;
                 method replies resolve ``session.pending`` by ``req_id``
 
 ``executions`` is always subscribed on the auth socket, whatever the user subscribed:
@@ -16,7 +16,8 @@ connection). ``subscribe("orders")`` only decides whether OrderUpdates reach the
 
 Each private subscription's ``sequence`` must grow by one per message; a gap is reported
 as ``RESYNCING`` for its channel and the subscription is renewed for a fresh snapshot
-(``RESYNCED`` when it arrives). The token is kept out of every log, repr and error.
+(``RESYNCED`` when it arrives), by core's :class:`~tickwire.core.sequences.ChannelSequences`.
+The token is kept out of every log, repr and error.
 """
 
 from __future__ import annotations
