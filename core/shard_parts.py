@@ -13,6 +13,7 @@ import msgspec
 
 from tickwire.core.native import FrameTaps
 from tickwire.core.session import Session
+from tickwire.core.types import Channel, StreamState
 
 if TYPE_CHECKING:
     from tickwire.core.shards import Shard, Shards
@@ -74,8 +75,37 @@ class ShardSocket(Generic[T]):
         """A request the venue answers after everything it sent before (and its key)."""
         raise NotImplementedError
 
+    def describe(self, topic: T) -> tuple[Channel | None, str | None]:
+        """The channel a topic feeds and its unified symbol (``None``: a raw topic)."""
+        return None, None
+
     def watch(self, topics: Iterable[T]) -> None:
-        """Topics are live on this socket (a venue with staleness thresholds watches them)."""
+        """Watch each live topic whose channel has a staleness threshold in the config's
+        ``heartbeat.stale_after`` (restarts its clock)."""
+        thresholds = self.context.config.heartbeat.stale_after
+        for topic in topics:
+            channel, _ = self.describe(topic)
+            limit = thresholds.get(channel.value) if channel is not None else None
+            if limit is not None:
+                self.session.watch(topic.text, limit)
+
+    async def on_stale(self, keys: list[Hashable]) -> None:
+        """Report each topic silent past its channel's threshold ``STALE``, then subscribe
+        it again (the session's watchdog calls this)."""
+        by_text = {topic.text: topic for topic in self.shard.topics}
+        for key in keys:
+            topic = by_text.get(str(key))
+            if topic is None:
+                continue  # unsubscribed meanwhile
+            channel, symbol = self.describe(topic)
+            reason = f"no data on {topic.text}; resubscribing"
+            self.context.status(StreamState.STALE, reason, channel=channel, symbol=symbol)
+            await self.call("unsubscribe", [topic])
+            (outcome,) = await self.call("subscribe", [topic])
+            if outcome is None:
+                self.watch([topic])
+            else:
+                self.context.error(outcome, f"renew stale {topic.text}")
 
     async def restore(self) -> None:
         """Subscribe the shard's topics on this fresh socket (call it from ``on_open``)."""

@@ -8,7 +8,7 @@ socket may carry nothing but pongs: the socket's idle threshold is set from the 
 ping interval and ping timeout (:meth:`Socket.endpoint`). Per topic, the channel
 thresholds of ``HeartbeatPolicy.stale_after`` apply (a quiet trade tape is not a dead
 one, a book that stopped moving for a minute may be): a topic silent past its threshold
-is reported ``STALE`` and subscribed again (:meth:`Socket.on_stale`).
+is reported ``STALE`` and subscribed again (:meth:`ShardSocket.on_stale` in core).
 
 Keepalive pings all carry the id ``ping``: they are answered by a pong nobody awaits,
 and numbering them from the session's ids would make a request's id depend on when the
@@ -19,7 +19,7 @@ other id that no request awaits is reported.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Hashable, Iterable
+from collections.abc import Awaitable, Callable
 from time import time_ns
 
 import msgspec
@@ -34,7 +34,7 @@ from tickwire.core.errors import DecodeError
 from tickwire.core.ratelimit import Quota, RateLimiter
 from tickwire.core.session import Session
 from tickwire.core.shards import Shard, ShardSocket
-from tickwire.core.types import StreamState
+from tickwire.core.types import Channel
 
 __all__ = ["PING_ID", "KucoinSocket", "Socket", "encode"]
 
@@ -152,36 +152,11 @@ class Socket(KucoinSocket, ShardSocket[Topic]):
         """Forget what this socket held; books of the primary await a resync."""
         self.lost()
 
-    async def on_stale(self, keys: list[Hashable]) -> None:
-        """Report each topic silent past its channel's threshold, then subscribe it again."""
-        by_text = {topic.text: topic for topic in self.shard.topics}
-        for key in keys:
-            topic = by_text.get(str(key))
-            if topic is None:
-                continue  # unsubscribed meanwhile
-            self.context.status(
-                StreamState.STALE,
-                f"no data on {topic.text}; resubscribing",
-                channel=channel_of(topic),
-                symbol=to_unified(topic.native),
-            )
-            await self.call("unsubscribe", [topic])
-            (outcome,) = await self.call("subscribe", [topic])
-            if outcome is None:
-                self.watch([topic])
-            else:
-                self.context.error(outcome, f"renew stale {topic.text}")
-
     # --- ShardSocket ------------------------------------------------------------------
 
-    def watch(self, topics: Iterable[Topic]) -> None:
-        """Watch each topic whose channel has a staleness threshold (restarts its clock)."""
-        thresholds = self.context.config.heartbeat.stale_after
-        for topic in topics:
-            channel = channel_of(topic)
-            limit = thresholds.get(channel.value) if channel is not None else None
-            if limit is not None:
-                self.session.watch(topic.text, limit)
+    def describe(self, topic: Topic) -> tuple[Channel | None, str | None]:
+        """The channel a topic feeds and its unified symbol (for staleness and ``STALE``)."""
+        return channel_of(topic), to_unified(topic.native)
 
     def message(self, kind: str, topics: list[Topic]) -> tuple[str, bytes]:
         """A (un)subscribe frame for one batch, under a fresh id."""

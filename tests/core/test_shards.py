@@ -17,7 +17,7 @@ import msgspec
 import pytest
 from aiohttp import web
 
-from tickwire.core.config import ClientConfig, ReconnectPolicy
+from tickwire.core.config import ClientConfig, HeartbeatPolicy, ReconnectPolicy
 from tickwire.core.context import AdapterContext
 from tickwire.core.errors import SubscriptionError
 from tickwire.core.fanout import EventHub
@@ -31,6 +31,7 @@ from tickwire.core.shards import (
     ShardsNative,
     ShardSocket,
 )
+from tickwire.core.types import Channel, StreamState, StreamStatus
 
 
 class Topic(msgspec.Struct, frozen=True, order=True):
@@ -51,6 +52,7 @@ class Venue:
         self.messages: dict[int, list[dict[str, Any]]] = {}
         self.url = ""
         self.runner: web.AppRunner | None = None
+        self.received: asyncio.Queue[tuple[str, list[str] | None]] = asyncio.Queue()
 
     async def handle(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
@@ -62,6 +64,7 @@ class Venue:
         async for frame in ws:
             msg = json.loads(frame.data)
             self.messages[number].append(msg)
+            self.received.put_nowait((msg["op"], msg.get("topics")))
             topics = set(msg.get("topics", ()))
             if any(t.endswith(":BAD") for t in topics):
                 await ws.send_json({"id": msg["id"], "error": "unknown symbol"})
@@ -131,24 +134,36 @@ class ToySocket(ShardSocket[Topic]):
     def on_close(self, reason: str) -> None:
         self.lost()
 
+    def describe(self, topic: Topic) -> tuple[Channel | None, str | None]:
+        return (Channel.TICKER if topic.channel == "t" else None), f"{topic.symbol}/B"
+
     def ping_message(self) -> bytes | None:
         return None
-
-    async def on_stale(self, keys: list[Hashable]) -> None:
-        pass
 
 
 class Pool:
     """A pool over the venue, with a real context (sessions, owned tasks)."""
 
-    def __init__(self, venue: Venue, http: aiohttp.ClientSession, per_connection: int) -> None:
+    def __init__(
+        self,
+        venue: Venue,
+        http: aiohttp.ClientSession,
+        per_connection: int,
+        heartbeat: HeartbeatPolicy | None = None,
+    ) -> None:
         self.tasks: list[asyncio.Task[Any]] = []
+        self.stale: asyncio.Queue[StreamStatus] = asyncio.Queue()
         self.data: list[tuple[int, str]] = []
         self.news: list[tuple[str, int]] = []
         self.replayed: list[Held] = []
         self.up = asyncio.Event()
         reconnect = ReconnectPolicy(base_delay=0.01, max_delay=0.05)
-        config = ClientConfig(venue="toy", reconnect=reconnect, request_timeout=2.0)
+        config = ClientConfig(
+            venue="toy",
+            reconnect=reconnect,
+            request_timeout=2.0,
+            heartbeat=heartbeat or HeartbeatPolicy(),
+        )
         context = AdapterContext(
             "toy",
             config,
@@ -158,6 +173,7 @@ class Pool:
             lambda: http,
             lambda: None,  # type: ignore[arg-type,return-value]
         )
+        context.emit = self._emit  # type: ignore[method-assign]
         hooks = PoolHooks(
             replay=self.replayed.append,
             up=self._up,
@@ -171,6 +187,10 @@ class Pool:
             per_connection=per_connection,
             renew_after=3600,
         )
+
+    def _emit(self, event: Any) -> None:
+        if isinstance(event, StreamStatus) and event.state is StreamState.STALE:
+            self.stale.put_nowait(event)
 
     def _up(self, shard: Shard[Any]) -> None:
         self.news.append(("up", shard.index))
@@ -303,5 +323,23 @@ async def test_native_access_places_raw_topics_and_taps_raw_frames() -> None:
             assert any(json.loads(frame).get("id") == reply["id"] for frame in seen)
             await native.unsubscribe_topic("raw:X")
             assert venue.topics[0] == set() and pool.shards.native == set()
+        finally:
+            await pool.close()
+
+
+async def test_a_silent_topic_is_reported_stale_and_subscribed_again() -> None:
+    heartbeat = HeartbeatPolicy(idle_timeout=2.0, stale_after={"ticker": 0.2})
+    async with Venue() as venue, aiohttp.ClientSession() as http:
+        pool = Pool(venue, http, per_connection=10, heartbeat=heartbeat)
+        try:
+            await pool.shards.subscribe(topics("t", "A") + topics("m", "A"))
+            status = await asyncio.wait_for(pool.stale.get(), 5)
+            assert (status.channel, status.symbol) == (Channel.TICKER, "A/B")
+            assert "no data on t:A" in (status.reason or "")
+            ops = []
+            while ops[-2:] != [("unsub", ["t:A"]), ("sub", ["t:A"])]:
+                ops.append(await asyncio.wait_for(venue.received.get(), 5))
+            assert ops.count(("sub", ["t:A"])) == 2 and ("sub", ["m:A"]) in ops
+            assert ("unsub", ["m:A"]) not in ops  # m has no threshold: never renewed
         finally:
             await pool.close()
