@@ -1,8 +1,9 @@
-"""Canceling KuCoin HF orders, and the dead man's switch (``kucoin-ws.md`` §9).
+"""Canceling KuCoin HF orders, and the dead man's switch (``kucoin-ws.md`` §9): the base
+of the :class:`~tickwire.core.trader.Trader`, with the signed call every order method uses.
 
 Cancels only *request* cancellation: each is confirmed by the order's ``canceled`` push.
 Like placements, every call is bounded by its ``timeout`` and never retried; venue codes
-map through the one table of :mod:`tickwire.adapters.kucoin.rest` (an unknown or closed
+map through the one table of :mod:`tickwire.adapters.kucoin.errors` (an unknown or closed
 order is :class:`~tickwire.core.errors.UnknownOrder`).
 """
 
@@ -11,12 +12,13 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from time import time_ns
+from typing import Any
 
 import msgspec
 
 from tickwire.adapters.kucoin.parse import VENUE, to_native
-from tickwire.adapters.kucoin.rest import ORDERS, decode
+from tickwire.adapters.kucoin.rest import ORDERS, KucoinRest, decode
 from tickwire.adapters.kucoin.trade_schemas import (
     ActiveSymbols,
     CancelAllData,
@@ -25,12 +27,11 @@ from tickwire.adapters.kucoin.trade_schemas import (
     OrderDetail,
     OrderIdData,
 )
+from tickwire.core.config import Credentials
 from tickwire.core.deadline import Deadline
 from tickwire.core.errors import ExchangeError, UnknownOrder
+from tickwire.core.trader import Trader
 from tickwire.core.types import OrderAck
-
-if TYPE_CHECKING:
-    from tickwire.adapters.kucoin.trading import KucoinTrader
 
 __all__ = ["DCP_RANGE", "KucoinCancels", "budget"]
 
@@ -48,6 +49,7 @@ _symbols_decoder: msgspec.json.Decoder[ActiveSymbols | None] = msgspec.json.Deco
 )
 _cancel_all_decoder = msgspec.json.Decoder(CancelAllData)
 _dcp_decoder: msgspec.json.Decoder[DcpData | None] = msgspec.json.Decoder(DcpData | None)
+_encoder = msgspec.json.Encoder()
 
 
 def budget(timeout: float, what: str) -> Deadline:
@@ -57,14 +59,44 @@ def budget(timeout: float, what: str) -> Deadline:
     return Deadline(timeout, f"{VENUE} {what}")
 
 
-class KucoinCancels:
-    """The cancel endpoints of the account that ``trading`` signs for."""
+class KucoinCancels(Trader):
+    """The signed calls of one account (``rest`` signs with ``credentials``) and its
+    cancels; :class:`~tickwire.adapters.kucoin.trading.KucoinTrader` adds placement."""
 
-    def __init__(self, trading: KucoinTrader) -> None:
-        self._trading = trading
+    venue = VENUE
 
-    async def cancel(
-        self, symbol: str, order_id: str | None, client_id: str | None, timeout: float
+    def __init__(self, rest: KucoinRest, credentials: Credentials) -> None:
+        self._rest = rest
+        self._credentials = credentials
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        deadline: Deadline,
+        *,
+        params: dict[str, str] | None = None,
+        body: Any = None,
+    ) -> msgspec.Raw:
+        """One signed call within ``deadline`` (:class:`RequestTimeout` otherwise)."""
+        remaining = deadline.check()
+        content = None if body is None else _encoder.encode(body)
+        # The deadline bounds the whole call: httpx's own timeout is per phase.
+        return await deadline.run(
+            self._rest.signed(
+                self._credentials, method, path, params=params, body=content, timeout=remaining
+            )
+        )
+
+    @staticmethod
+    def ack(symbol: str, order_id: str, client_id: str | None) -> OrderAck:
+        """An :class:`OrderAck` stamped now."""
+        return OrderAck(
+            venue=VENUE, symbol=symbol, order_id=order_id, client_id=client_id, ts=time_ns()
+        )
+
+    async def cancel_order(
+        self, symbol: str, *, order_id: str | None, client_id: str | None, timeout: float
     ) -> OrderAck:
         """Request the cancel of one order (confirmed by its ``canceled`` push).
 
@@ -79,17 +111,15 @@ class KucoinCancels:
             raise ValueError("give exactly one of order_id and client_id")
         params = {"symbol": to_native(symbol)}
         if order_id is not None:
-            raw = await self._trading.call(
-                "DELETE", f"{ORDERS}/{order_id}", deadline, params=params
-            )
+            raw = await self.call("DELETE", f"{ORDERS}/{order_id}", deadline, params=params)
             data = decode(_ack_decoder, raw, f"DELETE {ORDERS}/{{orderId}}")
-            return self._trading.ack(symbol, data.order_id, client_id)
+            return self.ack(symbol, data.order_id, client_id)
         path = f"{ORDERS}/client-order/{client_id}"
-        raw = await self._trading.call("DELETE", path, deadline, params=params)
+        raw = await self.call("DELETE", path, deadline, params=params)
         done = decode(_client_decoder, raw, f"DELETE {ORDERS}/client-order")
-        return self._trading.ack(symbol, "", done.client_oid)
+        return self.ack(symbol, "", done.client_oid)
 
-    async def cancel_many(self, symbol: str, order_ids: Sequence[str], timeout: float) -> int:
+    async def cancel_orders(self, symbol: str, order_ids: Sequence[str], *, timeout: float) -> int:
         """Cancel orders one request each, 8 at a time (KuCoin HF has no batch cancel).
 
         Returns how many were accepted; unknown or closed ones are skipped; any other
@@ -113,10 +143,10 @@ class KucoinCancels:
     async def active(self, symbol_native: str, deadline: Deadline) -> list[OrderDetail]:
         """``GET /api/v1/hf/orders/active``: the open orders of one symbol."""
         params = {"symbol": symbol_native}
-        raw = await self._trading.call("GET", f"{ORDERS}/active", deadline, params=params)
+        raw = await self.call("GET", f"{ORDERS}/active", deadline, params=params)
         return decode(_details_decoder, raw, f"GET {ORDERS}/active") or []
 
-    async def cancel_all(self, symbol: str | None, timeout: float) -> int:
+    async def cancel_all(self, symbol: str | None, *, timeout: float) -> int:
         """Cancel every open order of ``symbol`` (or of every symbol).
 
         KuCoin answers without a count: the count is of the orders listed open just
@@ -127,13 +157,13 @@ class KucoinCancels:
         if symbol is not None:
             native = to_native(symbol)
             count = len(await self.active(native, deadline))
-            await self._trading.call("DELETE", ORDERS, deadline, params={"symbol": native})
+            await self.call("DELETE", ORDERS, deadline, params={"symbol": native})
             return count
-        raw = await self._trading.call("GET", f"{ORDERS}/active/symbols", deadline)
+        raw = await self.call("GET", f"{ORDERS}/active/symbols", deadline)
         listed = decode(_symbols_decoder, raw, f"GET {ORDERS}/active/symbols")
         symbols = listed.symbols if listed is not None else []
         counts = await asyncio.gather(*(self.active(s, deadline) for s in symbols))
-        raw = await self._trading.call("DELETE", f"{ORDERS}/cancelAll", deadline)
+        raw = await self.call("DELETE", f"{ORDERS}/cancelAll", deadline)
         result = decode(_cancel_all_decoder, raw, f"DELETE {ORDERS}/cancelAll")
         if result.failed_symbols:
             failed = ", ".join(f"{f.symbol} ({f.error})" for f in result.failed_symbols)
@@ -160,6 +190,10 @@ class KucoinCancels:
             body["symbols"] = ",".join(to_native(s) for s in symbols)
         path = f"{ORDERS}/dead-cancel-all"
         deadline = budget(timeout, "cancel_all_after")
-        raw = await self._trading.call("POST", path, deadline, body=body)
+        raw = await self.call("POST", path, deadline, body=body)
         armed = decode(_dcp_decoder, raw, f"POST {path}")
         return armed if armed is not None and armed.trigger_time is not None else None
+
+    async def cancel_all_after(self, seconds: float, *, timeout: float) -> None:
+        """Arm KuCoin's dead man's switch for ``seconds`` (5..86400); ``<= 0`` disarms."""
+        await self.dead_cancel_all(seconds, timeout)

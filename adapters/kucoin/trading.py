@@ -42,14 +42,13 @@ import re
 from collections.abc import Sequence
 from decimal import Decimal
 from functools import partial
-from time import time_ns
 from typing import Any
 
 import msgspec
 
 from tickwire.adapters.kucoin.cancels import KucoinCancels, budget
 from tickwire.adapters.kucoin.parse import VENUE, to_native, to_unified
-from tickwire.adapters.kucoin.rest import ORDERS, KucoinRest, decode
+from tickwire.adapters.kucoin.rest import ORDERS, decode
 from tickwire.adapters.kucoin.trade_schemas import (
     AlterData,
     HfOrder,
@@ -57,7 +56,6 @@ from tickwire.adapters.kucoin.trade_schemas import (
     OrderDetail,
     OrderIdData,
 )
-from tickwire.core.config import Credentials
 from tickwire.core.deadline import Deadline
 from tickwire.core.errors import (
     BatchRejected,
@@ -71,7 +69,6 @@ from tickwire.core.errors import (
 )
 from tickwire.core.ids import new_client_id
 from tickwire.core.reconcile import lookup_until, maybe_sent, reconcile
-from tickwire.core.trader import Trader
 from tickwire.core.types import OrderAck, OrderRequest, OrderType, TimeInForce
 
 __all__ = ["BATCH_SIZE", "KucoinTrader"]
@@ -87,7 +84,6 @@ _ack_decoder = msgspec.json.Decoder(OrderIdData)
 _alter_decoder = msgspec.json.Decoder(AlterData)
 _multi_decoder = msgspec.json.Decoder(list[MultiOrderResult])
 _detail_decoder: msgspec.json.Decoder[OrderDetail | None] = msgspec.json.Decoder(OrderDetail | None)
-_encoder = msgspec.json.Encoder()
 
 
 def _text(value: Decimal) -> str:
@@ -108,34 +104,9 @@ def _same_order(found: OrderDetail, body: HfOrder) -> bool:
     )
 
 
-class KucoinTrader(Trader):
-    """The order methods of one account (``rest`` signs with ``credentials``)."""
-
-    venue = VENUE
-
-    def __init__(self, rest: KucoinRest, credentials: Credentials) -> None:
-        self._rest = rest
-        self._credentials = credentials
-        self.cancels = KucoinCancels(self)
-
-    async def call(
-        self,
-        method: str,
-        path: str,
-        deadline: Deadline,
-        *,
-        params: dict[str, str] | None = None,
-        body: Any = None,
-    ) -> msgspec.Raw:
-        """One signed call within ``deadline`` (:class:`RequestTimeout` otherwise)."""
-        remaining = deadline.check()
-        content = None if body is None else _encoder.encode(body)
-        # The deadline bounds the whole call: httpx's own timeout is per phase.
-        return await deadline.run(
-            self._rest.signed(
-                self._credentials, method, path, params=params, body=content, timeout=remaining
-            )
-        )
+class KucoinTrader(KucoinCancels):
+    """The order methods of one account (``rest`` signs with ``credentials``): placement
+    and amends here, the signed call and cancels in :class:`KucoinCancels`."""
 
     # --- placing ------------------------------------------------------------------------
 
@@ -287,30 +258,3 @@ class KucoinTrader(Trader):
         raw = await self.call("POST", path, budget(timeout, "amend_order"), body=body)
         data = decode(_alter_decoder, raw, f"POST {path}")
         return self.ack(symbol, data.new_order_id, data.client_oid or client_id)
-
-    @staticmethod
-    def ack(symbol: str, order_id: str, client_id: str | None) -> OrderAck:
-        """An :class:`OrderAck` stamped now."""
-        return OrderAck(
-            venue=VENUE, symbol=symbol, order_id=order_id, client_id=client_id, ts=time_ns()
-        )
-
-    # --- cancels (:mod:`.cancels`) ------------------------------------------------------
-
-    async def cancel_order(
-        self, symbol: str, *, order_id: str | None, client_id: str | None, timeout: float
-    ) -> OrderAck:
-        """Request the cancel of one order; its ``canceled`` update confirms it."""
-        return await self.cancels.cancel(symbol, order_id, client_id, timeout)
-
-    async def cancel_all(self, symbol: str | None, *, timeout: float) -> int:
-        """Cancel every open order of ``symbol`` (every symbol when None)."""
-        return await self.cancels.cancel_all(symbol, timeout)
-
-    async def cancel_all_after(self, seconds: float, *, timeout: float) -> None:
-        """Arm KuCoin's dead man's switch for ``seconds`` (5..86400); ``<= 0`` disarms."""
-        await self.cancels.dead_cancel_all(seconds, timeout)
-
-    async def cancel_orders(self, symbol: str, order_ids: Sequence[str], *, timeout: float) -> int:
-        """Cancel orders of ``symbol`` by id; returns how many KuCoin accepted to cancel."""
-        return await self.cancels.cancel_many(symbol, order_ids, timeout)

@@ -330,7 +330,7 @@ async def test_amend_is_alter_and_acks_the_new_order(trading, mock) -> None:
 
 @pytest.fixture
 def cancels(trading: KucoinTrader) -> KucoinCancels:
-    return trading.cancels
+    return trading  # the cancels are the trader's base class
 
 
 async def test_cancel_by_order_id_and_by_client_id(cancels, mock) -> None:
@@ -340,8 +340,10 @@ async def test_cancel_by_order_id_and_by_client_id(cancels, mock) -> None:
     by_client = mock.delete(ORDERS + "/client-order/cid-1").respond(
         200, json=ok({"clientOid": "cid-1"})
     )
-    assert (await cancels.cancel("BTC/USDT", "o-1", None, 1.0)).order_id == "o-1"
-    ack = await cancels.cancel("BTC/USDT", None, "cid-1", 1.0)
+    assert (
+        await cancels.cancel_order("BTC/USDT", order_id="o-1", client_id=None, timeout=1.0)
+    ).order_id == "o-1"
+    ack = await cancels.cancel_order("BTC/USDT", order_id=None, client_id="cid-1", timeout=1.0)
     assert (ack.order_id, ack.client_id) == ("", "cid-1")
     assert_signed(by_id.calls.last.request)
     assert by_client.calls.last.request.url.params["symbol"] == "BTC-USDT"
@@ -351,7 +353,7 @@ async def test_cancel_of_an_unknown_order(cancels, mock) -> None:
     body = {"code": "400100", "msg": "order_not_exist_or_not_allow_to_cancel"}
     mock.delete(ORDERS + "/o-x").respond(200, json=body)
     with pytest.raises(UnknownOrder):
-        await cancels.cancel("BTC/USDT", "o-x", None, 1.0)
+        await cancels.cancel_order("BTC/USDT", order_id="o-x", client_id=None, timeout=1.0)
 
 
 async def test_cancel_many_counts_what_was_accepted(cancels, mock) -> None:
@@ -359,10 +361,10 @@ async def test_cancel_many_counts_what_was_accepted(cancels, mock) -> None:
     mock.delete(ORDERS + "/o-2").respond(200, json=ok({"orderId": "o-2"}))
     body = {"code": "400100", "msg": "order_not_exist_or_not_allow_to_cancel"}
     mock.delete(ORDERS + "/o-3").respond(200, json=body)
-    assert await cancels.cancel_many("BTC/USDT", ["o-1", "o-2", "o-3"], 1.0) == 2
+    assert await cancels.cancel_orders("BTC/USDT", ["o-1", "o-2", "o-3"], timeout=1.0) == 2
     mock.delete(ORDERS + "/o-4").respond(429, json={"code": "429000", "msg": "Too Many Requests"})
     with pytest.raises(RateLimited):
-        await cancels.cancel_many("BTC/USDT", ["o-1", "o-4"], 1.0)
+        await cancels.cancel_orders("BTC/USDT", ["o-1", "o-4"], timeout=1.0)
 
 
 async def test_cancel_all_of_a_symbol_counts_the_open_orders(cancels, mock) -> None:
@@ -370,7 +372,7 @@ async def test_cancel_all_of_a_symbol_counts_the_open_orders(cancels, mock) -> N
         200, json=ok([detail("a"), detail("b", "oid-2")])
     )
     route = mock.delete(ORDERS, params={"symbol": "BTC-USDT"}).respond(200, json=ok("success"))
-    assert await cancels.cancel_all("BTC/USDT", 1.0) == 2
+    assert await cancels.cancel_all("BTC/USDT", timeout=1.0) == 2
     assert route.called
 
 
@@ -385,12 +387,12 @@ async def test_cancel_all_of_every_symbol(cancels, mock) -> None:
     everything = mock.delete(ORDERS + "/cancelAll").respond(
         200, json=ok({"succeedSymbols": ["ETH-USDT", "BTC-USDT"], "failedSymbols": []})
     )
-    assert await cancels.cancel_all(None, 1.0) == 3
+    assert await cancels.cancel_all(None, timeout=1.0) == 3
     assert everything.called
     failed = [{"symbol": "BTC-USDT", "error": "busy"}]
     everything.respond(200, json=ok({"succeedSymbols": [], "failedSymbols": failed}))
     with pytest.raises(ExchangeError, match="BTC-USDT"):
-        await cancels.cancel_all(None, 1.0)
+        await cancels.cancel_all(None, timeout=1.0)
 
 
 @pytest.mark.parametrize(
@@ -443,5 +445,5 @@ async def test_cancel_many_keeps_few_requests_in_flight(cancels, mock) -> None:
 
     mock.delete(url__regex=r"/api/v1/hf/orders/o-\d+").mock(side_effect=answer)
     ids = [f"o-{i}" for i in range(20)]
-    assert await cancels.cancel_many("BTC/USDT", ids, 2.0) == 20
+    assert await cancels.cancel_orders("BTC/USDT", ids, timeout=2.0) == 20
     assert peak == 8
