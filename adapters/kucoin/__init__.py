@@ -8,7 +8,8 @@ one table of venue codes), ``subscriptions`` (topics, batching, caps), ``sockets
 (one socket's handler and liveness, on core's shards: connections of ≤300 topics, paced
 coalesced subscribes, token renewal), ``signing`` (``KC-API-*`` headers), ``client``
 (:class:`KucoinClient`), ``native`` (raw access), ``plugin`` (the hookimpl). The account
-side: ``private`` (the private socket, fills and fees, the managed dead man's switch),
+side: ``private`` (the private socket, fills and fees; its health keeps the dead man's
+switch armed through core's ``keep_armed``),
 ``parse_private`` (order and balance pushes → core), ``trading`` (the ``Trader``: HF
 placement, exactly once), ``cancels`` (cancels, dead-cancel-all), ``trade_schemas``
 (order REST bodies).

@@ -24,6 +24,7 @@ from tickwire.adapters.kucoin.subscriptions import Topic
 from tickwire.core.bookkeeper import BookKeeper
 from tickwire.core.context import AdapterContext
 from tickwire.core.ratelimit import Quota, RateLimiter
+from tickwire.core.shards import Shard
 
 __all__ = ["LEVEL2", "RETRY_BASE", "RETRY_MAX", "SNAPSHOT_QUOTA", "KucoinBooks"]
 
@@ -70,9 +71,9 @@ class KucoinBooks:
             self._paused.discard(book.symbol)
             self.keeper.remove(book.symbol)
 
-    def down(self, topics: list[Topic]) -> None:
-        """The socket of these topics is gone: their synced books wait for a new snapshot."""
-        for topic in topics:
+    def down(self, shard: Shard[Topic]) -> None:
+        """A shard's socket is gone: its synced books wait for a new snapshot."""
+        for topic in shard.owner.of(shard):
             kbook = self.kbooks.get(topic.native) if topic.prefix == LEVEL2 else None
             if kbook is not None:
                 self._paused.add(kbook.symbol)
@@ -80,9 +81,9 @@ class KucoinBooks:
                     kbook.reset()
                     self.keeper.out_of_sync(kbook.symbol, "socket lost")
 
-    def up(self, topics: list[Topic]) -> None:
-        """The socket of these topics is subscribed again: sync every book that is not."""
-        for topic in topics:
+    def up(self, shard: Shard[Topic]) -> None:
+        """A shard's socket is subscribed again: sync every book of it that is not."""
+        for topic in shard.owner.of(shard):
             kbook = self.kbooks.get(topic.native) if topic.prefix == LEVEL2 else None
             if kbook is not None:
                 self._paused.discard(kbook.symbol)

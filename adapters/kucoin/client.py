@@ -50,7 +50,7 @@ from typing import Any
 from tickwire.adapters.kucoin import parse
 from tickwire.adapters.kucoin.books import LEVEL2, KucoinBooks
 from tickwire.adapters.kucoin.native import KucoinNative
-from tickwire.adapters.kucoin.private import PRIVATE_CHANNELS, PrivateSocket, keep_dead_man
+from tickwire.adapters.kucoin.private import PRIVATE_CHANNELS, PrivateSocket
 from tickwire.adapters.kucoin.rest import KucoinRest
 from tickwire.adapters.kucoin.schemas import (
     CandleData,
@@ -74,6 +74,7 @@ from tickwire.adapters.kucoin.subscriptions import (
 from tickwire.adapters.kucoin.trading import KucoinTrader
 from tickwire.core.client import BaseClient
 from tickwire.core.config import ClientConfig
+from tickwire.core.dead_man import keep_armed
 from tickwire.core.errors import (
     BookOutOfSync,
     ConfigError,
@@ -118,7 +119,8 @@ class KucoinClient(BaseClient):
         socket = partial(
             Socket, quota=quota, bullet=self._rest.bullet_public, dispatch=self._dispatch
         )
-        hooks = PoolHooks(replay=self._replay, up=self._on_shard_up, down=self._on_shard_down)
+        self._book_sync = books = KucoinBooks(context, self._rest)
+        hooks = PoolHooks(replay=self._replay, up=books.up, down=books.down)
         self._shards: Shards[Topic] = Shards(
             context,
             socket,
@@ -127,7 +129,6 @@ class KucoinClient(BaseClient):
             per_connection=int(options.get("topics_per_connection", TOPICS_PER_CONNECTION)),
             renew_after=float(options.get("renew_after", RENEW_AFTER)),
         )
-        self._book_sync = KucoinBooks(context, self._rest)
         self._kbooks = self._book_sync.kbooks  # the hot path reads them directly
         self._dbooks = self._book_sync.dbooks
         self._private: PrivateSocket | None = None
@@ -169,7 +170,11 @@ class KucoinClient(BaseClient):
         if seconds:
             refresh = float(config.options.get("dead_man_refresh", float(seconds) / 3))
             arm = partial(trader.cancel_all_after, timeout=config.request_timeout)
-            self._spawn(keep_dead_man(private, arm, float(seconds), refresh), "kucoin-dead-man")
+            keeper = keep_armed(
+                arm, float(seconds), refresh, up=private.healthy.wait,
+                down=private.unhealthy.wait, report=self.context.error,
+            )  # fmt: skip
+            self._spawn(keeper, "kucoin-dead-man")
 
     async def _stop(self) -> None:
         if self._private is not None:
@@ -275,14 +280,6 @@ class KucoinClient(BaseClient):
                 self._dispatch(message, received)
         finally:
             self._replaying = False
-
-    # --- shard events ------------------------------------------------------------------
-
-    def _on_shard_down(self, shard: Shard[Topic]) -> None:
-        self._book_sync.down(self._shards.of(shard))
-
-    def _on_shard_up(self, shard: Shard[Topic]) -> None:
-        self._book_sync.up(self._shards.of(shard))
 
     # --- subscriptions -----------------------------------------------------------------
 

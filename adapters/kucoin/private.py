@@ -25,7 +25,6 @@ used as sent.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from time import time_ns
 from typing import Any
@@ -59,7 +58,6 @@ __all__ = [
     "PRIVATE_TOPICS",
     "FillBook",
     "PrivateSocket",
-    "keep_dead_man",
 ]
 
 PRIVATE_TOPICS: dict[Channel, str] = {
@@ -275,21 +273,3 @@ class PrivateSocket(KucoinSocket):
                 await self._request("unsubscribe", topic)
             finally:
                 self._leaving.discard(topic)
-
-
-async def keep_dead_man(
-    private: PrivateSocket, arm: Callable[[float], Awaitable[None]], seconds: float, period: float
-) -> None:
-    """Re-arm ``dead-cancel-all`` (``arm(seconds)``) every ``period`` while the private
-    socket is healthy; pause, and let it fire, while it is not."""
-    while True:
-        await private.healthy.wait()
-        try:
-            await arm(seconds)
-        except TickwireError as exc:
-            private.context.error(exc, "dead man's switch")
-        try:
-            async with asyncio.timeout(period):
-                await private.unhealthy.wait()  # down: stop refreshing at once
-        except TimeoutError:
-            pass

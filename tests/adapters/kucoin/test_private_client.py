@@ -10,13 +10,11 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from decimal import Decimal
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from helpers import next_of, until
 
-from tickwire.adapters.kucoin.private import keep_dead_man
 from tickwire.adapters.kucoin.signing import sign
 from tickwire.core.config import ClientConfig, Credentials
 from tickwire.core.connect import connect
@@ -394,36 +392,3 @@ async def test_private_topics_are_restored_after_a_reconnect(ex) -> None:
         assert any(isinstance(e, Balance) and e.asset == "USDT" for e in seen)  # the hold
         await client.unsubscribe("balances")
         assert Subscription(Channel.BALANCES) not in client.subscriptions
-
-
-async def test_the_managed_switch_pauses_while_the_private_socket_is_down() -> None:
-    # The loop alone, with a stand-in socket whose health the test flips.
-    healthy, unhealthy = asyncio.Event(), asyncio.Event()
-    private = SimpleNamespace(healthy=healthy, unhealthy=unhealthy)
-    calls: list[float] = []
-    enough = asyncio.Event()
-    wanted = 3
-
-    async def arm(seconds: float) -> None:
-        calls.append(seconds)
-        if len(calls) >= wanted:
-            enough.set()
-
-    healthy.set()
-    loop = asyncio.create_task(keep_dead_man(private, arm, 5.0, 0.01))  # type: ignore[arg-type]
-    try:
-        async with asyncio.timeout(5):
-            await enough.wait()  # refreshed every 10 ms while healthy
-        healthy.clear()
-        unhealthy.set()
-        paused_at = len(calls)
-        await asyncio.sleep(0.1)  # a quiet period: ten refresh periods, nothing to await
-        assert len(calls) == paused_at  # down: the switch is left to fire
-        wanted, enough = paused_at + 2, asyncio.Event()
-        unhealthy.clear()
-        healthy.set()
-        async with asyncio.timeout(5):
-            await enough.wait()  # up again: re-armed
-        assert set(calls) == {5.0}
-    finally:
-        loop.cancel()
