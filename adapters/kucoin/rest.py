@@ -20,6 +20,7 @@ the method and path only: never a query, a token, a header or a key.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Literal, TypeVar
 from urllib.parse import urlencode
@@ -32,12 +33,13 @@ from tickwire.adapters.kucoin.parse import VENUE, to_instrument
 from tickwire.adapters.kucoin.schemas import BulletData, Envelope, Level2Snapshot, SymbolEntry
 from tickwire.adapters.kucoin.signing import sign_headers
 from tickwire.core.config import Credentials
-from tickwire.core.errors import DecodeError
+from tickwire.core.errors import AuthError, DecodeError
+from tickwire.core.fetcher import ServerTime
 from tickwire.core.rest import raise_for_status, retry_after
 from tickwire.core.rest_client import RestClient
 from tickwire.core.types import Instrument
 
-__all__ = ["FULL_BOOK_PATH", "ORDERS", "BulletToken", "KucoinRest", "decode"]
+__all__ = ["CLOCK_SKEW", "FULL_BOOK_PATH", "ORDERS", "BulletToken", "KucoinRest", "decode"]
 
 T = TypeVar("T")
 
@@ -47,6 +49,9 @@ ORDERS = "/api/v1/hf/orders"
 """The HF order endpoints' root."""
 FULL_BOOK_PATH = "/api/v3/market/orderbook/level2"
 """The full order book: KuCoin serves it only signed."""
+CLOCK_SKEW = "400002"
+"""KuCoin's refusal of a ``KC-API-TIMESTAMP`` more than 5 s from its own clock."""
+TIME_PATH = "/api/v1/timestamp"
 
 _envelope_decoder = msgspec.json.Decoder(Envelope)
 _bullet_decoder = msgspec.json.Decoder(BulletData)
@@ -120,6 +125,10 @@ class KucoinRest(RestClient):
     or an emulator's; ``timeout`` per call; ``client``/``transport`` as core documents)."""
 
     venue = VENUE
+    clock_offset_ms = 0
+    """The venue's clock minus ours (ms), added to every signing timestamp: set by
+    :meth:`measure_clock`, which :meth:`signed` also calls (then retries once) when KuCoin
+    refuses a timestamp (``400002``)."""
 
     async def signed(
         self,
@@ -136,16 +145,40 @@ class KucoinRest(RestClient):
 
         ``body`` is the exact JSON sent and signed. The query is signed un-encoded and
         sent encoded, as KuCoin verifies it; ``timeout`` (seconds) overrides the
-        client's. Never retried here: a caller that must not repeat a request (an order)
-        decides what to do with a failure (see ``__cause__``).
+        client's. Never retried here (a caller that must not repeat a request, an order,
+        decides what to do with a failure: see ``__cause__``), except once after a
+        timestamp refusal (``400002``), signed with the clock offset measured then.
         """
+        try:
+            return await self._signed_once(credentials, method, path, params, body, timeout)
+        except AuthError as exc:
+            if credentials is None or str(exc.code) != CLOCK_SKEW:
+                raise
+        # Our clock is off the venue's: KuCoin refused the timestamp at its gateway, before
+        # doing anything (an order was not placed), so sending again is safe. Once, with
+        # the offset measured now.
+        await self.measure_clock(timeout=timeout)
+        return await self._signed_once(credentials, method, path, params, body, timeout)
+
+    async def _signed_once(
+        self,
+        credentials: Credentials | None,
+        method: str,
+        path: str,
+        params: dict[str, str] | None,
+        body: bytes | None,
+        timeout: float | None,
+    ) -> msgspec.Raw:
         target = path
         sent = path
         if params:
             target += "?" + "&".join(f"{key}={value}" for key, value in params.items())
             sent += "?" + urlencode(params)
         text = "" if body is None else body.decode()
-        headers = {} if credentials is None else sign_headers(credentials, method, target, text)
+        headers: dict[str, str] = {}
+        if credentials is not None:
+            stamp = time.time_ns() // 1_000_000 + self.clock_offset_ms
+            headers = sign_headers(credentials, method, target, text, stamp)
         if body is not None:
             headers["Content-Type"] = "application/json"
         what = f"{method} {path}"  # names no host: the path says enough
@@ -153,6 +186,19 @@ class KucoinRest(RestClient):
             method, sent, what, content=body, headers=headers, timeout=timeout
         )
         return _unwrap(response, what)
+
+    async def measure_clock(self, *, timeout: float | None = None) -> ServerTime:
+        """``GET /api/v1/timestamp``, timed: the venue's clock against ours at the middle
+        of the round trip. Keeps the offset (:attr:`clock_offset_ms`) for signing."""
+        sent = time.time_ns()
+        raw = await self._signed_once(None, "GET", TIME_PATH, None, None, timeout)
+        back = time.time_ns()
+        server = decode(_time_decoder, raw, TIME_PATH) * 1_000_000
+        measured = ServerTime(
+            venue=VENUE, server=server, local=(sent + back) // 2, round_trip=back - sent
+        )
+        self.clock_offset_ms = round(measured.offset / 1_000_000)
+        return measured
 
     async def bullet_public(self) -> BulletToken:
         """``POST /api/v1/bullet-public``: a token for public topics, fetched per connect."""
@@ -207,5 +253,4 @@ class KucoinRest(RestClient):
 
     async def server_time(self) -> int:
         """``GET /api/v1/timestamp``: the venue's clock, in ms since the epoch."""
-        path = "/api/v1/timestamp"
-        return decode(_time_decoder, await self.signed(None, "GET", path), path)
+        return decode(_time_decoder, await self.signed(None, "GET", TIME_PATH), TIME_PATH)
