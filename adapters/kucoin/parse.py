@@ -31,6 +31,7 @@ same ``DecodeError``; ``Infinity`` and ``1E+99999`` fail the upper bound).
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any, NoReturn
 
 import msgspec
@@ -190,13 +191,12 @@ def message_symbol(msg: Message) -> str:
 
 # --- symbols ---------------------------------------------------------------------------
 
-# native ↔ unified, filled on first use. Bounded (a full cache is emptied): symbols come
-# from the venue, and a flood of garbage ones must not grow memory without limit.
-_unified_cache: dict[str, str] = {}
-_native_cache: dict[str, str] = {}
-_SYMBOL_CACHE_SIZE = 8192
+# Memoized, and bounded: symbols come from the venue, and a flood of garbage ones must not
+# grow memory without limit.
+SYMBOL_CACHE_SIZE = 8192
 
 
+@lru_cache(maxsize=SYMBOL_CACHE_SIZE)
 def to_unified(symbol: str) -> str:
     """KuCoin's ``BTC-USDT`` → tickwire's ``BTC/USDT``; the single point of truth.
 
@@ -204,26 +204,15 @@ def to_unified(symbol: str) -> str:
     (already unified, or a market code like ``BTC``) is returned unchanged, so the
     function is idempotent.
     """
-    unified = _unified_cache.get(symbol)
-    if unified is None:
-        base, sep, quote = symbol.partition("-")
-        unified = f"{base}/{quote}" if sep else symbol
-        if len(_unified_cache) >= _SYMBOL_CACHE_SIZE:
-            _unified_cache.clear()
-        _unified_cache[symbol] = unified
-    return unified
+    base, sep, quote = symbol.partition("-")
+    return f"{base}/{quote}" if sep else symbol
 
 
+@lru_cache(maxsize=SYMBOL_CACHE_SIZE)
 def to_native(symbol: str) -> str:
     """tickwire's ``BTC/USDT`` → KuCoin's ``BTC-USDT`` (the inverse of :func:`to_unified`)."""
-    native = _native_cache.get(symbol)
-    if native is None:
-        base, sep, quote = symbol.partition("/")
-        native = f"{base}-{quote}" if sep else symbol
-        if len(_native_cache) >= _SYMBOL_CACHE_SIZE:
-            _native_cache.clear()
-        _native_cache[symbol] = native
-    return native
+    base, sep, quote = symbol.partition("/")
+    return f"{base}-{quote}" if sep else symbol
 
 
 # --- message data → core ----------------------------------------------------------------

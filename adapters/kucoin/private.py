@@ -164,12 +164,8 @@ class PrivateSocket(KucoinSocket):
             raise
         heartbeat = self.context.config.heartbeat
         # A private socket can be quiet for hours: its pings must beat the idle timeout.
-        self.session.ping_interval = heartbeat.ping_interval or min(
-            token.ping_interval, heartbeat.idle_timeout / 2
-        )
-        self.welcome.clear()
-        self.connect_id = f"private-{time_ns()}"
-        return token.url(self.connect_id)
+        ping = heartbeat.ping_interval or min(token.ping_interval, heartbeat.idle_timeout / 2)
+        return self.connect_to(token, ping, f"private-{time_ns()}")
 
     async def on_open(self, session: Session) -> None:
         """Await ``welcome``, then subscribe every wanted private topic."""

@@ -76,6 +76,13 @@ class KucoinSocket:
                 # About the connection itself (an expired token): this socket is done for.
                 self.session.drop(f"error {message.code}: {message.data}")
 
+    def connect_to(self, token: BulletToken, ping_interval: float, connect_id: str) -> str:
+        """The URL of a fresh connection with ``token``; pings every ``ping_interval``."""
+        self.session.ping_interval = ping_interval
+        self.welcome.clear()
+        self.connect_id = connect_id
+        return token.url(connect_id)
+
     def ping_message(self) -> bytes:
         """KuCoin's application ping (it counts against the message rate, like all)."""
         return _PING
@@ -113,12 +120,10 @@ class Socket(KucoinSocket, ShardSocket[Topic]):
         """A fresh bullet token every time (never cached: it expires), and its ping period."""
         token = await self._bullet()
         heartbeat = self.context.config.heartbeat
-        self.session.ping_interval = ping = heartbeat.ping_interval or token.ping_interval
+        ping = heartbeat.ping_interval or token.ping_interval
         # KuCoin sends no heartbeat: a quiet socket shows life only by answering pings.
         self.session.idle_timeout = max(heartbeat.idle_timeout, ping + token.ping_timeout)
-        self.welcome.clear()
-        self.connect_id = str(time_ns())
-        return token.url(self.connect_id)
+        return self.connect_to(token, ping, str(time_ns()))
 
     async def on_open(self, session: Session) -> None:
         """Await ``welcome`` (the socket is unusable before), then subscribe the shard."""
