@@ -49,6 +49,7 @@ from typing import Any
 
 from tickwire.adapters.kucoin import parse
 from tickwire.adapters.kucoin.books import LEVEL2, KucoinBooks
+from tickwire.adapters.kucoin.fetch import KucoinFetcher
 from tickwire.adapters.kucoin.native import KucoinNative
 from tickwire.adapters.kucoin.private import PRIVATE_CHANNELS, PrivateSocket
 from tickwire.adapters.kucoin.rest import KucoinRest
@@ -78,10 +79,8 @@ from tickwire.core.dead_man import keep_armed
 from tickwire.core.errors import (
     BookOutOfSync,
     ConfigError,
-    ConnectTimeout,
     DecodeError,
     NotSupported,
-    RequestTimeout,
 )
 from tickwire.core.ratelimit import Quota
 from tickwire.core.shards import Batching, PoolHooks, Shard, Shards
@@ -112,6 +111,7 @@ class KucoinClient(BaseClient):
             timeout=config.request_timeout,
             transport=context.rest_transport,  # called at connect: a replay swaps it
         )
+        self._fetcher = KucoinFetcher(self._rest, config.credentials)
         quota = Quota(
             int(options.get("msg_limit", MESSAGES_PER_CONNECTION.limit)),
             float(options.get("msg_window", MESSAGES_PER_CONNECTION.window)),
@@ -155,17 +155,13 @@ class KucoinClient(BaseClient):
         credentials = config.credentials
         if credentials is None:
             return
+        # KuCoin refuses a signature more than 5 s off its clock: sign with its time.
+        await self._rest.measure_clock(timeout=config.request_timeout)
         self._trader = trader = KucoinTrader(self._rest, credentials)
         if not config.options.get("private", True):
             return
         self._private = private = PrivateSocket(self.context, self._rest, credentials)
-        self._spawn(private.session.run(), "kucoin-private")
-        try:  # AuthError here: the keys are wrong
-            await private.wait_ready(
-                self.context.deadline("kucoin private", config.connect_timeout)
-            )
-        except RequestTimeout as exc:
-            raise ConnectTimeout(str(exc)) from None  # what connect() promises
+        await self.context.start(private.session)  # AuthError: the keys are wrong
         seconds = config.options.get("dead_man_switch")
         if seconds:
             refresh = float(config.options.get("dead_man_refresh", float(seconds) / 3))
