@@ -159,6 +159,11 @@ class KrakenEmulator(OrderFaultHooks, ChecksumHooks, EmulatorServer):
         return f"{self.ws_base}/v2-auth"
 
     @property
+    def ws_auth_base(self) -> str:
+        """The auth host as a base URL to which a client appends ``/v2`` itself."""
+        return f"{self.ws_base}/ws-auth"
+
+    @property
     def rest_url(self) -> str:
         """REST base URL (``https://api.kraken.com`` on the venue)."""
         return self.base_url
@@ -192,6 +197,9 @@ class KrakenEmulator(OrderFaultHooks, ChecksumHooks, EmulatorServer):
         """``/v2`` and ``/v2-auth`` WebSockets; public and private REST (``/0/...``)."""
         app.router.add_get("/v2", self._public)
         app.router.add_get("/v2-auth", self._auth)
+        # The venue's two hosts both serve /v2; clients that append "/v2" to a base URL
+        # (python-kraken-sdk) reach the auth host as {ws_base}/ws-auth + "/v2".
+        app.router.add_get("/ws-auth/v2", self._auth)
         self.rest_public.routes(app)
         self.rest_private.routes(app)
 
