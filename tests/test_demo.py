@@ -252,3 +252,14 @@ async def test_an_interrupted_demo_prints_the_same_summary():
     )
     assert summary is not None, story
     assert all(int(n.replace(",", "")) > 0 for n in summary.groups())
+
+
+async def test_interrupted_while_starting_still_prints_the_summary():
+    console = screen()
+    args = build_parser().parse_args(["demo", *BUILT_INS])
+    ctx = Context(console=console, registry=default_registry(), stdout=sys.stdout)
+    task = asyncio.create_task(args.run(args, ctx))
+    asyncio.get_running_loop().call_later(0.2, task.cancel)  # emulators still starting
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert re.search(r"demo ended: \d+s, [\d,]+ events", console.export_text())

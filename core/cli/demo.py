@@ -21,7 +21,7 @@ import argparse
 import asyncio
 import inspect
 import itertools
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -154,36 +154,41 @@ async def run(args: argparse.Namespace, ctx: Context) -> int:
     board = Board(title="tickwire demo: local emulators, synthetic data", reference=reference)
     streams: list[AsyncIterator[Event]] = []
     emulators: dict[str, Any] = {}
+    faults = FaultInjector(emulators, board.note)  # takes turns over those started
     async with AsyncExitStack() as stack:
-        export = await stack.enter_async_context(metrics.serving(args))
-        for venue, spec in zip(venues, specs, strict=True):
-            board.add_venue(venue)
-            emulator = _build(spec, args.seed, args.interval)
-            anchor = getattr(getattr(emulator, "market", None), "anchor_to", None)
-            if callable(anchor):
-                anchor(profile=venue)  # before anyone connects: the re-centring is unseen
-            await stack.enter_async_context(emulator)
-            emulators[venue] = emulator
-            client = connect(venue, registry=registry, **emulator.endpoints)
-            export(client)  # before connecting: the first connection is counted
-            await stack.enter_async_context(client)
-            symbols = await _symbols(client, args.symbols)
-            await client.subscribe("ticker", symbols)
-            await client.subscribe("book", symbols, depth=BOOK_DEPTH)
-            for symbol in symbols:
-                board.attach_book(venue, symbol, client.book(symbol))
-            streams.append(client.events())
-        faults = FaultInjector(emulators, board.note)
-        background = [] if args.no_faults else [faults.run(args.fault_every)]
         try:
+            export = await stack.enter_async_context(metrics.serving(args))
+            for venue, spec in zip(venues, specs, strict=True):
+                board.add_venue(venue)
+                emulator = _build(spec, args.seed, args.interval)
+                anchor = getattr(getattr(emulator, "market", None), "anchor_to", None)
+                if callable(anchor):
+                    anchor(profile=venue)  # before anyone connects: the re-centring is unseen
+                await stack.enter_async_context(emulator)
+                emulators[venue] = emulator
+                client = connect(venue, registry=registry, **emulator.endpoints)
+                export(client)  # before connecting: the first connection is counted
+                await stack.enter_async_context(client)
+                symbols = await _symbols(client, args.symbols)
+                await client.subscribe("ticker", symbols)
+                await client.subscribe("book", symbols, depth=BOOK_DEPTH)
+                for symbol in symbols:
+                    board.attach_book(venue, symbol, client.book(symbol))
+                streams.append(client.events())
+            background = [] if args.no_faults else [faults.run(args.fault_every)]
             await live_board(board, ctx.console, streams, args.duration, background)
-        finally:
-            # Ctrl-C (a cancelled run) gets the same closing line as --duration.
-            ctx.console.print(
-                f"demo ended: {board.summary()}; {plural(faults.injected, 'fault')} injected",
-                highlight=False,
-            )
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            _ended(ctx, board, faults)  # Ctrl-C, even while starting: the --duration line
+            raise
+        _ended(ctx, board, faults)
     return 0
+
+
+def _ended(ctx: Context, board: Board, faults: FaultInjector) -> None:
+    ctx.console.print(
+        f"demo ended: {board.summary()}; {plural(faults.injected, 'fault')} injected",
+        highlight=False,
+    )
 
 
 def _build(spec: EmulatorSpec, seed: int, interval: float) -> Any:
@@ -204,26 +209,31 @@ class FaultInjector:
     def __init__(self, emulators: dict[str, Any], note: Callable[[str, str], None]) -> None:
         self.injected = 0
         self._note = note
+        self._emulators = emulators  # read at the first fault: filled in as they start
+        self._cycle: Iterator[tuple[str, str]] | None = None
+
+    def _turns(self) -> Iterator[tuple[str, str]]:
         turns: list[list[tuple[str, str]]] = []
-        for index, (venue, emulator) in enumerate(emulators.items()):
+        for index, (venue, emulator) in enumerate(self._emulators.items()):
             hooks = [(venue, name) for name in FAULTS if callable(getattr(emulator, name, None))]
             turns.append(hooks[index % len(hooks) :] + hooks[: index % len(hooks)] if hooks else [])
         order = [hook for row in itertools.zip_longest(*turns) for hook in row if hook]
-        self._emulators = emulators
-        self._cycle = itertools.cycle(order) if order else None
+        return itertools.cycle(order)
 
     async def run(self, every: float) -> None:
         """Inject one fault every ``every`` seconds until cancelled."""
-        if self._cycle is None:
-            return
         while True:
             await asyncio.sleep(every)
             await self.inject()
 
     async def inject(self) -> None:
-        """Inject the next fault in turn and note it."""
-        assert self._cycle is not None
-        venue, name = next(self._cycle)
+        """Inject the next fault in turn and note it (nothing if no emulator has hooks)."""
+        if self._cycle is None:
+            self._cycle = self._turns()
+        turn = next(self._cycle, None)
+        if turn is None:
+            return
+        venue, name = turn
         try:
             result = getattr(self._emulators[venue], name)()  # an arming hook acts here
             # Noted before a drop completes: the statuses it causes continue this line.
