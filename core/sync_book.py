@@ -48,6 +48,7 @@ __all__ = [
     "Rows",
     "SequenceFilter",
     "SequencedBook",
+    "TopBook",
 ]
 
 MAX_BUFFERED = 10_000
@@ -74,7 +75,44 @@ P = TypeVar("P")
 _Buffered = tuple[int, int, P, int]  # start, end, increment, ts
 
 
-class SequencedBook(Generic[P]):
+class TopBook:
+    """A book that each push replaces whole (a top-N stream: KuCoin's ``level2Depth5``,
+    Binance's partial depth): no sequence, no sync, the first push makes it whole.
+    :class:`SequencedBook` builds on it."""
+
+    __slots__ = ("_book", "_venue", "symbol")
+
+    def __init__(self, venue: str, symbol: str, *, depth: int | None = None) -> None:
+        """``symbol`` is unified (``BTC/USDT``); ``depth`` truncates (``None``: unbounded)."""
+        self.symbol = symbol
+        self._venue = venue
+        self._book = OrderBook(venue, symbol, depth=depth)
+
+    @property
+    def book(self) -> OrderBook:
+        """The live engine book (read it; only this class should write it)."""
+        return self._book
+
+    @property
+    def synced(self) -> bool:
+        """True once a snapshot was applied, until a gap or :meth:`reset`."""
+        return self._book.synced
+
+    def reset(self) -> None:
+        """Forget every level (a reconnect): the next snapshot makes the book whole."""
+        self._book.reset()
+
+    def replace(self, bids: Rows, asks: Rows, ts: int) -> None:
+        """Replace the book with one push's levels; a level the engine refuses (negative
+        size, NaN) resets the book and raises :class:`~tickwire.core.errors.BookOutOfSync`."""
+        try:
+            self._book.apply_snapshot(bids, asks, ts=ts)
+        except _BAD_LEVEL as exc:
+            self._book.reset()
+            raise BookOutOfSync(self.symbol, f"invalid level: {exc!r}") from exc
+
+
+class SequencedBook(TopBook, Generic[P]):
     """One symbol's book, kept in sequence from a snapshot and increments of type ``P``::
 
         sbook = VenueBook(venue, symbol)              # a subclass that defines rows()
@@ -87,7 +125,7 @@ class SequencedBook(Generic[P]):
     :meth:`load`). ``depth`` truncates the engine book (``None``: unbounded).
     """
 
-    __slots__ = ("_blocked", "_book", "_buffer", "_rejects", "_venue", "rejected", "symbol")
+    __slots__ = ("_blocked", "_buffer", "_rejects", "rejected")
 
     max_jump = MAX_SEQUENCE_JUMP
     rejects_before_resync = REJECTS_BEFORE_RESYNC
@@ -98,9 +136,7 @@ class SequencedBook(Generic[P]):
         self, venue: str, symbol: str, *, depth: int | None = None, max_buffered: int = MAX_BUFFERED
     ) -> None:
         """``symbol`` is unified (``BTC/USDT``)."""
-        self.symbol = symbol
-        self._venue = venue
-        self._book = OrderBook(venue, symbol, depth=depth)
+        super().__init__(venue, symbol, depth=depth)
         self._buffer: deque[_Buffered[P]] = deque(maxlen=max_buffered)
         self._rejects = 0  # impossible increments in a row
         self._blocked: _Buffered[P] | None = None  # the head the last load failed on
@@ -122,16 +158,6 @@ class SequencedBook(Generic[P]):
         (checked before anything is returned: a bad row discards the whole increment).
         """
         raise NotImplementedError
-
-    @property
-    def book(self) -> OrderBook:
-        """The live engine book (read it; only this class should write it)."""
-        return self._book
-
-    @property
-    def synced(self) -> bool:
-        """True once a snapshot was loaded, until a gap or :meth:`reset`."""
-        return self._book.synced
 
     @property
     def sequence(self) -> int | None:

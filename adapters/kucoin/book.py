@@ -21,14 +21,14 @@ from typing import NoReturn
 
 from tickwire.adapters.kucoin.parse import VENUE, to_depth_update, to_native
 from tickwire.adapters.kucoin.schemas import DepthData, L2UpdateData, Level2Snapshot
-from tickwire.core.book import OrderBook
-from tickwire.core.errors import BookOutOfSync, DecodeError
+from tickwire.core.errors import DecodeError
 from tickwire.core.sync_book import (
     MAX_BUFFERED,
     MAX_SEQUENCE_JUMP,
     REJECTS_BEFORE_RESYNC,
     Rows,
     SequencedBook,
+    TopBook,
 )
 from tickwire.core.types import BookUpdate
 from tickwire.core.validation import MAX_PRICE, MAX_SIZE, ZERO
@@ -42,7 +42,6 @@ __all__ = [
 ]
 
 _MS = 1_000_000  # ns per ms
-_BAD_LEVEL = (ValueError, ArithmeticError, TypeError)  # what the engine raises on a bad level
 
 
 class KucoinBook(SequencedBook[L2UpdateData]):
@@ -114,51 +113,22 @@ class KucoinBook(SequencedBook[L2UpdateData]):
         raise ValueError(f"{update.symbol} increment routed to the {self._native} book")
 
 
-class KucoinDepthBook:
+class KucoinDepthBook(TopBook):
     """A ``level2Depth5``/``level2Depth50`` book: each push replaces the whole top N::
 
-        dbook = KucoinDepthBook("BTC/USDT", depth=5)
-        event = dbook.apply(data, received)  # a BookUpdate with snapshot=True
-
-    No sequence, no sync: the first push makes the book whole.
+    dbook = KucoinDepthBook("BTC/USDT", depth=5)
+    event = dbook.apply(data, received)  # a BookUpdate with snapshot=True
     """
 
-    __slots__ = ("_book", "_symbol")
+    __slots__ = ()
 
     def __init__(self, symbol: str, depth: int) -> None:
         """``symbol`` is unified; ``depth`` is 5 or 50, as subscribed."""
-        self._symbol = symbol
-        self._book = OrderBook(VENUE, symbol, depth=depth)
-
-    @property
-    def symbol(self) -> str:
-        """The unified symbol."""
-        return self._symbol
-
-    @property
-    def book(self) -> OrderBook:
-        """The live engine book (read it; only :meth:`apply` should write it)."""
-        return self._book
-
-    @property
-    def synced(self) -> bool:
-        """True once a push was applied, until :meth:`reset`."""
-        return self._book.synced
-
-    def reset(self) -> None:
-        """Forget every level (a reconnect): the next push makes the book whole again."""
-        self._book.reset()
+        super().__init__(VENUE, symbol, depth=depth)
 
     def apply(self, data: DepthData, received: int) -> BookUpdate:
-        """Replace the book with one push and return it as a snapshot event.
-
-        A malformed level (negative size, NaN) resets the book and raises
-        :class:`~tickwire.core.errors.BookOutOfSync`.
-        """
-        event = to_depth_update(data, self._symbol, received)
-        try:
-            self._book.apply_snapshot(data.bids, data.asks, ts=event.ts)
-        except _BAD_LEVEL as exc:
-            self._book.reset()
-            raise BookOutOfSync(self._symbol, f"invalid level: {exc!r}") from exc
+        """Replace the book with one push and return it as a snapshot event (a malformed
+        level resets the book and raises :class:`~tickwire.core.errors.BookOutOfSync`)."""
+        event = to_depth_update(data, self.symbol, received)
+        self.replace(data.bids, data.asks, event.ts)
         return event

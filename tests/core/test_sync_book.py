@@ -18,6 +18,7 @@ from tickwire.core.sync_book import (
     Rows,
     SequencedBook,
     SequenceFilter,
+    TopBook,
 )
 from tickwire.core.types import BookLevel, BookUpdate
 
@@ -162,3 +163,15 @@ def test_sequence_filter_fresh_duplicate_impossible_and_moved() -> None:
     assert sequences.fresh("t", 10**6 + 1)
     with pytest.raises(DecodeError):
         SequenceFilter("toy").fresh("n", -1)
+
+
+def test_a_top_book_is_replaced_whole_by_each_push() -> None:
+    top = TopBook("toy", "A/B", depth=2)
+    assert not top.synced
+    top.replace([(D(10), D(1)), (D(9), D(1)), (D(8), D(1))], [(D(11), D(2))], 5)
+    assert top.synced and top.book.ts == 5 and len(top.book.bids()) == 2  # truncated
+    top.replace([(D(7), D(3))], [], 6)
+    assert top.book.levels() == ((BookLevel(D(7), D(3)),), ())
+    with pytest.raises(BookOutOfSync, match="invalid level"):
+        top.replace([(D(7), D(-1))], [], 7)
+    assert not top.synced  # reset: the next push makes it whole again
