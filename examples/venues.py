@@ -54,7 +54,8 @@ async def open_clients(
         for path in paths:
             config = load_config(path, secrets=not offline)
             if offline:
-                config = await stack.enter_async_context(emulated(config))
+                # One shared market: the venues' prices move together, as live.
+                config = await stack.enter_async_context(emulated(config, shared_market=True))
             client = await stack.enter_async_context(connect(config))
             for subscription in config.subscriptions:
                 await client.subscribe(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import re
 from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
@@ -88,14 +89,16 @@ async def test_spread_monitor_compares_the_same_assets_across_venues(example, ca
 
 async def test_arbitrage_watcher_counts_only_edges_that_survive_both_fees(example, capsys):
     watcher = example("arbitrage_watcher")
-    # The emulators' BTC prices sit ~55 bps apart: worth it at 0.1 % a side, not at 0.4 %.
-    low_fees = ["--fee", "kraken=0.001", "--fee", "kucoin=0.001"]
+    # Offline, both emulators follow one shared market with their own lag, noise and
+    # spread: their books cross now and then by a few bps, and the edges vary.
+    no_fees = ["--fee", "kraken=0", "--fee", "kucoin=0"]
     base = [config("kraken"), config("kucoin"), "--offline", "--duration", SECONDS]
-    await watcher.main([*base, *low_fees])
+    await watcher.main([*base, *no_fees])
     out = capsys.readouterr().out
-    assert "buy kraken → sell kucoin BTC/USD: ask" in out
+    edges = re.findall(r"^buy .* net (-?[\d.]+) bps", out, flags=re.MULTILINE)
+    assert len(set(edges)) >= 2, out  # edges vary over time
     assert "book updates with an edge, best" in out
-    await watcher.main(base)  # the conservative default fee
+    await watcher.main(base)  # the conservative default fee: a few bps never pay 0.4 %
     assert "no opportunity net of fees" in capsys.readouterr().out
 
 
