@@ -26,8 +26,12 @@ import msgspec
 
 from tickwire.adapters.kraken import parse
 from tickwire.adapters.kraken.books import KrakenBooks
+from tickwire.adapters.kraken.edit import edit_order
+from tickwire.adapters.kraken.fetch import KrakenFetcher
 from tickwire.adapters.kraken.native import KrakenNative
 from tickwire.adapters.kraken.private import PING, PING_INTERVAL, KrakenPrivate
+from tickwire.adapters.kraken.rest import REST_URL
+from tickwire.adapters.kraken.rest_fetch import KrakenCalls
 from tickwire.adapters.kraken.schemas import (
     BookMessage,
     InstrumentMessage,
@@ -55,7 +59,7 @@ from tickwire.core.errors import (
 )
 from tickwire.core.ratelimit import RateLimiter
 from tickwire.core.session import Session
-from tickwire.core.types import Channel, Instrument, StreamState, Subscription
+from tickwire.core.types import Channel, Instrument, OrderAck, StreamState, Subscription
 
 __all__ = ["KrakenClient"]
 
@@ -95,6 +99,11 @@ class KrakenClient(BaseClient):
         self._native = KrakenNative(lambda: self.session)
         self._private: KrakenPrivate | None = None
         self._dead_man = _dead_man_seconds(config)
+        rest_url, transport = config.rest_url or REST_URL, self.context.rest_transport
+        calls = KrakenCalls(
+            rest_url, config.credentials, timeout=config.request_timeout, transport=transport
+        )
+        self._fetcher = self._rest_fetcher = KrakenFetcher(calls)  # the fetch_* calls
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -121,6 +130,7 @@ class KrakenClient(BaseClient):
             await self._public.close()
         if self._private is not None:
             await self._private.close()
+        await self._rest_fetcher.aclose()
 
     @property
     def session(self) -> Session:
@@ -347,6 +357,24 @@ class KrakenClient(BaseClient):
         """Every pair's trading rules, from the instrument channel's snapshot."""
         await self._instruments_ready.wait()
         return dict(self._instruments)
+
+    async def edit_order(
+        self,
+        symbol: str,
+        *,
+        order_id: str,
+        price: Any = None,
+        size: Any = None,
+        timeout: float | None = None,
+    ) -> OrderAck:
+        """Kraken's ``edit_order``: cancel and replace, a new order id (not for orders with
+        a ``cl_ord_id``, so not for tickwire's own: see :mod:`.edit`; use amend_order)."""
+        trader = self._active_trader()
+        assert isinstance(trader, KrakenTrader)
+        budget = self.config.request_timeout if timeout is None else timeout
+        return await edit_order(
+            trader, symbol, order_id=order_id, price=price, size=size, timeout=budget
+        )
 
     @property
     def native(self) -> KrakenNative:

@@ -1,0 +1,176 @@
+"""Kraken REST results → core types: pure functions, like :mod:`.parse` for the sockets.
+
+REST spells assets and pairs the old way (``XXBT``, ``XBTUSD``, ``XXBTZUSD``);
+:class:`RestNames`, built from ``Assets`` and ``AssetPairs``, turns them into the
+WebSocket v2 spelling every event uses (``BTC``, ``BTC/USD``). Times are seconds,
+decoded as ``Decimal`` and turned into integer ns without a float in between.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TypeVar
+
+import msgspec
+
+from tickwire.adapters.kraken.parse import VENUE
+from tickwire.adapters.kraken.schemas_rest import (
+    AssetInfo,
+    OhlcRow,
+    OrderInfo,
+    PairInfo,
+    TradeInfo,
+)
+from tickwire.core.errors import DecodeError
+from tickwire.core.positions import Fill
+from tickwire.core.types import Candle, OrderStatus, OrderType, OrderUpdate, Side
+
+__all__ = [
+    "NS",
+    "SIDES",
+    "RestNames",
+    "by_pair",
+    "decode",
+    "ns",
+    "only_entry",
+    "to_candle",
+    "to_fill",
+    "to_order_update",
+]
+
+T = TypeVar("T")
+NS = 1_000_000_000
+_ALTNAMES = {"XBT": "BTC", "XDG": "DOGE"}  # Kraken's own names → everyone else's
+SIDES = {"buy": Side.BUY, "sell": Side.SELL, "b": Side.BUY, "s": Side.SELL}
+"""Kraken's sides (orders: ``buy``/``sell``; public trades: ``b``/``s``)."""
+_TYPES = {"limit": OrderType.LIMIT, "market": OrderType.MARKET}
+_TERMINAL = {"canceled": OrderStatus.CANCELED, "expired": OrderStatus.EXPIRED}
+
+
+def decode(raw: msgspec.Raw | bytes, kind: type[T], what: str) -> T:
+    """``raw`` as ``kind``; a mismatch is a :class:`DecodeError` naming ``what``."""
+    try:
+        return msgspec.json.decode(raw, type=kind)
+    except msgspec.DecodeError as exc:
+        raise DecodeError(f"kraken: {what}: unexpected result: {exc}") from None
+
+
+def ns(seconds: Decimal | int) -> int:
+    """Seconds (exact) → integer ns."""
+    return int(seconds * NS)
+
+
+class RestNames:
+    """REST names ↔ the v2 spelling, from ``Assets`` and ``AssetPairs``."""
+
+    def __init__(self, assets: dict[str, AssetInfo], pairs: dict[str, PairInfo]) -> None:
+        self.assets = {code: _ALTNAMES.get(a.altname, a.altname) for code, a in assets.items()}
+        self.symbols: dict[str, str] = {}  # pair code, altname or wsname → BTC/USD
+        self.native: dict[str, str] = {}  # BTC/USD → altname (what requests send)
+        for code, pair in pairs.items():
+            symbol = f"{self.asset(pair.base)}/{self.asset(pair.quote)}"
+            for alias in (code, pair.altname, pair.wsname):
+                if alias:
+                    self.symbols[alias] = symbol
+            self.native.setdefault(symbol, pair.altname)
+
+    def asset(self, code: str) -> str:
+        """``XXBT`` → ``BTC`` (an asset ``Assets`` does not list keeps its name)."""
+        name = self.assets.get(code, code)
+        return _ALTNAMES.get(name, name)
+
+    def symbol(self, pair: str) -> str:
+        """``XXBTZUSD``, ``XBTUSD`` or ``XBT/USD`` → ``BTC/USD``."""
+        return self.symbols.get(pair, pair)
+
+    def pair(self, symbol: str) -> str:
+        """``BTC/USD`` → the name a request sends; an unknown symbol is sent as it is,
+        for the venue to refuse (``EQuery:Unknown asset pair``)."""
+        return self.native.get(symbol, symbol)
+
+
+def only_entry(page: dict[str, msgspec.Raw], what: str) -> msgspec.Raw:
+    """The one pair's entry of a result keyed by pair (``last`` already taken out)."""
+    if len(page) != 1:
+        raise DecodeError(f"kraken: {what}: expected one pair, got {len(page)}")
+    return next(iter(page.values()))
+
+
+def by_pair(raw: msgspec.Raw, what: str) -> msgspec.Raw:
+    """The one pair's entry of a result keyed by pair."""
+    page = decode(raw, dict[str, msgspec.Raw], what)
+    page.pop("last", None)
+    return only_entry(page, what)
+
+
+def to_candle(symbol: str, interval: int, row: OhlcRow, received: int) -> Candle:
+    """One ``OHLC`` row as a :class:`Candle` (``ts`` is its start: the row has no other)."""
+    start = row.time * NS
+    return Candle(
+        venue=VENUE,
+        symbol=symbol,
+        interval=interval,
+        start=start,
+        open=row.open,
+        high=row.high,
+        low=row.low,
+        close=row.close,
+        volume=row.volume,
+        ts=start,
+        received=received,
+    )
+
+
+def to_order_update(names: RestNames, txid: str, info: OrderInfo, received: int) -> OrderUpdate:
+    """One order entry as an :class:`OrderUpdate` (its latest state)."""
+    status = _status(info)
+    order_type = _TYPES.get(info.descr.ordertype)
+    filled = info.vol_exec
+    return OrderUpdate(
+        venue=VENUE,
+        symbol=names.symbol(info.descr.pair),
+        order_id=txid,
+        client_id=info.cl_ord_id,
+        side=SIDES.get(info.descr.type),
+        order_type=order_type,
+        status=status,
+        price=info.descr.price if order_type is OrderType.LIMIT else None,
+        size=info.vol,
+        filled=filled,
+        remaining=Decimal(0) if status.is_terminal else info.vol - filled,
+        avg_price=info.price if filled else None,
+        fee=info.fee,
+        reason=info.reason,
+        ts=ns(info.closetm if info.closetm is not None else info.opentm),
+        received=received,
+    )
+
+
+def _status(info: OrderInfo) -> OrderStatus:
+    if info.status == "pending":
+        return OrderStatus.PENDING
+    if info.status == "open":
+        return OrderStatus.PARTIALLY_FILLED if info.vol_exec else OrderStatus.OPEN
+    if info.status == "closed":  # closed: executed; what did not fill was cancelled
+        return OrderStatus.FILLED if info.vol_exec >= info.vol else OrderStatus.CANCELED
+    status = _TERMINAL.get(info.status)
+    if status is None:
+        raise DecodeError(f"kraken: unknown order status {info.status!r}")
+    return status
+
+
+def to_fill(names: RestNames, trade: TradeInfo) -> Fill:
+    """One ``TradesHistory`` entry as a :class:`Fill`.
+
+    Kraken charges fees in the quote unless the order asked otherwise and the entry does
+    not say which, so ``fee_asset`` stays ``None`` (taken as the quote).
+    """
+    return Fill(
+        symbol=names.symbol(trade.pair),
+        order_id=trade.ordertxid,
+        side=SIDES[trade.type],
+        price=trade.price,
+        size=trade.vol,
+        fee=trade.fee,
+        ts=ns(trade.time),
+    )
