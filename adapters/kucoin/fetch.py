@@ -1,0 +1,291 @@
+"""KuCoin's one-shot calls: the :class:`~tickwire.core.fetcher.Fetcher` of
+:class:`~tickwire.adapters.kucoin.client.KucoinClient`.
+
+======================  ==================================================================
+``fetch_balances``      ``GET /api/v1/accounts``: ``trade`` + ``trade_hf`` summed per asset
+``fetch_open_orders``   ``GET /api/v1/hf/orders/active`` (every symbol: those listed by
+                        ``/active/symbols``), oldest first
+``fetch_order``         ``GET /api/v1/hf/orders/{orderId}`` or ``/client-order/{clientOid}``
+                        (``symbol`` required: HF orders are kept per symbol)
+``fetch_fills``         ``GET /api/v1/hf/fills``, paged by ``lastId`` (``symbol`` required)
+``fetch_trades``        ``GET /api/v1/market/histories`` (the latest 100 at most)
+``fetch_candles``       ``GET /api/v1/market/candles``: at most 1500 per call, so the span is
+                        split into windows of 1500 bars, asked oldest first
+``fetch_book``          ``level2_20`` / ``level2_100``; deeper (or ``depth=None``) the full
+                        signed ``/api/v3`` book when credentials are set (else top 100)
+``fetch_time``          ``GET /api/v1/timestamp``, timed: also sets the signing offset
+======================  ==================================================================
+
+Every call spends KuCoin's weights from the pool KuCoin charges it to (per 30 s, VIP 0:
+Public 2000 per IP, Spot 4000 and Management 2000 per account) through core's
+:class:`~tickwire.core.ratelimit.RateLimiter`, so the fetcher waits before the venue has
+to refuse (the order calls and book syncs spend from the same pools on the venue, so
+this keeps only the fetcher's share inside them). ``timeout`` bounds a whole call,
+pages and waits included (:class:`~tickwire.core.errors.RequestTimeout`). Errors come
+from the adapter's one table (:mod:`.errors`): ``400100`` → ``InvalidOrder`` (an absent
+order → ``UnknownOrder``), ``400002`` → re-measured and retried once
+(:meth:`~.rest.KucoinRest.signed`), ``429000`` → ``RateLimited`` with ``retry_after``
+from ``gw-ratelimit-reset``/``Retry-After``, 5xx → ``TransportError``. Nothing is
+retried here: the caller decides.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from time import time_ns
+
+import msgspec
+
+from tickwire.adapters.kucoin import parse_fetch
+from tickwire.adapters.kucoin.parse import CANDLE_TYPES, VENUE, to_native
+from tickwire.adapters.kucoin.rest import FULL_BOOK_PATH, ORDERS, KucoinRest, decode
+from tickwire.adapters.kucoin.schemas import Level2Snapshot
+from tickwire.adapters.kucoin.schemas_fetch import AccountRow, CandleRow, FillsPage, HistoryTrade
+from tickwire.adapters.kucoin.trade_schemas import ActiveSymbols, OrderDetail
+from tickwire.core.book import OrderBook
+from tickwire.core.config import Credentials
+from tickwire.core.deadline import Deadline
+from tickwire.core.errors import ConfigError, UnknownOrder
+from tickwire.core.fetcher import Fetcher, ServerTime
+from tickwire.core.positions import Fill
+from tickwire.core.ratelimit import Quota, RateLimiter
+from tickwire.core.types import Balance, Candle, OrderUpdate, Trade
+
+__all__ = ["MAX_CANDLES", "QUOTAS", "KucoinFetcher"]
+
+MAX_CANDLES = 1500
+"""Bars per ``/market/candles`` reply (KuCoin's limit)."""
+FILLS_PAGE = 100
+"""Fills per ``/hf/fills`` page (KuCoin's maximum)."""
+
+PUBLIC, SPOT, MANAGEMENT = "kucoin:public", "kucoin:spot", "kucoin:management"
+QUOTAS = {
+    PUBLIC: Quota(2000, 30.0),
+    SPOT: Quota(4000, 30.0),
+    MANAGEMENT: Quota(2000, 30.0),
+}
+"""KuCoin's REST resource pools (VIP 0), weights per 30 s."""
+
+_S = 1_000_000_000  # ns per s
+_BOOK_PATHS = {20: "/api/v1/market/orderbook/level2_20", 100: "/api/v1/market/orderbook/level2_100"}
+
+_accounts = msgspec.json.Decoder(list[AccountRow])
+_orders = msgspec.json.Decoder(list[OrderDetail])
+_order: msgspec.json.Decoder[OrderDetail | None] = msgspec.json.Decoder(OrderDetail | None)
+_symbols = msgspec.json.Decoder(ActiveSymbols)
+_fills = msgspec.json.Decoder(FillsPage)
+_trades = msgspec.json.Decoder(list[HistoryTrade])
+_candles = msgspec.json.Decoder(list[CandleRow])
+_book = msgspec.json.Decoder(Level2Snapshot)
+
+
+def candle_type(interval: int) -> str:
+    """KuCoin's candle type for ``interval`` seconds (``60`` → ``1min``); ValueError for
+    an interval KuCoin does not offer."""
+    kind = CANDLE_TYPES.get(interval)
+    if kind is None:
+        offered = ", ".join(str(seconds) for seconds in CANDLE_TYPES)
+        raise ValueError(f"kucoin: no {interval} s candles (offered: {offered})")
+    return kind
+
+
+def _seconds_up(ns: int) -> int:
+    return -(-ns // _S)  # a bar beginning at or after ``ns`` begins at or after this
+
+
+class KucoinFetcher(Fetcher):
+    """The one-shot calls over ``rest``; the private ones sign with ``credentials``."""
+
+    venue = VENUE
+
+    def __init__(self, rest: KucoinRest, credentials: Credentials | None) -> None:
+        self._rest = rest
+        self._credentials = credentials
+        self._limiter = RateLimiter(QUOTAS)
+
+    def __repr__(self) -> str:  # never the credentials
+        return f"KucoinFetcher({self._rest!r})"
+
+    async def _get(
+        self,
+        deadline: Deadline,
+        pool: str,
+        weight: int,
+        path: str,
+        params: dict[str, str] | None = None,
+        *,
+        signed: bool = False,
+    ) -> msgspec.Raw:
+        """One GET within ``deadline``, after ``weight`` was taken from ``pool``."""
+        credentials = self._private(deadline.what) if signed else None
+        await deadline.run(self._limiter.acquire(pool, cost=weight))
+        remaining = deadline.check()
+        return await deadline.run(
+            self._rest.signed(credentials, "GET", path, params=params, timeout=remaining)
+        )
+
+    def _private(self, what: str) -> Credentials:
+        if self._credentials is None:
+            raise ConfigError(f"{what} needs credentials")
+        return self._credentials
+
+    @staticmethod
+    def _deadline(timeout: float, call: str) -> Deadline:
+        if not timeout > 0:
+            raise ValueError(f"timeout must be positive, got {timeout!r}")
+        return Deadline(timeout, f"{VENUE} {call}")
+
+    # --- account ------------------------------------------------------------------------
+
+    async def fetch_balances(self, *, timeout: float) -> dict[str, Balance]:
+        """Every asset's spot balance (``trade`` + ``trade_hf``), by asset."""
+        deadline = self._deadline(timeout, "fetch_balances")
+        path = "/api/v1/accounts"
+        raw = await self._get(deadline, MANAGEMENT, 5, path, signed=True)
+        return parse_fetch.to_balances(decode(_accounts, raw, path), time_ns())
+
+    async def fetch_open_orders(self, symbol: str | None, *, timeout: float) -> list[OrderUpdate]:
+        """Open orders of ``symbol`` (every symbol when None), oldest first."""
+        deadline = self._deadline(timeout, "fetch_open_orders")
+        if symbol is None:
+            path = f"{ORDERS}/active/symbols"
+            raw = await self._get(deadline, SPOT, 2, path, signed=True)
+            natives = decode(_symbols, raw, path).symbols
+        else:
+            natives = [to_native(symbol)]
+        pages = await asyncio.gather(*(self._active(deadline, n) for n in natives))
+        received = time_ns()
+        details = sorted((d for page in pages for d in page), key=lambda d: d.created_at or 0)
+        return [parse_fetch.order_from(detail, received) for detail in details]
+
+    async def _active(self, deadline: Deadline, native: str) -> list[OrderDetail]:
+        path = f"{ORDERS}/active"
+        raw = await self._get(deadline, SPOT, 2, path, {"symbol": native}, signed=True)
+        return decode(_orders, raw, path)
+
+    async def fetch_order(
+        self, *, order_id: str | None, client_id: str | None, symbol: str | None, timeout: float
+    ) -> OrderUpdate:
+        """One order, open or closed; ``UnknownOrder`` when KuCoin has none."""
+        if symbol is None:
+            raise ValueError("kucoin: fetch_order needs the symbol (HF orders are per symbol)")
+        deadline = self._deadline(timeout, "fetch_order")
+        if client_id is not None:
+            path, name = f"{ORDERS}/client-order/{client_id}", f"{ORDERS}/client-order"
+        else:
+            path, name = f"{ORDERS}/{order_id}", f"{ORDERS}/{{orderId}}"
+        params = {"symbol": to_native(symbol)}
+        raw = await self._get(deadline, SPOT, 2, path, params, signed=True)
+        detail = decode(_order, raw, name)
+        if detail is None:  # an empty data: absent, as KuCoin answers some lookups
+            raise UnknownOrder(VENUE, "order_not_exist", f"no order {client_id or order_id}")
+        return parse_fetch.order_from(detail, time_ns())
+
+    async def fetch_fills(
+        self, symbol: str | None, since: int | None, *, timeout: float
+    ) -> list[Fill]:
+        """Our executions of ``symbol`` from ``since`` (ns), oldest first, every page."""
+        if symbol is None:
+            raise ValueError("kucoin: fetch_fills needs a symbol (HF fills are per symbol)")
+        deadline = self._deadline(timeout, "fetch_fills")
+        path = "/api/v1/hf/fills"
+        params = {"symbol": to_native(symbol), "limit": str(FILLS_PAGE)}
+        fills: list[Fill] = []
+        while True:  # newest first: page back until the page is short or older than since
+            raw = await self._get(deadline, SPOT, 2, path, params, signed=True)
+            page = decode(_fills, raw, path)
+            for row in page.items:
+                fill = parse_fetch.fill_from(row)
+                if since is not None and fill.ts < since:
+                    return fills[::-1]
+                fills.append(fill)
+            if len(page.items) < FILLS_PAGE or not page.last_id:
+                return fills[::-1]
+            params["lastId"] = str(page.last_id)
+
+    # --- market -------------------------------------------------------------------------
+
+    async def fetch_trades(self, symbol: str, limit: int, *, timeout: float) -> list[Trade]:
+        """The latest public trades of ``symbol`` (at most ``limit``, KuCoin keeps 100)."""
+        deadline = self._deadline(timeout, "fetch_trades")
+        native = to_native(symbol)
+        path = "/api/v1/market/histories"
+        raw = await self._get(deadline, PUBLIC, 3, path, {"symbol": native})
+        received = time_ns()
+        trades = [parse_fetch.trade_from(native, r, received) for r in decode(_trades, raw, path)]
+        trades.sort(key=lambda trade: (trade.ts, int(trade.trade_id)))
+        return trades[-limit:]
+
+    async def fetch_candles(
+        self, symbol: str, interval: int, start: int | None, end: int | None, *, timeout: float
+    ) -> list[Candle]:
+        """Bars of ``interval`` seconds beginning in ``[start, end)`` (ns), oldest first.
+
+        Without ``start``: the latest 1500 bars before ``end`` (or now). A span of more
+        than 1500 bars is asked window by window (1500 bars each, oldest first), so a
+        long history costs one call per 1500 bars and nothing is missed where KuCoin
+        omits bars without trades.
+        """
+        kind = candle_type(interval)
+        deadline = self._deadline(timeout, "fetch_candles")
+        native = to_native(symbol)
+        windows: list[tuple[int | None, int | None]]
+        end_s = None if end is None else _seconds_up(end)
+        if start is None:
+            windows = [(None, end_s)]
+        else:
+            venue_now = time_ns() + self._rest.clock_offset_ms * 1_000_000
+            last = end_s if end_s is not None else _seconds_up(venue_now) + interval
+            step = MAX_CANDLES * interval
+            windows = [(s, min(s + step, last)) for s in range(_seconds_up(start), last, step)]
+        bars: dict[int, Candle] = {}
+        for window in windows:
+            page = await self._candle_page(deadline, native, kind, interval, *window)
+            for candle in page:
+                bars[candle.start] = candle  # a bar on a window's edge is kept once
+        return [bars[begin] for begin in sorted(bars)]
+
+    async def _candle_page(
+        self,
+        deadline: Deadline,
+        native: str,
+        kind: str,
+        interval: int,
+        start_s: int | None,
+        end_s: int | None,
+    ) -> list[Candle]:
+        path = "/api/v1/market/candles"
+        params = {"symbol": native, "type": kind}
+        if start_s is not None:
+            params["startAt"] = str(start_s)
+        if end_s is not None:
+            params["endAt"] = str(end_s)
+        raw = await self._get(deadline, PUBLIC, 3, path, params)
+        received = time_ns()
+        rows = decode(_candles, raw, path)
+        return [parse_fetch.candle_from(native, row, interval, received) for row in rows]
+
+    async def fetch_book(self, symbol: str, depth: int | None, *, timeout: float) -> OrderBook:
+        """A snapshot of ``symbol``'s book: top 20 or 100 publicly, deeper signed."""
+        if depth is not None and depth < 1:
+            raise ValueError(f"depth must be at least 1, got {depth}")
+        deadline = self._deadline(timeout, "fetch_book")
+        params = {"symbol": to_native(symbol)}
+        if depth is not None and depth <= 100:
+            path = _BOOK_PATHS[20 if depth <= 20 else 100]
+            raw = await self._get(deadline, PUBLIC, 2, path, params)
+        elif self._credentials is not None:
+            path = FULL_BOOK_PATH
+            raw = await self._get(deadline, SPOT, 3, path, params, signed=True)
+        elif depth is None:  # the public top 100: all KuCoin serves unsigned
+            path = _BOOK_PATHS[100]
+            raw = await self._get(deadline, PUBLIC, 2, path, params)
+        else:
+            raise ConfigError(f"kucoin: a book deeper than 100 levels needs credentials ({depth})")
+        return parse_fetch.to_book(symbol, decode(_book, raw, path), depth)
+
+    async def fetch_time(self, *, timeout: float) -> ServerTime:
+        """The venue's clock against ours; also the offset every signature uses from now."""
+        deadline = self._deadline(timeout, "fetch_time")
+        await deadline.run(self._limiter.acquire(PUBLIC, cost=3))
+        return await deadline.run(self._rest.measure_clock(timeout=deadline.check()))
