@@ -51,7 +51,7 @@ from tickwire.core.positions import Fill
 from tickwire.core.ratelimit import Quota, RateLimiter
 from tickwire.core.types import Balance, Candle, OrderUpdate, Trade
 
-__all__ = ["MAX_CANDLES", "QUOTAS", "KucoinFetcher"]
+__all__ = ["MANAGEMENT", "MAX_CANDLES", "PUBLIC", "QUOTAS", "SPOT", "KucoinFetcher", "candle_type"]
 
 MAX_CANDLES = 1500
 """Bars per ``/market/candles`` reply (KuCoin's limit)."""
@@ -94,14 +94,23 @@ def _seconds_up(ns: int) -> int:
 
 
 class KucoinFetcher(Fetcher):
-    """The one-shot calls over ``rest``; the private ones sign with ``credentials``."""
+    """The one-shot calls over ``rest``; the private ones sign with ``credentials``.
+
+    ``limiter`` holds the :data:`QUOTAS` keys (default: a limiter of its own with them).
+    """
 
     venue = VENUE
 
-    def __init__(self, rest: KucoinRest, credentials: Credentials | None) -> None:
+    def __init__(
+        self,
+        rest: KucoinRest,
+        credentials: Credentials | None,
+        *,
+        limiter: RateLimiter | None = None,
+    ) -> None:
         self._rest = rest
         self._credentials = credentials
-        self._limiter = RateLimiter(QUOTAS)
+        self._limiter = limiter if limiter is not None else RateLimiter(QUOTAS)
 
     def __repr__(self) -> str:  # never the credentials
         return f"KucoinFetcher({self._rest!r})"
@@ -213,7 +222,7 @@ class KucoinFetcher(Fetcher):
         raw = await self._get(deadline, PUBLIC, 3, path, {"symbol": native})
         received = time_ns()
         trades = [parse_fetch.trade_from(native, r, received) for r in decode(_trades, raw, path)]
-        trades.sort(key=lambda trade: (trade.ts, int(trade.trade_id)))
+        trades.sort(key=lambda trade: trade.ts)  # stable: the venue's order within a ns
         return trades[-limit:]
 
     async def fetch_candles(

@@ -11,7 +11,7 @@ import httpx
 import pytest
 import respx
 
-from tickwire.adapters.kucoin.fetch import MAX_CANDLES, KucoinFetcher
+from tickwire.adapters.kucoin.fetch import MAX_CANDLES, PUBLIC, KucoinFetcher
 from tickwire.adapters.kucoin.rest import KucoinRest
 from tickwire.core.config import Credentials
 from tickwire.core.errors import (
@@ -22,6 +22,7 @@ from tickwire.core.errors import (
     TransportError,
     UnknownOrder,
 )
+from tickwire.core.ratelimit import Quota, RateLimiter
 
 BASE = "https://api.kucoin.test"
 KEYS = Credentials("key-1", "secret-XYZ-123", "phrase-456")
@@ -190,3 +191,22 @@ async def test_server_time_is_taken_at_the_round_trips_middle(
     assert measured.server == NOW_MS * 1_000_000
     assert before <= measured.local - measured.round_trip // 2 <= measured.local <= after
     assert measured.offset == measured.server - measured.local
+
+
+async def test_calls_wait_for_their_weight_in_the_pool(mock: respx.MockRouter) -> None:
+    now = [0.0]
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:  # a clock that moves only when waited on
+        waits.append(seconds)
+        now[0] += seconds
+
+    # A public pool of 6 per second: a bucket of 3 refilling 3/s; a trades call weighs 3.
+    limiter = RateLimiter({PUBLIC: Quota(6, 1.0)}, clock=lambda: now[0], sleep=sleep)
+    route = mock.get("/api/v1/market/histories").respond(json=ok([]))
+    async with KucoinRest(BASE, timeout=5.0) as rest:
+        fetcher = KucoinFetcher(rest, None, limiter=limiter)
+        for _ in range(3):
+            assert await fetcher.fetch_trades("BTC/USDT", 10, timeout=5.0) == []
+    assert route.call_count == 3
+    assert sum(waits) == pytest.approx(2.0)  # the 2nd and 3rd waited a second each
