@@ -295,7 +295,7 @@ class KrakenPrivate:
         await self._channel_request("unsubscribe", channel)
         await self._channel_request("subscribe", channel, **snaps)
 
-    def report(self, exc: Exception, context: str, frame: bytes | str = b"") -> None:
+    def report(self, exc: BaseException, context: str, frame: bytes | str = b"") -> None:
         """Push ``exc`` to the stream as a :class:`StreamError` (the stream goes on)."""
         log.warning("kraken private: %s: %s", context, exc)
         self._context.error(exc, context, frame)

@@ -35,10 +35,10 @@ snapshot, so it reads as not placed.
 
 from __future__ import annotations
 
-import asyncio
 import math
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from time import time_ns
 from typing import Any
 
@@ -57,6 +57,7 @@ from tickwire.adapters.kraken.schemas_private import (
     CountResult,
 )
 from tickwire.core.context import AdapterContext
+from tickwire.core.dead_man import keep_armed
 from tickwire.core.deadline import Deadline
 from tickwire.core.errors import (
     BatchRejected,
@@ -317,15 +318,10 @@ class KrakenTrader(Trader):
         """Re-arm ``cancel_all_after(seconds)`` every ``seconds / 4`` while the auth socket
         is up, and promptly after each reconnect. While it is down nothing refreshes the
         timer, so the venue cancels every order when it runs out: the point of it."""
-        private = self._private
         period = seconds / 4
-        while True:
-            await private.session.wait_ready()
-            try:
-                await self.cancel_all_after(seconds, timeout=period)
-            except TickwireError as exc:
-                private.report(exc, "dead man's switch refresh")
-            await asyncio.sleep(period)
+        arm = partial(self.cancel_all_after, timeout=period)
+        up, report = self._private.session.wait_ready, self._private.report
+        await keep_armed(arm, seconds, period, up=up, report=report)
 
     # --- helpers ------------------------------------------------------------------------
 
