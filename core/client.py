@@ -119,7 +119,13 @@ class BaseClient(FetchMethods):
             raise
 
     async def close(self) -> None:
-        """Close every socket and end every task the client owns. Idempotent."""
+        """Close every socket and end every task the client owns. Idempotent.
+
+        A client that never connected may still have made one-shot calls: their HTTP
+        client is closed too.
+        """
+        if self._tasks is None and self._fetcher is not None:
+            await self._fetcher.aclose()
         await self._shutdown(None, None, None)
 
     async def __aenter__(self) -> Self:

@@ -49,6 +49,9 @@ class Fetcher:
     venue = ""
     """The venue's name, for the errors of calls it does not support."""
 
+    async def aclose(self) -> None:
+        """Release what the calls hold (an HTTP client); the client calls it on close."""
+
     def _unsupported(self, call: str) -> NotSupported:
         return NotSupported(f"{self.venue or 'this venue'}: {call} is not supported")
 

@@ -115,6 +115,10 @@ class KucoinFetcher(Fetcher):
     def __repr__(self) -> str:  # never the credentials
         return f"KucoinFetcher({self._rest!r})"
 
+    async def aclose(self) -> None:
+        """Close the REST client (for a client closed without ever connecting)."""
+        await self._rest.aclose()
+
     async def _get(
         self,
         deadline: Deadline,
