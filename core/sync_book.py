@@ -203,8 +203,9 @@ class SequencedBook(TopBook, Generic[P]):
             while buffered:
                 # A gap raises BookOutOfSync and leaves its increment at the head; an
                 # impossible one (DecodeError) is set aside and the replay goes on.
+                start, end, increment, ts = buffered[0]
                 try:
-                    self._apply(*buffered[0], from_buffer=True)
+                    SequencedBook.apply(self, start, end, increment, ts, received, replay=True)
                 except DecodeError as exc:
                     self.rejected.append((exc, repr(buffered[0][2])))
                 buffered.popleft()
@@ -224,7 +225,7 @@ class SequencedBook(TopBook, Generic[P]):
         )  # fmt: skip
 
     def apply(
-        self, start: int, end: int, increment: P, ts: int, received: int
+        self, start: int, end: int, increment: P, ts: int, received: int, *, replay: bool = False
     ) -> BookUpdate | None:
         """Apply one live increment and return the levels it changed (size 0 = deleted).
 
@@ -233,20 +234,47 @@ class SequencedBook(TopBook, Generic[P]):
         changed. Raises :class:`~tickwire.core.errors.BookOutOfSync` on a gap or a level
         the engine refuses (after resetting the book), and
         :class:`~tickwire.core.errors.DecodeError` for an impossible increment (see the
-        module docstring), which changes nothing.
+        module docstring), which changes nothing. ``replay``: :meth:`load` replays the
+        buffer's head (a gap leaves it there).
         """
-        if not start <= end <= start + self.max_jump:
+        # One method for the whole rule, the branches in the order of their frequency:
+        # this is the hottest path of a book (a call per step costs on Python 3.11).
+        max_jump = self.max_jump
+        if not start <= end <= start + max_jump:
             first, last = self.span
             self._reject(start, end, increment, f"{last} before {first}, or an impossible span")
-        # The engine's sequence is None exactly when it is not synced (a cheaper test
-        # than the property, on the hottest path).
-        if self._book.sequence is None:
+        book = self._book
+        sequence = book.sequence  # None exactly when not synced (cheaper than the property)
+        if sequence is None:
             self._buffer.append((start, end, increment, ts))
             return None
-        applied = self._apply(start, end, increment, ts, from_buffer=False)
-        if applied is None:
+        if end <= sequence:
+            if end + max_jump < sequence:
+                self._reject(start, end, increment, "far behind the book")
+            return None  # already in the book
+        if start > sequence + 1:
+            if start > sequence + max_jump:
+                self._reject(start, end, increment, "far ahead of the book")
+            book.reset()
+            if not replay:
+                self._buffer.append((start, end, increment, ts))  # a newer snapshot needs it
+            raise BookOutOfSync(
+                self.symbol, f"sequence gap: book at {sequence}, increment starts at {start}"
+            )
+        try:
+            bids, asks = self.rows(increment, sequence, start > sequence)
+        except (ValueError, InvalidOperation) as exc:  # a row out of the rules, NaN
+            self._reject(start, end, increment, f"invalid row: {exc}")
+        self._rejects = 0
+        try:
+            book.apply_delta(bids, asks, sequence=end, ts=ts)
+        except _BAD_LEVEL as exc:
+            # Refused although the rows passed the rules: perhaps half was applied.
+            book.reset()
+            self._buffer.clear()
+            raise BookOutOfSync(self.symbol, f"invalid increment: {exc!r}") from exc
+        if not bids and not asks:
             return None
-        bids, asks = applied
         return BookUpdate(
             venue=self._venue,
             symbol=self.symbol,
@@ -269,42 +297,6 @@ class SequencedBook(TopBook, Generic[P]):
         raise DecodeError(
             f"{self._venue}: {self.symbol} increment {where}: {reason}", repr(increment)
         )
-
-    def _apply(
-        self, start: int, end: int, increment: P, ts: int, *, from_buffer: bool
-    ) -> tuple[Rows, Rows] | None:
-        """Step 3 on a synced book; ``None`` when no level changed."""
-        book = self._book
-        sequence = book.sequence
-        assert sequence is not None  # synced
-        if end <= sequence:
-            if end + self.max_jump < sequence:
-                self._reject(start, end, increment, "far behind the book")
-            return None  # already in the book
-        if start > sequence + 1:
-            if start > sequence + self.max_jump:
-                self._reject(start, end, increment, "far ahead of the book")
-            book.reset()
-            if not from_buffer:
-                self._buffer.append((start, end, increment, ts))  # a newer snapshot needs it
-            raise BookOutOfSync(
-                self.symbol, f"sequence gap: book at {sequence}, increment starts at {start}"
-            )
-        try:
-            bids, asks = self.rows(increment, sequence, start > sequence)
-        except (ValueError, InvalidOperation) as exc:  # a row out of the rules, NaN
-            self._reject(start, end, increment, f"invalid row: {exc}")
-        self._rejects = 0
-        try:
-            book.apply_delta(bids, asks, sequence=end, ts=ts)
-        except _BAD_LEVEL as exc:
-            # Refused although the rows passed the rules: perhaps half was applied.
-            book.reset()
-            self._buffer.clear()
-            raise BookOutOfSync(self.symbol, f"invalid increment: {exc!r}") from exc
-        if not bids and not asks:
-            return None
-        return bids, asks
 
 
 def _check_levels(venue: str, rows: Rows, what: str) -> None:
