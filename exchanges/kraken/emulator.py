@@ -21,6 +21,7 @@ from tickwire.exchanges.kraken.accounts import Accounts, PrivateRouter
 from tickwire.exchanges.kraken.app import KrakenSocket
 from tickwire.exchanges.kraken.auth import ALL_PERMISSIONS, KrakenKey
 from tickwire.exchanges.kraken.feed import Feed
+from tickwire.exchanges.kraken.history import OhlcHistory
 from tickwire.exchanges.kraken.instruments import KrakenPair, resolve_pairs
 from tickwire.exchanges.kraken.private import PrivateDesk
 from tickwire.exchanges.kraken.rest_private import PrivateRest
@@ -119,7 +120,9 @@ class KrakenEmulator(OrderFaultHooks, ChecksumHooks, EmulatorServer):
         self.pairs: dict[str, KrakenPair] = {p.symbol: p for p in pairs}
         self.market = SyntheticMarket([p.spec for p in pairs], seed, clock=clock)
         self.faults = FaultPlan()
-        self.feed = Feed(self.market, self.pairs, self.faults, clock)
+        self.history = OhlcHistory(self.market, self.pairs, f"kraken-history-{seed}", clock)
+        """Logged prints and the synthetic past REST ``OHLC`` answers from."""
+        self.feed = Feed(self.market, self.pairs, self.faults, clock, self.history)
         # Connection ids come from their own generator so they never shift the market.
         self._ids = random.Random(f"kraken-connection-id/{seed}")
         self._sockets: dict[Connection, KrakenSocket] = {}
@@ -141,7 +144,7 @@ class KrakenEmulator(OrderFaultHooks, ChecksumHooks, EmulatorServer):
         )
         self.trading = PrivateRouter(self.accounts)
         names = RestNames(pairs)
-        self.rest_public = PublicRest(self.market, names, clock)
+        self.rest_public = PublicRest(self.market, names, clock, self.history)
         self.rest_private = PrivateRest(self.accounts, names, clock)
         self.subscribe_requests = 0
         """``subscribe`` requests received (valid or not) since start."""

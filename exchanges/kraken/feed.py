@@ -21,6 +21,7 @@ from tickwire.exchanges.base.faults import BAD_CHECKSUM, FaultPlan
 from tickwire.exchanges.base.market import Level, MarketChange, SyntheticMarket
 from tickwire.exchanges.base.server import Connection
 from tickwire.exchanges.kraken import frames
+from tickwire.exchanges.kraken.history import OhlcHistory
 from tickwire.exchanges.kraken.instruments import KrakenPair
 
 __all__ = ["Feed"]
@@ -42,8 +43,11 @@ class Feed:
         pairs: dict[str, KrakenPair],
         faults: FaultPlan,
         clock: Callable[[], int],
+        history: OhlcHistory | None = None,
     ) -> None:
         self.market = market
+        self.history = history
+        """Keeps the candles each step closes (REST ``OHLC`` answers from it)."""
         self.pairs = pairs
         self.faults = faults
         self.clock = clock
@@ -168,6 +172,8 @@ class Feed:
             old_bids = market.side(symbol, True, deepest)
             old_asks = market.side(symbol, False, deepest)
         change = market.step(symbol)
+        if self.history is not None:
+            self.history.sync(symbol)
         sent = {"book": 0, "ticker": 0, "trade": 0, "ohlc": 0}
         if deepest:
             sent["book"] = self._publish_book(change, old_bids, old_asks, deepest)

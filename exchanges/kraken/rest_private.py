@@ -12,14 +12,19 @@ method                      result
 ``Balance``                 asset code → total (``{"ZUSD": "100000.0000"}``)
 ``BalanceEx``               asset code → ``{balance, hold_trade}``
 ``OpenOrders``              ``{open: {txid: order}}``
-``ClosedOrders``            ``{closed: {txid: order}, count}``, newest first
+``ClosedOrders``            ``{closed: {txid: order}, count}``, newest first, 50 from ``ofs``
 ``QueryOrders``             ``txid`` (comma list) → ``{txid: order}``
-``TradesHistory``           ``{trades: {trade txid: trade}, count}``, newest first
+``TradesHistory``           ``{trades: {trade txid: trade}, count}``, newest first, 50 from
+                            ``ofs``
 ``AddOrder``                ``{descr: {order}, txid: [id]}`` (``validate``: no ``txid``)
 ``CancelOrder``             ``txid`` (an order id or a ``cl_ord_id``) → ``{count}``
 ``CancelAll``               ``{count}``
 ``GetWebSocketsToken``      ``{token, expires}``
 ==========================  ============================================================
+
+docs.kraken.com ("Get Closed Orders", "Get Trades History"): "50 results are returned at a
+time, the most recent by default"; ``ofs`` is the result offset for pagination and
+``count`` the number of matching results in all, so ``ofs=50`` is the second page.
 
 Method errors look like ``{"error": ["EOrder:Unknown order"], "result": {}}``.
 Orders placed here are the account's like any other: its WebSocket ``executions`` and
@@ -31,7 +36,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
 from aiohttp import web
@@ -58,7 +63,11 @@ TOKEN_PATH = PRIVATE_PREFIX + "GetWebSocketsToken"
 UNKNOWN_ORDER = "EOrder:Unknown order"
 INVALID_ORDER = "EOrder:Invalid order"
 
+PAGE = 50
+"""Rows ``ClosedOrders`` and ``TradesHistory`` answer per call."""
+
 Form = dict[str, str]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,11 +173,12 @@ class PrivateRest:
         return {"open": {i: self._info(call.desk, i) for i in ids}}
 
     def closed_orders(self, call: Call) -> dict[str, Any]:
-        """``{closed: {txid: order}, count}``, newest first (50 per page)."""
+        """``{closed: {txid: order}, count}``, newest first, 50 from ``ofs``."""
         desk = call.desk
         ids = self._selected(call, list(reversed(desk.order_ids)))
         closed = [i for i in ids if not _is_open(desk, i)]
-        return {"closed": {i: self._info(desk, i) for i in closed[:50]}, "count": len(closed)}
+        page = _page(closed, call.form)
+        return {"closed": {i: self._info(desk, i) for i in page}, "count": len(closed)}
 
     def query_orders(self, call: Call) -> dict[str, Any]:
         """``txid`` → order, for each id asked (an unknown one refuses the call)."""
@@ -181,11 +191,11 @@ class PrivateRest:
         return {i: self._info(desk, i) for i in ids}
 
     def trades_history(self, call: Call) -> dict[str, Any]:
-        """``{trades: {trade txid: trade}, count}``, newest first (50 per page)."""
+        """``{trades: {trade txid: trade}, count}``, newest first, 50 from ``ofs``."""
         desk = call.desk
         fills = list(reversed(desk.trade_log))
         trades = {}
-        for fill in fills[:50]:
+        for fill in _page(fills, call.form):
             pair = self.names.by_symbol(fill.symbol)
             order = desk.engine.order(order_id=fill.order_id)
             number = desk.trade_ids.get(fill.trade_id, 0)
@@ -232,6 +242,18 @@ class PrivateRest:
         """A WebSocket token for the key's account."""
         tokens = self.accounts.tokens
         return {"token": tokens.issue(call.key, self.clock(), call.name), "expires": tokens.ttl}
+
+
+def _page(rows: list[T], form: Form) -> list[T]:
+    """The 50 rows from ``ofs`` (a non-negative integer; default 0)."""
+    raw = form.get("ofs") or "0"
+    try:
+        ofs = int(raw)
+    except ValueError:
+        raise Refuse(f"{INVALID_ARGUMENTS}:ofs") from None
+    if ofs < 0:
+        raise Refuse(f"{INVALID_ARGUMENTS}:ofs")
+    return rows[ofs : ofs + PAGE]
 
 
 def _is_open(desk: PrivateDesk, order_id: str) -> bool:

@@ -3,7 +3,8 @@
 Routes and shapes as docs.kraken.com documents them (GET, or POST with a form):
 ``Time``, ``SystemStatus``, ``Assets`` (``asset``, ``aclass``), ``AssetPairs`` (``pair``,
 ``info``), ``Ticker`` (``pair``), ``Depth`` (``pair``, ``count`` ≤ 500), ``OHLC``
-(``pair``, ``interval`` minutes), ``Trades`` (``pair``, ``since`` ns, ``count``). Prices
+(``pair``, ``interval`` minutes, ``since``; the 720 latest entries: :mod:`.history`),
+``Trades`` (``pair``, ``since`` ns, ``count``). Prices
 and sizes are strings, times numbers. Results are keyed by the pair's REST code
 (``XXBTZUSD``), except ``AssetPairs?pair=...``, which is keyed by the name asked for as
 the venue does. An unknown pair is ``EQuery:Unknown asset pair``, an unknown asset
@@ -22,6 +23,7 @@ from typing import Any
 from aiohttp import web
 
 from tickwire.exchanges.base.market import SyntheticMarket
+from tickwire.exchanges.kraken.history import OHLC_MINUTES, OhlcHistory
 from tickwire.exchanges.kraken.instruments import asset_for
 from tickwire.exchanges.kraken.restnames import (
     INVALID_ARGUMENTS,
@@ -37,7 +39,6 @@ from tickwire.exchanges.kraken.restnames import (
 __all__ = ["OHLC_MINUTES", "PUBLIC_PREFIX", "PublicRest"]
 
 PUBLIC_PREFIX = "/0/public/"
-OHLC_MINUTES = (1, 5, 15, 30, 60, 240, 1440, 10080, 21600)
 _DEPTH_MAX = 500
 _INFO = {
     "info": None,  # every field
@@ -58,8 +59,15 @@ Params = Mapping[str, str]
 class PublicRest:
     """The ``/0/public/{method}`` handler over one market."""
 
-    def __init__(self, market: SyntheticMarket, names: RestNames, clock: Callable[[], int]) -> None:
+    def __init__(
+        self,
+        market: SyntheticMarket,
+        names: RestNames,
+        clock: Callable[[], int],
+        history: OhlcHistory,
+    ) -> None:
         self.market = market
+        self.history = history
         self.names = names
         self.clock = clock
         self._methods: dict[str, Callable[[Params], Any]] = {
@@ -258,18 +266,17 @@ class PublicRest:
         }
 
     def ohlc(self, params: Params) -> dict[str, Any]:
-        """Pair code → ``[time, open, high, low, close, vwap, volume, count]``; ``last``."""
+        """Pair code → ``[time, open, high, low, close, vwap, volume, count]`` oldest first,
+        the running candle last; ``last``: the last committed entry's time."""
         name = self._one(params)
         interval = self._int(params, "interval", 1)
         if interval not in OHLC_MINUTES:
             raise _Refused(f"{INVALID_ARGUMENTS}:interval")
-        candle = self.market.candle(name.symbol, interval * 60)
-        begin = candle.begin // 1_000_000_000
-        price = self._price
-        row = [begin, price(name, candle.open), price(name, candle.high), price(name, candle.low),
-               price(name, candle.close), price(name, candle.vwap(name.pair.spec.price_precision)),
-               self._qty(name, candle.volume), candle.trades]  # fmt: skip
-        return {name.code: [row], "last": begin}
+        since = params.get("since")
+        rows, last = self.history.rows(
+            name.symbol, interval, None if not since else self._int(params, "since", 0)
+        )
+        return {name.code: rows, "last": last}
 
     def trades(self, params: Params) -> dict[str, Any]:
         """Pair code → ``[price, volume, time, b/s, l/m, misc, trade_id]``; ``last`` (ns)."""
