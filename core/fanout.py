@@ -39,7 +39,7 @@ import weakref
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING
 
-from tickwire.core.streams import EventStream, OverflowPolicy
+from tickwire.core.streams import EventStream, OverflowPolicy, PushCounts
 from tickwire.core.types import (
     CHANNEL_OF,
     BookUpdate,
@@ -201,6 +201,11 @@ class EventHub:
         self._targets: dict[type, list[tuple[Callable[[Event], None], _Check | None]]] = {}
         self._blocking: list[EventStream] = []
         self._wrappers: list[Callable[[Callable[[Event], None]], Callable[[Event], None]]] = []
+        self._counts: PushCounts | None = None  # the metrics' table, while counted
+        self._counting: EventStream | None = None  # the stream holding it, if one does
+        self._count_kind: type | None = None  # the run _fan_out counts (see PushCounts)
+        self._count_run = 0
+        self._count_due = 0
         self._closed = False
         self._error: BaseException | None = None
         self.wire: WireTap | None = None
@@ -213,6 +218,17 @@ class EventHub:
         self._rewire()
 
     def _fan_out(self, event: Event) -> None:
+        counts = self._counts
+        if counts is not None:
+            # Counted here, once, when no single stream's push is the hub's: the same
+            # steps as in EventStream.push (inline: no call per event in a run).
+            if type(event) is self._count_kind:
+                run = self._count_run + 1
+                self._count_run = run
+                if run == self._count_due:
+                    counts.sample(self, event)
+            else:
+                counts.switch(self, event)
         # Targets by event type, worked out when the consumers changed: most events go
         # to each target without a filter call (only a symbol filter needs one).
         for push, check in self._targets[type(event)]:
@@ -266,10 +282,11 @@ class EventHub:
     ) -> Callable[[], None]:
         """Put a step in front of every push: ``wrap(push)`` returns the new push.
 
-        For the library's own observers that must see every event at the least cost (a
-        metrics counter): unlike :meth:`listen`, the single-consumer fast path stays a
-        direct call behind the step. Re-applied whenever the consumers change. Returns
-        the function that removes it.
+        For an observer that must see every event before any consumer does, whatever
+        the filters: unlike :meth:`listen`, the single-consumer fast path stays a direct
+        call behind the step. Re-applied whenever the consumers change. Returns the
+        function that removes it. The step is one more Python call per event: the
+        library's own metrics count through :meth:`count` instead, which adds none.
         """
         self._wrappers.append(wrap)
         self._rewire()
@@ -280,6 +297,20 @@ class EventHub:
                 self._rewire()
 
         return remove
+
+    def count(self, counts: PushCounts | None) -> None:
+        """Count every event pushed from now on into ``counts`` (``None``: stop).
+
+        The table goes to whichever call each event already makes first (see
+        :class:`~tickwire.core.streams.PushCounts`): the one stream whose push is the
+        hub's, or the fan-out loop, moved along as consumers come and go. Each event is
+        counted once per push, whatever the consumers and their filters, and the
+        single-consumer fast path stays one call.
+        """
+        if self._counts is not None and self._counts is not counts:
+            self._counts.hold(None)  # the old table's runs counted, nobody holds it
+        self._counts = counts
+        self._rewire()
 
     # --- consumers -----------------------------------------------------------------
 
@@ -356,11 +387,23 @@ class EventHub:
             deliveries.append((self._unclaimed.push, _EVERYTHING))
         deliveries += self._listeners
         self._targets = {kind: _targets(kind, deliveries) for kind in _ALL_TYPES}
+        if self._counting is not None:
+            self._counting.count_pushes(None)
+            self._counting = None
+        counts = self._counts
         push: Callable[[Event], None] = _discard
-        if len(deliveries) == 1 and deliveries[0][1].everything:
-            push = deliveries[0][0]  # the fast path: no filter, no loop
-        elif deliveries:
-            push = self._fan_out
+        lone = _lone_stream(routes, self._unclaimed) if not self._listeners else None
+        if lone is not None:
+            push = lone.push  # the fast path: no filter, no loop, the count inside
+            if counts is not None:
+                lone.count_pushes(counts)
+                self._counting = lone
+        elif len(deliveries) == 1 and deliveries[0][1].everything and counts is None:
+            push = deliveries[0][0]  # one listener for everything, nothing counted
+        elif deliveries or counts is not None:
+            push = self._fan_out  # several targets; or none, and counted all the same
+            if counts is not None:
+                counts.hold(self)
         for wrap in self._wrappers:
             push = wrap(push)
         self.push = push
@@ -368,6 +411,17 @@ class EventHub:
 
 _EVERYTHING = EventFilter()
 _Check = Callable[[Event], bool]
+
+
+def _lone_stream(
+    routes: list[tuple[EventStream, EventFilter]], unclaimed: EventStream | None
+) -> EventStream | None:
+    """The one stream every event goes to unfiltered, if there is exactly that."""
+    if unclaimed is not None:
+        return None if routes else unclaimed
+    if len(routes) == 1 and routes[0][1].everything:
+        return routes[0][0]
+    return None
 
 
 def _targets(

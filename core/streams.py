@@ -34,6 +34,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
+from typing import Protocol
 
 from tickwire.core.types import (
     BookUpdate,
@@ -45,7 +46,7 @@ from tickwire.core.types import (
     Trade,
 )
 
-__all__ = ["LAG_REPORT_INTERVAL", "EventStream", "OverflowPolicy"]
+__all__ = ["LAG_REPORT_INTERVAL", "EventStream", "OverflowPolicy", "PushCounts"]
 
 LAG_REPORT_INTERVAL = 1.0
 """Seconds between ``lagging`` statuses while a consumer stays behind."""
@@ -78,6 +79,100 @@ class OverflowPolicy(StrEnum):
     DROP_MARKET_DATA = "drop_market_data"
 
 
+class PushCounts:
+    """A client's table of event counts, kept by the first push each event reaches.
+
+    While a client is counted (:mod:`tickwire.core.metrics`) its hub hands this table to
+    whichever call every event already makes first: the one consumer's
+    :meth:`EventStream.push` (or the buffer waiting for the first consumer), or the hub's
+    fan-out loop when there are several. Exactly one of them, the *holder*, keeps it at
+    a time, so each event is counted once per push. ``None`` there when nothing is
+    counted.
+
+    ``rows`` maps an event type to its row, a list of integers: ``row[0]`` counts the
+    events, ``row[1]`` is a sample step: the events of that type whose ordinal (from 0)
+    is a multiple of the step are handed to ``observe(row, event)``, which owns the rest
+    of the row (a frame-age histogram, say); a step of 0 hands over only the first. A
+    type with no row gets one from ``new_row(type)`` (which adds it to ``rows``).
+
+    Why runs: the holder counts the current run of events of one type in three of its
+    own attributes (``_count_kind``, ``_count_run``, ``_count_due``), memory the push
+    touches anyway, and adds the run to ``rows`` only when the type changes
+    (:meth:`switch`) or the counts are read (:meth:`flush`). Touching the table for
+    every event cost 3-5 % of a Kraken frame; a run costs a type test and an integer
+    store (``BENCHMARKS.md``, "Metrics cost"). Read on the event loop's thread only.
+    """
+
+    __slots__ = ("holder", "new_row", "observe", "rows")
+
+    def __init__(
+        self,
+        rows: dict[type, list[int]],
+        observe: Callable[[list[int], Event], None],
+        new_row: Callable[[type], list[int]],
+    ) -> None:
+        self.rows = rows
+        self.observe = observe
+        self.new_row = new_row
+        self.holder: _Holder | None = None
+        """The stream or hub that counts the pushes now, or None."""
+
+    def hold(self, holder: _Holder | None) -> None:
+        """Make ``holder`` the one that counts from now on (``None``: nobody), the
+        previous one's run added to the table first."""
+        self.flush()
+        if self.holder is not None:
+            self.holder._count_kind = None
+        self.holder = holder
+        if holder is not None:
+            holder._count_kind = None  # its first push starts a run
+
+    def flush(self) -> None:
+        """Add the holder's current run to the table: ``rows`` is exact after this."""
+        holder = self.holder
+        if holder is None or holder._count_kind is None:
+            return
+        run = holder._count_run
+        self.rows[holder._count_kind][0] += run
+        holder._count_run = 0
+        if holder._count_due:
+            holder._count_due -= run
+
+    def switch(self, holder: _Holder, event: Event) -> None:
+        """``event`` is of another type than the holder's run: count the run, start a
+        new one with ``event`` (observed if its ordinal is due)."""
+        self.flush()
+        kind = type(event)
+        rows = self.rows
+        row = rows[kind] if kind in rows else self.new_row(kind)
+        ordinal, step = row[0], row[1]
+        holder._count_kind = kind
+        holder._count_run = 1
+        if step:
+            wait = -ordinal % step  # events until an ordinal that is a multiple of step
+            holder._count_due = 1 + wait
+            if not wait:
+                self.sample(holder, event)
+        else:
+            holder._count_due = 0
+            if not ordinal:
+                self.observe(row, event)
+
+    def sample(self, holder: _Holder, event: Event) -> None:
+        """``event`` is due for observing: hand it over, set the next one due."""
+        row = self.rows[type(event)]
+        holder._count_due += row[1]
+        self.observe(row, event)
+
+
+class _Holder(Protocol):
+    """What counts a run of pushes: an :class:`EventStream`, or the hub's fan-out."""
+
+    _count_kind: type | None
+    _count_run: int
+    _count_due: int
+
+
 class EventStream:
     """A bounded FIFO of :data:`~tickwire.core.types.Event` with one consumer.
 
@@ -93,6 +188,10 @@ class EventStream:
     __slots__ = (
         "_buffer",
         "_closed",
+        "_count_due",
+        "_count_kind",
+        "_count_run",
+        "_counts",
         "_drain_waiters",
         "_dropped",
         "_dropped_total",
@@ -124,6 +223,10 @@ class EventStream:
         self._dropped = 0  # dropped since the last lagging status
         self._dropped_total = 0
         self._lag_reported = time.monotonic()
+        self._counts: PushCounts | None = None
+        self._count_kind: type | None = None
+        self._count_run = 0
+        self._count_due = 0
 
     def __len__(self) -> int:
         """How many events are buffered."""
@@ -164,6 +267,18 @@ class EventStream:
         self._policy = OverflowPolicy(policy)
         self._buffer = deque(event for event in self._buffer if admits(event))
 
+    def count_pushes(self, counts: PushCounts | None) -> None:
+        """Count every event pushed from now on into ``counts`` (``None``: stop).
+
+        For the hub: it hands its table to the stream whose ``push`` *is* the hub's, so
+        that counting adds no call per event (see :class:`PushCounts`).
+        """
+        if self._counts is not None and self._counts.holder is self:
+            self._counts.hold(None)
+        self._counts = counts
+        if counts is not None:
+            counts.hold(self)
+
     @property
     def closed(self) -> bool:
         """True after :meth:`close` or :meth:`fail`: pushes are ignored from then on."""
@@ -179,7 +294,19 @@ class EventStream:
         producer can finish the frame it is on, and then await :meth:`drained`.
         After :meth:`close` or :meth:`fail` the consumer has been told the stream ends,
         so further events are ignored.
+        Counted first (when the hub asked: :meth:`count_pushes`), whatever becomes of it.
         """
+        counts = self._counts
+        if counts is not None:
+            # Inline, not a call: this is the step every event of a client takes; the
+            # same in EventHub._fan_out, the other place a count is taken.
+            if type(event) is self._count_kind:
+                run = self._count_run + 1
+                self._count_run = run
+                if run == self._count_due:
+                    counts.sample(self, event)
+            else:
+                counts.switch(self, event)
         if self._closed:
             return
         buffer = self._buffer

@@ -1,17 +1,22 @@
-"""Counting one client's activity, at a few list and integer operations per event.
+"""Counting one client's activity, at a type test and an integer store per event.
 
 :func:`instrument` attaches to a client, once:
 
-- a counting step in front of the client's hub: ``hub.push``, which every reader calls
-  per event, becomes a small function that counts the event by type and hands it on to
-  whatever ``push`` was (the hub rebinds ``push`` as consumers come and go; the step is
-  put back in front each time). Per market-data event: a dict lookup by type, an
-  integer store and a bit test. The first of each type, then one in
-  :data:`AGE_SAMPLE`, also has its frame age (``received - ts``, integer nanoseconds)
-  put in a fixed bucket (a ``bisect`` over 16 integers, two list stores). No lock
-  (only the event loop's thread writes), no formatting. Account events, statuses and
-  errors (rare) take a slower path: every account event's age is observed, statuses
-  are counted by state (reconnects and resyncs are read from them), errors by class.
+- a table of counts (a :class:`~tickwire.core.streams.PushCounts`) handed to the
+  client's hub, which keeps it in the call each event already makes: the one
+  consumer's ``EventStream.push`` (or the buffer before the first consumer), or the
+  hub's fan-out loop when there are several; the hub moves it as consumers come and
+  go, so each event is counted once per push. No call is added per event. That call
+  counts runs of events of one type in its own attributes and adds a run to the table
+  when the type changes or the counts are read; per market-data event: a ``None``
+  test, a type test, an integer store and a comparison. The first of each type, then
+  one in :data:`AGE_SAMPLE` (by its ordinal among its type), is handed to
+  :meth:`ClientMetrics._observe`, which puts its frame age (``received - ts``, integer
+  nanoseconds) in a fixed bucket (a ``bisect`` over 16 integers, two list stores). No
+  lock (only the event loop's thread writes, and reads: a scrape runs on the loop), no
+  formatting. Account events, statuses and errors (rare) are all handed over: every
+  account event's age is observed, statuses are counted by state (reconnects and
+  resyncs are read from them), errors by class.
 - a timing wrapper around each order method of that one client instance, the way a
   recording wraps ``subscribe`` (no hook in any adapter).
 
@@ -20,7 +25,10 @@ depths and drops from the consumers' own queues, token renewals from the adapter
 
 Why not a hub listener (:meth:`~tickwire.core.fanout.EventHub.listen`): any listener
 takes the hub off its single-consumer fast path, so every event would pay the fan-out
-loop as well (about twice this step's cost; ``BENCHMARKS.md``, "Metrics cost").
+loop as well. Why not a step in front of the hub's push
+(:meth:`~tickwire.core.fanout.EventHub.intercept`, the previous version), or a table
+lookup per event: each cost 3-5 % of a Kraken frame, where a run in the push's own
+attributes costs 1-2 % (``BENCHMARKS.md``, "Metrics cost").
 """
 
 from __future__ import annotations
@@ -32,7 +40,7 @@ from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any
 
 from tickwire.core.metrics.stats import BUCKETS, ClientStats, Histogram
-from tickwire.core.streams import EventStream
+from tickwire.core.streams import EventStream, PushCounts
 from tickwire.core.types import (
     CHANNEL_OF,
     BookUpdate,
@@ -66,54 +74,33 @@ AGE_SAMPLE = 16
 of each type is. Account events (orders, balances) are all observed. A power of two."""
 
 _MARKET = (Ticker, Trade, BookUpdate, Candle)
+_AGED = frozenset(CHANNEL_OF)  # every market-data and account event: ts and received
 _BOUNDS_NS = [round(bound * 1e9) for bound in BUCKETS]
-# The live counts of one event type, in one list: the buckets (the bounds', then +Inf),
-# the sum of the observed ages (ns), then the events counted.
-_SUM = len(_BOUNDS_NS) + 1
-_COUNT = _SUM + 1
+# One event type's row (a PushCounts row): the events counted, the sample step, the sum
+# of the observed ages (ns), then the buckets (the bounds', then +Inf).
+_COUNT, _STEP, _SUM, _BUCKET = 0, 1, 2, 3
+_SAMPLED = AGE_SAMPLE  # the first of each type, then one in AGE_SAMPLE
+_EVERY = 1  # the step that observes every event
+_FIRST = 0  # the step that observes only the first
 _ATTRIBUTE = "_tickwire_metrics"  # where a client keeps its counters
 
 
-def _new_counts() -> list[int]:
-    return [0] * (_COUNT + 1)
+def _new_counts(step: int = _EVERY) -> list[int]:
+    return [0, step, 0] + [0] * (len(_BOUNDS_NS) + 1)
 
 
 def _histogram(counts: list[int]) -> Histogram:
-    return Histogram.from_ns(counts[:_SUM], counts[_SUM])
+    return Histogram.from_ns(counts[_BUCKET:], counts[_SUM])
 
 
-def _observe(counts: list[int], age: int) -> None:
-    """One frame age (ns) into its bucket; a negative one (the venue's clock ahead of
-    ours) counts as no age at all."""
+def _observe_ns(counts: list[int], age: int) -> None:
+    """One duration (ns) into its bucket; a negative one (the venue's clock ahead of
+    ours) counts as no time at all."""
     if age > 0:
-        counts[bisect_left(_BOUNDS_NS, age)] += 1
+        counts[_BUCKET + bisect_left(_BOUNDS_NS, age)] += 1
         counts[_SUM] += age
     else:
-        counts[0] += 1
-
-
-def _counting(
-    inner: Callable[[Event], None],
-    market: dict[type, list[int]],
-    other: Callable[[Event], None],
-) -> Callable[[Event], None]:
-    """``inner`` (the hub's push) with the event counted first (see the module doc)."""
-    # Closure cells, not globals: the fewest lookups on the path every event takes.
-    count, sample, observe = _COUNT, AGE_SAMPLE - 1, _observe
-
-    def push(event: Any) -> None:
-        try:
-            counts = market[type(event)]
-        except KeyError:  # account events, statuses, errors: rare, counted in full
-            other(event)
-        else:
-            seen = counts[count]
-            counts[count] = seen + 1
-            if not seen & sample:  # the first of each type, then one in AGE_SAMPLE
-                observe(counts, event.received - event.ts)
-        inner(event)
-
-    return push
+        counts[_BUCKET] += 1
 
 
 def _tag(kind: type) -> str:
@@ -127,31 +114,32 @@ class ClientMetrics:
     def __init__(self, client: BaseClient) -> None:
         self.client = client
         self.venue = client.venue
-        self._market: dict[type, list[int]] = {kind: _new_counts() for kind in _MARKET}
-        self._account: dict[type, list[int]] = {
-            kind: _new_counts() for kind in CHANNEL_OF if kind not in _MARKET
-        }
+        # One row per event type (see PushCounts): market data observed one in
+        # AGE_SAMPLE, account events every one; statuses and errors are all handed to
+        # _observe too, to be counted by state and by class.
+        self._rows: dict[type, list[int]] = {kind: _new_counts(_SAMPLED) for kind in _MARKET}
+        for kind in (*CHANNEL_OF, StreamStatus, StreamError):
+            self._rows.setdefault(kind, _new_counts())
         self._statuses: dict[tuple[str, StreamState], int] = {}
         self._errors: dict[str, int] = {}
-        self._others: dict[type, int] = {}  # an event type this module does not know yet
         self._calls: dict[tuple[str, str], list[int]] = {}
         # Drops are counted by each consumer's queue; a queue that went away took its
         # count with it, so the last count read of each is kept (and the queue with it,
         # so that no new queue can reuse its id before the next read).
         self._queues: dict[int, tuple[EventStream, int]] = {}
         self._dropped_gone = 0
-        # A step in front of the hub's push, re-applied by the hub whenever its
-        # consumers change: the single-consumer fast path stays one call behind it.
-        self._stop_counting = client.hub.intercept(
-            lambda push: _counting(push, self._market, self._other)
-        )
+        # The hub counts into the table from the call each event already makes (the one
+        # consumer's push, or its fan-out loop): no step in front of its push.
+        self._hub = client.hub
+        self._counts = PushCounts(self._rows, self._observe, self._new_row)
+        self._hub.count(self._counts)
         self._wrapped = [name for name in ORDER_METHODS if hasattr(client, name)]
         for name in self._wrapped:
             setattr(client, name, self._timed(name, getattr(client, name)))
 
     def close(self) -> None:
         """Stop counting: the hub pushes as before, the order methods are the adapter's."""
-        self._stop_counting()
+        self._hub.count(None)
         for name in self._wrapped:
             if name in vars(self.client):
                 delattr(self.client, name)
@@ -161,19 +149,27 @@ class ClientMetrics:
 
     # --- counting (the event loop's thread) -------------------------------------------
 
-    def _other(self, event: Event) -> None:
-        counts = self._account.get(type(event))
-        if counts is not None:
-            counts[_COUNT] += 1
-            _observe(counts, event.received - event.ts)  # type: ignore[union-attr]
-        elif isinstance(event, StreamStatus):
+    def _observe(self, counts: list[int], event: Event) -> None:
+        # The event is already counted; this sees the first of each type, one
+        # market-data event in AGE_SAMPLE, and every other event. Frame ages first and
+        # inline (the commonest by far): one call per observation, on the reader's path.
+        if type(event) in _AGED:
+            age = event.received - event.ts  # type: ignore[union-attr]
+            if age > 0:
+                counts[_BUCKET + bisect_left(_BOUNDS_NS, age)] += 1
+                counts[_SUM] += age
+            else:
+                counts[_BUCKET] += 1
+        elif type(event) is StreamStatus:
             key = (event.channel or "", event.state)
             self._statuses[key] = self._statuses.get(key, 0) + 1
-        elif isinstance(event, StreamError):
+        elif type(event) is StreamError:
             self._errors[event.error] = self._errors.get(event.error, 0) + 1
-        else:
-            kind = type(event)
-            self._others[kind] = self._others.get(kind, 0) + 1
+
+    def _new_row(self, kind: type) -> list[int]:
+        # An event type this module does not know yet: counted, nothing observed.
+        row = self._rows[kind] = _new_counts(_FIRST)
+        return row
 
     def _timed(
         self, name: str, call: Callable[..., Awaitable[Any]]
@@ -194,8 +190,8 @@ class ClientMetrics:
                 counts = calls.get((name, outcome))
                 if counts is None:
                     counts = calls[(name, outcome)] = _new_counts()
-                counts[bisect_left(_BOUNDS_NS, elapsed)] += 1
-                counts[_SUM] += elapsed
+                counts[_COUNT] += 1
+                _observe_ns(counts, elapsed)
 
         return timed
 
@@ -203,14 +199,19 @@ class ClientMetrics:
 
     def snapshot(self) -> ClientStats:
         """The counters now, as a :class:`ClientStats` value."""
+        self._counts.flush()  # the run being counted, into the table
         events: dict[str, dict[str, int]] = {}
         frame_age: dict[str, Histogram] = {}
-        for kind, counts in [*self._market.items(), *self._account.items()]:
-            channel = str(CHANNEL_OF[kind])
+        for kind, counts in list(self._rows.items()):
             count = counts[_COUNT]
-            if count:
-                events.setdefault(channel, {})[_tag(kind)] = count
-                frame_age[channel] = _histogram(counts)
+            if not count or kind is StreamStatus or kind is StreamError:
+                continue
+            known = CHANNEL_OF.get(kind)
+            if known is None:  # a type this module does not know: about no channel
+                events.setdefault("", {})[_tag(kind)] = count
+                continue
+            events.setdefault(str(known), {})[_tag(kind)] = count
+            frame_age[str(known)] = _histogram(counts)
         statuses: dict[str, int] = {}
         for (channel, state), count in list(self._statuses.items()):
             by_type = events.setdefault(channel, {})
@@ -219,8 +220,6 @@ class ClientMetrics:
         errors = dict(self._errors)
         if errors:
             events.setdefault("", {})["error"] = sum(errors.values())
-        for kind, count in list(self._others.items()):
-            events.setdefault("", {})[_tag(kind)] = count
         order_calls: dict[str, dict[str, Histogram]] = {}
         for (method, outcome), counts in list(self._calls.items()):
             order_calls.setdefault(method, {})[outcome] = _histogram(counts)

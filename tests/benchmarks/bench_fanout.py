@@ -2,7 +2,7 @@
 
 ::
 
-    python tests/benchmarks/bench_fanout.py [--n 200000] [--repeat 7]
+    python tests/benchmarks/bench_fanout.py [--n 200000] [--repeat 7] [--metrics]
 
 Each run pushes N tickers (as a reader does, between frames) and drains them with
 ``async for`` (as a consumer does), timing CPU (``time.process_time``):
@@ -16,6 +16,10 @@ Each run pushes N tickers (as a reader does, between frames) and drains them wit
   cost of the ``EventHub.wire`` check on the reader's side included;
 - ``hub, recorder's taps``: the same plus the statuses-and-errors listener a recorder
   adds (every event then goes through the routing table).
+
+With ``--metrics``, also ``hub, 1 consumer, counted`` and ``hub, 3 consumers, counted``:
+the same with the hub counting for :mod:`tickwire.core.metrics` (the table a
+``ClientMetrics`` hands it; ``BENCHMARKS.md``, "Metrics cost").
 """
 
 from __future__ import annotations
@@ -26,9 +30,11 @@ import statistics
 import time
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 from tickwire.core.fanout import EventFilter, EventHub
+from tickwire.core.metrics import ClientMetrics
 from tickwire.core.streams import EventStream
 from tickwire.core.types import StreamError, StreamStatus, Ticker
 
@@ -74,9 +80,17 @@ def run_stream(events: list[Ticker]) -> float:
     return asyncio.run(main())
 
 
-def run_hub(events: list[Ticker], extra: int, tap: bool = False, notices: bool = False) -> float:
+def run_hub(
+    events: list[Ticker],
+    extra: int,
+    tap: bool = False,
+    notices: bool = False,
+    counted: bool = False,
+) -> float:
     async def main() -> float:
         hub = EventHub(maxsize=len(events) + 1)
+        if counted:  # what instrument(client) does to a client's hub; nothing else
+            ClientMetrics(cast(Any, SimpleNamespace(hub=hub, venue="v")))
         consumer = hub.attach()
         others = []
         if extra:
@@ -110,6 +124,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--metrics", action="store_true", help="also time the hub counted")
     args = parser.parse_args()
     events = tickers(args.n)
     cases: dict[str, Callable[[], float]] = {
@@ -119,6 +134,9 @@ def main() -> int:
         "hub, recording tap": lambda: run_hub(events, 0, tap=True),
         "hub, recorder's taps": lambda: run_hub(events, 0, tap=True, notices=True),
     }
+    if args.metrics:
+        cases["hub, 1 consumer, counted"] = lambda: run_hub(events, 0, counted=True)
+        cases["hub, 3 consumers, counted"] = lambda: run_hub(events, 2, counted=True)
     results: dict[str, list[float]] = {name: [] for name in cases}
     for _ in range(args.repeat):  # interleaved, so a noisy moment hits every case alike
         for name, case in cases.items():
@@ -128,7 +146,7 @@ def main() -> int:
     for name, values in results.items():
         median = statistics.median(values)
         print(
-            f"{name:20} {median:6.3f} µs ({min(values):.3f}-{max(values):.3f})"
+            f"{name:26} {median:6.3f} µs ({min(values):.3f}-{max(values):.3f})"
             f"  {median / floor:5.2f}x"
         )
     return 0

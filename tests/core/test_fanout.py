@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from tickwire.core.fanout import EventFilter, EventHub
-from tickwire.core.streams import OverflowPolicy
+from tickwire.core.streams import OverflowPolicy, PushCounts
 from tickwire.core.types import (
     Balance,
     Event,
@@ -225,3 +225,69 @@ async def test_an_intercepting_step_sees_every_push_and_survives_rewiring() -> N
     hub.push(ticker(3))
     assert len(seen) == 2
     assert [(await anext(consumer)).ts for _ in range(3)] == [1, 2, 3]
+
+
+def test_a_counts_table_counts_every_push_once_whatever_the_consumers() -> None:
+    hub = EventHub(maxsize=100, policy="drop_market_data", venue="v")
+    rows: dict[type, list[int]] = {}
+    observed: list[Event] = []
+
+    def new_row(kind: type) -> list[int]:
+        rows[kind] = [0, 1]  # a step of 1: every event is observed too
+        return rows[kind]
+
+    table = PushCounts(rows, lambda row, event: observed.append(event), new_row)
+    hub.count(table)
+    pushed: list[Event] = []
+
+    def push(event: Event) -> None:
+        pushed.append(event)
+        hub.push(event)
+
+    push(ticker(1))  # the unclaimed buffer counts
+    push(balance(1))
+    first = hub.attach()
+    assert hub.push == first.stream.push  # counting keeps the fast path one call
+    push(ticker(2))
+    second = hub.attach(EventFilter(symbols=["ETH/USD"]))  # the fan-out loop counts
+    push(ticker(3))
+    push(ticker(4, "ETH/USD"))
+    push(status())
+    stop = hub.listen(EventFilter(types=[StreamError]), lambda event: None)
+    push(error())
+    stop()
+    hub.detach(second.stream)
+    assert hub.push == first.stream.push
+    push(order(5))
+    hub.detach(first.stream)  # no consumer left: still counted, by the loop
+    push(ticker(6))
+    stop = hub.listen(EventFilter(), lambda event: None)  # one listener for everything
+    push(ticker(7))
+    stop()
+    first.stream.push(ticker(8))  # a released stream counts no more
+    table.flush()  # the run being counted, into the rows
+    counted = {kind: row[0] for kind, row in rows.items()}
+    expected: dict[type, int] = {}
+    for event in pushed:
+        expected[type(event)] = expected.get(type(event), 0) + 1
+    assert counted == expected
+    assert observed == pushed
+    hub.count(None)
+    third = hub.attach()
+    hub.push(ticker(9))
+    assert {kind: row[0] for kind, row in rows.items()} == counted
+    assert hub.push == third.stream.push
+
+
+def test_a_counts_row_mask_picks_the_events_observed() -> None:
+    hub = EventHub(maxsize=100, venue="v")
+    rows = {Ticker: [0, 4]}  # the first, then one in 4
+    observed: list[int] = []
+    table = PushCounts(rows, lambda row, event: observed.append(event.ts), rows.__getitem__)
+    hub.count(table)
+    for n in range(10):
+        hub.push(ticker(n))
+    assert rows[Ticker][0] == 0  # the run is counted by the push, not in the table yet
+    table.flush()
+    assert rows[Ticker][0] == 10
+    assert observed == [0, 4, 8]

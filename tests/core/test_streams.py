@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from tickwire.core.streams import EventStream, OverflowPolicy
+from tickwire.core.streams import EventStream, OverflowPolicy, PushCounts
 from tickwire.core.types import (
     Balance,
     BookUpdate,
@@ -354,3 +354,23 @@ def test_policy_accepts_its_string_value() -> None:
     stream.push(ticker(1))
     stream.push(ticker(2))
     assert stream.dropped == 1
+
+
+def test_a_counting_stream_counts_what_it_drops_and_ignores_and_runs_by_type() -> None:
+    stream = EventStream(maxsize=1, policy=OverflowPolicy.DROP_MARKET_DATA)
+    rows: dict[type, list[int]] = {Ticker: [0, 2], Trade: [0, 0]}  # one in 2; the first
+    observed: list[Event] = []
+    table = PushCounts(rows, lambda row, event: observed.append(event), rows.__getitem__)
+    stream.count_pushes(table)
+    pushed = [ticker(1), ticker(2), ticker(3), trade(4), trade(5), ticker(6), ticker(7)]
+    for event in pushed[:-1]:
+        stream.push(event)  # all but the first dropped: the stream is full
+    stream.close()
+    stream.push(pushed[-1])  # ignored: the stream ended
+    table.flush()
+    assert rows[Ticker][0] == 5 and rows[Trade][0] == 2
+    # Ticker ordinals 0, 2, 4 (the runs do not matter); the first trade only.
+    assert observed == [pushed[0], pushed[2], pushed[3], pushed[6]]
+    assert stream.dropped == 5
+    stream.count_pushes(None)
+    assert table.holder is None

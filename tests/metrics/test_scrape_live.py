@@ -162,7 +162,7 @@ async def test_kucoin_scrape_counts_reconnects_resyncs_and_token_renewals_exactl
 
 
 @pytest.mark.parametrize("venue", ["kraken", "kucoin"])
-async def test_counting_stops_and_the_hub_gets_its_fast_path_back(venue: str) -> None:
+async def test_counting_keeps_the_fast_path_and_stops_on_close(venue: str) -> None:
     factory = {"kraken": KrakenEmulator, "kucoin": KucoinEmulator}[venue]
     async with factory(seed=1, interval=None) as emulator:
         client = connect(venue, **emulator.endpoints)
@@ -171,7 +171,11 @@ async def test_counting_stops_and_the_hub_gets_its_fast_path_back(venue: str) ->
         metrics = instrument(client)  # type: ignore[arg-type]
         consumer = client.events()
         hub = client.hub  # type: ignore[attr-defined]
-        assert hub.push != consumer.stream.push  # the counting step in front
+        assert hub.push == consumer.stream.push  # counted inside: still the fast path
+        hub.push(StreamStatus(venue=venue, state=StreamState.RESYNCED, ts=1))
+        assert metrics.snapshot().statuses == {"resynced": 1}
         metrics.close()
-        assert hub.push == consumer.stream.push  # the single consumer's own push again
+        assert hub.push == consumer.stream.push
+        hub.push(StreamStatus(venue=venue, state=StreamState.RESYNCED, ts=2))
+        assert metrics.snapshot().statuses == {"resynced": 1}  # no longer counted
         assert instrument(client) is not metrics  # type: ignore[arg-type]
