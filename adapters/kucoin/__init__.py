@@ -9,10 +9,10 @@ one table of venue codes), ``subscriptions`` (topics, batching, caps), ``sockets
 coalesced subscribes, token renewal), ``signing`` (``KC-API-*`` headers), ``client``
 (:class:`KucoinClient`), ``native`` (raw access), ``plugin`` (the hookimpl). The account
 side: ``private`` (the private socket, fills and fees; its health keeps the dead man's
-switch armed through core's ``keep_armed``),
-``parse_private`` (order and balance pushes → core), ``trading`` (the ``Trader``: HF
-placement, exactly once), ``cancels`` (cancels, dead-cancel-all), ``trade_schemas``
-(order REST bodies).
+switch armed through core's ``keep_armed``), ``parse_private`` (order and balance
+pushes and REST replies → core), ``trading`` (the ``Trader``: HF placement, exactly
+once), ``cancels`` (cancels, dead-cancel-all), ``fetch`` (the one-shot calls),
+``trade_schemas`` (REST bodies of orders and one-shot calls).
 """
 
 from tickwire.adapters.kucoin.client import KucoinClient

@@ -36,12 +36,18 @@ from time import time_ns
 
 import msgspec
 
-from tickwire.adapters.kucoin import parse_fetch
+from tickwire.adapters.kucoin import parse_private
 from tickwire.adapters.kucoin.parse import CANDLE_TYPES, VENUE, to_native
 from tickwire.adapters.kucoin.rest import FULL_BOOK_PATH, ORDERS, KucoinRest, decode
 from tickwire.adapters.kucoin.schemas import Level2Snapshot
-from tickwire.adapters.kucoin.schemas_fetch import AccountRow, CandleRow, FillsPage, HistoryTrade
-from tickwire.adapters.kucoin.trade_schemas import ActiveSymbols, OrderDetail
+from tickwire.adapters.kucoin.trade_schemas import (
+    AccountRow,
+    ActiveSymbols,
+    CandleRow,
+    FillsPage,
+    HistoryTrade,
+    OrderDetail,
+)
 from tickwire.core.book import OrderBook
 from tickwire.core.config import Credentials
 from tickwire.core.deadline import Deadline
@@ -155,7 +161,7 @@ class KucoinFetcher(Fetcher):
         deadline = self._deadline(timeout, "fetch_balances")
         path = "/api/v1/accounts"
         raw = await self._get(deadline, MANAGEMENT, 5, path, signed=True)
-        return parse_fetch.to_balances(decode(_accounts, raw, path), time_ns())
+        return parse_private.to_balances(decode(_accounts, raw, path), time_ns())
 
     async def fetch_open_orders(self, symbol: str | None, *, timeout: float) -> list[OrderUpdate]:
         """Open orders of ``symbol`` (every symbol when None), oldest first."""
@@ -169,7 +175,7 @@ class KucoinFetcher(Fetcher):
         pages = await asyncio.gather(*(self._active(deadline, n) for n in natives))
         received = time_ns()
         details = sorted((d for page in pages for d in page), key=lambda d: d.created_at or 0)
-        return [parse_fetch.order_from(detail, received) for detail in details]
+        return [parse_private.order_from(detail, received) for detail in details]
 
     async def _active(self, deadline: Deadline, native: str) -> list[OrderDetail]:
         path = f"{ORDERS}/active"
@@ -192,7 +198,7 @@ class KucoinFetcher(Fetcher):
         detail = decode(_order, raw, name)
         if detail is None:  # an empty data: absent, as KuCoin answers some lookups
             raise UnknownOrder(VENUE, "order_not_exist", f"no order {client_id or order_id}")
-        return parse_fetch.order_from(detail, time_ns())
+        return parse_private.order_from(detail, time_ns())
 
     async def fetch_fills(
         self, symbol: str | None, since: int | None, *, timeout: float
@@ -208,7 +214,7 @@ class KucoinFetcher(Fetcher):
             raw = await self._get(deadline, SPOT, 2, path, params, signed=True)
             page = decode(_fills, raw, path)
             for row in page.items:
-                fill = parse_fetch.fill_from(row)
+                fill = parse_private.fill_from(row)
                 if since is not None and fill.ts < since:
                     return fills[::-1]
                 fills.append(fill)
@@ -225,7 +231,7 @@ class KucoinFetcher(Fetcher):
         path = "/api/v1/market/histories"
         raw = await self._get(deadline, PUBLIC, 3, path, {"symbol": native})
         received = time_ns()
-        trades = [parse_fetch.trade_from(native, r, received) for r in decode(_trades, raw, path)]
+        trades = [parse_private.trade_from(native, r, received) for r in decode(_trades, raw, path)]
         trades.sort(key=lambda trade: trade.ts)  # stable: the venue's order within a ns
         return trades[-limit:]
 
@@ -276,7 +282,7 @@ class KucoinFetcher(Fetcher):
         raw = await self._get(deadline, PUBLIC, 3, path, params)
         received = time_ns()
         rows = decode(_candles, raw, path)
-        return [parse_fetch.candle_from(native, row, interval, received) for row in rows]
+        return [parse_private.candle_from(native, row, interval, received) for row in rows]
 
     async def fetch_book(self, symbol: str, depth: int | None, *, timeout: float) -> OrderBook:
         """A snapshot of ``symbol``'s book: top 20 or 100 publicly, deeper signed."""
@@ -295,7 +301,7 @@ class KucoinFetcher(Fetcher):
             raw = await self._get(deadline, PUBLIC, 2, path, params)
         else:
             raise ConfigError(f"kucoin: a book deeper than 100 levels needs credentials ({depth})")
-        return parse_fetch.to_book(symbol, decode(_book, raw, path), depth)
+        return parse_private.to_book(symbol, decode(_book, raw, path), depth)
 
     async def fetch_time(self, *, timeout: float) -> ServerTime:
         """The venue's clock against ours; also the offset every signature uses from now."""

@@ -27,6 +27,10 @@ KuCoin type         status              notes
 ``canceled``        canceled            terminal (also the old order of an amend)
 ==================  ==================  =================================================
 
+The one-shot REST replies (:mod:`.fetch`) are normalized here too, exactly as the pushes
+are: trades and candles through :func:`~.parse.to_trade` / :func:`~.parse.to_candle`,
+balances through :func:`to_balance`, book levels through :func:`~.parse.valid_levels`.
+
 Anything that does not fit raises :class:`~tickwire.core.errors.DecodeError` only, a
 value out of the rules of :mod:`tickwire.core.validation` included (a price ``<= 0``, a
 negative or infinite size, a time outside 2000..2100).
@@ -39,13 +43,49 @@ from typing import Any
 
 import msgspec
 
-from tickwire.adapters.kucoin.parse import UNDECODABLE, VENUE, to_unified
-from tickwire.adapters.kucoin.schemas import BalanceData, Message, OrderChangeData
+from tickwire.adapters.kucoin.parse import (
+    UNDECODABLE,
+    VENUE,
+    to_candle,
+    to_trade,
+    to_unified,
+    valid_levels,
+)
+from tickwire.adapters.kucoin.schemas import (
+    BalanceData,
+    CandleData,
+    Level2Snapshot,
+    MatchData,
+    Message,
+    OrderChangeData,
+)
+from tickwire.adapters.kucoin.trade_schemas import (
+    AccountRow,
+    CandleRow,
+    FillRow,
+    HistoryTrade,
+    OrderDetail,
+)
+from tickwire.core.book import OrderBook
 from tickwire.core.errors import DecodeError
-from tickwire.core.types import Balance, OrderStatus, OrderType, OrderUpdate, Side
+from tickwire.core.positions import Fill
+from tickwire.core.types import Balance, Candle, OrderStatus, OrderType, OrderUpdate, Side, Trade
 from tickwire.core.validation import MAX_PRICE, MAX_SIZE, MAX_TS_NS, MIN_TS_NS, ZERO
 
-__all__ = ["check_order", "decode_private", "order_status", "to_balance", "to_order_update"]
+__all__ = [
+    "SPOT_ACCOUNTS",
+    "candle_from",
+    "check_order",
+    "decode_private",
+    "fill_from",
+    "order_from",
+    "order_status",
+    "to_balance",
+    "to_balances",
+    "to_book",
+    "to_order_update",
+    "trade_from",
+]
 
 _MS = 1_000_000  # ns per ms
 _SIDES = {"buy": Side.BUY, "sell": Side.SELL}
@@ -153,12 +193,20 @@ def to_order_update(
 def check_order(data: OrderChangeData) -> None:
     """Raise :class:`~tickwire.core.errors.DecodeError` unless every price present is
     ``> 0`` and every size ``>= 0`` (finite, within the rules)."""
+    prices = (data.price, data.match_price)
+    sizes = (data.size, data.origin_size, data.filled_size, data.remain_size,
+             data.canceled_size, data.match_size)  # fmt: skip
+    _check_values(prices, sizes, data)
+
+
+def _check_values(
+    prices: tuple[Decimal | None, ...], sizes: tuple[Decimal | None, ...], data: object
+) -> None:
     try:
-        for price in (data.price, data.match_price):
+        for price in prices:
             if price is not None and not ZERO < price < MAX_PRICE:
                 raise DecodeError(f"kucoin: order price out of range: {price}", repr(data))
-        for size in (data.size, data.origin_size, data.filled_size, data.remain_size,
-                     data.canceled_size, data.match_size):  # fmt: skip
+        for size in sizes:
             if size is not None and not ZERO <= size < MAX_SIZE:
                 raise DecodeError(f"kucoin: order size out of range: {size}", repr(data))
     except InvalidOperation:  # NaN
@@ -189,3 +237,138 @@ def to_balance(data: BalanceData, received: int) -> Balance:
         ts=ts,
         received=received,
     )
+
+
+# --- the one-shot REST replies (:mod:`.fetch`) ----------------------------------------
+
+SPOT_ACCOUNTS = frozenset({"trade", "trade_hf"})
+"""The accounts spot orders trade against: an HF user's funds are in ``trade_hf``, a
+classic user's in ``trade``; both are summed per asset (``main`` and ``margin`` are not
+tradable by spot orders, so they are left out)."""
+
+
+def to_balances(rows: list[AccountRow], received: int) -> dict[str, Balance]:
+    """``/api/v1/accounts`` rows → one :class:`Balance` per asset (spot accounts summed).
+
+    The reply carries no time: ``ts`` is when it arrived (ms precision, as the pushes).
+    """
+    sums: dict[str, tuple[Decimal, Decimal, Decimal]] = {}
+    for row in rows:
+        if row.type not in SPOT_ACCOUNTS:
+            continue
+        total, available, hold = sums.get(row.currency, (ZERO, ZERO, ZERO))
+        sums[row.currency] = (total + row.balance, available + row.available, hold + row.holds)
+    stamp = str(received // _MS)
+    return {
+        asset: to_balance(
+            BalanceData(currency=asset, total=t, available=a, hold=h, time=stamp), received
+        )
+        for asset, (t, a, h) in sorted(sums.items())
+    }
+
+
+def detail_status(detail: OrderDetail) -> OrderStatus:
+    """The lifecycle state of a REST order: open (partially filled once something
+    filled) while ``active``; once done, canceled if any of it was, else filled."""
+    filled = detail.deal_size or ZERO
+    if detail.active:
+        return OrderStatus.PARTIALLY_FILLED if filled else OrderStatus.OPEN
+    if detail.cancel_exist or (detail.cancelled_size or ZERO) > 0:
+        return OrderStatus.CANCELED
+    return OrderStatus.FILLED
+
+
+def order_from(detail: OrderDetail, received: int) -> OrderUpdate:
+    """An HF order (``/api/v1/hf/orders/...``) → :class:`OrderUpdate`.
+
+    ``avg_price`` is ``dealFunds / dealSize``; ``fee`` the order's total, in
+    ``feeCurrency``; ``ts`` the order's last change (ms → ns), else ``received``. A market
+    order's ``price`` (``0`` on the venue) is ``None``.
+    """
+    _check_values(
+        (detail.price or None,),  # 0 on a market order
+        (detail.size, detail.deal_size, detail.remain_size, detail.cancelled_size),
+        detail,
+    )
+    filled = detail.deal_size or ZERO
+    avg = None
+    if filled and detail.deal_funds is not None:
+        avg = detail.deal_funds / filled
+    stamp = detail.last_updated_at or detail.created_at
+    return OrderUpdate(
+        venue=VENUE,
+        symbol=to_unified(detail.symbol),
+        order_id=detail.id,
+        client_id=detail.client_oid or None,
+        side=_SIDES.get(detail.side),
+        order_type=_ORDER_TYPES.get(detail.type),
+        status=detail_status(detail),
+        price=detail.price or None,
+        size=detail.size,
+        filled=filled,
+        remaining=detail.remain_size,
+        avg_price=avg,
+        fee=detail.fee,
+        fee_asset=detail.fee_currency if detail.fee is not None else None,
+        ts=stamp * _MS if stamp else received,
+        received=received,
+    )
+
+
+def fill_from(row: FillRow) -> Fill:
+    """One ``/api/v1/hf/fills`` row → core :class:`~tickwire.core.positions.Fill`."""
+    try:
+        valid = ZERO < row.price < MAX_PRICE and ZERO < row.size < MAX_SIZE and row.fee >= ZERO
+    except InvalidOperation:  # NaN
+        valid = False
+    if not valid:
+        raise DecodeError("kucoin: fill price, size or fee out of range", repr(row))
+    return Fill(
+        symbol=to_unified(row.symbol),
+        order_id=row.order_id,
+        side=_SIDES[row.side],
+        price=row.price,
+        size=row.size,
+        fee=row.fee,
+        fee_asset=row.fee_currency,
+        ts=row.created_at * _MS,
+    )
+
+
+def trade_from(native: str, row: HistoryTrade, received: int) -> Trade:
+    """One ``/market/histories`` row → :class:`Trade` (``trade_id``: its sequence)."""
+    match = MatchData(
+        maker_order_id="",
+        taker_order_id="",
+        price=row.price,
+        size=row.size,
+        side=row.side,
+        sequence=row.sequence,
+        symbol=native,
+        time=str(row.time),
+        trade_id=row.sequence,
+    )
+    return to_trade(match, received)
+
+
+def candle_from(native: str, row: CandleRow, interval: int, received: int) -> Candle:
+    """One ``/market/candles`` row → :class:`Candle`; ``ts`` is the bar's start (the
+    reply has no other time)."""
+    start = row[0]
+    ts = int(start) * 1_000_000_000 if start.isdigit() and start.isascii() else received
+    return to_candle(CandleData(symbol=native, candles=row, time=ts), interval, received)
+
+
+def to_book(symbol: str, snapshot: Level2Snapshot, depth: int | None) -> OrderBook:
+    """A REST book snapshot → a synced :class:`OrderBook` (top ``depth`` levels)."""
+    text = snapshot.sequence
+    if not (text.isdigit() and text.isascii()):
+        raise DecodeError(f"kucoin: bad snapshot sequence {text!r}", text)
+    book = OrderBook(VENUE, symbol, depth=depth)
+    book.apply_snapshot(
+        [(level.price, level.size) for level in valid_levels(snapshot.bids, "book bid")],
+        [(level.price, level.size) for level in valid_levels(snapshot.asks, "book ask")],
+        sequence=int(text),
+        ts=snapshot.time * _MS,
+    )
+    return book

@@ -1,25 +1,44 @@
-"""KuCoin HF order REST bodies (``shared/reference/kucoin-ws.md`` §9), venue names verbatim.
+"""KuCoin's REST bodies for HF orders (``shared/reference/kucoin-ws.md`` §9) and the
+one-shot calls (:mod:`.fetch`), venue names verbatim.
 
 Like :mod:`tickwire.adapters.kucoin.schemas`, this module only describes the venue: the
 request body of a placement (:class:`HfOrder`, encoded with ``omit_defaults`` so only
 what the caller set is sent) and the ``data`` of each reply. Decimals travel as JSON
-strings both ways.
+strings both ways; times are range-checked while decoding (:mod:`tickwire.core.validation`).
+
+=========================================  ============================================
+``GET /api/v1/accounts``                   ``list[AccountRow]``
+``GET /api/v1/hf/fills``                   :class:`FillsPage`
+``GET /api/v1/hf/orders/...``              :class:`OrderDetail` (one or a list)
+``GET /api/v1/market/histories``           ``list[HistoryTrade]``
+``GET /api/v1/market/candles``             ``list[CandleRow]``, newest first
+=========================================  ============================================
+
+Book snapshots are :class:`~tickwire.adapters.kucoin.schemas.Level2Snapshot`.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Literal
 
 import msgspec
 
+from tickwire.core.validation import TimestampMs, TimestampNs
+
 __all__ = [
+    "AccountRow",
     "ActiveSymbols",
     "AlterData",
     "CancelAllData",
+    "CandleRow",
     "ClientOidData",
     "DcpData",
     "FailedSymbol",
+    "FillRow",
+    "FillsPage",
     "HfOrder",
+    "HistoryTrade",
     "MultiOrderResult",
     "OrderDetail",
     "OrderIdData",
@@ -126,3 +145,55 @@ class OrderDetail(_Wire, frozen=True, gc=False):
     cancel_exist: bool | None = None  # something was canceled
     created_at: int | None = None  # ms
     last_updated_at: int | None = None  # ms
+
+
+# --- the one-shot calls ------------------------------------------------------------------
+
+
+class AccountRow(_Wire, frozen=True, gc=False):
+    """One currency in one account (``trade``, ``trade_hf``, ``main``, ``margin``...)."""
+
+    currency: str
+    type: str
+    balance: Decimal  # total
+    available: Decimal
+    holds: Decimal
+    id: str | None = None
+
+
+class HistoryTrade(_Wire, frozen=True, gc=False):
+    """One public trade of ``/market/histories`` (the latest 100 of a symbol)."""
+
+    sequence: str
+    price: Decimal
+    size: Decimal
+    side: Literal["buy", "sell"]  # the taker's side
+    time: TimestampNs  # ns since the epoch, as a number here (a string in the push)
+
+
+CandleRow = tuple[str, Decimal, Decimal, Decimal, Decimal, Decimal, Decimal]
+"""``[start (s), open, close, high, low, volume (base), turnover (quote)]`` (close
+before high and low, as in the push)."""
+
+
+class FillRow(_Wire, frozen=True, gc=False):
+    """One of our executions, from ``/api/v1/hf/fills``."""
+
+    id: int  # grows with time: the key ``lastId`` pages by
+    order_id: str
+    symbol: str
+    side: Literal["buy", "sell"]
+    price: Decimal
+    size: Decimal
+    created_at: TimestampMs
+    trade_id: int | str | None = None
+    fee: Decimal = Decimal(0)
+    fee_currency: str | None = None
+    liquidity: str | None = None  # "maker" | "taker"
+
+
+class FillsPage(_Wire, frozen=True, gc=False):
+    """``data`` of ``/api/v1/hf/fills``: newest first; ``lastId`` asks for older ones."""
+
+    items: list[FillRow] = []
+    last_id: int | None = None
