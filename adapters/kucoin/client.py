@@ -76,12 +76,7 @@ from tickwire.adapters.kucoin.trading import KucoinTrader
 from tickwire.core.client import BaseClient
 from tickwire.core.config import ClientConfig
 from tickwire.core.dead_man import keep_armed
-from tickwire.core.errors import (
-    BookOutOfSync,
-    ConfigError,
-    DecodeError,
-    NotSupported,
-)
+from tickwire.core.errors import BookOutOfSync, ConfigError, DecodeError, NotSupported
 from tickwire.core.ratelimit import Quota
 from tickwire.core.shards import Batching, PoolHooks, Shard, Shards
 from tickwire.core.sync_book import SequenceFilter

@@ -37,8 +37,9 @@ from time import time_ns
 import msgspec
 
 from tickwire.adapters.kucoin import parse_private
+from tickwire.adapters.kucoin.cancels import budget
 from tickwire.adapters.kucoin.parse import CANDLE_TYPES, VENUE, to_native
-from tickwire.adapters.kucoin.rest import FULL_BOOK_PATH, ORDERS, KucoinRest, decode
+from tickwire.adapters.kucoin.rest import BOOK_PATHS, FULL_BOOK_PATH, ORDERS, KucoinRest, decode
 from tickwire.adapters.kucoin.schemas import Level2Snapshot
 from tickwire.adapters.kucoin.trade_schemas import (
     AccountRow,
@@ -65,15 +66,10 @@ FILLS_PAGE = 100
 """Fills per ``/hf/fills`` page (KuCoin's maximum)."""
 
 PUBLIC, SPOT, MANAGEMENT = "kucoin:public", "kucoin:spot", "kucoin:management"
-QUOTAS = {
-    PUBLIC: Quota(2000, 30.0),
-    SPOT: Quota(4000, 30.0),
-    MANAGEMENT: Quota(2000, 30.0),
-}
+QUOTAS = {PUBLIC: Quota(2000, 30.0), SPOT: Quota(4000, 30.0), MANAGEMENT: Quota(2000, 30.0)}
 """KuCoin's REST resource pools (VIP 0), weights per 30 s."""
 
 _S = 1_000_000_000  # ns per s
-_BOOK_PATHS = {20: "/api/v1/market/orderbook/level2_20", 100: "/api/v1/market/orderbook/level2_100"}
 
 _accounts = msgspec.json.Decoder(list[AccountRow])
 _orders = msgspec.json.Decoder(list[OrderDetail])
@@ -148,24 +144,18 @@ class KucoinFetcher(Fetcher):
             raise ConfigError(f"{what} needs credentials")
         return self._credentials
 
-    @staticmethod
-    def _deadline(timeout: float, call: str) -> Deadline:
-        if not timeout > 0:
-            raise ValueError(f"timeout must be positive, got {timeout!r}")
-        return Deadline(timeout, f"{VENUE} {call}")
-
     # --- account ------------------------------------------------------------------------
 
     async def fetch_balances(self, *, timeout: float) -> dict[str, Balance]:
         """Every asset's spot balance (``trade`` + ``trade_hf``), by asset."""
-        deadline = self._deadline(timeout, "fetch_balances")
+        deadline = budget(timeout, "fetch_balances")
         path = "/api/v1/accounts"
         raw = await self._get(deadline, MANAGEMENT, 5, path, signed=True)
         return parse_private.to_balances(decode(_accounts, raw, path), time_ns())
 
     async def fetch_open_orders(self, symbol: str | None, *, timeout: float) -> list[OrderUpdate]:
         """Open orders of ``symbol`` (every symbol when None), oldest first."""
-        deadline = self._deadline(timeout, "fetch_open_orders")
+        deadline = budget(timeout, "fetch_open_orders")
         if symbol is None:
             path = f"{ORDERS}/active/symbols"
             raw = await self._get(deadline, SPOT, 2, path, signed=True)
@@ -188,7 +178,7 @@ class KucoinFetcher(Fetcher):
         """One order, open or closed; ``UnknownOrder`` when KuCoin has none."""
         if symbol is None:
             raise ValueError("kucoin: fetch_order needs the symbol (HF orders are per symbol)")
-        deadline = self._deadline(timeout, "fetch_order")
+        deadline = budget(timeout, "fetch_order")
         if client_id is not None:
             path, name = f"{ORDERS}/client-order/{client_id}", f"{ORDERS}/client-order"
         else:
@@ -206,7 +196,7 @@ class KucoinFetcher(Fetcher):
         """Our executions of ``symbol`` from ``since`` (ns), oldest first, every page."""
         if symbol is None:
             raise ValueError("kucoin: fetch_fills needs a symbol (HF fills are per symbol)")
-        deadline = self._deadline(timeout, "fetch_fills")
+        deadline = budget(timeout, "fetch_fills")
         path = "/api/v1/hf/fills"
         params = {"symbol": to_native(symbol), "limit": str(FILLS_PAGE)}
         fills: list[Fill] = []
@@ -226,7 +216,7 @@ class KucoinFetcher(Fetcher):
 
     async def fetch_trades(self, symbol: str, limit: int, *, timeout: float) -> list[Trade]:
         """The latest public trades of ``symbol`` (at most ``limit``, KuCoin keeps 100)."""
-        deadline = self._deadline(timeout, "fetch_trades")
+        deadline = budget(timeout, "fetch_trades")
         native = to_native(symbol)
         path = "/api/v1/market/histories"
         raw = await self._get(deadline, PUBLIC, 3, path, {"symbol": native})
@@ -246,7 +236,7 @@ class KucoinFetcher(Fetcher):
         omits bars without trades.
         """
         kind = candle_type(interval)
-        deadline = self._deadline(timeout, "fetch_candles")
+        deadline = budget(timeout, "fetch_candles")
         native = to_native(symbol)
         windows: list[tuple[int | None, int | None]]
         end_s = None if end is None else _seconds_up(end)
@@ -288,16 +278,16 @@ class KucoinFetcher(Fetcher):
         """A snapshot of ``symbol``'s book: top 20 or 100 publicly, deeper signed."""
         if depth is not None and depth < 1:
             raise ValueError(f"depth must be at least 1, got {depth}")
-        deadline = self._deadline(timeout, "fetch_book")
+        deadline = budget(timeout, "fetch_book")
         params = {"symbol": to_native(symbol)}
         if depth is not None and depth <= 100:
-            path = _BOOK_PATHS[20 if depth <= 20 else 100]
+            path = BOOK_PATHS[20 if depth <= 20 else 100]
             raw = await self._get(deadline, PUBLIC, 2, path, params)
         elif self._credentials is not None:
             path = FULL_BOOK_PATH
             raw = await self._get(deadline, SPOT, 3, path, params, signed=True)
         elif depth is None:  # the public top 100: all KuCoin serves unsigned
-            path = _BOOK_PATHS[100]
+            path = BOOK_PATHS[100]
             raw = await self._get(deadline, PUBLIC, 2, path, params)
         else:
             raise ConfigError(f"kucoin: a book deeper than 100 levels needs credentials ({depth})")
@@ -305,6 +295,6 @@ class KucoinFetcher(Fetcher):
 
     async def fetch_time(self, *, timeout: float) -> ServerTime:
         """The venue's clock against ours; also the offset every signature uses from now."""
-        deadline = self._deadline(timeout, "fetch_time")
+        deadline = budget(timeout, "fetch_time")
         await deadline.run(self._limiter.acquire(PUBLIC, cost=3))
         return await deadline.run(self._rest.measure_clock(timeout=deadline.check()))

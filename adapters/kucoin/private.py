@@ -37,11 +37,7 @@ from tickwire.adapters.kucoin.parse_private import (
     to_order_update,
 )
 from tickwire.adapters.kucoin.rest import KucoinRest
-from tickwire.adapters.kucoin.schemas import (
-    BalanceData,
-    Message,
-    OrderChangeData,
-)
+from tickwire.adapters.kucoin.schemas import BalanceData, Message, OrderChangeData
 from tickwire.adapters.kucoin.sockets import KucoinSocket, encode
 from tickwire.adapters.kucoin.subscriptions import MESSAGES_PER_CONNECTION
 from tickwire.core.config import Credentials
@@ -52,13 +48,7 @@ from tickwire.core.ratelimit import RateLimiter
 from tickwire.core.session import Session
 from tickwire.core.types import Channel, OrderUpdate
 
-__all__ = [
-    "DEFAULT_FEE_RATE",
-    "PRIVATE_CHANNELS",
-    "PRIVATE_TOPICS",
-    "FillBook",
-    "PrivateSocket",
-]
+__all__ = ["DEFAULT_FEE_RATE", "PRIVATE_CHANNELS", "PRIVATE_TOPICS", "FillBook", "PrivateSocket"]
 
 PRIVATE_TOPICS: dict[Channel, str] = {
     Channel.ORDERS: "/spotMarket/tradeOrdersV2",  # V2: adds the "received" event

@@ -59,10 +59,8 @@ _symbols_decoder = msgspec.json.Decoder(list[SymbolEntry])
 _snapshot_decoder = msgspec.json.Decoder(Level2Snapshot)
 _time_decoder = msgspec.json.Decoder(int)
 
-_SNAPSHOT_PATHS = {
-    20: "/api/v1/market/orderbook/level2_20",
-    100: "/api/v1/market/orderbook/level2_100",
-}
+BOOK_PATHS = {20: "/api/v1/market/orderbook/level2_20", 100: "/api/v1/market/orderbook/level2_100"}
+"""The public top-N books, by N."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,7 +237,7 @@ class KucoinRest(RestClient):
         signing is configured this falls back to the public top 100, so levels below
         it are not authoritative.
         """
-        path = _SNAPSHOT_PATHS.get(100 if depth is None else depth)
+        path = BOOK_PATHS.get(100 if depth is None else depth)
         if path is None:
             raise ValueError(f"depth must be 20, 100 or None, got {depth!r}")
         raw = await self.signed(None, "GET", path, params={"symbol": symbol_native})
