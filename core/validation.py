@@ -11,6 +11,8 @@ value                  rule
 price                  finite, ``0 < price < MAX_PRICE`` (where the venue's semantics
                        require a price: trades, book levels, candles, best bid/ask)
 size, volume           finite, ``0 <= size < MAX_SIZE``
+signed amount          finite, ``-MAX_SIZE < amount < MAX_SIZE`` (a balance, a ledger
+                       entry's amount, a fee a rebate can make negative)
 timestamp              ``MIN_TS_NS <= ts <= MAX_TS_NS`` (years 2000 to 2100), after the
                        venue's unit is converted to nanoseconds
 sequence number        ``0 <= n < 2**63``
@@ -46,6 +48,7 @@ __all__ = [
     "TimestampNs",
     "TimestampUs",
     "check_price",
+    "check_signed",
     "check_size",
     "check_ts",
 ]
@@ -95,3 +98,13 @@ def check_ts(ns: int, what: str = "timestamp") -> int:
     if MIN_TS_NS <= ns <= MAX_TS_NS:
         return ns
     raise DecodeError(f"{what} out of range: {ns}")
+
+
+def check_signed(value: Decimal, what: str = "amount") -> Decimal:
+    """Return ``value`` if it is a usable signed amount, else raise :class:`DecodeError`."""
+    try:
+        if -MAX_SIZE < value < MAX_SIZE:
+            return value
+    except InvalidOperation:  # NaN
+        pass
+    raise DecodeError(f"{what} out of range: {value}")

@@ -29,11 +29,11 @@ orders, iceberg refills, status changes) are read by their ``order_status``.
 
 from __future__ import annotations
 
-from tickwire.adapters.kraken.parse import VENUE, check_signed, timestamp_ns, to_unified
+from tickwire.adapters.kraken.parse import VENUE, timestamp_ns, to_unified
 from tickwire.adapters.kraken.schemas_private import ExecutionData
 from tickwire.core.order_tracker import OrderReport, OrderTracker
 from tickwire.core.types import OrderStatus, OrderType, Side
-from tickwire.core.validation import ZERO, check_price, check_size
+from tickwire.core.validation import ZERO, check_price, check_signed, check_size
 
 __all__ = ["check_execution", "new_tracker", "to_report"]
 

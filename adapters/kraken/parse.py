@@ -23,7 +23,6 @@ when one fails does a slow path (:func:`_refuse`) work out which field and why.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import Decimal
 from typing import TypeVar
 
 import msgspec
@@ -47,6 +46,7 @@ from tickwire.core.validation import (
     MIN_TS_NS,
     ZERO,
     check_price,
+    check_signed,
     check_size,
     check_ts,
 )
@@ -54,7 +54,6 @@ from tickwire.core.validation import (
 __all__ = [
     "DECODE_ERRORS",
     "VENUE",
-    "check_signed",
     "decode_frame",
     "decode_private_frame",
     "decode_result",
@@ -398,14 +397,3 @@ def to_balances(msg: BalancesMessage, received: int) -> list[Balance]:
             )
         )
     return balances
-
-
-def check_signed(value: Decimal, what: str) -> Decimal:
-    """Return a signed value (a balance, a ledger amount, a fee) if it is finite and of
-    plausible size, else raise :class:`~tickwire.core.errors.DecodeError`."""
-    try:
-        if -MAX_SIZE < value < MAX_SIZE:
-            return value
-    except ArithmeticError:  # a NaN
-        pass
-    raise DecodeError(f"{what} out of range: {value}")
