@@ -26,12 +26,10 @@ import msgspec
 
 from tickwire.adapters.kraken import parse
 from tickwire.adapters.kraken.books import KrakenBooks
-from tickwire.adapters.kraken.edit import edit_order
 from tickwire.adapters.kraken.fetch import KrakenFetcher
 from tickwire.adapters.kraken.native import KrakenNative
 from tickwire.adapters.kraken.private import PING, PING_INTERVAL, KrakenPrivate
-from tickwire.adapters.kraken.rest import REST_URL
-from tickwire.adapters.kraken.rest_fetch import KrakenCalls
+from tickwire.adapters.kraken.rest import REST_URL, KrakenRest
 from tickwire.adapters.kraken.schemas import (
     BookMessage,
     InstrumentMessage,
@@ -100,7 +98,7 @@ class KrakenClient(BaseClient):
         self._private: KrakenPrivate | None = None
         self._dead_man = _dead_man_seconds(config)
         rest_url, transport = config.rest_url or REST_URL, self.context.rest_transport
-        calls = KrakenCalls(
+        calls = KrakenRest(
             rest_url, config.credentials, timeout=config.request_timeout, transport=transport
         )
         self._fetcher = self._rest_fetcher = KrakenFetcher(calls)  # the fetch_* calls
@@ -368,12 +366,12 @@ class KrakenClient(BaseClient):
         timeout: float | None = None,
     ) -> OrderAck:
         """Kraken's ``edit_order``: cancel and replace, a new order id (not for orders with
-        a ``cl_ord_id``, so not for tickwire's own: see :mod:`.edit`; use amend_order)."""
+        a ``cl_ord_id``, so not for tickwire's own: see :mod:`.trading`; use amend_order)."""
         trader = self._active_trader()
         assert isinstance(trader, KrakenTrader)
         budget = self.config.request_timeout if timeout is None else timeout
-        return await edit_order(
-            trader, symbol, order_id=order_id, price=price, size=size, timeout=budget
+        return await trader.edit_order(
+            symbol, order_id=order_id, price=price, size=size, timeout=budget
         )
 
     @property

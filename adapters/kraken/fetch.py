@@ -46,7 +46,7 @@ from tickwire.adapters.kraken.parse_rest import (
     to_fill,
     to_order_update,
 )
-from tickwire.adapters.kraken.rest_fetch import KrakenCalls
+from tickwire.adapters.kraken.rest import KrakenRest
 from tickwire.adapters.kraken.schemas_rest import (
     AssetInfo,
     BalanceEx,
@@ -81,12 +81,12 @@ _HISTORY_PAGE = 50  # TradesHistory and ClosedOrders answer 50 rows a page
 
 
 class KrakenFetcher(Fetcher):
-    """The one-shot calls over :class:`~tickwire.adapters.kraken.rest_fetch.KrakenCalls`
+    """The one-shot calls over :class:`~tickwire.adapters.kraken.rest.KrakenRest`
     (see the module)."""
 
     venue = VENUE
 
-    def __init__(self, calls: KrakenCalls) -> None:
+    def __init__(self, calls: KrakenRest) -> None:
         self.calls = calls
         self._names: RestNames | None = None
         self._names_lock = asyncio.Lock()

@@ -1,29 +1,76 @@
-"""Kraken's signed REST call for the auth socket: ``GetWebSocketsToken``, on every connect.
+"""Kraken's public and signed REST calls, rate-limited, and the WebSocket token.
 
 ::
 
     async with KrakenRest("https://api.kraken.com", credentials, timeout=10.0) as rest:
+        result = await rest.public("Time", {})                  # msgspec.Raw
+        balances = await rest.private("BalanceEx", {})
         token = await rest.websockets_token()       # WsToken; repr hides the token
 
-The signed call, its envelope (``{"error": [...], "result": ...}``, errors by the one
-table in :mod:`tickwire.adapters.kraken.errors`), the HTTP boundary and the API counter
-it spends are :class:`~tickwire.adapters.kraken.rest_fetch.KrakenCalls`'. Messages name
-the path only: never a header, the body, the key, the secret or the token.
+Every body is ``{"error": [...], "result": ...}``: a non-empty ``error`` is mapped by the
+one table in :mod:`tickwire.adapters.kraken.errors`; transport failures, bare HTTP
+statuses and ``Retry-After`` by core's HTTP boundary (:mod:`tickwire.core.rest`).
+
+**Rate limits** (docs.kraken.com, "Spot REST Rate Limits"), approximated with core's
+:class:`~tickwire.core.ratelimit.RateLimiter`:
+
+* private calls share one counter per API key: +1 per call, +2 for ledger and trade
+  history, at most 15 decaying 0.33/s on the Starter tier (20 and 0.5/s or 1/s on the
+  higher ones): :data:`PRIVATE_QUOTA` is the Starter tier's 15 in 45 s, since the
+  account's tier is not known here;
+* public calls are limited per IP, about one a second: :data:`PUBLIC_QUOTA`.
+
+Messages name the method only: never a header, the body, the key, the secret or the token.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
+import httpx
 import msgspec
 
-from tickwire.adapters.kraken.rest_fetch import KrakenCalls
-from tickwire.core.errors import DecodeError
+from tickwire.adapters.kraken.auth import next_nonce, signed_form
+from tickwire.adapters.kraken.errors import to_error
+from tickwire.core.config import Credentials
+from tickwire.core.errors import ConfigError, DecodeError
+from tickwire.core.ratelimit import Quota, RateLimiter
+from tickwire.core.rest import raise_for_status, retry_after
+from tickwire.core.rest_client import RestClient, Transport
 
-__all__ = ["REST_URL", "TOKEN_PATH", "KrakenRest", "WsToken"]
+__all__ = [
+    "PRIVATE_KEY",
+    "PRIVATE_QUOTA",
+    "PUBLIC_KEY",
+    "PUBLIC_QUOTA",
+    "REST_URL",
+    "TOKEN_PATH",
+    "KrakenRest",
+    "WsToken",
+    "unwrap",
+]
 
+_VENUE = "kraken"
 REST_URL = "https://api.kraken.com"
 TOKEN_PATH = "/0/private/GetWebSocketsToken"
+PUBLIC_KEY = "kraken:rest:public"
+PRIVATE_KEY = "kraken:rest:private"
+PUBLIC_QUOTA = Quota(limit=1, window=1.0)
+"""About one public call a second (Kraken limits public calls per IP)."""
+PRIVATE_QUOTA = Quota(limit=15, window=45.0)
+"""The Starter tier's API counter: 15, decaying 0.33 a second."""
+_COSTS = {"TradesHistory": 2, "Ledgers": 2, "QueryLedgers": 2}
+"""Calls that count double ("ledger/trade history calls increase the counter by 2")."""
+
+
+class _Envelope(msgspec.Struct, frozen=True):
+    error: list[str] = []
+    result: msgspec.Raw = msgspec.Raw()
+
+
+_envelope = msgspec.json.Decoder(_Envelope)
 
 
 class _TokenResult(msgspec.Struct, frozen=True):
@@ -42,9 +89,73 @@ class WsToken:
     expires: int  # seconds it may wait for its first use (it never expires once used)
 
 
-class KrakenRest(KrakenCalls):
-    """Kraken's signed REST calls with the WebSocket token on top (``base_url`` is
-    Kraken's REST host or an emulator's; ``transport`` the client's, from core)."""
+def unwrap(response: httpx.Response, what: str) -> msgspec.Raw:
+    """The ``result`` of a successful envelope; anything else raises a core error."""
+    status = response.status_code
+    try:
+        envelope: _Envelope | None = _envelope.decode(response.content)
+    except msgspec.DecodeError:
+        envelope = None  # an HTML error page, a proxy's text
+    wait = retry_after(response)
+    if envelope is not None and envelope.error:
+        raise to_error(envelope.error[0], status=status, retry_after=wait)
+    raise_for_status(response, _VENUE, what, retry_after_s=wait)
+    if envelope is None or status >= 300 or not envelope.result:
+        raise DecodeError(f"{_VENUE}: {what}: HTTP {status}, not a Kraken result")
+    return envelope.result
+
+
+class KrakenRest(RestClient):
+    """Public (``GET /0/public/{method}``) and signed (``POST /0/private/{method}``)
+    calls, each waiting for its quota first (``base_url``: Kraken's REST host or an
+    emulator's; ``transport`` the client's, from core). ``credentials`` may be ``None``:
+    then a private call raises :class:`~tickwire.core.errors.ConfigError`."""
+
+    venue = _VENUE
+
+    def __init__(
+        self,
+        base_url: str,
+        credentials: Credentials | None,
+        *,
+        timeout: float,
+        transport: Transport = None,
+        limiter: RateLimiter | None = None,
+    ) -> None:
+        super().__init__(base_url, timeout=timeout, transport=transport)
+        self._credentials = credentials
+        self.limiter = limiter or RateLimiter(
+            {PUBLIC_KEY: PUBLIC_QUOTA, PRIVATE_KEY: PRIVATE_QUOTA}
+        )
+
+    async def public(
+        self, method: str, params: Mapping[str, object], *, timeout: float | None = None
+    ) -> msgspec.Raw:
+        """``GET /0/public/{method}?params``: the result, undecoded."""
+        path = f"/0/public/{method}"
+        query = urlencode({k: str(v) for k, v in params.items()})
+        await self.limiter.acquire(PUBLIC_KEY)
+        what = f"GET {path}"
+        response = await self.send(
+            "GET", f"{path}?{query}" if query else path, what, timeout=timeout
+        )
+        return unwrap(response, what)
+
+    async def private(
+        self, method: str, params: Mapping[str, object], *, timeout: float | None = None
+    ) -> msgspec.Raw:
+        """Signed ``POST /0/private/{method}`` with a fresh nonce: the result, undecoded."""
+        if self._credentials is None:
+            raise ConfigError(f"kraken: {method} needs credentials")
+        path = f"/0/private/{method}"
+        await self.limiter.acquire(PRIVATE_KEY, cost=_COSTS.get(method, 1))
+        # The nonce is taken after the wait: Kraken wants nonces in the order it sees them.
+        headers, body = signed_form(self._credentials, path, params, next_nonce())
+        what = f"POST {path}"
+        response = await self.send(
+            "POST", path, what, content=body.encode(), headers=headers, timeout=timeout
+        )
+        return unwrap(response, what)
 
     async def websockets_token(self) -> WsToken:
         """``POST /0/private/GetWebSocketsToken``: a fresh token for one auth connection."""

@@ -15,6 +15,8 @@ method                Kraken                       result
 ``cancel_all_after``  ``cancel_all_orders_after``  ``None``; 0 disarms
 ``place_orders``      ``batch_add`` (one symbol)   ``list[OrderAck]``; ``BatchRejected``
 ``cancel_orders``     ``batch_cancel``             how many were cancelled
+``edit_order``        ``edit_order`` (cancel and   ``OrderAck`` naming the NEW order; for
+                      replace)                     orders without a ``cl_ord_id`` only
 ====================  ===========================  =========================================
 
 Every call waits at most its ``timeout`` (one :class:`~tickwire.core.deadline.Deadline`):
@@ -31,13 +33,20 @@ the drop. Found: the call returns the ack. Not found: it raises
 connection in time: :class:`~tickwire.core.errors.RequestTimeout` (outcome unknown; look
 the client id up). An order closed without any fill while disconnected is not in the
 snapshot, so it reads as not placed.
+
+**edit_order** is Kraken's legacy change: the original is cancelled and a new order
+created (a new ``order_id``, queue priority lost, executions stay with the original), and
+"cl_ord_id is not supported". tickwire places every order with a ``cl_ord_id``, so it is
+for orders placed elsewhere without one (the web UI, another REST client); ``amend_order``
+(in place, ids kept) is the call for tickwire's own. An order the tracker knows to carry
+a ``cl_ord_id`` is refused with :class:`~tickwire.core.errors.InvalidOrder` before
+anything is sent; one it does not know is refused by the venue, mapped to the same error.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from decimal import Decimal, InvalidOperation
 from functools import partial
 from time import time_ns
 from typing import Any
@@ -55,6 +64,10 @@ from tickwire.adapters.kraken.schemas_private import (
     CancelAfterResult,
     CancelOrderResult,
     CountResult,
+    EditOrderResult,
+    one_id,
+    order_params,
+    positive_decimal,
 )
 from tickwire.core.context import AdapterContext
 from tickwire.core.dead_man import keep_armed
@@ -71,13 +84,12 @@ from tickwire.core.errors import (
 from tickwire.core.ids import new_client_id
 from tickwire.core.order_tracker import OrderState
 from tickwire.core.trader import Trader
-from tickwire.core.types import OrderAck, OrderRequest, OrderType, TimeInForce
+from tickwire.core.types import OrderAck, OrderRequest
 
-__all__ = ["BATCH_ADD_MAX", "BATCH_CANCEL_MAX", "KrakenTrader", "order_params"]
+__all__ = ["BATCH_ADD_MAX", "BATCH_CANCEL_MAX", "KrakenTrader"]
 
 BATCH_ADD_MAX = 15  # batch_add takes 2-15 orders
 BATCH_CANCEL_MAX = 50  # batch_cancel takes 2-50 ids
-_TIME_IN_FORCE = {TimeInForce.GTC: "gtc", TimeInForce.IOC: "ioc"}
 
 
 class _Interrupted(Exception):
@@ -205,6 +217,30 @@ class KrakenTrader(Trader):
             params["limit_price"] = positive_decimal(price, "price")
         reply = await self._call("amend_order", params, timeout)
         return _known_ack(symbol, decode_result(reply, AmendOrderResult), ids, state, reply)
+
+    async def edit_order(
+        self, symbol: str, *, order_id: str, price: Any = None, size: Any = None, timeout: float
+    ) -> OrderAck:
+        """Cancel and replace ``order_id`` (``edit_order``, see the module); the ack names
+        the new order, with no ``client_id``."""
+        if price is None and size is None:
+            raise ValueError("edit_order needs a new price or size")
+        state = self._private.tracker.get(order_id)
+        if state is not None and state.client_id is not None:
+            raise InvalidOrder(
+                VENUE,
+                "cl_ord_id",
+                f"kraken edit_order: order {order_id} has a cl_ord_id, which Kraken's edit_order "
+                "does not support; use amend_order",
+            )
+        params: dict[str, Any] = {"order_id": order_id, "symbol": to_native(symbol)}
+        if size is not None:
+            params["order_qty"] = positive_decimal(size, "size")
+        if price is not None:
+            params["limit_price"] = positive_decimal(price, "price")
+        reply = await self._call("edit_order", params, timeout)
+        result = decode_result(reply, EditOrderResult)
+        return self._ack(symbol, result.order_id, None, _ts(reply))
 
     async def cancel_order(
         self,
@@ -352,45 +388,3 @@ def _ts(response: MethodResponse) -> int:
         return timestamp_ns(response.time_out, time_ns())
     except DecodeError:
         return time_ns()
-
-
-def order_params(request: OrderRequest, client_id: str) -> dict[str, Any]:
-    """``add_order`` params for one request (without ``symbol`` and ``token``)."""
-    tif = _TIME_IN_FORCE.get(request.time_in_force)
-    if tif is None:
-        # FOK does not exist on Kraken spot, and GTD needs an expiry OrderRequest lacks.
-        raise InvalidOrder(
-            VENUE, "time_in_force", f"time_in_force {request.time_in_force} is not supported"
-        )
-    params: dict[str, Any] = {
-        "order_type": request.type.value,
-        "side": request.side.value,
-        "order_qty": request.size,
-        "cl_ord_id": client_id,
-    }
-    if request.type is OrderType.LIMIT:
-        params["limit_price"] = request.price
-        params["time_in_force"] = tif
-        if request.post_only:
-            params["post_only"] = True
-    elif request.time_in_force is TimeInForce.IOC:
-        params["time_in_force"] = tif
-    return params
-
-
-def positive_decimal(value: Any, name: str) -> Decimal:
-    """A user-given price or size as an exact positive Decimal (floats via their repr)."""
-    try:
-        number = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
-    except (InvalidOperation, TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {value!r}") from None
-    if not number.is_finite() or number <= 0:
-        raise ValueError(f"{name} must be positive, got {value!r}")
-    return number
-
-
-def one_id(order_id: str | None, client_id: str | None) -> dict[str, str]:
-    """``{"order_id": ...}`` or ``{"cl_ord_id": ...}``: exactly one must be given."""
-    if (order_id is None) == (client_id is None):
-        raise ValueError("give exactly one of order_id and client_id")
-    return {"order_id": order_id} if order_id is not None else {"cl_ord_id": client_id or ""}
