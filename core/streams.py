@@ -141,18 +141,26 @@ class PushCounts:
     def switch(self, holder: _Holder, event: Event) -> None:
         """``event`` is of another type than the holder's run: count the run, start a
         new one with ``event`` (observed if its ordinal is due)."""
-        self.flush()
-        kind = type(event)
+        # Flat (no call to flush or sample): when types alternate, every event is here.
         rows = self.rows
-        row = rows[kind] if kind in rows else self.new_row(kind)
-        ordinal, step = row[0], row[1]
+        kind = holder._count_kind
+        if kind is not None:
+            rows[kind][0] += holder._count_run
+        kind = type(event)
+        row = rows.get(kind)
+        if row is None:
+            row = self.new_row(kind)
+        ordinal = row[0]
+        step = row[1]
         holder._count_kind = kind
         holder._count_run = 1
         if step:
             wait = -ordinal % step  # events until an ordinal that is a multiple of step
-            holder._count_due = 1 + wait
-            if not wait:
-                self.sample(holder, event)
+            if wait:
+                holder._count_due = 1 + wait
+            else:
+                holder._count_due = 1 + step
+                self.observe(row, event)
         else:
             holder._count_due = 0
             if not ordinal:
