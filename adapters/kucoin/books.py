@@ -19,7 +19,6 @@ from __future__ import annotations
 from tickwire.adapters.kucoin.book import KucoinBook, KucoinDepthBook
 from tickwire.adapters.kucoin.parse import to_native
 from tickwire.adapters.kucoin.rest import KucoinRest
-from tickwire.adapters.kucoin.schemas import Level2Snapshot
 from tickwire.adapters.kucoin.subscriptions import Topic
 from tickwire.core.bookkeeper import BookKeeper
 from tickwire.core.context import AdapterContext
@@ -101,7 +100,10 @@ class KucoinBooks:
             return False
         await self._limiter.acquire("snapshot")
         try:
-            snapshot = await self._snapshot(native)
+            # The full book needs a signature; without credentials KuCoin serves the
+            # public top 100, and levels below it are only those the increments touched.
+            credentials = self._context.config.credentials
+            snapshot = await self._rest.level2_snapshot(native, credentials=credentials)
             update = kbook.apply_snapshot(snapshot, self._rest.last_received)
         finally:
             for error, increment in kbook.rejected:
@@ -109,11 +111,3 @@ class KucoinBooks:
             kbook.rejected.clear()
         self._context.emit(update)
         return True
-
-    async def _snapshot(self, native: str) -> Level2Snapshot:
-        # The full book needs a signature; without credentials the public top 100 is all
-        # KuCoin serves, and levels below it are only those the increments touched.
-        credentials = self._context.config.credentials
-        if credentials is None:
-            return await self._rest.level2_snapshot(native)
-        return await self._rest.full_snapshot(credentials, native)

@@ -247,32 +247,18 @@ class KucoinFetcher(Fetcher):
             last = end_s if end_s is not None else _seconds_up(venue_now) + interval
             step = MAX_CANDLES * interval
             windows = [(s, min(s + step, last)) for s in range(_seconds_up(start), last, step)]
+        path = "/api/v1/market/candles"
         bars: dict[int, Candle] = {}
         for window in windows:
-            page = await self._candle_page(deadline, native, kind, interval, *window)
-            for candle in page:
+            params = {"symbol": native, "type": kind}
+            bounds = zip(("startAt", "endAt"), window, strict=True)  # seconds
+            params |= {key: str(value) for key, value in bounds if value is not None}
+            raw = await self._get(deadline, PUBLIC, 3, path, params)
+            received = time_ns()
+            for row in decode(_candles, raw, path):
+                candle = parse_private.candle_from(native, row, interval, received)
                 bars[candle.start] = candle  # a bar on a window's edge is kept once
         return [bars[begin] for begin in sorted(bars)]
-
-    async def _candle_page(
-        self,
-        deadline: Deadline,
-        native: str,
-        kind: str,
-        interval: int,
-        start_s: int | None,
-        end_s: int | None,
-    ) -> list[Candle]:
-        path = "/api/v1/market/candles"
-        params = {"symbol": native, "type": kind}
-        if start_s is not None:
-            params["startAt"] = str(start_s)
-        if end_s is not None:
-            params["endAt"] = str(end_s)
-        raw = await self._get(deadline, PUBLIC, 3, path, params)
-        received = time_ns()
-        rows = decode(_candles, raw, path)
-        return [parse_private.candle_from(native, row, interval, received) for row in rows]
 
     async def fetch_book(self, symbol: str, depth: int | None, *, timeout: float) -> OrderBook:
         """A snapshot of ``symbol``'s book: top 20 or 100 publicly, deeper signed."""

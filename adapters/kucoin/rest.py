@@ -228,27 +228,24 @@ class KucoinRest(RestClient):
         return [to_instrument(entry) for entry in entries]
 
     async def level2_snapshot(
-        self, symbol_native: str, depth: Literal[20, 100] | None = None
+        self,
+        symbol_native: str,
+        depth: Literal[20, 100] | None = None,
+        credentials: Credentials | None = None,
     ) -> Level2Snapshot:
         """The REST order book of ``symbol_native`` (``BTC-USDT``), to sync level2 with.
 
         ``depth`` 20 or 100 is the public top-N book. ``None`` asks for the full book,
-        which KuCoin serves only signed (``/api/v3/market/orderbook/level2``); until
-        signing is configured this falls back to the public top 100, so levels below
-        it are not authoritative.
+        which KuCoin serves only signed (``/api/v3/market/orderbook/level2``, with
+        ``credentials``); without them this is the public top 100, so levels below it
+        are not authoritative.
         """
         path = BOOK_PATHS.get(100 if depth is None else depth)
         if path is None:
             raise ValueError(f"depth must be 20, 100 or None, got {depth!r}")
-        raw = await self.signed(None, "GET", path, params={"symbol": symbol_native})
+        if depth is None and credentials is not None:
+            path = FULL_BOOK_PATH
+        else:
+            credentials = None
+        raw = await self.signed(credentials, "GET", path, params={"symbol": symbol_native})
         return decode(_snapshot_decoder, raw, path)
-
-    async def full_snapshot(self, credentials: Credentials, symbol_native: str) -> Level2Snapshot:
-        """``GET /api/v3/market/orderbook/level2`` (signed): the full book."""
-        params = {"symbol": symbol_native}
-        raw = await self.signed(credentials, "GET", FULL_BOOK_PATH, params=params)
-        return decode(_snapshot_decoder, raw, FULL_BOOK_PATH)
-
-    async def server_time(self) -> int:
-        """``GET /api/v1/timestamp``: the venue's clock, in ms since the epoch."""
-        return decode(_time_decoder, await self.signed(None, "GET", TIME_PATH), TIME_PATH)

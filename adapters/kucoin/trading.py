@@ -4,7 +4,8 @@
 =====================  ===============================================================
 ``place_order``        ``POST /api/v1/hf/orders`` once; a lost reply is reconciled by
                        client id (below)
-``amend_order``        ``alter`` = cancel + new: the ack carries the *new* order id
+``amend_order``        ``alter`` = cancel + new (same ``clientOid``): the ack carries the
+                       *new* order id; the old id gets ``canceled``
 ``cancel_order``       by ``order_id`` or ``client_id``
 ``cancel_all``         one symbol, or every symbol (``cancelAll``); returns the number
                        of orders open just before
@@ -30,9 +31,6 @@ found → the ack; not found after a reset (asked twice) →
 :class:`~tickwire.core.errors.RequestTimeout`. Placing again with the
 same ``client_id`` is then safe: KuCoin refuses a duplicate ``clientOid`` (``126044``)
 and that refusal is reconciled to the existing order's ack.
-
-**Amend** is KuCoin's ``alter``: the order is canceled and a new one placed with the
-same ``clientOid``; the ack carries the *new* order id (the old id gets ``canceled``).
 """
 
 from __future__ import annotations

@@ -147,7 +147,7 @@ async def test_level2_snapshot_rejects_other_depths(rest: KucoinRest) -> None:
 
 async def test_server_time(rest: KucoinRest, mock: respx.MockRouter) -> None:
     mock.get("/api/v1/timestamp").respond(200, content=body("server_time_response.json"))
-    assert await rest.server_time() == 1729100692873
+    assert (await rest.measure_clock()).server == 1729100692873 * 1_000_000
 
 
 # --- envelope errors -----------------------------------------------------------------------
@@ -173,7 +173,7 @@ async def test_envelope_codes_map_to_core_errors(
 ) -> None:
     mock.get("/api/v1/timestamp").respond(200, json={"code": code, "msg": "nope"})
     with pytest.raises(ExchangeError) as info:
-        await rest.server_time()
+        await rest.measure_clock()
     assert type(info.value) is error
     assert (info.value.venue, info.value.code, info.value.message) == ("kucoin", code, "nope")
 
@@ -252,13 +252,13 @@ async def test_unknown_code_on_http_429_is_rate_limited(
 ) -> None:
     mock.get("/api/v1/timestamp").respond(429, json={"code": "123", "msg": "busy"})
     with pytest.raises(RateLimited):
-        await rest.server_time()
+        await rest.measure_clock()
 
 
 async def test_rate_limited_envelope_on_http_200(rest: KucoinRest, mock: respx.MockRouter) -> None:
     mock.get("/api/v1/timestamp").respond(200, json={"code": 429000, "msg": "busy"})
     with pytest.raises(RateLimited) as info:
-        await rest.server_time()
+        await rest.measure_clock()
     assert info.value.code == "429000"  # an int code is tolerated, normalized to the string
 
 
@@ -293,7 +293,7 @@ async def test_a_given_client_is_used_and_left_open(mock: respx.MockRouter) -> N
     mock.get("/api/v1/timestamp").respond(200, content=body("server_time_response.json"))
     async with httpx.AsyncClient() as http:
         rest = KucoinRest(BASE, timeout=1.0, client=http)
-        assert await rest.server_time() == 1729100692873
+        assert (await rest.measure_clock()).server == 1729100692873 * 1_000_000
         await rest.aclose()
         assert not http.is_closed
 
@@ -302,4 +302,4 @@ async def test_an_owned_client_is_closed() -> None:
     rest = KucoinRest(BASE, timeout=1.0)
     await rest.aclose()
     with pytest.raises(RuntimeError):
-        await rest.server_time()
+        await rest.measure_clock()
