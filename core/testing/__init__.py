@@ -28,6 +28,8 @@ check               what must hold
 ``order_delayed``   ``delay_next_order()``: the call waits for the late reply
 ``order_held``      ``hold_next_order()``: ``RequestTimeout`` within the call's timeout
 ``token_expiry``    ``expire_tokens()``: the stream resubscribes, orders work again
+``fetch_*``         the one-shot calls against the emulator's market and account (see
+                    :mod:`.fetch_checks`); skipped where the client has no ``_fetcher``
 ``orders``          with ``private=True`` and the emulator's ``credentials()``: open,
                     cancel, fill, cancel all, typed refusals, calls that never hang, no
                     secret in any repr, event, error or log record

@@ -19,6 +19,14 @@ from tickwire.core.errors import ConfigError
 from tickwire.core.hookspecs import AdapterSpec, EmulatorSpec
 from tickwire.core.registry import Registry, default_registry
 from tickwire.core.testing.faults import check_book_resync, check_malformed, check_reconnect
+from tickwire.core.testing.fetch_checks import (
+    check_fetch_balances,
+    check_fetch_book,
+    check_fetch_candles,
+    check_fetch_open_orders,
+    check_fetch_order,
+    check_fetch_time,
+)
 from tickwire.core.testing.harness import CheckFailed, CheckSkipped, Harness
 from tickwire.core.testing.market import (
     MARKET_CHANNELS,
@@ -73,6 +81,12 @@ def planned_checks(adapter: AdapterSpec) -> list[Check]:
         Check("order_delayed", check_order_delayed, private=True),
         Check("order_held", check_order_held, private=True),
         Check("token_expiry", check_token_expiry, private=True),
+        Check("fetch_candles", check_fetch_candles),
+        Check("fetch_book", check_fetch_book),
+        Check("fetch_time", check_fetch_time),
+        Check("fetch_balances", check_fetch_balances, private=True),
+        Check("fetch_open_orders", check_fetch_open_orders, private=True),
+        Check("fetch_order", check_fetch_order, private=True),
         Check("orders", check_orders, private=True),
     ]
     return checks

@@ -21,7 +21,7 @@ from tickwire.exchanges.kraken.accounts import Accounts, PrivateRouter
 from tickwire.exchanges.kraken.app import KrakenSocket
 from tickwire.exchanges.kraken.auth import ALL_PERMISSIONS, KrakenKey
 from tickwire.exchanges.kraken.feed import Feed
-from tickwire.exchanges.kraken.history import OhlcHistory
+from tickwire.exchanges.kraken.history import OHLC_KEPT, OhlcHistory
 from tickwire.exchanges.kraken.instruments import KrakenPair, resolve_pairs
 from tickwire.exchanges.kraken.private import PrivateDesk
 from tickwire.exchanges.kraken.rest_private import PrivateRest
@@ -314,6 +314,10 @@ class KrakenEmulator(OrderFaultHooks, ChecksumHooks, EmulatorServer):
         """The emulator's true book: ``(bids, asks)`` best-first, ``depth`` levels each."""
         self._check_symbol(symbol)
         return self.market.book(symbol, depth)
+
+    def candles_kept(self, interval: int) -> int:
+        """How many candles of ``interval`` seconds REST ``OHLC`` keeps: the latest 720."""
+        return OHLC_KEPT
 
     def precisions(self, symbol: str) -> tuple[int, int]:
         """``(price_precision, qty_precision)`` of ``symbol``, as ``instrument`` lists them."""
