@@ -81,6 +81,7 @@ class BaseClient(FetchMethods):
         self._owned: set[asyncio.Task[Any]] = set()
         self._http: aiohttp.ClientSession | None = None
         self._closed = False
+        self._shut = asyncio.Event()  # set once closing has finished
         self.http_factory: Callable[[], aiohttp.ClientSession] = aiohttp.ClientSession
         """Opens the client's HTTP session for its sockets on connect (a replay swaps it)."""
         self.rest_transport_factory: TransportFactory = TappedTransport
@@ -146,7 +147,12 @@ class BaseClient(FetchMethods):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._closed or self._tasks is None:
+        if self._tasks is None:
+            return
+        if self._closed:
+            # Closing already, from another task: return once that is done, so that the
+            # caller's loop does not end (cancelling it) halfway through the closing.
+            await self._shut.wait()
             return
         self._closed = True
         # Consumers end first: CLOSED is the last event they see, and a reader held by a
@@ -169,6 +175,7 @@ class BaseClient(FetchMethods):
             finally:
                 if self._http is not None:
                     await self._http.close()
+                self._shut.set()
 
     def _spawn(self, coroutine: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
         """Run ``coroutine`` as a task the client owns and ends on close."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from tickwire.core.client import BaseClient
@@ -36,3 +38,29 @@ async def test_an_error_in_the_async_with_body_propagates_as_itself():
     with pytest.raises(KeyError):
         async with Quiet(ClientConfig(venue="quiet")):
             raise KeyError("from the body")
+
+
+async def test_a_second_close_waits_for_the_first_to_finish() -> None:
+    release = asyncio.Event()
+    stopped: list[str] = []
+
+    class Slow(BaseClient):
+        venue = "slow"
+
+        async def _start(self) -> None:
+            pass
+
+        async def _stop(self) -> None:
+            await release.wait()
+            stopped.append("stopped")
+
+    client = Slow(ClientConfig(venue="slow"))
+    await client.connect()
+    first = asyncio.create_task(client.close())
+    await asyncio.sleep(0)
+    second = asyncio.create_task(client.close())
+    await asyncio.sleep(0.01)
+    assert not second.done()  # it must not return while the first is still closing
+    release.set()
+    await asyncio.gather(first, second)
+    assert stopped == ["stopped"]
