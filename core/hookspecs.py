@@ -92,6 +92,9 @@ over real sockets, each check with a fresh emulator and client:
   request is a typed error in time and nothing placed, or placed once and never re-sent;
   a late reply is waited for; an unanswered one is ``RequestTimeout`` within the call's
   timeout; after expired tokens the stream resubscribes and orders work again;
+- ``fetch_*`` (need the client's ``_fetcher``; the account ones ``credentials()`` and
+  ``engine``): the one-shot calls equal what the emulator holds (see
+  ``tickwire.core.testing.fetch_checks``);
 - ``orders`` (needs ``private=True`` and ``credentials()``): open, cancel, fill with the
   caller's ``client_id``, ``cancel_all``, ``UnknownOrder``/``InsufficientFunds``/
   ``InvalidOrder``, no call outliving its timeout, no secret in any text.
@@ -214,6 +217,14 @@ class Emulator(Protocol):
     ``rate_limit_next(kind, times=1)``        refuse the next ``times`` requests of
                                               ``kind`` (``"subscribe"``, ``"request"``,
                                               ``"order"``) with the venue's rate-limit error
+    ``engine`` (``balances()``,               the ``credentials()`` account's paper engine:
+    ``open_orders()``)                        the truth the ``fetch_*`` account checks
+                                              compare with
+    ``market.book(symbol, depth)``            the true ``(bids, asks)``, unified symbol
+                                              (else ``book(symbol, depth)``): what
+                                              ``fetch_book`` is compared with
+    ``candles_kept(interval) -> int | None``  how many latest candles the venue keeps
+                                              (Kraken 720); absent: the whole history
     ========================================  ===============================================
 
     The two book hooks take a symbol in the venue's own spelling; without one they hit
