@@ -151,7 +151,11 @@ class PositionTracker(Mapping[str, Position]):
             position = self._positions[fill.symbol] = Position(fill.symbol)
         position.add(fill)
 
-    def on_event(self, event: Event) -> Fill | None:
+    def on_event(self, event: Event) -> None:
+        """Book the fill an event reports, if any (a callback for ``client.on_event``)."""
+        self.book(event)
+
+    def book(self, event: Event) -> Fill | None:
         """Book the fill an event reports, if any; returns it."""
         if type(event) is not OrderUpdate or event.side is None:
             return None

@@ -20,13 +20,13 @@ def update(order: str, side: Side, filled: str, price: str, size: str, **more) -
 
 def test_opening_adding_reducing_and_flipping() -> None:
     tracker = PositionTracker()
-    tracker.on_event(update("a", Side.BUY, "1", "100", "1"))
-    tracker.on_event(update("a", Side.BUY, "3", "104", "2"))  # adds: entry (100 + 208) / 3
+    tracker.book(update("a", Side.BUY, "1", "100", "1"))
+    tracker.book(update("a", Side.BUY, "3", "104", "2"))  # adds: entry (100 + 208) / 3
     position = tracker["BTC/USD"]
     assert (position.size, position.entry) == (D(3), D(308) / D(3))
-    tracker.on_event(update("b", Side.SELL, "2", "110", "2"))  # closes 2 of 3
+    tracker.book(update("b", Side.SELL, "2", "110", "2"))  # closes 2 of 3
     assert position.size == 1 and position.realized == 2 * (D(110) - D(308) / D(3))
-    tracker.on_event(update("c", Side.SELL, "3", "90", "3"))  # closes 1, opens 2 short
+    tracker.book(update("c", Side.SELL, "3", "90", "3"))  # closes 1, opens 2 short
     assert (position.size, position.entry) == (D(-2), D(90))
     assert position.unrealized(D(80)) == D(20)  # short 2 from 90, marked at 80
     assert position.fees == {"USD": D("0.4")} and position.fills == 4
@@ -35,19 +35,19 @@ def test_opening_adding_reducing_and_flipping() -> None:
 def test_a_repeated_report_changes_nothing() -> None:
     tracker = PositionTracker()
     first = update("a", Side.BUY, "1", "100", "1")
-    assert tracker.on_event(first) is not None
-    assert tracker.on_event(first) is None  # the same report again, after a reconnect
+    assert tracker.book(first) is not None
+    assert tracker.book(first) is None  # the same report again, after a reconnect
     assert (
-        tracker.on_event(update("a", Side.BUY, "1", "100", "1", status=OrderStatus.FILLED)) is None
+        tracker.book(update("a", Side.BUY, "1", "100", "1", status=OrderStatus.FILLED)) is None
     )
     assert tracker["BTC/USD"].size == 1
 
 
 def test_missed_reports_are_booked_at_their_average_price() -> None:
     tracker = PositionTracker()
-    tracker.on_event(update("a", Side.BUY, "1", "100", "1", avg_price=D(100)))
+    tracker.book(update("a", Side.BUY, "1", "100", "1", avg_price=D(100)))
     # Two fills (1 @ 102, 2 @ 106) arrive as one report: last fill 2 @ 106, avg 104.
-    fill = tracker.on_event(update("a", Side.BUY, "4", "106", "2", avg_price=D(104)))
+    fill = tracker.book(update("a", Side.BUY, "4", "106", "2", avg_price=D(104)))
     assert fill is not None and (fill.size, fill.price) == (D(3), D(416 - 100) / D(3))
     assert tracker["BTC/USD"].entry == D(104)
 
@@ -59,14 +59,21 @@ def test_seeded_history_then_live_updates_count_each_fill_once() -> None:
     ]
     restarted = PositionTracker()
     restarted.seed(history)
-    restarted.on_event(update("a", Side.BUY, "2", "102", "1"))  # already seeded: ignored
-    restarted.on_event(update("a", Side.BUY, "3", "105", "1"))  # new
+    restarted.book(update("a", Side.BUY, "2", "102", "1"))  # already seeded: ignored
+    restarted.book(update("a", Side.BUY, "3", "105", "1"))  # new
     position = restarted["BTC/USD"]
     assert (position.size, position.entry, position.fills) == (D(3), D(307) / D(3), 3)
 
 
 def test_base_asset_fees_are_valued_at_the_mark() -> None:
     tracker = PositionTracker()
-    tracker.on_event(update("a", Side.BUY, "1", "100", "1", fee=D("0.001"), fee_asset="BTC"))
+    tracker.book(update("a", Side.BUY, "1", "100", "1", fee=D("0.001"), fee_asset="BTC"))
     assert tracker["BTC/USD"].fees_in_quote(D(200)) == D("0.2")
     assert tracker.position("ETH/USD").size == 0 and "ETH/USD" not in tracker
+
+
+def test_on_event_is_a_callback_returning_nothing() -> None:
+    # client.on_event awaits a callback's non-None result: the tracker's must be None.
+    tracker = PositionTracker()
+    assert tracker.on_event(update("a", Side.BUY, "1", "100", "1")) is None
+    assert tracker["BTC/USD"].size == 1
