@@ -10,10 +10,10 @@ Data flow, top to bottom::
                  ─► EventStream (async iterator or callback)
 
 Topics live on core's shards (:mod:`tickwire.core.shards`): each holds at most
-``topics_per_connection``;
-a full set of shards opens another. Every shard renews its token make-before-break every
-``renew_after`` seconds; the per-symbol ``sequence`` of tickers and trades, the book's own
-sequence, and the time of depth and candle pushes drop what the swap would duplicate.
+``topics_per_connection``; a full set of shards opens another. Every shard renews its
+token make-before-break every ``renew_after`` seconds; the per-symbol ``sequence`` of
+tickers and trades, the book's own sequence, and the time of depth and candle pushes drop
+what the swap would duplicate.
 
 A ticker or trade ``sequence`` passes core's
 :class:`~tickwire.core.sync_book.SequenceFilter`: a duplicate is dropped, an impossible

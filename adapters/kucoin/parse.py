@@ -78,20 +78,10 @@ TICKER_ALL_TOPIC = "/market/ticker:all"
 """The one topic whose ``subject`` is a symbol rather than a message kind."""
 
 CANDLE_TYPES: dict[int, str] = {
-    60: "1min",
-    180: "3min",
-    300: "5min",
-    900: "15min",
-    1800: "30min",
-    3600: "1hour",
-    7200: "2hour",
-    14400: "4hour",
-    21600: "6hour",
-    28800: "8hour",
-    43200: "12hour",
-    86400: "1day",
-    604800: "1week",
-}
+    60: "1min", 180: "3min", 300: "5min", 900: "15min", 1800: "30min",
+    3600: "1hour", 7200: "2hour", 14400: "4hour", 21600: "6hour", 28800: "8hour", 43200: "12hour",
+    86400: "1day", 604800: "1week",
+}  # fmt: skip
 """Candle interval in seconds → KuCoin's candle type (the topic suffix, ``BTC-USDT_1hour``).
 
 KuCoin's ``1month`` is left out: a calendar month has no fixed length in seconds.

@@ -119,13 +119,7 @@ def decode_private(msg: Message) -> OrderChangeData | BalanceData:
 
 
 def order_status(data: OrderChangeData) -> OrderStatus:
-    """The one lifecycle, from KuCoin's event ``type`` (and, for ``update``, the fills).
-
-    ``received`` → pending, ``open`` → open, every ``match`` → partially filled (the
-    terminal ``filled`` event follows the last one), ``filled`` → filled, ``canceled`` →
-    canceled, ``update`` (a size change) → open, or partially filled once something filled;
-    an ``update`` with status ``done`` (the rest canceled, e.g. by STP) → canceled.
-    """
+    """The one lifecycle, from KuCoin's event ``type`` (the module docstring's table)."""
     kind = data.type
     if kind == "match":
         return OrderStatus.PARTIALLY_FILLED
@@ -196,21 +190,21 @@ def check_order(data: OrderChangeData) -> None:
     prices = (data.price, data.match_price)
     sizes = (data.size, data.origin_size, data.filled_size, data.remain_size,
              data.canceled_size, data.match_size)  # fmt: skip
-    _check_values(prices, sizes, data)
+    _check_values("order", prices, sizes, data)
 
 
 def _check_values(
-    prices: tuple[Decimal | None, ...], sizes: tuple[Decimal | None, ...], data: object
+    what: str, prices: tuple[Decimal | None, ...], sizes: tuple[Decimal | None, ...], data: object
 ) -> None:
     try:
         for price in prices:
             if price is not None and not ZERO < price < MAX_PRICE:
-                raise DecodeError(f"kucoin: order price out of range: {price}", repr(data))
+                raise DecodeError(f"kucoin: {what} price out of range: {price}", repr(data))
         for size in sizes:
             if size is not None and not ZERO <= size < MAX_SIZE:
-                raise DecodeError(f"kucoin: order size out of range: {size}", repr(data))
+                raise DecodeError(f"kucoin: {what} amount out of range: {size}", repr(data))
     except InvalidOperation:  # NaN
-        raise DecodeError("kucoin: order value is NaN", repr(data)) from None
+        raise DecodeError(f"kucoin: {what} value is NaN", repr(data)) from None
 
 
 def to_balance(data: BalanceData, received: int) -> Balance:
@@ -220,23 +214,9 @@ def to_balance(data: BalanceData, received: int) -> Balance:
     if not MIN_TS_NS <= ts <= MAX_TS_NS:
         raise DecodeError(f"kucoin: bad balance time {stamp!r}", stamp)
     total, available, hold = data.total, data.available, data.hold
-    try:
-        valid = (
-            ZERO <= total < MAX_SIZE and ZERO <= available < MAX_SIZE and ZERO <= hold < MAX_SIZE
-        )
-    except InvalidOperation:  # NaN
-        valid = False
-    if not valid:
-        raise DecodeError("kucoin: balance amount out of range", repr(data))
-    return Balance(
-        venue=VENUE,
-        asset=data.currency,
-        total=total,
-        available=available,
-        hold=hold,
-        ts=ts,
-        received=received,
-    )
+    _check_values("balance", (), (total, available, hold), data)
+    return Balance(venue=VENUE, asset=data.currency, total=total, available=available,
+                   hold=hold, ts=ts, received=received)  # fmt: skip
 
 
 # --- the one-shot REST replies (:mod:`.fetch`) ----------------------------------------
@@ -286,6 +266,7 @@ def order_from(detail: OrderDetail, received: int) -> OrderUpdate:
     order's ``price`` (``0`` on the venue) is ``None``.
     """
     _check_values(
+        "order",
         (detail.price or None,),  # 0 on a market order
         (detail.size, detail.deal_size, detail.remain_size, detail.cancelled_size),
         detail,

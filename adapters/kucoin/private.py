@@ -25,6 +25,7 @@ used as sent.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from decimal import Decimal
 from time import time_ns
 from typing import Any
@@ -65,12 +66,10 @@ _LIMIT_KEY = "kucoin:private"
 _TRACKED = 10_000  # orders whose fills are remembered; the oldest go first
 
 
+@dataclass(slots=True)
 class _Fills:
-    __slots__ = ("notional", "size")
-
-    def __init__(self) -> None:
-        self.notional = Decimal(0)  # sum of price * size over the fills seen
-        self.size = Decimal(0)
+    notional: Decimal = Decimal(0)  # sum of price * size over the fills seen
+    size: Decimal = Decimal(0)
 
 
 class FillBook:
