@@ -21,5 +21,8 @@ def register_adapters() -> list[AdapterSpec]:
             channels=frozenset(CHANNELS) | PRIVATE_CHANNELS,
             private=True,
             description="KuCoin Spot, Classic API (market data, orders and balances, HF REST)",
+            # The sockets' addresses come from the token call on rest_url: a ws_url
+            # override would be ignored, so connect() refuses it.
+            urls=frozenset({"rest_url"}),
         )
     ]

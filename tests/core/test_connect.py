@@ -43,3 +43,8 @@ def test_an_override_the_venue_uses_is_taken() -> None:
 def test_an_override_the_venue_would_ignore_is_refused() -> None:
     with pytest.raises(ConfigError, match=r"tokenvenue does not use ws_url \(it takes: rest_url\)"):
         connect("tokenvenue", registry=_registry(), ws_url="ws://127.0.0.1:9/ws")
+
+
+def test_kucoin_refuses_a_ws_url_it_would_ignore() -> None:
+    with pytest.raises(ConfigError, match=r"kucoin does not use ws_url \(it takes: rest_url\)"):
+        connect("kucoin", ws_url="ws://127.0.0.1:9/ws")
