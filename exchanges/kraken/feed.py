@@ -172,8 +172,8 @@ class Feed:
             old_bids = market.side(symbol, True, deepest)
             old_asks = market.side(symbol, False, deepest)
         change = market.step(symbol)
-        if self.history is not None:
-            self.history.sync(symbol)
+        if self.history is not None and change.trades:
+            self.history.sync(symbol)  # only a print (or a query) closes a candle
         sent = {"book": 0, "ticker": 0, "trade": 0, "ohlc": 0}
         if deepest:
             sent["book"] = self._publish_book(change, old_bids, old_asks, deepest)

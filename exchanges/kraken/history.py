@@ -46,9 +46,9 @@ class OhlcHistory:
     """The committed candles of every pair and interval, and ``OHLC`` answers.
 
     Every interval's running candle is tracked from the start; after each market step
-    (:meth:`sync`) a candle the market replaced is kept as committed, exactly as it ran.
-    A bucket no step touched is flat at the previous close, as the market would have
-    opened it.
+    that printed, and before each answer (:meth:`sync`), a candle the market replaced is
+    kept as committed, exactly as it ran. A bucket without prints is flat at the previous
+    close, as the market opens one that a query starts.
     """
 
     def __init__(

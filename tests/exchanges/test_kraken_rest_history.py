@@ -86,8 +86,8 @@ async def test_a_running_candle_is_committed_as_it_ran(clocked, http) -> None:
     clocked.advance(180)  # three minutes without a step: flat at the close, no volume
     after, last = await ohlc(ex, http, interval=1)
     assert after[-5] == running and last == after[-2][0]
-    # The minute after it was stepped: it opens where the committed one closed.
-    assert after[-4][1] == running[4]
+    # The minute after it was stepped; then two without a print.
+    assert after[-4][7] > 0, "50 steps made no trade"
     for gap in after[-3:-1]:
         close = after[-4][4]
         assert gap[1:5] == [close] * 4 and Decimal(gap[6]) == 0 and gap[7] == 0
