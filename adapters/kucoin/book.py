@@ -22,24 +22,11 @@ from typing import NoReturn
 from tickwire.adapters.kucoin.parse import VENUE, to_depth_update, to_native
 from tickwire.adapters.kucoin.schemas import DepthData, L2UpdateData, Level2Snapshot
 from tickwire.core.errors import DecodeError
-from tickwire.core.sync_book import (
-    MAX_BUFFERED,
-    MAX_SEQUENCE_JUMP,
-    REJECTS_BEFORE_RESYNC,
-    Rows,
-    SequencedBook,
-    TopBook,
-)
+from tickwire.core.sync_book import MAX_BUFFERED, Rows, SequencedBook, TopBook
 from tickwire.core.types import BookUpdate
 from tickwire.core.validation import MAX_PRICE, MAX_SIZE, ZERO
 
-__all__ = [
-    "MAX_BUFFERED",
-    "MAX_SEQUENCE_JUMP",
-    "REJECTS_BEFORE_RESYNC",
-    "KucoinBook",
-    "KucoinDepthBook",
-]
+__all__ = ["KucoinBook", "KucoinDepthBook"]
 
 _MS = 1_000_000  # ns per ms
 

@@ -132,17 +132,14 @@ class KucoinFetcher(Fetcher):
         signed: bool = False,
     ) -> msgspec.Raw:
         """One GET within ``deadline``, after ``weight`` was taken from ``pool``."""
-        credentials = self._private(deadline.what) if signed else None
+        if signed and self._credentials is None:
+            raise ConfigError(f"{deadline.what} needs credentials")
+        credentials = self._credentials if signed else None
         await deadline.run(self._limiter.acquire(pool, cost=weight))
         remaining = deadline.check()
         return await deadline.run(
             self._rest.signed(credentials, "GET", path, params=params, timeout=remaining)
         )
-
-    def _private(self, what: str) -> Credentials:
-        if self._credentials is None:
-            raise ConfigError(f"{what} needs credentials")
-        return self._credentials
 
     # --- account ------------------------------------------------------------------------
 

@@ -5,16 +5,8 @@ Like :mod:`tickwire.adapters.kucoin.schemas`, this module only describes the ven
 request body of a placement (:class:`HfOrder`, encoded with ``omit_defaults`` so only
 what the caller set is sent) and the ``data`` of each reply. Decimals travel as JSON
 strings both ways; times are range-checked while decoding (:mod:`tickwire.core.validation`).
-
-=========================================  ============================================
-``GET /api/v1/accounts``                   ``list[AccountRow]``
-``GET /api/v1/hf/fills``                   :class:`FillsPage`
-``GET /api/v1/hf/orders/...``              :class:`OrderDetail` (one or a list)
-``GET /api/v1/market/histories``           ``list[HistoryTrade]``
-``GET /api/v1/market/candles``             ``list[CandleRow]``, newest first
-=========================================  ============================================
-
-Book snapshots are :class:`~tickwire.adapters.kucoin.schemas.Level2Snapshot`.
+Each reply Struct names its endpoint; book snapshots are
+:class:`~tickwire.adapters.kucoin.schemas.Level2Snapshot`.
 """
 
 from __future__ import annotations
@@ -151,7 +143,7 @@ class OrderDetail(_Wire, frozen=True, gc=False):
 
 
 class AccountRow(_Wire, frozen=True, gc=False):
-    """One currency in one account (``trade``, ``trade_hf``, ``main``, ``margin``...)."""
+    """``GET /api/v1/accounts``: one currency in one account (``trade``, ``trade_hf``...)."""
 
     currency: str
     type: str
@@ -172,8 +164,8 @@ class HistoryTrade(_Wire, frozen=True, gc=False):
 
 
 CandleRow = tuple[str, Decimal, Decimal, Decimal, Decimal, Decimal, Decimal]
-"""``[start (s), open, close, high, low, volume (base), turnover (quote)]`` (close
-before high and low, as in the push)."""
+"""One bar of ``GET /api/v1/market/candles`` (newest first): ``[start (s), open, close,
+high, low, volume (base), turnover (quote)]`` (close before high and low, as in the push)."""
 
 
 class FillRow(_Wire, frozen=True, gc=False):

@@ -12,12 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tickwire.adapters.kucoin.book import (
-    MAX_SEQUENCE_JUMP,
-    REJECTS_BEFORE_RESYNC,
-    KucoinBook,
-    KucoinDepthBook,
-)
+from tickwire.adapters.kucoin.book import KucoinBook, KucoinDepthBook
 from tickwire.adapters.kucoin.parse import decode_data, decode_frame
 from tickwire.adapters.kucoin.schemas import (
     DepthData,
@@ -29,6 +24,7 @@ from tickwire.adapters.kucoin.schemas import (
 )
 from tickwire.core.book import OrderBook
 from tickwire.core.errors import BookOutOfSync, DecodeError
+from tickwire.core.sync_book import MAX_SEQUENCE_JUMP, REJECTS_BEFORE_RESYNC
 from tickwire.core.types import BookLevel, BookUpdate
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "kucoin"
