@@ -203,6 +203,9 @@ class EventHub:
         self._wrappers: list[Callable[[Callable[[Event], None]], Callable[[Event], None]]] = []
         self._counts: PushCounts | None = None  # the metrics' table, while counted
         self._counting: EventStream | None = None  # the stream holding it, if one does
+        # The table while _fan_out holds it (else None: a _fan_out someone kept from
+        # before a rewire then delivers to the stream that counts, and counts nothing).
+        self._fan_counts: PushCounts | None = None
         self._count_kind: type | None = None  # the run _fan_out counts (see PushCounts)
         self._count_run = 0
         self._count_due = 0
@@ -218,7 +221,7 @@ class EventHub:
         self._rewire()
 
     def _fan_out(self, event: Event) -> None:
-        counts = self._counts
+        counts = self._fan_counts
         if counts is not None:
             # Counted here, once, when no single stream's push is the hub's: the same
             # steps as in EventStream.push (inline: no call per event in a run).
@@ -391,6 +394,7 @@ class EventHub:
             self._counting.count_pushes(None)
             self._counting = None
         counts = self._counts
+        self._fan_counts = None
         push: Callable[[Event], None] = _discard
         lone = _lone_stream(routes, self._unclaimed) if not self._listeners else None
         if lone is not None:
@@ -404,6 +408,7 @@ class EventHub:
             push = self._fan_out  # several targets; or none, and counted all the same
             if counts is not None:
                 counts.hold(self)
+                self._fan_counts = counts
         for wrap in self._wrappers:
             push = wrap(push)
         self.push = push

@@ -251,6 +251,7 @@ def test_a_counts_table_counts_every_push_once_whatever_the_consumers() -> None:
     push(ticker(2))
     second = hub.attach(EventFilter(symbols=["ETH/USD"]))  # the fan-out loop counts
     push(ticker(3))
+    fan_out = hub.push  # kept by someone across the next rewire
     push(ticker(4, "ETH/USD"))
     push(status())
     stop = hub.listen(EventFilter(types=[StreamError]), lambda event: None)
@@ -259,6 +260,8 @@ def test_a_counts_table_counts_every_push_once_whatever_the_consumers() -> None:
     hub.detach(second.stream)
     assert hub.push == first.stream.push
     push(order(5))
+    pushed.append(ticker(51))
+    fan_out(ticker(51))  # delivered to the one stream, which counts it: once
     hub.detach(first.stream)  # no consumer left: still counted, by the loop
     push(ticker(6))
     stop = hub.listen(EventFilter(), lambda event: None)  # one listener for everything
