@@ -98,9 +98,10 @@ class PushCounts:
     Why runs: the holder counts the current run of events of one type in three of its
     own attributes (``_count_kind``, ``_count_run``, ``_count_due``), memory the push
     touches anyway, and adds the run to ``rows`` only when the type changes
-    (:meth:`switch`) or the counts are read (:meth:`flush`). Touching the table for
-    every event cost 3-5 % of a Kraken frame; a run costs a type test and an integer
-    store (``BENCHMARKS.md``, "Metrics cost"). Read on the event loop's thread only.
+    (:meth:`switch`) or the counts are read (:meth:`flush`). A table lookup per event
+    cost 3-4 times as much as a run, which is a type test and an integer store; the
+    price is a call to :meth:`switch` whenever the type changes (``BENCHMARKS.md``,
+    "Metrics cost"). Written and read on the event loop's thread only.
     """
 
     __slots__ = ("holder", "new_row", "observe", "rows")

@@ -26,9 +26,9 @@ depths and drops from the consumers' own queues, token renewals from the adapter
 Why not a hub listener (:meth:`~tickwire.core.fanout.EventHub.listen`): any listener
 takes the hub off its single-consumer fast path, so every event would pay the fan-out
 loop as well. Why not a step in front of the hub's push
-(:meth:`~tickwire.core.fanout.EventHub.intercept`, the previous version), or a table
-lookup per event: each cost 3-5 % of a Kraken frame, where a run in the push's own
-attributes costs 1-2 % (``BENCHMARKS.md``, "Metrics cost").
+(:meth:`~tickwire.core.fanout.EventHub.intercept`, the previous version): it cost 3-5 %
+of a Kraken ticker frame, counting runs inside the push about 2 %, half of that the
+frame ages (``BENCHMARKS.md``, "Metrics cost").
 """
 
 from __future__ import annotations
