@@ -100,15 +100,23 @@ def retry_after(response: httpx.Response, reset_ms_header: str | None = None) ->
 def raise_for_status(
     response: httpx.Response, venue: str, what: str, *, retry_after_s: float | None = None
 ) -> None:
-    """Raise the core error an HTTP status means by itself (429, 401/403, 5xx)."""
+    """Raise the core error an HTTP status means by itself (429, 401/403, 5xx).
+
+    The message names ``what`` and the URL without its query (where a token may ride).
+    """
     status = response.status_code
+    if status not in (401, 403, 429) and status < 500:
+        return  # success, or a client error the venue's envelope explains
+    try:
+        where = f"{what} {safe_url(str(response.request.url))}"
+    except RuntimeError:  # a response built without its request (tests, a replay)
+        where = what
     if status == 429:
         wait = retry_after_s if retry_after_s is not None else retry_after(response)
-        raise RateLimited(venue, status, f"HTTP 429 on {what}", retry_after=wait)
+        raise RateLimited(venue, status, f"HTTP 429 on {where}", retry_after=wait)
     if status in (401, 403):
-        raise AuthError(venue, status, f"HTTP {status} on {what}")
-    if status >= 500:
-        raise TransportError(f"{venue}: HTTP {status} on {what}")
+        raise AuthError(venue, status, f"HTTP {status} on {where}")
+    raise TransportError(f"{venue}: HTTP {status} on {where}")
 
 
 @contextmanager
@@ -131,8 +139,15 @@ def transport_errors(venue: str, what: str, url: str = "") -> Iterator[None]:
 
 def _cause(exc: BaseException) -> str:
     """The innermost reason (``Connection refused``, ``Name or service not known``)."""
-    while exc.__cause__ is not None or exc.__context__ is not None:
-        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    while True:
+        # httpx and httpcore chain what they wrap as the cause; anyio leaves the socket's
+        # own OSError as the context. Any other context is not the reason.
+        inner = exc.__cause__
+        if inner is None and isinstance(exc.__context__, OSError):
+            inner = exc.__context__
+        if inner is None:
+            break
+        exc = inner
     if isinstance(exc, OSError) and exc.errno:
         return os.strerror(exc.errno)  # "Connection refused", not asyncio's wording
     if isinstance(exc, OSError) and exc.strerror:

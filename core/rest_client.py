@@ -108,10 +108,11 @@ class RestClient:
         """One request to ``base_url + target`` (path and query, encoded as sent);
         ``what`` names it in errors (never the host, a query or a header). ``timeout``
         overrides the client's. Never retried."""
-        with transport_errors(self.venue, what):
+        url = self._base_url + target
+        with transport_errors(self.venue, what, url):  # names the URL, never its query
             response = await self.http.request(
                 method,
-                self._base_url + target,
+                url,
                 content=content,
                 headers=headers,
                 timeout=self._timeout if timeout is None else timeout,

@@ -21,11 +21,21 @@ from tickwire.core.config import ClientConfig
 from tickwire.core.errors import ConnectTimeout, TransportError
 from tickwire.core.registry import Registry
 
-VENUES = ["examplex"]  # venues whose clients start their sockets through the context
+# Each venue, and the URL its first connection starts with: Kraken and examplex open
+# their socket at ws_url; KuCoin first asks rest_url for a token (its socket's address).
+URL_FIELD = {"kraken": "ws_url", "kucoin": "rest_url", "examplex": "ws_url"}
+SOCKET_FIRST = ["kraken", "examplex"]  # DNS is aiohttp's resolver for these
 
 
-def _venues() -> list[str]:
-    return [v for v in VENUES if v in Registry().adapters]
+def _venues(names: list[str] | None = None) -> list[str]:
+    return [v for v in names or URL_FIELD if v in Registry().adapters]
+
+
+def _config(venue: str, url: str, connect_timeout: float = 10) -> ClientConfig:
+    if URL_FIELD[venue] == "rest_url":
+        url = url.replace("ws://", "http://")
+    fields = {URL_FIELD[venue]: url}
+    return ClientConfig(venue=venue, connect_timeout=connect_timeout, **fields)
 
 
 class _NoNames(aiohttp.abc.AbstractResolver):
@@ -58,16 +68,15 @@ async def _fails_fast(config: ClientConfig, resolver: Any = None) -> str:
 
 @pytest.mark.parametrize("venue", _venues())
 async def test_a_refused_port_fails_at_once_naming_url_and_cause(venue: str) -> None:
-    config = ClientConfig(venue=venue, ws_url="ws://127.0.0.1:1/ws?token=abc", connect_timeout=10)
-    message = await _fails_fast(config)
-    assert "ws://127.0.0.1:1/ws" in message and "Connection refused" in message
+    message = await _fails_fast(_config(venue, "ws://127.0.0.1:1/ws?token=abc"))
+    assert "://127.0.0.1:1/ws" in message and "Connection refused" in message
     assert "token=abc" not in message
 
 
-@pytest.mark.parametrize("venue", _venues())
+@pytest.mark.parametrize("venue", _venues(SOCKET_FIRST))
 async def test_a_name_that_does_not_resolve_fails_at_once(venue: str) -> None:
     url = "wss://stream.venue.invalid/ws"
-    config = ClientConfig(venue=venue, ws_url=url, connect_timeout=10)
+    config = _config(venue, url)
     message = await _fails_fast(config, resolver=_NoNames())
     assert url in message and "host name not resolved" in message
 
@@ -81,14 +90,13 @@ async def test_an_http_error_on_the_handshake_fails_at_once(
     async def unavailable(request: web.Request) -> web.Response:
         return web.Response(status=503)
 
-    app.router.add_get("/ws", unavailable)
+    app.router.add_route("*", "/{tail:.*}", unavailable)
     runner = web.AppRunner(app)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", unused_tcp_port).start()
     try:
-        url = f"ws://127.0.0.1:{unused_tcp_port}/ws"
-        message = await _fails_fast(ClientConfig(venue=venue, ws_url=url, connect_timeout=10))
-        assert url in message and "HTTP 503" in message
+        message = await _fails_fast(_config(venue, f"ws://127.0.0.1:{unused_tcp_port}/ws"))
+        assert f"127.0.0.1:{unused_tcp_port}" in message and "503" in message
     finally:
         await runner.cleanup()
 
@@ -99,7 +107,7 @@ async def test_silence_still_waits_for_the_connect_timeout(venue: str) -> None:
     accepted: list[asyncio.StreamWriter] = []
     server = await asyncio.start_server(lambda r, w: accepted.append(w), "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
-    config = ClientConfig(venue=venue, ws_url=f"ws://127.0.0.1:{port}/ws", connect_timeout=0.3)
+    config = _config(venue, f"ws://127.0.0.1:{port}/ws", connect_timeout=0.3)
     try:
         with pytest.raises(ConnectTimeout, match=r"not connected within 0\.3s"):
             async with connect(config):
