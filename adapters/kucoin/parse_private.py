@@ -298,12 +298,9 @@ def order_from(detail: OrderDetail, received: int) -> OrderUpdate:
 
 def fill_from(row: FillRow) -> Fill:
     """One ``/api/v1/hf/fills`` row → core :class:`~tickwire.core.positions.Fill`."""
-    try:
-        valid = ZERO < row.price < MAX_PRICE and ZERO < row.size < MAX_SIZE and row.fee >= ZERO
-    except InvalidOperation:  # NaN
-        valid = False
-    if not valid:
-        raise DecodeError("kucoin: fill price, size or fee out of range", repr(row))
+    _check_values("fill", (row.price,), (row.size, row.fee), row)
+    if not row.size:
+        raise DecodeError("kucoin: a fill of size 0", repr(row))
     return Fill(
         symbol=to_unified(row.symbol),
         order_id=row.order_id,
