@@ -13,6 +13,7 @@ import pytest
 from tickwire.adapters.kucoin.parse import decode_frame
 from tickwire.adapters.kucoin.parse_private import (
     decode_private,
+    fill_from,
     order_status,
     to_balance,
     to_order_update,
@@ -24,6 +25,7 @@ from tickwire.adapters.kucoin.trade_schemas import (
     CancelAllData,
     ClientOidData,
     DcpData,
+    FillRow,
     HfOrder,
     OrderDetail,
     OrderIdData,
@@ -308,3 +310,28 @@ def test_an_impossible_balance_is_a_decode_error(changes: dict[str, str]) -> Non
 def test_an_impossible_order_time_is_a_decode_error() -> None:
     with pytest.raises(DecodeError):
         decode_private(private_with("tradeOrdersV2_match.json", ts=-5))
+
+
+FILL = {
+    "id": 7, "orderId": "o1", "symbol": "BTC-USDT", "side": "buy", "price": "30000",
+    "size": "0.5", "fee": "0.015", "feeCurrency": "USDT", "createdAt": 1729100692873,
+}  # fmt: skip
+
+
+def test_a_rest_fill_is_normalized() -> None:
+    fill = fill_from(msgspec.json.decode(msgspec.json.encode(FILL), type=FillRow))
+    assert (fill.symbol, fill.price, fill.size, fill.fee) == (
+        "BTC/USDT", Decimal("30000"), Decimal("0.5"), Decimal("0.015")
+    )  # fmt: skip
+    assert fill.ts == 1729100692873 * 1_000_000
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"price": "0"}, {"price": "NaN"}, {"size": "0"}, {"size": "-1"}, {"fee": "-1"},
+     {"fee": "Infinity"}, {"fee": "NaN"}],
+)  # fmt: skip
+def test_an_impossible_rest_fill_is_a_decode_error(changes: dict[str, str]) -> None:
+    row = msgspec.json.decode(msgspec.json.encode(FILL | changes), type=FillRow)
+    with pytest.raises(DecodeError, match="fill"):
+        fill_from(row)
