@@ -46,8 +46,23 @@ from tickwire.exchanges.kraken import KrakenEmulator
 
 # ``orders`` runs on each built-in's own account (its emulator's credentials() hook):
 # were the hook lost, the check would be skipped, so a skip fails it here.
-test_kraken_conformance = conformance_test("kraken", required=["orders"])
-test_kucoin_conformance = conformance_test("kucoin", required=["orders"])
+# The built-ins have every hook these checks need: a skip would hide a lost hook.
+REQUIRED = [
+    "orders",
+    "order_lost_before",
+    "order_lost_after",
+    "order_delayed",
+    "order_held",
+    "token_expiry",
+    "fetch_balances",
+    "fetch_open_orders",
+    "fetch_order",
+    "fetch_candles",
+    "fetch_book",
+    "fetch_time",
+]
+test_kraken_conformance = conformance_test("kraken", required=REQUIRED)
+test_kucoin_conformance = conformance_test("kucoin", required=REQUIRED)
 
 
 # --- the kit must be able to fail: the Kraken adapter with one fault each --------------
