@@ -39,7 +39,7 @@ import weakref
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING
 
-from tickwire.core.streams import EventStream, OverflowPolicy, PushCounts
+from tickwire.core.streams import EventStream, OverflowPolicy
 from tickwire.core.types import (
     CHANNEL_OF,
     BookUpdate,
@@ -54,6 +54,7 @@ from tickwire.core.types import (
 
 if TYPE_CHECKING:
     from tickwire.core.handlers import WireTap
+    from tickwire.core.metrics.table import PushCounts
 
 __all__ = ["Consumer", "EventFilter", "EventHub"]
 
@@ -305,7 +306,7 @@ class EventHub:
         """Count every event pushed from now on into ``counts`` (``None``: stop).
 
         The table goes to whichever call each event already makes first (see
-        :class:`~tickwire.core.streams.PushCounts`): the one stream whose push is the
+        :class:`~tickwire.core.metrics.table.PushCounts`): the one stream whose push is the
         hub's, or the fan-out loop, moved along as consumers come and go. Each event is
         counted once per push, whatever the consumers and their filters, and the
         single-consumer fast path stays one call.

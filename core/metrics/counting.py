@@ -2,7 +2,7 @@
 
 :func:`instrument` attaches to a client, once:
 
-- a table of counts (a :class:`~tickwire.core.streams.PushCounts`) handed to the
+- a table of counts (a :class:`~tickwire.core.metrics.table.PushCounts`) handed to the
   client's hub, which keeps it in the call each event already makes: the one
   consumer's ``EventStream.push`` (or the buffer before the first consumer), or the
   hub's fan-out loop when there are several; the hub moves it as consumers come and
@@ -40,7 +40,8 @@ from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any
 
 from tickwire.core.metrics.stats import BUCKETS, ClientStats, Histogram
-from tickwire.core.streams import EventStream, PushCounts
+from tickwire.core.metrics.table import PushCounts
+from tickwire.core.streams import EventStream
 from tickwire.core.types import (
     CHANNEL_OF,
     BookUpdate,

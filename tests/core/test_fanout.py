@@ -9,7 +9,8 @@ from decimal import Decimal
 import pytest
 
 from tickwire.core.fanout import EventFilter, EventHub
-from tickwire.core.streams import OverflowPolicy, PushCounts
+from tickwire.core.metrics.table import PushCounts
+from tickwire.core.streams import OverflowPolicy
 from tickwire.core.types import (
     Balance,
     Event,

@@ -7,7 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from tickwire.core.streams import EventStream, OverflowPolicy, PushCounts
+from tickwire.core.metrics.table import PushCounts
+from tickwire.core.streams import EventStream, OverflowPolicy
 from tickwire.core.types import (
     Balance,
     BookUpdate,
