@@ -37,9 +37,7 @@ def test_a_repeated_report_changes_nothing() -> None:
     first = update("a", Side.BUY, "1", "100", "1")
     assert tracker.book(first) is not None
     assert tracker.book(first) is None  # the same report again, after a reconnect
-    assert (
-        tracker.book(update("a", Side.BUY, "1", "100", "1", status=OrderStatus.FILLED)) is None
-    )
+    assert tracker.book(update("a", Side.BUY, "1", "100", "1", status=OrderStatus.FILLED)) is None
     assert tracker["BTC/USD"].size == 1
 
 
