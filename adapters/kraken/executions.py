@@ -29,16 +29,14 @@ orders, iceberg refills, status changes) are read by their ``order_status``.
 
 from __future__ import annotations
 
-from tickwire.adapters.kraken.parse import VENUE, timestamp_ns, to_unified
+from tickwire.adapters.kraken.parse import ORDER_TYPES, SIDES, VENUE, timestamp_ns, to_unified
 from tickwire.adapters.kraken.schemas_private import ExecutionData
 from tickwire.core.order_tracker import OrderReport, OrderTracker
-from tickwire.core.types import OrderStatus, OrderType, Side
+from tickwire.core.types import OrderStatus
 from tickwire.core.validation import ZERO, check_price, check_signed, check_size
 
 __all__ = ["check_execution", "new_tracker", "to_report"]
 
-_SIDES = {"buy": Side.BUY, "sell": Side.SELL}
-_TYPES = {"limit": OrderType.LIMIT, "market": OrderType.MARKET}
 _BY_EXEC_TYPE = {
     "pending_new": OrderStatus.PENDING,
     "new": OrderStatus.OPEN,
@@ -77,8 +75,8 @@ def to_report(r: ExecutionData, received: int) -> OrderReport:
         order_status=_BY_ORDER_STATUS.get(r.order_status or ""),
         client_id=r.cl_ord_id,
         symbol=None if r.symbol is None else to_unified(r.symbol),
-        side=_SIDES.get(r.side or ""),
-        order_type=_TYPES.get(r.order_type or ""),
+        side=SIDES.get(r.side or ""),
+        order_type=ORDER_TYPES.get(r.order_type or ""),
         price=r.limit_price or None,  # market orders may report 0: they have no price
         size=r.order_qty,
         filled=r.cum_qty,

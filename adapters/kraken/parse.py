@@ -38,7 +38,7 @@ from tickwire.adapters.kraken.schemas import (
 from tickwire.adapters.kraken.schemas_private import BalancesMessage, PrivateMessage
 from tickwire.core.errors import DecodeError
 from tickwire.core.timestamps import parse_timestamp, rfc3339_to_ns
-from tickwire.core.types import Balance, Candle, Instrument, Side, Ticker, Trade
+from tickwire.core.types import Balance, Candle, Instrument, OrderType, Side, Ticker, Trade
 from tickwire.core.validation import (
     MAX_PRICE,
     MAX_SIZE,
@@ -53,6 +53,8 @@ from tickwire.core.validation import (
 
 __all__ = [
     "DECODE_ERRORS",
+    "ORDER_TYPES",
+    "SIDES",
     "VENUE",
     "decode_frame",
     "decode_private_frame",
@@ -82,7 +84,8 @@ DECODE_ERRORS = (msgspec.DecodeError, RecursionError, UnicodeDecodeError)
 ``UnicodeDecodeError`` on invalid UTF-8 inside a string under msgspec < 0.23 (0.23
 raises ``DecodeError``). Each becomes a :class:`~tickwire.core.errors.DecodeError`."""
 
-_SIDES = {"buy": Side.BUY, "sell": Side.SELL}
+SIDES = {"buy": Side.BUY, "sell": Side.SELL}
+ORDER_TYPES = {"limit": OrderType.LIMIT, "market": OrderType.MARKET}
 _TRADABLE_STATUS = "online"
 
 
@@ -258,7 +261,7 @@ def to_trades(msg: TradeMessage, received: int) -> list[Trade]:
     Raises :class:`~tickwire.core.errors.DecodeError` for a bad timestamp, a price
     that is not positive and finite, or a size that is negative or not finite.
     """
-    sides = _SIDES
+    sides = SIDES
     trades = []
     entry = None
     try:

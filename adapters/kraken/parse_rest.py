@@ -13,6 +13,7 @@ from typing import TypeVar
 
 import msgspec
 
+from tickwire.adapters.kraken import parse
 from tickwire.adapters.kraken.parse import VENUE
 from tickwire.adapters.kraken.schemas_rest import (
     AssetInfo,
@@ -41,9 +42,8 @@ __all__ = [
 T = TypeVar("T")
 NS = 1_000_000_000
 _ALTNAMES = {"XBT": "BTC", "XDG": "DOGE"}  # Kraken's own names → everyone else's
-SIDES = {"buy": Side.BUY, "sell": Side.SELL, "b": Side.BUY, "s": Side.SELL}
+SIDES = {**parse.SIDES, "b": Side.BUY, "s": Side.SELL}
 """Kraken's sides (orders: ``buy``/``sell``; public trades: ``b``/``s``)."""
-_TYPES = {"limit": OrderType.LIMIT, "market": OrderType.MARKET}
 _TERMINAL = {"canceled": OrderStatus.CANCELED, "expired": OrderStatus.EXPIRED}
 
 
@@ -124,7 +124,7 @@ def to_candle(symbol: str, interval: int, row: OhlcRow, received: int) -> Candle
 def to_order_update(names: RestNames, txid: str, info: OrderInfo, received: int) -> OrderUpdate:
     """One order entry as an :class:`OrderUpdate` (its latest state)."""
     status = _status(info)
-    order_type = _TYPES.get(info.descr.ordertype)
+    order_type = parse.ORDER_TYPES.get(info.descr.ordertype)
     filled = info.vol_exec
     return OrderUpdate(
         venue=VENUE,

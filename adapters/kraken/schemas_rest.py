@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import msgspec
+from tickwire.adapters.kraken.schemas import _Wire  # unknown fields ignored
 
 __all__ = [
     "AssetInfo",
@@ -33,10 +33,6 @@ __all__ = [
     "TradeInfo",
     "TradesHistory",
 ]
-
-
-class _Wire(msgspec.Struct, frozen=True, gc=False):
-    """Unknown fields are ignored: Kraken adds fields without notice."""
 
 
 class ServerTimeResult(_Wire, frozen=True, gc=False):
