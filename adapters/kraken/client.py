@@ -226,12 +226,8 @@ class KrakenClient(BaseClient):
         if req_id in self._native.sent:
             pending.resolve(("native", req_id), frame)  # the raw request's (if it waits)
             return
-        # Nothing waits for it: a reply to a request we never sent, or one that timed out
-        # (its caller already has RequestTimeout). Dropping it would hide the venue saying
-        # something; a late subscribe ack may mean a subscription we do not track.
-        raise DecodeError(
-            f"kraken: {response.method} reply to req_id {req_id} matches no pending request"
-        )
+        # Reported, not dropped: a late subscribe ack may mean a subscription we do not track.
+        raise parse.unmatched(response)
 
     def _on_instruments(self, message: InstrumentMessage) -> None:
         for instrument in parse.to_instruments(message):

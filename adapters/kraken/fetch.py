@@ -60,6 +60,7 @@ from tickwire.adapters.kraken.schemas_rest import (
     ServerTimeResult,
     TradesHistory,
 )
+from tickwire.adapters.kraken.subscriptions import OHLC_MINUTES
 from tickwire.core.book import OrderBook
 from tickwire.core.deadline import Deadline
 from tickwire.core.errors import UnknownOrder
@@ -67,12 +68,10 @@ from tickwire.core.fetcher import Fetcher, ServerTime
 from tickwire.core.positions import Fill
 from tickwire.core.types import Balance, Candle, OrderUpdate, Trade
 
-__all__ = ["OHLC_MAX", "OHLC_MINUTES", "KrakenFetcher"]
+__all__ = ["OHLC_MAX", "KrakenFetcher"]
 
 T = TypeVar("T")
 
-OHLC_MINUTES = frozenset({1, 5, 15, 30, 60, 240, 1440, 10080, 21600})
-"""The intervals ``OHLC`` offers, in minutes."""
 OHLC_MAX = 720
 """Rows an ``OHLC`` answer holds at most."""
 _TRADES_MAX = 1000

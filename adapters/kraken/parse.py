@@ -67,6 +67,7 @@ __all__ = [
     "to_tickers",
     "to_trades",
     "to_unified",
+    "unmatched",
 ]
 
 VENUE = "kraken"
@@ -142,6 +143,13 @@ def decode_result(response: MethodResponse, kind: type[T]) -> T:
         return msgspec.json.decode(response.result, type=kind)
     except DECODE_ERRORS as exc:
         raise DecodeError(f"kraken: {response.method}: {exc}", bytes(response.result)) from exc
+
+
+def unmatched(response: MethodResponse) -> DecodeError:
+    """The error for a reply nothing waits for (never sent, or its caller timed out)."""
+    return DecodeError(
+        f"kraken: {response.method} reply to req_id {response.req_id} matches no pending request"
+    )
 
 
 # --- symbols ---------------------------------------------------------------------------

@@ -174,11 +174,7 @@ class KrakenPrivate:
         req_id = response.req_id
         if req_id is None or self.session.pending.resolve(req_id, response):
             return  # a keepalive's pong has no req_id
-        # Nothing waits for it: a request we never sent, or one its caller gave up on
-        # (RequestTimeout); an order reply nobody reads must not vanish silently.
-        raise DecodeError(
-            f"kraken: {response.method} reply to req_id {req_id} matches no pending request"
-        )
+        raise parse.unmatched(response)  # an order reply nobody reads
 
     def on_close(self, reason: str) -> None:
         """The socket is gone: its sequences and token are void."""

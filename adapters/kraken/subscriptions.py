@@ -17,6 +17,7 @@ from tickwire.core.types import Channel, Subscription
 
 __all__ = [
     "CHANNELS",
+    "OHLC_MINUTES",
     "SUBSCRIBE_QUOTA",
     "WIRE_NAMES",
     "group_requests",
@@ -30,6 +31,7 @@ SUBSCRIBE_QUOTA = Quota(limit=20, window=1.0)
 
 BOOK_DEPTHS = (10, 25, 100, 500, 1000)
 OHLC_MINUTES = (1, 5, 15, 30, 60, 240, 1440, 10080, 21600)
+"""The candle intervals Kraken offers (``ohlc`` and ``OHLC``), in minutes."""
 
 
 WIRE_NAMES: dict[Channel, str] = {
