@@ -50,6 +50,7 @@ class Position:
 
     __slots__ = (
         "base_asset",
+        "cash",
         "entry",
         "fees",
         "fills",
@@ -72,13 +73,26 @@ class Position:
         """Quote earned on closed inventory, before fees."""
         self.fees: dict[str, Decimal] = {}
         """Fees paid, by asset."""
+        self.cash = ZERO
+        """Quote paid (negative) and received for the fills, before fees."""
         self.fills = 0
+        """How many fills were booked."""
 
     def __repr__(self) -> str:
         return (
             f"Position({self.symbol} {self.size:+f} @ {self.entry:f}, "
             f"realized {self.realized:+f}, fees {self.fees})"
         )
+
+    @property
+    def base_change(self) -> Decimal:
+        """What the fills did to the base balance: the position, less base-asset fees."""
+        return self.size - self.fees.get(self.base_asset, ZERO)
+
+    @property
+    def quote_change(self) -> Decimal:
+        """What the fills did to the quote balance: the cash, less quote-asset fees."""
+        return self.cash - self.fees.get(self.quote_asset, ZERO)
 
     def unrealized(self, mark: Decimal) -> Decimal:
         """P&L of what is held, if closed at ``mark`` (before fees)."""
@@ -104,6 +118,7 @@ class Position:
             elif fill.size == abs(held):
                 self.entry = ZERO
         self.size += signed
+        self.cash -= signed * fill.price
         asset = fill.fee_asset or self.quote_asset
         self.fees[asset] = self.fees.get(asset, ZERO) + fill.fee
         self.fills += 1
@@ -127,8 +142,11 @@ class PositionTracker(Mapping[str, Position]):
         return len(self._positions)
 
     def position(self, symbol: str) -> Position:
-        """``symbol``'s position (flat if nothing was tracked for it)."""
-        return self._positions.get(symbol) or Position(symbol)
+        """``symbol``'s position, kept from now on (flat until its first fill)."""
+        position = self._positions.get(symbol)
+        if position is None:
+            position = self._positions[symbol] = Position(symbol)
+        return position
 
     def seed(self, fills: Iterable[Fill]) -> None:
         """Book past fills (a venue's fill history), so a restarted program is right.
@@ -146,10 +164,7 @@ class PositionTracker(Mapping[str, Position]):
 
     def add(self, fill: Fill) -> None:
         """Book one fill."""
-        position = self._positions.get(fill.symbol)
-        if position is None:
-            position = self._positions[fill.symbol] = Position(fill.symbol)
-        position.add(fill)
+        self.position(fill.symbol).add(fill)
 
     def on_event(self, event: Event) -> None:
         """Book the fill an event reports, if any (a callback for ``client.on_event``)."""

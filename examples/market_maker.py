@@ -16,8 +16,9 @@ connection is healthy, so if this program dies the venue cancels its quotes.
   that quote (``amend_order``); a side that filled or was canceled is placed again; past
   ``--max-position`` of inventory it stops quoting the side that would add to it.
 - It learns its fills only from ``OrderUpdate`` events and its balances only from
-  ``Balance`` events, never by asking the venue, and keeps its position from them: base
-  and quote deltas, fees, average cost.
+  ``Balance`` events, never by asking the venue, and keeps its position from them with
+  tickwire's ``PositionTracker``: size, entry price, realized P&L, fees, and what the
+  fills did to the base and quote balances.
 - On exit (``--duration``, Ctrl-C) it cancels every order, waits until the venue has
   confirmed each one closed, and prints a summary.
 """
@@ -38,9 +39,12 @@ from tickwire.core import (
     BookUpdate,
     Channel,
     Event,
+    Fill,
     Instrument,
     OrderRequest,
     OrderUpdate,
+    Position,
+    PositionTracker,
     Side,
     StreamClient,
     StreamStatus,
@@ -57,71 +61,14 @@ CALL_TIMEOUT = 5.0  # seconds: every order call resolves (or raises) within this
 CLOSE_TIMEOUT = 10.0  # seconds to wait, on exit, for the venue to confirm the cancels
 
 
-@dataclass(frozen=True)
-class Fill:
-    """One execution of one of our orders, as its OrderUpdate reported it."""
-
-    order_id: str
-    side: Side
-    price: Decimal
-    size: Decimal
-    fee: Decimal
-    fee_asset: str | None  # None: the venue did not say; taken as the quote asset
-
-
-class Position:
-    """What our fills did to the account.
-
-    ``base``/``quote`` are the changes of the two balances, fees included, and ``fees``
-    the fees paid per asset: all exact. ``avg_cost`` is the average price of the
-    inventory held now (bought, if long; sold, if short), ``realized`` the quote earned
-    on inventory closed so far, before fees.
-    """
-
-    def __init__(self, base_asset: str, quote_asset: str) -> None:
-        self.base_asset = base_asset
-        self.quote_asset = quote_asset
-        self.fills: list[Fill] = []
-        self.inventory = Decimal(0)  # base bought minus base sold
-        self.base = Decimal(0)
-        self.quote = Decimal(0)
-        self.fees: dict[str, Decimal] = {}
-        self.avg_cost = Decimal(0)
-        self.realized = Decimal(0)
-
-    def add(self, fill: Fill) -> None:
-        """Book one fill."""
-        signed = fill.size if fill.side is Side.BUY else -fill.size
-        held = self.inventory
-        if not held or (held > 0) == (signed > 0):  # opening or adding: a new average
-            self.avg_cost = (self.avg_cost * abs(held) + fill.price * fill.size) / (
-                abs(held) + fill.size
-            )
-        else:  # reducing, perhaps through zero into the other side
-            closed = min(fill.size, abs(held))
-            self.realized += closed * (fill.price - self.avg_cost) * (1 if held > 0 else -1)
-            if fill.size > abs(held):
-                self.avg_cost = fill.price
-            elif fill.size == abs(held):
-                self.avg_cost = Decimal(0)
-        self.inventory += signed
-        self.base += signed
-        self.quote -= signed * fill.price
-        asset = fill.fee_asset or self.quote_asset
-        self.fees[asset] = self.fees.get(asset, Decimal(0)) + fill.fee
-        if asset == self.base_asset:
-            self.base -= fill.fee
-        elif asset == self.quote_asset:
-            self.quote -= fill.fee
-        self.fills.append(fill)
-
-    def __str__(self) -> str:
-        fees = ", ".join(f"{_num(v)} {k}" for k, v in sorted(self.fees.items())) or "none"
-        return (
-            f"{_num(self.base, '+')} {self.base_asset}, {_num(self.quote, '+')} "
-            f"{self.quote_asset}, fees {fees}; inventory {_num(self.inventory, '+')} at "
-            f"{_num(round(self.avg_cost, 8))}, realized {_num(round(self.realized, 8), '+')}"
-        )
+def describe(p: Position) -> str:
+    """A position in one line: balance changes, fees, size at entry, realized P&L."""
+    fees = ", ".join(f"{_num(v)} {k}" for k, v in sorted(p.fees.items())) or "none"
+    return (
+        f"{_num(p.base_change, '+')} {p.base_asset}, {_num(p.quote_change, '+')} "
+        f"{p.quote_asset}, fees {fees}; size {_num(p.size, '+')} at "
+        f"{_num(round(p.entry, 8))}, realized {_num(round(p.realized, 8), '+')}"
+    )
 
 
 def _num(value: Decimal, sign: str = "") -> str:
@@ -156,13 +103,14 @@ class MarketMaker:
         self.instrument = instrument
         self.symbol = instrument.symbol
         self.params = params
-        self.position = Position(instrument.base, instrument.quote)
+        self.tracker = PositionTracker()
+        self.position: Position = self.tracker.position(instrument.symbol)
+        self.fills: list[Fill] = []  # ours, in the order the venue reported them
         self.balances: dict[str, Decimal] = {}  # asset -> total, from Balance events
         self.quotes: dict[Side, Quote] = {}
         self.client_ids: set[str] = set()  # every order we ever placed
         self.open_ids: set[str] = set()  # our orders the venue reports open
         self.closed_ids: set[str] = set()  # our orders the venue reports closed
-        self.filled: dict[str, Decimal] = {}  # order id -> cumulative size filled
         self.counts: Counter[str] = Counter()  # placed, amended, refused...
         self.stopping = False
         self._wake = asyncio.Event()  # the book moved, or a quote closed
@@ -183,22 +131,15 @@ class MarketMaker:
                 print(f"stream {state} {reason}".rstrip(), flush=True)
 
     def _on_order(self, update: OrderUpdate) -> None:
-        # A fill is an update whose cumulative size filled grew: a repeated report
-        # (after a reconnect, say) changes nothing.
-        seen = self.filled.get(update.order_id, Decimal(0))
-        if update.last_fill_size and update.last_fill_price and update.filled > seen:
-            assert update.side is not None, "a fill always names its side"
-            self.filled[update.order_id] = update.filled
-            fill = Fill(
-                order_id=update.order_id,
-                side=update.side,
-                price=update.last_fill_price,
-                size=update.last_fill_size,
-                fee=update.fee or Decimal(0),
-                fee_asset=update.fee_asset,
+        # A fill is an update whose cumulative size filled grew: the tracker books each
+        # once, so a repeated report (after a reconnect, say) changes nothing.
+        fill = self.tracker.book(update)
+        if fill is not None:
+            self.fills.append(fill)
+            print(
+                f"fill: {fill.side} {fill.size} @ {fill.price} → {describe(self.position)}",
+                flush=True,
             )
-            self.position.add(fill)
-            print(f"fill: {fill.side} {fill.size} @ {fill.price} → {self.position}", flush=True)
         if update.status.is_terminal:
             self.closed_ids.add(update.order_id)
             self.open_ids.discard(update.order_id)
@@ -239,7 +180,7 @@ class MarketMaker:
 
     def _may_add(self, side: Side) -> bool:
         limit = self.params.max_position
-        base = self.position.base
+        base = self.position.base_change
         return base < limit if side is Side.BUY else base > -limit
 
     def price(self, side: Side, mid: Decimal) -> Decimal:
@@ -345,15 +286,15 @@ class MarketMaker:
 
     def summary(self) -> str:
         """What happened, from our own bookkeeping."""
-        p, venue = self.position, self.client.venue
-        buys = sum(1 for f in p.fills if f.side is Side.BUY)
+        p, venue, fills = self.position, self.client.venue, self.fills
+        buys = sum(1 for f in fills if f.side is Side.BUY)
         known = {asset: _num(total) for asset, total in self.balances.items()}
         balances = (f"{a} {known.get(a, '?')}" for a in (p.base_asset, p.quote_asset))
         return (
-            f"{venue} {self.symbol}: {len(p.fills)} fills ({buys} buys, "
-            f"{len(p.fills) - buys} sells); {self.counts['placed']} quotes placed, "
+            f"{venue} {self.symbol}: {len(fills)} fills ({buys} buys, "
+            f"{len(fills) - buys} sells); {self.counts['placed']} quotes placed, "
             f"{self.counts['amended']} amended, {self.counts['refused']} refused\n"
-            f"  position: {p}\n"
+            f"  position: {describe(p)}\n"
             f"  balances (last Balance events): {', '.join(balances)}"
         )
 

@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 
+from tickwire.core import Fill, Position, PositionTracker, connect
 from tickwire.core.config import load_config
 from tickwire.core.errors import ConfigError
 from tickwire.core.types import Channel, Side
@@ -110,6 +111,11 @@ async def test_fills_and_position_equal_the_emulators_own_accounting(
         path = live_style(venue, ex, tmp_path, monkeypatch)
         maker = await example("market_maker").main([path, "--duration", str(SECONDS), *STRATEGY])
         end = ex.engine.balances()
+        # A tracker started afresh (a restarted program) from the venue's fill history.
+        async with connect(load_config(path)) as client:
+            history = await client.fetch_fills(maker.symbol)
+        restarted = PositionTracker()
+        restarted.seed(history)
         assert ex.engine.open_orders() == []  # everything was canceled on exit
         # The managed dead man's switch was armed, and closing leaves it to fire.
         assert (ex.desk.dead_man_trigger if venue == "kraken" else ex.dcp.setting) is not None
@@ -119,25 +125,37 @@ async def test_fills_and_position_equal_the_emulators_own_accounting(
     out = capsys.readouterr().out
 
     # It quoted, its quotes followed the mid, and the market filled them.
-    assert len(mine.fills) >= 4 and maker.counts["amended"] > 0, out
+    assert len(maker.fills) >= 4 and maker.counts["amended"] > 0, out
     assert placed_by_maker <= maker.client_ids  # only the maker traded, with its ids
     # Its fills are the engine's fills, one for one, in order.
-    assert [(f.order_id, f.side, f.price, f.size) for f in mine.fills] == [
+    assert [(f.order_id, f.side, f.price, f.size) for f in maker.fills] == [
         (f.order_id, Side(f.side), f.price, f.size) for f in fills
     ]
-    assert [f.fee for f in mine.fills] == [
+    assert [f.fee for f in maker.fills] == [
         ledger_rounding(venue, f.fee_asset, f.fee) for f in fills
     ]
     # Its position is the change of the engine's balances (fees as the ledger books them).
     fees = sum((ledger_rounding(venue, quote, f.fee) for f in fills), Decimal(0))
     fee_rounding = sum((f.fee for f in fills), Decimal(0)) - fees
-    assert mine.base == end[base][0] - start[base][0]
-    assert mine.quote == end[quote][0] - start[quote][0] + fee_rounding
+    assert mine.base_change == end[base][0] - start[base][0]
+    assert mine.quote_change == end[quote][0] - start[quote][0] + fee_rounding
     assert mine.fees == {quote: fees}
+    # The restarted tracker, seeded from the venue's history alone, agrees on everything.
+    again = restarted[maker.symbol]
+    assert (again.size, again.entry, again.realized, again.cash, again.fills) == (
+        mine.size,
+        mine.entry,
+        mine.realized,
+        mine.cash,
+        mine.fills,
+    )
+    # Fees: the venue's history reports each at full precision, the pushes (and the
+    # ledger) at the asset's: equal once each is rounded as the ledger books it.
+    assert sum((ledger_rounding(venue, quote, f.fee) for f in history), Decimal(0)) == fees
     # Its balances, from Balance events alone, are the engine's final totals.
     assert maker.balances[base] == ledger_rounding(venue, base, end[base][0])
     assert maker.balances[quote] == ledger_rounding(venue, quote, end[quote][0])
-    assert f"{venue} {maker.symbol}: {len(mine.fills)} fills" in out
+    assert f"{venue} {maker.symbol}: {len(maker.fills)} fills" in out
     assert ex.credentials().api_secret not in out
 
 
@@ -196,25 +214,27 @@ def test_the_market_resolves_to_the_venues_symbol_with_dollar_quotes_as_one(exam
     assert resolve("ETH/USD", {"BTC/USD"}) is None
 
 
-def test_the_position_keeps_average_cost_and_realized_profit(example):
-    mm = example("market_maker")
-    position = mm.Position("BTC", "USD")
+def test_the_position_keeps_average_cost_and_realized_profit():
+    position = Position("BTC/USD")
 
     def fill(side: Side, price: str, size: str, fee: str) -> None:
-        position.add(mm.Fill("o", side, Decimal(price), Decimal(size), Decimal(fee), "USD"))
+        position.add(
+            Fill(symbol="BTC/USD", order_id="o", side=side, price=Decimal(price),
+                 size=Decimal(size), fee=Decimal(fee), fee_asset="USD")
+        )  # fmt: skip
 
     fill(Side.BUY, "100", "1", "0.1")
     fill(Side.BUY, "110", "1", "0.11")
-    assert position.avg_cost == Decimal(105) and position.inventory == 2
+    assert position.entry == Decimal(105) and position.size == 2
     fill(Side.SELL, "120", "3", "0.36")  # closes 2 at +15 each, opens a short of 1 at 120
-    assert position.realized == Decimal(30) and position.inventory == -1
-    assert position.avg_cost == Decimal(120)
-    assert position.base == Decimal(-1)
-    assert position.quote == Decimal("-100") - 110 + 360 - Decimal("0.57")
+    assert position.realized == Decimal(30) and position.size == -1
+    assert position.entry == Decimal(120)
+    assert position.base_change == Decimal(-1)
+    assert position.quote_change == Decimal("-100") - 110 + 360 - Decimal("0.57")
     assert position.fees == {"USD": Decimal("0.57")}
     fill(Side.BUY, "90", "1", "0")  # the short closes at +30
-    assert position.realized == Decimal(60) and position.inventory == 0
-    assert position.avg_cost == 0
+    assert position.realized == Decimal(60) and position.size == 0
+    assert position.entry == 0
 
 
 def test_the_market_maker_names_no_venue():

@@ -67,7 +67,18 @@ def test_base_asset_fees_are_valued_at_the_mark() -> None:
     tracker = PositionTracker()
     tracker.book(update("a", Side.BUY, "1", "100", "1", fee=D("0.001"), fee_asset="BTC"))
     assert tracker["BTC/USD"].fees_in_quote(D(200)) == D("0.2")
-    assert tracker.position("ETH/USD").size == 0 and "ETH/USD" not in tracker
+    assert "ETH/USD" not in tracker
+    assert tracker.position("ETH/USD").size == 0 and "ETH/USD" in tracker  # kept from now
+
+
+def test_the_balance_changes_of_the_fills() -> None:
+    tracker = PositionTracker()
+    tracker.book(update("a", Side.BUY, "2", "100", "2", fee=D("0.2")))
+    tracker.book(update("b", Side.SELL, "1", "110", "1", fee=D("0.001"), fee_asset="BTC"))
+    position = tracker["BTC/USD"]
+    assert position.cash == D(-200 + 110)
+    assert position.base_change == D(1) - D("0.001")
+    assert position.quote_change == D(-90) - D("0.2")
 
 
 def test_on_event_is_a_callback_returning_nothing() -> None:
