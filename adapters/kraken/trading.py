@@ -1,7 +1,7 @@
 """Kraken order methods over the auth socket, correlated by ``req_id``, never hanging.
 
-:class:`KrakenTrader` is the client's private side (``client._trader``, see
-:mod:`tickwire.core.trader`), built on the auth socket once the client connects:
+:class:`KrakenTrader` is the client's private side (the :class:`~tickwire.core.trader.Trader`
+the client hands its order calls to), built on the auth socket once the client connects:
 
 ====================  ===========================  =========================================
 method                Kraken                       result
