@@ -15,8 +15,8 @@ frame with its socket and local receive time, and the boundaries around them
 
 Files are sequences of zstandard-compressed, CRC-checked blocks (layout drawn in
 ``_format``); records are MessagePack arrays (schemas and the JSON-vs-MessagePack choice
-in ``_records``); writer design (hot path, writer thread, rotation, crash safety) in
-``_writer``; damage handling in ``_reader``. Needs the ``record`` extra
+in ``_records``); writer design (hot path, writer thread, crash safety) in
+``_writer``, file rotation in ``_files``; damage handling in ``_reader``. Needs the ``record`` extra
 (``pip install 'tickwire[record]'``) for ``zstandard``.
 
 Normalized events export to Parquet through :mod:`tickwire.core.recording.parquet`

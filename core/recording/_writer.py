@@ -27,12 +27,8 @@ next is taken (``fsync=True`` also forces it to the device). A crash therefore l
 unsealed buffer and the blocks still queued, nothing else; the file then lacks its
 :class:`End` record, and the reader reports the cut (``RecordingTruncated``).
 
-Rotation. Before writing a block the thread starts a new file if the current one would
-exceed ``rotate_bytes`` (only a single block larger than that makes a bigger file) or
-is ``rotate_seconds`` old (by the time the block was sealed,
-so an injected clock decides it exactly). Files are named
-``<stem>.<UTC yyyymmddThhmmss.ffffff>Z.<seq>.twr``: sortable by name. Each begins with a
-:class:`Header` block and ends with an :class:`End` block naming its successor.
+Rotation (a new file when the current one is full or old, each with its own
+:class:`Header` and :class:`End`) is the thread's business: see ``_files``.
 
 Errors. A failure in the thread (disk full, file removed) is kept and raised, as
 :class:`RecordingError`, by the next seal, :meth:`~RecordingWriter.flush` or
@@ -43,29 +39,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import queue
 import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, Self
+from typing import Any, Self
 
 import msgspec
-import zstandard
 
 from tickwire.core.recording._errors import RecordingError
-from tickwire.core.recording._format import (
-    BLOCK_HEADER,
-    RAW_PREFIX,
-    file_name,
-    pack_block_header,
-)
+from tickwire.core.recording._files import FileSeries
 from tickwire.core.recording._records import (
-    FORMAT_VERSION,
     Connect,
     Disconnect,
     End,
@@ -82,20 +69,8 @@ from tickwire.core.recording._records import (
 
 __all__ = ["RecordingWriter"]
 
-_ARRAY32 = b"\xdd" + bytes(RAW_PREFIX - 1)  # MessagePack array32 header; count set at seal
-
-_END_RESERVE = 256  # room kept for a file's End block (~100 bytes) under rotate_bytes
 _Block = tuple[list[Any], int, int]  # records (frame tuples, encoded others), count, sealed at
 _FRAME_OVERHEAD = 24  # what a frame record adds to its bytes once encoded (about)
-# MessagePack array headers: fixarray (0x90-0x9f, one byte), array16 (0xdc), array32 (0xdd).
-_ARRAY_HEADER_SIZE = {0x90: 1, 0xDC: 3, 0xDD: 5}
-
-
-def _tickwire_version() -> str:
-    try:
-        return version("tickwire")
-    except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
-        return "unknown"
 
 
 class RecordingWriter:
@@ -148,15 +123,9 @@ class RecordingWriter:
         self.directory = Path(directory)
         self.venue = venue
         self.stem = stem or venue
-        self._config = sanitize_config(config)
         self._block_bytes = block_bytes
         self._block_ns = int(block_seconds * 1e9)
-        self._rotate_bytes = rotate_bytes
-        self._rotate_ns = None if rotate_seconds is None else int(rotate_seconds * 1e9)
-        self._fsync = fsync
         self._clock = clock
-        self._series = secrets.token_hex(8)
-        self._compressor = zstandard.ZstdCompressor(level=level)
         self._encode = msgspec.msgpack.Encoder().encode
         self._items: list[Frame | msgspec.Raw] = []  # frames; other records encoded
         self._size = 0  # about what the items encode to
@@ -165,20 +134,22 @@ class RecordingWriter:
         self._failure: BaseException | None = None
         self._queue: queue.Queue[_Block | None] = queue.Queue(max_pending)
         self._ticker: asyncio.Task[None] | None = None
-        self.files: list[Path] = []
+        self._files = FileSeries(
+            self.directory,
+            venue=venue,
+            stem=self.stem,
+            series=secrets.token_hex(8),
+            config=sanitize_config(config),
+            rotate_bytes=rotate_bytes,
+            rotate_ns=None if rotate_seconds is None else int(rotate_seconds * 1e9),
+            level=level,
+            fsync=fsync,
+        )
+        self.files: list[Path] = self._files.files
         """Every file this writer has created, in order."""
         # The first file is opened here, so a bad directory fails the constructor.
         self.directory.mkdir(parents=True, exist_ok=True)
-        self._seq = 0
-        self._file: IO[bytes]
-        self._file_bytes = 0
-        self._header_bytes = 0
-        self._opened = 0
-        # The thread's own encoder: the hot path's is not shared across threads.
-        thread_encoder = msgspec.msgpack.Encoder()
-        self._thread_encode_into = thread_encoder.encode_into
-        self._thread_encode = thread_encoder.encode
-        self._open(self._clock())
+        self._files.open(self._clock())
         self._thread = threading.Thread(
             target=self._run, name=f"tickwire-recorder-{self.stem}", daemon=True
         )
@@ -368,71 +339,14 @@ class RecordingWriter:
             try:
                 if item is None:
                     if self._failure is None:
-                        self._end_file("close", self._clock())
+                        self._files.end("close", self._clock())
                     else:  # the failure is what the caller hears about; no End record
                         with contextlib.suppress(OSError):
-                            self._file.close()
+                            self._files.file.close()
                     return
                 if self._failure is None:
-                    self._write_block(*item)
+                    self._files.write_block(*item)
             except BaseException as exc:  # kept, raised on the caller's side
                 self._failure = exc
             finally:
                 self._queue.task_done()
-
-    def _write_block(self, items: list[Frame | msgspec.Raw], count: int, sealed_at: int) -> None:
-        # One C call for the whole block (the GIL is held for as short a time as can be);
-        # its array header, whatever its size, becomes the format's array32 one.
-        body = self._thread_encode(items)
-        header = _ARRAY_HEADER_SIZE.get(body[0] & 0xF0 if body[0] < 0xA0 else body[0], 1)
-        raw = b"\xdd" + count.to_bytes(4, "big") + body[header:]
-        compressed = self._compressor.compress(raw)
-        size = len(compressed) + BLOCK_HEADER
-        too_big = (
-            self._rotate_bytes is not None
-            and self._file_bytes + size + _END_RESERVE > self._rotate_bytes
-        )
-        too_old = self._rotate_ns is not None and sealed_at - self._opened >= self._rotate_ns
-        if (too_big or too_old) and self._file_bytes > self._header_bytes:
-            self._end_file("rotate", sealed_at, next_seq=self._seq + 1)
-            self._seq += 1
-            self._open(sealed_at)
-        self._append(pack_block_header(count, len(raw), compressed) + compressed)
-
-    def _append(self, block: bytes) -> None:
-        self._file.write(block)
-        self._file.flush()
-        if self._fsync:
-            os.fsync(self._file.fileno())
-        self._file_bytes += len(block)
-
-    def _open(self, now: int) -> None:
-        path = self.directory / file_name(self.stem, now, self._seq)
-        self._file = path.open("xb")
-        self.files.append(path)
-        self._opened = now
-        self._file_bytes = 0
-        header = Header(
-            FORMAT_VERSION,
-            self.venue,
-            _tickwire_version(),
-            now,
-            self._series,
-            self._seq,
-            self._config,
-        )
-        self._append(self._block_of(header))
-        self._header_bytes = self._file_bytes
-
-    def _end_file(self, reason: str, now: int, next_seq: int | None = None) -> None:
-        following = None if next_seq is None else file_name(self.stem, now, next_seq)
-        self._append(self._block_of(End(reason, now, following)))
-        os.fsync(self._file.fileno())
-        self._file.close()
-
-    def _block_of(self, record: Record) -> bytes:
-        raw = bytearray(_ARRAY32)
-        raw[1:RAW_PREFIX] = (1).to_bytes(4, "big")
-        self._thread_encode_into(record, raw, -1)
-        compressed = self._compressor.compress(raw)
-        return pack_block_header(1, len(raw), compressed) + compressed

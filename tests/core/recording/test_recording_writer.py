@@ -104,7 +104,9 @@ def test_files_rotate_by_size_and_read_back_as_one_series(tmp_path):
             assert (end.reason, end.next) == ("rotate", files[seq + 1].name)
         else:
             assert (end.reason, end.next) == ("close", None)
-    assert {r.series for r in read_recording(tmp_path) if isinstance(r, Header)} == {rec._series}
+    assert {r.series for r in read_recording(tmp_path) if isinstance(r, Header)} == {
+        rec._files.series
+    }
     assert [f.received for f in frames_of(read_recording(tmp_path))] == list(range(12))
 
 
@@ -199,7 +201,7 @@ def test_a_disk_failure_surfaces_at_the_next_block_boundary(tmp_path):
     def broken(data):
         raise OSError(28, "No space left on device")
 
-    rec._file.write = broken  # the writer thread's next write fails
+    rec._files.file.write = broken  # the writer thread's next write fails
     rec.frame("public", 1, FRAME)  # the hot path does not notice
     with pytest.raises(RecordingError, match="failed") as caught:
         rec.flush(wait=True)
