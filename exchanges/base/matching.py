@@ -21,7 +21,8 @@ it and the same displayed liquidity may fill several of our orders):
   canceled at once (reason ``"post_only"``), as some venues do.
 - A resting limit order fills, as maker at its own price, when a later market step
   puts opposite liquidity at or through its price (up to that liquidity's size), or
-  when the market prints trades strictly through its price (up to their size).
+  when the market prints trades strictly through its price (up to their size; each
+  print once per order: :mod:`~tickwire.exchanges.base.resting`).
 - Funds are held when an order is accepted: a buy holds ``price * size * (1 + fee)``
   of the quote asset (``fee`` the larger of the two rates; a market buy prices its
   size by walking the book), a sell holds its size of the base asset. Fills settle
@@ -43,9 +44,8 @@ from tickwire.exchanges.base.admission import (
     check_price,
     check_size,
     crossing_levels,
-    traded_through,
 )
-from tickwire.exchanges.base.marketdata import Level, MarketTrade, SymbolSpec
+from tickwire.exchanges.base.marketdata import Level, SymbolSpec
 from tickwire.exchanges.base.paper import (
     BalanceEvent,
     Fill,
@@ -54,6 +54,7 @@ from tickwire.exchanges.base.paper import (
     PaperError,
     PaperOrder,
 )
+from tickwire.exchanges.base.resting import RestingOrders
 from tickwire.exchanges.base.settlement import EngineEvent, Listener, Settlement
 
 __all__ = [
@@ -123,7 +124,7 @@ class MatchingEngine:
             trade_id=trade_id,
         )
         self.ledger = self._s.ledger
-        self._mark: dict[str, int] = {}  # order id -> last market trade id it has seen
+        self._resting = RestingOrders(market)
 
     # -- listeners and queries ------------------------------------------------------
 
@@ -317,28 +318,12 @@ class MatchingEngine:
         if not self._s.open:
             return
         with self._operation():
-            now = self.clock()
-            trades: dict[str, list[MarketTrade]] = {}
-            if self.fill_on_trades:
-                for symbol in {o.symbol for o in self._s.open.values()}:
-                    trades[symbol] = self.market.recent_trades(symbol, self.TRADE_LOOKBACK)
-            for order in list(self._s.open.values()):
-                spec = self.market.spec(order.symbol)
-                if order.expire_at is not None and now >= order.expire_at:
-                    self._s.close(order, spec, "expired", "gtd", now)
-                    continue
-                assert order.price is not None
-                crossing = self._crossing(order.symbol, order.side, order.price)
-                qty = sum((q for _, q in crossing), ZERO)
-                seen = trades.get(order.symbol, [])
-                if seen:
-                    mark = self._mark.get(order.order_id, 0)
-                    qty += traded_through(order.side, order.price, seen, mark)
-                    self._mark[order.order_id] = max(mark, seen[-1].trade_id)
-                if qty > 0:
-                    self._s.fill(order, spec, order.price, min(qty, order.remaining), "maker", now)
-                    if not order.remaining:
-                        self._s.close(order, spec, "filled", "", now)
+            self._resting.step(
+                self._s,
+                self.clock(),
+                fill_on_trades=self.fill_on_trades,
+                lookback=self.TRADE_LOOKBACK,
+            )
 
     # -- internals ------------------------------------------------------------------
 
@@ -351,8 +336,7 @@ class MatchingEngine:
                 yield
         finally:
             self._s.flush()
-            for order_id in [o for o in self._mark if o not in self._s.open]:
-                del self._mark[order_id]
+            self._resting.prune(self._s.open)
 
     def _admit(
         self,
@@ -395,8 +379,7 @@ class MatchingEngine:
             spec, side, type, size, price, time_in_force=tif, post_only=post_only,
             client_id=client_id, expire_at=expire_at, hold=hold, ts=now,
         )  # fmt: skip
-        last = self.market.recent_trades(spec.symbol, 1)
-        self._mark[order.order_id] = last[-1].trade_id if last else 0
+        self._resting.start(order.order_id, spec.symbol)
         if post_only and crosses:
             self._s.close(order, spec, "canceled", "post_only", now)
         elif tif == "fok" and sum((q for _, q in levels), ZERO) < size:
