@@ -25,7 +25,7 @@ queued at the venue, so a miss is not an answer: it asks until the deadline.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TypeVar
 
 import httpx
@@ -39,7 +39,14 @@ from tickwire.core.errors import (
     TransportError,
 )
 
-__all__ = ["NOT_SENT", "RECHECK_DELAY", "lookup_until", "maybe_sent", "reconcile"]
+__all__ = [
+    "NOT_SENT",
+    "RECHECK_DELAY",
+    "lookup_until",
+    "maybe_sent",
+    "reconcile",
+    "reconcile_each",
+]
 
 T = TypeVar("T")
 Lookup = Callable[[Deadline], Awaitable[T | None]]
@@ -94,10 +101,30 @@ async def reconcile(lookup: Lookup[T], deadline: Deadline, cause: BaseException,
         return found
     if checks is not None and not deadline.expired:
         raise Disconnected(
-            f"{what} not found after the connection failed ({type(cause).__name__}); "
-            "placing it again with the same client_id is safe"
+            f"{what} not found after the connection failed ({type(cause).__name__}): it "
+            "was not placed; placing it again with the same client_id is safe"
         ) from cause
     raise RequestTimeout(
         f"{what}: no answer in time; the outcome is unknown, "
         "placing it again with the same client_id is safe"
     ) from cause
+
+
+async def reconcile_each(
+    resolve: Callable[[str], Awaitable[T]], client_ids: Iterable[str], cause: BaseException
+) -> tuple[list[T], dict[str, TickwireError]]:
+    """A batch whose reply was lost: ``resolve(client_id)`` (a :func:`reconcile` of one
+    order) for each, at once. The found ones in order, and each other one's typed error
+    by client id; anything but a :class:`~tickwire.core.errors.TickwireError` is raised."""
+    ids = list(client_ids)
+    outcomes = await asyncio.gather(*(resolve(cid) for cid in ids), return_exceptions=True)
+    found: list[T] = []
+    failures: dict[str, TickwireError] = {}
+    for cid, outcome in zip(ids, outcomes, strict=True):
+        if isinstance(outcome, TickwireError):
+            failures[cid] = outcome
+        elif isinstance(outcome, BaseException):
+            raise outcome from cause
+        else:
+            found.append(outcome)
+    return found, failures

@@ -10,13 +10,38 @@ credentials) or :class:`~tickwire.core.errors.NotSupported` (an adapter with no 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from decimal import Decimal, InvalidOperation
+from functools import partial
+from time import time_ns
 from typing import Any
 
-from tickwire.core.errors import NotSupported
+from tickwire.core.dead_man import keep_armed
+from tickwire.core.deadline import Deadline
+from tickwire.core.errors import BatchRejected, InvalidOrder, NotSupported, TickwireError
+from tickwire.core.ids import new_client_id
 from tickwire.core.types import OrderAck, OrderRequest
 
-__all__ = ["Trader"]
+__all__ = ["Trader", "order_deadline", "positive"]
+
+
+def order_deadline(venue: str, call: str, timeout: float) -> Deadline:
+    """The one :class:`Deadline` of an order call (``timeout`` must be positive)."""
+    if not timeout > 0:
+        raise ValueError(f"timeout must be positive, got {timeout!r}")
+    return Deadline(timeout, f"{venue} {call}")
+
+
+def positive(value: Any, name: str) -> Decimal:
+    """A user-given price or size as an exact positive Decimal (a float via its repr:
+    ``0.1`` is ``Decimal("0.1")``, not the binary fraction); else :class:`ValueError`."""
+    try:
+        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    except (InvalidOperation, TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, got {value!r}") from None
+    if not number.is_finite() or number <= 0:
+        raise ValueError(f"{name} must be positive, got {value!r}")
+    return number
 
 
 class Trader:
@@ -27,10 +52,66 @@ class Trader:
     """
 
     venue = ""
-    """The venue's name, for the errors of calls it does not support."""
+    """The venue's name, for acks and errors."""
+    id_fields = ("order_id", "client_id")
+    """The venue's names of an order's two ids, in what :meth:`one_id` returns."""
 
     def _unsupported(self, call: str) -> NotSupported:
         return NotSupported(f"{self.venue or 'this venue'}: {call} is not supported")
+
+    # --- what every venue's order calls share --------------------------------------------
+
+    def ack(self, symbol: str, order_id: str, client_id: str | None, ts: int = 0) -> OrderAck:
+        """An :class:`OrderAck` of this venue, stamped ``ts`` (ns; 0: now)."""
+        return OrderAck(
+            venue=self.venue, symbol=symbol, order_id=order_id, client_id=client_id,
+            ts=ts or time_ns(),
+        )  # fmt: skip
+
+    def deadline(self, call: str, timeout: float) -> Deadline:
+        """The one :class:`Deadline` of an order call (:func:`order_deadline`)."""
+        return order_deadline(self.venue, call, timeout)
+
+    def one_id(self, order_id: str | None, client_id: str | None) -> dict[str, str]:
+        """``{order id field: order_id}`` or ``{client id field: client_id}``
+        (:attr:`id_fields`): exactly one must be given, else :class:`ValueError`."""
+        if (order_id is None) == (client_id is None):
+            raise ValueError("give exactly one of order_id and client_id")
+        by_order, by_client = self.id_fields
+        return {by_order: order_id} if order_id is not None else {by_client: client_id or ""}
+
+    def client_ids(self, requests: Sequence[OrderRequest]) -> list[str]:
+        """Each request's client id, a new one where it has none: fixed before anything is
+        sent, so a lost reply can be looked up. Duplicates are :class:`InvalidOrder`."""
+        ids = [r.client_id or new_client_id() for r in requests]
+        if len(set(ids)) != len(ids):
+            field = self.id_fields[1]
+            raise InvalidOrder(self.venue, field, "client ids must differ within a batch")
+        return ids
+
+    def settle(self, acks: list[OrderAck], failures: dict[str, TickwireError]) -> list[OrderAck]:
+        """A batch's acks, or :class:`BatchRejected` (with them) when any order failed."""
+        if failures:
+            raise BatchRejected(self.venue, acks, failures)
+        return acks
+
+    async def keep_armed(
+        self,
+        seconds: float,
+        period: float,
+        *,
+        up: Callable[[], Awaitable[Any]],
+        down: Callable[[], Awaitable[Any]] | None = None,
+        report: Callable[[BaseException, str], None],
+        timeout: float | None = None,
+    ) -> None:
+        """The managed dead man's switch: :meth:`cancel_all_after` (``seconds``) every
+        ``period`` while ``up``, each call within ``timeout`` (default ``period``), by
+        :func:`~tickwire.core.dead_man.keep_armed`. Runs until cancelled."""
+        arm = partial(self.cancel_all_after, timeout=timeout or period)
+        await keep_armed(arm, seconds, period, up=up, down=down, report=report)
+
+    # --- the calls ------------------------------------------------------------------------
 
     async def place_order(self, request: OrderRequest, *, timeout: float) -> OrderAck:
         """Place one order."""

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Sequence
-from time import time_ns
 from typing import Any
 
 import msgspec
@@ -30,7 +29,8 @@ from tickwire.adapters.kucoin.trade_schemas import (
 from tickwire.core.config import Credentials
 from tickwire.core.deadline import Deadline
 from tickwire.core.errors import ExchangeError, UnknownOrder
-from tickwire.core.trader import Trader
+from tickwire.core.ratelimit import RateLimiter
+from tickwire.core.trader import Trader, order_deadline
 from tickwire.core.types import OrderAck
 
 __all__ = ["DCP_RANGE", "KucoinCancels", "budget"]
@@ -53,21 +53,28 @@ _encoder = msgspec.json.Encoder()
 
 
 def budget(timeout: float, what: str) -> Deadline:
-    """The :class:`Deadline` of one order call (``timeout`` must be positive)."""
-    if not timeout > 0:
-        raise ValueError(f"timeout must be positive, got {timeout!r}")
-    return Deadline(timeout, f"{VENUE} {what}")
+    """The :class:`Deadline` of one KuCoin call (``timeout`` must be positive)."""
+    return order_deadline(VENUE, what, timeout)
 
 
 class KucoinCancels(Trader):
-    """The signed calls of one account (``rest`` signs with ``credentials``) and its
+    """The signed calls of one account (``rest`` signs with ``credentials``; ``limiter``
+    holds the account's :data:`~.fetch.QUOTAS`, shared with the fetcher) and its
     cancels; :class:`~tickwire.adapters.kucoin.trading.KucoinTrader` adds placement."""
 
     venue = VENUE
+    id_fields = ("orderId", "clientOid")
 
-    def __init__(self, rest: KucoinRest, credentials: Credentials) -> None:
+    def __init__(
+        self, rest: KucoinRest, credentials: Credentials, limiter: RateLimiter | None = None
+    ) -> None:
+        # Imported here: the fetcher imports this module (for budget).
+        from tickwire.adapters.kucoin.fetch import QUOTAS, SPOT
+
         self._rest = rest
         self._credentials = credentials
+        self._limiter = limiter if limiter is not None else RateLimiter(QUOTAS)
+        self._pool = SPOT
 
     async def call(
         self,
@@ -78,7 +85,9 @@ class KucoinCancels(Trader):
         params: dict[str, str] | None = None,
         body: Any = None,
     ) -> msgspec.Raw:
-        """One signed call within ``deadline`` (:class:`RequestTimeout` otherwise)."""
+        """One signed call within ``deadline`` (:class:`RequestTimeout` otherwise), after
+        its weight was taken from the account's Spot pool (lookups 2, the rest 1)."""
+        await deadline.run(self._limiter.acquire(self._pool, cost=2 if method == "GET" else 1))
         remaining = deadline.check()
         content = None if body is None else _encoder.encode(body)
         # The deadline bounds the whole call: httpx's own timeout is per phase.
@@ -88,13 +97,6 @@ class KucoinCancels(Trader):
             )
         )
 
-    @staticmethod
-    def ack(symbol: str, order_id: str, client_id: str | None) -> OrderAck:
-        """An :class:`OrderAck` stamped now."""
-        return OrderAck(
-            venue=VENUE, symbol=symbol, order_id=order_id, client_id=client_id, ts=time_ns()
-        )
-
     async def cancel_order(
         self, symbol: str, *, order_id: str | None, client_id: str | None, timeout: float
     ) -> OrderAck:
@@ -102,13 +104,14 @@ class KucoinCancels(Trader):
 
         By ``client_id`` KuCoin's answer has no order id: the ack's ``order_id`` is "".
         """
-        return await self._cancel(symbol, order_id, client_id, budget(timeout, "cancel_order"))
+        return await self._cancel(
+            symbol, order_id, client_id, self.deadline("cancel_order", timeout)
+        )
 
     async def _cancel(
         self, symbol: str, order_id: str | None, client_id: str | None, deadline: Deadline
     ) -> OrderAck:
-        if (order_id is None) == (client_id is None):
-            raise ValueError("give exactly one of order_id and client_id")
+        self.one_id(order_id, client_id)
         params = {"symbol": to_native(symbol)}
         if order_id is not None:
             raw = await self.call("DELETE", f"{ORDERS}/{order_id}", deadline, params=params)
@@ -128,7 +131,7 @@ class KucoinCancels(Trader):
         # A few at a time: a thousand ids must not become a thousand requests at once
         # (KuCoin's quota is per 30 s); the deadline still bounds the whole call.
         gate = asyncio.Semaphore(_CONCURRENT_CANCELS)
-        deadline = budget(timeout, "cancel_orders")
+        deadline = self.deadline("cancel_orders", timeout)
 
         async def one(order_id: str) -> OrderAck:
             async with gate:
@@ -153,7 +156,7 @@ class KucoinCancels(Trader):
         before the cancel (``/active``), so an order placed in between is canceled but
         not counted.
         """
-        deadline = budget(timeout, "cancel_all")
+        deadline = self.deadline("cancel_all", timeout)
         if symbol is not None:
             native = to_native(symbol)
             count = len(await self.active(native, deadline))
@@ -189,7 +192,7 @@ class KucoinCancels(Trader):
         if symbols:
             body["symbols"] = ",".join(to_native(s) for s in symbols)
         path = f"{ORDERS}/dead-cancel-all"
-        deadline = budget(timeout, "cancel_all_after")
+        deadline = self.deadline("cancel_all_after", timeout)
         raw = await self.call("POST", path, deadline, body=body)
         armed = decode(_dcp_decoder, raw, f"POST {path}")
         return armed if armed is not None and armed.trigger_time is not None else None

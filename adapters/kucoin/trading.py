@@ -35,7 +35,6 @@ and that refusal is reconciled to the existing order's ack.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Sequence
 from decimal import Decimal
@@ -44,7 +43,7 @@ from typing import Any
 
 import msgspec
 
-from tickwire.adapters.kucoin.cancels import KucoinCancels, budget
+from tickwire.adapters.kucoin.cancels import KucoinCancels
 from tickwire.adapters.kucoin.parse import VENUE, to_native, to_unified
 from tickwire.adapters.kucoin.rest import ORDERS, decode
 from tickwire.adapters.kucoin.trade_schemas import (
@@ -56,7 +55,6 @@ from tickwire.adapters.kucoin.trade_schemas import (
 )
 from tickwire.core.deadline import Deadline
 from tickwire.core.errors import (
-    BatchRejected,
     DecodeError,
     ExchangeError,
     InvalidOrder,
@@ -65,8 +63,8 @@ from tickwire.core.errors import (
     TransportError,
     UnknownOrder,
 )
-from tickwire.core.ids import new_client_id
-from tickwire.core.reconcile import lookup_until, maybe_sent, reconcile
+from tickwire.core.reconcile import lookup_until, maybe_sent, reconcile, reconcile_each
+from tickwire.core.trader import positive
 from tickwire.core.types import OrderAck, OrderRequest, OrderType, TimeInForce
 
 __all__ = ["BATCH_SIZE", "KucoinTrader"]
@@ -77,6 +75,7 @@ DUPLICATE_CLIENT_OID = "126044"
 
 _CLIENT_OID = re.compile(r"[A-Za-z0-9_-]{1,40}")
 _TIF = {TimeInForce.GTC: "GTC", TimeInForce.IOC: "IOC", TimeInForce.FOK: "FOK"}
+_LOST = (RequestTimeout, TransportError, DecodeError)  # a reply that may have been lost
 
 _ack_decoder = msgspec.json.Decoder(OrderIdData)
 _alter_decoder = msgspec.json.Decoder(AlterData)
@@ -89,17 +88,18 @@ def _text(value: Decimal) -> str:
     return format(value, "f")
 
 
-def _decimal(value: Any) -> Decimal:
-    # repr() of a float is its shortest exact-looking text: 0.1 → "0.1", not the binary.
-    return Decimal(repr(value) if isinstance(value, float) else str(value))
-
-
 def _same_order(found: OrderDetail, body: HfOrder) -> bool:
     """Whether the order KuCoin holds under a client id is the one ``body`` describes."""
     price = None if body.price is None else Decimal(body.price)
     return (found.side, found.type) == (body.side, body.type) and (
         body.type == "market" or (found.price, found.size) == (price, Decimal(body.size or 0))
     )
+
+
+def _send_budget(deadline: Deadline) -> Deadline:
+    # Keep part of the budget to ask KuCoin what became of a request lost in flight.
+    timeout = deadline.seconds
+    return Deadline(timeout - min(timeout / 2, 2.0), deadline.what)
 
 
 class KucoinTrader(KucoinCancels):
@@ -131,13 +131,11 @@ class KucoinTrader(KucoinCancels):
 
     async def place_order(self, request: OrderRequest, *, timeout: float) -> OrderAck:
         """``POST /api/v1/hf/orders`` once; reconciled by client id if the reply is lost."""
-        deadline = budget(timeout, "place_order")
-        client_id = request.client_id or new_client_id()
+        deadline = self.deadline("place_order", timeout)
+        [client_id] = self.client_ids([request])
         body = self.order_body(request, client_id)
-        # Keep part of the budget to ask KuCoin what became of a request lost in flight.
-        send = Deadline(timeout - min(timeout / 2, 2.0), deadline.what)
         try:
-            raw = await self.call("POST", ORDERS, send, body=body)
+            raw = await self.call("POST", ORDERS, _send_budget(deadline), body=body)
             data = decode(_ack_decoder, raw, f"POST {ORDERS}")
         except ExchangeError as exc:
             if str(exc.code) != DUPLICATE_CLIENT_OID:
@@ -149,7 +147,7 @@ class KucoinTrader(KucoinCancels):
             if found is None or not _same_order(found, body):
                 raise
             return self.ack(request.symbol, found.id, client_id)
-        except (RequestTimeout, TransportError, DecodeError) as exc:
+        except _LOST as exc:
             if not maybe_sent(exc):
                 raise
             return await self.reconcile(body.symbol, client_id, deadline, exc)
@@ -165,6 +163,11 @@ class KucoinTrader(KucoinCancels):
             lookup, deadline, cause, what=f"{VENUE}: order {client_id} on {symbol}"
         )
         return self.ack(to_unified(symbol), found.id, found.client_oid or client_id)
+
+    async def _reconcile_row(
+        self, symbols: dict[str, str], deadline: Deadline, cause: BaseException, client_id: str
+    ) -> OrderAck:
+        return await self.reconcile(symbols[client_id], client_id, deadline, cause)
 
     async def lookup(
         self, symbol_native: str, client_id: str, deadline: Deadline
@@ -185,17 +188,14 @@ class KucoinTrader(KucoinCancels):
         Raises :class:`BatchRejected` (with the acks of the placed ones) when KuCoin
         refuses some; a chunk lost in flight is reconciled order by order.
         """
-        deadline = budget(timeout, "place_orders")
-        bodies = []
-        for request in requests:
-            if request.type is not OrderType.LIMIT:
-                raise InvalidOrder(VENUE, "orderList", "a KuCoin batch takes limit orders only")
-            bodies.append(self.order_body(request, request.client_id or new_client_id()))
-        if len({body.client_oid for body in bodies}) != len(bodies):
-            raise InvalidOrder(VENUE, "orderList", "client ids must differ within a batch")
+        deadline = self.deadline("place_orders", timeout)
+        if any(request.type is not OrderType.LIMIT for request in requests):
+            raise InvalidOrder(VENUE, "orderList", "a KuCoin batch takes limit orders only")
+        ids = self.client_ids(requests)
+        bodies = [self.order_body(r, cid) for r, cid in zip(requests, ids, strict=True)]
         acks: list[OrderAck] = []
         failures: dict[str, TickwireError] = {}
-        send = Deadline(timeout - min(timeout / 2, 2.0), deadline.what)
+        send = _send_budget(deadline)
         for start in range(0, len(bodies), BATCH_SIZE):
             chunk = bodies[start : start + BATCH_SIZE]
             try:
@@ -203,20 +203,14 @@ class KucoinTrader(KucoinCancels):
                 results = decode(_multi_decoder, raw, f"POST {ORDERS}/multi")
                 if len(results) != len(chunk):
                     raise DecodeError(f"{VENUE}: {len(results)} results for {len(chunk)} orders")
-            except (RequestTimeout, TransportError, DecodeError) as exc:
+            except _LOST as exc:
                 if not maybe_sent(exc):
                     raise
-                outcomes = await asyncio.gather(
-                    *(self.reconcile(b.symbol, b.client_oid, deadline, exc) for b in chunk),
-                    return_exceptions=True,
-                )
-                for body, outcome in zip(chunk, outcomes, strict=True):
-                    if isinstance(outcome, OrderAck):
-                        acks.append(outcome)
-                    elif isinstance(outcome, TickwireError):
-                        failures[body.client_oid] = outcome
-                    else:
-                        raise outcome from exc
+                symbols = {b.client_oid: b.symbol for b in chunk}
+                resolve = partial(self._reconcile_row, symbols, deadline, exc)
+                found, lost = await reconcile_each(resolve, symbols, exc)
+                acks += found
+                failures |= lost
                 continue
             for body, result in zip(chunk, results, strict=True):
                 if result.success and result.order_id:
@@ -225,9 +219,7 @@ class KucoinTrader(KucoinCancels):
                 else:
                     reason = result.fail_msg or "refused"
                     failures[body.client_oid] = InvalidOrder(VENUE, "multi", reason)
-        if failures:
-            raise BatchRejected(VENUE, acks, failures)
-        return acks
+        return self.settle(acks, failures)
 
     # --- amending -----------------------------------------------------------------------
 
@@ -242,17 +234,14 @@ class KucoinTrader(KucoinCancels):
         timeout: float,
     ) -> OrderAck:
         """``POST /api/v1/hf/orders/alter``: cancel + new; the ack has the new order id."""
-        if (order_id is None) == (client_id is None):
-            raise ValueError("give exactly one of order_id and client_id")
+        body = {"symbol": to_native(symbol)} | self.one_id(order_id, client_id)
         if price is None and size is None:
             raise ValueError("give a new price, a new size, or both")
-        body: dict[str, str] = {"symbol": to_native(symbol)}
-        body |= {"orderId": order_id} if order_id is not None else {"clientOid": client_id or ""}
         if price is not None:
-            body["newPrice"] = _text(_decimal(price))
+            body["newPrice"] = _text(positive(price, "price"))
         if size is not None:
-            body["newSize"] = _text(_decimal(size))
+            body["newSize"] = _text(positive(size, "size"))
         path = f"{ORDERS}/alter"
-        raw = await self.call("POST", path, budget(timeout, "amend_order"), body=body)
+        raw = await self.call("POST", path, self.deadline("amend_order", timeout), body=body)
         data = decode(_alter_decoder, raw, f"POST {path}")
         return self.ack(symbol, data.new_order_id, data.client_oid or client_id)
