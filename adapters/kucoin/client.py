@@ -49,7 +49,7 @@ from typing import Any
 
 from tickwire.adapters.kucoin import parse
 from tickwire.adapters.kucoin.books import LEVEL2, KucoinBooks
-from tickwire.adapters.kucoin.fetch import KucoinFetcher
+from tickwire.adapters.kucoin.fetch import QUOTAS, KucoinFetcher
 from tickwire.adapters.kucoin.native import KucoinNative
 from tickwire.adapters.kucoin.private import PRIVATE_CHANNELS, PrivateSocket
 from tickwire.adapters.kucoin.rest import KucoinRest
@@ -77,7 +77,7 @@ from tickwire.core.client import BaseClient
 from tickwire.core.config import ClientConfig
 from tickwire.core.dead_man import keep_armed
 from tickwire.core.errors import BookOutOfSync, ConfigError, DecodeError, NotSupported
-from tickwire.core.ratelimit import Quota
+from tickwire.core.ratelimit import Quota, RateLimiter
 from tickwire.core.shards import Batching, PoolHooks, Shard, Shards
 from tickwire.core.sync_book import SequenceFilter
 from tickwire.core.types import Channel, Instrument, Subscription
@@ -106,7 +106,9 @@ class KucoinClient(BaseClient):
             timeout=config.request_timeout,
             transport=context.rest_transport,  # called at connect: a replay swaps it
         )
-        self._fetcher = KucoinFetcher(self._rest, config.credentials)
+        # One limiter for the account's REST pools: fetches and order calls spend from it.
+        self._rest_limiter = RateLimiter(QUOTAS)
+        self._fetcher = KucoinFetcher(self._rest, config.credentials, limiter=self._rest_limiter)
         quota = Quota(
             int(options.get("msg_limit", MESSAGES_PER_CONNECTION.limit)),
             float(options.get("msg_window", MESSAGES_PER_CONNECTION.window)),
@@ -152,7 +154,7 @@ class KucoinClient(BaseClient):
             return
         # KuCoin refuses a signature more than 5 s off its clock: sign with its time.
         await self._rest.measure_clock(timeout=config.request_timeout)
-        self._trader = trader = KucoinTrader(self._rest, credentials)
+        self._trader = trader = KucoinTrader(self._rest, credentials, self._rest_limiter)
         if not config.options.get("private", True):
             return
         self._private = private = PrivateSocket(self.context, self._rest, credentials)
