@@ -21,7 +21,6 @@ import random
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from tickwire.exchanges.base.bookside import BookSide as _Side
@@ -34,6 +33,7 @@ from tickwire.exchanges.base.marketdata import (
     Stats,
     SymbolSpec,
 )
+from tickwire.exchanges.base.symbolstate import SymbolState
 
 __all__ = [
     "Candle",
@@ -44,17 +44,6 @@ __all__ = [
     "SymbolSpec",
     "SyntheticMarket",
 ]
-
-
-@dataclass(slots=True)
-class _Book:
-    spec: SymbolSpec
-    bids: _Side
-    asks: _Side
-    stats: Stats
-    next_trade_id: int
-    recent: deque[MarketTrade]
-    candles: dict[int, Candle] = field(default_factory=dict)
 
 
 class SyntheticMarket:
@@ -79,7 +68,7 @@ class SyntheticMarket:
     ) -> None:
         self.rng = random.Random(seed)
         self.clock = clock
-        self._books: dict[str, _Book] = {}
+        self._books: dict[str, SymbolState] = {}
         for spec in specs:
             self._books[spec.symbol] = self._seed_book(spec)
         if not self._books:
@@ -123,7 +112,7 @@ class SyntheticMarket:
         now = self.clock()
         candle = b.candles.get(interval)
         if candle is None or now >= candle.end:
-            candle = self._new_candle(b, interval, now)
+            candle = b.new_candle(interval, now)
             b.candles[interval] = candle
         return candle
 
@@ -152,23 +141,7 @@ class SyntheticMarket:
             tick = b.spec.tick
             target = round(fair.quote(b.spec, profile, now) / float(tick))
             shift = tick * (target - round((b.bids.at_rank(0) + b.asks.at_rank(0)) / tick / 2))
-            for side in (b.bids, b.asks):
-                moved = [(p + shift, q) for p, q in side.sizes.items()]
-                side.prices.clear()
-                side.sizes.clear()
-                for price, qty in moved:
-                    if price > 0:
-                        side.set(price, qty)
-            st = b.stats
-            st.last, st.open, st.high, st.low = (
-                st.last + shift,
-                st.open + shift,
-                st.high + shift,
-                st.low + shift,
-            )
-            b.recent = deque(
-                (replace(t, price=t.price + shift) for t in b.recent), maxlen=b.recent.maxlen
-            )
+            b.shift(shift)
 
     def pick_symbol(self) -> str:
         """Draw the symbol the next un-targeted :meth:`step` would move."""
@@ -181,7 +154,7 @@ class SyntheticMarket:
         b = self._books[symbol]
         rng = self.rng
         ts = self.clock()
-        top_before = self._top(b)
+        top_before = b.top()
         bids: dict[Decimal, Decimal] = {}
         asks: dict[Decimal, Decimal] = {}
         trades: list[MarketTrade] = []
@@ -205,12 +178,12 @@ class SyntheticMarket:
             bids=tuple(bids.items()),
             asks=tuple(asks.items()),
             trades=tuple(trades),
-            top_changed=self._top(b) != top_before,
+            top_changed=b.top() != top_before,
         )
 
     # -- internals --------------------------------------------------------------------
 
-    def _seed_book(self, spec: SymbolSpec) -> _Book:
+    def _seed_book(self, spec: SymbolSpec) -> SymbolState:
         rng, tick = self.rng, spec.tick
         mid = spec.price.quantize(tick)
         bids, asks = _Side(True), _Side(False)
@@ -229,7 +202,7 @@ class SyntheticMarket:
         vwap = ((high + low) / 2).quantize(tick)
         stats = Stats(mid, open_, high, low, volume, volume * vwap, rng.randint(1000, 100_000))
         first_id = rng.randint(1_000_000, 90_000_000)
-        book = _Book(spec, bids, asks, stats, first_id, deque(maxlen=self.RECENT_TRADES))
+        book = SymbolState(spec, bids, asks, stats, first_id, deque(maxlen=self.RECENT_TRADES))
         # A short made-up history, so a trade snapshot is never empty.
         now = self.clock()
         for i in range(20):
@@ -259,12 +232,6 @@ class SyntheticMarket:
         return min(int(self.rng.expovariate(0.3)), len(side) - 1)
 
     @staticmethod
-    def _top(b: _Book) -> tuple[Level | None, Level | None]:
-        bid = b.bids.best(1)
-        ask = b.asks.best(1)
-        return (bid[0] if bid else None, ask[0] if ask else None)
-
-    @staticmethod
     def _put(side: _Side, changes: dict[Decimal, Decimal], price: Decimal, qty: Decimal) -> None:
         side.set(price, qty)
         changes[price] = qty
@@ -274,7 +241,7 @@ class SyntheticMarket:
     WINDOW_TICKS = 30
     WINDOW_TARGET = 15
 
-    def _restructure(self, b: _Book, is_bid: bool, changes: dict[Decimal, Decimal]) -> None:
+    def _restructure(self, b: SymbolState, is_bid: bool, changes: dict[Decimal, Decimal]) -> None:
         spec, rng = b.spec, self.rng
         tick = spec.tick
         side = b.bids if is_bid else b.asks
@@ -303,7 +270,7 @@ class SyntheticMarket:
 
     def _trade(
         self,
-        b: _Book,
+        b: SymbolState,
         ts: int,
         bids: dict[Decimal, Decimal],
         asks: dict[Decimal, Decimal],
@@ -325,7 +292,7 @@ class SyntheticMarket:
             trade = MarketTrade(spec.symbol, b.next_trade_id, taker, price, fill, ord_type, ts)
             b.next_trade_id += 1
             trades.append(trade)
-            self._record(b, trade)
+            b.record(trade)
         return trades
 
     #: Most levels one pull sweeps, and re-quotes, in a single step.
@@ -333,7 +300,7 @@ class SyntheticMarket:
     MAX_REQUOTE = 4
 
     def _follow(
-        self, b: _Book, ts: int, bids: dict[Decimal, Decimal], asks: dict[Decimal, Decimal]
+        self, b: SymbolState, ts: int, bids: dict[Decimal, Decimal], asks: dict[Decimal, Decimal]
     ) -> list[MarketTrade]:
         # Pull the mid toward the venue's price: a taker sweeps the side in the way, then
         # makers re-quote the other side behind it, never through the remaining touch.
@@ -363,7 +330,7 @@ class SyntheticMarket:
             b.next_trade_id += 1
             self._put(maker, changes, price, Decimal(0))
             trades.append(trade)
-            self._record(b, trade)
+            b.record(trade)
         # Re-quote from the new edge back toward the old touch, one tick inside the far side.
         far, near = maker.at_rank(0), quoting.at_rank(0)
         price = min(edge, far - tick) if up else max(edge, far + tick)
@@ -373,33 +340,6 @@ class SyntheticMarket:
             self._put(quoting, quotes, price, self._level_qty(spec))
             price += tick * rng.randint(1, 3) * (-1 if up else 1)
         return trades
-
-    def _record(self, b: _Book, trade: MarketTrade) -> None:
-        b.recent.append(trade)
-        st = b.stats
-        st.last = trade.price
-        st.high = max(st.high, trade.price)
-        st.low = min(st.low, trade.price)
-        st.volume += trade.qty
-        st.quote_volume += trade.qty * trade.price
-        st.trades += 1
-        for interval, candle in list(b.candles.items()):
-            if trade.ts >= candle.end:
-                candle = self._new_candle(b, interval, trade.ts)
-                b.candles[interval] = candle
-            candle.high = max(candle.high, trade.price)
-            candle.low = min(candle.low, trade.price)
-            candle.close = trade.price
-            candle.volume += trade.qty
-            candle.quote_volume += trade.qty * trade.price
-            candle.trades += 1
-
-    @staticmethod
-    def _new_candle(b: _Book, interval: int, now: int) -> Candle:
-        span = interval * 1_000_000_000
-        last = b.stats.last
-        zero = Decimal(0).scaleb(-b.spec.qty_precision)
-        return Candle(now - now % span, interval, last, last, last, last, zero, Decimal(0))
 
     def _refill(self, spec: SymbolSpec, side: _Side, changes: dict[Decimal, Decimal]) -> None:
         # Keep the depth near `levels` by adding or trimming at the far end, where no
