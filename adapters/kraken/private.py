@@ -33,10 +33,9 @@ import msgspec
 from tickwire.adapters.kraken import parse
 from tickwire.adapters.kraken.errors import to_error
 from tickwire.adapters.kraken.executions import check_execution, new_tracker, to_report
-from tickwire.adapters.kraken.rest import REST_URL, KrakenRest, WsToken
+from tickwire.adapters.kraken.rest import KrakenRest, WsToken
 from tickwire.adapters.kraken.schemas import MethodResponse
 from tickwire.adapters.kraken.schemas_private import BalancesMessage, ExecutionsMessage
-from tickwire.core.config import Credentials
 from tickwire.core.context import AdapterContext
 from tickwire.core.errors import (
     AuthError,
@@ -68,16 +67,12 @@ class KrakenPrivate:
     connection newer than a given one.
     """
 
-    def __init__(self, context: AdapterContext, credentials: Credentials) -> None:
-        config = context.config
+    def __init__(self, context: AdapterContext, rest: KrakenRest) -> None:
         self._context = context
-        self._url = config.ws_auth_url or AUTH_WS_URL
-        self._rest = KrakenRest(
-            config.rest_url or REST_URL,
-            credentials,
-            timeout=config.request_timeout,
-            transport=context.rest_transport(),
-        )
+        self._url = context.config.ws_auth_url or AUTH_WS_URL
+        # The client's REST client (its owner closes it): one limiter for the account's
+        # API counter, which Kraken counts token fetches and one-shot calls against.
+        self._rest = rest
         self._next_token: WsToken | None = None
         self._token = ""  # the current connection's token: never logged
         self._session: Session | None = None
@@ -114,10 +109,9 @@ class KrakenPrivate:
             raise
 
     async def close(self) -> None:
-        """Close the socket and the REST client."""
+        """Close the socket."""
         if self._session is not None:
             await self._session.close()
-        await self._rest.aclose()
 
     @property
     def session(self) -> Session:

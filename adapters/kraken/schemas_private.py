@@ -12,7 +12,7 @@ reliably present, so every other field defaults to ``None`` and
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from tickwire.adapters.kraken.schemas import (
@@ -42,9 +42,7 @@ __all__ = [
     "PrivateMessage",
     "SubscribeResult",
     "WalletData",
-    "one_id",
     "order_params",
-    "positive_decimal",
 ]
 
 
@@ -253,21 +251,3 @@ def order_params(request: OrderRequest, client_id: str) -> dict[str, Any]:
     elif request.time_in_force is TimeInForce.IOC:
         params["time_in_force"] = tif
     return params
-
-
-def positive_decimal(value: Any, name: str) -> Decimal:
-    """A user-given price or size as an exact positive Decimal (floats via their repr)."""
-    try:
-        number = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
-    except (InvalidOperation, TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {value!r}") from None
-    if not number.is_finite() or number <= 0:
-        raise ValueError(f"{name} must be positive, got {value!r}")
-    return number
-
-
-def one_id(order_id: str | None, client_id: str | None) -> dict[str, str]:
-    """``{"order_id": ...}`` or ``{"cl_ord_id": ...}``: exactly one must be given."""
-    if (order_id is None) == (client_id is None):
-        raise ValueError("give exactly one of order_id and client_id")
-    return {"order_id": order_id} if order_id is not None else {"cl_ord_id": client_id or ""}

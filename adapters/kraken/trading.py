@@ -65,15 +65,11 @@ from tickwire.adapters.kraken.schemas_private import (
     CancelOrderResult,
     CountResult,
     EditOrderResult,
-    one_id,
     order_params,
-    positive_decimal,
 )
 from tickwire.core.context import AdapterContext
-from tickwire.core.dead_man import keep_armed
 from tickwire.core.deadline import Deadline
 from tickwire.core.errors import (
-    BatchRejected,
     DecodeError,
     Disconnected,
     InvalidOrder,
@@ -81,9 +77,9 @@ from tickwire.core.errors import (
     TickwireError,
     UnknownOrder,
 )
-from tickwire.core.ids import new_client_id
 from tickwire.core.order_tracker import OrderState
-from tickwire.core.trader import Trader
+from tickwire.core.reconcile import reconcile, reconcile_each
+from tickwire.core.trader import Trader, positive
 from tickwire.core.types import OrderAck, OrderRequest
 
 __all__ = ["BATCH_ADD_MAX", "BATCH_CANCEL_MAX", "KrakenTrader"]
@@ -105,6 +101,7 @@ class KrakenTrader(Trader):
     """The order methods over the auth socket (see the module docstring)."""
 
     venue = VENUE
+    id_fields = ("order_id", "cl_ord_id")
 
     def __init__(self, context: AdapterContext, private: KrakenPrivate) -> None:
         self._context = context
@@ -132,7 +129,7 @@ class KrakenTrader(Trader):
         """
         private = self._private
         what = f"{VENUE} {method}"
-        deadline = budget if isinstance(budget, Deadline) else self._deadline(method, budget)
+        deadline = budget if isinstance(budget, Deadline) else self.deadline(method, budget)
         await self._context.wait_ready(private.session, deadline)
         # No await between reading the generation and the send: it is the socket's.
         generation = private.generation
@@ -150,48 +147,37 @@ class KrakenTrader(Trader):
         return reply
 
     async def _reconcile(
-        self, client_ids: Sequence[str], generation: int, deadline: Deadline, cause: Exception
-    ) -> list[str | None]:
-        """After a drop: each client id's order id in the next snapshot, or None."""
-        private = self._private
-        try:
-            await deadline.run(private.wait_synced(generation))
-        except RequestTimeout:
-            ids = ", ".join(client_ids)
-            raise RequestTimeout(
-                f"{VENUE}: the socket dropped under an order request and did not come back "
-                f"in time; the outcome is unknown: look up client id(s) {ids}"
-            ) from cause
-        found = [private.tracker.get(client_id=cid) for cid in client_ids]
-        return [state.order_id if state is not None else None for state in found]
+        self, generation: int, deadline: Deadline, cause: Exception, client_id: str
+    ) -> OrderAck:
+        """After a drop: the ack of ``client_id``'s order in the next connection's
+        snapshot, or core's typed error (:func:`tickwire.core.reconcile.reconcile`)."""
 
-    def _deadline(self, method: str, timeout: float) -> Deadline:
-        return self._context.deadline(f"{VENUE} {method}", timeout)
+        async def lookup(deadline: Deadline) -> OrderState | None:
+            await deadline.run(self._private.wait_synced(generation))
+            return self._private.tracker.get(client_id=client_id)
+
+        what = f"{VENUE}: order {client_id}"
+        state = await reconcile(lookup, deadline, cause, what=what)
+        return self.ack(state.symbol or "", state.order_id, client_id)
 
     # --- single orders -----------------------------------------------------------------
 
     async def place_order(self, request: OrderRequest, *, timeout: float) -> OrderAck:
         """Place one order (``add_order``); never re-sent, reconciled after a drop."""
-        client_id = request.client_id or new_client_id()
+        [client_id] = self.client_ids([request])
         params = {**order_params(request, client_id), "symbol": to_native(request.symbol)}
-        deadline = self._deadline("add_order", timeout)
+        deadline = self.deadline("add_order", timeout)
         try:
             reply = await self._call("add_order", params, deadline, placing=True)
         except _Interrupted as exc:
-            [order_id] = await self._reconcile([client_id], exc.generation, deadline, exc.cause)
-            if order_id is None:
-                raise Disconnected(
-                    f"{VENUE} add_order: the socket dropped in flight and the venue holds "
-                    f"no order with client id {client_id}: it was not placed"
-                ) from exc.cause
-            return self._ack(request.symbol, order_id, client_id, time_ns())
+            return await self._reconcile(exc.generation, deadline, exc.cause, client_id)
         except RequestTimeout:
             state = self._private.tracker.get(client_id=client_id)  # the stream saw it?
             if state is None:
                 raise
-            return self._ack(request.symbol, state.order_id, client_id, time_ns())
+            return self.ack(request.symbol, state.order_id, client_id)
         result = decode_result(reply, AddOrderResult)
-        return self._ack(request.symbol, result.order_id, client_id, _ts(reply))
+        return self.ack(request.symbol, result.order_id, client_id, _ts(reply))
 
     async def amend_order(
         self,
@@ -204,19 +190,19 @@ class KrakenTrader(Trader):
         timeout: float,
     ) -> OrderAck:
         """Change an open order's price and/or size in place (``amend_order``)."""
-        ids = one_id(order_id, client_id)
+        ids = self.one_id(order_id, client_id)
         if price is None and size is None:
             raise ValueError("amend_order needs a new price or size")
         state = self._private.tracker.get(order_id, client_id)
         params: dict[str, Any] = dict(ids)
         if size is not None:
-            params["order_qty"] = positive_decimal(size, "size")
+            params["order_qty"] = positive(size, "size")
         elif state is not None and state.size is not None:
             params["order_qty"] = state.size  # Kraken documents order_qty as required
         if price is not None:
-            params["limit_price"] = positive_decimal(price, "price")
+            params["limit_price"] = positive(price, "price")
         reply = await self._call("amend_order", params, timeout)
-        return _known_ack(symbol, decode_result(reply, AmendOrderResult), ids, state, reply)
+        return self._known_ack(symbol, decode_result(reply, AmendOrderResult), ids, state, reply)
 
     async def edit_order(
         self, symbol: str, *, order_id: str, price: Any = None, size: Any = None, timeout: float
@@ -235,12 +221,12 @@ class KrakenTrader(Trader):
             )
         params: dict[str, Any] = {"order_id": order_id, "symbol": to_native(symbol)}
         if size is not None:
-            params["order_qty"] = positive_decimal(size, "size")
+            params["order_qty"] = positive(size, "size")
         if price is not None:
-            params["limit_price"] = positive_decimal(price, "price")
+            params["limit_price"] = positive(price, "price")
         reply = await self._call("edit_order", params, timeout)
         result = decode_result(reply, EditOrderResult)
-        return self._ack(symbol, result.order_id, None, _ts(reply))
+        return self.ack(symbol, result.order_id, None, _ts(reply))
 
     async def cancel_order(
         self,
@@ -251,11 +237,11 @@ class KrakenTrader(Trader):
         timeout: float,
     ) -> OrderAck:
         """Cancel one open order by venue id or client id; unknown → UnknownOrder."""
-        ids = one_id(order_id, client_id)
+        ids = self.one_id(order_id, client_id)
         params = {key: [value] for key, value in ids.items()}
         reply = await self._call("cancel_order", params, timeout)
         state = self._private.tracker.get(order_id, client_id)
-        return _known_ack(symbol, decode_result(reply, CancelOrderResult), ids, state, reply)
+        return self._known_ack(symbol, decode_result(reply, CancelOrderResult), ids, state, reply)
 
     async def cancel_all(self, symbol: str | None = None, *, timeout: float) -> int:
         """Cancel every open order; with ``symbol``, a batch of that symbol's open orders."""
@@ -296,41 +282,32 @@ class KrakenTrader(Trader):
         if len(requests) > BATCH_ADD_MAX:
             raise ValueError(f"batch_add takes at most {BATCH_ADD_MAX} orders")
         symbol = requests[0].symbol
-        client_ids = [r.client_id or new_client_id() for r in requests]
-        if len(set(client_ids)) != len(client_ids):
-            raise InvalidOrder(VENUE, "cl_ord_id", "client ids must differ within a batch")
+        client_ids = self.client_ids(requests)
         orders = [order_params(r, cid) for r, cid in zip(requests, client_ids, strict=True)]
         params = {"symbol": to_native(symbol), "orders": orders}
-        deadline = self._deadline("batch_add", timeout)
-        acks: list[OrderAck] = []
-        failures: dict[str, TickwireError] = {}
+        deadline = self.deadline("batch_add", timeout)
         try:
             reply = await self._call("batch_add", params, deadline, placing=True)
         except _Interrupted as exc:
-            found = await self._reconcile(client_ids, exc.generation, deadline, exc.cause)
-            for cid, order_id in zip(client_ids, found, strict=True):
-                if order_id is None:
-                    failures[cid] = Disconnected(f"{VENUE} batch_add: {cid} was not placed")
-                else:
-                    acks.append(self._ack(symbol, order_id, cid, time_ns()))
-        else:
-            rows = decode_result(reply, list[BatchAddRow])
-            if len(rows) != len(requests):
-                raise DecodeError(f"{VENUE} batch_add: {len(rows)} rows for {len(requests)}")
-            for cid, row in zip(client_ids, rows, strict=True):
-                if row.error is not None or not row.order_id:
-                    failures[cid] = to_error(row.error or "row refused without an error")
-                else:
-                    acks.append(self._ack(symbol, row.order_id, cid, _ts(reply)))
-        if failures:
-            raise BatchRejected(VENUE, acks, failures)
-        return acks
+            resolve = partial(self._reconcile, exc.generation, deadline, exc.cause)
+            return self.settle(*await reconcile_each(resolve, client_ids, exc.cause))
+        rows = decode_result(reply, list[BatchAddRow])
+        if len(rows) != len(requests):
+            raise DecodeError(f"{VENUE} batch_add: {len(rows)} rows for {len(requests)}")
+        acks: list[OrderAck] = []
+        failures: dict[str, TickwireError] = {}
+        for cid, row in zip(client_ids, rows, strict=True):
+            if row.error is not None or not row.order_id:
+                failures[cid] = to_error(row.error or "row refused without an error")
+            else:
+                acks.append(self.ack(symbol, row.order_id, cid, _ts(reply)))
+        return self.settle(acks, failures)
 
     async def cancel_orders(self, symbol: str, order_ids: Sequence[str], *, timeout: float) -> int:
         """Cancel orders by venue id (``batch_cancel``, 50 per request); returns how
         many the venue cancelled."""
         ids = list(dict.fromkeys(order_ids))
-        deadline = self._deadline("batch_cancel", timeout)
+        deadline = self.deadline("batch_cancel", timeout)
         cancelled = 0
         for start in range(0, len(ids), BATCH_CANCEL_MAX):
             chunk = ids[start : start + BATCH_CANCEL_MAX]
@@ -354,33 +331,29 @@ class KrakenTrader(Trader):
         """Re-arm ``cancel_all_after(seconds)`` every ``seconds / 4`` while the auth socket
         is up, and promptly after each reconnect. While it is down nothing refreshes the
         timer, so the venue cancels every order when it runs out: the point of it."""
-        period = seconds / 4
-        arm = partial(self.cancel_all_after, timeout=period)
-        up, report = self._private.session.wait_ready, self._private.report
-        await keep_armed(arm, seconds, period, up=up, report=report)
+        private = self._private
+        await self.keep_armed(
+            seconds, seconds / 4, up=private.session.wait_ready, report=private.report
+        )
 
     # --- helpers ------------------------------------------------------------------------
 
-    @staticmethod
-    def _ack(symbol: str, order_id: str, client_id: str | None, ts: int) -> OrderAck:
-        return OrderAck(venue=VENUE, symbol=symbol, order_id=order_id, client_id=client_id, ts=ts)
-
-
-def _known_ack(
-    symbol: str,
-    result: AmendOrderResult | CancelOrderResult,
-    ids: dict[str, str],
-    state: OrderState | None,
-    reply: MethodResponse,
-) -> OrderAck:
-    """The ack of a call on a known order: the ids the venue echoed, else those given,
-    else those tracked."""
-    return KrakenTrader._ack(
-        symbol,
-        result.order_id or ids.get("order_id") or (state.order_id if state else ""),
-        result.cl_ord_id or ids.get("cl_ord_id") or (state.client_id if state else None),
-        _ts(reply),
-    )
+    def _known_ack(
+        self,
+        symbol: str,
+        result: AmendOrderResult | CancelOrderResult,
+        ids: dict[str, str],
+        state: OrderState | None,
+        reply: MethodResponse,
+    ) -> OrderAck:
+        """The ack of a call on a known order: the ids the venue echoed, else those
+        given, else those tracked."""
+        return self.ack(
+            symbol,
+            result.order_id or ids.get("order_id") or (state.order_id if state else ""),
+            result.cl_ord_id or ids.get("cl_ord_id") or (state.client_id if state else None),
+            _ts(reply),
+        )
 
 
 def _ts(response: MethodResponse) -> int:
