@@ -117,7 +117,7 @@ class KrakenClient(BaseClient):
         self._public.activity = self._activity
         await self.context.start(self._public)
         if config.credentials is not None:
-            self._private = KrakenPrivate(self.context, config.credentials)
+            self._private = KrakenPrivate(self.context, self._rest_fetcher.calls)
             await self._private.start()
             self._trader = trader = KrakenTrader(self.context, self._private)
             if self._dead_man is not None:
