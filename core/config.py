@@ -95,15 +95,14 @@ whose ``repr`` hides them.
 
 from __future__ import annotations
 
-import difflib
 import os
-import re
 import tomllib
 from pathlib import Path
 from typing import Any
 
 import msgspec
 
+from tickwire.core.config_errors import describe
 from tickwire.core.errors import ConfigError
 from tickwire.core.streams import OverflowPolicy
 from tickwire.core.types import Channel
@@ -318,7 +317,7 @@ def load_config(path: str | Path, *, secrets: bool = True) -> ClientConfig:
     try:
         parsed = msgspec.convert(raw, _ConfigFile)
     except msgspec.ValidationError as exc:
-        raise ConfigError(f"{path}: {_describe(exc)}") from None
+        raise ConfigError(f"{path}: {describe(exc, _known_keys())}") from None
     spec, where = _credentials_spec(path, parsed.venue, parsed.credentials)
     credentials = None
     if spec is not None and secrets:
@@ -372,42 +371,14 @@ def _convert_credentials(path: Path, value: Any, where: str) -> _CredentialsFile
     try:
         return msgspec.convert(value, _CredentialsFile)
     except msgspec.ValidationError as exc:
-        raise ConfigError(f"{path}: {_describe(exc, where)}") from None
+        raise ConfigError(f"{path}: {describe(exc, _known_keys(), where)}") from None
 
 
-# msgspec's messages name the JSON path (`$.reconnect.max_delay`); say it as TOML keys.
-_UNKNOWN = re.compile(r"Object contains unknown field `(?P<key>[^`]*)`(?: - at `\$\.?(?P<at>.*)`)?")
-_MISSING = re.compile(r"Object missing required field `(?P<key>[^`]*)`(?: - at `\$\.?(?P<at>.*)`)?")
-_AT = re.compile(r"^(?P<what>.*) - at `\$\.?(?P<at>.*)`$")
-
-
-def _describe(exc: msgspec.ValidationError, prefix: str = "") -> str:
-    """One line naming the key: ``unknown key 'reconnect.maxdelay'`` and the like.
-
-    ``prefix``: the TOML key of the table that was converted on its own.
-    """
-    text = str(exc)
-    for pattern, kind in ((_UNKNOWN, "unknown key"), (_MISSING, "missing key")):
-        if match := pattern.fullmatch(text):
-            key = ".".join(k for k in (prefix, match["at"], match["key"]) if k)
-            hint = _closest(match["key"]) if kind == "unknown key" else None
-            return f"{kind} {key!r}" + (f" (did you mean {hint!r}?)" if hint else "")
-    if match := _AT.fullmatch(text):
-        what = match["what"].replace("`", "")
-        key = ".".join(k for k in (prefix, match["at"]) if k)
-        return f"key {key!r}: {what[:1].lower()}{what[1:]}"
-    if prefix:
-        return f"key {prefix!r}: {text[:1].lower()}{text[1:]}"
-    return text
-
-
-def _closest(key: str) -> str | None:
-    """The known config key spelled most like ``key`` (a typo's likely intent), if any."""
-    known = {
+def _known_keys() -> set[str]:
+    """Every key name of the format: the fields of every Struct defined here."""
+    return {
         name
         for value in globals().values()
         if isinstance(value, type) and issubclass(value, msgspec.Struct)
         for name in value.__struct_fields__
     }
-    matches = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
-    return matches[0] if matches else None
