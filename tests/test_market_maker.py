@@ -11,14 +11,18 @@ it with only its ``venue`` line changed (and checks that exactly one line differ
 The emulator is run as the live venue would be: that file plus an
 ``[endpoints]`` table naming the emulator, credentials from the environment variables
 the file names (set to the emulator's test account, verified for real). Its market is
-made busy (one symbol, a step every 10 ms) so fills certainly happen in the seconds CI
-allows; ``TICKWIRE_LONG=1`` runs each venue for the full 60 s.
+made busy (one symbol, a step every 10 ms) so fills certainly happen: the default suite
+runs each venue for 8 s, the slow one (CI's second step) for the full 60 s.
+
+Two trackers are checked against the emulator besides the program's own: one started
+halfway through the run (subscribed first, then seeded from the venue's fill history,
+then fed the live updates) and one started after it, from the history alone.
 """
 
 from __future__ import annotations
 
+import asyncio
 import importlib
-import os
 import tomllib
 from decimal import Decimal
 from pathlib import Path
@@ -27,9 +31,9 @@ from typing import Any
 import pytest
 
 from tickwire.core import Fill, Position, PositionTracker, connect
-from tickwire.core.config import load_config
+from tickwire.core.config import ClientConfig, load_config
 from tickwire.core.errors import ConfigError
-from tickwire.core.types import Channel, Side
+from tickwire.core.types import Channel, OrderUpdate, Side
 from tickwire.exchanges.base.matching import Fill as EngineFill
 from tickwire.exchanges.base.matching import OrderEvent
 from tickwire.exchanges.kraken import KrakenEmulator
@@ -38,7 +42,6 @@ from tickwire.exchanges.kucoin import KucoinEmulator
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 CONFIGS = EXAMPLES / "configs"
-SECONDS = 60.0 if os.environ.get("TICKWIRE_LONG") else 8.0
 # Quotes close to the touch and quick to follow the mid: fills and amends both happen.
 STRATEGY = ["--spread-bps", "0.2", "--requote-bps", "0.1"]
 VENUES = {
@@ -94,22 +97,78 @@ def live_style(venue: str, emulator: Any, tmp_path: Path, monkeypatch: pytest.Mo
     return str(path)
 
 
-@pytest.mark.timeout(SECONDS + 60)
-@pytest.mark.parametrize("venue", ["kraken", "kucoin"])
-async def test_fills_and_position_equal_the_emulators_own_accounting(
-    venue, example, tmp_path, monkeypatch, capsys
-):
+async def tracker_from_halfway(
+    venue: str,
+    ex: Any,
+    symbol: str,
+    fills: list[EngineFill],
+    halfway: float,
+    filling: asyncio.Event,
+    done: asyncio.Event,
+) -> tuple[PositionTracker, int]:
+    """A second program's tracker, started ``halfway`` s into the maker's run once the
+    account has fills: subscribed to the account's orders first, then seeded from the
+    venue's fill history, then fed the live updates (a repeat of a seeded fill adds
+    nothing), until the maker is done and every engine fill is booked. Returns the
+    tracker and how many fills it was seeded with."""
+    started = asyncio.get_running_loop().time()
+    await filling.wait()
+    # Scenario timing, not a wait for an event: join the run at its middle.
+    await asyncio.sleep(max(0.0, halfway - (asyncio.get_running_loop().time() - started)))
+    config = ClientConfig(venue=venue, credentials=ex.credentials(), **ex.endpoints)
+    tracker = PositionTracker()
+    caught_up = asyncio.Event()  # the tracker has booked as many fills as the engine made
+
+    def book(update: Any) -> None:
+        tracker.book(update)
+        if tracker.position(symbol).fills >= len(fills):
+            caught_up.set()
+
+    async with connect(config) as client:
+        updates = client.events(types=[OrderUpdate])  # buffered from here on
+        await client.subscribe(Channel.ORDERS)
+        tracker.seed(await client.fetch_fills(symbol))
+        seeded = tracker.position(symbol).fills
+        live = asyncio.create_task(updates.run_callback(book))
+        await done.wait()  # the engine's fills are final now
+        async with asyncio.timeout(30):
+            while tracker.position(symbol).fills < len(fills):
+                caught_up.clear()
+                await caught_up.wait()
+        live.cancel()
+    return tracker, seeded
+
+
+async def run_the_maker_against_the_engine(
+    venue: str, seconds: float, example: Any, tmp_path: Path, monkeypatch: Any, capsys: Any
+) -> None:
+    """Run the market maker for ``seconds`` on ``venue``'s emulator and check its fills,
+    position and balances, and two other trackers', against the paper engine's own."""
     emulator_class, native_symbol = VENUES[venue]
     async with emulator_class(seed=5, symbols=[native_symbol], interval=0.01) as ex:
         fills: list[EngineFill] = []
-        ex.engine.add_listener(
-            lambda events: fills.extend(
-                e.fill for e in events if isinstance(e, OrderEvent) and e.fill is not None
-            )
-        )
+        filling = asyncio.Event()  # the account has fills: a tracker may join
+
+        def on_engine(events: Any) -> None:
+            fills.extend(e.fill for e in events if isinstance(e, OrderEvent) and e.fill)
+            if len(fills) >= 2:
+                filling.set()
+
+        ex.engine.add_listener(on_engine)
         start = ex.engine.balances()
         path = live_style(venue, ex, tmp_path, monkeypatch)
-        maker = await example("market_maker").main([path, "--duration", str(SECONDS), *STRATEGY])
+        done = asyncio.Event()
+        unified = {"kraken": "BTC/USD", "kucoin": "BTC/USDT"}[venue]
+        halfway = asyncio.create_task(
+            tracker_from_halfway(venue, ex, unified, fills, seconds / 2, filling, done)
+        )
+        try:
+            maker = await example("market_maker").main(
+                [path, "--duration", str(seconds), *STRATEGY]
+            )
+        finally:
+            done.set()
+        joined, seeded = await halfway
         end = ex.engine.balances()
         # A tracker started afresh (a restarted program) from the venue's fill history.
         async with connect(load_config(path)) as client:
@@ -152,11 +211,39 @@ async def test_fills_and_position_equal_the_emulators_own_accounting(
     # Fees: the venue's history reports each at full precision, the pushes (and the
     # ledger) at the asset's: equal once each is rounded as the ledger books it.
     assert sum((ledger_rounding(venue, quote, f.fee) for f in history), Decimal(0)) == fees
+    # The tracker that joined halfway (history, then live updates) agrees as well.
+    assert 0 < seeded < len(fills), "it joined while the maker was trading"
+    half = joined[maker.symbol]
+    assert (half.size, half.entry, half.realized, half.cash, half.fills) == (
+        mine.size,
+        mine.entry,
+        mine.realized,
+        mine.cash,
+        mine.fills,
+    )
+    assert ledger_rounding(venue, quote, half.fees[quote]) == fees
     # Its balances, from Balance events alone, are the engine's final totals.
     assert maker.balances[base] == ledger_rounding(venue, base, end[base][0])
     assert maker.balances[quote] == ledger_rounding(venue, quote, end[quote][0])
     assert f"{venue} {maker.symbol}: {len(maker.fills)} fills" in out
     assert ex.credentials().api_secret not in out
+
+
+@pytest.mark.timeout(70)
+@pytest.mark.parametrize("venue", ["kraken", "kucoin"])
+async def test_fills_and_position_equal_the_emulators_own_accounting(
+    venue, example, tmp_path, monkeypatch, capsys
+):
+    await run_the_maker_against_the_engine(venue, 8.0, example, tmp_path, monkeypatch, capsys)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(130)
+@pytest.mark.parametrize("venue", ["kraken", "kucoin"])
+async def test_a_60_second_run_equals_the_emulators_own_accounting(
+    venue, example, tmp_path, monkeypatch, capsys
+):
+    await run_the_maker_against_the_engine(venue, 60.0, example, tmp_path, monkeypatch, capsys)
 
 
 @pytest.mark.parametrize("venue", ["kraken", "kucoin"])
