@@ -27,11 +27,12 @@ What it does
   ``max_bytes`` retention, ``replicas``), else checked and its retention updated.
 - **Books for late joiners.** Per symbol the publisher keeps a mirror of the book built
   from exactly the book messages it enqueued, so a snapshot it takes is consistent with
-  its position in the stream. It publishes the venue's snapshots (every initial sync and
-  every resync) as they come, and a snapshot of the mirror every ``snapshot_interval``
-  seconds. **The rule a consumer follows:** book messages of one symbol share one
-  subject, in order; each carries ``Tw-Book-Seq``, one more than the previous book
-  message of that symbol from this collector. Start at the latest snapshot (the stream
+  its position in the stream (:mod:`~tickwire.core.nats.mirror`). It publishes the
+  venue's snapshots (every initial sync and every resync) as they come, and a snapshot
+  of the mirror every ``snapshot_interval`` seconds. **The rule a consumer follows:**
+  book messages of one symbol share one subject, in order; each carries
+  ``Tw-Book-Seq``, one more than the previous book message of that symbol from this
+  collector. Start at the latest snapshot (the stream
   sequence in ``Tw-Snap-Seq`` of the subject's last message), apply it, then apply every
   later delta whose ``Tw-Book-Seq`` is the previous one + 1. Any other delta is a gap:
   drop the book and wait for the next snapshot, which always restarts it.
@@ -63,12 +64,11 @@ from typing import Any, Self
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 
-from tickwire.core.book import OrderBook
 from tickwire.core.config import ClientConfig, NatsConfig
 from tickwire.core.errors import ConfigError
 from tickwire.core.nats.broker import connect_broker, ensure_stream
-from tickwire.core.nats.codec import BOOK_SEQ, COLLECTOR, DEPTH, MSG_ID, encode
-from tickwire.core.nats.codec import rows as _rows
+from tickwire.core.nats.codec import MSG_ID, encode
+from tickwire.core.nats.mirror import MirrorBooks
 from tickwire.core.nats.outbox import Outgoing, event_key, msg_id
 from tickwire.core.nats.sender import ACK_TIMEOUT, IN_FLIGHT, Sender
 from tickwire.core.nats.subjects import channel_token, event_subject, symbol_token
@@ -144,8 +144,7 @@ class Publisher:
         self._js: JetStreamContext | None = None
         self._tasks: asyncio.TaskGroup | None = None
         self._consumer: Any = None
-        self._books: dict[str, OrderBook] = {}
-        self._book_seq: dict[str, int] = {}
+        self._mirrors = MirrorBooks(self._depth)
         self._snap_seq: dict[str, int] = {}
         self._last_key: dict[tuple[str, str | None], tuple[str, int]] = {}
         self._dropping = False  # dropped since the buffer last had room
@@ -241,33 +240,12 @@ class Publisher:
             self._take_book(event)
             return
         if type(event) is StreamStatus and event.state is StreamState.RESYNCING and event.symbol:
-            book = self._books.get(event.symbol)
-            if book is not None:
-                book.reset()  # the venue's next snapshot restarts it
+            self._mirrors.reset(event.symbol)
         self._enqueue(event, {MSG_ID: self._msg_id(event)})
 
     def _take_book(self, event: BookUpdate, *, snapshot_of_mirror: bool = False) -> None:
-        symbol = event.symbol
-        book = self._books.get(symbol)
-        if book is None:
-            book = self._books[symbol] = OrderBook(event.venue, symbol, depth=self._depth(symbol))
-        if not snapshot_of_mirror:
-            if event.snapshot:
-                book.apply_snapshot(
-                    _rows(event.bids), _rows(event.asks), sequence=event.sequence, ts=event.ts
-                )
-            elif book.synced:
-                book.apply_delta(
-                    _rows(event.bids), _rows(event.asks), sequence=event.sequence, ts=event.ts
-                )
-        seq = self._book_seq.get(symbol, 0) + 1
-        self._book_seq[symbol] = seq
-        headers = {MSG_ID: self._msg_id(event), BOOK_SEQ: str(seq)}
-        if event.snapshot and book.depth is not None:
-            headers[DEPTH] = str(book.depth)
-        if snapshot_of_mirror:
-            headers[COLLECTOR] = "1"
-        self._enqueue(event, headers, symbol)
+        book_headers = self._mirrors.record(event, snapshot_of_mirror=snapshot_of_mirror)
+        self._enqueue(event, {MSG_ID: self._msg_id(event), **book_headers}, event.symbol)
 
     def _depth(self, symbol: str) -> int | None:
         try:
@@ -309,20 +287,8 @@ class Publisher:
             self._snapshot_all()  # readers saw a gap: give every book a fresh start
 
     def _snapshot_all(self) -> None:
-        for symbol, book in list(self._books.items()):
-            if not book.synced:
-                continue
+        for snapshot in self._mirrors.snapshots():
             self.stats.snapshots += 1
-            snapshot = BookUpdate(
-                venue=book.venue,
-                symbol=symbol,
-                bids=tuple(book.bids()),
-                asks=tuple(book.asks()),
-                snapshot=True,
-                sequence=book.sequence,
-                ts=book.ts,
-                received=time_ns(),
-            )
             self._take_book(snapshot, snapshot_of_mirror=True)
 
     async def _snapshots(self) -> None:
