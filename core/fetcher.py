@@ -10,18 +10,34 @@ errors mapped through the venue's :class:`~tickwire.core.rest.ErrorTable`) and a
 to ``client._fetcher``; :class:`~tickwire.core.client.BaseClient` hands each
 ``fetch_*`` call to it. Calls a venue lacks raise
 :class:`~tickwire.core.errors.NotSupported`; private ones need credentials.
+
+What every venue's fetcher needs is here once: each ``fetch_*`` a subclass defines runs
+within its ``timeout`` (one :class:`~tickwire.core.deadline.Deadline` for all its pages
+and quota waits, :class:`~tickwire.core.errors.RequestTimeout` when it runs out);
+:meth:`Fetcher.names` loads the venue's :class:`Names` once; :func:`page_candles` pages
+candle history; :meth:`ServerTime.measure` times a clock query.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from time import time_ns
+from typing import Any
+
 import msgspec
 
 from tickwire.core.book import OrderBook
+from tickwire.core.deadline import Deadline
 from tickwire.core.errors import NotSupported
 from tickwire.core.positions import Fill
+from tickwire.core.rest_client import RestClient
 from tickwire.core.types import Balance, Candle, OrderUpdate, Trade
 
-__all__ = ["Fetcher", "ServerTime"]
+__all__ = ["Fetcher", "Names", "ServerTime", "check_interval", "page_candles"]
+
+NS = 1_000_000_000
 
 
 class ServerTime(msgspec.Struct, frozen=True, kw_only=True):
@@ -42,15 +58,118 @@ class ServerTime(msgspec.Struct, frozen=True, kw_only=True):
         """``server - local`` (ns): add it to the local clock to get the venue's."""
         return self.server - self.local
 
+    @classmethod
+    async def measure(cls, venue: str, ask: Awaitable[int]) -> ServerTime:
+        """Await ``ask`` (the venue's clock, ns) and time it: ``local`` is the middle of
+        the round trip, where the venue most likely read its clock."""
+        before = time_ns()
+        server = await ask
+        after = time_ns()
+        return cls(
+            venue=venue, server=server, local=(before + after) // 2, round_trip=after - before
+        )
+
+
+class Names:
+    """A venue's names → tickwire's, and back: assets (``XXBT`` → ``BTC``) and symbols
+    (any alias, ``XXBTZUSD`` or ``XBT/USD`` → ``BTC/USD``; ``BTC/USD`` → the name a
+    request sends). A name the tables lack is passed through as it is, for the venue to
+    refuse."""
+
+    def __init__(
+        self,
+        assets: Mapping[str, str],
+        symbols: Mapping[str, str],
+        natives: Mapping[str, str],
+    ) -> None:
+        self.assets, self.symbols, self.natives = dict(assets), dict(symbols), dict(natives)
+
+    def asset(self, code: str) -> str:
+        """The asset's unified name."""
+        return self.assets.get(code, code)
+
+    def symbol(self, native: str) -> str:
+        """The unified symbol of a venue pair name (any alias)."""
+        return self.symbols.get(native, native)
+
+    def native(self, symbol: str) -> str:
+        """The venue's name of a unified symbol, as requests send it."""
+        return self.natives.get(symbol, symbol)
+
+
+def check_interval(venue: str, interval: int, offered: Iterable[int]) -> None:
+    """:class:`ValueError` unless the venue offers candles of ``interval`` seconds, before
+    anything is sent."""
+    offered = sorted(offered)
+    if interval not in offered:
+        listed = ", ".join(map(str, offered))
+        raise ValueError(f"{venue}: no {interval} s candles (offered: {listed} seconds)")
+
+
+Page = Callable[[int | None], Awaitable[tuple[list[Candle], int | None]]]
+"""Asks one page of candles from a cursor (``None``: the venue's default); answers the
+page and the next page's cursor (``None``: that was the last)."""
+
+
+async def page_candles(
+    ask: Page, cursor: int | None, interval: int, start: int | None, end: int | None
+) -> list[Candle]:
+    """Every candle of ``interval`` seconds touching ``[start, end]`` (ns), oldest first,
+    page by page from ``cursor``: one per start (a later copy wins, the running bar's),
+    until a page says it is the last, goes past ``end`` or its cursor stops moving
+    forward (a venue repeating itself must not loop us)."""
+    found: dict[int, Candle] = {}
+    while True:
+        page, following = await ask(cursor)
+        for candle in page:
+            if (start is None or candle.start + interval * NS > start) and (
+                end is None or candle.start <= end
+            ):
+                found[candle.start] = candle
+        past_end = end is not None and any(candle.start > end for candle in page)
+        if following is None or past_end or (cursor is not None and following <= cursor):
+            return [found[key] for key in sorted(found)]
+        cursor = following
+
 
 class Fetcher:
-    """A venue's one-shot calls (see the module); each raises NotSupported by default."""
+    """A venue's one-shot calls (see the module); each raises NotSupported by default.
+
+    ``rest``, when given, is closed by :meth:`aclose`.
+    """
 
     venue = ""
     """The venue's name, for the errors of calls it does not support."""
 
+    def __init__(self, rest: RestClient | None = None) -> None:
+        self.rest = rest
+        self._names: Names | None = None
+        self._names_lock = asyncio.Lock()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name, method in list(vars(cls).items()):
+            if name.startswith("fetch_") and asyncio.iscoroutinefunction(method):
+                setattr(cls, name, _within_timeout(method))
+
+    def __repr__(self) -> str:  # never credentials: the REST client's repr is its URL
+        return f"{type(self).__name__}({self.rest!r})"
+
     async def aclose(self) -> None:
         """Release what the calls hold (an HTTP client); the client calls it on close."""
+        if self.rest is not None:
+            await self.rest.aclose()
+
+    async def load_names(self) -> Names:
+        """The venue's name tables (a venue whose names need a lookup overrides it)."""
+        return Names({}, {}, {})
+
+    async def names(self) -> Names:
+        """The name tables, loaded (:meth:`load_names`) once, on first use."""
+        async with self._names_lock:
+            if self._names is None:
+                self._names = await self.load_names()
+            return self._names
 
     def _unsupported(self, call: str) -> NotSupported:
         return NotSupported(f"{self.venue or 'this venue'}: {call} is not supported")
@@ -96,3 +215,16 @@ class Fetcher:
     async def fetch_time(self, *, timeout: float) -> ServerTime:
         """The venue's clock and our offset from it."""
         raise self._unsupported("fetch_time")
+
+
+def _within_timeout(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """``method`` run within its ``timeout`` keyword: one budget for every page and wait."""
+
+    @functools.wraps(method)
+    async def run(self: Fetcher, *args: Any, timeout: float, **kwargs: Any) -> Any:
+        if not timeout > 0:
+            raise ValueError(f"timeout must be positive, got {timeout!r}")
+        deadline = Deadline(timeout, f"{self.venue} {method.__name__}")
+        return await deadline.run(method(self, *args, timeout=timeout, **kwargs))
+
+    return run

@@ -13,6 +13,12 @@ supplies only how to read its error envelope and its table of error codes
                            retry_after=retry_after(response))
     raise_for_status(response, "kucoin", what)   # no envelope: judge by the status
 
+A venue whose every body is an envelope hands :func:`unwrap` a function that opens it
+(the result, or the venue's error code and message): the order of judgement (the venue's
+code, then the bare HTTP status, then "not an envelope") is then the same everywhere;
+:func:`decode` turns a result of the wrong shape into a
+:class:`~tickwire.core.errors.DecodeError`.
+
 Messages name the method, the path and the URL without its query (:func:`safe_url`):
 never a header, a body, a key, a signature or a token.
 """
@@ -20,16 +26,19 @@ never a header, a body, a key, a signature or a token.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from email.utils import parsedate_to_datetime
 from time import time
+from typing import TypeVar
 
 import httpx
+import msgspec
 
 from tickwire.core.errors import (
     AuthError,
     ConnectTimeout,
+    DecodeError,
     ExchangeError,
     RateLimited,
     RequestTimeout,
@@ -37,7 +46,21 @@ from tickwire.core.errors import (
 )
 from tickwire.core.http import safe_url
 
-__all__ = ["ErrorTable", "raise_for_status", "retry_after", "transport_errors"]
+__all__ = [
+    "ErrorTable",
+    "Opener",
+    "decode",
+    "raise_for_status",
+    "retry_after",
+    "transport_errors",
+    "unwrap",
+]
+
+T = TypeVar("T")
+
+Opener = Callable[[bytes, int], "msgspec.Raw | tuple[str, str]"]
+"""Opens a venue's envelope (body, HTTP status): its result, or its error code and
+message; ``msgspec.DecodeError`` when the body is no envelope (an HTML error page)."""
 
 
 class ErrorTable:
@@ -117,6 +140,54 @@ def raise_for_status(
     if status in (401, 403):
         raise AuthError(venue, status, f"HTTP {status} on {where}")
     raise TransportError(f"{venue}: HTTP {status} on {where}")
+
+
+def unwrap(
+    response: httpx.Response,
+    what: str,
+    errors: ErrorTable,
+    opener: Opener,
+    *,
+    reset_ms_header: str | None = None,
+) -> msgspec.Raw:
+    """The result of ``response``'s envelope; else the venue's error from ``errors``,
+    else what the bare status means, else a :class:`DecodeError` (with the body: no
+    success reached here, so it holds no token)."""
+    status = response.status_code
+    wait = retry_after(response, reset_ms_header)
+    try:
+        opened: msgspec.Raw | tuple[str, str] | None = opener(response.content, status)
+    except msgspec.DecodeError:
+        opened = None  # an HTML error page, a proxy's text, garbage
+    if isinstance(opened, tuple):
+        raise errors.error(*opened, status=status, retry_after=wait)
+    raise_for_status(response, errors.venue, what, retry_after_s=wait)
+    if opened is None or status >= 300:
+        raise DecodeError(
+            f"{errors.venue}: {what}: HTTP {status}, not a {errors.venue} result",
+            response.content,
+        )
+    return opened
+
+
+def decode(
+    venue: str,
+    data: msgspec.Raw | bytes,
+    kind: type[T] | msgspec.json.Decoder[T],
+    what: str,
+    *,
+    secret: bool = False,
+) -> T:
+    """``data`` decoded as ``kind`` (a type or a ready decoder); a shape the venue does
+    not send is a :class:`DecodeError` naming ``what`` and keeping ``data`` for
+    diagnosis, unless it may hold a ``secret`` (a token)."""
+    try:
+        if isinstance(kind, msgspec.json.Decoder):
+            return kind.decode(data)
+        return msgspec.json.decode(data, type=kind)
+    except msgspec.DecodeError as exc:
+        frame = b"" if secret else bytes(data)
+        raise DecodeError(f"{venue}: {what}: unexpected data: {exc}", frame) from None
 
 
 @contextmanager

@@ -1,7 +1,7 @@
 """Kraken REST results → core types: pure functions, like :mod:`.parse` for the sockets.
 
 REST spells assets and pairs the old way (``XXBT``, ``XBTUSD``, ``XXBTZUSD``);
-:class:`RestNames`, built from ``Assets`` and ``AssetPairs``, turns them into the
+:func:`names`, built from ``Assets`` and ``AssetPairs``, turns them into the
 WebSocket v2 spelling every event uses (``BTC``, ``BTC/USD``). Times are seconds,
 decoded as ``Decimal`` and turned into integer ns without a float in between.
 """
@@ -9,50 +9,21 @@ decoded as ``Decimal`` and turned into integer ns without a float in between.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TypeVar
-
-import msgspec
 
 from tickwire.adapters.kraken import parse
 from tickwire.adapters.kraken.parse import VENUE
-from tickwire.adapters.kraken.schemas_rest import (
-    AssetInfo,
-    OhlcRow,
-    OrderInfo,
-    PairInfo,
-    TradeInfo,
-)
+from tickwire.adapters.kraken.schemas_rest import AssetInfo, OhlcRow, OrderInfo, PairInfo, TradeInfo
 from tickwire.core.errors import DecodeError
+from tickwire.core.fetcher import NS, Names
 from tickwire.core.positions import Fill
 from tickwire.core.types import Candle, OrderStatus, OrderType, OrderUpdate, Side
 
-__all__ = [
-    "NS",
-    "SIDES",
-    "RestNames",
-    "by_pair",
-    "decode",
-    "ns",
-    "only_entry",
-    "to_candle",
-    "to_fill",
-    "to_order_update",
-]
+__all__ = ["SIDES", "names", "ns", "to_candle", "to_fill", "to_order_update"]
 
-T = TypeVar("T")
-NS = 1_000_000_000
 _ALTNAMES = {"XBT": "BTC", "XDG": "DOGE"}  # Kraken's own names → everyone else's
 SIDES = {**parse.SIDES, "b": Side.BUY, "s": Side.SELL}
 """Kraken's sides (orders: ``buy``/``sell``; public trades: ``b``/``s``)."""
 _TERMINAL = {"canceled": OrderStatus.CANCELED, "expired": OrderStatus.EXPIRED}
-
-
-def decode(raw: msgspec.Raw | bytes, kind: type[T], what: str) -> T:
-    """``raw`` as ``kind``; a mismatch is a :class:`DecodeError` naming ``what``."""
-    try:
-        return msgspec.json.decode(raw, type=kind)
-    except msgspec.DecodeError as exc:
-        raise DecodeError(f"kraken: {what}: unexpected result: {exc}") from None
 
 
 def ns(seconds: Decimal | int) -> int:
@@ -60,47 +31,19 @@ def ns(seconds: Decimal | int) -> int:
     return int(seconds * NS)
 
 
-class RestNames:
-    """REST names ↔ the v2 spelling, from ``Assets`` and ``AssetPairs``."""
-
-    def __init__(self, assets: dict[str, AssetInfo], pairs: dict[str, PairInfo]) -> None:
-        self.assets = {code: _ALTNAMES.get(a.altname, a.altname) for code, a in assets.items()}
-        self.symbols: dict[str, str] = {}  # pair code, altname or wsname → BTC/USD
-        self.native: dict[str, str] = {}  # BTC/USD → altname (what requests send)
-        for code, pair in pairs.items():
-            symbol = f"{self.asset(pair.base)}/{self.asset(pair.quote)}"
-            for alias in (code, pair.altname, pair.wsname):
-                if alias:
-                    self.symbols[alias] = symbol
-            self.native.setdefault(symbol, pair.altname)
-
-    def asset(self, code: str) -> str:
-        """``XXBT`` → ``BTC`` (an asset ``Assets`` does not list keeps its name)."""
-        name = self.assets.get(code, code)
-        return _ALTNAMES.get(name, name)
-
-    def symbol(self, pair: str) -> str:
-        """``XXBTZUSD``, ``XBTUSD`` or ``XBT/USD`` → ``BTC/USD``."""
-        return self.symbols.get(pair, pair)
-
-    def pair(self, symbol: str) -> str:
-        """``BTC/USD`` → the name a request sends; an unknown symbol is sent as it is,
-        for the venue to refuse (``EQuery:Unknown asset pair``)."""
-        return self.native.get(symbol, symbol)
-
-
-def only_entry(page: dict[str, msgspec.Raw], what: str) -> msgspec.Raw:
-    """The one pair's entry of a result keyed by pair (``last`` already taken out)."""
-    if len(page) != 1:
-        raise DecodeError(f"kraken: {what}: expected one pair, got {len(page)}")
-    return next(iter(page.values()))
-
-
-def by_pair(raw: msgspec.Raw, what: str) -> msgspec.Raw:
-    """The one pair's entry of a result keyed by pair."""
-    page = decode(raw, dict[str, msgspec.Raw], what)
-    page.pop("last", None)
-    return only_entry(page, what)
+def names(assets: dict[str, AssetInfo], pairs: dict[str, PairInfo]) -> Names:
+    """The name tables from ``Assets`` and ``AssetPairs``: ``XXBT`` → ``BTC``; a pair's
+    code, altname or wsname → ``BTC/USD``; ``BTC/USD`` → its altname (what requests
+    send)."""
+    codes = {code: _ALTNAMES.get(a.altname, a.altname) for code, a in assets.items()}
+    table = {**_ALTNAMES, **codes}
+    symbols: dict[str, str] = {}
+    natives: dict[str, str] = {}
+    for code, pair in pairs.items():
+        symbol = f"{table.get(pair.base, pair.base)}/{table.get(pair.quote, pair.quote)}"
+        symbols |= {alias: symbol for alias in (code, pair.altname, pair.wsname) if alias}
+        natives.setdefault(symbol, pair.altname)
+    return Names(table, symbols, natives)
 
 
 def to_candle(symbol: str, interval: int, row: OhlcRow, received: int) -> Candle:
@@ -121,7 +64,7 @@ def to_candle(symbol: str, interval: int, row: OhlcRow, received: int) -> Candle
     )
 
 
-def to_order_update(names: RestNames, txid: str, info: OrderInfo, received: int) -> OrderUpdate:
+def to_order_update(names: Names, txid: str, info: OrderInfo, received: int) -> OrderUpdate:
     """One order entry as an :class:`OrderUpdate` (its latest state)."""
     status = _status(info)
     order_type = parse.ORDER_TYPES.get(info.descr.ordertype)
@@ -159,7 +102,7 @@ def _status(info: OrderInfo) -> OrderStatus:
     return status
 
 
-def to_fill(names: RestNames, trade: TradeInfo) -> Fill:
+def to_fill(names: Names, trade: TradeInfo) -> Fill:
     """One ``TradesHistory`` entry as a :class:`Fill`.
 
     Kraken charges fees in the quote unless the order asked otherwise and the entry does

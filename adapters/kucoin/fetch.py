@@ -37,28 +37,19 @@ from time import time_ns
 import msgspec
 
 from tickwire.adapters.kucoin import parse_private
-from tickwire.adapters.kucoin.cancels import budget
+from tickwire.adapters.kucoin import trade_schemas as wire
 from tickwire.adapters.kucoin.parse import CANDLE_TYPES, VENUE, to_native
 from tickwire.adapters.kucoin.rest import BOOK_PATHS, FULL_BOOK_PATH, ORDERS, KucoinRest, decode
 from tickwire.adapters.kucoin.schemas import Level2Snapshot
-from tickwire.adapters.kucoin.trade_schemas import (
-    AccountRow,
-    ActiveSymbols,
-    CandleRow,
-    FillsPage,
-    HistoryTrade,
-    OrderDetail,
-)
 from tickwire.core.book import OrderBook
 from tickwire.core.config import Credentials
-from tickwire.core.deadline import Deadline
 from tickwire.core.errors import ConfigError, UnknownOrder
-from tickwire.core.fetcher import Fetcher, ServerTime
+from tickwire.core.fetcher import NS, Fetcher, ServerTime, check_interval, page_candles
 from tickwire.core.positions import Fill
 from tickwire.core.ratelimit import Quota, RateLimiter
 from tickwire.core.types import Balance, Candle, OrderUpdate, Trade
 
-__all__ = ["MANAGEMENT", "MAX_CANDLES", "PUBLIC", "QUOTAS", "SPOT", "KucoinFetcher", "candle_type"]
+__all__ = ["MANAGEMENT", "MAX_CANDLES", "PUBLIC", "QUOTAS", "SPOT", "KucoinFetcher"]
 
 MAX_CANDLES = 1500
 """Bars per ``/market/candles`` reply (KuCoin's limit)."""
@@ -69,30 +60,18 @@ PUBLIC, SPOT, MANAGEMENT = "kucoin:public", "kucoin:spot", "kucoin:management"
 QUOTAS = {PUBLIC: Quota(2000, 30.0), SPOT: Quota(4000, 30.0), MANAGEMENT: Quota(2000, 30.0)}
 """KuCoin's REST resource pools (VIP 0), weights per 30 s."""
 
-_S = 1_000_000_000  # ns per s
-
-_accounts = msgspec.json.Decoder(list[AccountRow])
-_orders = msgspec.json.Decoder(list[OrderDetail])
-_order: msgspec.json.Decoder[OrderDetail | None] = msgspec.json.Decoder(OrderDetail | None)
-_symbols = msgspec.json.Decoder(ActiveSymbols)
-_fills = msgspec.json.Decoder(FillsPage)
-_trades = msgspec.json.Decoder(list[HistoryTrade])
-_candles = msgspec.json.Decoder(list[CandleRow])
+_accounts = msgspec.json.Decoder(list[wire.AccountRow])
+_orders = msgspec.json.Decoder(list[wire.OrderDetail])
+_order = msgspec.json.Decoder(wire.OrderDetail | None)
+_symbols = msgspec.json.Decoder(wire.ActiveSymbols)
+_fills = msgspec.json.Decoder(wire.FillsPage)
+_trades = msgspec.json.Decoder(list[wire.HistoryTrade])
+_candles = msgspec.json.Decoder(list[wire.CandleRow])
 _book = msgspec.json.Decoder(Level2Snapshot)
 
 
-def candle_type(interval: int) -> str:
-    """KuCoin's candle type for ``interval`` seconds (``60`` → ``1min``); ValueError for
-    an interval KuCoin does not offer."""
-    kind = CANDLE_TYPES.get(interval)
-    if kind is None:
-        offered = ", ".join(str(seconds) for seconds in CANDLE_TYPES)
-        raise ValueError(f"kucoin: no {interval} s candles (offered: {offered})")
-    return kind
-
-
 def _seconds_up(ns: int) -> int:
-    return -(-ns // _S)  # a bar beginning at or after ``ns`` begins at or after this
+    return -(-ns // NS)  # a bar beginning at or after ``ns`` begins at or after this
 
 
 class KucoinFetcher(Fetcher):
@@ -110,20 +89,13 @@ class KucoinFetcher(Fetcher):
         *,
         limiter: RateLimiter | None = None,
     ) -> None:
+        super().__init__(rest)
         self._rest = rest
         self._credentials = credentials
         self._limiter = limiter if limiter is not None else RateLimiter(QUOTAS)
 
-    def __repr__(self) -> str:  # never the credentials
-        return f"KucoinFetcher({self._rest!r})"
-
-    async def aclose(self) -> None:
-        """Close the REST client (for a client closed without ever connecting)."""
-        await self._rest.aclose()
-
     async def _get(
         self,
-        deadline: Deadline,
         pool: str,
         weight: int,
         path: str,
@@ -131,43 +103,39 @@ class KucoinFetcher(Fetcher):
         *,
         signed: bool = False,
     ) -> msgspec.Raw:
-        """One GET within ``deadline``, after ``weight`` was taken from ``pool``."""
+        """One GET, after ``weight`` was taken from ``pool``."""
         if signed and self._credentials is None:
-            raise ConfigError(f"{deadline.what} needs credentials")
+            raise ConfigError(f"kucoin: GET {path} needs credentials")
+        await self._limiter.acquire(pool, cost=weight)
         credentials = self._credentials if signed else None
-        await deadline.run(self._limiter.acquire(pool, cost=weight))
-        remaining = deadline.check()
-        return await deadline.run(
-            self._rest.signed(credentials, "GET", path, params=params, timeout=remaining)
-        )
+        return await self._rest.signed(credentials, "GET", path, params=params)
 
     # --- account ------------------------------------------------------------------------
 
     async def fetch_balances(self, *, timeout: float) -> dict[str, Balance]:
         """Every asset's spot balance (``trade`` + ``trade_hf``), by asset."""
-        deadline = budget(timeout, "fetch_balances")
         path = "/api/v1/accounts"
-        raw = await self._get(deadline, MANAGEMENT, 5, path, signed=True)
+        raw = await self._get(MANAGEMENT, 5, path, signed=True)
         return parse_private.to_balances(decode(_accounts, raw, path), time_ns())
 
     async def fetch_open_orders(self, symbol: str | None, *, timeout: float) -> list[OrderUpdate]:
         """Open orders of ``symbol`` (every symbol when None), oldest first."""
-        deadline = budget(timeout, "fetch_open_orders")
         if symbol is None:
             path = f"{ORDERS}/active/symbols"
-            raw = await self._get(deadline, SPOT, 2, path, signed=True)
+            raw = await self._get(SPOT, 2, path, signed=True)
             natives = decode(_symbols, raw, path).symbols
         else:
             natives = [to_native(symbol)]
-        pages = await asyncio.gather(*(self._active(deadline, n) for n in natives))
+        pages = await asyncio.gather(*(self._active(n) for n in natives))
         received = time_ns()
         details = sorted((d for page in pages for d in page), key=lambda d: d.created_at or 0)
         return [parse_private.order_from(detail, received) for detail in details]
 
-    async def _active(self, deadline: Deadline, native: str) -> list[OrderDetail]:
+    async def _active(self, native: str) -> list[wire.OrderDetail]:
         path = f"{ORDERS}/active"
-        raw = await self._get(deadline, SPOT, 2, path, {"symbol": native}, signed=True)
-        return decode(_orders, raw, path)
+        return decode(
+            _orders, await self._get(SPOT, 2, path, {"symbol": native}, signed=True), path
+        )
 
     async def fetch_order(
         self, *, order_id: str | None, client_id: str | None, symbol: str | None, timeout: float
@@ -175,13 +143,11 @@ class KucoinFetcher(Fetcher):
         """One order, open or closed; ``UnknownOrder`` when KuCoin has none."""
         if symbol is None:
             raise ValueError("kucoin: fetch_order needs the symbol (HF orders are per symbol)")
-        deadline = budget(timeout, "fetch_order")
         if client_id is not None:
             path, name = f"{ORDERS}/client-order/{client_id}", f"{ORDERS}/client-order"
         else:
             path, name = f"{ORDERS}/{order_id}", f"{ORDERS}/{{orderId}}"
-        params = {"symbol": to_native(symbol)}
-        raw = await self._get(deadline, SPOT, 2, path, params, signed=True)
+        raw = await self._get(SPOT, 2, path, {"symbol": to_native(symbol)}, signed=True)
         detail = decode(_order, raw, name)
         if detail is None:  # an empty data: absent, as KuCoin answers some lookups
             raise UnknownOrder(VENUE, "order_not_exist", f"no order {client_id or order_id}")
@@ -193,13 +159,11 @@ class KucoinFetcher(Fetcher):
         """Our executions of ``symbol`` from ``since`` (ns), oldest first, every page."""
         if symbol is None:
             raise ValueError("kucoin: fetch_fills needs a symbol (HF fills are per symbol)")
-        deadline = budget(timeout, "fetch_fills")
         path = "/api/v1/hf/fills"
         params = {"symbol": to_native(symbol), "limit": str(FILLS_PAGE)}
         fills: list[Fill] = []
         while True:  # newest first: page back until the page is short or older than since
-            raw = await self._get(deadline, SPOT, 2, path, params, signed=True)
-            page = decode(_fills, raw, path)
+            page = decode(_fills, await self._get(SPOT, 2, path, params, signed=True), path)
             for row in page.items:
                 fill = parse_private.fill_from(row)
                 if since is not None and fill.ts < since:
@@ -213,10 +177,9 @@ class KucoinFetcher(Fetcher):
 
     async def fetch_trades(self, symbol: str, limit: int, *, timeout: float) -> list[Trade]:
         """The latest public trades of ``symbol`` (at most ``limit``, KuCoin keeps 100)."""
-        deadline = budget(timeout, "fetch_trades")
         native = to_native(symbol)
         path = "/api/v1/market/histories"
-        raw = await self._get(deadline, PUBLIC, 3, path, {"symbol": native})
+        raw = await self._get(PUBLIC, 3, path, {"symbol": native})
         received = time_ns()
         trades = [parse_private.trade_from(native, r, received) for r in decode(_trades, raw, path)]
         trades.sort(key=lambda trade: trade.ts)  # stable: the venue's order within a ns
@@ -232,52 +195,48 @@ class KucoinFetcher(Fetcher):
         long history costs one call per 1500 bars and nothing is missed where KuCoin
         omits bars without trades.
         """
-        kind = candle_type(interval)
-        deadline = budget(timeout, "fetch_candles")
-        native = to_native(symbol)
-        windows: list[tuple[int | None, int | None]]
+        check_interval(VENUE, interval, CANDLE_TYPES)
+        native, path = to_native(symbol), "/api/v1/market/candles"
         end_s = None if end is None else _seconds_up(end)
-        if start is None:
-            windows = [(None, end_s)]
-        else:
-            venue_now = time_ns() + self._rest.clock_offset_ms * 1_000_000
-            last = end_s if end_s is not None else _seconds_up(venue_now) + interval
-            step = MAX_CANDLES * interval
-            windows = [(s, min(s + step, last)) for s in range(_seconds_up(start), last, step)]
-        path = "/api/v1/market/candles"
-        bars: dict[int, Candle] = {}
-        for window in windows:
-            params = {"symbol": native, "type": kind}
-            bounds = zip(("startAt", "endAt"), window, strict=True)  # seconds
+        venue_now = time_ns() + self._rest.clock_offset_ms * 1_000_000
+        last = end_s if end_s is not None else _seconds_up(venue_now) + interval
+        step = MAX_CANDLES * interval
+
+        async def window(since: int | None) -> tuple[list[Candle], int | None]:
+            until = end_s if since is None else min(since + step, last)  # seconds
+            params = {"symbol": native, "type": CANDLE_TYPES[interval]}
+            bounds = (("startAt", since), ("endAt", until))
             params |= {key: str(value) for key, value in bounds if value is not None}
-            raw = await self._get(deadline, PUBLIC, 3, path, params)
+            raw = await self._get(PUBLIC, 3, path, params)
             received = time_ns()
-            for row in decode(_candles, raw, path):
-                candle = parse_private.candle_from(native, row, interval, received)
-                bars[candle.start] = candle  # a bar on a window's edge is kept once
-        return [bars[begin] for begin in sorted(bars)]
+            rows = decode(_candles, raw, path)
+            bars = [parse_private.candle_from(native, row, interval, received) for row in rows]
+            return bars, None if since is None or since + step >= last else since + step
+
+        first = None if start is None else _seconds_up(start)
+        if first is not None and first >= last:
+            return []  # no bar can begin in the range
+        return await page_candles(window, first, interval, start, end)
 
     async def fetch_book(self, symbol: str, depth: int | None, *, timeout: float) -> OrderBook:
         """A snapshot of ``symbol``'s book: top 20 or 100 publicly, deeper signed."""
         if depth is not None and depth < 1:
             raise ValueError(f"depth must be at least 1, got {depth}")
-        deadline = budget(timeout, "fetch_book")
         params = {"symbol": to_native(symbol)}
         if depth is not None and depth <= 100:
             path = BOOK_PATHS[20 if depth <= 20 else 100]
-            raw = await self._get(deadline, PUBLIC, 2, path, params)
+            raw = await self._get(PUBLIC, 2, path, params)
         elif self._credentials is not None:
             path = FULL_BOOK_PATH
-            raw = await self._get(deadline, SPOT, 3, path, params, signed=True)
+            raw = await self._get(SPOT, 3, path, params, signed=True)
         elif depth is None:  # the public top 100: all KuCoin serves unsigned
             path = BOOK_PATHS[100]
-            raw = await self._get(deadline, PUBLIC, 2, path, params)
+            raw = await self._get(PUBLIC, 2, path, params)
         else:
             raise ConfigError(f"kucoin: a book deeper than 100 levels needs credentials ({depth})")
         return parse_private.to_book(symbol, decode(_book, raw, path), depth)
 
     async def fetch_time(self, *, timeout: float) -> ServerTime:
         """The venue's clock against ours; also the offset every signature uses from now."""
-        deadline = budget(timeout, "fetch_time")
-        await deadline.run(self._limiter.acquire(PUBLIC, cost=3))
-        return await deadline.run(self._rest.measure_clock(timeout=deadline.check()))
+        await self._limiter.acquire(PUBLIC, cost=3)
+        return await self._rest.measure_clock()

@@ -32,10 +32,10 @@ from tickwire.adapters.kucoin.errors import ERRORS
 from tickwire.adapters.kucoin.parse import VENUE, to_instrument
 from tickwire.adapters.kucoin.schemas import BulletData, Envelope, Level2Snapshot, SymbolEntry
 from tickwire.adapters.kucoin.signing import sign_headers
+from tickwire.core import rest
 from tickwire.core.config import Credentials
 from tickwire.core.errors import AuthError, DecodeError
 from tickwire.core.fetcher import ServerTime
-from tickwire.core.rest import raise_for_status, retry_after
 from tickwire.core.rest_client import RestClient
 from tickwire.core.types import Instrument
 
@@ -83,24 +83,14 @@ class BulletToken:
         return str(merged)
 
 
-def _unwrap(response: httpx.Response, what: str) -> msgspec.Raw:
-    """The ``data`` of a successful envelope; every other response raises (see module)."""
-    status = response.status_code
-    wait = retry_after(response, "gw-ratelimit-reset")  # KuCoin's reset is in ms
-    try:
-        envelope: Envelope | None = _envelope_decoder.decode(response.content)
-    except msgspec.DecodeError:
-        envelope = None  # an HTML error page, a proxy's plain text, garbage
-    if envelope is not None:
-        code = str(envelope.code)
-        if code == SUCCESS and status < 300:
-            return envelope.data
-        msg = envelope.msg or f"HTTP {status}"
-        if code == SUCCESS:  # "success" with an error status: trust the status
-            code = str(status)
-        raise ERRORS.error(code, msg, status=status, retry_after=wait)
-    raise_for_status(response, VENUE, what, retry_after_s=wait)
-    raise DecodeError(f"{VENUE}: {what}: HTTP {status}, not a KuCoin envelope", response.content)
+def _open(body: bytes, status: int) -> msgspec.Raw | tuple[str, str]:
+    """KuCoin's envelope: its ``data`` on success, else its code and message."""
+    envelope = _envelope_decoder.decode(body)
+    code = str(envelope.code)
+    if code == SUCCESS and status < 300:
+        return envelope.data
+    # "Success" with an error status: trust the status.
+    return str(status) if code == SUCCESS else code, envelope.msg or f"HTTP {status}"
 
 
 def decode(
@@ -110,11 +100,7 @@ def decode(
 
     The error keeps the start of ``data`` for diagnosis, unless it holds a ``secret``.
     """
-    try:
-        return decoder.decode(data)
-    except msgspec.DecodeError as exc:
-        frame = b"" if secret else bytes(data)
-        raise DecodeError(f"{VENUE}: {what}: unexpected data: {exc}", frame) from exc
+    return rest.decode(VENUE, data, decoder, what, secret=secret)
 
 
 class KucoinRest(RestClient):
@@ -183,20 +169,18 @@ class KucoinRest(RestClient):
         response = await self.send(
             method, sent, what, content=body, headers=headers, timeout=timeout
         )
-        return _unwrap(response, what)
+        return rest.unwrap(response, what, ERRORS, _open, reset_ms_header="gw-ratelimit-reset")
 
     async def measure_clock(self, *, timeout: float | None = None) -> ServerTime:
         """``GET /api/v1/timestamp``, timed: the venue's clock against ours at the middle
         of the round trip. Keeps the offset (:attr:`clock_offset_ms`) for signing."""
-        sent = time.time_ns()
-        raw = await self._signed_once(None, "GET", TIME_PATH, None, None, timeout)
-        back = time.time_ns()
-        server = decode(_time_decoder, raw, TIME_PATH) * 1_000_000
-        measured = ServerTime(
-            venue=VENUE, server=server, local=(sent + back) // 2, round_trip=back - sent
-        )
+        measured = await ServerTime.measure(VENUE, self._server_time(timeout))
         self.clock_offset_ms = round(measured.offset / 1_000_000)
         return measured
+
+    async def _server_time(self, timeout: float | None) -> int:
+        raw = await self._signed_once(None, "GET", TIME_PATH, None, None, timeout)
+        return decode(_time_decoder, raw, TIME_PATH) * 1_000_000
 
     async def bullet_public(self) -> BulletToken:
         """``POST /api/v1/bullet-public``: a token for public topics, fetched per connect."""
