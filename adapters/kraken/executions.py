@@ -31,9 +31,10 @@ from __future__ import annotations
 
 from tickwire.adapters.kraken.parse import ORDER_TYPES, SIDES, VENUE, timestamp_ns, to_unified
 from tickwire.adapters.kraken.schemas_private import ExecutionData
+from tickwire.core.checks import Fields
 from tickwire.core.order_tracker import OrderReport, OrderTracker
 from tickwire.core.types import OrderStatus
-from tickwire.core.validation import ZERO, check_price, check_signed, check_size
+from tickwire.core.validation import ZERO, check_signed
 
 __all__ = ["check_execution", "new_tracker", "to_report"]
 
@@ -93,16 +94,13 @@ def to_report(r: ExecutionData, received: int) -> OrderReport:
     )
 
 
-_EXECUTION_PRICES = ("limit_price", "avg_price")  # 0 allowed: a market order reports 0
-_EXECUTION_SIZES = (
-    "order_qty",
-    "cash_order_qty",
-    "display_qty",
-    "cum_qty",
-    "cum_cost",
-    "last_qty",
-    "cost",
-)
+_VALUES = Fields(
+    zero_prices=("limit_price", "avg_price"),  # a market order reports 0 for both
+    prices=("last_price",),
+    sizes=("order_qty", "cash_order_qty", "display_qty", "cum_qty", "cum_cost", "last_qty",
+           "cost"),
+    signed=("fee_usd_equiv",),
+)  # fmt: skip
 
 
 def check_execution(report: ExecutionData) -> None:
@@ -112,22 +110,10 @@ def check_execution(report: ExecutionData) -> None:
     Quantities and costs must be finite and >= 0; ``limit_price`` and ``avg_price``
     finite and >= 0 (Kraken reports 0 for a market order's price and an unfilled
     order's average); a trade's ``last_price`` finite and > 0; fees finite (signed: a
-    rebate is negative); ``timestamp`` valid. Executions are not a hot path: the
-    helpers' per-field calls are fine here.
+    rebate is negative); ``timestamp`` valid.
     """
     what = f"kraken: execution {report.order_id!r}"
     timestamp_ns(report.timestamp, 0)
-    for name in _EXECUTION_PRICES:
-        value = getattr(report, name)
-        if value is not None and value:  # NaN is truthy, so it is checked
-            check_price(value, f"{what} {name}")
-    for name in _EXECUTION_SIZES:
-        value = getattr(report, name)
-        if value is not None:
-            check_size(value, f"{what} {name}")
-    if report.last_price is not None:
-        check_price(report.last_price, f"{what} last_price")
-    if report.fee_usd_equiv is not None:
-        check_signed(report.fee_usd_equiv, f"{what} fee_usd_equiv")
+    _VALUES.check(report, what)
     for fee in report.fees or ():
         check_signed(fee.qty, f"{what} fee {fee.asset!r}")

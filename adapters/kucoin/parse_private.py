@@ -5,8 +5,8 @@ share)::
 
     data = decode_private(msg)                   # orderChange or account.balance
     match data:
-        case OrderChangeData():
-            update = to_order_update(data, received, avg_price=..., fee=...)
+        case OrderChangeData():                  # core's tracker adds the average price
+            update = tracker.apply(to_report(data, fee_rates), received)
         case BalanceData():
             balance = to_balance(data, received)
 
@@ -38,7 +38,8 @@ negative or infinite size, a time outside 2000..2100).
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 import msgspec
@@ -67,15 +68,16 @@ from tickwire.adapters.kucoin.trade_schemas import (
     OrderDetail,
 )
 from tickwire.core.book import OrderBook
+from tickwire.core.checks import Fields
 from tickwire.core.errors import DecodeError
+from tickwire.core.order_tracker import OrderReport
 from tickwire.core.positions import Fill
 from tickwire.core.types import Balance, Candle, OrderStatus, OrderType, OrderUpdate, Side, Trade
-from tickwire.core.validation import MAX_PRICE, MAX_SIZE, MAX_TS_NS, MIN_TS_NS, ZERO
+from tickwire.core.validation import MAX_TS_NS, MIN_TS_NS, ZERO
 
 __all__ = [
     "SPOT_ACCOUNTS",
     "candle_from",
-    "check_order",
     "decode_private",
     "fill_from",
     "order_from",
@@ -83,19 +85,30 @@ __all__ = [
     "to_balance",
     "to_balances",
     "to_book",
-    "to_order_update",
+    "to_report",
     "trade_from",
 ]
 
 _MS = 1_000_000  # ns per ms
 _SIDES = {"buy": Side.BUY, "sell": Side.SELL}
 _ORDER_TYPES = {"limit": OrderType.LIMIT, "market": OrderType.MARKET}
-_ORDER_STATUSES = {
+_ORDER_EVENTS = {
     "received": OrderStatus.PENDING,
     "open": OrderStatus.OPEN,
+    "match": OrderStatus.PARTIALLY_FILLED,
     "filled": OrderStatus.FILLED,
     "canceled": OrderStatus.CANCELED,
 }
+_ORDER_VALUES = Fields(
+    prices=("price", "match_price"),
+    sizes=("size", "origin_size", "filled_size", "remain_size", "canceled_size", "match_size"),
+)
+_BALANCE_VALUES = Fields(sizes=("total", "available", "hold"))
+_DETAIL_VALUES = Fields(
+    zero_prices=("price",),  # 0 on a market order
+    sizes=("size", "deal_size", "remain_size", "cancelled_size"),
+)
+_FILL_VALUES = Fields(prices=("price",), sizes=("size", "fee"))
 _decoders: dict[str, msgspec.json.Decoder[Any]] = {
     "orderChange": msgspec.json.Decoder(OrderChangeData),
     "account.balance": msgspec.json.Decoder(BalanceData),
@@ -120,91 +133,57 @@ def decode_private(msg: Message) -> OrderChangeData | BalanceData:
 
 def order_status(data: OrderChangeData) -> OrderStatus:
     """The one lifecycle, from KuCoin's event ``type`` (the module docstring's table)."""
-    kind = data.type
-    if kind == "match":
-        return OrderStatus.PARTIALLY_FILLED
-    if kind == "update":
+    if data.type == "update":
         if data.status == "done":
             return OrderStatus.CANCELED
-        filled = data.filled_size
-        return OrderStatus.PARTIALLY_FILLED if filled else OrderStatus.OPEN
-    status = _ORDER_STATUSES.get(kind)
+        return OrderStatus.PARTIALLY_FILLED if data.filled_size else OrderStatus.OPEN
+    status = _ORDER_EVENTS.get(data.type)
     if status is None:
-        raise DecodeError(f"kucoin: unknown order event {kind!r}", kind)
+        raise DecodeError(f"kucoin: unknown order event {data.type!r}", data.type)
     return status
 
 
-def to_order_update(
-    data: OrderChangeData,
-    received: int,
-    *,
-    avg_price: Decimal | None = None,
-    fee: Decimal | None = None,
-) -> OrderUpdate:
-    """Normalize one ``orderChange`` event.
+def to_report(data: OrderChangeData, fee_rates: Mapping[str, Decimal]) -> OrderReport:
+    """One ``orderChange`` in core terms, for core's
+    :class:`~tickwire.core.order_tracker.OrderTracker`, which adds the average price.
 
-    The push carries cumulative sizes but neither the average price nor (today) a fee:
-    the caller, which sees every fill of the order, passes ``avg_price`` and the ``fee``
-    of this event's fill (:class:`tickwire.adapters.kucoin.private.FillBook`). ``size``
-    is the current size (``originSize`` on ``received``, which has neither ``size`` nor
-    ``remainSize``: ``remaining`` is then ``size - filled``); fees are in the quote
-    currency, as KuCoin charges spot fees.
+    The push carries cumulative sizes but no fee (today): a fill's fee is computed as
+    ``matchPrice * matchSize * rate`` in the quote currency (KuCoin charges spot fees
+    there), ``rate`` the ``"maker"`` or ``"taker"`` one of ``fee_rates`` as ``feeType``
+    (else ``liquidity``) says; a ``fee`` in the push is used as sent. ``size`` is the
+    current size (``originSize`` on ``received``, which has no ``size``).
     """
-    check_order(data)
+    _ORDER_VALUES.check(data, "kucoin: order")
     symbol = to_unified(data.symbol)
-    matched = data.type == "match"
-    size = data.size if data.size is not None else data.origin_size
-    filled = data.filled_size or Decimal(0)
-    remaining = data.remain_size
-    if remaining is None and size is not None:  # "received" says only what was submitted
-        remaining = size - filled
+    fill = data.type == "match"
+    cost = fee = None
+    if fill and data.match_price is not None and data.match_size is not None:
+        cost = data.match_price * data.match_size
+        maker = data.fee_type == "makerFee" if data.fee_type else data.liquidity == "maker"
+        fee = data.fee if data.fee is not None else cost * fee_rates["maker" if maker else "taker"]
     reason = None
     if data.type == "update" and data.old_size is not None:
         reason = f"size {data.old_size} -> {data.size}"
-    return OrderUpdate(
-        venue=VENUE,
-        symbol=symbol,
+    return OrderReport(
         order_id=data.order_id,
+        ts=data.ts,
+        status=order_status(data),
         client_id=data.client_oid,
+        symbol=symbol,
         side=_SIDES[data.side],
         order_type=_ORDER_TYPES.get(data.order_type),
-        status=order_status(data),
         price=data.price,
-        size=size,
-        filled=filled,
-        remaining=remaining,
-        avg_price=avg_price,
-        last_fill_price=data.match_price if matched else None,
-        last_fill_size=data.match_size if matched else None,
+        size=data.size if data.size is not None else data.origin_size,
+        filled=data.filled_size,
+        reason=reason,
+        fill=fill,
+        fill_id=data.trade_id,
+        fill_price=data.match_price,
+        fill_size=data.match_size,
+        fill_cost=cost,
         fee=fee,
         fee_asset=None if fee is None else symbol.partition("/")[2],
-        reason=reason,
-        ts=data.ts,
-        received=received,
     )
-
-
-def check_order(data: OrderChangeData) -> None:
-    """Raise :class:`~tickwire.core.errors.DecodeError` unless every price present is
-    ``> 0`` and every size ``>= 0`` (finite, within the rules)."""
-    prices = (data.price, data.match_price)
-    sizes = (data.size, data.origin_size, data.filled_size, data.remain_size,
-             data.canceled_size, data.match_size)  # fmt: skip
-    _check_values("order", prices, sizes, data)
-
-
-def _check_values(
-    what: str, prices: tuple[Decimal | None, ...], sizes: tuple[Decimal | None, ...], data: object
-) -> None:
-    try:
-        for price in prices:
-            if price is not None and not ZERO < price < MAX_PRICE:
-                raise DecodeError(f"kucoin: {what} price out of range: {price}", repr(data))
-        for size in sizes:
-            if size is not None and not ZERO <= size < MAX_SIZE:
-                raise DecodeError(f"kucoin: {what} amount out of range: {size}", repr(data))
-    except InvalidOperation:  # NaN
-        raise DecodeError(f"kucoin: {what} value is NaN", repr(data)) from None
 
 
 def to_balance(data: BalanceData, received: int) -> Balance:
@@ -213,10 +192,9 @@ def to_balance(data: BalanceData, received: int) -> Balance:
     ts = int(stamp) * _MS if stamp.isdigit() and stamp.isascii() else -1
     if not MIN_TS_NS <= ts <= MAX_TS_NS:
         raise DecodeError(f"kucoin: bad balance time {stamp!r}", stamp)
-    total, available, hold = data.total, data.available, data.hold
-    _check_values("balance", (), (total, available, hold), data)
-    return Balance(venue=VENUE, asset=data.currency, total=total, available=available,
-                   hold=hold, ts=ts, received=received)  # fmt: skip
+    _BALANCE_VALUES.check(data, "kucoin: balance")
+    return Balance(venue=VENUE, asset=data.currency, total=data.total, available=data.available,
+                   hold=data.hold, ts=ts, received=received)  # fmt: skip
 
 
 # --- the one-shot REST replies (:mod:`.fetch`) ----------------------------------------
@@ -265,12 +243,7 @@ def order_from(detail: OrderDetail, received: int) -> OrderUpdate:
     ``feeCurrency``; ``ts`` the order's last change (ms → ns), else ``received``. A market
     order's ``price`` (``0`` on the venue) is ``None``.
     """
-    _check_values(
-        "order",
-        (detail.price or None,),  # 0 on a market order
-        (detail.size, detail.deal_size, detail.remain_size, detail.cancelled_size),
-        detail,
-    )
+    _DETAIL_VALUES.check(detail, "kucoin: order")
     filled = detail.deal_size or ZERO
     avg = None
     if filled and detail.deal_funds is not None:
@@ -298,7 +271,7 @@ def order_from(detail: OrderDetail, received: int) -> OrderUpdate:
 
 def fill_from(row: FillRow) -> Fill:
     """One ``/api/v1/hf/fills`` row → core :class:`~tickwire.core.positions.Fill`."""
-    _check_values("fill", (row.price,), (row.size, row.fee), row)
+    _FILL_VALUES.check(row, "kucoin: fill")
     if not row.size:
         raise DecodeError("kucoin: a fill of size 0", repr(row))
     return Fill(

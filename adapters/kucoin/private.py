@@ -7,7 +7,7 @@ One :class:`PrivateSocket` per client with credentials: the
 subscribes the private topics wanted so far (``privateChannel: true``), so they survive
 every reconnect::
 
-    subscribe("orders")   ─► /spotMarket/tradeOrdersV2  ─► FillBook ─► OrderUpdate
+    subscribe("orders")   ─► /spotMarket/tradeOrdersV2  ─► OrderTracker ─► OrderUpdate
     subscribe("balances") ─► /account/balance           ─► to_balance ─► Balance
 
 KuCoin does not replay private pushes missed while a socket was down: after a
@@ -25,18 +25,12 @@ used as sent.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from decimal import Decimal
 from time import time_ns
 from typing import Any
 
-from tickwire.adapters.kucoin.parse import decode_frame
-from tickwire.adapters.kucoin.parse_private import (
-    check_order,
-    decode_private,
-    to_balance,
-    to_order_update,
-)
+from tickwire.adapters.kucoin.parse import VENUE, decode_frame
+from tickwire.adapters.kucoin.parse_private import decode_private, to_balance, to_report
 from tickwire.adapters.kucoin.rest import KucoinRest
 from tickwire.adapters.kucoin.schemas import BalanceData, Message, OrderChangeData
 from tickwire.adapters.kucoin.sockets import KucoinSocket, encode
@@ -45,11 +39,12 @@ from tickwire.core.config import Credentials
 from tickwire.core.context import AdapterContext
 from tickwire.core.deadline import Deadline
 from tickwire.core.errors import AuthError, DecodeError, TickwireError
+from tickwire.core.order_tracker import OrderTracker
 from tickwire.core.ratelimit import RateLimiter
 from tickwire.core.session import Session
-from tickwire.core.types import Channel, OrderUpdate
+from tickwire.core.types import Channel
 
-__all__ = ["DEFAULT_FEE_RATE", "PRIVATE_CHANNELS", "PRIVATE_TOPICS", "FillBook", "PrivateSocket"]
+__all__ = ["DEFAULT_FEE_RATE", "PRIVATE_CHANNELS", "PRIVATE_TOPICS", "PrivateSocket"]
 
 PRIVATE_TOPICS: dict[Channel, str] = {
     Channel.ORDERS: "/spotMarket/tradeOrdersV2",  # V2: adds the "received" event
@@ -63,51 +58,6 @@ DEFAULT_FEE_RATE = Decimal("0.001")
 """KuCoin's base spot fee rate, maker and taker (used unless ``fee_rates`` says)."""
 
 _LIMIT_KEY = "kucoin:private"
-_TRACKED = 10_000  # orders whose fills are remembered; the oldest go first
-
-
-@dataclass(slots=True)
-class _Fills:
-    notional: Decimal = Decimal(0)  # sum of price * size over the fills seen
-    size: Decimal = Decimal(0)
-
-
-class FillBook:
-    """The fills of each open order, for its average price and the fee of each fill.
-
-    ``maker``/``taker`` are fee rates (fractions); see the module docstring.
-    """
-
-    def __init__(self, maker: Decimal = DEFAULT_FEE_RATE, taker: Decimal = DEFAULT_FEE_RATE):
-        self.maker = maker
-        self.taker = taker
-        self._orders: dict[str, _Fills] = {}
-
-    def fee_rate(self, data: OrderChangeData) -> Decimal:
-        """The rate a fill is charged at: ``feeType`` says, else ``liquidity``."""
-        if data.fee_type is not None:
-            return self.maker if data.fee_type == "makerFee" else self.taker
-        return self.maker if data.liquidity == "maker" else self.taker
-
-    def update(self, data: OrderChangeData, received: int) -> OrderUpdate:
-        """Normalize one ``orderChange``, with the order's average price and fill fee."""
-        check_order(data)  # before its fill is counted: a NaN would poison the average
-        fills = self._orders.get(data.order_id)
-        fee = None
-        price, size = data.match_price, data.match_size
-        if data.type == "match" and price is not None and size is not None:
-            if fills is None:
-                fills = self._orders[data.order_id] = _Fills()
-                if len(self._orders) > _TRACKED:  # an order whose end we never saw
-                    del self._orders[next(iter(self._orders))]
-            fills.notional += price * size
-            fills.size += size
-            fee = data.fee if data.fee is not None else price * size * self.fee_rate(data)
-        avg = fills.notional / fills.size if fills is not None and fills.size else None
-        update = to_order_update(data, received, avg_price=avg, fee=fee)
-        if update.status.is_terminal:
-            self._orders.pop(data.order_id, None)
-        return update
 
 
 class PrivateSocket(KucoinSocket):
@@ -121,10 +71,10 @@ class PrivateSocket(KucoinSocket):
         self.rest = rest
         self.credentials = credentials
         rates = context.config.options.get("fee_rates", {})
-        self.fills = FillBook(
-            Decimal(str(rates.get("maker", DEFAULT_FEE_RATE))),
-            Decimal(str(rates.get("taker", DEFAULT_FEE_RATE))),
-        )
+        self.fee_rates = {
+            kind: Decimal(str(rates.get(kind, DEFAULT_FEE_RATE))) for kind in ("maker", "taker")
+        }
+        self.orders = OrderTracker(VENUE)  # every order's merged state: the average price
         self.topics: set[str] = set()  # wanted: restored on every connect
         self.live: set[str] = set()  # acked on the current socket
         self.healthy = asyncio.Event()  # up, welcomed and subscribed
@@ -188,7 +138,9 @@ class PrivateSocket(KucoinSocket):
         try:
             data = decode_private(message)
             if isinstance(data, OrderChangeData):
-                self.context.emit(self.fills.update(data, received))
+                update = self.orders.apply(to_report(data, self.fee_rates), received)
+                if update is not None:  # None: a fill seen before
+                    self.context.emit(update)
             elif isinstance(data, BalanceData):
                 self.context.emit(to_balance(data, received))
         except DecodeError as exc:

@@ -16,9 +16,8 @@ from tickwire.adapters.kucoin.parse_private import (
     fill_from,
     order_status,
     to_balance,
-    to_order_update,
+    to_report,
 )
-from tickwire.adapters.kucoin.private import FillBook
 from tickwire.adapters.kucoin.schemas import BalanceData, Envelope, Message, OrderChangeData
 from tickwire.adapters.kucoin.trade_schemas import (
     AlterData,
@@ -31,6 +30,7 @@ from tickwire.adapters.kucoin.trade_schemas import (
     OrderIdData,
 )
 from tickwire.core.errors import DecodeError
+from tickwire.core.order_tracker import OrderTracker
 from tickwire.core.types import (
     Balance,
     OrderStatus,
@@ -44,6 +44,14 @@ from tickwire.core.types import (
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "kucoin"
 D = Decimal
 RECEIVED = 1_700_000_000_000_000_000
+RATES = {"maker": Decimal("0.001"), "taker": Decimal("0.001")}
+
+
+def to_order_update(data: OrderChangeData, received: int) -> OrderUpdate:
+    """One push through core's tracker, as the private socket does (a fresh order)."""
+    update = OrderTracker("kucoin").apply(to_report(data, RATES), received)
+    assert update is not None
+    return update
 
 
 def message(name: str) -> Message:
@@ -118,12 +126,12 @@ def test_match_carries_the_fill_and_its_fee() -> None:
         "taker",
         "5efab07a4ee4c7000a82d6d9",
     )
-    fee = data.match_price * data.match_size * D("0.001")  # type: ignore[operator]
-    update = to_order_update(data, RECEIVED, avg_price=D("0.96738"), fee=fee)
+    update = to_order_update(data, RECEIVED)  # its first fill: the average is its price
     assert update.status is OrderStatus.PARTIALLY_FILLED
     assert (update.last_fill_price, update.last_fill_size) == (D("0.96738"), D("0.1"))
     assert (update.filled, update.remaining, update.avg_price) == (D("0.1"), D("0"), D("0.96738"))
-    assert (update.fee, update.fee_asset) == (D("0.000096738"), "USDT")
+    fee = data.match_price * data.match_size * RATES["taker"]  # type: ignore[operator]
+    assert (update.fee, update.fee_asset) == (fee, "USDT") == (D("0.000096738"), "USDT")
 
 
 def test_v2_match_without_fee_type() -> None:
@@ -294,7 +302,7 @@ def test_an_impossible_order_value_is_a_decode_error(field: str, value: str) -> 
     data = decode_private(private_with("tradeOrdersV2_match.json", **{field: value}))
     assert isinstance(data, OrderChangeData)
     with pytest.raises(DecodeError, match="order"):
-        FillBook().update(data, 1)
+        to_report(data, RATES)
 
 
 @pytest.mark.parametrize(
