@@ -35,7 +35,14 @@ from tickwire.core.positions import Fill
 from tickwire.core.rest_client import RestClient
 from tickwire.core.types import Balance, Candle, OrderUpdate, Trade
 
-__all__ = ["Fetcher", "Names", "ServerTime", "check_interval", "page_candles"]
+__all__ = [
+    "Fetcher",
+    "Names",
+    "ServerTime",
+    "check_interval",
+    "page_candles",
+    "window_candles",
+]
 
 NS = 1_000_000_000
 
@@ -130,6 +137,33 @@ async def page_candles(
         if following is None or past_end or (cursor is not None and following <= cursor):
             return [found[key] for key in sorted(found)]
         cursor = following
+
+
+Window = Callable[[int | None, int | None], Awaitable[list[Candle]]]
+"""Asks the candles beginning in ``[since, until)`` (whole seconds; ``None``: unbounded)."""
+
+
+async def window_candles(
+    ask: Window, interval: int, start: int | None, end: int | None, *, max_bars: int, now: int
+) -> list[Candle]:
+    """:func:`page_candles` for a venue that takes a start and an end and answers at most
+    ``max_bars`` bars: ``[start, end]`` (ns; ``end`` defaults to ``now``, the venue's
+    clock) is asked in windows of ``max_bars`` bars, oldest first, so nothing is missed
+    where a venue omits bars without trades. Without ``start``: one window, the venue's
+    latest bars before ``end``."""
+    end_s = None if end is None else -(-end // NS)  # rounded up: a bar at ``end`` counts
+    last = end_s if end_s is not None else -(-now // NS) + interval
+    step = max_bars * interval
+
+    async def page(since: int | None) -> tuple[list[Candle], int | None]:
+        until = end_s if since is None else min(since + step, last)
+        following = None if since is None or since + step >= last else since + step
+        return await ask(since, until), following
+
+    first = None if start is None else -(-start // NS)
+    if first is not None and first >= last:
+        return []  # no bar can begin in the range
+    return await page_candles(page, first, interval, start, end)
 
 
 class Fetcher:

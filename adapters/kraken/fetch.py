@@ -1,21 +1,16 @@
 """Kraken's one-shot calls (:class:`~tickwire.core.fetcher.Fetcher`) over its REST API.
 
-====================  ====================================  ==============================
-call                  Kraken                                note
-====================  ====================================  ==============================
-``fetch_time``        ``Time``                              whole seconds; offset from the
-                                                            round trip's middle
-``fetch_trades``      ``Trades`` (``count`` ≤ 1000)          oldest first
-``fetch_candles``     ``OHLC`` (``interval`` in minutes)    ≤ 720 rows a call, paged with
-                                                            ``since``
-``fetch_book``        ``Depth`` (``count`` ≤ 500)            a snapshot ``OrderBook``
-``fetch_balances``    ``BalanceEx``                         ``hold_trade`` → ``hold``
-``fetch_open_orders`` ``OpenOrders``                        oldest first
-``fetch_order``       ``QueryOrders`` (order id);           ``UnknownOrder`` when absent
-                      ``OpenOrders``/``ClosedOrders``
-                      filtered by ``cl_ord_id`` (client id)
-``fetch_fills``       ``TradesHistory`` (50 a page, ``ofs``)  oldest first
-====================  ====================================  ==============================
+=====================  ==================================================================
+``fetch_time``         ``Time`` (whole seconds)
+``fetch_trades``       ``Trades`` (``count`` ≤ 1000)
+``fetch_candles``      ``OHLC`` (``interval`` in minutes; ≤ 720 rows a call, paged by ``since``)
+``fetch_book``         ``Depth`` (``count`` ≤ 500)
+``fetch_balances``     ``BalanceEx`` (``hold_trade`` → ``hold``)
+``fetch_open_orders``  ``OpenOrders``
+``fetch_order``        ``QueryOrders`` (order id); ``OpenOrders``, then ``ClosedOrders``
+                       filtered by ``cl_ord_id`` (client id)
+``fetch_fills``        ``TradesHistory`` (50 a page, by ``ofs``)
+=====================  ==================================================================
 
 REST spells assets and pairs the old way (``XXBT``, ``XBTUSD``, ``XXBTZUSD``); the first
 call that needs names loads ``Assets`` and ``AssetPairs`` once and every result is
@@ -166,19 +161,18 @@ class KrakenFetcher(Fetcher):
         raw = await self.calls.private("BalanceEx", {})
         received = self.calls.last_received
         rows = decode(VENUE, raw, dict[str, wire.BalanceEx], "BalanceEx")
-        balances = {}
-        for code, row in rows.items():
-            asset = table.asset(code)
-            balances[asset] = Balance(
+        return {
+            table.asset(code): Balance(
                 venue=VENUE,
-                asset=asset,
+                asset=table.asset(code),
                 total=row.balance,
                 available=row.balance - row.hold_trade,
                 hold=row.hold_trade,
                 ts=received,
                 received=received,
             )
-        return balances
+            for code, row in rows.items()
+        }
 
     async def fetch_open_orders(self, symbol: str | None, *, timeout: float) -> list[OrderUpdate]:
         """``OpenOrders``: the account's open orders (of ``symbol``), oldest first."""

@@ -36,17 +36,15 @@ __all__ = [
 
 
 class ServerTimeResult(_Wire, frozen=True, gc=False):
-    """``Time``: ``unixtime`` (whole seconds) and the same as RFC 1123 text."""
+    """``Time``: ``unixtime`` (whole seconds; also sent as RFC 1123 text)."""
 
     unixtime: int
-    rfc1123: str = ""
 
 
 class AssetInfo(_Wire, frozen=True, gc=False):
     """``Assets`` entry (keyed by asset code)."""
 
     altname: str  # XBT for XXBT
-    decimals: int | None = None
 
 
 class PairInfo(_Wire, frozen=True, gc=False):
@@ -94,8 +92,7 @@ class OhlcRow(_Wire, frozen=True, gc=False, array_like=True):
     low: Decimal
     close: Decimal
     vwap: Decimal
-    volume: Decimal
-    count: int
+    volume: Decimal  # then the trade count, not read
 
 
 class BalanceEx(_Wire, frozen=True, gc=False):
@@ -103,8 +100,6 @@ class BalanceEx(_Wire, frozen=True, gc=False):
 
     balance: Decimal
     hold_trade: Decimal = Decimal(0)  # held by open orders
-    credit: Decimal | None = None
-    credit_used: Decimal | None = None
 
 
 class OrderDescr(_Wire, frozen=True, gc=False):
@@ -124,10 +119,8 @@ class OrderInfo(_Wire, frozen=True, gc=False):
     descr: OrderDescr
     vol: Decimal
     vol_exec: Decimal
-    cost: Decimal = Decimal(0)
     fee: Decimal = Decimal(0)
     price: Decimal = Decimal(0)  # average fill price
-    userref: int | None = None
     cl_ord_id: str | None = None
     closetm: Decimal | None = None
     reason: str | None = None
@@ -156,7 +149,6 @@ class TradeInfo(_Wire, frozen=True, gc=False):
     price: Decimal
     vol: Decimal
     fee: Decimal = Decimal(0)
-    cost: Decimal = Decimal(0)
 
 
 class TradesHistory(_Wire, frozen=True, gc=False):

@@ -20,13 +20,10 @@ Every call spends KuCoin's weights from the pool KuCoin charges it to (per 30 s,
 Public 2000 per IP, Spot 4000 and Management 2000 per account) through core's
 :class:`~tickwire.core.ratelimit.RateLimiter`, so the fetcher waits before the venue has
 to refuse (the order calls and book syncs spend from the same pools on the venue, so
-this keeps only the fetcher's share inside them). ``timeout`` bounds a whole call,
-pages and waits included (:class:`~tickwire.core.errors.RequestTimeout`). Errors come
-from the adapter's one table (:mod:`.errors`): ``400100`` → ``InvalidOrder`` (an absent
-order → ``UnknownOrder``), ``400002`` → re-measured and retried once
-(:meth:`~.rest.KucoinRest.signed`), ``429000`` → ``RateLimited`` with ``retry_after``
-from ``gw-ratelimit-reset``/``Retry-After``, 5xx → ``TransportError``. Nothing is
-retried here: the caller decides.
+this keeps only the fetcher's share inside them). Errors come from the adapter's one
+table (:mod:`.errors`; ``400100`` with an absent order → ``UnknownOrder``); a refused
+timestamp (``400002``) is re-measured and retried once (:meth:`~.rest.KucoinRest.signed`);
+nothing else is retried here: the caller decides.
 """
 
 from __future__ import annotations
@@ -44,7 +41,7 @@ from tickwire.adapters.kucoin.schemas import Level2Snapshot
 from tickwire.core.book import OrderBook
 from tickwire.core.config import Credentials
 from tickwire.core.errors import ConfigError, UnknownOrder
-from tickwire.core.fetcher import NS, Fetcher, ServerTime, check_interval, page_candles
+from tickwire.core.fetcher import Fetcher, ServerTime, check_interval, window_candles
 from tickwire.core.positions import Fill
 from tickwire.core.ratelimit import Quota, RateLimiter
 from tickwire.core.types import Balance, Candle, OrderUpdate, Trade
@@ -60,18 +57,7 @@ PUBLIC, SPOT, MANAGEMENT = "kucoin:public", "kucoin:spot", "kucoin:management"
 QUOTAS = {PUBLIC: Quota(2000, 30.0), SPOT: Quota(4000, 30.0), MANAGEMENT: Quota(2000, 30.0)}
 """KuCoin's REST resource pools (VIP 0), weights per 30 s."""
 
-_accounts = msgspec.json.Decoder(list[wire.AccountRow])
-_orders = msgspec.json.Decoder(list[wire.OrderDetail])
 _order = msgspec.json.Decoder(wire.OrderDetail | None)
-_symbols = msgspec.json.Decoder(wire.ActiveSymbols)
-_fills = msgspec.json.Decoder(wire.FillsPage)
-_trades = msgspec.json.Decoder(list[wire.HistoryTrade])
-_candles = msgspec.json.Decoder(list[wire.CandleRow])
-_book = msgspec.json.Decoder(Level2Snapshot)
-
-
-def _seconds_up(ns: int) -> int:
-    return -(-ns // NS)  # a bar beginning at or after ``ns`` begins at or after this
 
 
 class KucoinFetcher(Fetcher):
@@ -116,14 +102,14 @@ class KucoinFetcher(Fetcher):
         """Every asset's spot balance (``trade`` + ``trade_hf``), by asset."""
         path = "/api/v1/accounts"
         raw = await self._get(MANAGEMENT, 5, path, signed=True)
-        return parse_private.to_balances(decode(_accounts, raw, path), time_ns())
+        return parse_private.to_balances(decode(list[wire.AccountRow], raw, path), time_ns())
 
     async def fetch_open_orders(self, symbol: str | None, *, timeout: float) -> list[OrderUpdate]:
         """Open orders of ``symbol`` (every symbol when None), oldest first."""
         if symbol is None:
             path = f"{ORDERS}/active/symbols"
             raw = await self._get(SPOT, 2, path, signed=True)
-            natives = decode(_symbols, raw, path).symbols
+            natives = decode(wire.ActiveSymbols, raw, path).symbols
         else:
             natives = [to_native(symbol)]
         pages = await asyncio.gather(*(self._active(n) for n in natives))
@@ -133,9 +119,8 @@ class KucoinFetcher(Fetcher):
 
     async def _active(self, native: str) -> list[wire.OrderDetail]:
         path = f"{ORDERS}/active"
-        return decode(
-            _orders, await self._get(SPOT, 2, path, {"symbol": native}, signed=True), path
-        )
+        raw = await self._get(SPOT, 2, path, {"symbol": native}, signed=True)
+        return decode(list[wire.OrderDetail], raw, path)
 
     async def fetch_order(
         self, *, order_id: str | None, client_id: str | None, symbol: str | None, timeout: float
@@ -163,7 +148,7 @@ class KucoinFetcher(Fetcher):
         params = {"symbol": to_native(symbol), "limit": str(FILLS_PAGE)}
         fills: list[Fill] = []
         while True:  # newest first: page back until the page is short or older than since
-            page = decode(_fills, await self._get(SPOT, 2, path, params, signed=True), path)
+            page = decode(wire.FillsPage, await self._get(SPOT, 2, path, params, signed=True), path)
             for row in page.items:
                 fill = parse_private.fill_from(row)
                 if since is not None and fill.ts < since:
@@ -181,7 +166,10 @@ class KucoinFetcher(Fetcher):
         path = "/api/v1/market/histories"
         raw = await self._get(PUBLIC, 3, path, {"symbol": native})
         received = time_ns()
-        trades = [parse_private.trade_from(native, r, received) for r in decode(_trades, raw, path)]
+        trades = [
+            parse_private.trade_from(native, r, received)
+            for r in decode(list[wire.HistoryTrade], raw, path)
+        ]
         trades.sort(key=lambda trade: trade.ts)  # stable: the venue's order within a ns
         return trades[-limit:]
 
@@ -197,26 +185,18 @@ class KucoinFetcher(Fetcher):
         """
         check_interval(VENUE, interval, CANDLE_TYPES)
         native, path = to_native(symbol), "/api/v1/market/candles"
-        end_s = None if end is None else _seconds_up(end)
-        venue_now = time_ns() + self._rest.clock_offset_ms * 1_000_000
-        last = end_s if end_s is not None else _seconds_up(venue_now) + interval
-        step = MAX_CANDLES * interval
 
-        async def window(since: int | None) -> tuple[list[Candle], int | None]:
-            until = end_s if since is None else min(since + step, last)  # seconds
+        async def window(since: int | None, until: int | None) -> list[Candle]:
             params = {"symbol": native, "type": CANDLE_TYPES[interval]}
             bounds = (("startAt", since), ("endAt", until))
             params |= {key: str(value) for key, value in bounds if value is not None}
             raw = await self._get(PUBLIC, 3, path, params)
             received = time_ns()
-            rows = decode(_candles, raw, path)
-            bars = [parse_private.candle_from(native, row, interval, received) for row in rows]
-            return bars, None if since is None or since + step >= last else since + step
+            rows = decode(list[wire.CandleRow], raw, path)
+            return [parse_private.candle_from(native, row, interval, received) for row in rows]
 
-        first = None if start is None else _seconds_up(start)
-        if first is not None and first >= last:
-            return []  # no bar can begin in the range
-        return await page_candles(window, first, interval, start, end)
+        now = time_ns() + self._rest.clock_offset_ms * 1_000_000  # the venue's clock
+        return await window_candles(window, interval, start, end, max_bars=MAX_CANDLES, now=now)
 
     async def fetch_book(self, symbol: str, depth: int | None, *, timeout: float) -> OrderBook:
         """A snapshot of ``symbol``'s book: top 20 or 100 publicly, deeper signed."""
@@ -234,7 +214,7 @@ class KucoinFetcher(Fetcher):
             raw = await self._get(PUBLIC, 2, path, params)
         else:
             raise ConfigError(f"kucoin: a book deeper than 100 levels needs credentials ({depth})")
-        return parse_private.to_book(symbol, decode(_book, raw, path), depth)
+        return parse_private.to_book(symbol, decode(Level2Snapshot, raw, path), depth)
 
     async def fetch_time(self, *, timeout: float) -> ServerTime:
         """The venue's clock against ours; also the offset every signature uses from now."""

@@ -54,10 +54,6 @@ CLOCK_SKEW = "400002"
 TIME_PATH = "/api/v1/timestamp"
 
 _envelope_decoder = msgspec.json.Decoder(Envelope)
-_bullet_decoder = msgspec.json.Decoder(BulletData)
-_symbols_decoder = msgspec.json.Decoder(list[SymbolEntry])
-_snapshot_decoder = msgspec.json.Decoder(Level2Snapshot)
-_time_decoder = msgspec.json.Decoder(int)
 
 BOOK_PATHS = {20: "/api/v1/market/orderbook/level2_20", 100: "/api/v1/market/orderbook/level2_100"}
 """The public top-N books, by N."""
@@ -94,13 +90,14 @@ def _open(body: bytes, status: int) -> msgspec.Raw | tuple[str, str]:
 
 
 def decode(
-    decoder: msgspec.json.Decoder[T], data: msgspec.Raw, what: str, *, secret: bool = False
+    kind: type[T] | msgspec.json.Decoder[T], data: msgspec.Raw, what: str, *, secret: bool = False
 ) -> T:
-    """Decode an envelope's ``data``; a shape KuCoin does not send is a DecodeError.
+    """An envelope's ``data`` as ``kind`` (a type or a ready decoder); a shape KuCoin does
+    not send is a DecodeError.
 
     The error keeps the start of ``data`` for diagnosis, unless it holds a ``secret``.
     """
-    return rest.decode(VENUE, data, decoder, what, secret=secret)
+    return rest.decode(VENUE, data, kind, what, secret=secret)
 
 
 class KucoinRest(RestClient):
@@ -180,7 +177,7 @@ class KucoinRest(RestClient):
 
     async def _server_time(self, timeout: float | None) -> int:
         raw = await self._signed_once(None, "GET", TIME_PATH, None, None, timeout)
-        return decode(_time_decoder, raw, TIME_PATH) * 1_000_000
+        return decode(int, raw, TIME_PATH) * 1_000_000
 
     async def bullet_public(self) -> BulletToken:
         """``POST /api/v1/bullet-public``: a token for public topics, fetched per connect."""
@@ -194,7 +191,7 @@ class KucoinRest(RestClient):
 
     @staticmethod
     def _bullet(raw: msgspec.Raw, path: str) -> BulletToken:
-        bullet = decode(_bullet_decoder, raw, path, secret=True)
+        bullet = decode(BulletData, raw, path, secret=True)
         if not bullet.instance_servers:
             raise DecodeError(f"{VENUE}: {path}: no instance server")
         server = bullet.instance_servers[0]
@@ -208,7 +205,7 @@ class KucoinRest(RestClient):
     async def symbols(self) -> list[Instrument]:
         """``GET /api/v2/symbols``: every spot symbol's trading rules."""
         path = "/api/v2/symbols"
-        entries = decode(_symbols_decoder, await self.signed(None, "GET", path), path)
+        entries = decode(list[SymbolEntry], await self.signed(None, "GET", path), path)
         return [to_instrument(entry) for entry in entries]
 
     async def level2_snapshot(
@@ -232,4 +229,4 @@ class KucoinRest(RestClient):
         else:
             credentials = None
         raw = await self.signed(credentials, "GET", path, params={"symbol": symbol_native})
-        return decode(_snapshot_decoder, raw, path)
+        return decode(Level2Snapshot, raw, path)
