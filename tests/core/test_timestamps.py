@@ -94,6 +94,22 @@ def test_prefix_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     assert len(timestamps._prefix_cache) <= 3
 
 
+def test_microsecond_fast_path_checks_the_digits_after_a_cached_millisecond(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(timestamps, "_PREFIX_CACHE_SIZE", 3)
+    timestamps._milli_cache.clear()
+    base = epoch_ns(2023, 9, 22, 10, 33, 5)
+    assert rfc3339_to_ns("2023-09-22T10:33:05.709950Z") == base + 709_950_000
+    assert rfc3339_to_ns("2023-09-22T10:33:05.709001Z") == base + 709_001_000  # cached ms
+    for bad in ("2023-09-22T10:33:05.7099_0Z", "2023-09-22T10:33:05.709٣٣٣Z"):
+        with pytest.raises(ValueError):
+            rfc3339_to_ns(bad)
+    for milli in range(10):
+        assert rfc3339_to_ns(f"1970-01-01T00:00:00.{milli:03d}000Z") == milli * 1_000_000
+    assert len(timestamps._milli_cache) <= 3
+
+
 def test_parse_timestamp_defaults_and_refuses_with_one_error_type() -> None:
     assert parse_timestamp(None, 42, "venue") == 42
     assert parse_timestamp("2023-10-04T15:25:00Z", 0, "venue") == epoch_ns(2023, 10, 4, 15, 25, 0)
