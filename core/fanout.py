@@ -201,6 +201,10 @@ class EventHub:
         self._listeners: list[tuple[Callable[[Event], None], EventFilter]] = []
         self._targets: dict[type, list[tuple[Callable[[Event], None], _Check | None]]] = {}
         self._blocking: list[EventStream] = []
+        self.pressed = False
+        """True once a ``block`` consumer reached its bound since :attr:`full` last found
+        none full: the test a reader makes per frame (an attribute, not a call per
+        consumer); :attr:`full` is the exact one, worth asking only when this is True."""
         self._wrappers: list[Callable[[Callable[[Event], None]], Callable[[Event], None]]] = []
         self._counts: PushCounts | None = None  # the metrics' table, while counted
         self._counting: EventStream | None = None  # the stream holding it, if one does
@@ -241,17 +245,25 @@ class EventHub:
 
     @property
     def full(self) -> bool:
-        """True when a ``block`` consumer is full: market-data readers should wait."""
+        """True when a ``block`` consumer is full: market-data readers should wait.
+
+        Readers ask only while :attr:`pressed`, which this clears when none is full.
+        """
         for stream in self._blocking:
             if stream.full:
                 return True
+        self.pressed = False
         return False
+
+    def _press(self) -> None:
+        self.pressed = True
 
     async def drained(self) -> None:
         """Return once every ``block`` consumer has room (or was released)."""
         while True:
             waiting = next((s for s in self._blocking if s.full), None)
             if waiting is None:
+                self.pressed = False
                 return
             await waiting.drained()
 
@@ -378,12 +390,16 @@ class EventHub:
         before = len(self._routes)
         self._routes = [(s, f) for s, f in self._routes if s is not stream]
         if len(self._routes) != before:
+            stream.on_full(None)
             stream.close()
             self._rewire()
 
     def _rewire(self) -> None:
         routes = self._routes
         self._blocking = [s for s, _ in routes if s.policy is OverflowPolicy.BLOCK]
+        for stream in self._blocking:
+            stream.on_full(self._press)
+        self.pressed = any(stream.full for stream in self._blocking)
         deliveries: list[tuple[Callable[[Event], None], EventFilter]] = [
             (stream.push, event_filter) for stream, event_filter in routes
         ]

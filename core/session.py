@@ -374,7 +374,8 @@ class Session:
                     on_frame(message.data, received)
                 except Exception as exc:  # the guard: see _frame_failed
                     self._frame_failed(exc, message.data)
-                if backpressure and events.full:
+                # pressed first: an attribute; full asks each block consumer.
+                if backpressure and events.pressed and events.full:
                     await self._hold()
             elif kind is aiohttp.WSMsgType.ERROR:
                 error = message.data

@@ -145,6 +145,34 @@ async def test_a_full_block_consumer_holds_the_reader_until_it_has_room() -> Non
     await asyncio.wait_for(waiter, 1)
 
 
+async def test_pressed_is_set_whenever_a_block_consumer_is_full() -> None:
+    # Readers test `pressed` per frame and ask `full` only when it is set: it must never
+    # be False while a block consumer is full, whichever consumer filled up.
+    hub = EventHub(venue="v", maxsize=2)
+    drop = hub.attach(policy="drop_market_data", maxsize=1)
+    block = hub.attach(EventFilter(channels=["balances"]))
+    for n in range(3):
+        hub.push(ticker(n))
+    assert drop.dropped == 2 and not hub.pressed and not hub.full  # drops never press
+    hub.push(balance(1))
+    assert not hub.pressed
+    hub.push(balance(2))
+    assert hub.pressed and hub.full
+    await anext(block)
+    assert hub.pressed  # a hint: full, the exact test, clears it once nothing is full
+    assert not hub.full and not hub.pressed
+    hub.push(balance(3))
+    assert hub.pressed and hub.full
+    waiter = asyncio.ensure_future(hub.drained())
+    await asyncio.sleep(0)
+    await anext(block)
+    await asyncio.wait_for(waiter, 1)
+    assert not hub.pressed
+    late = hub.attach(maxsize=1)  # a consumer attached full (after a rewire) presses too
+    hub.push(balance(4))
+    assert hub.pressed and late.stream.full
+
+
 async def test_a_released_consumer_stops_receiving_and_frees_a_held_reader() -> None:
     hub = EventHub(venue="v", maxsize=1)
     hub.attach()  # dropped at once: the hub holds its queue only while it is referenced
