@@ -127,7 +127,7 @@ async def tracker_from_halfway(
     async with connect(config) as client:
         updates = client.events(types=[OrderUpdate])  # buffered from here on
         await client.subscribe(Channel.ORDERS)
-        tracker.seed(await client.fetch_fills(symbol))
+        tracker.seed(await client.fetch_fills(symbol, timeout=60))  # paged: counter waits
         seeded = tracker.position(symbol).fills
         live = asyncio.create_task(updates.run_callback(book))
         await done.wait()  # the engine's fills are final now
@@ -172,7 +172,7 @@ async def run_the_maker_against_the_engine(
         end = ex.engine.balances()
         # A tracker started afresh (a restarted program) from the venue's fill history.
         async with connect(load_config(path)) as client:
-            history = await client.fetch_fills(maker.symbol)
+            history = await client.fetch_fills(maker.symbol, timeout=60)  # paged, as above
         restarted = PositionTracker()
         restarted.seed(history)
         assert ex.engine.open_orders() == []  # everything was canceled on exit
@@ -238,7 +238,7 @@ async def test_fills_and_position_equal_the_emulators_own_accounting(
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(130)
+@pytest.mark.timeout(180)
 @pytest.mark.parametrize("venue", ["kraken", "kucoin"])
 async def test_a_60_second_run_equals_the_emulators_own_accounting(
     venue, example, tmp_path, monkeypatch, capsys
