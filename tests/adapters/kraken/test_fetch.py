@@ -16,6 +16,13 @@ import pytest
 import respx
 
 from tickwire.adapters.kraken.client import KrakenClient
+from tickwire.adapters.kraken.rest import (
+    PRIVATE_KEY,
+    PRIVATE_QUOTA,
+    PUBLIC_KEY,
+    PUBLIC_QUOTA,
+    KrakenRest,
+)
 from tickwire.core.config import ClientConfig, Credentials
 from tickwire.core.errors import (
     AuthError,
@@ -25,10 +32,11 @@ from tickwire.core.errors import (
     TransportError,
     UnknownOrder,
 )
+from tickwire.core.ratelimit import RateLimiter
 from tickwire.core.types import OrderStatus, Side
 from tickwire.exchanges.kraken import KrakenEmulator
 
-from .test_private import KEY, SECRET, book_prices, crossing_buy, private_client, resting_buy
+from .test_private import KEY, SECRET, crossing_buy, private_client, resting_buy
 
 D = Decimal
 NS = 1_000_000_000
@@ -44,6 +52,13 @@ async def rest_only(config: ClientConfig) -> AsyncIterator[KrakenClient]:
     finally:
         await client.close()
         await client._rest_fetcher.aclose()
+
+
+def prices(ex: KrakenEmulator) -> tuple[Decimal, Decimal]:
+    """(best bid, best ask) of BTC/USD, from the emulator's market: it moves only when
+    stepped, so no book subscription is needed to know them."""
+    (bids, asks) = ex.market.book("BTC/USD", 1)
+    return bids[0][0], asks[0][0]
 
 
 @pytest.fixture
@@ -105,7 +120,7 @@ async def test_an_interval_kraken_lacks_is_refused_before_any_request(kraken):
 
 async def test_balances_equal_the_paper_account_with_what_orders_hold(kraken):
     async with private_client(kraken) as client:
-        bid, _ = await book_prices(client)
+        bid, _ = prices(kraken)
         await client.place_order(resting_buy(bid, "0.5"), timeout=5)
         balances = await client.fetch_balances()
     truth = kraken.engine.balances()
@@ -118,7 +133,7 @@ async def test_balances_equal_the_paper_account_with_what_orders_hold(kraken):
 
 async def test_open_orders_after_placing_three_and_cancelling_one(kraken):
     async with private_client(kraken) as client:
-        bid, _ = await book_prices(client)
+        bid, _ = prices(kraken)
         acks = [
             await client.place_order(resting_buy(bid - i, client_id=f"tw-open-{i}"), timeout=5)
             for i in range(3)
@@ -140,7 +155,7 @@ async def test_open_orders_after_placing_three_and_cancelling_one(kraken):
 
 async def test_an_order_by_client_id_open_then_cancelled_and_an_unknown_one(kraken):
     async with private_client(kraken) as client:
-        bid, _ = await book_prices(client)
+        bid, _ = prices(kraken)
         ack = await client.place_order(resting_buy(bid, client_id="tw-by-client"), timeout=5)
         live = await client.fetch_order(client_id="tw-by-client")
         by_id = await client.fetch_order(order_id=ack.order_id)
@@ -166,7 +181,7 @@ async def test_an_order_by_client_id_open_then_cancelled_and_an_unknown_one(krak
 
 async def test_fills_are_the_paper_engine_executions(kraken):
     async with private_client(kraken) as client:
-        _, ask = await book_prices(client)
+        _, ask = prices(kraken)
         ack = await client.place_order(crossing_buy(ask, "0.05"), timeout=5)
         fills = await client.fetch_fills("BTC/USD")
         filled = await client.fetch_order(order_id=ack.order_id)
@@ -263,3 +278,28 @@ async def test_candles_spanning_more_than_one_page_are_paged_with_since():
     assert [c.start for c in candles] == [(t0 + 60 * i) * NS for i in range(1000)]
     assert sinces == [t0 - 1, t0 + 60 * 719]
     assert candles[0].symbol == "BTC/USD" and candles[0].close == D("10.5")
+
+
+async def test_rest_quotas_admit_kraken_bursts_then_pace_to_the_documented_rates():
+    """Public: five at once, then one every two seconds (about one a second over ten);
+    private: the Starter counter's 15 at once, then one every three seconds (0.33/s)."""
+    now = [0.0]
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:  # a clock that moves only when waited on
+        waits.append(seconds)
+        now[0] += seconds
+
+    quotas = {PUBLIC_KEY: PUBLIC_QUOTA, PRIVATE_KEY: PRIVATE_QUOTA}
+    limiter = RateLimiter(quotas, clock=lambda: now[0], sleep=sleep)
+    with respx.mock(assert_all_called=False) as mock:
+        mock.get(f"{BASE}/0/public/Time").respond(json={"error": [], "result": {"unixtime": 1}})
+        mock.post(f"{BASE}/0/private/BalanceEx").respond(json={"error": [], "result": {}})
+        async with KrakenRest(BASE, Credentials(KEY, SECRET), timeout=5, limiter=limiter) as rest:
+            for _ in range(6):
+                await rest.public("Time", {})
+            assert sum(waits) == pytest.approx(2.0)  # the sixth waited for its token
+            waits.clear()
+            for _ in range(16):
+                await rest.private("BalanceEx", {})
+    assert sum(waits) == pytest.approx(3.0)  # the sixteenth waited for the counter to decay
