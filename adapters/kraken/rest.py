@@ -11,13 +11,9 @@ Every body is ``{"error": [...], "result": ...}``: a non-empty ``error`` is mapp
 one table in :mod:`tickwire.adapters.kraken.errors`; transport failures, bare HTTP
 statuses and ``Retry-After`` by core's HTTP boundary (:mod:`tickwire.core.rest`).
 
-**Rate limits**, approximated with core's :class:`~tickwire.core.ratelimit.RateLimiter`:
-
-* private calls share one counter per API key: +1 per call, +2 for ledger and trade
-  history, at most 15 decaying 0.33/s on the Starter tier (20 and 0.5/s or 1/s on the
-  higher ones; docs.kraken.com, "Spot REST Rate Limits"): :data:`PRIVATE_QUOTA` is the
-  Starter tier's counter, since the account's tier is not known here;
-* public calls are limited per IP: :data:`PUBLIC_QUOTA`.
+**Rate limits**: each call first waits in core's
+:class:`~tickwire.core.ratelimit.RateLimiter` for :data:`PUBLIC_QUOTA` (per IP) or
+:data:`PRIVATE_QUOTA` (the API key's counter; ledger and trade history count double).
 
 Messages name the method only: never a header, the body, the key, the secret or the token.
 """
@@ -61,9 +57,10 @@ Kraken's current guide documents no public figure; "1 req/s" is ccxt's reading o
 Kraken's support article 206548367 ("What are the API rate limits?"), and short bursts
 to about 5 a second are reported to pass (api-evangelist/kraken rate-limits profile)."""
 PRIVATE_QUOTA = Quota(limit=30, window=45.0)
-"""The Starter tier's API counter (at most 15, decaying 0.33 a second). That counter is a
-token bucket already; core makes a quota a bucket of half the limit refilling over the
-window, so 30 in 45 s is exactly Kraken's: 15, refilling 0.33 a second."""
+"""The Starter tier's API counter: at most 15, decaying 0.33 a second (docs.kraken.com,
+"Spot REST Rate Limits"; 20 and 0.5/s or 1/s on higher tiers, but the account's tier is
+not known here). That counter is a token bucket already; core makes a quota a bucket of
+half the limit refilling over the window, so 30 in 45 s is exactly Kraken's."""
 _COSTS = {"TradesHistory": 2, "Ledgers": 2, "QueryLedgers": 2}
 """Calls that count double ("ledger/trade history calls increase the counter by 2")."""
 
