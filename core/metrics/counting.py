@@ -70,9 +70,14 @@ ORDER_METHODS = (
 )
 """The client methods whose latency and outcome are measured."""
 
-AGE_SAMPLE = 16
+AGE_SAMPLE = 64
 """One market-data event in this many (per type) has its frame age observed; the first
-of each type is. Account events (orders, balances) are all observed. A power of two."""
+of each type is. Account events (orders, balances) are all observed. A power of two.
+
+64, not 16: each observation runs code and data that the frames between two
+observations pushed out of the caches, and at 1 in 16 the ages were half of what
+counting cost a frame (BENCHMARKS.md, "Metrics cost"); 1 in 64 still observes ~150
+frames a second of a stream at 10 k/s."""
 
 _MARKET = (Ticker, Trade, BookUpdate, Candle)
 _AGED = frozenset(CHANNEL_OF)  # every market-data and account event: ts and received

@@ -50,7 +50,7 @@ from prometheus_client.core import (
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector, CollectorRegistry
 
-from tickwire.core.metrics.counting import instrument
+from tickwire.core.metrics.counting import AGE_SAMPLE, instrument
 from tickwire.core.metrics.stats import ClientStats, Histogram
 
 if TYPE_CHECKING:
@@ -116,7 +116,8 @@ def _families(snapshots: list[ClientStats]) -> Iterator[Metric]:
     )
     ages = HistogramMetricFamily(
         "tickwire_frame_age_seconds",
-        "Venue timestamp to local receive, per event",
+        "Venue timestamp to local receive: every account event; market data sampled "
+        f"(the first of each type, then one in {AGE_SAMPLE})",
         labels=["venue", "channel"],
     )
     for s in snapshots:

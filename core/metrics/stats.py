@@ -104,7 +104,8 @@ class ClientStats(msgspec.Struct, frozen=True, kw_only=True):
     ``queue_depths``    events waiting in each consumer's queue now, in attach order
                         (the buffer of a client with no consumer yet included)
     ``frame_age``       venue timestamp to local receive, by channel (a negative age,
-                        the two clocks disagreeing, counts as 0)
+                        the two clocks disagreeing, counts as 0); market data sampled:
+                        the first of each type, then one in ``AGE_SAMPLE``
     ``order_calls``     order-method latency, by method then by outcome (``"ok"``, or
                         the exception's class: ``"InvalidOrder"``, ``"RequestTimeout"``)
     ==================  ===================================================================
