@@ -7,6 +7,8 @@ Run by hand (pytest does not collect it)::
     python tests/benchmarks/bench_floor.py --rss --n 10000000             # RSS over 10 M frames
 
 ``--clients sink floor-raw …`` adds the sender's ceiling (a raw socket counting bytes);
+``--clients tickwire tickwire+metrics`` compares tickwire without and with its metrics
+counting, interleaved (issue 14: the cost must stay within the runs' noise);
 ``--tickwire DIR`` measures a ``git archive`` export instead of the installed tickwire.
 Figures and method: BENCHMARKS.md, "Receive path against the floor (issue 12)".
 
@@ -56,7 +58,7 @@ from typing import IO, Any
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
-from floor_clients import CLIENTS, SINK, SUBSCRIPTIONS  # noqa: E402
+from floor_clients import CLIENTS, METRICS, SINK, SUBSCRIPTIONS  # noqa: E402
 
 STREAMS = list(SUBSCRIPTIONS)
 SERVER_CPU, CLIENT_CPU = 0, 1
@@ -188,6 +190,7 @@ def throughput(args: argparse.Namespace, raw: list[dict[str, Any]], failures: li
     rate: dict[tuple[str, str], list[float]] = {}
     rss: dict[tuple[str, str], list[float]] = {}
     per_run: dict[str, list[float]] = {}
+    metrics_per_run: dict[str, list[float]] = {}  # tickwire+metrics / tickwire, per run
     try:
         for run in range(args.repeat):
             for stream in args.streams:
@@ -216,6 +219,10 @@ def throughput(args: argparse.Namespace, raw: list[dict[str, Any]], failures: li
                     per_run.setdefault(stream, []).append(
                         this_run["tickwire"] / this_run["floor-typed"]
                     )
+                if "tickwire" in this_run and METRICS in this_run:
+                    metrics_per_run.setdefault(stream, []).append(
+                        this_run[METRICS] / this_run["tickwire"]
+                    )
     finally:
         server.stop()
     print(
@@ -241,6 +248,17 @@ def throughput(args: argparse.Namespace, raw: list[dict[str, Any]], failures: li
         floor_rate = rate.get((stream, "floor-raw"))
         row += f"{spread(floor_rate, '{:,.0f}') if floor_rate else 'n/a':>30}"
         print(row)
+    for stream, runs in metrics_per_run.items():
+        on, off = cpu[(stream, METRICS)], cpu[(stream, "tickwire")]
+        change = (statistics.median(on) / statistics.median(off) - 1) * 100
+        low, high = ((min(runs) - 1) * 100, (max(runs) - 1) * 100)
+        noise_off = (max(off) / min(off) - 1) * 100
+        noise_on = (max(on) / min(on) - 1) * 100
+        print(
+            f"metrics on vs off, {stream}: {change:+.1f} % of the medians "
+            f"[per run {low:+.1f} to {high:+.1f} %]; spread of the runs: "
+            f"off {noise_off:.1f} %, on {noise_on:.1f} %"
+        )
     print(
         "\npeak RSS (MiB, max over runs): "
         + "; ".join(
@@ -379,9 +397,10 @@ def main() -> int:
     parser.add_argument(
         "--clients",
         nargs="+",
-        choices=(*CLIENTS, SINK),
+        choices=(*CLIENTS, METRICS, SINK),
         default=list(CLIENTS),
-        help=f"{', '.join(CLIENTS)}; and {SINK}: the sender's ceiling, nothing decoded",
+        help=f"{', '.join(CLIENTS)}; {METRICS}: tickwire counted (issue 14); and {SINK}: "
+        "the sender's ceiling, nothing decoded",
     )
     parser.add_argument("--rate", type=int, nargs="+", help="paced latency mode: frames/s")
     parser.add_argument("--seconds", type=float, default=3.0, help="paced: seconds per run")

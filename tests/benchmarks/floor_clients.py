@@ -12,12 +12,16 @@
 - ``tickwire``: ``tickwire.core.connect`` to the server (``rest_url``/``ws_url``
   overrides), ``subscribe`` the stream, and one event per frame from
   ``client.events()``: every one must be the stream's event type (``Ticker``,
-  ``BookUpdate``); a ``StreamStatus`` or ``StreamError`` in the window fails the run.
+  ``BookUpdate``); a ``StreamStatus`` or ``StreamError`` in the window fails the run;
+- ``tickwire+metrics`` (not run unless named): the same with the client counted
+  (``tickwire.core.metrics.instrument`` before connect, what ``--metrics-port`` does);
+  the counts are read at the end and must hold every frame of the window.
 
 A client subscribes, waits for what the venue sends first (acks, snapshots), then
 prints ``{"ready": …}`` on stdout and starts its clocks; the orchestrator then tells the
 server to send. The result is one JSON line: frames counted, CPU seconds
-(``time.process_time``: this process, user + system) over the receive window, the wall
+(``time.process_time``: this process, user + system) over the receive window (ready to
+the last frame: closing the connection is not in it), the wall
 time from the first frame to the last, RSS. ``--paced``: also per-frame latency, from the
 local receive time to the moment the code has the decoded frame (floor-typed: after
 ``receive()`` returned → after the decode; tickwire: ``event.received`` → the consumer
@@ -50,6 +54,7 @@ SUBSCRIPTIONS: dict[str, tuple[str, str, str, dict[str, Any]]] = {
     "kraken-book": ("kraken", "book", "ETH/USD", {"depth": 10}),
 }
 CLIENTS = ("floor-raw", "floor-typed", "tickwire")
+METRICS = "tickwire+metrics"  # tickwire counted (issue 14): only when asked for
 SINK = "sink"  # not a client: the sender's ceiling (bytes counted, nothing decoded)
 
 
@@ -76,7 +81,7 @@ class Window:
         self.got = 0
         self.anomalies: list[str] = []
         self.first = self.last = 0.0
-        self.cpu = 0.0
+        self.cpu = self.cpu_end = 0.0
         # paced: local receive → code has it (ns), and when it had it (time_ns)
         self.latency = array("q", bytes(8 * frames)) if paced else array("q")
         self.delivered = array("q", bytes(8 * frames)) if paced else array("q")
@@ -86,10 +91,16 @@ class Window:
         say({"ready": True, "rss_kib": rss_kib()})
         self.cpu = time.process_time()
 
+    def stop(self) -> None:
+        """The last frame is in: the clocks stop (closing the client is not measured)."""
+        self.last = time.perf_counter()
+        self.cpu_end = time.process_time()
+
     def close(self) -> dict[str, Any]:
         """The result line."""
-        self.cpu = time.process_time() - self.cpu
-        self.last = self.last or time.perf_counter()
+        if not self.last:  # ended early (a deadline): up to now
+            self.stop()
+        self.cpu = self.cpu_end - self.cpu
         return {
             "frames": self.got,
             "wanted": self.frames,
@@ -182,7 +193,7 @@ async def run_floor(stream: str, base: str, window: Window, typed: bool) -> None
                 if got == frames:
                     break
                 message = await receive()
-        window.last = time.perf_counter()
+        window.stop()
         window.got = got
         if got < frames:
             window.anomalies.append(f"stopped at {message.type}: {message.data!r:.120}")
@@ -192,10 +203,12 @@ async def run_floor(stream: str, base: str, window: Window, typed: bool) -> None
 # --- tickwire ---------------------------------------------------------------------------
 
 
-async def run_tickwire(stream: str, base: str, window: Window) -> None:
-    """tickwire's client through ``connect``: one normalized event per frame."""
+async def run_tickwire(stream: str, base: str, window: Window, metrics: bool = False) -> None:
+    """tickwire's client through ``connect``: one normalized event per frame
+    (``metrics``: counted, and the counts checked against the frames)."""
     from tickwire.core.config import HeartbeatPolicy
     from tickwire.core.connect import connect
+    from tickwire.core.metrics import instrument
     from tickwire.core.types import BookUpdate, StreamError, StreamStatus, Ticker
 
     venue, channel, symbol, options = SUBSCRIPTIONS[stream]
@@ -208,6 +221,7 @@ async def run_tickwire(stream: str, base: str, window: Window) -> None:
         else {"ws_url": f"{base.replace('http', 'ws')}/kraken"}
     )
     client = connect(venue, heartbeat=heartbeat, **urls)
+    counted = instrument(client) if metrics else None
     async with client:
         await client.subscribe(channel, [symbol], **options)
         events = client.events()
@@ -246,8 +260,13 @@ async def run_tickwire(stream: str, base: str, window: Window) -> None:
                         break
                 elif isinstance(event, StreamStatus | StreamError):
                     anomalies.append(repr(event)[:200])
-        window.last = time.perf_counter()
+        window.stop()
         window.got = got
+        if counted is not None:  # every frame of the window counted (and what came before)
+            tag = kind.__struct_config__.tag
+            total = counted.snapshot().events.get(channel, {}).get(tag, 0)
+            if total < got:
+                anomalies.append(f"metrics counted {total} of {got} events")
 
 
 # --- sink: what the sender can do ------------------------------------------------------
@@ -298,7 +317,7 @@ async def run_sink(stream: str, base: str, window: Window, size: int) -> None:
     while left > 0 and data:
         data = await reader.read(1 << 20)
         left -= len(data)
-    window.last = time.perf_counter()
+    window.stop()
     window.got = window.frames if left == 0 else 0
     writer.close()
 
@@ -316,8 +335,9 @@ async def run(args: argparse.Namespace) -> tuple[dict[str, Any], Window]:
     window = Window(args.frames, args.paced)
     base = f"http://127.0.0.1:{args.port}"
     runner: Callable[[], Awaitable[None]]
-    if args.client == "tickwire":
-        runner = lambda: run_tickwire(args.stream, base, window)  # noqa: E731
+    if args.client in ("tickwire", METRICS):
+        metrics = args.client == METRICS
+        runner = lambda: run_tickwire(args.stream, base, window, metrics)  # noqa: E731
     elif args.client == SINK:
         runner = lambda: run_sink(args.stream, base, window, args.bytes)  # noqa: E731
     else:
@@ -337,7 +357,7 @@ async def run(args: argparse.Namespace) -> tuple[dict[str, Any], Window]:
 def main() -> int:
     """Command-line entry point (see the module docstring)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--client", choices=(*CLIENTS, SINK), required=True)
+    parser.add_argument("--client", choices=(*CLIENTS, METRICS, SINK), required=True)
     parser.add_argument("--stream", choices=sorted(SUBSCRIPTIONS), required=True)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--frames", type=int, required=True)
