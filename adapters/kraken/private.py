@@ -23,8 +23,6 @@ The token is kept out of every log, repr and error.
 from __future__ import annotations
 
 import asyncio
-import logging
-from collections.abc import Hashable
 from time import time_ns
 from typing import Any
 
@@ -32,14 +30,14 @@ import msgspec
 
 from tickwire.adapters.kraken import parse
 from tickwire.adapters.kraken.errors import to_error
-from tickwire.adapters.kraken.executions import check_execution, new_tracker, to_report
+from tickwire.adapters.kraken.executions import check_execution, to_report
 from tickwire.adapters.kraken.rest import KrakenRest, WsToken
 from tickwire.adapters.kraken.schemas import MethodResponse
 from tickwire.adapters.kraken.schemas_private import BalancesMessage, ExecutionsMessage
+from tickwire.core.account import AccountSocket
 from tickwire.core.context import AdapterContext
 from tickwire.core.errors import (
     AuthError,
-    ConnectTimeout,
     DecodeError,
     ExchangeError,
     SubscriptionError,
@@ -54,13 +52,13 @@ AUTH_WS_URL = "wss://ws-auth.kraken.com/v2"
 PING_INTERVAL = 10.0  # Kraken drops idle sockets after about a minute
 PING = b'{"method":"ping"}'  # no req_id: its pong has none either, and needs no matching
 
-log = logging.getLogger(__name__)
 _encode = msgspec.json.Encoder(decimal_format="number").encode
 _CHANNELS = {"executions": Channel.ORDERS, "balances": Channel.BALANCES}
 
 
-class KrakenPrivate:
-    """The auth socket's :class:`~tickwire.core.session.SessionHandler` and its state.
+class KrakenPrivate(AccountSocket):
+    """The auth socket's :class:`~tickwire.core.session.SessionHandler` (core's
+    :class:`~tickwire.core.account.AccountSocket`) and its state.
 
     ``tracker`` holds every order's merged state; ``generation`` counts connections
     (1 for the first); :meth:`wait_synced` waits for the executions snapshot of a
@@ -68,87 +66,76 @@ class KrakenPrivate:
     """
 
     def __init__(self, context: AdapterContext, rest: KrakenRest) -> None:
-        self._context = context
+        ping = context.config.heartbeat.ping_interval or PING_INTERVAL
+        super().__init__(context, ping_interval=ping)
         self._url = context.config.ws_auth_url or AUTH_WS_URL
         # The client's REST client (its owner closes it): one limiter for the account's
         # API counter, which Kraken counts token fetches and one-shot calls against.
         self._rest = rest
         self._next_token: WsToken | None = None
         self._token = ""  # the current connection's token: never logged
-        self._session: Session | None = None
-        self.tracker = new_tracker()
         self.generation = 0
         self._synced_generation = 0  # the newest connection whose snapshot arrived
         self._synced_event = asyncio.Event()  # set (and replaced) when it changes
         self._baseline_taken = False
         self.sequences = ChannelSequences(context, self._renew, _CHANNELS, "private")
-        self.wants_orders = False  # the user subscribed "orders"
-        self.wants_balances = False  # the user subscribed "balances"
-        self._auth_failure: AuthError | None = None  # why the last connect was refused
 
     def __repr__(self) -> str:
         return f"KrakenPrivate({self._url!r})"
 
-    # --- lifecycle ---------------------------------------------------------------------
-
     async def start(self) -> None:
         """Fetch the first token (a bad key fails here, as AuthError), then connect."""
-        context = self._context
         self._next_token = await self._rest.websockets_token()
-        self._session = session = context.session(
-            self,
-            name="private",
-            ping_interval=context.config.heartbeat.ping_interval or PING_INTERVAL,
-            backpressure=False,  # order replies and account events never wait
-        )
-        try:
-            await context.start(session)
-        except ConnectTimeout:
-            if self._auth_failure is not None:  # e.g. a token the socket refused
-                raise self._auth_failure from None
-            raise
-
-    async def close(self) -> None:
-        """Close the socket."""
-        if self._session is not None:
-            await self._session.close()
-
-    @property
-    def session(self) -> Session:
-        """The auth socket's session."""
-        if self._session is None:
-            raise RuntimeError("the private side is not started")
-        return self._session
+        await super().start()
 
     async def wait_synced(self, generation: int) -> None:
         """Return once a connection newer than ``generation`` delivered its snapshot."""
         while self._synced_generation <= generation:
             await self._synced_event.wait()
 
-    # --- SessionHandler ----------------------------------------------------------------
+    # --- AccountSocket -------------------------------------------------------------------
 
-    async def endpoint(self) -> str:
-        """Fetch a fresh token (the first one was fetched by :meth:`start`)."""
+    async def connect_url(self) -> str:
+        """A fresh token (the first one was fetched by :meth:`start`)."""
         token, self._next_token = self._next_token, None
         if token is None:
-            try:
-                token = await self._rest.websockets_token()
-            except AuthError as exc:
-                self._auth_failure = exc
-                raise
+            token = await self._rest.websockets_token()
         self._token = token.token
         return self._url
 
-    async def on_open(self, session: Session) -> None:
+    async def restore(self, session: Session) -> None:
         """Subscribe executions and wait for its snapshot; restore balances."""
         self.generation += 1
         generation = self.generation
         await self._channel_request("subscribe", "executions", snap_orders=True, snap_trades=True)
-        if self.wants_balances:
+        if Channel.BALANCES in self.wanted:
             await self._channel_request("subscribe", "balances")
         # Ready means synced: order methods and reconciliation trust the tracker then.
         await self.wait_synced(generation - 1)
-        self._auth_failure = None
+
+    async def send(self, channel: Channel, subscribe: bool) -> None:
+        """``orders`` is always subscribed (as executions): subscribing it delivers the
+        open orders; ``balances`` is (un)subscribed on the venue."""
+        if channel is Channel.ORDERS:
+            if subscribe:
+                self.deliver(channel, self.tracker.current(time_ns()))
+        elif subscribe:
+            await self._channel_request("subscribe", "balances")
+        else:
+            self.sequences.forget("balances")
+            await self._channel_request("unsubscribe", "balances")
+
+    def on_close(self, reason: str) -> None:
+        """The socket is gone: its sequences and token are void."""
+        super().on_close(reason)
+        self.sequences.forget()
+        self._token = ""
+
+    def ping_message(self) -> bytes:
+        """Kraken's application ping."""
+        return PING
+
+    # --- frames ------------------------------------------------------------------------
 
     def on_frame(self, frame: bytes, received: int) -> None:
         """Decode one frame and act on it; a bad frame becomes one StreamError."""
@@ -170,17 +157,37 @@ class KrakenPrivate:
             return  # a keepalive's pong has no req_id
         raise parse.unmatched(response)  # an order reply nobody reads
 
-    def on_close(self, reason: str) -> None:
-        """The socket is gone: its sequences and token are void."""
-        self.sequences.forget()
-        self._token = ""
+    def _on_executions(self, message: ExecutionsMessage, received: int) -> None:
+        try:
+            for report in message.data:  # every report, before any is merged
+                check_execution(report)
+        except DecodeError:
+            self.sequences.refused("executions", message.sequence)
+            raise
+        snapshot = message.type == "snapshot"
+        self.sequences.check("executions", message.sequence, snapshot=snapshot)
+        reports = [to_report(report, received) for report in message.data]
+        if snapshot:
+            baseline = not self._baseline_taken
+            self._baseline_taken = True
+            updates = self.tracker.apply_snapshot(reports, received, baseline=baseline)
+        else:
+            found = (self.tracker.apply(report, received) for report in reports)
+            updates = [update for update in found if update is not None]
+        self.deliver(Channel.ORDERS, updates)
+        if snapshot and self._synced_generation < self.generation:
+            self._synced_generation = self.generation
+            event, self._synced_event = self._synced_event, asyncio.Event()
+            event.set()  # wakes every waiter; they re-check against the new event
 
-    def ping_message(self) -> bytes:
-        """Kraken's application ping."""
-        return PING
-
-    async def on_stale(self, keys: list[Hashable]) -> None:
-        """Nothing is watched for staleness here (account channels may be quiet)."""
+    def _on_balances(self, message: BalancesMessage, received: int) -> None:
+        try:
+            balances = parse.to_balances(message, received)  # checks every entry first
+        except DecodeError:
+            self.sequences.refused("balances", message.sequence)
+            raise
+        self.sequences.check("balances", message.sequence, snapshot=message.type == "snapshot")
+        self.deliver(Channel.BALANCES, balances)
 
     # --- requests ---------------------------------------------------------------------
 
@@ -200,92 +207,18 @@ class KrakenPrivate:
     async def _channel_request(self, method: str, channel: str, **params: Any) -> None:
         """Subscribe or unsubscribe one private channel; a refusal raises."""
         what = f"kraken {method} {channel}"
-        timeout = self._context.config.request_timeout
+        timeout = self.context.config.request_timeout
         reply = await self.request(method, {"channel": channel, **params}, timeout, what)
         if reply.success is not True:
             error = to_error(reply.error or "refused")
             if isinstance(error, AuthError):
-                self._auth_failure = error
+                self.refused(error)
                 raise error
             code = error.code if isinstance(error, ExchangeError) else "refused"
             raise SubscriptionError("kraken", code, reply.error or "refused")
-
-    async def subscribe(self, channel: Channel) -> None:
-        """The user subscribes ``orders`` or ``balances`` (channel-wide)."""
-        if channel is Channel.ORDERS:
-            if not self.wants_orders:
-                self.wants_orders = True
-                for update in self.tracker.current(time_ns()):
-                    self._context.emit(update)
-            return
-        if not self.wants_balances:
-            await self._context.wait_ready(self.session)
-            # Wanted before the ack: the snapshot may be read before this task resumes.
-            self.wants_balances = True
-            try:
-                await self._channel_request("subscribe", "balances")
-            except BaseException:
-                self.wants_balances = False
-                raise
-
-    async def unsubscribe(self, channel: Channel) -> None:
-        """Stop delivering ``orders`` or ``balances``."""
-        if channel is Channel.ORDERS:
-            self.wants_orders = False
-        elif self.wants_balances:
-            self.wants_balances = False
-            self.sequences.forget("balances")
-            if self.session.ready:
-                await self._channel_request("unsubscribe", "balances")
-
-    # --- frames ------------------------------------------------------------------------
-
-    def _on_executions(self, message: ExecutionsMessage, received: int) -> None:
-        try:
-            for report in message.data:  # every report, before any is merged
-                check_execution(report)
-        except DecodeError:
-            self.sequences.refused("executions", message.sequence)
-            raise
-        snapshot = message.type == "snapshot"
-        self.sequences.check("executions", message.sequence, snapshot=snapshot)
-        if snapshot:
-            baseline = not self._baseline_taken
-            self._baseline_taken = True
-            reports = [to_report(report, received) for report in message.data]
-            updates = self.tracker.apply_snapshot(reports, received, baseline=baseline)
-        else:
-            updates = []
-            for report in message.data:
-                update = self.tracker.apply(to_report(report, received), received)
-                if update is not None:
-                    updates.append(update)
-        if self.wants_orders:
-            for update in updates:
-                self._context.emit(update)
-        if snapshot and self._synced_generation < self.generation:
-            self._synced_generation = self.generation
-            event, self._synced_event = self._synced_event, asyncio.Event()
-            event.set()  # wakes every waiter; they re-check against the new event
-
-    def _on_balances(self, message: BalancesMessage, received: int) -> None:
-        try:
-            balances = parse.to_balances(message, received)  # checks every entry first
-        except DecodeError:
-            self.sequences.refused("balances", message.sequence)
-            raise
-        self.sequences.check("balances", message.sequence, snapshot=message.type == "snapshot")
-        if self.wants_balances:
-            for balance in balances:
-                self._context.emit(balance)
 
     async def _renew(self, channel: str) -> None:
         """Unsubscribe and subscribe again: Kraken's way to a fresh snapshot."""
         snaps = {"snap_orders": True, "snap_trades": True} if channel == "executions" else {}
         await self._channel_request("unsubscribe", channel)
         await self._channel_request("subscribe", channel, **snaps)
-
-    def report(self, exc: BaseException, context: str, frame: bytes | str = b"") -> None:
-        """Push ``exc`` to the stream as a :class:`StreamError` (the stream goes on)."""
-        log.warning("kraken private: %s: %s", context, exc)
-        self._context.error(exc, context, frame)

@@ -331,10 +331,8 @@ class KrakenTrader(Trader):
         """Re-arm ``cancel_all_after(seconds)`` every ``seconds / 4`` while the auth socket
         is up, and promptly after each reconnect. While it is down nothing refreshes the
         timer, so the venue cancels every order when it runs out: the point of it."""
-        private = self._private
-        await self.keep_armed(
-            seconds, seconds / 4, up=private.session.wait_ready, report=private.report
-        )
+        up, down = self._private.healthy.wait, self._private.unhealthy.wait
+        await self.keep_armed(seconds, seconds / 4, up=up, down=down, report=self._private.report)
 
     # --- helpers ------------------------------------------------------------------------
 

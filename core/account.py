@@ -1,0 +1,187 @@
+"""A venue's private (account) socket: the lifecycle every built-in shares, written once.
+
+Both venues run one authenticated socket per client for ``orders`` and ``balances``. What
+they share lives here; the venue subclasses :class:`AccountSocket` and supplies three
+things (a token, a handshake, one subscribe request) and its frames::
+
+    class VenuePrivate(AccountSocket):
+        async def connect_url(self) -> str: ...            # a fresh token, every connect
+        async def restore(self, session) -> None: ...      # handshake; subscribe self.wanted
+        async def send(self, channel, subscribe) -> None: ...  # one (un)subscribe request
+        def on_frame(self, frame, received) -> None: ...   # decode → self.tracker / deliver
+
+What it provides:
+
+* ``wanted``: the user's private channels, restored by the venue on every connect;
+  :meth:`subscribe` adds one (rolled back if it fails), :meth:`unsubscribe` drops it
+  (``leaving`` names the channels whose unsubscribe awaits its ack, whose last pushes are
+  no error); :meth:`deliver` emits a channel's events only while it is wanted;
+* ``tracker``: every order's merged state (:class:`~tickwire.core.order_tracker.OrderTracker`);
+* ``healthy``/``unhealthy``: set while the socket is up and restored, and while it is
+  not: the managed dead man's switch refreshes on the first and stops on the second;
+* refused keys: an :class:`~tickwire.core.errors.AuthError` on the token call or a
+  subscribe is kept (:meth:`refused`), so :meth:`start` and :meth:`wait_ready` raise it
+  instead of a bare timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Hashable, Iterable
+from typing import Any
+
+from tickwire.core.context import AdapterContext
+from tickwire.core.deadline import Deadline
+from tickwire.core.errors import AuthError, ConnectTimeout
+from tickwire.core.order_tracker import OrderTracker
+from tickwire.core.session import Session
+from tickwire.core.types import Channel, Event
+
+__all__ = ["AccountSocket"]
+
+log = logging.getLogger(__name__)
+
+
+class AccountSocket:
+    """The base of a venue's private-socket :class:`~tickwire.core.handlers.SessionHandler`
+    (see the module docstring); ``options`` go to its session (``ping_interval``,
+    ``limiter``...). Order replies and account events never wait for a slow consumer."""
+
+    def __init__(self, context: AdapterContext, **options: Any) -> None:
+        self.context = context
+        self.wanted: set[Channel] = set()  # the user's channels: restored on every connect
+        self.leaving: set[Channel] = set()  # unsubscribes awaiting their ack
+        self.tracker = OrderTracker(context.venue)
+        self.healthy = asyncio.Event()  # up and restored
+        self.unhealthy = asyncio.Event()
+        self.unhealthy.set()
+        self.auth_failure: AuthError | None = None  # why the keys were last refused
+        self._refused = asyncio.Event()
+        self.session: Session = context.session(self, name="private", backpressure=False, **options)
+
+    # --- what the venue supplies ------------------------------------------------------
+
+    async def connect_url(self) -> str:
+        """The URL of the next connection, with a fresh token."""
+        raise NotImplementedError
+
+    async def restore(self, session: Session) -> None:
+        """The handshake of a new connection, and a subscribe for every ``wanted`` channel."""
+        raise NotImplementedError
+
+    async def send(self, channel: Channel, subscribe: bool) -> None:
+        """Subscribe (or unsubscribe) ``channel`` on the current connection."""
+        raise NotImplementedError
+
+    def on_frame(self, frame: bytes, received: int) -> None:
+        """Decode one frame: replies to the session, events to :attr:`tracker` /
+        :meth:`deliver`."""
+        raise NotImplementedError
+
+    def ping_message(self) -> bytes | None:
+        """The venue's application ping (None: the transport's ping alone)."""
+        return None
+
+    # --- SessionHandler ---------------------------------------------------------------
+
+    async def endpoint(self) -> str:
+        """:meth:`connect_url`; keys refused there are kept (:meth:`refused`)."""
+        try:
+            return await self.connect_url()
+        except AuthError as exc:
+            self.refused(exc)
+            raise
+
+    async def on_open(self, session: Session) -> None:
+        """:meth:`restore`, then healthy: the keys work."""
+        await self.restore(session)
+        self.auth_failure = None
+        self._refused.clear()
+        self.unhealthy.clear()
+        self.healthy.set()
+
+    def on_close(self, reason: str) -> None:
+        """Not healthy any more: the managed dead man's switch stops refreshing."""
+        self.healthy.clear()
+        self.unhealthy.set()
+
+    async def on_stale(self, keys: list[Hashable]) -> None:
+        """Nothing is watched: account channels may be quiet for hours (the socket's idle
+        timeout alone checks it)."""
+
+    # --- lifecycle --------------------------------------------------------------------
+
+    def refused(self, exc: AuthError) -> None:
+        """Keep why the keys were refused, for :meth:`start` and :meth:`wait_ready`."""
+        self.auth_failure = exc
+        self._refused.set()
+
+    async def start(self) -> None:
+        """Connect (as the client's task); the refused keys' AuthError rather than a
+        ConnectTimeout when a refusal kept the socket from coming up."""
+        try:
+            await self.context.start(self.session)
+        except ConnectTimeout:
+            if self.auth_failure is not None:
+                raise self.auth_failure from None
+            raise
+
+    async def close(self) -> None:
+        """Close the socket."""
+        await self.session.close()
+
+    async def wait_ready(self, deadline: Deadline | None = None) -> None:
+        """Return once the socket is up and restored: ``AuthError`` when the keys are
+        refused meanwhile, else :meth:`AdapterContext.wait_ready`'s ``RequestTimeout``."""
+        ready = asyncio.ensure_future(self.context.wait_ready(self.session, deadline))
+        refused = asyncio.ensure_future(self._refused.wait())
+        try:
+            done, _ = await asyncio.wait({ready, refused}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            ready.cancel()
+            refused.cancel()
+        if ready in done:
+            return ready.result()  # or its RequestTimeout
+        assert self.auth_failure is not None
+        raise self.auth_failure
+
+    # --- channels ---------------------------------------------------------------------
+
+    async def subscribe(self, channel: Channel) -> None:
+        """Want ``channel`` (restored on every reconnect) and subscribe it once the socket
+        is up; what the venue answers, ``RequestTimeout`` or ``AuthError`` is raised and
+        the channel is not wanted then."""
+        if channel in self.wanted:
+            return
+        # Wanted before the ack: its first pushes may be read before this task resumes.
+        self.wanted.add(channel)
+        try:
+            await self.wait_ready(self.context.deadline(f"{self.context.venue} {channel}"))
+            await self.send(channel, True)
+        except BaseException:
+            self.wanted.discard(channel)
+            raise
+
+    async def unsubscribe(self, channel: Channel) -> None:
+        """Stop delivering ``channel``; unsubscribed on the venue while the socket is up."""
+        if channel not in self.wanted:
+            return
+        self.wanted.discard(channel)
+        if self.healthy.is_set():
+            self.leaving.add(channel)
+            try:
+                await self.send(channel, False)
+            finally:
+                self.leaving.discard(channel)
+
+    def deliver(self, channel: Channel, events: Iterable[Event]) -> None:
+        """Emit ``events`` if ``channel`` is wanted (else the tracker alone keeps them)."""
+        if channel in self.wanted:
+            for event in events:
+                self.context.emit(event)
+
+    def report(self, exc: BaseException, what: str, frame: bytes | str = b"") -> None:
+        """Push ``exc`` to the stream as a :class:`StreamError` (the stream goes on)."""
+        log.warning("%s private: %s: %s", self.context.venue, what, exc)
+        self.context.error(exc, what, frame)
