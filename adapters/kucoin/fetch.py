@@ -30,14 +30,14 @@ from __future__ import annotations
 
 import asyncio
 from time import time_ns
+from typing import Literal
 
 import msgspec
 
 from tickwire.adapters.kucoin import parse_private
 from tickwire.adapters.kucoin import trade_schemas as wire
 from tickwire.adapters.kucoin.parse import CANDLE_TYPES, VENUE, to_native
-from tickwire.adapters.kucoin.rest import BOOK_PATHS, FULL_BOOK_PATH, ORDERS, KucoinRest, decode
-from tickwire.adapters.kucoin.schemas import Level2Snapshot
+from tickwire.adapters.kucoin.rest import ORDERS, KucoinRest, decode
 from tickwire.core.book import OrderBook
 from tickwire.core.config import Credentials
 from tickwire.core.errors import ConfigError, UnknownOrder
@@ -202,19 +202,17 @@ class KucoinFetcher(Fetcher):
         """A snapshot of ``symbol``'s book: top 20 or 100 publicly, deeper signed."""
         if depth is not None and depth < 1:
             raise ValueError(f"depth must be at least 1, got {depth}")
-        params = {"symbol": to_native(symbol)}
-        if depth is not None and depth <= 100:
-            path = BOOK_PATHS[20 if depth <= 20 else 100]
-            raw = await self._get(PUBLIC, 2, path, params)
-        elif self._credentials is not None:
-            path = FULL_BOOK_PATH
-            raw = await self._get(SPOT, 3, path, params, signed=True)
-        elif depth is None:  # the public top 100: all KuCoin serves unsigned
-            path = BOOK_PATHS[100]
-            raw = await self._get(PUBLIC, 2, path, params)
-        else:
+        full = (depth is None or depth > 100) and self._credentials is not None
+        if depth is not None and depth > 100 and not full:
             raise ConfigError(f"kucoin: a book deeper than 100 levels needs credentials ({depth})")
-        return parse_private.to_book(symbol, decode(Level2Snapshot, raw, path), depth)
+        pool, weight = (SPOT, 3) if full else (PUBLIC, 2)
+        await self._limiter.acquire(pool, cost=weight)
+        # The signed full book, or the public top 20 or 100 (all KuCoin serves unsigned).
+        top: Literal[20, 100] | None = 20 if depth is not None and depth <= 20 else 100
+        snapshot = await self._rest.level2_snapshot(
+            to_native(symbol), None if full else top, self._credentials
+        )
+        return parse_private.to_book(symbol, snapshot, depth)
 
     async def fetch_time(self, *, timeout: float) -> ServerTime:
         """The venue's clock against ours; also the offset every signature uses from now."""
