@@ -4,9 +4,11 @@ An adapter subclasses :class:`BaseClient`, implements :meth:`BaseClient._start` 
 sessions) and the subscription methods, and inherits the rest of the
 :class:`~tickwire.core.protocol.StreamClient` contract: ``async with``, :meth:`events`,
 :meth:`on_event`, :meth:`book`, :meth:`ticker`, :meth:`snapshot`, ``subscriptions``, and
-order methods that raise :class:`~tickwire.core.errors.NotSupported` until the adapter
-overrides them. An adapter stores each ticker and trade it delivers in ``_tickers`` /
-``_trades`` (by symbol) for :meth:`ticker` and :meth:`snapshot`.
+order methods that hand each call to the adapter's private side and raise
+:class:`~tickwire.core.errors.NotSupported` for an adapter without one
+(:mod:`~tickwire.core.order_methods`; the one-shot ``fetch_*`` calls likewise,
+:mod:`~tickwire.core.fetching`). An adapter stores each ticker and trade it delivers
+in ``_tickers`` / ``_trades`` (by symbol) for :meth:`ticker` and :meth:`snapshot`.
 
 Concurrency is structured: the client owns one TaskGroup, entered by :meth:`connect` and
 left by :meth:`close` (call both from the same task, or use ``async with``). A task that
@@ -29,11 +31,12 @@ import httpx
 from tickwire.core.book import OrderBook
 from tickwire.core.config import ClientConfig
 from tickwire.core.context import AdapterContext
-from tickwire.core.errors import ConfigError, NotSupported, SubscriptionError
+from tickwire.core.errors import NotSupported, SubscriptionError
 from tickwire.core.fanout import Consumer, EventFilter, EventHub
 from tickwire.core.fetcher import Fetcher
 from tickwire.core.fetching import FetchMethods
 from tickwire.core.http import TappedTransport, TransportFactory
+from tickwire.core.order_methods import OrderMethods
 from tickwire.core.protocol import EventCallback
 from tickwire.core.session import Session
 from tickwire.core.snapshot import MarketSnapshot, take_snapshot
@@ -43,8 +46,6 @@ from tickwire.core.trader import Trader
 from tickwire.core.types import (
     Channel,
     Instrument,
-    OrderAck,
-    OrderRequest,
     StreamState,
     StreamStatus,
     Subscription,
@@ -58,7 +59,7 @@ if TYPE_CHECKING:
 __all__ = ["BaseClient"]
 
 
-class BaseClient(FetchMethods):
+class BaseClient(FetchMethods, OrderMethods):
     """Shared machinery of a :class:`~tickwire.core.protocol.StreamClient` implementation."""
 
     venue: ClassVar[str] = ""
@@ -344,67 +345,3 @@ class BaseClient(FetchMethods):
         except ValueError:
             known = ", ".join(c.value for c in Channel)
             raise ValueError(f"unknown channel {channel!r}; channels are: {known}") from None
-
-    # --- order methods: handed to the adapter's private side (core/trader.py) --------
-
-    def _active_trader(self) -> Trader:
-        """The private side, or the error saying why there is none."""
-        if self._trader is not None:
-            return self._trader
-        if self.supports_orders and self.config.credentials is None:
-            raise ConfigError(f"{self.venue}: orders and account channels need credentials")
-        if self.supports_orders:
-            raise RuntimeError(f"{self.venue}: the client is not connected")
-        raise NotSupported(f"{self.venue}: order methods are not supported by this adapter")
-
-    async def place_order(self, request: OrderRequest, *, timeout: float = 10.0) -> OrderAck:
-        """Place one order."""
-        return await self._active_trader().place_order(request, timeout=timeout)
-
-    async def amend_order(
-        self,
-        symbol: str,
-        *,
-        order_id: str | None = None,
-        client_id: str | None = None,
-        price: Any = None,
-        size: Any = None,
-        timeout: float = 10.0,
-    ) -> OrderAck:
-        """Change an open order's price and/or size."""
-        return await self._active_trader().amend_order(
-            symbol, order_id=order_id, client_id=client_id, price=price, size=size, timeout=timeout
-        )
-
-    async def cancel_order(
-        self,
-        symbol: str,
-        *,
-        order_id: str | None = None,
-        client_id: str | None = None,
-        timeout: float = 10.0,
-    ) -> OrderAck:
-        """Cancel one open order."""
-        return await self._active_trader().cancel_order(
-            symbol, order_id=order_id, client_id=client_id, timeout=timeout
-        )
-
-    async def cancel_all(self, symbol: str | None = None, *, timeout: float = 10.0) -> int:
-        """Cancel every open order."""
-        return await self._active_trader().cancel_all(symbol, timeout=timeout)
-
-    async def cancel_all_after(self, seconds: float, *, timeout: float = 10.0) -> None:
-        """Arm the dead man's switch."""
-        await self._active_trader().cancel_all_after(seconds, timeout=timeout)
-
-    async def place_orders(
-        self, requests: Sequence[OrderRequest], *, timeout: float = 10.0
-    ) -> list[OrderAck]:
-        """Place a batch of orders."""
-        return await self._active_trader().place_orders(requests, timeout=timeout)
-
-    async def cancel_orders(
-        self, symbol: str, order_ids: Sequence[str], *, timeout: float = 10.0
-    ) -> int:
-        """Cancel a batch of orders."""
-        return await self._active_trader().cancel_orders(symbol, order_ids, timeout=timeout)
