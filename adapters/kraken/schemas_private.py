@@ -4,6 +4,8 @@ and the params the trading methods send (:func:`order_params` and its checks).
 The companion of :mod:`tickwire.adapters.kraken.schemas` (same conventions: venue field
 names verbatim, ``Decimal`` numbers decoded from their digits, timestamps kept as RFC3339
 strings, unknown fields ignored). Reference: ``shared/reference/kraken-ws-v2.md`` §7, §8.
+Only the fields tickwire reads or checks are declared: msgspec skips the others
+(``order_userref``, ``triggers``, a balance's ``wallets``, ``warnings``...) unparsed.
 
 Execution reports are *sparse*: only ``exec_type``, ``order_id`` and ``timestamp`` are
 reliably present, so every other field defaults to ``None`` and
@@ -41,7 +43,6 @@ __all__ = [
     "FeeData",
     "PrivateMessage",
     "SubscribeResult",
-    "WalletData",
     "order_params",
 ]
 
@@ -63,7 +64,6 @@ class ExecutionData(_Wire, frozen=True, gc=False):
     order_id: str
     timestamp: str
     cl_ord_id: str | None = None
-    order_userref: int | None = None
     symbol: str | None = None
     side: str | None = None  # buy / sell
     order_type: str | None = None  # limit, market, stop-loss, ...
@@ -71,10 +71,6 @@ class ExecutionData(_Wire, frozen=True, gc=False):
     cash_order_qty: Decimal | None = None  # market buy in quote units
     display_qty: Decimal | None = None  # iceberg
     limit_price: Decimal | None = None
-    limit_price_type: str | None = None
-    time_in_force: str | None = None  # UPPERCASE here: GTC, GTD, IOC
-    post_only: bool | None = None
-    reduce_only: bool | None = None
     order_status: str | None = None  # pending_new, new, partially_filled, filled, ...
     cum_qty: Decimal | None = None  # filled so far, base units
     cum_cost: Decimal | None = None  # filled so far, quote units
@@ -82,19 +78,13 @@ class ExecutionData(_Wire, frozen=True, gc=False):
     fee_usd_equiv: Decimal | None = None
     reason: str | None = None  # "User requested", "Post only order", ...
     cancel_reason: str | None = None  # deprecated alias of reason
-    amended: bool | None = None
     # trade reports only
     exec_id: str | None = None
     trade_id: Count | None = None
     last_qty: Decimal | None = None
     last_price: Decimal | None = None
     cost: Decimal | None = None  # last_qty * last_price
-    liquidity_ind: str | None = None  # m = maker, t = taker
     fees: list[FeeData] | None = None
-    # stop/take-profit details, kept loose (tickwire normalizes plain orders only)
-    triggers: dict[str, Any] | None = None
-    effective_time: str | None = None
-    expire_time: str | None = None
 
 
 class ExecutionsMessage(_Channel, frozen=True, gc=False, tag="executions"):
@@ -108,14 +98,6 @@ class ExecutionsMessage(_Channel, frozen=True, gc=False, tag="executions"):
 # --- balances --------------------------------------------------------------------------
 
 
-class WalletData(_Wire, frozen=True, gc=False):
-    """One wallet of an asset in a balances snapshot."""
-
-    type: str  # spot / earn
-    id: str  # main, flex, bonded, ...
-    balance: Decimal
-
-
 class BalanceData(_Wire, frozen=True, gc=False):
     """A snapshot entry (asset, total, wallets) or an update's ledger entry.
 
@@ -126,16 +108,8 @@ class BalanceData(_Wire, frozen=True, gc=False):
 
     asset: str
     balance: Decimal
-    asset_class: str | None = None
-    wallets: list[WalletData] | None = None
-    ledger_id: str | None = None
     ref_id: str | None = None  # a trade's id: one entry per asset shares it
     timestamp: str | None = None
-    type: str | None = None  # trade, deposit, withdrawal, ...
-    subtype: str | None = None
-    category: str | None = None
-    wallet_type: str | None = None
-    wallet_id: str | None = None
     amount: Decimal | None = None  # signed
     fee: Decimal | None = None
 
@@ -163,7 +137,6 @@ class SubscribeResult(_Wire, frozen=True, gc=False):
     snap_trades: bool | None = None
     snapshot: bool | None = None
     maxratecount: int | None = None  # the tier's trading-rate threshold
-    warnings: list[str] | None = None
 
 
 class AddOrderResult(_Wire, frozen=True, gc=False):
@@ -171,8 +144,6 @@ class AddOrderResult(_Wire, frozen=True, gc=False):
 
     order_id: str
     cl_ord_id: str | None = None
-    order_userref: int | None = None
-    warnings: list[str] | None = None
 
 
 class AmendOrderResult(_Wire, frozen=True, gc=False):
@@ -181,7 +152,6 @@ class AmendOrderResult(_Wire, frozen=True, gc=False):
     amend_id: str
     order_id: str | None = None
     cl_ord_id: str | None = None
-    warnings: list[str] | None = None
 
 
 class EditOrderResult(_Wire, frozen=True, gc=False):
@@ -189,7 +159,6 @@ class EditOrderResult(_Wire, frozen=True, gc=False):
 
     order_id: str
     original_order_id: str
-    warnings: list[str] | None = None
 
 
 class CancelOrderResult(_Wire, frozen=True, gc=False):
@@ -197,14 +166,12 @@ class CancelOrderResult(_Wire, frozen=True, gc=False):
 
     order_id: str | None = None
     cl_ord_id: str | None = None
-    warnings: list[str] | None = None
 
 
 class CountResult(_Wire, frozen=True, gc=False):
     """``cancel_all`` and documented ``batch_cancel``: how many orders were cancelled."""
 
     count: int
-    warnings: list[str] | None = None
 
 
 class CancelAfterResult(_Wire, frozen=True, gc=False):
@@ -219,9 +186,7 @@ class BatchAddRow(_Wire, frozen=True, gc=False):
 
     order_id: str | None = None
     cl_ord_id: str | None = None
-    order_userref: int | None = None
     error: str | None = None
-    warnings: list[str] | None = None
 
 
 # --- what the trading methods send ------------------------------------------------------
