@@ -36,143 +36,18 @@ of consumers changes), so a reader pays no extra call per event.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from tickwire.core.consumers import ALL_TYPES, BY_SYMBOL, Consumer, EventFilter
 from tickwire.core.streams import EventStream, OverflowPolicy
-from tickwire.core.types import (
-    CHANNEL_OF,
-    BookUpdate,
-    Candle,
-    Channel,
-    Event,
-    StreamError,
-    StreamStatus,
-    Ticker,
-    Trade,
-)
+from tickwire.core.types import Event, StreamStatus
 
 if TYPE_CHECKING:
     from tickwire.core.handlers import WireTap
     from tickwire.core.metrics.table import PushCounts
 
 __all__ = ["Consumer", "EventFilter", "EventHub"]
-
-_ALL_TYPES: tuple[type, ...] = (*CHANNEL_OF, StreamStatus, StreamError)
-_BY_SYMBOL = frozenset({Ticker, Trade, BookUpdate, Candle})
-
-
-class EventFilter:
-    """Which events one consumer receives; ``None`` for a criterion means "all".
-
-    ``channels``: channel names (``"ticker"``, ``"orders"``...); ``symbols``: unified
-    symbols, narrowing market data and symbol-specific statuses; ``types``: event classes
-    (``Ticker``, ``StreamStatus``...). Statuses about a whole connection and stream errors
-    pass every filter that admits their type.
-    """
-
-    __slots__ = ("_routes", "symbols")
-
-    def __init__(
-        self,
-        *,
-        channels: Iterable[Channel | str] | None = None,
-        symbols: Iterable[str] | None = None,
-        types: Iterable[type] | None = None,
-    ) -> None:
-        if isinstance(symbols, str) or isinstance(channels, str):
-            raise ValueError("channels and symbols are lists, not a single string")
-        wanted_channels = None if channels is None else {Channel(c) for c in channels}
-        wanted_types = set(_ALL_TYPES) if types is None else set(types)
-        unknown = wanted_types - set(_ALL_TYPES)
-        if unknown:
-            names = ", ".join(sorted(t.__name__ for t in unknown))
-            raise ValueError(f"not event types: {names}")
-        self.symbols = None if symbols is None else frozenset(symbols)
-        # Event type -> True (admit), or the symbols admitted: one dict lookup per event.
-        self._routes: dict[type, bool | frozenset[str]] = {}
-        for kind in wanted_types:
-            channel = CHANNEL_OF.get(kind)
-            if channel is not None and wanted_channels is not None:
-                if channel not in wanted_channels:
-                    continue
-            if kind in _BY_SYMBOL and self.symbols is not None:
-                self._routes[kind] = self.symbols
-            else:
-                self._routes[kind] = True
-
-    @property
-    def everything(self) -> bool:
-        """True when the filter admits every event."""
-        return self.symbols is None and all(self._routes.get(t) is True for t in _ALL_TYPES)
-
-    def takes(self, kind: type) -> bool:
-        """True when some events of ``kind`` are for this consumer."""
-        return kind in self._routes
-
-    def admits(self, event: Event) -> bool:
-        """True when ``event`` is for this consumer."""
-        route = self._routes.get(type(event))
-        if route is None:
-            return False
-        if route is True:
-            if self.symbols is not None and type(event) is StreamStatus:
-                symbol = event.symbol
-                return symbol is None or symbol in self.symbols
-            return True
-        return event.symbol in route  # type: ignore[union-attr, operator]
-
-
-class Consumer:
-    """One consumer's view of a client's events: an async iterator with its own queue.
-
-    Returned by ``client.events(...)``. Iterate it, or close it when done (``aclose()``,
-    ``async with``); a consumer that is dropped is released too.
-    """
-
-    __slots__ = ("__weakref__", "_hub", "stream")
-
-    def __init__(self, hub: EventHub, stream: EventStream) -> None:
-        self._hub = hub
-        self.stream = stream
-
-    def __aiter__(self) -> Consumer:
-        """A consumer is its own iterator."""
-        return self
-
-    def __anext__(self) -> Awaitable[Event]:
-        """The next event this consumer admits.
-
-        A plain function handing back the queue's own awaitable: no extra coroutine
-        per event on the path every consumer takes.
-        """
-        return self.stream.__anext__()
-
-    @property
-    def dropped(self) -> int:
-        """How many market-data events this consumer lost to its overflow policy."""
-        return self.stream.dropped
-
-    def __len__(self) -> int:
-        """How many events wait in this consumer's queue."""
-        return len(self.stream)
-
-    async def run_callback(self, callback: Callable[[Event], Awaitable[None] | None]) -> None:
-        """Deliver every event to ``callback`` until the consumer ends.
-
-        The running coroutine holds the consumer, so it stays attached while it runs.
-        """
-        await self.stream.run_callback(callback)
-
-    async def aclose(self) -> None:
-        """Stop receiving events; the iterator then ends. Idempotent."""
-        self._hub.detach(self.stream)
-
-    async def __aenter__(self) -> Consumer:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
 
 
 class EventHub:
@@ -406,7 +281,7 @@ class EventHub:
         if self._unclaimed is not None:  # still waiting for the user's first consumer
             deliveries.append((self._unclaimed.push, _EVERYTHING))
         deliveries += self._listeners
-        self._targets = {kind: _targets(kind, deliveries) for kind in _ALL_TYPES}
+        self._targets = {kind: _targets(kind, deliveries) for kind in ALL_TYPES}
         if self._counting is not None:
             self._counting.count_pushes(None)
             self._counting = None
@@ -456,7 +331,7 @@ def _targets(
         if not event_filter.takes(kind):
             continue
         needs_check = event_filter.symbols is not None and (
-            kind in _BY_SYMBOL or kind is StreamStatus
+            kind in BY_SYMBOL or kind is StreamStatus
         )
         targets.append((push, event_filter.admits if needs_check else None))
     return targets
