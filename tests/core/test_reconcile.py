@@ -13,7 +13,7 @@ from tickwire.core.errors import (
     RequestTimeout,
     TransportError,
 )
-from tickwire.core.reconcile import lookup_until, maybe_sent, reconcile
+from tickwire.core.reconcile import lookup_until, maybe_sent, reconcile, reconcile_each
 
 
 def _caused(exc: Exception, cause: BaseException) -> Exception:
@@ -69,3 +69,23 @@ async def test_lookup_until_stops_at_the_checks_asked_for() -> None:
     venue = Venue(None, None, "late")
     assert await lookup_until(venue.lookup, Deadline(5), checks=2) is None
     assert venue.asked == 2
+
+
+async def test_reconcile_each_settles_every_row_and_keeps_each_error() -> None:
+    cause = TransportError("reset")
+
+    async def resolve(client_id: str) -> str:
+        if client_id == "gone":
+            raise Disconnected(f"{client_id} was not placed")
+        return f"order-of-{client_id}"
+
+    found, failures = await reconcile_each(resolve, ["a", "gone", "b"], cause)
+    assert found == ["order-of-a", "order-of-b"]
+    assert list(failures) == ["gone"] and isinstance(failures["gone"], Disconnected)
+
+    async def broken(client_id: str) -> str:
+        raise RuntimeError("a bug, not an answer")
+
+    with pytest.raises(RuntimeError, match="a bug") as caught:
+        await reconcile_each(broken, ["a"], cause)
+    assert caught.value.__cause__ is cause
