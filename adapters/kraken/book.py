@@ -20,8 +20,8 @@ raised once; updates are then ignored until the next snapshot (the client resubs
 from __future__ import annotations
 
 import zlib
+from bisect import bisect_left
 from decimal import Decimal
-from itertools import chain
 
 from tickwire.adapters.kraken.parse import VENUE, to_native
 from tickwire.adapters.kraken.schemas import BookData
@@ -44,83 +44,33 @@ __all__ = ["CHECKSUM_LEVELS", "KrakenBook", "checksum"]
 CHECKSUM_LEVELS = 10
 """How many levels per side the checksum covers, whatever the subscribed depth."""
 
-# Text caches, one per precision: Decimal -> its checksum text (fixed decimals, no ".",
-# no leading zeros). Prices and sizes are cached apart: the top of a book keeps its
-# prices between messages while one size changes, so a per-level cache would miss on
-# nearly every update, but per value only the changed size is formatted. Keyed by value
-# (Decimals cache their hashes), so trimmed and full-precision wire values share entries.
-# Bounded: a full cache is simply emptied.
-_text_caches: dict[int, dict[Decimal, str]] = {}
-_TEXT_CACHE_SIZE = 16384
 _MAX_DIGITS = 40  # integer digits beyond any real price or size
-_TEXTS_PER_BOOK = 4096  # level texts kept per book before stale ones are pruned
+_PRICE_TEXTS = 4096  # price texts kept per book (prices recur; a full cache is emptied)
 
 
-def _texts(values: list[Decimal], cache: dict[Decimal, str], places: str) -> list[str]:
-    """The checksum text of each value: cache hits in C, only misses formatted."""
-    texts = list(map(cache.get, values))
-    if None not in texts:
-        return texts  # type: ignore[return-value]
-    if len(cache) >= _TEXT_CACHE_SIZE:
-        cache.clear()
-    for index, value in enumerate(values):
-        if texts[index] is None:
-            # 1E+999999999 is valid JSON and a valid Decimal, but fixed-point
-            # formatting would build a gigantic string: refuse it. Only new values
-            # get here, so the check costs nothing on the common path.
-            if value.adjusted() > _MAX_DIGITS:
-                raise ValueError(f"implausible book value {value}")
-            # One C call: keeps a full-precision wire value's digits, pads or rounds
-            # a trimmed one (cheaper than inspecting the exponent first).
-            texts[index] = cache[value] = format(value, places).replace(".", "").lstrip("0")
-    return texts  # type: ignore[return-value]
+class _Fmt:
+    """``fmt`` at one precision: the checksum text of a value (see the module)."""
 
+    __slots__ = ("dot", "end", "spec")
 
-class _Formatter:
-    """Checksum text for one pair of precisions: format specs plus the text caches."""
+    def __init__(self, places: int) -> None:
+        if places < 0:
+            raise ValueError(f"precisions must be >= 0, got {places}")
+        self.dot, self.end, self.spec = -places - 1, -places, f".{places}f"
 
-    __slots__ = ("price_cache", "price_places", "qty_cache", "qty_places")
-
-    def __init__(self, price_precision: int, qty_precision: int) -> None:
-        if price_precision < 0 or qty_precision < 0:
-            raise ValueError(f"precisions must be >= 0, got {price_precision}/{qty_precision}")
-        self.price_places = f".{price_precision}f"
-        self.qty_places = f".{qty_precision}f"
-        self.price_cache = _text_caches.setdefault(price_precision, {})
-        self.qty_cache = _text_caches.setdefault(qty_precision, {})
-
-    def level_text(self, price: Decimal, qty: Decimal) -> str:
-        """``fmt(price) + fmt(qty)`` of one level (per changed row: kept lean)."""
-        price_text = self.price_cache.get(price)
-        if price_text is None:
-            (price_text,) = _texts([price], self.price_cache, self.price_places)
-        qty_text = self.qty_cache.get(qty)
-        if qty_text is None:
-            (qty_text,) = _texts([qty], self.qty_cache, self.qty_places)
-        return price_text + qty_text
-
-    def level_texts(self, levels: list[tuple[Decimal, Decimal]]) -> dict[Decimal, str]:
-        """Price → level text for whole levels (a snapshot, a rebuild)."""
-        prices = _texts([p for p, _ in levels], self.price_cache, self.price_places)
-        sizes = _texts([q for _, q in levels], self.qty_cache, self.qty_places)
-        return {level[0]: p + q for level, p, q in zip(levels, prices, sizes, strict=True)}
-
-    def update_texts(self, texts: dict[Decimal, str], rows: list[tuple[Decimal, Decimal]]) -> None:
-        """Apply a message's rows to ``texts`` in order: qty 0 removes the level."""
-        for price, qty in rows:
-            if qty:
-                texts[price] = self.level_text(price, qty)
-            else:
-                texts.pop(price, None)
-
-    def crc(self, book: OrderBook) -> int:
-        """The checksum of ``book`` (see :func:`checksum`)."""
-        ask_prices, ask_sizes, bid_prices, bid_sizes = book.top_prices(CHECKSUM_LEVELS)
-        prices = _texts(ask_prices + bid_prices, self.price_cache, self.price_places)
-        sizes = _texts(ask_sizes + bid_sizes, self.qty_cache, self.qty_places)
-        # price, size, price, size, ...: asks best first, then bids best first.
-        text = "".join(chain.from_iterable(zip(prices, sizes, strict=True)))
-        return zlib.crc32(text.encode("ascii"))
+    def __call__(self, value: Decimal) -> str:
+        # Kraken writes every number with the instrument's decimals, and msgspec builds
+        # the Decimal from those digits, so str() gives the wire text back: taking it as
+        # is costs a third of formatting. Anything else (a trimmed or exponent form, a
+        # precision of 0) is formatted.
+        text = str(value)
+        if text[self.dot : self.end] == "." and "E" not in text:
+            return text.replace(".", "").lstrip("0")
+        # 1E+999999999 is a valid Decimal, but fixed-point formatting would build a
+        # gigantic string: refuse it (the value rules refuse it earlier on the wire path).
+        if value.adjusted() > _MAX_DIGITS:
+            raise ValueError(f"implausible book value {value}")
+        return format(value, self.spec).replace(".", "").lstrip("0")
 
 
 def checksum(book: OrderBook, price_precision: int, qty_precision: int) -> int:
@@ -129,7 +79,131 @@ def checksum(book: OrderBook, price_precision: int, qty_precision: int) -> int:
     ``price_precision``/``qty_precision`` are the pair's decimals (``instrument``
     channel). Matches the ``checksum`` of a v2 ``book`` message once it is applied.
     """
-    return _Formatter(price_precision, qty_precision).crc(book)
+    price, qty = _Fmt(price_precision), _Fmt(qty_precision)
+    levels = book.top_asks(CHECKSUM_LEVELS) + book.top_bids(CHECKSUM_LEVELS)
+    return zlib.crc32("".join([price(p) + qty(q) for p, q in levels]).encode())
+
+
+class _CheckedBook(OrderBook):
+    """The engine book plus each level's checksum text, written in one pass per row.
+
+    Kraken's per-message path is the costliest in tickwire (a CRC32 over 20 levels on
+    every message), so its writes skip the engine's general path: each row updates the
+    side's sizes, its sorted prices *and* its level texts together, and a side's half of
+    the checksum text is re-joined only when a message changed that side. Everything
+    else (reads, snapshots, :meth:`reset`) is the engine's own.
+
+    Prices are interned (:meth:`price`): hashing a fresh ``Decimal`` costs about three
+    times decoding it (``hash`` works modulo a prime with a power of ten), and every
+    row's price is hashed by the dicts it goes into. One canonical object per price,
+    looked up by its text (a cheap ``str`` hash), keeps its hash cached for good.
+    """
+
+    __slots__ = (
+        "ask_crc",
+        "ask_texts",
+        "bid_bytes",
+        "bid_texts",
+        "known",
+        "price_fmt",
+        "price_texts",
+        "qty_fmt",
+    )
+
+    def __init__(self, symbol: str, depth: int) -> None:
+        super().__init__(VENUE, symbol, depth=depth)
+        self.price_fmt = self.qty_fmt = _Fmt(0)
+        # Per side, fmt(price) + fmt(qty) of each level, in the order of the engine's
+        # sorted prices (so the top ten are a slice); and the checksum's two halves as
+        # they stood after the last message (the ask half as its CRC, the bid half as
+        # bytes to continue it with).
+        self.bid_texts: list[str] = []
+        self.ask_texts: list[str] = []
+        self.price_texts: dict[Decimal, str] = {}  # prices recur: fmt(price) cached
+        self.known: dict[str, Decimal] = {}  # str(price) -> the checked, interned price
+        self.ask_crc = 0
+        self.bid_bytes = b""
+
+    def retext(self) -> None:
+        """Every level's text and both halves again (a snapshot, new decimals)."""
+        bids, asks = self._bid_sizes, self._ask_sizes
+        self.bid_texts = [self.level_text(p, bids[p]) for p in self._bid_prices]
+        self.ask_texts = [self.level_text(p, asks[p]) for p in self._ask_prices]
+        self.ask_crc = zlib.crc32("".join(self.ask_texts[:CHECKSUM_LEVELS]).encode())
+        self.bid_bytes = "".join(self.bid_texts[: -CHECKSUM_LEVELS - 1 : -1]).encode()
+
+    def level_text(self, price: Decimal, qty: Decimal) -> str:
+        """``fmt(price) + fmt(qty)``."""
+        price_text = self.price_texts.get(price) or self.price_text(price)
+        return price_text + self.qty_fmt(qty)
+
+    def price(self, price: Decimal) -> Decimal:
+        """A price not seen before: checked (ArithmeticError if out of range), interned."""
+        if not ZERO < price < MAX_PRICE:
+            raise ArithmeticError
+        known = self.known
+        if len(known) >= _PRICE_TEXTS:
+            known.clear()
+        known[str(price)] = price
+        return price
+
+    def price_text(self, price: Decimal) -> str:
+        """``fmt(price)``, kept for the next time (prices recur, sizes rarely do)."""
+        price_texts = self.price_texts
+        if len(price_texts) >= _PRICE_TEXTS:
+            price_texts.clear()
+        text = price_texts[price] = self.price_fmt(price)
+        return text
+
+    def new_precisions(self, price_precision: int, qty_precision: int) -> None:
+        """The pair's decimals: texts are rewritten (see :meth:`KrakenBook.set_precisions`)."""
+        self.price_fmt, self.qty_fmt = _Fmt(price_precision), _Fmt(qty_precision)
+        self.price_texts = {}
+        if self.synced:
+            self.retext()
+
+    def write(self, levels: list[BookLevel], bids: bool) -> None:
+        """Apply one side's checked rows in array order, truncate, re-join its half."""
+        if bids:
+            sizes, prices, texts = self._bid_sizes, self._bid_prices, self.bid_texts
+        else:
+            sizes, prices, texts = self._ask_sizes, self._ask_prices, self.ask_texts
+        price_texts, qty_fmt = self.price_texts, self.qty_fmt
+        dot, end = qty_fmt.dot, qty_fmt.end
+        for level in levels:
+            price, qty = level.price, level.size
+            if qty:
+                # _Fmt.__call__ inlined: this runs for every row of every message.
+                text = str(qty)
+                if text[dot:end] == "." and "E" not in text:
+                    text = text.replace(".", "").lstrip("0")
+                else:
+                    text = qty_fmt(qty)
+                text = (price_texts.get(price) or self.price_text(price)) + text
+                if price in sizes:
+                    texts[bisect_left(prices, price)] = text
+                else:
+                    index = bisect_left(prices, price)
+                    prices.insert(index, price)
+                    texts.insert(index, text)
+                sizes[price] = qty
+            elif price in sizes:
+                del sizes[price]
+                index = bisect_left(prices, price)
+                del prices[index], texts[index]
+        excess = len(prices) - (self.depth or len(prices))
+        if bids:  # bids ascend: the worst are at the front, the best at the back
+            if excess > 0:
+                for price in prices[:excess]:
+                    del sizes[price]
+                del prices[:excess], texts[:excess]
+            self.bid_bytes = "".join(texts[: -CHECKSUM_LEVELS - 1 : -1]).encode()
+        else:  # asks ascend: the best are at the front
+            if excess > 0:
+                for price in prices[-excess:]:
+                    del sizes[price]
+                del prices[-excess:], texts[-excess:]
+            self.ask_crc = zlib.crc32("".join(texts[:CHECKSUM_LEVELS]).encode())
 
 
 class KrakenBook:
@@ -153,15 +227,7 @@ class KrakenBook:
     snapshot then raises ``BookOutOfSync`` instead of yielding an unverified book.
     """
 
-    __slots__ = (
-        "_ask_texts",
-        "_bid_texts",
-        "_book",
-        "_formatter",
-        "_native",
-        "_precisions",
-        "_symbol",
-    )
+    __slots__ = ("_book", "_native", "_precisions", "_symbol")
 
     def __init__(
         self,
@@ -178,13 +244,8 @@ class KrakenBook:
         """
         self._symbol = symbol
         self._native = to_native(symbol)
-        self._book = OrderBook(VENUE, symbol, depth=depth)
-        self._formatter: _Formatter | None = None
+        self._book = _CheckedBook(symbol, depth)
         self._precisions: tuple[int, int] | None = None
-        # price -> fmt(price) + fmt(qty) of the level resting there, per side: kept up
-        # to date row by row, so a message's checksum is a C-level slice, map and join.
-        self._bid_texts: dict[Decimal, str] = {}
-        self._ask_texts: dict[Decimal, str] = {}
         if price_precision is not None and qty_precision is not None:
             self.set_precisions(price_precision, qty_precision)
         elif price_precision is not None or qty_precision is not None:
@@ -228,7 +289,7 @@ class KrakenBook:
 
     def set_precisions(self, price_precision: int, qty_precision: int) -> None:
         """Adopt the pair's decimals (``instrument`` channel); the next checksum uses them."""
-        self._formatter = _Formatter(price_precision, qty_precision)  # validates
+        self._book.new_precisions(price_precision, qty_precision)
         self._precisions = (price_precision, qty_precision)
 
     def reset(self) -> None:
@@ -247,52 +308,56 @@ class KrakenBook:
         if data.symbol != self._native:
             raise ValueError(f"{data.symbol} book data routed to the {self._native} book")
         # Checked before anything touches the book, even an update the book would ignore:
-        # every refused message is reported, and a refused one changes nothing.
+        # every refused message is reported, and a refused one changes nothing. The
+        # event's levels are built in the pass that checks them (plain loops: on Python
+        # 3.11 a comprehension pays for a frame of its own).
         stamp = data.timestamp
+        book = self._book
+        known, new_price = book.known, book.price
+        bids: list[BookLevel] = []
+        asks: list[BookLevel] = []
         try:
             ts = received if stamp is None else rfc3339_to_ns(stamp)
-            # Rows are built and checked in the one pass that builds them anyway; a
-            # refused level is filtered out, which the length comparison then reveals.
-            bid_rows = [
-                (level.price, level.qty)
-                for level in data.bids
-                if ZERO < level.price < MAX_PRICE and ZERO <= level.qty < MAX_SIZE
-            ]
-            ask_rows = [
-                (level.price, level.qty)
-                for level in data.asks
-                if ZERO < level.price < MAX_PRICE and ZERO <= level.qty < MAX_SIZE
-            ]
+            for level in data.bids:
+                qty = level.qty
+                if not ZERO <= qty < MAX_SIZE:
+                    raise ArithmeticError
+                # A known price was checked when it was interned (prices are > 0).
+                price = known.get(str(level.price)) or new_price(level.price)
+                bids.append(BookLevel(price, qty))
+            for level in data.asks:
+                qty = level.qty
+                if not ZERO <= qty < MAX_SIZE:
+                    raise ArithmeticError
+                price = known.get(str(level.price)) or new_price(level.price)
+                asks.append(BookLevel(price, qty))
         except ValueError as exc:  # only rfc3339_to_ns raises it
             raise DecodeError(f"kraken: bad book timestamp: {exc}") from exc
-        except ArithmeticError:  # a NaN price or qty
+        except ArithmeticError:  # out of range, or a NaN (Decimal refuses to order it)
             raise _refused_level(data) from None
-        if len(bid_rows) != len(data.bids) or len(ask_rows) != len(data.asks):
-            raise _refused_level(data)
         if stamp is not None and not MIN_TS_NS <= ts <= MAX_TS_NS:
             raise DecodeError(f"kraken: book timestamp out of range: {stamp}")
-        book = self._book
         if not snapshot and not book.synced:
             return None
-        formatter = self._formatter
-        if formatter is None:  # only a snapshot gets here: the book cannot be synced yet
+        if self._precisions is None:  # only a snapshot gets here: it cannot be synced yet
             raise BookOutOfSync(
                 self._symbol, "instrument precisions unknown: cannot verify the checksum"
             )
         try:
             if snapshot:
-                book.apply_snapshot(bid_rows, ask_rows, ts=ts)
-                self._bid_texts = formatter.level_texts(book.top_bids(len(bid_rows)))
-                self._ask_texts = formatter.level_texts(book.top_asks(len(ask_rows)))
+                book.apply_snapshot(
+                    [(level.price, level.size) for level in bids],
+                    [(level.price, level.size) for level in asks],
+                    ts=ts,
+                )
+                book.retext()
             else:
-                book.apply_delta(bid_rows, ask_rows, ts=ts)
-                formatter.update_texts(self._bid_texts, bid_rows)
-                formatter.update_texts(self._ask_texts, ask_rows)
-                if len(self._bid_texts) + len(self._ask_texts) > _TEXTS_PER_BOOK:
-                    # Levels truncated out of the depth leave their texts behind.
-                    self._bid_texts = formatter.level_texts(book.top_bids(len(book)))
-                    self._ask_texts = formatter.level_texts(book.top_asks(len(book)))
-            local = self._crc()
+                if bids:
+                    book.write(bids, True)
+                if asks:
+                    book.write(asks, False)
+                book.ts = ts
+            local = zlib.crc32(book.bid_bytes, book.ask_crc)
         except (ValueError, ArithmeticError, KeyError) as exc:
             # Values are checked above, so this is a safety net for what the engine or
             # the formatter still refuses: the book is half-applied and cannot be trusted.
@@ -306,19 +371,12 @@ class KrakenBook:
         return BookUpdate(
             venue=VENUE,
             symbol=self._symbol,
-            bids=tuple([BookLevel(price, qty) for price, qty in bid_rows]),
-            asks=tuple([BookLevel(price, qty) for price, qty in ask_rows]),
+            bids=tuple(bids) if bids else (),  # most updates change one side only
+            asks=tuple(asks) if asks else (),
             snapshot=snapshot,
             ts=ts,
             received=received,
         )
-
-    def _crc(self) -> int:
-        ask_prices, bid_prices = self._book.best_prices(CHECKSUM_LEVELS)
-        text = "".join(map(self._ask_texts.__getitem__, ask_prices)) + "".join(
-            map(self._bid_texts.__getitem__, bid_prices)
-        )
-        return zlib.crc32(text.encode("ascii"))
 
 
 def _refused_level(data: BookData) -> DecodeError:

@@ -6,13 +6,13 @@
 
 Runs the book phase of ``bench_feed.py --venue kraken``'s tickwire client (placement
 ``split``; with ``--memory``, ``kraken_processing.py``'s socket-free tickwire processing
-of recorded book frames instead) with the adapter's ``_Formatter.crc`` swapped, in this
+of recorded book frames instead) with the adapter's checksum swapped out, in this
 process only (its files are untouched):
 
-- ``as-is``: the adapter as it stands (price and size texts cached apart, since 5aab4b9);
-- ``pair-cache``: the checksum as it was before 5aab4b9, re-created here: one cache
-  keyed by ``(price, size)``, tried all-cached first, rebuilt level by level on a miss;
-- ``no-checksum``: ``crc`` returns the frame's own checksum (what verification costs).
+- ``as-is``: the adapter as it stands (each level's text kept with the level, written
+  in the same pass; a side's half of the checksum re-joined only when it changed);
+- ``no-checksum``: rows go through the engine's plain ``apply_delta``, no text is kept,
+  and the CRC "computed" is the frame's own (what verification costs).
 
 Each variant runs in a fresh process, interleaved, and the medians are printed.
 """
@@ -24,55 +24,40 @@ import asyncio
 import statistics
 import subprocess
 import sys
-import zlib
 from pathlib import Path
 from typing import Any
 
-VARIANTS = ("as-is", "pair-cache", "no-checksum")
+VARIANTS = ("as-is", "no-checksum")
 
 
 def patch(variant: str) -> None:
     """Swap the checksum implementation for ``variant``."""
     from tickwire.adapters.kraken import book as kraken_book
+    from tickwire.core.book import OrderBook
 
-    formatter: Any = kraken_book._Formatter
-    if variant == "pair-cache":
-        cache: dict[tuple[Any, Any], str] = {}
+    if variant != "no-checksum":
+        return
+    checked: Any = kraken_book._CheckedBook
+    apply = kraken_book.KrakenBook.apply
+    current = [0]
 
-        def level_text(level: tuple[Any, Any], price_places: str, qty_places: str) -> str:
-            price, qty = level
-            if price.adjusted() > 40 or qty.adjusted() > 40:  # as the adapter did
-                raise ValueError(f"implausible level {price} x {qty}")
-            text = format(price, price_places).replace(".", "").lstrip("0") + format(
-                qty, qty_places
-            ).replace(".", "").lstrip("0")
-            if len(cache) >= 16384:
-                cache.clear()
-            cache[level] = text
-            return text
+    def remembering_apply(self: Any, data: Any, snapshot: bool, received: int) -> Any:
+        current[0] = data.checksum
+        return apply(self, data, snapshot, received)
 
-        def crc(self: Any, book: Any) -> int:
-            levels = book.top_asks(10) + book.top_bids(10)
-            try:
-                text = "".join(map(cache.get, levels))
-            except TypeError:  # a None: some level is new
-                price_places, qty_places = self.price_places, self.qty_places
-                text = "".join(
-                    [cache.get(lv) or level_text(lv, price_places, qty_places) for lv in levels]
-                )
-            return zlib.crc32(text.encode("ascii"))
+    def write(self: Any, levels: Any, bids: bool) -> None:
+        rows = [(level.price, level.size) for level in levels]
+        OrderBook.apply_delta(self, rows if bids else (), () if bids else rows)
 
-        formatter.crc = crc
-    elif variant == "no-checksum":
-        apply = kraken_book.KrakenBook.apply
-        current = [0]
+    class Zlib:
+        @staticmethod
+        def crc32(data: bytes, value: int = 0) -> int:
+            return current[0]
 
-        def remembering_apply(self: Any, data: Any, snapshot: bool, received: int) -> Any:
-            current[0] = data.checksum
-            return apply(self, data, snapshot, received)
-
-        kraken_book.KrakenBook.apply = remembering_apply  # type: ignore[method-assign]
-        formatter.crc = lambda self, book: current[0]
+    kraken_book.KrakenBook.apply = remembering_apply  # type: ignore[method-assign]
+    checked.write = write
+    checked.retext = lambda self: None
+    kraken_book.zlib = Zlib  # type: ignore[assignment]
 
 
 def child(variant: str, n: int, memory: bool) -> None:
