@@ -80,6 +80,15 @@ class Trader:
         by_order, by_client = self.id_fields
         return {by_order: order_id} if order_id is not None else {by_client: client_id or ""}
 
+    @staticmethod
+    def changes(call: str, price: Any, size: Any) -> dict[str, Decimal]:
+        """An amend's new ``price`` and/or ``size`` (:func:`positive`), by those names;
+        :class:`ValueError` when neither is given."""
+        if price is None and size is None:
+            raise ValueError(f"{call} needs a new price or size")
+        given = {"price": price, "size": size}
+        return {name: positive(value, name) for name, value in given.items() if value is not None}
+
     def client_ids(self, requests: Sequence[OrderRequest]) -> list[str]:
         """Each request's client id, a new one where it has none: fixed before anything is
         sent, so a lost reply can be looked up. Duplicates are :class:`InvalidOrder`."""

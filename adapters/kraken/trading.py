@@ -79,13 +79,14 @@ from tickwire.core.errors import (
 )
 from tickwire.core.order_tracker import OrderState
 from tickwire.core.reconcile import reconcile, reconcile_each
-from tickwire.core.trader import Trader, positive
+from tickwire.core.trader import Trader
 from tickwire.core.types import OrderAck, OrderRequest
 
 __all__ = ["BATCH_ADD_MAX", "BATCH_CANCEL_MAX", "KrakenTrader"]
 
 BATCH_ADD_MAX = 15  # batch_add takes 2-15 orders
 BATCH_CANCEL_MAX = 50  # batch_cancel takes 2-50 ids
+_FIELDS = {"price": "limit_price", "size": "order_qty"}  # an amend's or edit's changes
 
 
 class _Interrupted(Exception):
@@ -191,16 +192,11 @@ class KrakenTrader(Trader):
     ) -> OrderAck:
         """Change an open order's price and/or size in place (``amend_order``)."""
         ids = self.one_id(order_id, client_id)
-        if price is None and size is None:
-            raise ValueError("amend_order needs a new price or size")
+        new = self.changes("amend_order", price, size)
         state = self._private.tracker.get(order_id, client_id)
-        params: dict[str, Any] = dict(ids)
-        if size is not None:
-            params["order_qty"] = positive(size, "size")
-        elif state is not None and state.size is not None:
-            params["order_qty"] = state.size  # Kraken documents order_qty as required
-        if price is not None:
-            params["limit_price"] = positive(price, "price")
+        if "size" not in new and state is not None and state.size is not None:
+            new["size"] = state.size  # Kraken documents order_qty as required
+        params: dict[str, Any] = ids | {_FIELDS[name]: value for name, value in new.items()}
         reply = await self._call("amend_order", params, timeout)
         return self._known_ack(symbol, decode_result(reply, AmendOrderResult), ids, state, reply)
 
@@ -209,8 +205,7 @@ class KrakenTrader(Trader):
     ) -> OrderAck:
         """Cancel and replace ``order_id`` (``edit_order``, see the module); the ack names
         the new order, with no ``client_id``."""
-        if price is None and size is None:
-            raise ValueError("edit_order needs a new price or size")
+        new = self.changes("edit_order", price, size)
         state = self._private.tracker.get(order_id)
         if state is not None and state.client_id is not None:
             raise InvalidOrder(
@@ -220,10 +215,7 @@ class KrakenTrader(Trader):
                 "does not support; use amend_order",
             )
         params: dict[str, Any] = {"order_id": order_id, "symbol": to_native(symbol)}
-        if size is not None:
-            params["order_qty"] = positive(size, "size")
-        if price is not None:
-            params["limit_price"] = positive(price, "price")
+        params |= {_FIELDS[name]: value for name, value in new.items()}
         reply = await self._call("edit_order", params, timeout)
         result = decode_result(reply, EditOrderResult)
         return self.ack(symbol, result.order_id, None, _ts(reply))

@@ -64,7 +64,6 @@ from tickwire.core.errors import (
     UnknownOrder,
 )
 from tickwire.core.reconcile import lookup_until, maybe_sent, reconcile, reconcile_each
-from tickwire.core.trader import positive
 from tickwire.core.types import OrderAck, OrderRequest, OrderType, TimeInForce
 
 __all__ = ["BATCH_SIZE", "KucoinTrader"]
@@ -75,6 +74,7 @@ DUPLICATE_CLIENT_OID = "126044"
 
 _CLIENT_OID = re.compile(r"[A-Za-z0-9_-]{1,40}")
 _TIF = {TimeInForce.GTC: "GTC", TimeInForce.IOC: "IOC", TimeInForce.FOK: "FOK"}
+_FIELDS = {"price": "newPrice", "size": "newSize"}  # an amend's changes
 _LOST = (RequestTimeout, TransportError, DecodeError)  # a reply that may have been lost
 
 _ack_decoder = msgspec.json.Decoder(OrderIdData)
@@ -235,12 +235,8 @@ class KucoinTrader(KucoinCancels):
     ) -> OrderAck:
         """``POST /api/v1/hf/orders/alter``: cancel + new; the ack has the new order id."""
         body = {"symbol": to_native(symbol)} | self.one_id(order_id, client_id)
-        if price is None and size is None:
-            raise ValueError("give a new price, a new size, or both")
-        if price is not None:
-            body["newPrice"] = _text(positive(price, "price"))
-        if size is not None:
-            body["newSize"] = _text(positive(size, "size"))
+        new = self.changes("amend_order", price, size)
+        body |= {_FIELDS[name]: _text(value) for name, value in new.items()}
         path = f"{ORDERS}/alter"
         raw = await self.call("POST", path, self.deadline("amend_order", timeout), body=body)
         data = decode(_alter_decoder, raw, f"POST {path}")

@@ -124,3 +124,12 @@ def test_a_field_table_checks_each_kind_and_names_the_field() -> None:
     ):
         with pytest.raises(DecodeError, match=f"v: row {name}"):
             fields.check(Row(), "v: row")
+
+
+def test_changes_are_checked_and_at_least_one_is_given() -> None:
+    assert Trader.changes("amend", 0.5, None) == {"price": Decimal("0.5")}
+    assert Trader.changes("amend", None, "2") == {"size": Decimal(2)}
+    with pytest.raises(ValueError, match="amend needs a new price or size"):
+        Trader.changes("amend", None, None)
+    with pytest.raises(ValueError, match="size"):
+        Trader.changes("amend", 1, -2)
