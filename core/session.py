@@ -10,7 +10,9 @@ The venue-specific parts come from a :class:`SessionHandler` the adapter impleme
 While a socket is up three tasks run side by side in one TaskGroup: the single reader
 (aiohttp forbids concurrent ``receive()``), the keepalive pinger, and the watchdog, which
 replaces a socket that went silent and reports channels that went stale. Every state
-change reaches the user as a :class:`~tickwire.core.types.StreamStatus`.
+change reaches the user as a :class:`~tickwire.core.types.StreamStatus`. Sending, paced
+by the rate limiter, and requests matched with their replies are in
+:mod:`~tickwire.core.session_requests` (a mixin of :class:`Session`).
 
 The same changes are logged on ``tickwire.core.session``, one line each: INFO when a
 socket comes up (and when it is back after a drop), one WARNING per dropped socket or
@@ -22,9 +24,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable
 from time import time_ns
-from typing import Any, Literal
+from typing import Any
 
 import aiohttp
 
@@ -35,7 +37,6 @@ from tickwire.core.errors import (
     Disconnected,
     ExchangeError,
     HeartbeatTimeout,
-    RequestTimeout,
     TransportError,
 )
 from tickwire.core.failures import ConnectionLost, describe, is_permanent
@@ -45,6 +46,7 @@ from tickwire.core.http import safe_url
 from tickwire.core.ratelimit import RateLimiter
 from tickwire.core.reconnect import Backoff
 from tickwire.core.rpc import PendingRequests
+from tickwire.core.session_requests import SessionRequests, Socket
 from tickwire.core.staleness import StaleWatch
 from tickwire.core.types import StreamError, StreamState, StreamStatus
 
@@ -58,9 +60,6 @@ _NS = 1_000_000_000
 _TOO_BIG = aiohttp.WSCloseCode.MESSAGE_TOO_BIG
 
 
-_Socket = aiohttp.ClientWebSocketResponse[Literal[False]]  # frames arrive as bytes
-
-
 # What ends one socket without ending the session: the venue or the network failed.
 _RECOVERABLE = (
     ConnectionLost,
@@ -72,7 +71,7 @@ _RECOVERABLE = (
 )
 
 
-class Session:
+class Session(SessionRequests):
     """A WebSocket connection that reconnects, resubscribes and reports, until closed.
 
     ``pending`` correlates requests with replies; every pending request fails with
@@ -131,7 +130,7 @@ class Session:
         # is the consumer's, not the venue's: the watchdog holds its judgement.
         self._held = False
         self._released = 0  # when the reader last stopped waiting for the consumer
-        self._ws: _Socket | None = None
+        self._ws: Socket | None = None
         self._where = ""  # the current socket's URL as logs may show it (no query)
         self._ready = asyncio.Event()
         # Set by the first socket coming up, or by a first attempt that failed for good
@@ -179,58 +178,7 @@ class Session:
         """Stop watching ``key``."""
         self._liveness.unwatch(key)
 
-    # --- sending ------------------------------------------------------------------------
-
-    async def send(self, message: bytes | Callable[[], bytes | None]) -> None:
-        """Send one text frame, paced by the session's rate-limit keys.
-
-        ``message`` may be a function that builds the frame once the rate-limit slot is
-        granted (returning None sends nothing): whatever callers queued while waiting
-        for the slot then goes out in one frame, e.g. KuCoin subscribe batches.
-        """
-        await self._send(message, record=True)
-
-    async def _send(self, message: bytes | Callable[[], bytes | None], *, record: bool) -> None:
-        if self._limiter is not None and self._limit_keys:
-            await self._limiter.acquire(*self._limit_keys)
-        ws = self._ws
-        if ws is None or ws.closed:
-            raise Disconnected(f"{self.venue} {self.name}: not connected")
-        frame = message() if callable(message) else message
-        if frame is not None:
-            if record and (wire := self._events.wire) is not None:
-                wire.sent(self.name, frame)
-            await ws.send_frame(frame, _TEXT)
-
-    def next_id(self) -> int:
-        """A fresh request id: the one id source of this socket's requests and pings."""
-        return self.pending.next_id()
-
-    async def request(self, key: Hashable, message: bytes, timeout: float, what: str) -> Any:
-        """Send ``message`` and await the reply the adapter resolves under ``key``."""
-        self.pending.register(key)
-        try:
-            await self.send(message)
-        except BaseException:
-            self.pending.reject(key, Disconnected(f"{what}: not sent"))
-            raise
-        return await self.pending.wait(key, timeout, what=what)
-
-    async def request_many(
-        self, keys: Sequence[Hashable], message: bytes, timeout: float, what: str
-    ) -> list[Any]:
-        """Send ``message`` once and await one reply per key, in order (a venue that
-        answers a batch item by item). :class:`RequestTimeout` unless all come in time."""
-        futures = [self.pending.register(key) for key in keys]
-        try:
-            await self.send(message)
-            async with asyncio.timeout(timeout):
-                return list(await asyncio.gather(*futures))
-        except TimeoutError:
-            raise RequestTimeout(f"{what}: no reply within {timeout:g}s") from None
-        finally:
-            for key in keys:
-                self.pending.discard(key)
+    # --- the socket ---------------------------------------------------------------------
 
     def drop(self, reason: str) -> None:
         """Abandon the current socket; the supervisor replaces it and reports ``reason``."""
@@ -323,7 +271,7 @@ class Session:
         finally:
             await ws.close()
 
-    async def _serve(self, ws: _Socket, backoff: Backoff, reconnecting: bool) -> str:
+    async def _serve(self, ws: Socket, backoff: Backoff, reconnecting: bool) -> str:
         reason = "closed"
         try:
             async with asyncio.TaskGroup() as tasks:
@@ -355,7 +303,7 @@ class Session:
             reason = describe(group.exceptions[0])
         return reason
 
-    async def _read(self, ws: _Socket) -> None:
+    async def _read(self, ws: Socket) -> None:
         # The hot path: no logging, no copies; the frame goes to the adapter as bytes.
         receive = ws.receive
         on_frame = self._handler.on_frame
