@@ -221,7 +221,7 @@ async def run_tickwire(stream: str, base: str, window: Window, metrics: bool = F
         else {"ws_url": f"{base.replace('http', 'ws')}/kraken"}
     )
     client = connect(venue, heartbeat=heartbeat, **urls)
-    counted = instrument(client) if metrics else None
+    counted = instrument(client) if metrics else None  # type: ignore[arg-type]
     async with client:
         await client.subscribe(channel, [symbol], **options)
         events = client.events()
@@ -263,7 +263,7 @@ async def run_tickwire(stream: str, base: str, window: Window, metrics: bool = F
         window.stop()
         window.got = got
         if counted is not None:  # every frame of the window counted (and what came before)
-            tag = kind.__struct_config__.tag
+            tag = str(kind.__struct_config__.tag)
             total = counted.snapshot().events.get(channel, {}).get(tag, 0)
             if total < got:
                 anomalies.append(f"metrics counted {total} of {got} events")
@@ -366,6 +366,7 @@ def main() -> int:
     parser.add_argument("--deliveries", default="", help="paced: where to save delivery times")
     parser.add_argument("--cpu", type=int, help="pin to this CPU")
     parser.add_argument("--realtime", action="store_true", help="SCHED_FIFO (root only)")
+    parser.add_argument("--uvloop", action="store_true", help="uvloop's event loop")
     args = parser.parse_args()
     if args.cpu is not None:
         os.sched_setaffinity(0, {args.cpu})
@@ -374,7 +375,12 @@ def main() -> int:
         # what a trading program on a core of its own gets. The kernel's RT throttling
         # (95 % of each second by default) still leaves the CPU to others now and then.
         os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1))
-    result, window = asyncio.run(run(args))
+    if args.uvloop:
+        import uvloop  # an optional dependency of the benchmark only
+
+        result, window = uvloop.run(run(args))
+    else:
+        result, window = asyncio.run(run(args))
     if args.paced:
         with open(args.deliveries, "wb") as out:
             window.delivered[: window.got].tofile(out)
