@@ -14,14 +14,16 @@ to ``client._fetcher``; :class:`~tickwire.core.client.BaseClient` hands each
 What every venue's fetcher needs is here once: each ``fetch_*`` a subclass defines runs
 within its ``timeout`` (one :class:`~tickwire.core.deadline.Deadline` for all its pages
 and quota waits, :class:`~tickwire.core.errors.RequestTimeout` when it runs out);
-:meth:`Fetcher.names` loads the venue's :class:`Names` once; :func:`page_candles` pages
-candle history; :meth:`ServerTime.measure` times a clock query.
+:meth:`Fetcher.names` loads the venue's :class:`Names` once; :func:`page_candles` (a
+venue paging by cursor) and :func:`window_candles` (a venue taking start and end) page
+candle history within the venue's limit; :meth:`ServerTime.measure` times a clock query.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import inspect
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from time import time_ns
 from typing import Any
@@ -169,7 +171,8 @@ async def window_candles(
 class Fetcher:
     """A venue's one-shot calls (see the module); each raises NotSupported by default.
 
-    ``rest``, when given, is closed by :meth:`aclose`.
+    ``rest``, when given, is closed by :meth:`aclose`; a subclass's ``__init__`` calls
+    ``super().__init__``.
     """
 
     venue = ""
@@ -183,7 +186,7 @@ class Fetcher:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         for name, method in list(vars(cls).items()):
-            if name.startswith("fetch_") and asyncio.iscoroutinefunction(method):
+            if name.startswith("fetch_") and inspect.iscoroutinefunction(method):
                 setattr(cls, name, _within_timeout(method))
 
     def __repr__(self) -> str:  # never credentials: the REST client's repr is its URL
