@@ -12,10 +12,8 @@ the signed call every private endpoint goes through.
 
 Every KuCoin body is an envelope ``{"code": "200000", "data": ...}``; anything else is
 mapped by the adapter's one table (:data:`~tickwire.adapters.kucoin.errors.ERRORS`) and
-core's HTTP boundary (:mod:`tickwire.core.rest`): transport failures become
-:class:`~tickwire.core.errors.TransportError` (the httpx exception is kept as
-``__cause__``, so a caller can tell "never sent" from "sent, no answer"). Messages name
-the method and path only: never a query, a token, a header or a key.
+core's HTTP boundary (:mod:`tickwire.core.rest`, transport failures included). Messages
+name the method and path only: never a query, a token, a header or a key.
 """
 
 from __future__ import annotations
