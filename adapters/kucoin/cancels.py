@@ -39,15 +39,12 @@ DCP_RANGE = (5, 86400)
 """Seconds KuCoin's disconnection protection accepts (``-1`` disarms it)."""
 _CONCURRENT_CANCELS = 8
 
-_ack_decoder = msgspec.json.Decoder(OrderIdData)
-_client_decoder = msgspec.json.Decoder(ClientOidData)
 _details_decoder: msgspec.json.Decoder[list[OrderDetail] | None] = msgspec.json.Decoder(
     list[OrderDetail] | None
 )
 _symbols_decoder: msgspec.json.Decoder[ActiveSymbols | None] = msgspec.json.Decoder(
     ActiveSymbols | None
 )
-_cancel_all_decoder = msgspec.json.Decoder(CancelAllData)
 _dcp_decoder: msgspec.json.Decoder[DcpData | None] = msgspec.json.Decoder(DcpData | None)
 _encoder = msgspec.json.Encoder()
 
@@ -115,11 +112,11 @@ class KucoinCancels(Trader):
         params = {"symbol": to_native(symbol)}
         if order_id is not None:
             raw = await self.call("DELETE", f"{ORDERS}/{order_id}", deadline, params=params)
-            data = decode(_ack_decoder, raw, f"DELETE {ORDERS}/{{orderId}}")
+            data = decode(OrderIdData, raw, f"DELETE {ORDERS}/{{orderId}}")
             return self.ack(symbol, data.order_id, client_id)
         path = f"{ORDERS}/client-order/{client_id}"
         raw = await self.call("DELETE", path, deadline, params=params)
-        done = decode(_client_decoder, raw, f"DELETE {ORDERS}/client-order")
+        done = decode(ClientOidData, raw, f"DELETE {ORDERS}/client-order")
         return self.ack(symbol, "", done.client_oid)
 
     async def cancel_orders(self, symbol: str, order_ids: Sequence[str], *, timeout: float) -> int:
@@ -167,7 +164,7 @@ class KucoinCancels(Trader):
         symbols = listed.symbols if listed is not None else []
         counts = await asyncio.gather(*(self.active(s, deadline) for s in symbols))
         raw = await self.call("DELETE", f"{ORDERS}/cancelAll", deadline)
-        result = decode(_cancel_all_decoder, raw, f"DELETE {ORDERS}/cancelAll")
+        result = decode(CancelAllData, raw, f"DELETE {ORDERS}/cancelAll")
         if result.failed_symbols:
             failed = ", ".join(f"{f.symbol} ({f.error})" for f in result.failed_symbols)
             raise ExchangeError(VENUE, "cancelAll", f"not canceled on {failed}")

@@ -77,9 +77,6 @@ _TIF = {TimeInForce.GTC: "GTC", TimeInForce.IOC: "IOC", TimeInForce.FOK: "FOK"}
 _FIELDS = {"price": "newPrice", "size": "newSize"}  # an amend's changes
 _LOST = (RequestTimeout, TransportError, DecodeError)  # a reply that may have been lost
 
-_ack_decoder = msgspec.json.Decoder(OrderIdData)
-_alter_decoder = msgspec.json.Decoder(AlterData)
-_multi_decoder = msgspec.json.Decoder(list[MultiOrderResult])
 _detail_decoder: msgspec.json.Decoder[OrderDetail | None] = msgspec.json.Decoder(OrderDetail | None)
 
 
@@ -136,7 +133,7 @@ class KucoinTrader(KucoinCancels):
         body = self.order_body(request, client_id)
         try:
             raw = await self.call("POST", ORDERS, _send_budget(deadline), body=body)
-            data = decode(_ack_decoder, raw, f"POST {ORDERS}")
+            data = decode(OrderIdData, raw, f"POST {ORDERS}")
         except ExchangeError as exc:
             if str(exc.code) != DUPLICATE_CLIENT_OID:
                 raise
@@ -200,7 +197,7 @@ class KucoinTrader(KucoinCancels):
             chunk = bodies[start : start + BATCH_SIZE]
             try:
                 raw = await self.call("POST", f"{ORDERS}/multi", send, body={"orderList": chunk})
-                results = decode(_multi_decoder, raw, f"POST {ORDERS}/multi")
+                results = decode(list[MultiOrderResult], raw, f"POST {ORDERS}/multi")
                 if len(results) != len(chunk):
                     raise DecodeError(f"{VENUE}: {len(results)} results for {len(chunk)} orders")
             except _LOST as exc:
@@ -239,5 +236,5 @@ class KucoinTrader(KucoinCancels):
         body |= {_FIELDS[name]: _text(value) for name, value in new.items()}
         path = f"{ORDERS}/alter"
         raw = await self.call("POST", path, self.deadline("amend_order", timeout), body=body)
-        data = decode(_alter_decoder, raw, f"POST {path}")
+        data = decode(AlterData, raw, f"POST {path}")
         return self.ack(symbol, data.new_order_id, data.client_oid or client_id)
