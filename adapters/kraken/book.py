@@ -23,7 +23,7 @@ import zlib
 from bisect import bisect_left
 from decimal import Decimal
 
-from tickwire.adapters.kraken.parse import VENUE, to_native
+from tickwire.adapters.kraken.parse import VENUE
 from tickwire.adapters.kraken.schemas import BookData
 from tickwire.core.book import OrderBook
 from tickwire.core.errors import BookOutOfSync, DecodeError
@@ -84,129 +84,7 @@ def checksum(book: OrderBook, price_precision: int, qty_precision: int) -> int:
     return zlib.crc32("".join([price(p) + qty(q) for p, q in levels]).encode())
 
 
-class _CheckedBook(OrderBook):
-    """The engine book plus each level's checksum text, written in one pass per row.
-
-    Kraken's per-message path is the costliest in tickwire (a CRC32 over 20 levels on
-    every message), so its writes skip the engine's general path: each row updates the
-    side's sizes, its sorted prices *and* its level texts together, and a side's half of
-    the checksum text is re-joined only when a message changed that side. Everything
-    else (reads, snapshots, :meth:`reset`) is the engine's own.
-
-    Prices are interned (:meth:`price`): hashing a fresh ``Decimal`` costs about three
-    times decoding it (``hash`` works modulo a prime with a power of ten), and every
-    row's price is hashed by the dicts it goes into. One canonical object per price,
-    looked up by its text (a cheap ``str`` hash), keeps its hash cached for good.
-    """
-
-    __slots__ = (
-        "ask_crc",
-        "ask_texts",
-        "bid_bytes",
-        "bid_texts",
-        "known",
-        "price_fmt",
-        "price_texts",
-        "qty_fmt",
-    )
-
-    def __init__(self, symbol: str, depth: int) -> None:
-        super().__init__(VENUE, symbol, depth=depth)
-        self.price_fmt = self.qty_fmt = _Fmt(0)
-        # Per side, fmt(price) + fmt(qty) of each level, in the order of the engine's
-        # sorted prices (so the top ten are a slice); and the checksum's two halves as
-        # they stood after the last message (the ask half as its CRC, the bid half as
-        # bytes to continue it with).
-        self.bid_texts: list[str] = []
-        self.ask_texts: list[str] = []
-        self.price_texts: dict[Decimal, str] = {}  # prices recur: fmt(price) cached
-        self.known: dict[str, Decimal] = {}  # str(price) -> the checked, interned price
-        self.ask_crc = 0
-        self.bid_bytes = b""
-
-    def retext(self) -> None:
-        """Every level's text and both halves again (a snapshot, new decimals)."""
-        bids, asks = self._bid_sizes, self._ask_sizes
-        self.bid_texts = [self.level_text(p, bids[p]) for p in self._bid_prices]
-        self.ask_texts = [self.level_text(p, asks[p]) for p in self._ask_prices]
-        self.ask_crc = zlib.crc32("".join(self.ask_texts[:CHECKSUM_LEVELS]).encode())
-        self.bid_bytes = "".join(self.bid_texts[: -CHECKSUM_LEVELS - 1 : -1]).encode()
-
-    def level_text(self, price: Decimal, qty: Decimal) -> str:
-        """``fmt(price) + fmt(qty)``."""
-        price_text = self.price_texts.get(price) or self.price_text(price)
-        return price_text + self.qty_fmt(qty)
-
-    def price(self, price: Decimal) -> Decimal:
-        """A price not seen before: checked (ArithmeticError if out of range), interned."""
-        if not ZERO < price < MAX_PRICE:
-            raise ArithmeticError
-        known = self.known
-        if len(known) >= _PRICE_TEXTS:
-            known.clear()
-        known[str(price)] = price
-        return price
-
-    def price_text(self, price: Decimal) -> str:
-        """``fmt(price)``, kept for the next time (prices recur, sizes rarely do)."""
-        price_texts = self.price_texts
-        if len(price_texts) >= _PRICE_TEXTS:
-            price_texts.clear()
-        text = price_texts[price] = self.price_fmt(price)
-        return text
-
-    def new_precisions(self, price_precision: int, qty_precision: int) -> None:
-        """The pair's decimals: texts are rewritten (see :meth:`KrakenBook.set_precisions`)."""
-        self.price_fmt, self.qty_fmt = _Fmt(price_precision), _Fmt(qty_precision)
-        self.price_texts = {}
-        if self.synced:
-            self.retext()
-
-    def write(self, levels: list[BookLevel], bids: bool) -> None:
-        """Apply one side's checked rows in array order, truncate, re-join its half."""
-        if bids:
-            sizes, prices, texts = self._bid_sizes, self._bid_prices, self.bid_texts
-        else:
-            sizes, prices, texts = self._ask_sizes, self._ask_prices, self.ask_texts
-        price_texts, qty_fmt = self.price_texts, self.qty_fmt
-        dot, end = qty_fmt.dot, qty_fmt.end
-        for level in levels:
-            price, qty = level.price, level.size
-            if qty:
-                # _Fmt.__call__ inlined: this runs for every row of every message.
-                text = str(qty)
-                if text[dot:end] == "." and "E" not in text:
-                    text = text.replace(".", "").lstrip("0")
-                else:
-                    text = qty_fmt(qty)
-                text = (price_texts.get(price) or self.price_text(price)) + text
-                if price in sizes:
-                    texts[bisect_left(prices, price)] = text
-                else:
-                    index = bisect_left(prices, price)
-                    prices.insert(index, price)
-                    texts.insert(index, text)
-                sizes[price] = qty
-            elif price in sizes:
-                del sizes[price]
-                index = bisect_left(prices, price)
-                del prices[index], texts[index]
-        excess = len(prices) - (self.depth or len(prices))
-        if bids:  # bids ascend: the worst are at the front, the best at the back
-            if excess > 0:
-                for price in prices[:excess]:
-                    del sizes[price]
-                del prices[:excess], texts[:excess]
-            self.bid_bytes = "".join(texts[: -CHECKSUM_LEVELS - 1 : -1]).encode()
-        else:  # asks ascend: the best are at the front
-            if excess > 0:
-                for price in prices[-excess:]:
-                    del sizes[price]
-                del prices[-excess:], texts[-excess:]
-            self.ask_crc = zlib.crc32("".join(texts[:CHECKSUM_LEVELS]).encode())
-
-
-class KrakenBook:
+class KrakenBook(OrderBook):
     """One symbol's book at a subscribed depth, kept in sync with Kraken's checksums::
 
         book = KrakenBook.for_instrument(instrument, depth=10)
@@ -220,14 +98,33 @@ class KrakenBook:
     qty, a bad timestamp) *before* touching the book, and
     :class:`~tickwire.core.errors.BookOutOfSync` on a checksum mismatch (or a level the
     engine refuses), after resetting the book; it returns ``None`` for updates that
-    arrive before the next snapshot.
+    arrive before the next snapshot. Read it as the engine's :class:`OrderBook` it is.
 
     The checksum needs the pair's decimals. A book may be created before they are known
     (:meth:`set_precisions` supplies them), but it is never synced without them: a
     snapshot then raises ``BookOutOfSync`` instead of yielding an unverified book.
+
+    Kraken's per-message path is the costliest in tickwire (a CRC32 over 20 levels on
+    every message), so an update skips the engine's general write path: each row updates
+    the side's sizes, its sorted prices *and* a parallel list of level texts in one pass
+    (:meth:`_write`), and a side's half of the checksum text is re-joined only when the
+    message changed that side. Prices are interned (:meth:`_price`): hashing a fresh
+    ``Decimal`` costs about three times decoding it (``hash`` works modulo a prime), and
+    every row's price goes into dicts; one checked object per price, found by its text
+    (a cheap ``str`` hash), keeps its hash cached.
     """
 
-    __slots__ = ("_book", "_native", "_precisions", "_symbol")
+    __slots__ = (
+        "_ask_crc",
+        "_ask_texts",
+        "_bid_bytes",
+        "_bid_texts",
+        "_known",
+        "_precisions",
+        "_price_fmt",
+        "_price_texts",
+        "_qty_fmt",
+    )
 
     def __init__(
         self,
@@ -242,10 +139,18 @@ class KrakenBook:
         Give both precisions or neither (then call :meth:`set_precisions` before the
         first snapshot arrives).
         """
-        self._symbol = symbol
-        self._native = to_native(symbol)
-        self._book = _CheckedBook(symbol, depth)
+        super().__init__(VENUE, symbol, depth=depth)
         self._precisions: tuple[int, int] | None = None
+        self._price_fmt = self._qty_fmt = _Fmt(0)
+        # Per side, fmt(price) + fmt(qty) of each level in the order of the sorted
+        # prices (the top ten are a slice); the checksum's halves as they stood after
+        # the last message (the ask half as its CRC, the bid half as bytes continuing it).
+        self._bid_texts: list[str] = []
+        self._ask_texts: list[str] = []
+        self._ask_crc = 0
+        self._bid_bytes = b""
+        self._price_texts: dict[Decimal, str] = {}  # prices recur: fmt(price) cached
+        self._known: dict[str, Decimal] = {}  # str(price) -> the checked, interned price
         if price_precision is not None and qty_precision is not None:
             self.set_precisions(price_precision, qty_precision)
         elif price_precision is not None or qty_precision is not None:
@@ -263,24 +168,15 @@ class KrakenBook:
 
     def __repr__(self) -> str:
         return (
-            f"<KrakenBook {self._symbol} depth={self._book.depth} "
+            f"<KrakenBook {self.symbol} depth={self.depth} "
             f"precisions={self._precisions} synced={self.synced}>"
         )
 
     @property
-    def symbol(self) -> str:
-        """The unified symbol."""
-        return self._symbol
-
-    @property
     def book(self) -> OrderBook:
-        """The live engine book (read it; only :meth:`apply` should write it)."""
-        return self._book
-
-    @property
-    def synced(self) -> bool:
-        """False until a verified snapshot was applied, and again after a mismatch."""
-        return self._book.synced
+        """The book itself, as the engine's :class:`OrderBook` (read it; only
+        :meth:`apply` should write it)."""
+        return self
 
     @property
     def precisions(self) -> tuple[int, int] | None:
@@ -289,12 +185,11 @@ class KrakenBook:
 
     def set_precisions(self, price_precision: int, qty_precision: int) -> None:
         """Adopt the pair's decimals (``instrument`` channel); the next checksum uses them."""
-        self._book.new_precisions(price_precision, qty_precision)
+        self._price_fmt, self._qty_fmt = _Fmt(price_precision), _Fmt(qty_precision)
         self._precisions = (price_precision, qty_precision)
-
-    def reset(self) -> None:
-        """Forget every level (a reconnect): updates are ignored until a snapshot."""
-        self._book.reset()
+        self._price_texts = {}
+        if self.synced:
+            self._retext()
 
     def apply(self, data: BookData, snapshot: bool, received: int) -> BookUpdate | None:
         """Apply one ``book`` entry and verify its checksum.
@@ -305,15 +200,14 @@ class KrakenBook:
         because the book awaits a snapshot. ``ts`` is the entry's ``timestamp``, else
         ``received``.
         """
-        if data.symbol != self._native:
-            raise ValueError(f"{data.symbol} book data routed to the {self._native} book")
+        if data.symbol != self.symbol:  # v2 spells symbols as tickwire does
+            raise ValueError(f"{data.symbol} book data routed to the {self.symbol} book")
         # Checked before anything touches the book, even an update the book would ignore:
         # every refused message is reported, and a refused one changes nothing. The
         # event's levels are built in the pass that checks them (plain loops: on Python
         # 3.11 a comprehension pays for a frame of its own).
         stamp = data.timestamp
-        book = self._book
-        known, new_price = book.known, book.price
+        known, new_price = self._known, self._price
         bids: list[BookLevel] = []
         asks: list[BookLevel] = []
         try:
@@ -323,60 +217,130 @@ class KrakenBook:
                 if not ZERO <= qty < MAX_SIZE:
                     raise ArithmeticError
                 # A known price was checked when it was interned (prices are > 0).
-                price = known.get(str(level.price)) or new_price(level.price)
-                bids.append(BookLevel(price, qty))
+                bids.append(BookLevel(known.get(str(level.price)) or new_price(level.price), qty))
             for level in data.asks:
                 qty = level.qty
                 if not ZERO <= qty < MAX_SIZE:
                     raise ArithmeticError
-                price = known.get(str(level.price)) or new_price(level.price)
-                asks.append(BookLevel(price, qty))
+                asks.append(BookLevel(known.get(str(level.price)) or new_price(level.price), qty))
         except ValueError as exc:  # only rfc3339_to_ns raises it
             raise DecodeError(f"kraken: bad book timestamp: {exc}") from exc
         except ArithmeticError:  # out of range, or a NaN (Decimal refuses to order it)
             raise _refused_level(data) from None
         if stamp is not None and not MIN_TS_NS <= ts <= MAX_TS_NS:
             raise DecodeError(f"kraken: book timestamp out of range: {stamp}")
-        if not snapshot and not book.synced:
+        if not snapshot and not self.synced:
             return None
         if self._precisions is None:  # only a snapshot gets here: it cannot be synced yet
             raise BookOutOfSync(
-                self._symbol, "instrument precisions unknown: cannot verify the checksum"
+                self.symbol, "instrument precisions unknown: cannot verify the checksum"
             )
         try:
             if snapshot:
-                book.apply_snapshot(
+                self.apply_snapshot(
                     [(level.price, level.size) for level in bids],
                     [(level.price, level.size) for level in asks],
                     ts=ts,
                 )
-                book.retext()
+                self._retext()
             else:
                 if bids:
-                    book.write(bids, True)
+                    self._write(bids, True)
                 if asks:
-                    book.write(asks, False)
-                book.ts = ts
-            local = zlib.crc32(book.bid_bytes, book.ask_crc)
+                    self._write(asks, False)
+                self.ts = ts
+            local = zlib.crc32(self._bid_bytes, self._ask_crc)
         except (ValueError, ArithmeticError, KeyError) as exc:
             # Values are checked above, so this is a safety net for what the engine or
             # the formatter still refuses: the book is half-applied and cannot be trusted.
-            book.reset()
-            raise BookOutOfSync(self._symbol, f"invalid level: {exc!r}") from exc
+            self.reset()
+            raise BookOutOfSync(self.symbol, f"invalid level: {exc!r}") from exc
         if local != data.checksum:
-            book.reset()
+            self.reset()
             raise BookOutOfSync(
-                self._symbol, f"checksum mismatch: kraken {data.checksum}, local {local}"
+                self.symbol, f"checksum mismatch: kraken {data.checksum}, local {local}"
             )
         return BookUpdate(
             venue=VENUE,
-            symbol=self._symbol,
+            symbol=self.symbol,
             bids=tuple(bids) if bids else (),  # most updates change one side only
             asks=tuple(asks) if asks else (),
             snapshot=snapshot,
             ts=ts,
             received=received,
         )
+
+    def _price(self, price: Decimal) -> Decimal:
+        """A price not seen before: checked (ArithmeticError if out of range), interned."""
+        if not ZERO < price < MAX_PRICE:
+            raise ArithmeticError
+        if len(self._known) >= _PRICE_TEXTS:
+            self._known.clear()
+        self._known[str(price)] = price
+        return price
+
+    def _price_text(self, price: Decimal) -> str:
+        """``fmt(price)``, kept for the next time (prices recur, sizes rarely do)."""
+        if len(self._price_texts) >= _PRICE_TEXTS:
+            self._price_texts.clear()
+        text = self._price_texts[price] = self._price_fmt(price)
+        return text
+
+    def _retext(self) -> None:
+        """Every level's text and both halves again (a snapshot, new decimals)."""
+        texts, qty_fmt = self._price_texts, self._qty_fmt
+        bids, asks = self._bid_sizes, self._ask_sizes
+        self._bid_texts = [
+            (texts.get(p) or self._price_text(p)) + qty_fmt(bids[p]) for p in self._bid_prices
+        ]
+        self._ask_texts = [
+            (texts.get(p) or self._price_text(p)) + qty_fmt(asks[p]) for p in self._ask_prices
+        ]
+        self._ask_crc = zlib.crc32("".join(self._ask_texts[:CHECKSUM_LEVELS]).encode())
+        self._bid_bytes = "".join(self._bid_texts[: -CHECKSUM_LEVELS - 1 : -1]).encode()
+
+    def _write(self, levels: list[BookLevel], bids: bool) -> None:
+        """Apply one side's checked rows in array order, truncate, re-join its half."""
+        if bids:
+            sizes, prices, texts = self._bid_sizes, self._bid_prices, self._bid_texts
+        else:
+            sizes, prices, texts = self._ask_sizes, self._ask_prices, self._ask_texts
+        price_texts, qty_fmt = self._price_texts, self._qty_fmt
+        dot, end = qty_fmt.dot, qty_fmt.end
+        for level in levels:
+            price, qty = level.price, level.size
+            if qty:
+                # _Fmt.__call__ inlined: this runs for every row of every message.
+                text = str(qty)
+                if text[dot:end] == "." and "E" not in text:
+                    text = text.replace(".", "").lstrip("0")
+                else:
+                    text = qty_fmt(qty)
+                text = (price_texts.get(price) or self._price_text(price)) + text
+                if price in sizes:
+                    texts[bisect_left(prices, price)] = text
+                else:
+                    index = bisect_left(prices, price)
+                    prices.insert(index, price)
+                    texts.insert(index, text)
+                sizes[price] = qty
+            elif price in sizes:
+                del sizes[price]
+                index = bisect_left(prices, price)
+                del prices[index], texts[index]
+        excess = len(prices) - (self.depth or len(prices))
+        if bids:  # bids ascend: the worst are at the front, the best at the back
+            if excess > 0:
+                for price in prices[:excess]:
+                    del sizes[price]
+                del prices[:excess], texts[:excess]
+            self._bid_bytes = "".join(texts[: -CHECKSUM_LEVELS - 1 : -1]).encode()
+        else:  # asks ascend: the best are at the front
+            if excess > 0:
+                for price in prices[-excess:]:
+                    del sizes[price]
+                del prices[-excess:], texts[-excess:]
+            self._ask_crc = zlib.crc32("".join(texts[:CHECKSUM_LEVELS]).encode())
 
 
 def _refused_level(data: BookData) -> DecodeError:

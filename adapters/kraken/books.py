@@ -44,7 +44,7 @@ class KrakenBooks:
         if instrument is not None:
             kraken_book.set_precisions(instrument.price_precision, instrument.size_precision)
         self.books[symbol] = kraken_book
-        self.keeper.add(symbol, kraken_book.book)
+        self.keeper.add(symbol, kraken_book)
 
     def remove(self, symbol: str) -> None:
         """Forget a symbol's book (unsubscribed or refused)."""
@@ -99,5 +99,5 @@ class KrakenBooks:
         """Renew the subscription; its snapshot comes later (then :meth:`on_book`)."""
         kraken_book = self.books.get(symbol)
         if kraken_book is not None:
-            await self._renew(symbol, kraken_book.book.depth or 10)  # always set here
+            await self._renew(symbol, kraken_book.depth or 10)  # always set here
         return False

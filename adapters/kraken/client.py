@@ -159,7 +159,10 @@ class KrakenClient(BaseClient):
         if self._native.taps:
             self._native.tap(frame)
         try:
-            message = parse.decode_frame(frame)
+            try:
+                message: object = parse.decode_channel(frame)
+            except parse.DECODE_ERRORS:
+                message = parse.decode_frame(frame)  # a method response, or the DecodeError
             kind = type(message)
             if kind is BookMessage:
                 self._kraken_books.on_book(message, received)  # type: ignore[arg-type]

@@ -37,7 +37,7 @@ def patch(variant: str) -> None:
 
     if variant != "no-checksum":
         return
-    checked: Any = kraken_book._CheckedBook
+    checked: Any = kraken_book.KrakenBook
     apply = kraken_book.KrakenBook.apply
     current = [0]
 
@@ -54,9 +54,9 @@ def patch(variant: str) -> None:
         def crc32(data: bytes, value: int = 0) -> int:
             return current[0]
 
-    kraken_book.KrakenBook.apply = remembering_apply  # type: ignore[method-assign]
-    checked.write = write
-    checked.retext = lambda self: None
+    checked.apply = remembering_apply
+    checked._write = write
+    checked._retext = lambda self: None
     kraken_book.zlib = Zlib  # type: ignore[assignment]
 
 
