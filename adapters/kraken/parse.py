@@ -17,12 +17,12 @@ timestamp, or a price or size outside the rules of :mod:`tickwire.core.validatio
 while decoding (see the ``Count``/``Checksum`` types in the schemas); ``Decimal`` values
 cannot be constrained there, so the ``to_*`` functions check them with one chained
 comparison per value on the values they already read to build the event, and only
-when one fails does a slow path (:func:`_refuse`) work out which field and why.
+when one fails does a slow path (core's :class:`~tickwire.core.checks.Fields`) work out
+which field and why.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import TypeVar
 
 import msgspec
@@ -36,6 +36,7 @@ from tickwire.adapters.kraken.schemas import (
     TradeMessage,
 )
 from tickwire.adapters.kraken.schemas_private import BalancesMessage, PrivateMessage
+from tickwire.core.checks import Fields
 from tickwire.core.errors import DecodeError
 from tickwire.core.timestamps import parse_timestamp, rfc3339_to_ns
 from tickwire.core.types import Balance, Candle, Instrument, OrderType, Side, Ticker, Trade
@@ -45,9 +46,6 @@ from tickwire.core.validation import (
     MAX_TS_NS,
     MIN_TS_NS,
     ZERO,
-    check_price,
-    check_signed,
-    check_size,
     check_ts,
 )
 
@@ -181,33 +179,23 @@ def timestamp_ns(text: str | None, default: int) -> int:
 # --- value rules (the slow path: only once a check already failed) --------------------
 
 
-def _refuse(
-    what: str,
-    entry: object,
-    prices: Iterable[str] = (),
-    sizes: Iterable[str] = (),
-    stamps: Iterable[tuple[str, int]] = (),
-) -> DecodeError:
-    """The precise error for an ``entry`` whose inline value check failed.
-
-    Re-checks field by field with the core helpers (which also turn a NaN's
-    ``InvalidOperation`` into ``DecodeError``) and returns the first failure.
-    """
+def _refuse(fields: Fields, what: str, entry: object, ts: int | None = None) -> DecodeError:
+    """The precise error for an ``entry`` whose inline value check failed: core's field
+    table re-checks it (a NaN's ``InvalidOperation`` becomes ``DecodeError`` there)."""
     try:
-        for name in prices:
-            check_price(getattr(entry, name), f"kraken: {what} {name}")
-        for name in sizes:
-            check_size(getattr(entry, name), f"kraken: {what} {name}")
-        for name, ns in stamps:
-            check_ts(ns, f"kraken: {what} {name}")
+        fields.check(entry, f"kraken: {what}")
+        if ts is not None:
+            check_ts(ts, f"kraken: {what} timestamp")
     except DecodeError as exc:
         return exc
     return DecodeError(f"kraken: {what}: a value out of range")  # not reached in practice
 
 
-_TICKER_PRICES = ("bid", "ask", "last")
-_TICKER_SIZES = ("bid_qty", "ask_qty", "volume")
-_CANDLE_PRICES = ("open", "high", "low", "close")
+_TICKER = Fields(prices=("bid", "ask", "last"), sizes=("bid_qty", "ask_qty", "volume"))
+_TRADE = Fields(prices=("price",), sizes=("qty",))
+_CANDLE = Fields(prices=("open", "high", "low", "close"), sizes=("volume",))
+_PAIR = Fields(prices=("price_increment", "qty_increment"), sizes=("qty_min", "cost_min"))
+_BALANCE = Fields(signed=("balance", "amount"), sizes=("fee",))
 
 
 # --- channel messages → core -----------------------------------------------------------
@@ -234,7 +222,7 @@ def to_tickers(msg: TickerMessage, received: int) -> list[Ticker]:
             else:
                 ts = rfc3339_to_ns(stamp)
                 if not MIN_TS_NS <= ts <= MAX_TS_NS:
-                    raise _refuse("ticker", entry, stamps=[("timestamp", ts)])
+                    raise _refuse(_TICKER, "ticker", entry, ts)
             bid, ask, last = entry.bid, entry.ask, entry.last
             bid_qty, ask_qty, volume = entry.bid_qty, entry.ask_qty, entry.volume
             # One chained comparison per value: no helper call on the hot path.
@@ -246,7 +234,7 @@ def to_tickers(msg: TickerMessage, received: int) -> list[Ticker]:
                 and ZERO <= ask_qty < MAX_SIZE
                 and ZERO <= volume < MAX_SIZE
             ):
-                raise _refuse("ticker", entry, _TICKER_PRICES, _TICKER_SIZES, [("timestamp", ts)])
+                raise _refuse(_TICKER, "ticker", entry, ts)
             tickers.append(
                 Ticker(
                     venue=VENUE,
@@ -264,7 +252,7 @@ def to_tickers(msg: TickerMessage, received: int) -> list[Ticker]:
     except ValueError as exc:  # only rfc3339_to_ns raises it (inlined: hot path)
         raise DecodeError(f"kraken: bad ticker timestamp: {exc}") from exc
     except ArithmeticError:  # a NaN: Decimal refuses to order it (InvalidOperation)
-        raise _refuse("ticker", entry, _TICKER_PRICES, _TICKER_SIZES) from None
+        raise _refuse(_TICKER, "ticker", entry) from None
     return tickers
 
 
@@ -284,7 +272,7 @@ def to_trades(msg: TradeMessage, received: int) -> list[Trade]:
             if not (
                 ZERO < price < MAX_PRICE and ZERO <= qty < MAX_SIZE and MIN_TS_NS <= ts <= MAX_TS_NS
             ):
-                raise _refuse("trade", entry, ("price",), ("qty",), [("timestamp", ts)])
+                raise _refuse(_TRADE, "trade", entry, ts)
             trades.append(
                 Trade(
                     venue=VENUE,
@@ -300,7 +288,7 @@ def to_trades(msg: TradeMessage, received: int) -> list[Trade]:
     except ValueError as exc:  # only rfc3339_to_ns raises it
         raise DecodeError(f"kraken: bad trade timestamp: {exc}") from exc
     except ArithmeticError:  # a NaN
-        raise _refuse("trade", entry, ("price",), ("qty",)) from None
+        raise _refuse(_TRADE, "trade", entry) from None
     return trades
 
 
@@ -328,7 +316,7 @@ def to_candles(msg: OhlcMessage, received: int) -> list[Candle]:
         except ArithmeticError:  # a NaN
             valid = False
         if not valid:
-            raise _refuse("ohlc", entry, _CANDLE_PRICES, ("volume",))
+            raise _refuse(_CANDLE, "ohlc", entry)
         candles.append(
             Candle(
                 venue=VENUE,
@@ -359,12 +347,7 @@ def to_instruments(msg: InstrumentMessage) -> list[Instrument]:
     """
     instruments = []
     for pair in msg.data.pairs:
-        what = f"kraken: instrument {pair.symbol!r}"
-        check_price(pair.price_increment, f"{what} price_increment")
-        check_price(pair.qty_increment, f"{what} qty_increment")
-        check_size(pair.qty_min, f"{what} qty_min")
-        if pair.cost_min is not None:
-            check_size(pair.cost_min, f"{what} cost_min")
+        _PAIR.check(pair, f"kraken: instrument {pair.symbol!r}")
         instruments.append(
             Instrument(
                 venue=VENUE,
@@ -397,12 +380,7 @@ def to_balances(msg: BalancesMessage, received: int) -> list[Balance]:
     """
     balances = []
     for entry in msg.data:
-        what = f"kraken: balances {entry.asset!r}"
-        check_signed(entry.balance, f"{what} balance")
-        if entry.amount is not None:
-            check_signed(entry.amount, f"{what} amount")
-        if entry.fee is not None:
-            check_size(entry.fee, f"{what} fee")
+        _BALANCE.check(entry, f"kraken: balances {entry.asset!r}")
         balances.append(
             Balance(
                 venue=VENUE,
