@@ -7,6 +7,8 @@ Run by hand (pytest does not collect it)::
     python tests/benchmarks/bench_floor.py --rss --n 10000000             # RSS over 10 M frames
 
 ``--clients sink floor-raw …`` adds the sender's ceiling (a raw socket counting bytes);
+``--clients floor-typed floor-handoff tickwire --rate …`` adds the cost of handing each
+decoded message to another task (the consumer's) to the floor's latency;
 ``--clients tickwire tickwire+metrics`` compares tickwire without and with its metrics
 counting, interleaved (issue 14: the cost must stay within the runs' noise);
 ``--tickwire DIR`` measures a ``git archive`` export instead of the installed tickwire.
@@ -58,7 +60,7 @@ from typing import IO, Any
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
-from floor_clients import CLIENTS, METRICS, SINK, SUBSCRIPTIONS  # noqa: E402
+from floor_clients import CLIENTS, HANDOFF, METRICS, SINK, SUBSCRIPTIONS  # noqa: E402
 
 STREAMS = list(SUBSCRIPTIONS)
 SERVER_CPU, CLIENT_CPU = 0, 1
@@ -340,6 +342,7 @@ def latency(args: argparse.Namespace, raw: list[dict[str, Any]], failures: list[
             f"{'stream':<14}{'client':<13}"
             + "".join(f"{n:>12}" for n in names)
             + f"{'p99 vs typed':>14}"
+            + (f"{'vs handoff':>14}" if HANDOFF in clients else "")
         )
         print(header)
         print("-" * len(header))
@@ -352,10 +355,11 @@ def latency(args: argparse.Namespace, raw: list[dict[str, Any]], failures: list[
                 row = f"{stream:<14}{client:<13}" + "".join(
                     f"{statistics.median(cell[n]):>12.1f}" for n in names
                 )
-                typed = table.get((rate, stream, "floor-typed"))
-                if client == "tickwire" and typed:
-                    ratio = statistics.median(cell["p99"]) / statistics.median(typed["p99"])
-                    row += f"{ratio:>13.1f}x"
+                for other in ("floor-typed", HANDOFF):
+                    floor = table.get((rate, stream, other))
+                    if client == "tickwire" and floor:
+                        ratio = statistics.median(cell["p99"]) / statistics.median(floor["p99"])
+                        row += f"{ratio:>13.1f}x"
                 print(row)
 
 
@@ -398,10 +402,11 @@ def main() -> int:
     parser.add_argument(
         "--clients",
         nargs="+",
-        choices=(*CLIENTS, METRICS, SINK),
+        choices=(*CLIENTS, HANDOFF, METRICS, SINK),
         default=list(CLIENTS),
-        help=f"{', '.join(CLIENTS)}; {METRICS}: tickwire counted (issue 14); and {SINK}: "
-        "the sender's ceiling, nothing decoded",
+        help=f"{', '.join(CLIENTS)}; {HANDOFF}: floor-typed handing each message to a "
+        f"second task; {METRICS}: tickwire counted (issue 14); and {SINK}: the sender's "
+        "ceiling, nothing decoded",
     )
     parser.add_argument("--rate", type=int, nargs="+", help="paced latency mode: frames/s")
     parser.add_argument("--seconds", type=float, default=3.0, help="paced: seconds per run")

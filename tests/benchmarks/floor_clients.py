@@ -13,6 +13,10 @@
   overrides), ``subscribe`` the stream, and one event per frame from
   ``client.events()``: every one must be the stream's event type (``Ticker``,
   ``BookUpdate``); a ``StreamStatus`` or ``StreamError`` in the window fails the run;
+- ``floor-handoff`` (not run unless named): floor-typed's receive and decode in one
+  task, each decoded message handed to a second task (a deque and a future, woken only
+  when it waits): the least any library pays that delivers to the user's own task, as
+  tickwire's ``events()`` does;
 - ``tickwire+metrics`` (not run unless named): the same with the client counted
   (``tickwire.core.metrics.instrument`` before connect, what ``--metrics-port`` does);
   the counts are read at the end and must hold every frame of the window.
@@ -39,6 +43,7 @@ import resource
 import sys
 import time
 from array import array
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
@@ -55,6 +60,7 @@ SUBSCRIPTIONS: dict[str, tuple[str, str, str, dict[str, Any]]] = {
 }
 CLIENTS = ("floor-raw", "floor-typed", "tickwire")
 METRICS = "tickwire+metrics"  # tickwire counted (issue 14): only when asked for
+HANDOFF = "floor-handoff"  # floor-typed plus a hand-over to a consumer task: when asked for
 SINK = "sink"  # not a client: the sender's ceiling (bytes counted, nothing decoded)
 
 
@@ -200,6 +206,55 @@ async def run_floor(stream: str, base: str, window: Window, typed: bool) -> None
         await ws.close()
 
 
+async def run_handoff(stream: str, base: str, window: Window) -> None:
+    """floor-typed's decode in the reader task, every message handed to a consumer task."""
+    text = aiohttp.WSMsgType.TEXT
+    frame_type, update = TYPED[stream]
+    decode = msgspec.json.Decoder(frame_type).decode
+    loop = asyncio.get_running_loop()
+    buffer: deque[tuple[int, Any]] = deque()
+    waiting: list[asyncio.Future[None]] = []  # the consumer's future, while it waits
+    frames, now = window.frames, time.time_ns
+    latency, delivered = window.latency, window.delivered
+
+    async def consume() -> None:
+        got = 0
+        while got < frames:
+            while not buffer:
+                waiting.append(loop.create_future())
+                await waiting[0]
+            received, decoded = buffer.popleft()
+            if decoded is None:
+                break
+            if latency:
+                done = now()
+                latency[got], delivered[got] = done - received, done
+            got += 1
+            if got == 1:
+                window.first = time.perf_counter()
+        window.got = got
+
+    async with aiohttp.ClientSession() as http:
+        ws = await floor_socket(http, stream, base)
+        window.open()
+        consumer = asyncio.create_task(consume())
+        for n in range(frames):
+            message = await ws.receive()
+            received = now()
+            decoded = decode(message.data) if message.type is text else None
+            if decoded is None or decoded.type != update:
+                window.anomalies.append(f"frame {n}: {message.type}")
+                decoded = None
+            buffer.append((received, decoded))
+            if waiting:
+                waiting.pop().set_result(None)
+            if decoded is None:
+                break
+        await consumer
+        window.stop()
+        await ws.close()
+
+
 # --- tickwire ---------------------------------------------------------------------------
 
 
@@ -338,6 +393,8 @@ async def run(args: argparse.Namespace) -> tuple[dict[str, Any], Window]:
     if args.client in ("tickwire", METRICS):
         metrics = args.client == METRICS
         runner = lambda: run_tickwire(args.stream, base, window, metrics)  # noqa: E731
+    elif args.client == HANDOFF:
+        runner = lambda: run_handoff(args.stream, base, window)  # noqa: E731
     elif args.client == SINK:
         runner = lambda: run_sink(args.stream, base, window, args.bytes)  # noqa: E731
     else:
@@ -357,7 +414,7 @@ async def run(args: argparse.Namespace) -> tuple[dict[str, Any], Window]:
 def main() -> int:
     """Command-line entry point (see the module docstring)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--client", choices=(*CLIENTS, METRICS, SINK), required=True)
+    parser.add_argument("--client", choices=(*CLIENTS, HANDOFF, METRICS, SINK), required=True)
     parser.add_argument("--stream", choices=sorted(SUBSCRIPTIONS), required=True)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--frames", type=int, required=True)
