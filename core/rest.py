@@ -50,6 +50,7 @@ __all__ = [
     "ErrorTable",
     "Opener",
     "decode",
+    "decode_or_none",
     "raise_for_status",
     "retry_after",
     "transport_errors",
@@ -188,6 +189,11 @@ def decode(
     except msgspec.DecodeError as exc:
         frame = b"" if secret else bytes(data)
         raise DecodeError(f"{venue}: {what}: unexpected data: {exc}", frame) from None
+
+
+def decode_or_none(venue: str, data: msgspec.Raw | bytes, kind: type[T], what: str) -> T | None:
+    """:func:`decode`, except that JSON ``null`` (a venue's empty ``data``) is None."""
+    return None if bytes(data) == b"null" else decode(venue, data, kind, what)
 
 
 @contextmanager

@@ -16,42 +16,30 @@ from typing import Any
 
 import msgspec
 
+from tickwire.adapters.kucoin.fetch import QUOTAS, SPOT
 from tickwire.adapters.kucoin.parse import VENUE, to_native
-from tickwire.adapters.kucoin.rest import ORDERS, KucoinRest, decode
+from tickwire.adapters.kucoin.rest import ORDERS, Get, KucoinRest, open_orders
 from tickwire.adapters.kucoin.trade_schemas import (
-    ActiveSymbols,
     CancelAllData,
     ClientOidData,
     DcpData,
-    OrderDetail,
     OrderIdData,
 )
 from tickwire.core.config import Credentials
 from tickwire.core.deadline import Deadline
 from tickwire.core.errors import ExchangeError, UnknownOrder
 from tickwire.core.ratelimit import RateLimiter
-from tickwire.core.trader import Trader, order_deadline
+from tickwire.core.rest import decode, decode_or_none
+from tickwire.core.trader import Trader
 from tickwire.core.types import OrderAck
 
-__all__ = ["DCP_RANGE", "KucoinCancels", "budget"]
+__all__ = ["DCP_RANGE", "KucoinCancels"]
 
 DCP_RANGE = (5, 86400)
 """Seconds KuCoin's disconnection protection accepts (``-1`` disarms it)."""
 _CONCURRENT_CANCELS = 8
 
-_details_decoder: msgspec.json.Decoder[list[OrderDetail] | None] = msgspec.json.Decoder(
-    list[OrderDetail] | None
-)
-_symbols_decoder: msgspec.json.Decoder[ActiveSymbols | None] = msgspec.json.Decoder(
-    ActiveSymbols | None
-)
-_dcp_decoder: msgspec.json.Decoder[DcpData | None] = msgspec.json.Decoder(DcpData | None)
 _encoder = msgspec.json.Encoder()
-
-
-def budget(timeout: float, what: str) -> Deadline:
-    """The :class:`Deadline` of one KuCoin call (``timeout`` must be positive)."""
-    return order_deadline(VENUE, what, timeout)
 
 
 class KucoinCancels(Trader):
@@ -65,9 +53,6 @@ class KucoinCancels(Trader):
     def __init__(
         self, rest: KucoinRest, credentials: Credentials, limiter: RateLimiter | None = None
     ) -> None:
-        # Imported here: the fetcher imports this module (for budget).
-        from tickwire.adapters.kucoin.fetch import QUOTAS, SPOT
-
         self._rest = rest
         self._credentials = credentials
         self._limiter = limiter if limiter is not None else RateLimiter(QUOTAS)
@@ -112,11 +97,11 @@ class KucoinCancels(Trader):
         params = {"symbol": to_native(symbol)}
         if order_id is not None:
             raw = await self.call("DELETE", f"{ORDERS}/{order_id}", deadline, params=params)
-            data = decode(OrderIdData, raw, f"DELETE {ORDERS}/{{orderId}}")
+            data = decode(VENUE, raw, OrderIdData, f"DELETE {ORDERS}/{{orderId}}")
             return self.ack(symbol, data.order_id, client_id)
         path = f"{ORDERS}/client-order/{client_id}"
         raw = await self.call("DELETE", path, deadline, params=params)
-        done = decode(ClientOidData, raw, f"DELETE {ORDERS}/client-order")
+        done = decode(VENUE, raw, ClientOidData, f"DELETE {ORDERS}/client-order")
         return self.ack(symbol, "", done.client_oid)
 
     async def cancel_orders(self, symbol: str, order_ids: Sequence[str], *, timeout: float) -> int:
@@ -140,11 +125,9 @@ class KucoinCancels(Trader):
                 raise outcome
         return sum(isinstance(outcome, OrderAck) for outcome in outcomes)
 
-    async def active(self, symbol_native: str, deadline: Deadline) -> list[OrderDetail]:
-        """``GET /api/v1/hf/orders/active``: the open orders of one symbol."""
-        params = {"symbol": symbol_native}
-        raw = await self.call("GET", f"{ORDERS}/active", deadline, params=params)
-        return decode(_details_decoder, raw, f"GET {ORDERS}/active") or []
+    def getter(self, deadline: Deadline) -> Get:
+        """:meth:`call` as a GET within ``deadline`` (for :func:`~.rest.open_orders`)."""
+        return lambda path, params: self.call("GET", path, deadline, params=params)
 
     async def cancel_all(self, symbol: str | None, *, timeout: float) -> int:
         """Cancel every open order of ``symbol`` (or of every symbol).
@@ -154,21 +137,17 @@ class KucoinCancels(Trader):
         not counted.
         """
         deadline = self.deadline("cancel_all", timeout)
-        if symbol is not None:
-            native = to_native(symbol)
-            count = len(await self.active(native, deadline))
+        native = None if symbol is None else to_native(symbol)
+        count = len(await open_orders(self.getter(deadline), native))
+        if native is not None:
             await self.call("DELETE", ORDERS, deadline, params={"symbol": native})
             return count
-        raw = await self.call("GET", f"{ORDERS}/active/symbols", deadline)
-        listed = decode(_symbols_decoder, raw, f"GET {ORDERS}/active/symbols")
-        symbols = listed.symbols if listed is not None else []
-        counts = await asyncio.gather(*(self.active(s, deadline) for s in symbols))
         raw = await self.call("DELETE", f"{ORDERS}/cancelAll", deadline)
-        result = decode(CancelAllData, raw, f"DELETE {ORDERS}/cancelAll")
+        result = decode(VENUE, raw, CancelAllData, f"DELETE {ORDERS}/cancelAll")
         if result.failed_symbols:
             failed = ", ".join(f"{f.symbol} ({f.error})" for f in result.failed_symbols)
             raise ExchangeError(VENUE, "cancelAll", f"not canceled on {failed}")
-        return sum(len(orders) for orders in counts)
+        return count
 
     async def dead_cancel_all(
         self, seconds: float, timeout: float, symbols: Sequence[str] = ()
@@ -191,7 +170,7 @@ class KucoinCancels(Trader):
         path = f"{ORDERS}/dead-cancel-all"
         deadline = self.deadline("cancel_all_after", timeout)
         raw = await self.call("POST", path, deadline, body=body)
-        armed = decode(_dcp_decoder, raw, f"POST {path}")
+        armed = decode_or_none(VENUE, raw, DcpData, f"POST {path}")
         return armed if armed is not None and armed.trigger_time is not None else None
 
     async def cancel_all_after(self, seconds: float, *, timeout: float) -> None:

@@ -28,7 +28,7 @@ nothing else is retried here: the caller decides.
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Awaitable
 from time import time_ns
 from typing import Literal
 
@@ -37,13 +37,14 @@ import msgspec
 from tickwire.adapters.kucoin import parse_private
 from tickwire.adapters.kucoin import trade_schemas as wire
 from tickwire.adapters.kucoin.parse import CANDLE_TYPES, VENUE, to_native
-from tickwire.adapters.kucoin.rest import ORDERS, KucoinRest, decode
+from tickwire.adapters.kucoin.rest import KucoinRest, open_orders, order_detail
 from tickwire.core.book import OrderBook
 from tickwire.core.config import Credentials
 from tickwire.core.errors import ConfigError, UnknownOrder
 from tickwire.core.fetcher import Fetcher, ServerTime, check_interval, window_candles
 from tickwire.core.positions import Fill
 from tickwire.core.ratelimit import Quota, RateLimiter
+from tickwire.core.rest import decode
 from tickwire.core.types import Balance, Candle, OrderUpdate, Trade
 
 __all__ = ["MANAGEMENT", "MAX_CANDLES", "PUBLIC", "QUOTAS", "SPOT", "KucoinFetcher"]
@@ -56,8 +57,6 @@ FILLS_PAGE = 100
 PUBLIC, SPOT, MANAGEMENT = "kucoin:public", "kucoin:spot", "kucoin:management"
 QUOTAS = {PUBLIC: Quota(2000, 30.0), SPOT: Quota(4000, 30.0), MANAGEMENT: Quota(2000, 30.0)}
 """KuCoin's REST resource pools (VIP 0), weights per 30 s."""
-
-_order = msgspec.json.Decoder(wire.OrderDetail | None)
 
 
 class KucoinFetcher(Fetcher):
@@ -96,31 +95,26 @@ class KucoinFetcher(Fetcher):
         credentials = self._credentials if signed else None
         return await self._rest.signed(credentials, "GET", path, params=params)
 
+    def _account_get(self, path: str, params: dict[str, str]) -> Awaitable[msgspec.Raw]:
+        """A signed order lookup (Spot pool, weight 2), for :mod:`.rest`'s order calls."""
+        return self._get(SPOT, 2, path, params, signed=True)
+
     # --- account ------------------------------------------------------------------------
 
     async def fetch_balances(self, *, timeout: float) -> dict[str, Balance]:
         """Every asset's spot balance (``trade`` + ``trade_hf``), by asset."""
         path = "/api/v1/accounts"
         raw = await self._get(MANAGEMENT, 5, path, signed=True)
-        return parse_private.to_balances(decode(list[wire.AccountRow], raw, path), time_ns())
+        return parse_private.to_balances(decode(VENUE, raw, list[wire.AccountRow], path), time_ns())
 
     async def fetch_open_orders(self, symbol: str | None, *, timeout: float) -> list[OrderUpdate]:
         """Open orders of ``symbol`` (every symbol when None), oldest first."""
-        if symbol is None:
-            path = f"{ORDERS}/active/symbols"
-            raw = await self._get(SPOT, 2, path, signed=True)
-            natives = decode(wire.ActiveSymbols, raw, path).symbols
-        else:
-            natives = [to_native(symbol)]
-        pages = await asyncio.gather(*(self._active(n) for n in natives))
+        details = await open_orders(
+            self._account_get, None if symbol is None else to_native(symbol)
+        )
         received = time_ns()
-        details = sorted((d for page in pages for d in page), key=lambda d: d.created_at or 0)
+        details.sort(key=lambda d: d.created_at or 0)
         return [parse_private.order_from(detail, received) for detail in details]
-
-    async def _active(self, native: str) -> list[wire.OrderDetail]:
-        path = f"{ORDERS}/active"
-        raw = await self._get(SPOT, 2, path, {"symbol": native}, signed=True)
-        return decode(list[wire.OrderDetail], raw, path)
 
     async def fetch_order(
         self, *, order_id: str | None, client_id: str | None, symbol: str | None, timeout: float
@@ -128,12 +122,7 @@ class KucoinFetcher(Fetcher):
         """One order, open or closed; ``UnknownOrder`` when KuCoin has none."""
         if symbol is None:
             raise ValueError("kucoin: fetch_order needs the symbol (HF orders are per symbol)")
-        if client_id is not None:
-            path, name = f"{ORDERS}/client-order/{client_id}", f"{ORDERS}/client-order"
-        else:
-            path, name = f"{ORDERS}/{order_id}", f"{ORDERS}/{{orderId}}"
-        raw = await self._get(SPOT, 2, path, {"symbol": to_native(symbol)}, signed=True)
-        detail = decode(_order, raw, name)
+        detail = await order_detail(self._account_get, to_native(symbol), order_id, client_id)
         if detail is None:  # an empty data: absent, as KuCoin answers some lookups
             raise UnknownOrder(VENUE, "order_not_exist", f"no order {client_id or order_id}")
         return parse_private.order_from(detail, time_ns())
@@ -148,7 +137,8 @@ class KucoinFetcher(Fetcher):
         params = {"symbol": to_native(symbol), "limit": str(FILLS_PAGE)}
         fills: list[Fill] = []
         while True:  # newest first: page back until the page is short or older than since
-            page = decode(wire.FillsPage, await self._get(SPOT, 2, path, params, signed=True), path)
+            raw = await self._get(SPOT, 2, path, params, signed=True)
+            page = decode(VENUE, raw, wire.FillsPage, path)
             for row in page.items:
                 fill = parse_private.fill_from(row)
                 if since is not None and fill.ts < since:
@@ -168,7 +158,7 @@ class KucoinFetcher(Fetcher):
         received = time_ns()
         trades = [
             parse_private.trade_from(native, r, received)
-            for r in decode(list[wire.HistoryTrade], raw, path)
+            for r in decode(VENUE, raw, list[wire.HistoryTrade], path)
         ]
         trades.sort(key=lambda trade: trade.ts)  # stable: the venue's order within a ns
         return trades[-limit:]
@@ -192,7 +182,7 @@ class KucoinFetcher(Fetcher):
             params |= {key: str(value) for key, value in bounds if value is not None}
             raw = await self._get(PUBLIC, 3, path, params)
             received = time_ns()
-            rows = decode(list[wire.CandleRow], raw, path)
+            rows = decode(VENUE, raw, list[wire.CandleRow], path)
             return [parse_private.candle_from(native, row, interval, received) for row in rows]
 
         now = time_ns() + self._rest.clock_offset_ms * 1_000_000  # the venue's clock

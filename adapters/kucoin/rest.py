@@ -18,9 +18,11 @@ name the method and path only: never a query, a token, a header or a key.
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Literal, TypeVar
+from typing import Literal
 from urllib.parse import urlencode
 
 import httpx
@@ -30,6 +32,7 @@ from tickwire.adapters.kucoin.errors import ERRORS
 from tickwire.adapters.kucoin.parse import VENUE, to_instrument
 from tickwire.adapters.kucoin.schemas import BulletData, Envelope, Level2Snapshot, SymbolEntry
 from tickwire.adapters.kucoin.signing import sign_headers
+from tickwire.adapters.kucoin.trade_schemas import ActiveSymbols, OrderDetail
 from tickwire.core import rest
 from tickwire.core.config import Credentials
 from tickwire.core.errors import AuthError, DecodeError
@@ -37,9 +40,16 @@ from tickwire.core.fetcher import ServerTime
 from tickwire.core.rest_client import RestClient
 from tickwire.core.types import Instrument
 
-__all__ = ["CLOCK_SKEW", "FULL_BOOK_PATH", "ORDERS", "BulletToken", "KucoinRest", "decode"]
-
-T = TypeVar("T")
+__all__ = [
+    "CLOCK_SKEW",
+    "FULL_BOOK_PATH",
+    "ORDERS",
+    "BulletToken",
+    "Get",
+    "KucoinRest",
+    "open_orders",
+    "order_detail",
+]
 
 SUCCESS = "200000"
 
@@ -87,15 +97,39 @@ def _open(body: bytes, status: int) -> msgspec.Raw | tuple[str, str]:
     return str(status) if code == SUCCESS else code, envelope.msg or f"HTTP {status}"
 
 
-def decode(
-    kind: type[T] | msgspec.json.Decoder[T], data: msgspec.Raw, what: str, *, secret: bool = False
-) -> T:
-    """An envelope's ``data`` as ``kind`` (a type or a ready decoder); a shape KuCoin does
-    not send is a DecodeError.
+Get = Callable[[str, dict[str, str]], Awaitable[msgspec.Raw]]
+"""One signed, rate-limited GET of an account (path, params): the order calls' within
+their deadline, or the fetcher's."""
 
-    The error keeps the start of ``data`` for diagnosis, unless it holds a ``secret``.
-    """
-    return rest.decode(VENUE, data, kind, what, secret=secret)
+
+async def open_orders(get: Get, symbol_native: str | None) -> list[OrderDetail]:
+    """The open HF orders of ``symbol_native``, or of every symbol that
+    ``GET .../active/symbols`` lists: one ``GET .../active`` per symbol, at once."""
+    if symbol_native is None:
+        path = f"{ORDERS}/active/symbols"
+        listed = rest.decode_or_none(VENUE, await get(path, {}), ActiveSymbols, f"GET {path}")
+        natives = listed.symbols if listed is not None else []
+    else:
+        natives = [symbol_native]
+    path = f"{ORDERS}/active"
+    pages = await asyncio.gather(*(get(path, {"symbol": native}) for native in natives))
+    found: list[OrderDetail] = []
+    for raw in pages:
+        found += rest.decode_or_none(VENUE, raw, list[OrderDetail], f"GET {path}") or []
+    return found
+
+
+async def order_detail(
+    get: Get, symbol_native: str, order_id: str | None, client_id: str | None
+) -> OrderDetail | None:
+    """``GET .../client-order/{clientOid}`` (given a ``client_id``), else
+    ``.../{orderId}``: the order, or None when KuCoin answers with an empty ``data``."""
+    if client_id is not None:
+        path, name = f"{ORDERS}/client-order/{client_id}", f"{ORDERS}/client-order"
+    else:
+        path, name = f"{ORDERS}/{order_id}", f"{ORDERS}/{{orderId}}"
+    raw = await get(path, {"symbol": symbol_native})
+    return rest.decode_or_none(VENUE, raw, OrderDetail, f"GET {name}")
 
 
 class KucoinRest(RestClient):
@@ -175,7 +209,7 @@ class KucoinRest(RestClient):
 
     async def _server_time(self, timeout: float | None) -> int:
         raw = await self._signed_once(None, "GET", TIME_PATH, None, None, timeout)
-        return decode(int, raw, TIME_PATH) * 1_000_000
+        return rest.decode(VENUE, raw, int, TIME_PATH) * 1_000_000
 
     async def bullet_public(self) -> BulletToken:
         """``POST /api/v1/bullet-public``: a token for public topics, fetched per connect."""
@@ -189,7 +223,7 @@ class KucoinRest(RestClient):
 
     @staticmethod
     def _bullet(raw: msgspec.Raw, path: str) -> BulletToken:
-        bullet = decode(BulletData, raw, path, secret=True)
+        bullet = rest.decode(VENUE, raw, BulletData, path, secret=True)
         if not bullet.instance_servers:
             raise DecodeError(f"{VENUE}: {path}: no instance server")
         server = bullet.instance_servers[0]
@@ -203,7 +237,7 @@ class KucoinRest(RestClient):
     async def symbols(self) -> list[Instrument]:
         """``GET /api/v2/symbols``: every spot symbol's trading rules."""
         path = "/api/v2/symbols"
-        entries = decode(list[SymbolEntry], await self.signed(None, "GET", path), path)
+        entries = rest.decode(VENUE, await self.signed(None, "GET", path), list[SymbolEntry], path)
         return [to_instrument(entry) for entry in entries]
 
     async def level2_snapshot(
@@ -227,4 +261,4 @@ class KucoinRest(RestClient):
         else:
             credentials = None
         raw = await self.signed(credentials, "GET", path, params={"symbol": symbol_native})
-        return decode(Level2Snapshot, raw, path)
+        return rest.decode(VENUE, raw, Level2Snapshot, path)

@@ -41,11 +41,9 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
-import msgspec
-
 from tickwire.adapters.kucoin.cancels import KucoinCancels
 from tickwire.adapters.kucoin.parse import VENUE, to_native, to_unified
-from tickwire.adapters.kucoin.rest import ORDERS, decode
+from tickwire.adapters.kucoin.rest import ORDERS, order_detail
 from tickwire.adapters.kucoin.trade_schemas import (
     AlterData,
     HfOrder,
@@ -64,6 +62,7 @@ from tickwire.core.errors import (
     UnknownOrder,
 )
 from tickwire.core.reconcile import lookup_until, maybe_sent, reconcile, reconcile_each
+from tickwire.core.rest import decode
 from tickwire.core.types import OrderAck, OrderRequest, OrderType, TimeInForce
 
 __all__ = ["BATCH_SIZE", "KucoinTrader"]
@@ -76,8 +75,6 @@ _CLIENT_OID = re.compile(r"[A-Za-z0-9_-]{1,40}")
 _TIF = {TimeInForce.GTC: "GTC", TimeInForce.IOC: "IOC", TimeInForce.FOK: "FOK"}
 _FIELDS = {"price": "newPrice", "size": "newSize"}  # an amend's changes
 _LOST = (RequestTimeout, TransportError, DecodeError)  # a reply that may have been lost
-
-_detail_decoder: msgspec.json.Decoder[OrderDetail | None] = msgspec.json.Decoder(OrderDetail | None)
 
 
 def _text(value: Decimal) -> str:
@@ -133,7 +130,7 @@ class KucoinTrader(KucoinCancels):
         body = self.order_body(request, client_id)
         try:
             raw = await self.call("POST", ORDERS, _send_budget(deadline), body=body)
-            data = decode(OrderIdData, raw, f"POST {ORDERS}")
+            data = decode(VENUE, raw, OrderIdData, f"POST {ORDERS}")
         except ExchangeError as exc:
             if str(exc.code) != DUPLICATE_CLIENT_OID:
                 raise
@@ -147,35 +144,30 @@ class KucoinTrader(KucoinCancels):
         except _LOST as exc:
             if not maybe_sent(exc):
                 raise
-            return await self.reconcile(body.symbol, client_id, deadline, exc)
+            return await self.reconcile({client_id: body.symbol}, deadline, exc, client_id)
         return self.ack(request.symbol, data.order_id, data.client_oid or client_id)
 
     async def reconcile(
-        self, symbol: str, client_id: str, deadline: Deadline, cause: BaseException
+        self, symbols: dict[str, str], deadline: Deadline, cause: BaseException, client_id: str
     ) -> OrderAck:
         """What became of a placement whose reply was lost: its ack, or a typed error
-        (:func:`tickwire.core.reconcile.reconcile`)."""
+        (:func:`tickwire.core.reconcile.reconcile`); ``symbols`` maps client ids to
+        native symbols."""
+        symbol = symbols[client_id]
         lookup = partial(self.lookup, symbol, client_id)
         found = await reconcile(
             lookup, deadline, cause, what=f"{VENUE}: order {client_id} on {symbol}"
         )
         return self.ack(to_unified(symbol), found.id, found.client_oid or client_id)
 
-    async def _reconcile_row(
-        self, symbols: dict[str, str], deadline: Deadline, cause: BaseException, client_id: str
-    ) -> OrderAck:
-        return await self.reconcile(symbols[client_id], client_id, deadline, cause)
-
     async def lookup(
         self, symbol_native: str, client_id: str, deadline: Deadline
     ) -> OrderDetail | None:
         """``GET .../client-order/{clientOid}``: the order, or None when KuCoin has none."""
-        path = f"{ORDERS}/client-order/{client_id}"
         try:
-            raw = await self.call("GET", path, deadline, params={"symbol": symbol_native})
+            return await order_detail(self.getter(deadline), symbol_native, None, client_id)
         except UnknownOrder:
             return None
-        return decode(_detail_decoder, raw, f"GET {ORDERS}/client-order")
 
     async def place_orders(
         self, requests: Sequence[OrderRequest], *, timeout: float
@@ -197,14 +189,14 @@ class KucoinTrader(KucoinCancels):
             chunk = bodies[start : start + BATCH_SIZE]
             try:
                 raw = await self.call("POST", f"{ORDERS}/multi", send, body={"orderList": chunk})
-                results = decode(list[MultiOrderResult], raw, f"POST {ORDERS}/multi")
+                results = decode(VENUE, raw, list[MultiOrderResult], f"POST {ORDERS}/multi")
                 if len(results) != len(chunk):
                     raise DecodeError(f"{VENUE}: {len(results)} results for {len(chunk)} orders")
             except _LOST as exc:
                 if not maybe_sent(exc):
                     raise
                 symbols = {b.client_oid: b.symbol for b in chunk}
-                resolve = partial(self._reconcile_row, symbols, deadline, exc)
+                resolve = partial(self.reconcile, symbols, deadline, exc)
                 found, lost = await reconcile_each(resolve, symbols, exc)
                 acks += found
                 failures |= lost
@@ -236,5 +228,5 @@ class KucoinTrader(KucoinCancels):
         body |= {_FIELDS[name]: _text(value) for name, value in new.items()}
         path = f"{ORDERS}/alter"
         raw = await self.call("POST", path, self.deadline("amend_order", timeout), body=body)
-        data = decode(AlterData, raw, f"POST {path}")
+        data = decode(VENUE, raw, AlterData, f"POST {path}")
         return self.ack(symbol, data.new_order_id, data.client_oid or client_id)
