@@ -13,9 +13,11 @@ common rule, with ``S`` the book's sequence:
    :class:`~tickwire.core.errors.BookOutOfSync` is raised); otherwise its changes newer
    than ``S`` apply and ``S := end``.
 
-What a venue supplies is the part that differs: :meth:`SequencedBook.rows` turns one
-increment into the ``(price, size)`` changes newer than ``S`` (KuCoin's rows carry their
-own sequence and a price-0 "sequence only" row; Binance's apply whole).
+What a venue supplies is the part that differs: :meth:`SequencedBook.rows` picks one
+increment's rows newer than ``S`` (KuCoin's rows carry their own sequence; Binance's apply
+whole), each ``(price, size, ...)`` as decoded, so the common case copies nothing. The
+book checks every row it applies (:mod:`tickwire.core.validation`; price 0 is a row that
+only advances the sequence, as KuCoin sends them) and builds the event's levels once.
 
 A sequence no real stream produces is not a gap: an increment whose ``end < start``, or
 that spans, starts ahead or ends behind by more than ``max_jump``, or whose rows break
@@ -32,9 +34,11 @@ without a book (tickers, trades): the next number is fresh, an earlier one a dup
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
 from collections import deque
+from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
-from typing import Generic, NoReturn, TypeVar
+from typing import Any, Generic, NoReturn, TypeVar
 
 from tickwire.core.book import OrderBook
 from tickwire.core.errors import BookOutOfSync, DecodeError, TickwireError
@@ -45,10 +49,12 @@ __all__ = [
     "MAX_BUFFERED",
     "MAX_SEQUENCE_JUMP",
     "REJECTS_BEFORE_RESYNC",
+    "Changes",
     "Rows",
     "SequenceFilter",
     "SequencedBook",
     "TopBook",
+    "price_of",
 ]
 
 MAX_BUFFERED = 10_000
@@ -70,7 +76,11 @@ _SEQUENCE_LIMIT = 2**63
 _BAD_LEVEL = (ValueError, ArithmeticError, TypeError)
 
 Rows = list[tuple[Decimal, Decimal]]
-"""``(price, size)`` changes of one side; size 0 deletes the level."""
+"""``(price, size)`` levels of one side of a snapshot."""
+Changes = Sequence[tuple[Any, ...]]
+"""One side of an increment: ``(price, size, ...)`` rows, ``Decimal`` or the venue's text
+(size 0 deletes the level, price 0 only advances the sequence); what follows the size is
+the venue's (a row sequence)."""
 P = TypeVar("P")
 _Buffered = tuple[int, int, P, int]  # start, end, increment, ts
 
@@ -150,12 +160,13 @@ class SequencedBook(TopBook, Generic[P]):
             f"synced={self.synced} buffered={len(self._buffer)}>"
         )
 
-    def rows(self, increment: P, sequence: int, fresh: bool) -> tuple[Rows, Rows]:
-        """The venue's part: ``increment``'s bid and ask changes newer than ``sequence``.
+    def rows(self, increment: P, sequence: int, fresh: bool) -> tuple[Changes, Changes]:
+        """The venue's part: ``increment``'s bid and ask rows newer than ``sequence``.
 
         ``fresh`` is True when the increment starts right after ``sequence`` (all of it is
-        newer). Raises ``ValueError`` or ``InvalidOperation`` for a row out of the rules
-        (checked before anything is returned: a bad row discards the whole increment).
+        newer: return the rows as decoded). May raise ``ValueError`` for a row the venue
+        cannot read (a bad row sequence); the book checks prices and sizes itself, before
+        anything is applied, so a bad row discards the whole increment.
         """
         raise NotImplementedError
 
@@ -193,6 +204,10 @@ class SequencedBook(TopBook, Generic[P]):
         _check_levels(self._venue, bids, "snapshot bid")  # before the book is touched
         _check_levels(self._venue, asks, "snapshot ask")
         book = self._book
+        # Keyed by the kept price objects: an increment's price then finds its level by
+        # identity, with the hash computed once (_levels).
+        bids = [(_PRICES.setdefault(str(price), price), size) for price, size in bids]
+        asks = [(_PRICES.setdefault(str(price), price), size) for price, size in asks]
         try:
             book.apply_snapshot(bids, asks, sequence=sequence, ts=ts)
         except _BAD_LEVEL as exc:
@@ -231,11 +246,10 @@ class SequencedBook(TopBook, Generic[P]):
 
         ``None`` when there is nothing to deliver: the book awaits a snapshot (the
         increment is buffered), the increment is already in the book, or no level
-        changed. Raises :class:`~tickwire.core.errors.BookOutOfSync` on a gap or a level
-        the engine refuses (after resetting the book), and
-        :class:`~tickwire.core.errors.DecodeError` for an impossible increment (see the
-        module docstring), which changes nothing. ``replay``: :meth:`load` replays the
-        buffer's head (a gap leaves it there).
+        changed. Raises :class:`~tickwire.core.errors.BookOutOfSync` on a gap (after
+        resetting the book), and :class:`~tickwire.core.errors.DecodeError` for an
+        impossible increment or row (see the module docstring), which changes nothing.
+        ``replay``: :meth:`load` replays the buffer's head (a gap leaves it there).
         """
         # One method for the whole rule, the branches in the order of their frequency:
         # this is the hottest path of a book (a call per step costs on Python 3.11).
@@ -263,23 +277,30 @@ class SequencedBook(TopBook, Generic[P]):
             )
         try:
             bids, asks = self.rows(increment, sequence, start > sequence)
+            # One side is often empty: no call for it.
+            bid_levels = _levels(bids) if bids else _NONE
+            ask_levels = _levels(asks) if asks else _NONE
         except (ValueError, InvalidOperation) as exc:  # a row out of the rules, NaN
             self._reject(start, end, increment, f"invalid row: {exc}")
         self._rejects = 0
-        try:
-            book.apply_delta(bids, asks, sequence=end, ts=ts)
-        except _BAD_LEVEL as exc:
-            # Refused although the rows passed the rules: perhaps half was applied.
-            book.reset()
-            self._buffer.clear()
-            raise BookOutOfSync(self.symbol, f"invalid increment: {exc!r}") from exc
-        if not bids and not asks:
+        # The engine's own rule (OrderBook.apply_delta's) fed the event's levels: no
+        # (price, size) pair built only to be unpacked, one call per side, not per level.
+        if bid_levels:
+            _write(bid_levels, book._bid_sizes, book._bid_prices)
+        if ask_levels:
+            _write(ask_levels, book._ask_sizes, book._ask_prices)
+        if book.depth is not None:
+            book.truncate()
+        book.sequence = end
+        if ts:
+            book.ts = ts
+        if not bid_levels and not ask_levels:
             return None
         return BookUpdate(
             venue=self._venue,
             symbol=self.symbol,
-            bids=tuple([BookLevel(price, size) for price, size in bids]),
-            asks=tuple([BookLevel(price, size) for price, size in asks]),
+            bids=tuple(bid_levels) if bid_levels else (),
+            asks=tuple(ask_levels) if ask_levels else (),
             snapshot=False,
             sequence=end,
             ts=ts,
@@ -306,6 +327,67 @@ def _check_levels(venue: str, rows: Rows, what: str) -> None:
                 raise DecodeError(f"{venue}: {what} out of range", repr((price, size)))
     except InvalidOperation:  # NaN
         raise DecodeError(f"{venue}: {what} out of range", repr(rows)) from None
+
+
+def _levels(rows: Changes) -> list[BookLevel]:
+    """The levels of one side's rows, each checked; price-0 rows (sequence only) left out.
+
+    A price or size may come as the venue's text: a price through :data:`_PRICES`, so
+    each distinct one is parsed, checked and hashed once (hashing a fresh ``Decimal``
+    costs more than the rest of a row), a size parsed here. Raises ``ValueError`` (or
+    ``InvalidOperation``: not a number, NaN) for a row out of the rules.
+    """
+    levels = []
+    for row in rows:
+        price = _PRICES.get(row[0]) or _price(row[0])
+        size = row[1]
+        if size.__class__ is str:  # "0" (a deletion) is common: no Decimal to parse
+            size = ZERO if size == "0" else Decimal(size)
+        if not ZERO <= size < MAX_SIZE:
+            raise ValueError(f"{row[0]} x {size}")
+        if price:
+            levels.append(BookLevel(price, size))
+    return levels
+
+
+def _write(levels: list[BookLevel], sizes: dict[Decimal, Decimal], prices: list[Decimal]) -> None:
+    """Checked levels into one side of an engine book: OrderBook.apply_delta's rule."""
+    for level in levels:
+        price = level.price
+        if level.size:
+            if price not in sizes:
+                insort(prices, price)
+            sizes[price] = level.size
+        elif price in sizes:
+            del sizes[price]
+            del prices[bisect_left(prices, price)]
+
+
+_NONE: list[BookLevel] = []  # an empty side (never written to)
+_PRICES: dict[object, Decimal] = {}
+"""A price as a venue wrote it (text or ``Decimal``) → the ``Decimal``, checked; bounded
+by :data:`PRICES_KEPT` (cleared when full: a flood of made-up prices costs no memory)."""
+PRICES_KEPT = 65_536
+
+
+def price_of(written: str) -> Decimal:
+    """A price from a venue's text, parsed and checked once per distinct text (kept in
+    a bounded table: hashing and parsing a ``Decimal`` cost more than the rest of a
+    ticker). ``0`` comes back as is; anything else out of the rules raises
+    ``ValueError`` (or ``InvalidOperation``: not a number, NaN)."""
+    return _PRICES.get(written) or _price(written)
+
+
+def _price(written: object) -> Decimal:
+    """A price not in :data:`_PRICES` yet: parsed, checked, kept (0: a sequence-only row)."""
+    price = Decimal(written)  # type: ignore[arg-type]  # text or Decimal, as decoded
+    if ZERO < price < MAX_PRICE:
+        if len(_PRICES) >= PRICES_KEPT:
+            _PRICES.clear()
+        _PRICES[written] = price
+    elif price:
+        raise ValueError(f"price {written}")
+    return price
 
 
 class SequenceFilter:

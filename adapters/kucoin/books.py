@@ -25,7 +25,7 @@ from tickwire.core.context import AdapterContext
 from tickwire.core.ratelimit import Quota, RateLimiter
 from tickwire.core.shards import Shard
 
-__all__ = ["LEVEL2", "RETRY_BASE", "RETRY_MAX", "SNAPSHOT_QUOTA", "KucoinBooks"]
+__all__ = ["DEPTH_PREFIXES", "LEVEL2", "RETRY_BASE", "RETRY_MAX", "SNAPSHOT_QUOTA", "KucoinBooks"]
 
 LEVEL2 = "/market/level2"
 SNAPSHOT_QUOTA = Quota(limit=20, window=1.0)  # REST book snapshots, all symbols together
@@ -34,6 +34,8 @@ RETRY_BASE = 0.05
 RETRY_MAX = 10.0
 """The longest wait between two attempts: a book that cannot sync keeps trying this often."""
 _DEPTH_PREFIX = "/spotMarket/level2Depth"
+DEPTH_PREFIXES = (f"{_DEPTH_PREFIX}5:", f"{_DEPTH_PREFIX}50:")
+"""The topics of KuCoin's pushed top-N books, up to the symbol."""
 
 
 class KucoinBooks:

@@ -4,8 +4,10 @@
 
 Data flow, top to bottom::
 
-    socket bytes ─► parse.decode_frame (tagged union on "type"; data stays raw)
-                 ─► _dispatch: exact dict lookup on the topic prefix → one handler
+    socket bytes ─► parse.decode_push (one pass, a tagged union on "subject"; the rest
+                    through parse.decode_frame, see :mod:`.parse`)
+                 ─► _deliver: exact dict lookup on the push's type → one handler, once the
+                    topic is one that type comes on
                  ─► parse.to_* (pure wire → core types) / books (sequence sync, :mod:`.books`)
                  ─► EventStream (async iterator or callback)
 
@@ -48,18 +50,19 @@ from functools import partial
 from typing import Any
 
 from tickwire.adapters.kucoin import parse
-from tickwire.adapters.kucoin.books import LEVEL2, KucoinBooks
+from tickwire.adapters.kucoin.books import DEPTH_PREFIXES, LEVEL2, KucoinBooks
 from tickwire.adapters.kucoin.fetch import QUOTAS, KucoinFetcher
 from tickwire.adapters.kucoin.native import KucoinNative
 from tickwire.adapters.kucoin.private import PRIVATE_CHANNELS, PrivateSocket
 from tickwire.adapters.kucoin.rest import KucoinRest
 from tickwire.adapters.kucoin.schemas import (
-    CandleData,
-    DepthData,
-    L2UpdateData,
-    MatchData,
-    Message,
-    TickerData,
+    CandleAddPush,
+    CandlePush,
+    DepthPush,
+    L2Push,
+    MarketPush,
+    MatchPush,
+    TickerPush,
 )
 from tickwire.adapters.kucoin.sockets import Socket
 from tickwire.adapters.kucoin.subscriptions import (
@@ -79,13 +82,14 @@ from tickwire.core.dead_man import keep_armed
 from tickwire.core.errors import BookOutOfSync, ConfigError, DecodeError, NotSupported
 from tickwire.core.ratelimit import Quota, RateLimiter
 from tickwire.core.shards import Batching, PoolHooks, Shard, Shards
-from tickwire.core.sync_book import SequenceFilter
+from tickwire.core.sync_book import SequencedBook, SequenceFilter
 from tickwire.core.types import Channel, Instrument, Subscription
 
 __all__ = ["KucoinClient"]
 
 REST_URL = "https://api.kucoin.com"
 RENEW_AFTER = 12 * 3600.0
+_MS = 1_000_000  # ns per ms
 
 
 class KucoinClient(BaseClient):
@@ -114,7 +118,7 @@ class KucoinClient(BaseClient):
             float(options.get("msg_window", MESSAGES_PER_CONNECTION.window)),
         )
         socket = partial(
-            Socket, quota=quota, bullet=self._rest.bullet_public, dispatch=self._dispatch
+            Socket, quota=quota, bullet=self._rest.bullet_public, deliver=self._deliver
         )
         self._book_sync = books = KucoinBooks(context, self._rest)
         hooks = PoolHooks(replay=self._replay, up=books.up, down=books.down)
@@ -129,18 +133,19 @@ class KucoinClient(BaseClient):
         self._kbooks = self._book_sync.kbooks  # the hot path reads them directly
         self._dbooks = self._book_sync.dbooks
         self._private: PrivateSocket | None = None
-        self._sequences = SequenceFilter(parse.VENUE)  # "tNATIVE"/"mNATIVE" → sequence
+        self._sequences = SequenceFilter(parse.VENUE)  # ticker and match topic → sequence
         self._last_ts: dict[str, int] = {}  # depth/candle topic → push time
         self._replaying = False
         self._instruments: dict[str, Instrument] | None = None
         self._native = KucoinNative(self._shards)
-        self._routes: dict[str, Callable[[Message, int], None]] = {
-            "/market/ticker": self._on_ticker,
-            "/market/match": self._on_match,
-            "/market/level2": self._on_level2,
-            "/spotMarket/level2Depth5": self._on_depth,
-            "/spotMarket/level2Depth50": self._on_depth,
-            "/market/candles": self._on_candle,
+        # push type → (the topic prefixes it may come on, its handler)
+        self._routes: dict[type, tuple[tuple[str, ...], Callable[[Any, int], None]]] = {
+            TickerPush: (("/market/ticker:",), self._on_ticker),
+            MatchPush: (("/market/match:",), self._on_match),
+            L2Push: ((LEVEL2 + ":",), self._on_level2),
+            DepthPush: (DEPTH_PREFIXES, self._on_depth),
+            CandlePush: (("/market/candles:",), self._on_candle),
+            CandleAddPush: (("/market/candles:",), self._on_candle),
         }
 
     # --- lifecycle ---------------------------------------------------------------------
@@ -187,90 +192,84 @@ class KucoinClient(BaseClient):
 
     # --- the hot path ------------------------------------------------------------------
 
-    def _dispatch(self, message: Message, received: int) -> None:
-        handler = self._routes.get(message.topic.partition(":")[0])
-        if handler is None:
-            if all(topic.text != message.topic for topic in self._shards.native):
-                self._stray(message, "no subscription routes this topic")
-            return  # a raw topic subscribed natively: its taps saw the frame
+    def _deliver(self, push: MarketPush, received: int, frame: bytes = b"") -> None:
+        """Route one push by its type, once its topic is one that type may come on."""
+        prefixes, handler = self._routes[type(push)]
         try:
-            handler(message, received)
+            if push.topic.startswith(prefixes):
+                handler(push, received)
+            elif all(topic.text != push.topic for topic in self._shards.native):
+                self._stray(push, "no subscription routes this topic", frame)
+            # else: a raw topic subscribed natively: its taps saw the frame
         except DecodeError as exc:
             self.context.error(exc, "decode", exc.frame)
         except (ValueError, ArithmeticError) as exc:
             # Fields that decode as strings but are not numbers (a garbled sequence):
             # a bad frame must surface, never end the stream.
-            error = DecodeError(f"kucoin: bad value on {message.topic}: {exc}", bytes(message.data))
+            error = DecodeError(f"kucoin: bad value on {push.topic}: {exc}", frame or repr(push))
             self.context.error(error, "decode", error.frame)
 
-    def _stray(self, message: Message, why: str) -> None:
-        error = DecodeError(f"kucoin: {why}: {message.topic}", bytes(message.data))
+    def _stray(self, push: MarketPush, why: str, frame: bytes = b"") -> None:
+        error = DecodeError(f"kucoin: {why}: {push.topic}", frame or repr(push))
         self.context.error(error, "decode")
 
-    def _on_ticker(self, message: Message, received: int) -> None:
-        data: TickerData = parse.decode_data(message)  # type: ignore[assignment]
-        native = parse.message_symbol(message)
+    def _on_ticker(self, push: TickerPush, received: int) -> None:
         # Normalized (so validated) first: a refused frame must not become the baseline.
-        ticker = parse.to_ticker(data, native, received)
-        if self._sequences.fresh("t" + native, int(data.sequence)):
+        ticker = parse.to_ticker(push.data, push.topic.rpartition(":")[2], received)
+        if self._sequences.fresh(push.topic, int(push.data.sequence)):
             self._tickers[ticker.symbol] = ticker
             self._events.push(ticker)
 
-    def _on_match(self, message: Message, received: int) -> None:
-        data: MatchData = parse.decode_data(message)  # type: ignore[assignment]
-        trade = parse.to_trade(data, received)
-        if self._sequences.fresh("m" + data.symbol, int(data.sequence)):
+    def _on_match(self, push: MatchPush, received: int) -> None:
+        trade = parse.to_trade(push.data, received)
+        if self._sequences.fresh(push.topic, int(push.data.sequence)):
             self._trades[trade.symbol] = trade
             self._events.push(trade)
 
-    def _on_level2(self, message: Message, received: int) -> None:
-        data: L2UpdateData = parse.decode_data(message)  # type: ignore[assignment]
+    def _on_level2(self, push: L2Push, received: int) -> None:
+        data = push.data
         kbook = self._kbooks.get(data.symbol)
         if kbook is None:
-            self._stray(message, "no book for this increment")
-            return
-        try:
-            update = kbook.apply(data, received)
+            return self._stray(push, "no book for this increment")
+        try:  # the core rule itself: kbook.apply's checks hold (looked up by symbol)
+            start, end, ts = data.sequence_start, data.sequence_end, data.time * _MS
+            update = SequencedBook.apply(kbook, start, end, data, ts, received)
         except BookOutOfSync as exc:
-            self._book_sync.keeper.out_of_sync(kbook.symbol, exc.reason)
-            return
+            return self._book_sync.keeper.out_of_sync(kbook.symbol, exc.reason)
         if update is not None:
             self._events.push(update)
 
-    def _on_depth(self, message: Message, received: int) -> None:
-        dbook = self._dbooks.get(message.topic)
+    def _on_depth(self, push: DepthPush, received: int) -> None:
+        dbook = self._dbooks.get(push.topic)
         if dbook is None:
-            self._stray(message, "no book for this push")
-            return
-        data: DepthData = parse.decode_data(message)  # type: ignore[assignment]
-        if self._replaying and data.timestamp <= self._last_ts.get(message.topic, 0):
-            return
+            return self._stray(push, "no book for this push")
+        data = push.data
+        if self._replaying and data.timestamp <= self._last_ts.get(push.topic, 0):
+            return None
         try:
             event = dbook.apply(data, received)
         except BookOutOfSync as exc:
-            self.context.error(exc, f"depth book {message.topic}")
-            return
-        self._last_ts[message.topic] = data.timestamp  # only a push that was applied
+            return self.context.error(exc, f"depth book {push.topic}")
+        self._last_ts[push.topic] = data.timestamp  # only a push that was applied
         self._events.push(event)
 
-    def _on_candle(self, message: Message, received: int) -> None:
-        data: CandleData = parse.decode_data(message)  # type: ignore[assignment]
-        if self._replaying and data.time <= self._last_ts.get(message.topic, 0):
-            return
-        interval = parse.CANDLE_INTERVALS.get(message.topic.rpartition("_")[2])
+    def _on_candle(self, push: CandlePush, received: int) -> None:
+        data = push.data
+        if self._replaying and data.time <= self._last_ts.get(push.topic, 0):
+            return None
+        interval = parse.CANDLE_INTERVALS.get(push.topic.rpartition("_")[2])
         if interval is None:
-            self._stray(message, "unknown candle type")
-            return
+            return self._stray(push, "unknown candle type")
         candle = parse.to_candle(data, interval, received)
-        self._last_ts[message.topic] = data.time  # only a candle that was valid
+        self._last_ts[push.topic] = data.time  # only a candle that was valid
         self._events.push(candle)
 
-    def _replay(self, held: list[tuple[Message, int]]) -> None:
+    def _replay(self, held: list[tuple[MarketPush, int]]) -> None:
         """Deliver what a renewed socket received while it was being swapped in."""
         self._replaying = True
         try:
-            for message, received in held:
-                self._dispatch(message, received)
+            for push, received in held:
+                self._deliver(push, received)
         finally:
             self._replaying = False
 

@@ -1,18 +1,15 @@
 """Decode KuCoin push frames and normalize them into :mod:`tickwire.core` types.
 
-Pure, synchronous functions on the per-message path; two msgspec passes per data push::
+Pure, synchronous functions on the per-message path. A routed market push is decoded
+whole in one msgspec pass (:func:`decode_push`, a tagged union on ``subject``); anything
+else takes the general path, the tagged union on ``type`` with ``data`` left raw::
 
-    msg = decode_frame(frame)             # the tagged union on "type"; data stays raw
-    match msg:
-        case Message():
-            data = decode_data(msg)       # the Struct for msg.subject
-            match data:
-                case TickerData():
-                    event = to_ticker(data, message_symbol(msg), received)
-                case L2UpdateData():
-                    update = kucoin_book.apply(data, received)
-        case Pong() | Ack() | Welcome() | ErrorFrame():
-            ...
+    try:
+        push = decode_push(frame)         # TickerPush, L2Push, MatchPush...
+    except UNDECODABLE:
+        msg = decode_frame(frame)         # Welcome, Ack, Pong, ErrorFrame, Message
+        push = push_of(msg)               # a Message: decode_data, by subject
+    event = to_ticker(push.data, symbol, received)   # or the book, to_trade...
 
 Private pushes are decoded and normalized by :mod:`tickwire.adapters.kucoin.parse_private`.
 
@@ -24,12 +21,15 @@ Everything the venue could send that does not fit the schemas raises
 Every value delivered obeys :mod:`tickwire.core.validation`: integer times are refused
 out of range by the schemas while decoding; prices (``0 < p < MAX_PRICE``) and sizes
 (``0 <= s < MAX_SIZE``) are checked by one chained comparison each, inline, where the
-event is built (a ``NaN`` makes the comparison raise ``InvalidOperation``, turned into the
-same ``DecodeError``; ``Infinity`` and ``1E+99999`` fail the upper bound).
+event is built (ticker and book prices once per distinct text,
+:func:`~tickwire.core.sync_book.price_of`): a ``NaN`` makes the comparison raise
+``InvalidOperation``, turned into the same ``DecodeError``; ``Infinity`` and ``1E+99999``
+fail the upper bound.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any, NoReturn
@@ -38,16 +38,23 @@ import msgspec
 
 from tickwire.adapters.kucoin.schemas import (
     CandleData,
+    CandlePush,
     DepthData,
+    DepthPush,
+    L2Push,
     L2UpdateData,
     MarketData,
+    MarketPush,
     MatchData,
+    MatchPush,
     Message,
     PushFrame,
     SymbolEntry,
     TickerData,
+    TickerPush,
 )
 from tickwire.core.errors import DecodeError
+from tickwire.core.sync_book import price_of
 from tickwire.core.types import BookLevel, BookUpdate, Candle, Instrument, Side, Ticker, Trade
 from tickwire.core.validation import MAX_PRICE, MAX_SIZE, MAX_TS_NS, MIN_TS_NS, ZERO
 
@@ -60,7 +67,9 @@ __all__ = [
     "decimals",
     "decode_data",
     "decode_frame",
+    "decode_push",
     "message_symbol",
+    "push_of",
     "to_candle",
     "to_depth_update",
     "to_instrument",
@@ -106,6 +115,15 @@ _data_decoders: dict[str, msgspec.json.Decoder[Any]] = {
     "trade.candles.update": _candle_decoder,
     "trade.candles.add": _candle_decoder,
 }
+
+_PUSHES: dict[type, Any] = {
+    TickerData: TickerPush, L2UpdateData: L2Push, MatchData: MatchPush, DepthData: DepthPush,
+    CandleData: CandlePush,
+}  # fmt: skip
+decode_push: Callable[[bytes], MarketPush] = msgspec.json.Decoder(MarketPush).decode
+"""The hot path: a routed market push, decoded whole in one msgspec pass. Raises what
+msgspec raises (:data:`UNDECODABLE`) for anything else, which then takes
+:func:`decode_frame` (control frames, ``/market/ticker:all``, raw topics, bad frames)."""
 
 _SIDES = {"buy": Side.BUY, "sell": Side.SELL}
 
@@ -169,6 +187,19 @@ def decode_data(msg: Message) -> MarketData:
     return data
 
 
+def push_of(msg: Message) -> MarketPush:
+    """A ``message`` frame that :func:`decode_push` refused, as the push it is, else
+    :class:`~tickwire.core.errors.DecodeError` (:func:`decode_data`'s).
+
+    On ``/market/ticker:all`` (whose subject is the symbol) the push names the symbol's
+    own topic, ``/market/ticker:BTC-USDT``.
+    """
+    data = decode_data(msg)
+    topic = msg.topic if msg.topic != TICKER_ALL_TOPIC else f"/market/ticker:{msg.subject}"
+    push: MarketPush = _PUSHES[type(data)](type="message", topic=topic, data=data)
+    return push
+
+
 def message_symbol(msg: Message) -> str:
     """The native symbol a push is about: the topic's argument, or the subject on ticker:all.
 
@@ -217,18 +248,20 @@ def to_ticker(data: TickerData, symbol: str, received: int) -> Ticker:
     stamp = data.time
     if stamp is None:
         stamp = data.time_alias
-    bid, ask, last = data.best_bid, data.best_ask, data.price
-    bid_size, ask_size, last_size = data.best_bid_size, data.best_ask_size, data.size
-    try:  # one chained comparison per value: no extra pass, NaN raises
+    try:  # a price is checked once per distinct text; one chained comparison per size
+        bid, ask, last = price_of(data.best_bid), price_of(data.best_ask), price_of(data.price)
+        bid_size = Decimal(data.best_bid_size)
+        ask_size = Decimal(data.best_ask_size)
+        last_size = Decimal(data.size)
         valid = (
-            ZERO < bid < MAX_PRICE
-            and ZERO < ask < MAX_PRICE
-            and ZERO < last < MAX_PRICE
+            bid
+            and ask
+            and last
             and ZERO <= bid_size < MAX_SIZE
             and ZERO <= ask_size < MAX_SIZE
             and ZERO <= last_size < MAX_SIZE
         )
-    except InvalidOperation:
+    except (ValueError, InvalidOperation):  # not a number, NaN, a price out of range
         valid = False
     if not valid:
         _out_of_range("ticker price or size", data)

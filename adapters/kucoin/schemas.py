@@ -5,14 +5,17 @@ normalization into :mod:`tickwire.core` types live in :mod:`tickwire.adapters.ku
 
 Push frames (§4) form one tagged union on ``type``, :data:`PushFrame`. A ``message``
 frame keeps its ``data`` as :class:`msgspec.Raw`: its shape depends on ``subject``, so it
-is decoded in a second pass with the Struct for that subject (``*Data`` below).
+is decoded in a second pass with the Struct for that subject (``*Data`` below). The hot
+path skips that: :data:`MarketPush` is a tagged union on ``subject``, one pass per push.
 
 Conventions, chosen for the per-message path:
 
 - names are KuCoin's own, through ``rename="camel"`` (``best_ask`` ↔ ``bestAsk``) or an
   explicit ``msgspec.field(name=...)`` where camel-casing would not reproduce them;
 - prices and sizes are :class:`~decimal.Decimal`, decoded from KuCoin's JSON strings
-  (or numbers, in ``trade.snapshot``) without a float round trip;
+  (or numbers, in ``trade.snapshot``) without a float round trip; on the two busiest
+  streams (tickers, level2 rows) they stay KuCoin's text, parsed where the event is
+  built, each distinct price once;
 - times are left as the venue sends them (int ms, int ns, or ns in a string) and turned
   into ns by ``parse``; rows of arrays are tuples, unpacked without attribute lookups;
 - every Struct is ``frozen`` and ``gc=False``; unknown fields are ignored, so KuCoin may
@@ -36,17 +39,23 @@ __all__ = [
     "Ack",
     "BalanceData",
     "BulletData",
+    "CandleAddPush",
     "CandleData",
+    "CandlePush",
     "DepthData",
+    "DepthPush",
     "Envelope",
     "ErrorFrame",
     "InstanceServer",
     "L2Changes",
+    "L2Push",
     "L2Row",
     "L2UpdateData",
     "Level2Snapshot",
     "MarketData",
+    "MarketPush",
     "MatchData",
+    "MatchPush",
     "Message",
     "OrderChangeData",
     "Pong",
@@ -55,6 +64,7 @@ __all__ = [
     "RelationContext",
     "SymbolEntry",
     "TickerData",
+    "TickerPush",
     "Welcome",
 ]
 
@@ -117,22 +127,30 @@ PushFrame = Welcome | Pong | Ack | ErrorFrame | Message
 PriceSize = tuple[Decimal, Decimal]
 """``[price, size]``: one level of a snapshot."""
 
-L2Row = tuple[Decimal, Decimal, str | int]
+L2Row = tuple[str, str, str | int]
 """``[price, size, sequence]`` of a level2 increment. KuCoin sends the sequence as a
 string; the docs' worked example prints an int, so both are accepted. Price ``0``:
-a sequence-only row; size ``0``: the level is gone."""
+a sequence-only row; size ``0``: the level is gone. Price and size stay KuCoin's text:
+the book (:mod:`tickwire.core.sync_book`) turns each distinct price into a ``Decimal``
+once, where decoding a ``Decimal`` per row and hashing it into the book would cost
+more than everything else an increment does."""
 
 
 class TickerData(_Wire, frozen=True, gc=False, rename="camel"):
-    """``trade.ticker`` (and ``/market/ticker:all``): best bid/ask plus the last trade."""
+    """``trade.ticker`` (and ``/market/ticker:all``): best bid/ask plus the last trade.
+
+    Prices and sizes stay KuCoin's text: ``parse.to_ticker`` parses them, each distinct
+    price once (:func:`~tickwire.core.sync_book.price_of`), cheaper than a ``Decimal``
+    decoded per field.
+    """
 
     sequence: str  # the symbol's engine sequence, as a string
-    price: Decimal  # last trade price
-    size: Decimal  # last trade size
-    best_ask: Decimal
-    best_ask_size: Decimal
-    best_bid: Decimal
-    best_bid_size: Decimal
+    price: str  # last trade price
+    size: str  # last trade size
+    best_ask: str
+    best_ask_size: str
+    best_bid: str
+    best_bid_size: str
     time: TimestampMs | None = None  # time of the last match
     # The docs-new example spells it "Time"; live data never does. Accepted all the same,
     # since an absent optional field costs nothing to decode.
@@ -199,6 +217,56 @@ class CandleData(_Wire, frozen=True, gc=False):
 MarketData = TickerData | DepthData | L2UpdateData | MatchData | CandleData
 """Every ``Message.data`` shape ``parse.decode_data`` returns (the routed subjects; others,
 such as ``level1`` or ``trade.snapshot`` on a raw native topic, are the caller's to read)."""
+
+
+# --- market pushes in one pass: a tagged union on ``subject`` --------------------------------
+
+
+class _Push(_Wire, frozen=True, gc=False, tag_field="subject"):
+    """A ``message`` frame of a routed subject, decoded whole in one pass: ``subject`` is
+    the tag that picks ``data``'s Struct (the hot path; anything else takes
+    :data:`PushFrame` and ``parse.decode_data``)."""
+
+    type: Literal["message"]
+    topic: str
+
+
+class TickerPush(_Push, frozen=True, gc=False, tag="trade.ticker"):
+    """``/market/ticker:SYMBOL`` (or ``/market/ticker:all``, routed by ``parse``)."""
+
+    data: TickerData
+
+
+class L2Push(_Push, frozen=True, gc=False, tag="trade.l2update"):
+    """``/market/level2:SYMBOL``."""
+
+    data: L2UpdateData
+
+
+class MatchPush(_Push, frozen=True, gc=False, tag="trade.l3match"):
+    """``/market/match:SYMBOL``."""
+
+    data: MatchData
+
+
+class DepthPush(_Push, frozen=True, gc=False, tag="level2"):
+    """``/spotMarket/level2Depth5:SYMBOL`` and ``…Depth50``."""
+
+    data: DepthData
+
+
+class CandlePush(_Push, frozen=True, gc=False, tag="trade.candles.update"):
+    """``/market/candles:SYMBOL_TYPE``: the running bar."""
+
+    data: CandleData
+
+
+class CandleAddPush(CandlePush, frozen=True, gc=False, tag="trade.candles.add"):
+    """``/market/candles:SYMBOL_TYPE``: a new bar."""
+
+
+MarketPush = TickerPush | L2Push | MatchPush | DepthPush | CandlePush | CandleAddPush
+"""Every market push the client routes, keyed on ``subject``."""
 
 
 # --- private data: ``Message.data`` of the private topics (§8) ---------------------------

@@ -25,9 +25,23 @@ from time import time_ns
 import msgspec
 
 from tickwire.adapters.kucoin.errors import frame_error
-from tickwire.adapters.kucoin.parse import decode_frame, to_unified
+from tickwire.adapters.kucoin.parse import (
+    UNDECODABLE,
+    decode_frame,
+    decode_push,
+    push_of,
+    to_unified,
+)
 from tickwire.adapters.kucoin.rest import BulletToken
-from tickwire.adapters.kucoin.schemas import Ack, ErrorFrame, Message, Pong, PushFrame, Welcome
+from tickwire.adapters.kucoin.schemas import (
+    Ack,
+    ErrorFrame,
+    MarketPush,
+    Message,
+    Pong,
+    PushFrame,
+    Welcome,
+)
 from tickwire.adapters.kucoin.subscriptions import Topic, channel_of, topic_string
 from tickwire.core.context import AdapterContext
 from tickwire.core.errors import DecodeError
@@ -90,7 +104,7 @@ class KucoinSocket:
 
 class Socket(KucoinSocket, ShardSocket[Topic]):
     """One socket of a shard (:class:`~tickwire.core.shards.Shards`); see the module
-    docstring. ``bullet`` fetches a token, ``dispatch`` takes a primary socket's data."""
+    docstring. ``bullet`` fetches a token, ``deliver`` takes a primary socket's pushes."""
 
     def __init__(
         self,
@@ -98,7 +112,7 @@ class Socket(KucoinSocket, ShardSocket[Topic]):
         *,
         quota: Quota,
         bullet: Callable[[], Awaitable[BulletToken]],
-        dispatch: Callable[[Message, int], None],
+        deliver: Callable[[MarketPush, int, bytes], None],
     ) -> None:
         KucoinSocket.__init__(self)
         ShardSocket.__init__(self, shard)
@@ -106,7 +120,7 @@ class Socket(KucoinSocket, ShardSocket[Topic]):
         self._bullet = bullet
         # The hot path's callees, looked up once.
         self._taps = shard.owner.taps
-        self._dispatch = dispatch
+        self._deliver = deliver
         self.session: Session = self.context.session(
             self,
             name=f"shard-{shard.index}",
@@ -131,27 +145,46 @@ class Socket(KucoinSocket, ShardSocket[Topic]):
         await self.restore()
 
     def on_frame(self, frame: bytes, received: int) -> None:
-        """Data goes to the client (or is held, on a socket being swapped in). Never raises."""
+        """Data goes to the client (or is held, on a socket being swapped in)."""
         if self._taps.taps:
             self._taps.tap(frame)
+        push: MarketPush | None
+        try:
+            push = decode_push(frame)  # the hot path: one msgspec pass
+        except UNDECODABLE:
+            push = self._other(frame, received)
+        if push is None:
+            return
+        shard = self.shard
+        if self is shard.primary:
+            activity = self.session.activity
+            if push.topic in activity:
+                activity[push.topic] = received
+            self._deliver(push, received, frame)
+        elif self is shard.incoming:
+            shard.held.append((push, received))
+        # else: a replaced socket's last pushes, which its successor delivers too
+
+    def _other(self, frame: bytes, received: int) -> MarketPush | None:
+        """A frame :func:`decode_push` refused: a control frame, ``/market/ticker:all``, a
+        raw topic's push, or a bad frame (reported)."""
         try:
             message = decode_frame(frame)
+            if type(message) is not Message:
+                self.control(message, frame)
+                return None
+            topic = message.topic
+            if channel_of(Topic(topic.partition(":")[0], "")) is not None:
+                if topic in self.session.activity:  # ticker:all: its push names the symbol
+                    self.session.activity[topic] = received
+                return push_of(message)
         except DecodeError as exc:
             self.context.error(exc, "decode", exc.frame)
-            return
-        kind = type(message)
-        if kind is Message:
-            shard = self.shard
-            if self is shard.primary:
-                activity = self.session.activity
-                if message.topic in activity:  # type: ignore[union-attr]
-                    activity[message.topic] = received  # type: ignore[union-attr]
-                self._dispatch(message, received)  # type: ignore[arg-type]
-            elif self is shard.incoming:
-                shard.held.append((message, received))
-            # else: a replaced socket's last pushes, which its successor delivers too
-        else:
-            self.control(message, frame)
+            return None
+        if all(t.text != topic for t in self.shard.owner.native):
+            stray = DecodeError(f"kucoin: no subscription routes this topic: {topic}", frame)
+            self.context.error(stray, "decode", frame)
+        return None  # else a raw topic subscribed natively: its taps saw the frame
 
     def on_close(self, reason: str) -> None:
         """Forget what this socket held; books of the primary await a resync."""
