@@ -12,6 +12,7 @@ After a reconnect every book waits for its new snapshot.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Hashable
+from typing import cast
 
 from tickwire.adapters.kraken.book import KrakenBook
 from tickwire.adapters.kraken.schemas import BookMessage
@@ -32,23 +33,23 @@ class KrakenBooks:
     def __init__(
         self, context: AdapterContext, renew: Renew, activity: dict[Hashable, int]
     ) -> None:
-        self.books: dict[str, KrakenBook] = {}
         self.activity = activity
         self._context = context
         self._renew = renew
         self.keeper = BookKeeper(context, self._recover)
+        # The keeper's dict (context.books, what client.book() reads), typed as what it
+        # holds: every book it is given is a KrakenBook.
+        self.books = cast(dict[str, KrakenBook], self.keeper.books)
 
     def add(self, symbol: str, depth: int, instrument: Instrument | None) -> None:
         """Create a symbol's book before subscribing it."""
         kraken_book = KrakenBook(symbol, depth)
         if instrument is not None:
             kraken_book.set_precisions(instrument.price_precision, instrument.size_precision)
-        self.books[symbol] = kraken_book
         self.keeper.add(symbol, kraken_book)
 
     def remove(self, symbol: str) -> None:
         """Forget a symbol's book (unsubscribed or refused)."""
-        self.books.pop(symbol, None)
         self.keeper.remove(symbol)
 
     def reset(self) -> None:
