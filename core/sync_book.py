@@ -282,7 +282,8 @@ class SequencedBook(TopBook, Generic[P]):
             ask_levels = _levels(asks) if asks else _NONE
         except (ValueError, InvalidOperation) as exc:  # a row out of the rules, NaN
             self._reject(start, end, increment, f"invalid row: {exc}")
-        self._rejects = 0
+        if self._rejects:
+            self._rejects = 0
         # The engine's own rule (OrderBook.apply_delta's) fed the event's levels: no
         # (price, size) pair built only to be unpacked, one call per side, not per level.
         if bid_levels:

@@ -52,7 +52,6 @@ from typing import Any
 from tickwire.adapters.kucoin import parse
 from tickwire.adapters.kucoin.books import DEPTH_PREFIXES, LEVEL2, KucoinBooks
 from tickwire.adapters.kucoin.fetch import QUOTAS, KucoinFetcher
-from tickwire.adapters.kucoin.native import KucoinNative
 from tickwire.adapters.kucoin.private import PRIVATE_CHANNELS, PrivateSocket
 from tickwire.adapters.kucoin.rest import KucoinRest
 from tickwire.adapters.kucoin.schemas import (
@@ -68,10 +67,12 @@ from tickwire.adapters.kucoin.sockets import Socket
 from tickwire.adapters.kucoin.subscriptions import (
     CHANNELS,
     MESSAGES_PER_CONNECTION,
+    PREFIXES,
     SYMBOLS_PER_MESSAGE,
     TOPICS_PER_CONNECTION,
     Topic,
     batch_key,
+    parse_topic,
     subscription_for,
     topic_for,
 )
@@ -81,7 +82,7 @@ from tickwire.core.config import ClientConfig
 from tickwire.core.dead_man import keep_armed
 from tickwire.core.errors import BookOutOfSync, ConfigError, DecodeError, NotSupported
 from tickwire.core.ratelimit import Quota, RateLimiter
-from tickwire.core.shards import Batching, PoolHooks, Shard, Shards
+from tickwire.core.shards import Batching, PoolHooks, Shard, Shards, ShardsNative
 from tickwire.core.sync_book import SequencedBook, SequenceFilter
 from tickwire.core.types import Channel, Instrument, Subscription
 
@@ -113,12 +114,26 @@ class KucoinClient(BaseClient):
         # One limiter for the account's REST pools: fetches and order calls spend from it.
         self._rest_limiter = RateLimiter(QUOTAS)
         self._fetcher = KucoinFetcher(self._rest, config.credentials, limiter=self._rest_limiter)
+        # push type → (the topic prefixes it may come on, its handler)
+        self._routes: dict[type, tuple[tuple[str, ...], Callable[[Any, int], None]]] = {
+            TickerPush: ((PREFIXES[Channel.TICKER] + ":",), self._on_ticker),
+            MatchPush: ((PREFIXES[Channel.TRADES] + ":",), self._on_match),
+            L2Push: ((LEVEL2 + ":",), self._on_level2),
+            DepthPush: (DEPTH_PREFIXES, self._on_depth),
+            CandlePush: ((PREFIXES[Channel.CANDLES] + ":",), self._on_candle),
+            CandleAddPush: ((PREFIXES[Channel.CANDLES] + ":",), self._on_candle),
+        }
         quota = Quota(
             int(options.get("msg_limit", MESSAGES_PER_CONNECTION.limit)),
             float(options.get("msg_window", MESSAGES_PER_CONNECTION.window)),
         )
         socket = partial(
-            Socket, quota=quota, bullet=self._rest.bullet_public, deliver=self._deliver
+            Socket,
+            quota=quota,
+            bullet=self._rest.bullet_public,
+            routes=self._routes,
+            deliver=self._deliver,
+            failed=self._failed,
         )
         self._book_sync = books = KucoinBooks(context, self._rest)
         hooks = PoolHooks(replay=self._replay, up=books.up, down=books.down)
@@ -137,16 +152,7 @@ class KucoinClient(BaseClient):
         self._last_ts: dict[str, int] = {}  # depth/candle topic → push time
         self._replaying = False
         self._instruments: dict[str, Instrument] | None = None
-        self._native = KucoinNative(self._shards)
-        # push type → (the topic prefixes it may come on, its handler)
-        self._routes: dict[type, tuple[tuple[str, ...], Callable[[Any, int], None]]] = {
-            TickerPush: (("/market/ticker:",), self._on_ticker),
-            MatchPush: (("/market/match:",), self._on_match),
-            L2Push: ((LEVEL2 + ":",), self._on_level2),
-            DepthPush: (DEPTH_PREFIXES, self._on_depth),
-            CandlePush: (("/market/candles:",), self._on_candle),
-            CandleAddPush: (("/market/candles:",), self._on_candle),
-        }
+        self._native = ShardsNative(self._shards, parse_topic)
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -193,7 +199,8 @@ class KucoinClient(BaseClient):
     # --- the hot path ------------------------------------------------------------------
 
     def _deliver(self, push: MarketPush, received: int, frame: bytes = b"") -> None:
-        """Route one push by its type, once its topic is one that type may come on."""
+        """Route one push by its type, once its topic is one that type may come on (the
+        sockets do the same inline; this serves held pushes and the rest)."""
         prefixes, handler = self._routes[type(push)]
         try:
             if push.topic.startswith(prefixes):
@@ -201,13 +208,16 @@ class KucoinClient(BaseClient):
             elif all(topic.text != push.topic for topic in self._shards.native):
                 self._stray(push, "no subscription routes this topic", frame)
             # else: a raw topic subscribed natively: its taps saw the frame
-        except DecodeError as exc:
-            self.context.error(exc, "decode", exc.frame)
-        except (ValueError, ArithmeticError) as exc:
+        except (DecodeError, ValueError, ArithmeticError) as exc:
+            self._failed(exc, push, frame)
+
+    def _failed(self, exc: Exception, push: MarketPush, frame: bytes) -> None:
+        """Report a push that a handler refused; the stream goes on."""
+        if not isinstance(exc, DecodeError):
             # Fields that decode as strings but are not numbers (a garbled sequence):
             # a bad frame must surface, never end the stream.
-            error = DecodeError(f"kucoin: bad value on {push.topic}: {exc}", frame or repr(push))
-            self.context.error(error, "decode", error.frame)
+            exc = DecodeError(f"kucoin: bad value on {push.topic}: {exc}", frame or repr(push))
+        self.context.error(exc, "decode", exc.frame)
 
     def _stray(self, push: MarketPush, why: str, frame: bytes = b"") -> None:
         error = DecodeError(f"kucoin: {why}: {push.topic}", frame or repr(push))
@@ -352,6 +362,11 @@ class KucoinClient(BaseClient):
         return dict(self._instruments)
 
     @property
-    def native(self) -> KucoinNative:
-        """Raw KuCoin access: raw topics, raw messages and replies, frame taps."""
+    def native(self) -> ShardsNative[Topic]:
+        """Raw KuCoin access: raw topics, raw messages and replies, frame taps::
+
+        await client.native.subscribe_topic("/market/snapshot:BTC-USDT")  # acked, restored
+        remove = client.native.add_tap(lambda frame: print(frame))  # every raw frame
+        reply = await client.native.request({"type": "ping"})  # {"type": "pong"...}
+        """
         return self._native

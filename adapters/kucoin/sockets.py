@@ -19,8 +19,9 @@ other id that no request awaits is reported.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from time import time_ns
+from typing import Any
 
 import msgspec
 
@@ -104,7 +105,8 @@ class KucoinSocket:
 
 class Socket(KucoinSocket, ShardSocket[Topic]):
     """One socket of a shard (:class:`~tickwire.core.shards.Shards`); see the module
-    docstring. ``bullet`` fetches a token, ``deliver`` takes a primary socket's pushes."""
+    docstring. ``bullet`` fetches a token; a primary socket's pushes go to their handler
+    in ``routes`` (what ``failed`` reports), else to ``deliver``."""
 
     def __init__(
         self,
@@ -112,7 +114,9 @@ class Socket(KucoinSocket, ShardSocket[Topic]):
         *,
         quota: Quota,
         bullet: Callable[[], Awaitable[BulletToken]],
+        routes: Mapping[type, tuple[tuple[str, ...], Callable[[Any, int], None]]],
         deliver: Callable[[MarketPush, int, bytes], None],
+        failed: Callable[[Exception, MarketPush, bytes], None],
     ) -> None:
         KucoinSocket.__init__(self)
         ShardSocket.__init__(self, shard)
@@ -120,7 +124,9 @@ class Socket(KucoinSocket, ShardSocket[Topic]):
         self._bullet = bullet
         # The hot path's callees, looked up once.
         self._taps = shard.owner.taps
+        self._routes = routes
         self._deliver = deliver
+        self._failed = failed
         self.session: Session = self.context.session(
             self,
             name=f"shard-{shard.index}",
@@ -157,10 +163,18 @@ class Socket(KucoinSocket, ShardSocket[Topic]):
             return
         shard = self.shard
         if self is shard.primary:
+            topic = push.topic
             activity = self.session.activity
-            if push.topic in activity:
-                activity[push.topic] = received
-            self._deliver(push, received, frame)
+            if topic in activity:
+                activity[topic] = received
+            prefixes, handler = self._routes[type(push)]
+            if topic.startswith(prefixes):  # the client's _deliver, inline: the hot path
+                try:
+                    handler(push, received)
+                except (DecodeError, ValueError, ArithmeticError) as exc:
+                    self._failed(exc, push, frame)
+            else:
+                self._deliver(push, received, frame)
         elif self is shard.incoming:
             shard.held.append((push, received))
         # else: a replaced socket's last pushes, which its successor delivers too

@@ -22,11 +22,13 @@ __all__ = [
     "CANDLE_TYPES",
     "CHANNELS",
     "MESSAGES_PER_CONNECTION",
+    "PREFIXES",
     "SYMBOLS_PER_MESSAGE",
     "TOPICS_PER_CONNECTION",
     "Topic",
     "batch_key",
     "channel_of",
+    "parse_topic",
     "subscription_for",
     "topic_for",
     "topic_string",
@@ -67,33 +69,45 @@ CHANNELS: dict[Channel, ChannelOptions] = {
 """The public channels this adapter subscribes, with their options."""
 
 
-def topic_for(channel: Channel, native: str, options: Mapping[str, Any]) -> Topic:
-    """The KuCoin topic that carries ``channel`` for one native symbol."""
-    if channel is Channel.TICKER:
-        return Topic("/market/ticker", native)
-    if channel is Channel.TRADES:
-        return Topic("/market/match", native)
-    if channel is Channel.CANDLES:
-        return Topic("/market/candles", native, "_" + CANDLE_TYPES[int(options["interval"])])
-    depth = options["depth"]
-    if depth not in (5, 50):
-        return Topic("/market/level2", native)
-    return Topic(f"/spotMarket/level2Depth{depth}", native)
-
-
+PREFIXES: dict[Channel, str] = {
+    Channel.TICKER: "/market/ticker",
+    Channel.TRADES: "/market/match",
+    Channel.BOOK: "/market/level2",  # the synced book; 5 and 50 are pushed top-N books
+    Channel.CANDLES: "/market/candles",
+}
+"""The topic prefix of each channel (the synced book's, for ``book``)."""
 _CHANNEL_OF_PREFIX = {
-    "/market/ticker": Channel.TICKER,
-    "/market/match": Channel.TRADES,
-    "/market/level2": Channel.BOOK,
+    **{prefix: channel for channel, prefix in PREFIXES.items()},
     "/spotMarket/level2Depth5": Channel.BOOK,
     "/spotMarket/level2Depth50": Channel.BOOK,
-    "/market/candles": Channel.CANDLES,
 }
+
+
+def topic_for(channel: Channel, native: str, options: Mapping[str, Any]) -> Topic:
+    """The KuCoin topic that carries ``channel`` for one native symbol."""
+    if channel is Channel.CANDLES:
+        return Topic(PREFIXES[channel], native, "_" + CANDLE_TYPES[int(options["interval"])])
+    if channel is Channel.BOOK and options["depth"] in (5, 50):
+        return Topic(f"/spotMarket/level2Depth{options['depth']}", native)
+    return Topic(PREFIXES[channel], native)
 
 
 def channel_of(topic: Topic) -> Channel | None:
     """The tickwire channel a topic feeds (None for a raw topic subscribed natively)."""
     return _CHANNEL_OF_PREFIX.get(topic.prefix)
+
+
+def parse_topic(text: str) -> list[Topic]:
+    """``/market/ticker:A,B`` → one :class:`Topic` per symbol (candles keep their type):
+    what ``client.native.subscribe_topic`` subscribes."""
+    prefix, sep, args = text.partition(":")
+    if not sep or not args:
+        raise ValueError(f"not a KuCoin topic: {text!r}")
+    topics = []
+    for arg in args.split(","):
+        native, _, kind = arg.partition("_")
+        topics.append(Topic(prefix, native, f"_{kind}" if kind else ""))
+    return topics
 
 
 def batch_key(topic: Topic) -> str:

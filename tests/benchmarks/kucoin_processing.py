@@ -14,13 +14,12 @@ memory,
 - ``msgspec Any``: ``msgspec.json.Decoder().decode`` (the floor's work per frame);
 - ``msgspec typed``: one decode into small typed Structs with ``Decimal`` prices;
 - ``tickwire``: the shard socket's ``on_frame(frame, time_ns())``, exactly as the
-  session's reader calls it (decode the push frame, route on the topic, decode the
-  data, normalize; for level2, apply to the synced book by sequence; push), then
-  delivery of every event through ``events()``.
+  session's reader calls it (decode the push in one pass, route on its type and topic,
+  normalize; for level2, apply to the synced book by sequence; push), then delivery of
+  every event through ``events()``.
 
-``--stages`` adds cumulative prefixes of tickwire's path (``decode_frame``; plus
-``decode_data``; plus normalize/apply), so the cost of each step is the difference
-between two lines.
+``--stages`` adds cumulative prefixes of tickwire's path (``decode_push``; plus
+normalize/apply), so the cost of each step is the difference between two lines.
 
 It drives the client without a socket, through private members (``_http``, ``_shards``,
 ``_sync``, ``_kbooks``): a benchmark may; an application should not.
@@ -145,17 +144,13 @@ def time_tickwire(recording: Recording, frames: list[bytes]) -> float:
 
 def stage_functions(recording: Recording, channel: str) -> dict[str, Callable[[bytes], Any]]:
     """Cumulative prefixes of tickwire's per-frame path, as plain functions of a frame."""
-    decode_frame, decode_data = parse.decode_frame, parse.decode_data
-    stages: dict[str, Callable[[bytes], Any]] = {
-        "  decode_frame": decode_frame,
-        "  + decode_data": lambda frame: decode_data(decode_frame(frame)),
-    }
+    decode_push = parse.decode_push
+    stages: dict[str, Callable[[bytes], Any]] = {"  decode_push": decode_push}
     if channel == "ticker":
 
         def normalize(frame: bytes) -> Any:
-            message = decode_frame(frame)
-            data = decode_data(message)  # type: ignore[arg-type]
-            return parse.to_ticker(data, parse.message_symbol(message), 0)  # type: ignore[arg-type]
+            push = decode_push(frame)
+            return parse.to_ticker(push.data, push.topic.rpartition(":")[2], 0)  # type: ignore[arg-type]
 
         stages["  + to_ticker"] = normalize
     else:
@@ -164,7 +159,7 @@ def stage_functions(recording: Recording, channel: str) -> dict[str, Callable[[b
         state = {"book": kbook}
 
         def apply(frame: bytes) -> Any:
-            return state["book"].apply(decode_data(decode_frame(frame)), 0)  # type: ignore[arg-type]
+            return state["book"].apply(decode_push(frame).data, 0)  # type: ignore[arg-type]
 
         def reset() -> None:  # a fresh synced book for every repeat
             fresh = KucoinBook(KUCOIN.book_symbol)
