@@ -11,7 +11,6 @@ import httpx
 import pytest
 import respx
 
-from tickwire.adapters.kucoin.cancels import KucoinCancels
 from tickwire.adapters.kucoin.rest import KucoinRest
 from tickwire.adapters.kucoin.signing import sign
 from tickwire.adapters.kucoin.trading import KucoinTrader
@@ -329,8 +328,8 @@ async def test_amend_is_alter_and_acks_the_new_order(trading, mock) -> None:
 
 
 @pytest.fixture
-def cancels(trading: KucoinTrader) -> KucoinCancels:
-    return trading  # the cancels are the trader's base class
+def cancels(trading: KucoinTrader) -> KucoinTrader:
+    return trading  # the cancels are the trader's
 
 
 async def test_cancel_by_order_id_and_by_client_id(cancels, mock) -> None:
