@@ -3,13 +3,21 @@
 Data flow, top to bottom::
 
     socket bytes ─► parse.decode_frame (one msgspec pass, Decimal prices)
-                 ─► parse.to_* (pure wire → core types) / KrakenBooks (CRC32 per message)
+                 ─► parse.to_* (pure wire → core types) / KrakenBook (CRC32 per message)
                  ─► the client's consumers (context.emit)
 
 The public socket first subscribes the ``instrument`` channel: its snapshot gives every
 pair's precisions, which the book checksum needs, and :meth:`KrakenClient.instruments`.
 After every reconnect the instrument channel and every user subscription are restored
 (grouped by channel and options into as few requests as possible).
+
+Books: each ``book`` subscription has a :class:`~tickwire.adapters.kraken.book.KrakenBook`
+(CRC32 at instrument precision after every message). A mismatch, or a book message whose
+values break the rules (the venue applied it, so the local book may now differ), puts
+the book out of sync; core's :class:`~tickwire.core.bookkeeper.BookKeeper` owns the
+sequence (``RESYNCING`` once, recovery with backoff, ``RESYNCED``). Kraken's recovery is
+to renew the subscription: the fresh snapshot arrives later on the socket, and verifies
+in :meth:`KrakenClient._on_book`. After a reconnect every book waits for its snapshot.
 
 With credentials a second socket opens on ``ws_auth_url``
 (:mod:`~tickwire.adapters.kraken.private`): ``orders`` and ``balances``; the order
@@ -22,10 +30,8 @@ import asyncio
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Any, cast
 
-import msgspec
-
 from tickwire.adapters.kraken import parse
-from tickwire.adapters.kraken.books import KrakenBooks
+from tickwire.adapters.kraken.book import KrakenBook
 from tickwire.adapters.kraken.fetch import KrakenFetcher
 from tickwire.adapters.kraken.native import KrakenNative
 from tickwire.adapters.kraken.private import PING, PING_INTERVAL, KrakenPrivate
@@ -41,14 +47,18 @@ from tickwire.adapters.kraken.schemas import (
 from tickwire.adapters.kraken.subscriptions import (
     CHANNELS,
     SUBSCRIBE_QUOTA,
+    ack_symbol,
+    ask,
     group_requests,
+    request,
     subscription_for,
-    wire_params,
 )
 from tickwire.adapters.kraken.trading import KrakenTrader
+from tickwire.core.bookkeeper import BookKeeper
 from tickwire.core.client import BaseClient
 from tickwire.core.config import ClientConfig
 from tickwire.core.errors import (
+    BookOutOfSync,
     ConfigError,
     DecodeError,
     RequestTimeout,
@@ -62,15 +72,6 @@ from tickwire.core.types import Channel, Instrument, OrderAck, StreamState, Subs
 __all__ = ["KrakenClient"]
 
 PUBLIC_WS_URL = "wss://ws.kraken.com/v2"
-
-_encode = msgspec.json.Encoder().encode
-
-
-class _AckResult(msgspec.Struct, frozen=True):
-    symbol: str | None = None
-
-
-_ack_result = msgspec.json.Decoder(_AckResult)
 
 
 class KrakenClient(BaseClient):
@@ -92,7 +93,10 @@ class KrakenClient(BaseClient):
         self._instruments: dict[str, Instrument] = {}
         self._instruments_ready = asyncio.Event()
         self._activity: dict[Hashable, int] = {}  # the public session's, for staleness
-        self._kraken_books = KrakenBooks(self.context, self._renew_book, self._activity)
+        self._keeper = BookKeeper(self.context, self._recover_book)
+        # The keeper's dict (context.books, what client.book() reads), typed as what it
+        # holds: every book it is given is a KrakenBook.
+        self._kraken_books = cast(dict[str, KrakenBook], self._keeper.books)
         self._public: Session | None = None
         self._native = KrakenNative(lambda: self.session)
         self._private: KrakenPrivate | None = None
@@ -146,10 +150,11 @@ class KrakenClient(BaseClient):
     async def on_open(self, session: Session) -> None:
         """Subscribe instruments (for precisions), then restore every subscription."""
         self._instruments_ready.clear()
-        await self._request(session, "subscribe", {"channel": "instrument"}, [None])
+        timeout = self.config.request_timeout
+        await request(session, "subscribe", {"channel": "instrument"}, [None], timeout)
         await self._instruments_ready.wait()
         for channel, options, symbols in group_requests(self._subscriptions):
-            failures = await self._subscribe_wire(session, channel, options, symbols)
+            failures = await ask(session, "subscribe", channel, options, symbols, timeout)
             for symbol, error in failures.items():
                 self._subscriptions.discard(subscription_for(channel, symbol, options))
                 self.context.error(error, f"resubscribe {channel} {symbol}")
@@ -165,7 +170,7 @@ class KrakenClient(BaseClient):
                 message = parse.decode_frame(frame)  # a method response, or the DecodeError
             kind = type(message)
             if kind is BookMessage:
-                self._kraken_books.on_book(message, received)  # type: ignore[arg-type]
+                self._on_book(message, received)  # type: ignore[arg-type]
             elif kind is TickerMessage:
                 for ticker in parse.to_tickers(message, received):  # type: ignore[arg-type]
                     self._activity[("ticker", ticker.symbol)] = received
@@ -190,7 +195,9 @@ class KrakenClient(BaseClient):
 
     def on_close(self, reason: str) -> None:
         """The socket dropped: every book is unusable until its new snapshot."""
-        self._kraken_books.reset()
+        for kraken_book in self._kraken_books.values():
+            kraken_book.reset()
+        self._keeper.reset()
 
     def ping_message(self) -> bytes:
         """Kraken's application ping (a request without params)."""
@@ -203,13 +210,13 @@ class KrakenClient(BaseClient):
             channel = Channel(channel_name)
             reason = f"no {channel} data for {symbol}; resubscribing"
             self.context.status(StreamState.STALE, reason, channel=channel, symbol=symbol)
-            for subscription in [s for s in self._subscriptions if s.symbol == symbol]:
-                if subscription.channel is channel:
-                    try:
-                        await self._renew(subscription)
-                    except (RequestTimeout, TransportError, SubscriptionError) as exc:
-                        # A reconnect (if that was the cause) restores it anyway.
-                        self.context.error(exc, f"renew {channel} {symbol}")
+            live = [s for s in self._subscriptions if s.channel is channel and s.symbol == symbol]
+            for subscription in live:
+                try:
+                    await self._renew(subscription)
+                except (RequestTimeout, TransportError, SubscriptionError) as exc:
+                    # A reconnect (if that was the cause) restores it anyway.
+                    self.context.error(exc, f"renew {channel} {symbol}")
 
     # --- frames ----------------------------------------------------------------------
 
@@ -217,12 +224,7 @@ class KrakenClient(BaseClient):
         req_id = response.req_id
         if req_id is None:
             return  # a keepalive's pong, or the reply to a raw message without an id
-        symbol = response.symbol
-        if symbol is None and response.result:
-            try:
-                symbol = _ack_result.decode(response.result).symbol
-            except parse.DECODE_ERRORS as exc:
-                raise DecodeError(f"kraken: {response.method} reply: bad result: {exc}") from exc
+        symbol = ack_symbol(response)
         pending = self.session.pending
         if pending.resolve((req_id, symbol), response) or pending.resolve((req_id, None), response):
             return
@@ -235,8 +237,41 @@ class KrakenClient(BaseClient):
     def _on_instruments(self, message: InstrumentMessage) -> None:
         for instrument in parse.to_instruments(message):
             self._instruments[instrument.symbol] = instrument
-            self._kraken_books.set_precisions(instrument)
+            if (kraken_book := self._kraken_books.get(instrument.symbol)) is not None:
+                kraken_book.set_precisions(instrument.price_precision, instrument.size_precision)
         self._instruments_ready.set()
+
+    def _on_book(self, message: BookMessage, received: int) -> None:
+        """Apply one book message, verify it, and push the update (or go out of sync)."""
+        data = message.data[0]
+        symbol = data.symbol
+        kraken_book = self._kraken_books.get(symbol)
+        if kraken_book is None:
+            return  # a late frame of an unsubscribed book
+        self._activity[("book", symbol)] = received
+        snapshot = message.type == "snapshot"
+        try:
+            update = kraken_book.apply(data, snapshot, received)
+        except BookOutOfSync as exc:
+            # A failed *snapshot* was the one a renewal asked for: nothing else is
+            # coming, so the keeper renews again (after its backoff).
+            self._keeper.out_of_sync(symbol, exc.reason, retry=snapshot)
+            return
+        except DecodeError as exc:
+            # The book is untouched, but Kraken applied what we refused, so our levels
+            # may now be wrong, and the checksum (top 10 levels only) would not catch a
+            # change deeper in a larger book: resync now. An unsynced book is already
+            # waiting for a snapshot, unless the refused message was that snapshot.
+            if snapshot or kraken_book.synced:
+                kraken_book.reset()
+                reason = f"refused a book message ({exc})"
+                self._keeper.out_of_sync(symbol, reason, retry=snapshot)
+            raise  # reported by on_frame as a StreamError, with the frame
+        if update is None:
+            return  # an update between a mismatch and the fresh snapshot
+        self._events.push(update)
+        if snapshot:
+            self._keeper.in_sync(symbol)
 
     # --- subscriptions -----------------------------------------------------------------
 
@@ -260,13 +295,15 @@ class KrakenClient(BaseClient):
         if channel is Channel.BOOK:
             for symbol in fresh:
                 self._add_book(symbol, int(normalized["depth"]))
-        failures = await self._subscribe_wire(self.session, channel, normalized, fresh)
+        timeout, threshold = self.config.request_timeout, self.config.heartbeat.stale_after
+        failures = await ask(self.session, "subscribe", channel, normalized, fresh, timeout)
         for symbol in fresh:
             if symbol not in failures:
                 self._subscriptions.add(subscription_for(channel, symbol, normalized))
-                self._watch(channel, symbol)
+                if (seconds := threshold.get(channel.value)) is not None:
+                    self.session.watch((channel.value, symbol), seconds)
             elif channel is Channel.BOOK:
-                self._kraken_books.remove(symbol)
+                self._keeper.remove(symbol)
         if failures:
             raise next(iter(failures.values()))
 
@@ -289,11 +326,12 @@ class KrakenClient(BaseClient):
             self._subscriptions.discard(target)
             self.session.unwatch((channel.value, target.symbol))
         names = [t.symbol for t in targets if t.symbol is not None]
-        params = wire_params(channel, dict(targets[0].options), names)
-        await self._request(self.session, "unsubscribe", params, names)
+        timeout = self.config.request_timeout
+        options = dict(targets[0].options)
+        await ask(self.session, "unsubscribe", channel, options, names, timeout)
         if channel is Channel.BOOK:
             for name in names:
-                self._kraken_books.remove(name)
+                self._keeper.remove(name)
 
     def _private_side(self) -> KrakenPrivate:
         """The auth socket; account channels need credentials (else ConfigError)."""
@@ -301,52 +339,33 @@ class KrakenClient(BaseClient):
         assert self._private is not None  # built with the trader
         return self._private
 
-    async def _subscribe_wire(
-        self, session: Session, channel: Channel, options: Mapping[str, Any], symbols: list[str]
-    ) -> dict[str, SubscriptionError]:
-        params = wire_params(channel, options, symbols)
-        replies = await self._request(session, "subscribe", params, symbols)
-        failures: dict[str, SubscriptionError] = {}
-        for symbol, reply in zip(symbols, replies, strict=True):
-            if reply.success is not True:
-                error = reply.error or "refused"
-                failures[symbol] = SubscriptionError(self.venue, error, error)
-        return failures
-
-    async def _request(
-        self, session: Session, method: str, params: dict[str, Any], symbols: Sequence[str | None]
-    ) -> list[MethodResponse]:
-        """Send one request and await one reply per symbol (Kraken acks each symbol)."""
-        req_id = session.next_id()
-        message = _encode({"method": method, "params": params, "req_id": req_id})
-        keys = [(req_id, symbol) for symbol in symbols]
-        timeout = self.config.request_timeout
-        return await session.request_many(keys, message, timeout, f"kraken {method}")
-
     # --- books -------------------------------------------------------------------------
 
     def _add_book(self, symbol: str, depth: int) -> None:
-        self._kraken_books.add(symbol, depth, self._instruments.get(symbol))
+        """Create a symbol's book before subscribing it (its snapshot follows the ack)."""
+        instrument = self._instruments.get(symbol)
+        if instrument is None:  # precisions set when the instrument channel lists it
+            self._keeper.add(symbol, KrakenBook(symbol, depth))
+        else:
+            self._keeper.add(symbol, KrakenBook.for_instrument(instrument, depth))
 
-    async def _renew_book(self, symbol: str, depth: int) -> None:
-        """A book's recovery (the keeper calls it): renew its subscription."""
-        await self._renew(subscription_for(Channel.BOOK, symbol, {"depth": depth}))
+    async def _recover_book(self, symbol: str) -> bool:
+        """The keeper's recovery: renew the subscription; its snapshot comes later (then
+        :meth:`_on_book` verifies it and tells the keeper)."""
+        if (kraken_book := self._kraken_books.get(symbol)) is not None:
+            depth = {"depth": kraken_book.depth or 10}  # always set here
+            await self._renew(subscription_for(Channel.BOOK, symbol, depth))
+        return False
 
     async def _renew(self, subscription: Subscription) -> None:
         """Unsubscribe and subscribe again: Kraken's way to get a fresh snapshot; a
         refusal raises its SubscriptionError."""
-        channel, symbol = subscription.channel, subscription.symbol or ""
-        options = dict(subscription.options)
-        params = wire_params(channel, options, [symbol])
-        await self._request(self.session, "unsubscribe", params, [symbol])
-        failures = await self._subscribe_wire(self.session, channel, options, [symbol])
-        if symbol in failures:
-            raise failures[symbol]
-
-    def _watch(self, channel: Channel, symbol: str) -> None:
-        threshold = self.config.heartbeat.stale_after.get(channel.value)
-        if threshold is not None:
-            self.session.watch((channel.value, symbol), threshold)
+        channel, options = subscription.channel, dict(subscription.options)
+        symbols, timeout = [subscription.symbol or ""], self.config.request_timeout
+        await ask(self.session, "unsubscribe", channel, options, symbols, timeout)
+        failures = await ask(self.session, "subscribe", channel, options, symbols, timeout)
+        if failures:
+            raise next(iter(failures.values()))
 
     # --- public surface -----------------------------------------------------------
 

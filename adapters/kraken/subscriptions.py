@@ -1,17 +1,28 @@
-"""Kraken v2 subscription syntax: channel names, options, and request grouping.
+"""Kraken v2 subscription syntax: channel names, options, request grouping, and acks.
 
 Users speak tickwire's options (``depth`` for books, ``interval`` in seconds for
 candles); subscriptions keep those normalized values, and only :func:`wire_params`
 turns them into Kraken's parameters (``ohlc`` takes minutes).
+
+One ``subscribe``/``unsubscribe`` request names many symbols and Kraken answers it with
+one reply per symbol (``result.symbol``, ``success``, the request's ``req_id``): a
+request waits on the session under one key ``(req_id, symbol)`` per symbol
+(:func:`request`), and the client settles each reply under :func:`ack_symbol`'s key.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+import msgspec
+
+from tickwire.adapters.kraken.parse import DECODE_ERRORS
+from tickwire.adapters.kraken.schemas import MethodResponse
+from tickwire.core.errors import DecodeError, SubscriptionError
 from tickwire.core.ratelimit import Quota
+from tickwire.core.session import Session
 from tickwire.core.subscriptions import ChannelOptions, subscription_for
 from tickwire.core.types import Channel, Subscription
 
@@ -20,7 +31,10 @@ __all__ = [
     "OHLC_MINUTES",
     "SUBSCRIBE_QUOTA",
     "WIRE_NAMES",
+    "ack_symbol",
+    "ask",
     "group_requests",
+    "request",
     "subscription_for",
     "wire_params",
 ]
@@ -74,3 +88,57 @@ def group_requests(
             groups[subscription.channel, subscription.options].append(subscription.symbol)
     for (channel, options), symbols in groups.items():
         yield channel, dict(options), symbols
+
+
+_encode = msgspec.json.Encoder().encode
+
+
+class _AckResult(msgspec.Struct, frozen=True):
+    symbol: str | None = None
+
+
+_ack_result = msgspec.json.Decoder(_AckResult)
+
+
+def ack_symbol(response: MethodResponse) -> str | None:
+    """The symbol a reply acknowledges (``None`` for a request without symbols)."""
+    if response.symbol is not None or not response.result:
+        return response.symbol
+    try:
+        return _ack_result.decode(response.result).symbol
+    except DECODE_ERRORS as exc:
+        raise DecodeError(f"kraken: {response.method} reply: bad result: {exc}") from exc
+
+
+async def request(
+    session: Session,
+    method: str,
+    params: dict[str, Any],
+    symbols: Sequence[str | None],
+    timeout: float,
+) -> list[MethodResponse]:
+    """Send one request and await one reply per symbol (Kraken acks each symbol)."""
+    req_id = session.next_id()
+    message = _encode({"method": method, "params": params, "req_id": req_id})
+    keys = [(req_id, symbol) for symbol in symbols]
+    return await session.request_many(keys, message, timeout, f"kraken {method}")
+
+
+async def ask(
+    session: Session,
+    method: str,
+    channel: Channel,
+    options: Mapping[str, Any],
+    symbols: list[str],
+    timeout: float,
+) -> dict[str, SubscriptionError]:
+    """``method`` (subscribe, unsubscribe) ``channel`` for ``symbols`` in one request:
+    the error of each symbol Kraken refused."""
+    params = wire_params(channel, options, symbols)
+    replies = await request(session, method, params, symbols, timeout)
+    failures: dict[str, SubscriptionError] = {}
+    for symbol, reply in zip(symbols, replies, strict=True):
+        if reply.success is not True:
+            error = reply.error or "refused"
+            failures[symbol] = SubscriptionError("kraken", error, error)
+    return failures
