@@ -12,6 +12,11 @@ checks the numbers and owns what follows, the same way for every channel and ven
 
 A renewal that fails is reported as a ``StreamError``; a reconnect restores the channel
 anyway. Book channels use :class:`~tickwire.core.bookkeeper.BookKeeper` instead.
+
+:class:`SequenceFilter` is for streams whose numbers only order them (tickers, trades):
+the next number is fresh, an earlier one a duplicate (a reconnect's or a renewal's
+overlap), an impossible one an error, with the bounds of
+:mod:`tickwire.core.sync_book`.
 """
 
 from __future__ import annotations
@@ -19,10 +24,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 
 from tickwire.core.context import AdapterContext
-from tickwire.core.errors import TickwireError
+from tickwire.core.errors import DecodeError, TickwireError
+from tickwire.core.sync_book import _SEQUENCE_LIMIT, MAX_SEQUENCE_JUMP, REJECTS_BEFORE_RESYNC
 from tickwire.core.types import Channel, StreamState
 
-__all__ = ["ChannelSequences", "Renew"]
+__all__ = ["ChannelSequences", "Renew", "SequenceFilter"]
 
 Renew = Callable[[str], Awaitable[None]]
 """Ask the venue for a fresh snapshot of channel ``name`` (raises on failure)."""
@@ -97,3 +103,55 @@ class ChannelSequences:
 
     def _status(self, state: StreamState, name: str, reason: str) -> None:
         self._context.status(state, self._prefix + reason, channel=self._channels[name])
+
+
+class SequenceFilter:
+    """The last sequence of each stream key (a ticker's, a trade tape's), to drop repeats::
+
+        if sequences.fresh("t" + symbol, sequence):
+            deliver(event)
+
+    ``fresh`` is True for a number after the last (or the first one seen), False for one
+    up to ``max_jump`` behind it (delivered already), and raises
+    :class:`~tickwire.core.errors.DecodeError` for any other (negative, beyond 2**63,
+    ``max_jump`` ahead): one absurd frame cannot mute a stream. After
+    ``rejects_before_resync`` impossible numbers in a row the venue's numbering has
+    moved, and the filter follows it.
+    """
+
+    __slots__ = ("_last", "_rejects", "max_jump", "rejects_before_resync", "venue")
+
+    def __init__(
+        self,
+        venue: str,
+        *,
+        max_jump: int = MAX_SEQUENCE_JUMP,
+        rejects_before_resync: int = REJECTS_BEFORE_RESYNC,
+    ) -> None:
+        """``venue`` names the errors."""
+        self.venue = venue
+        self.max_jump = max_jump
+        self.rejects_before_resync = rejects_before_resync
+        self._last: dict[str, int] = {}
+        self._rejects: dict[str, int] = {}  # key → impossible sequences in a row
+
+    def fresh(self, key: str, sequence: int) -> bool:
+        """Whether ``sequence`` is new on ``key``'s stream (see the class docstring)."""
+        last = self._last.get(key)
+        if last is not None and last < sequence <= last + self.max_jump:
+            self._last[key] = sequence
+            if self._rejects:
+                self._rejects.pop(key, None)
+            return True
+        if last is None and 0 <= sequence < _SEQUENCE_LIMIT:
+            self._last[key] = sequence
+            return True
+        if last is not None and last - self.max_jump <= sequence <= last:
+            return False
+        rejects = self._rejects.get(key, 0) + 1
+        if rejects < self.rejects_before_resync or not 0 <= sequence < _SEQUENCE_LIMIT:
+            self._rejects[key] = rejects
+            raise DecodeError(f"{self.venue}: impossible sequence {sequence} after {last} ({key})")
+        del self._rejects[key]  # the venue's numbering moved: follow it
+        self._last[key] = sequence
+        return True

@@ -27,9 +27,8 @@ them in a row mean the venue's numbering moved, and the book resyncs. A buffered
 two snapshots in a row could not continue is discarded (:attr:`SequencedBook.rejected`),
 so it cannot block the book forever.
 
-:class:`SequenceFilter` applies the same bounds to the per-key sequence of a stream
-without a book (tickers, trades): the next number is fresh, an earlier one a duplicate
-(a reconnect's or a renewal's overlap), an impossible one an error.
+(:class:`~tickwire.core.sequences.SequenceFilter` applies the same bounds to streams
+without a book.)
 """
 
 from __future__ import annotations
@@ -51,7 +50,6 @@ __all__ = [
     "REJECTS_BEFORE_RESYNC",
     "Changes",
     "Rows",
-    "SequenceFilter",
     "SequencedBook",
     "TopBook",
     "price_of",
@@ -389,55 +387,3 @@ def _price(written: object) -> Decimal:
     elif price:
         raise ValueError(f"price {written}")
     return price
-
-
-class SequenceFilter:
-    """The last sequence of each stream key (a ticker's, a trade tape's), to drop repeats::
-
-        if sequences.fresh("t" + symbol, sequence):
-            deliver(event)
-
-    ``fresh`` is True for a number after the last (or the first one seen), False for one
-    up to ``max_jump`` behind it (delivered already), and raises
-    :class:`~tickwire.core.errors.DecodeError` for any other (negative, beyond 2**63,
-    ``max_jump`` ahead): one absurd frame cannot mute a stream. After
-    ``rejects_before_resync`` impossible numbers in a row the venue's numbering has
-    moved, and the filter follows it.
-    """
-
-    __slots__ = ("_last", "_rejects", "max_jump", "rejects_before_resync", "venue")
-
-    def __init__(
-        self,
-        venue: str,
-        *,
-        max_jump: int = MAX_SEQUENCE_JUMP,
-        rejects_before_resync: int = REJECTS_BEFORE_RESYNC,
-    ) -> None:
-        """``venue`` names the errors."""
-        self.venue = venue
-        self.max_jump = max_jump
-        self.rejects_before_resync = rejects_before_resync
-        self._last: dict[str, int] = {}
-        self._rejects: dict[str, int] = {}  # key → impossible sequences in a row
-
-    def fresh(self, key: str, sequence: int) -> bool:
-        """Whether ``sequence`` is new on ``key``'s stream (see the class docstring)."""
-        last = self._last.get(key)
-        if last is not None and last < sequence <= last + self.max_jump:
-            self._last[key] = sequence
-            if self._rejects:
-                self._rejects.pop(key, None)
-            return True
-        if last is None and 0 <= sequence < _SEQUENCE_LIMIT:
-            self._last[key] = sequence
-            return True
-        if last is not None and last - self.max_jump <= sequence <= last:
-            return False
-        rejects = self._rejects.get(key, 0) + 1
-        if rejects < self.rejects_before_resync or not 0 <= sequence < _SEQUENCE_LIMIT:
-            self._rejects[key] = rejects
-            raise DecodeError(f"{self.venue}: impossible sequence {sequence} after {last} ({key})")
-        del self._rejects[key]  # the venue's numbering moved: follow it
-        self._last[key] = sequence
-        return True

@@ -18,7 +18,7 @@ tickers and trades, the book's own sequence, and the time of depth and candle pu
 what the swap would duplicate.
 
 A ticker or trade ``sequence`` passes core's
-:class:`~tickwire.core.sync_book.SequenceFilter`: a duplicate is dropped, an impossible
+:class:`~tickwire.core.sequences.SequenceFilter`: a duplicate is dropped, an impossible
 one (``10**30``, a jump of ``10**15``, a negative number) is a ``StreamError`` and changes
 nothing, so one absurd frame cannot mute a stream. Frames the client cannot place (a topic
 nobody subscribed, a book that does not exist, an unknown candle type) are
@@ -82,8 +82,9 @@ from tickwire.core.config import ClientConfig
 from tickwire.core.dead_man import keep_armed
 from tickwire.core.errors import BookOutOfSync, ConfigError, DecodeError, NotSupported
 from tickwire.core.ratelimit import Quota, RateLimiter
+from tickwire.core.sequences import SequenceFilter
 from tickwire.core.shards import Batching, PoolHooks, Shard, Shards, ShardsNative
-from tickwire.core.sync_book import SequencedBook, SequenceFilter
+from tickwire.core.sync_book import SequencedBook
 from tickwire.core.types import Channel, Instrument, Subscription
 
 __all__ = ["KucoinClient"]

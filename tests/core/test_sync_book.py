@@ -12,12 +12,12 @@ from decimal import Decimal
 import pytest
 
 from tickwire.core.errors import BookOutOfSync, DecodeError
+from tickwire.core.sequences import SequenceFilter
 from tickwire.core.sync_book import (
     MAX_SEQUENCE_JUMP,
     REJECTS_BEFORE_RESYNC,
     Rows,
     SequencedBook,
-    SequenceFilter,
     TopBook,
 )
 from tickwire.core.types import BookLevel, BookUpdate
