@@ -11,13 +11,10 @@ pair's precisions, which the book checksum needs, and :meth:`KrakenClient.instru
 After every reconnect the instrument channel and every user subscription are restored
 (grouped by channel and options into as few requests as possible).
 
-Books: each ``book`` subscription has a :class:`~tickwire.adapters.kraken.book.KrakenBook`
-(CRC32 at instrument precision after every message). A mismatch, or a book message whose
-values break the rules (the venue applied it, so the local book may now differ), puts
-the book out of sync; core's :class:`~tickwire.core.bookkeeper.BookKeeper` owns the
-sequence (``RESYNCING`` once, recovery with backoff, ``RESYNCED``). Kraken's recovery is
-to renew the subscription: the fresh snapshot arrives later on the socket, and verifies
-in :meth:`KrakenClient._on_book`. After a reconnect every book waits for its snapshot.
+Books: a mismatched checksum, or a refused book message (Kraken applied it, so the local
+book may now differ), puts a book out of sync; core's
+:class:`~tickwire.core.bookkeeper.BookKeeper` runs the resync, whose recovery here is to
+renew the subscription (the fresh snapshot arrives later and verifies in ``_on_book``).
 
 With credentials a second socket opens on ``ws_auth_url``
 (:mod:`~tickwire.adapters.kraken.private`): ``orders`` and ``balances``; the order
@@ -213,7 +210,7 @@ class KrakenClient(BaseClient):
             live = [s for s in self._subscriptions if s.channel is channel and s.symbol == symbol]
             for subscription in live:
                 try:
-                    await self._renew(subscription)
+                    await self._renew(channel, symbol, dict(subscription.options))
                 except (RequestTimeout, TransportError, SubscriptionError) as exc:
                     # A reconnect (if that was the cause) restores it anyway.
                     self.context.error(exc, f"renew {channel} {symbol}")
@@ -353,19 +350,18 @@ class KrakenClient(BaseClient):
         """The keeper's recovery: renew the subscription; its snapshot comes later (then
         :meth:`_on_book` verifies it and tells the keeper)."""
         if (kraken_book := self._kraken_books.get(symbol)) is not None:
-            depth = {"depth": kraken_book.depth or 10}  # always set here
-            await self._renew(subscription_for(Channel.BOOK, symbol, depth))
+            depth = kraken_book.depth or 10  # always set here
+            await self._renew(Channel.BOOK, symbol, {"depth": depth})
         return False
 
-    async def _renew(self, subscription: Subscription) -> None:
+    async def _renew(self, channel: Channel, symbol: str, options: dict[str, Any]) -> None:
         """Unsubscribe and subscribe again: Kraken's way to get a fresh snapshot; a
         refusal raises its SubscriptionError."""
-        channel, options = subscription.channel, dict(subscription.options)
-        symbols, timeout = [subscription.symbol or ""], self.config.request_timeout
+        symbols, timeout = [symbol], self.config.request_timeout
         await ask(self.session, "unsubscribe", channel, options, symbols, timeout)
         failures = await ask(self.session, "subscribe", channel, options, symbols, timeout)
-        if failures:
-            raise next(iter(failures.values()))
+        if symbol in failures:
+            raise failures[symbol]
 
     # --- public surface -----------------------------------------------------------
 
