@@ -17,15 +17,18 @@ call that needs names loads ``Assets`` and ``AssetPairs`` once and every result 
 normalized to the WebSocket v2 spelling the events use (``BTC``, ``BTC/USD``). Kraken
 keeps only the latest 720 candles of each interval ("older data cannot be retrieved,
 regardless of the value of since"): a range reaching further back yields what is kept.
+Times are seconds, decoded as ``Decimal`` and turned into integer ns without a float in
+between.
 """
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TypeVar
 
 import msgspec
 
-from tickwire.adapters.kraken import parse_rest
+from tickwire.adapters.kraken import parse
 from tickwire.adapters.kraken import schemas_rest as wire
 from tickwire.adapters.kraken.parse import VENUE
 from tickwire.adapters.kraken.rest import KrakenRest
@@ -35,7 +38,15 @@ from tickwire.core.errors import DecodeError, UnknownOrder
 from tickwire.core.fetcher import NS, Fetcher, Names, ServerTime, check_interval, page_candles
 from tickwire.core.positions import Fill
 from tickwire.core.rest import decode
-from tickwire.core.types import Balance, Candle, OrderUpdate, Trade
+from tickwire.core.types import (
+    Balance,
+    Candle,
+    OrderStatus,
+    OrderType,
+    OrderUpdate,
+    Side,
+    Trade,
+)
 
 __all__ = ["OHLC_MAX", "KrakenFetcher"]
 
@@ -71,7 +82,7 @@ class KrakenFetcher(Fetcher):
         """``Assets`` and ``AssetPairs``: REST's names → the v2 spelling."""
         assets = await self.calls.public("Assets", {})
         pairs = await self.calls.public("AssetPairs", {})
-        return parse_rest.names(
+        return _names(
             decode(VENUE, assets, dict[str, wire.AssetInfo], "Assets"),
             decode(VENUE, pairs, dict[str, wire.PairInfo], "AssetPairs"),
         )
@@ -100,8 +111,8 @@ class KrakenFetcher(Fetcher):
                 trade_id=str(row.trade_id),
                 price=row.price,
                 size=row.volume,
-                side=parse_rest.SIDES[row.side],
-                ts=parse_rest.ns(row.time),
+                side=_SIDES[row.side],
+                ts=_ns(row.time),
                 received=received,
             )
             for row in rows
@@ -127,7 +138,7 @@ class KrakenFetcher(Fetcher):
             )
             received = self.calls.last_received
             rows, last = _by_pair(raw, list[wire.OhlcRow], "OHLC")
-            candles = [parse_rest.to_candle(symbol, interval, row, received) for row in rows]
+            candles = [_to_candle(symbol, interval, row, received) for row in rows]
             # A short page is the newest one; without ``since`` Kraken answers its newest
             # 720, and it keeps no more.
             full = len(rows) >= OHLC_MAX and since is not None
@@ -191,9 +202,7 @@ class KrakenFetcher(Fetcher):
             orders = decode(VENUE, raw, wire.OpenOrders, method).open
         else:
             orders = decode(VENUE, raw, wire.ClosedOrders, method).closed
-        updates = [
-            parse_rest.to_order_update(table, txid, info, received) for txid, info in orders.items()
-        ]
+        updates = [_to_order_update(table, txid, info, received) for txid, info in orders.items()]
         return sorted(updates, key=lambda u: u.ts)
 
     async def fetch_order(
@@ -232,7 +241,7 @@ class KrakenFetcher(Fetcher):
             page = decode(VENUE, raw, wire.TradesHistory, "TradesHistory")
             fresh = [txid for txid in page.trades if txid not in seen]
             for txid in fresh:
-                seen[txid] = parse_rest.to_fill(table, page.trades[txid])
+                seen[txid] = _to_fill(table, page.trades[txid])
             # Stop at the end, and when a page brings nothing new (a venue ignoring ofs).
             if not fresh or len(seen) >= page.count or len(page.trades) < _HISTORY_PAGE:
                 break
@@ -242,3 +251,103 @@ class KrakenFetcher(Fetcher):
             if (symbol is None or f.symbol == symbol) and (since is None or f.ts >= since)
         ]
         return sorted(fills, key=lambda f: f.ts)
+
+
+# --- REST results -> core types -----------------------------------------------------------
+
+_ALTNAMES = {"XBT": "BTC", "XDG": "DOGE"}  # Kraken's own names → everyone else's
+_SIDES = {**parse.SIDES, "b": Side.BUY, "s": Side.SELL}  # orders: buy/sell; trades: b/s
+_TERMINAL = {"canceled": OrderStatus.CANCELED, "expired": OrderStatus.EXPIRED}
+
+
+def _ns(seconds: Decimal | int) -> int:
+    """Seconds (exact) → integer ns."""
+    return int(seconds * NS)
+
+
+def _names(assets: dict[str, wire.AssetInfo], pairs: dict[str, wire.PairInfo]) -> Names:
+    """The name tables from ``Assets`` and ``AssetPairs``: ``XXBT`` → ``BTC``; a pair's
+    code, altname or wsname → ``BTC/USD``; ``BTC/USD`` → its altname (what requests
+    send)."""
+    codes = {code: _ALTNAMES.get(a.altname, a.altname) for code, a in assets.items()}
+    table = {**_ALTNAMES, **codes}
+    symbols: dict[str, str] = {}
+    natives: dict[str, str] = {}
+    for code, pair in pairs.items():
+        symbol = f"{table.get(pair.base, pair.base)}/{table.get(pair.quote, pair.quote)}"
+        symbols |= {alias: symbol for alias in (code, pair.altname, pair.wsname) if alias}
+        natives.setdefault(symbol, pair.altname)
+    return Names(table, symbols, natives)
+
+
+def _to_candle(symbol: str, interval: int, row: wire.OhlcRow, received: int) -> Candle:
+    """One ``OHLC`` row as a :class:`Candle` (``ts`` is its start: the row has no other)."""
+    start = row.time * NS
+    return Candle(
+        venue=VENUE,
+        symbol=symbol,
+        interval=interval,
+        start=start,
+        open=row.open,
+        high=row.high,
+        low=row.low,
+        close=row.close,
+        volume=row.volume,
+        ts=start,
+        received=received,
+    )
+
+
+def _to_order_update(names: Names, txid: str, info: wire.OrderInfo, received: int) -> OrderUpdate:
+    """One order entry as an :class:`OrderUpdate` (its latest state)."""
+    status = _status(info)
+    order_type = parse.ORDER_TYPES.get(info.descr.ordertype)
+    filled = info.vol_exec
+    return OrderUpdate(
+        venue=VENUE,
+        symbol=names.symbol(info.descr.pair),
+        order_id=txid,
+        client_id=info.cl_ord_id,
+        side=_SIDES.get(info.descr.type),
+        order_type=order_type,
+        status=status,
+        price=info.descr.price if order_type is OrderType.LIMIT else None,
+        size=info.vol,
+        filled=filled,
+        remaining=Decimal(0) if status.is_terminal else info.vol - filled,
+        avg_price=info.price if filled else None,
+        fee=info.fee,
+        reason=info.reason,
+        ts=_ns(info.closetm if info.closetm is not None else info.opentm),
+        received=received,
+    )
+
+
+def _status(info: wire.OrderInfo) -> OrderStatus:
+    if info.status == "pending":
+        return OrderStatus.PENDING
+    if info.status == "open":
+        return OrderStatus.PARTIALLY_FILLED if info.vol_exec else OrderStatus.OPEN
+    if info.status == "closed":  # closed: executed; what did not fill was cancelled
+        return OrderStatus.FILLED if info.vol_exec >= info.vol else OrderStatus.CANCELED
+    status = _TERMINAL.get(info.status)
+    if status is None:
+        raise DecodeError(f"kraken: unknown order status {info.status!r}")
+    return status
+
+
+def _to_fill(names: Names, trade: wire.TradeInfo) -> Fill:
+    """One ``TradesHistory`` entry as a :class:`Fill`.
+
+    Kraken charges fees in the quote unless the order asked otherwise and the entry does
+    not say which, so ``fee_asset`` stays ``None`` (taken as the quote).
+    """
+    return Fill(
+        symbol=names.symbol(trade.pair),
+        order_id=trade.ordertxid,
+        side=_SIDES[trade.type],
+        price=trade.price,
+        size=trade.vol,
+        fee=trade.fee,
+        ts=_ns(trade.time),
+    )

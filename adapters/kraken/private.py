@@ -5,7 +5,7 @@ Data flow, top to bottom::
     endpoint(): REST GetWebSocketsToken (a fresh token for every connect)
     on_open():  subscribe executions (snap_orders + snap_trades) → wait for its snapshot;
                 restore balances if the user subscribed it
-    frames:     parse.decode_private_frame ─► executions.to_report ─► core's OrderTracker
+    frames:     parse.decode_private_frame ─► to_report ─► core's OrderTracker
                 (sparse reports → complete OrderUpdate) / parse.to_balances ─► EventStream;
                 method replies resolve ``session.pending`` by ``req_id``
 
@@ -18,6 +18,32 @@ Each private subscription's ``sequence`` must grow by one per message; a gap is 
 as ``RESYNCING`` for its channel and the subscription is renewed for a fresh snapshot
 (``RESYNCED`` when it arrives), by core's :class:`~tickwire.core.sequences.ChannelSequences`.
 The token is kept out of every log, repr and error.
+
+Kraken's ``executions`` reports are sparse (only what changed): :func:`to_report` maps
+each to core terms and core's :class:`~tickwire.core.order_tracker.OrderTracker` merges
+it into the order's state, so every update is complete (symbol, side, type, price,
+size, filled, remaining, average price).
+
+The one lifecycle tickwire shares with KuCoin:
+
+================  ====================  ==================================================
+``exec_type``     status                notes
+================  ====================  ==================================================
+``pending_new``   ``PENDING``           full order detail
+``new``           ``OPEN``
+``trade``         ``PARTIALLY_FILLED``  every fill, even the one that completes the order:
+                                        ``last_fill_*``, that fill's ``fee``, cumulative
+                                        ``filled`` and ``avg_price``
+``filled``        ``FILLED``            the separate terminal report
+``canceled``      ``CANCELED``          ``reason``; a post-only order refused for taking
+                                        liquidity (``Post only order``) is ``REJECTED``
+``expired``       ``EXPIRED``
+``amended``,      ``OPEN`` or           new price/size; ``PARTIALLY_FILLED`` once filled
+``restated``      ``PARTIALLY_FILLED``
+================  ====================  ==================================================
+
+Reports whose ``exec_type`` says nothing about the status (snapshot entries of open
+orders, iceberg refills, status changes) are read by their ``order_status``.
 """
 
 from __future__ import annotations
@@ -30,11 +56,16 @@ import msgspec
 
 from tickwire.adapters.kraken import parse
 from tickwire.adapters.kraken.errors import to_error
-from tickwire.adapters.kraken.executions import check_execution, to_report
+from tickwire.adapters.kraken.parse import ORDER_TYPES, SIDES, timestamp_ns, to_unified
 from tickwire.adapters.kraken.rest import KrakenRest, WsToken
 from tickwire.adapters.kraken.schemas import MethodResponse
-from tickwire.adapters.kraken.schemas_private import BalancesMessage, ExecutionsMessage
+from tickwire.adapters.kraken.schemas_private import (
+    BalancesMessage,
+    ExecutionData,
+    ExecutionsMessage,
+)
 from tickwire.core.account import AccountSocket
+from tickwire.core.checks import Fields
 from tickwire.core.context import AdapterContext
 from tickwire.core.errors import (
     AuthError,
@@ -42,11 +73,13 @@ from tickwire.core.errors import (
     ExchangeError,
     SubscriptionError,
 )
+from tickwire.core.order_tracker import OrderReport
 from tickwire.core.sequences import ChannelSequences
 from tickwire.core.session import Session
-from tickwire.core.types import Channel
+from tickwire.core.types import Channel, OrderStatus
+from tickwire.core.validation import ZERO, check_signed
 
-__all__ = ["AUTH_WS_URL", "PING", "PING_INTERVAL", "KrakenPrivate"]
+__all__ = ["AUTH_WS_URL", "PING", "PING_INTERVAL", "KrakenPrivate", "check_execution", "to_report"]
 
 AUTH_WS_URL = "wss://ws-auth.kraken.com/v2"
 PING_INTERVAL = 10.0  # Kraken drops idle sockets after about a minute
@@ -54,6 +87,21 @@ PING = b'{"method":"ping"}'  # no req_id: its pong has none either, and needs no
 
 _encode = msgspec.json.Encoder(decimal_format="number").encode
 _CHANNELS = {"executions": Channel.ORDERS, "balances": Channel.BALANCES}
+_BY_EXEC_TYPE = {
+    "pending_new": OrderStatus.PENDING,
+    "new": OrderStatus.OPEN,
+    "trade": OrderStatus.PARTIALLY_FILLED,
+    "filled": OrderStatus.FILLED,
+    "canceled": OrderStatus.CANCELED,
+    "expired": OrderStatus.EXPIRED,
+    "rejected": OrderStatus.REJECTED,
+}
+# Kraken's order_status: named like exec_type, but for the fills.
+_BY_ORDER_STATUS = {
+    ("partially_filled" if name == "trade" else name): status
+    for name, status in _BY_EXEC_TYPE.items()
+}
+_REJECT_REASONS = frozenset({"Post only order"})
 
 
 class KrakenPrivate(AccountSocket):
@@ -222,3 +270,65 @@ class KrakenPrivate(AccountSocket):
         snaps = {"snap_orders": True, "snap_trades": True} if channel == "executions" else {}
         await self._channel_request("unsubscribe", channel)
         await self._channel_request("subscribe", channel, **snaps)
+
+
+# --- execution reports ------------------------------------------------------------------
+
+
+def to_report(r: ExecutionData, received: int) -> OrderReport:
+    """One execution report in core terms (checked first by :func:`check_execution`)."""
+    reason = r.reason or r.cancel_reason
+    status = _BY_EXEC_TYPE.get(r.exec_type)  # None: amended, restated, iceberg_refill, status
+    if status is OrderStatus.CANCELED and reason in _REJECT_REASONS:
+        status = OrderStatus.REJECTED  # a post-only order refused for taking liquidity
+    fill = r.exec_type == "trade"
+    fill_id = r.exec_id or (f"{r.symbol}/{r.trade_id}" if r.trade_id else None)
+    fees = r.fees if fill else None
+    return OrderReport(
+        order_id=r.order_id,
+        ts=timestamp_ns(r.timestamp, received),
+        status=status,
+        order_status=_BY_ORDER_STATUS.get(r.order_status or ""),
+        client_id=r.cl_ord_id,
+        symbol=None if r.symbol is None else to_unified(r.symbol),
+        side=SIDES.get(r.side or ""),
+        order_type=ORDER_TYPES.get(r.order_type or ""),
+        price=r.limit_price or None,  # market orders may report 0: they have no price
+        size=r.order_qty,
+        filled=r.cum_qty,
+        cum_cost=r.cum_cost,
+        avg_price=r.avg_price or None,  # 0 until something filled
+        reason=reason,
+        fill=fill,
+        fill_id=fill_id,
+        fill_price=r.last_price,
+        fill_size=r.last_qty,
+        fill_cost=r.cost,
+        fee=sum((f.qty for f in fees), ZERO) if fees else None,
+        fee_asset=fees[0].asset if fees else None,
+    )
+
+
+_VALUES = Fields(
+    zero_prices=("limit_price", "avg_price"),  # a market order reports 0 for both
+    prices=("last_price",),
+    sizes=("order_qty", "cash_order_qty", "display_qty", "cum_qty", "cum_cost", "last_qty",
+           "cost"),
+    signed=("fee_usd_equiv",),
+)  # fmt: skip
+
+
+def check_execution(report: ExecutionData) -> None:
+    """Raise :class:`~tickwire.core.errors.DecodeError` if an execution report breaks
+    the value rules; call it on every report of a message before merging any.
+
+    Quantities and costs must be finite and >= 0; ``limit_price`` and ``avg_price``
+    finite and >= 0 (Kraken reports 0 for a market order's price and an unfilled
+    order's average); a trade's ``last_price`` finite and > 0; fees finite (signed: a
+    rebate is negative); ``timestamp`` valid.
+    """
+    what = f"kraken: execution {report.order_id!r}"
+    timestamp_ns(report.timestamp, 0)
+    _VALUES.check(report, what)
+    for fee in report.fees or ():
+        check_signed(fee.qty, f"{what} fee {fee.asset!r}")

@@ -1,5 +1,4 @@
-"""Kraken v2 private wire messages: ``executions``, ``balances``, trading-method results,
-and the params the trading methods send (:func:`order_params` and its checks).
+"""Kraken v2 private wire messages: ``executions``, ``balances``, trading-method results.
 
 The companion of :mod:`tickwire.adapters.kraken.schemas` (same conventions: venue field
 names verbatim, ``Decimal`` numbers decoded from their digits, timestamps kept as RFC3339
@@ -9,13 +8,12 @@ Only the fields tickwire reads or checks are declared: msgspec skips the others
 
 Execution reports are *sparse*: only ``exec_type``, ``order_id`` and ``timestamp`` are
 reliably present, so every other field defaults to ``None`` and
-:mod:`tickwire.adapters.kraken.executions` merges reports into per-order state.
+:mod:`tickwire.adapters.kraken.private` merges reports into per-order state.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 from tickwire.adapters.kraken.schemas import (
     Count,
@@ -25,8 +23,6 @@ from tickwire.adapters.kraken.schemas import (
     _Channel,
     _Wire,
 )
-from tickwire.core.errors import InvalidOrder
-from tickwire.core.types import OrderRequest, OrderType, TimeInForce
 
 __all__ = [
     "AddOrderResult",
@@ -42,8 +38,6 @@ __all__ = [
     "ExecutionsMessage",
     "FeeData",
     "PrivateMessage",
-    "SubscribeResult",
-    "order_params",
 ]
 
 
@@ -129,16 +123,6 @@ PrivateMessage = StatusMessage | HeartbeatMessage | ExecutionsMessage | Balances
 # --- method results (``MethodResponse.result``) --------------------------------------
 
 
-class SubscribeResult(_Wire, frozen=True, gc=False):
-    """A private subscribe ack's ``result``."""
-
-    channel: str
-    snap_orders: bool | None = None
-    snap_trades: bool | None = None
-    snapshot: bool | None = None
-    maxratecount: int | None = None  # the tier's trading-rate threshold
-
-
 class AddOrderResult(_Wire, frozen=True, gc=False):
     """``add_order``: the venue's id, and the client id echoed."""
 
@@ -187,32 +171,3 @@ class BatchAddRow(_Wire, frozen=True, gc=False):
     order_id: str | None = None
     cl_ord_id: str | None = None
     error: str | None = None
-
-
-# --- what the trading methods send ------------------------------------------------------
-
-_TIME_IN_FORCE = {TimeInForce.GTC: "gtc", TimeInForce.IOC: "ioc"}
-
-
-def order_params(request: OrderRequest, client_id: str) -> dict[str, Any]:
-    """``add_order`` params for one request (without ``symbol`` and ``token``)."""
-    tif = _TIME_IN_FORCE.get(request.time_in_force)
-    if tif is None:
-        # FOK does not exist on Kraken spot, and GTD needs an expiry OrderRequest lacks.
-        raise InvalidOrder(
-            "kraken", "time_in_force", f"time_in_force {request.time_in_force} is not supported"
-        )
-    params: dict[str, Any] = {
-        "order_type": request.type.value,
-        "side": request.side.value,
-        "order_qty": request.size,
-        "cl_ord_id": client_id,
-    }
-    if request.type is OrderType.LIMIT:
-        params["limit_price"] = request.price
-        params["time_in_force"] = tif
-        if request.post_only:
-            params["post_only"] = True
-    elif request.time_in_force is TimeInForce.IOC:
-        params["time_in_force"] = tif
-    return params

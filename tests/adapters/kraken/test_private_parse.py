@@ -9,13 +9,13 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from tickwire.adapters.kraken.executions import new_tracker, to_report
 from tickwire.adapters.kraken.parse import (
     decode_frame,
     decode_private_frame,
     decode_result,
     to_balances,
 )
+from tickwire.adapters.kraken.private import to_report
 from tickwire.adapters.kraken.schemas import HeartbeatMessage, MethodResponse, StatusMessage
 from tickwire.adapters.kraken.schemas_private import (
     AddOrderResult,
@@ -28,10 +28,10 @@ from tickwire.adapters.kraken.schemas_private import (
     EditOrderResult,
     ExecutionData,
     ExecutionsMessage,
-    SubscribeResult,
 )
 from tickwire.core.errors import DecodeError
 from tickwire.core.order_tracker import OrderState
+from tickwire.core.order_tracker import OrderTracker as CoreTracker
 from tickwire.core.types import Balance, OrderStatus, OrderType, OrderUpdate, Side
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "kraken"
@@ -43,7 +43,7 @@ class OrderTracker:
     """Core's order tracker fed Kraken's wire reports, the way the private side feeds it."""
 
     def __init__(self) -> None:
-        self.core = new_tracker()
+        self.core = CoreTracker("kraken")
 
     def apply(self, r: ExecutionData, received: int) -> OrderUpdate | None:
         return self.core.apply(to_report(r, received), received)
@@ -157,8 +157,6 @@ def test_balances_snapshot_and_ledger_updates() -> None:
             CancelAfterResult,
             {"triggerTime": "2023-09-21T15:51:09Z"},
         ),
-        ("subscribe_executions_ack.json", SubscribeResult, {"maxratecount": 125}),
-        ("subscribe_balances_ack.json", SubscribeResult, {"channel": "balances"}),
     ],
 )
 def test_method_results(name: str, kind: type, expected: dict[str, object]) -> None:

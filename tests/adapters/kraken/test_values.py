@@ -19,7 +19,7 @@ import pytest
 
 from tickwire.adapters.kraken import parse
 from tickwire.adapters.kraken.client import KrakenClient
-from tickwire.adapters.kraken.executions import check_execution
+from tickwire.adapters.kraken.private import check_execution
 from tickwire.adapters.kraken.schemas import (
     InstrumentMessage,
     OhlcMessage,
