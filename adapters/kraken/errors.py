@@ -91,10 +91,8 @@ def error_key(error: str) -> str:
     return error.partition(":")[0]
 
 
-def to_error(
-    error: str, *, status: int = 200, retry_after: float | None = None
-) -> ExchangeError | TransportError:
-    """The core exception for a Kraken error string (``code`` is the key, ``message``
-    the full string). Unknown strings become a plain :class:`ExchangeError` (or, under
-    an HTTP 429 or 5xx ``status``, what that status means)."""
-    return ERRORS.error(error_key(error), error, status=status, retry_after=retry_after)
+def to_error(error: str) -> ExchangeError | TransportError:
+    """The core exception for a Kraken error string of a socket reply (``code`` is the
+    key, ``message`` the full string); unknown strings become a plain
+    :class:`ExchangeError`."""
+    return ERRORS.error(error_key(error), error)

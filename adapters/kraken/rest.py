@@ -21,7 +21,6 @@ Messages name the method only: never a header, the body, the key, the secret or 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 import msgspec
@@ -83,17 +82,14 @@ def _open(body: bytes, status: int) -> msgspec.Raw | tuple[str, str]:
     return envelope.result
 
 
-class _TokenResult(msgspec.Struct, frozen=True):
-    token: str
-    expires: int = 900  # seconds the token may wait for its first use
-
-
-@dataclass(frozen=True, slots=True)
-class WsToken:
+class WsToken(msgspec.Struct, frozen=True, kw_only=True):
     """A WebSocket session token. The token is left out of ``repr``: it grants trading."""
 
-    token: str = field(repr=False)
-    expires: int  # seconds it may wait for its first use (it never expires once used)
+    token: str
+    expires: int = 900  # seconds it may wait for its first use (it never expires once used)
+
+    def __repr__(self) -> str:
+        return f"WsToken(expires={self.expires})"
 
 
 class KrakenRest(RestClient):
@@ -152,5 +148,4 @@ class KrakenRest(RestClient):
         """``POST /0/private/GetWebSocketsToken``: a fresh token for one auth connection."""
         result = await self.private("GetWebSocketsToken", {})
         # Never keep the body: a garbled success could still hold a token.
-        token = decode(_VENUE, result, _TokenResult, f"POST {TOKEN_PATH}", secret=True)
-        return WsToken(token=token.token, expires=token.expires)
+        return decode(_VENUE, result, WsToken, f"POST {TOKEN_PATH}", secret=True)

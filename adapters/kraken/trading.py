@@ -65,7 +65,6 @@ from tickwire.adapters.kraken.schemas_private import (
     CancelOrderResult,
     CountResult,
     EditOrderResult,
-    order_params,
 )
 from tickwire.core.context import AdapterContext
 from tickwire.core.deadline import Deadline
@@ -80,13 +79,38 @@ from tickwire.core.errors import (
 from tickwire.core.order_tracker import OrderState
 from tickwire.core.reconcile import reconcile, reconcile_each
 from tickwire.core.trader import Trader
-from tickwire.core.types import OrderAck, OrderRequest
+from tickwire.core.types import OrderAck, OrderRequest, OrderType, TimeInForce
 
 __all__ = ["BATCH_ADD_MAX", "BATCH_CANCEL_MAX", "KrakenTrader"]
 
 BATCH_ADD_MAX = 15  # batch_add takes 2-15 orders
 BATCH_CANCEL_MAX = 50  # batch_cancel takes 2-50 ids
 _FIELDS = {"price": "limit_price", "size": "order_qty"}  # an amend's or edit's changes
+_TIME_IN_FORCE = {TimeInForce.GTC: "gtc", TimeInForce.IOC: "ioc"}
+
+
+def order_params(request: OrderRequest, client_id: str) -> dict[str, Any]:
+    """``add_order`` params for one request (without ``symbol`` and ``token``)."""
+    tif = _TIME_IN_FORCE.get(request.time_in_force)
+    if tif is None:
+        # FOK does not exist on Kraken spot, and GTD needs an expiry OrderRequest lacks.
+        raise InvalidOrder(
+            VENUE, "time_in_force", f"time_in_force {request.time_in_force} is not supported"
+        )
+    params: dict[str, Any] = {
+        "order_type": request.type.value,
+        "side": request.side.value,
+        "order_qty": request.size,
+        "cl_ord_id": client_id,
+    }
+    if request.type is OrderType.LIMIT:
+        params["limit_price"] = request.price
+        params["time_in_force"] = tif
+        if request.post_only:
+            params["post_only"] = True
+    elif request.time_in_force is TimeInForce.IOC:
+        params["time_in_force"] = tif
+    return params
 
 
 class _Interrupted(Exception):
