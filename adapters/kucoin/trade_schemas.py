@@ -93,7 +93,6 @@ class FailedSymbol(_Wire, frozen=True, gc=False):
 class CancelAllData(_Wire, frozen=True, gc=False):
     """``data`` of ``DELETE /api/v1/hf/orders/cancelAll``."""
 
-    succeed_symbols: list[str] = []
     failed_symbols: list[FailedSymbol] = []
 
 
@@ -104,13 +103,11 @@ class ActiveSymbols(_Wire, frozen=True, gc=False):
 
 
 class DcpData(_Wire, frozen=True, gc=False):
-    """``data`` of ``POST /api/v1/hf/orders/dead-cancel-all`` (and ``/query``), in
-    *seconds*; empty (``{}``) when the switch is disarmed."""
+    """``data`` of ``POST /api/v1/hf/orders/dead-cancel-all``, in *seconds*; empty
+    (``{}``) when the switch is disarmed."""
 
     current_time: int | None = None
     trigger_time: int | None = None
-    timeout: int | None = None  # /query only
-    symbols: str | None = None  # /query only: "BTC-USDT,ETH-USDT", empty for all
 
 
 class OrderDetail(_Wire, frozen=True, gc=False):
@@ -130,10 +127,7 @@ class OrderDetail(_Wire, frozen=True, gc=False):
     cancelled_size: Decimal | None = None
     fee: Decimal | None = None
     fee_currency: str | None = None
-    time_in_force: str | None = None
-    post_only: bool | None = None
     active: bool | None = None  # still open
-    in_order_book: bool | None = None
     cancel_exist: bool | None = None  # something was canceled
     created_at: int | None = None  # ms
     last_updated_at: int | None = None  # ms
@@ -150,7 +144,6 @@ class AccountRow(_Wire, frozen=True, gc=False):
     balance: Decimal  # total
     available: Decimal
     holds: Decimal
-    id: str | None = None
 
 
 class HistoryTrade(_Wire, frozen=True, gc=False):
@@ -178,10 +171,8 @@ class FillRow(_Wire, frozen=True, gc=False):
     price: Decimal
     size: Decimal
     created_at: TimestampMs
-    trade_id: int | str | None = None
     fee: Decimal = Decimal(0)
     fee_currency: str | None = None
-    liquidity: str | None = None  # "maker" | "taker"
 
 
 class FillsPage(_Wire, frozen=True, gc=False):
