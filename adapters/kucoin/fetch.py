@@ -24,28 +24,44 @@ this keeps only the fetcher's share inside them). Errors come from the adapter's
 table (:mod:`.errors`; ``400100`` with an absent order → ``UnknownOrder``); a refused
 timestamp (``400002``) is re-measured and retried once (:meth:`~.rest.KucoinRest.signed`);
 nothing else is retried here: the caller decides.
+
+Replies are normalized exactly as the pushes are: trades and candles through
+:func:`~.parse.to_trade` / :func:`~.parse.to_candle`, balances through
+:func:`~.parse_private.to_balance`, book levels through :func:`~.parse.valid_levels`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from decimal import Decimal
 from time import time_ns
 from typing import Literal
 
 import msgspec
 
-from tickwire.adapters.kucoin import parse_private
 from tickwire.adapters.kucoin import trade_schemas as wire
-from tickwire.adapters.kucoin.parse import CANDLE_TYPES, VENUE, to_native
+from tickwire.adapters.kucoin.parse import (
+    CANDLE_TYPES,
+    VENUE,
+    to_candle,
+    to_native,
+    to_trade,
+    to_unified,
+    valid_levels,
+)
+from tickwire.adapters.kucoin.parse_private import ORDER_TYPES, SIDES, to_balance
 from tickwire.adapters.kucoin.rest import KucoinRest, open_orders, order_detail
+from tickwire.adapters.kucoin.schemas import BalanceData, CandleData, Level2Snapshot, MatchData
 from tickwire.core.book import OrderBook
+from tickwire.core.checks import Fields
 from tickwire.core.config import Credentials
-from tickwire.core.errors import ConfigError, UnknownOrder
+from tickwire.core.errors import ConfigError, DecodeError, UnknownOrder
 from tickwire.core.fetcher import Fetcher, ServerTime, check_interval, window_candles
 from tickwire.core.positions import Fill
 from tickwire.core.ratelimit import Quota, RateLimiter
 from tickwire.core.rest import decode
-from tickwire.core.types import Balance, Candle, OrderUpdate, Trade
+from tickwire.core.types import Balance, Candle, OrderStatus, OrderUpdate, Trade
+from tickwire.core.validation import ZERO
 
 __all__ = ["MANAGEMENT", "MAX_CANDLES", "PUBLIC", "QUOTAS", "SPOT", "KucoinFetcher"]
 
@@ -57,6 +73,12 @@ FILLS_PAGE = 100
 PUBLIC, SPOT, MANAGEMENT = "kucoin:public", "kucoin:spot", "kucoin:management"
 QUOTAS = {PUBLIC: Quota(2000, 30.0), SPOT: Quota(4000, 30.0), MANAGEMENT: Quota(2000, 30.0)}
 """KuCoin's REST resource pools (VIP 0), weights per 30 s."""
+_MS = 1_000_000  # ns per ms
+_DETAIL_VALUES = Fields(
+    zero_prices=("price",),  # 0 on a market order
+    sizes=("size", "deal_size", "remain_size", "cancelled_size"),
+)
+_FILL_VALUES = Fields(prices=("price",), sizes=("size", "fee"))
 
 
 class KucoinFetcher(Fetcher):
@@ -105,7 +127,7 @@ class KucoinFetcher(Fetcher):
         """Every asset's spot balance (``trade`` + ``trade_hf``), by asset."""
         path = "/api/v1/accounts"
         raw = await self._get(MANAGEMENT, 5, path, signed=True)
-        return parse_private.to_balances(decode(VENUE, raw, list[wire.AccountRow], path), time_ns())
+        return to_balances(decode(VENUE, raw, list[wire.AccountRow], path), time_ns())
 
     async def fetch_open_orders(self, symbol: str | None, *, timeout: float) -> list[OrderUpdate]:
         """Open orders of ``symbol`` (every symbol when None), oldest first."""
@@ -114,7 +136,7 @@ class KucoinFetcher(Fetcher):
         )
         received = time_ns()
         details.sort(key=lambda d: d.created_at or 0)
-        return [parse_private.order_from(detail, received) for detail in details]
+        return [order_from(detail, received) for detail in details]
 
     async def fetch_order(
         self, *, order_id: str | None, client_id: str | None, symbol: str | None, timeout: float
@@ -125,7 +147,7 @@ class KucoinFetcher(Fetcher):
         detail = await order_detail(self._account_get, to_native(symbol), order_id, client_id)
         if detail is None:  # an empty data: absent, as KuCoin answers some lookups
             raise UnknownOrder(VENUE, "order_not_exist", f"no order {client_id or order_id}")
-        return parse_private.order_from(detail, time_ns())
+        return order_from(detail, time_ns())
 
     async def fetch_fills(
         self, symbol: str | None, since: int | None, *, timeout: float
@@ -140,7 +162,7 @@ class KucoinFetcher(Fetcher):
             raw = await self._get(SPOT, 2, path, params, signed=True)
             page = decode(VENUE, raw, wire.FillsPage, path)
             for row in page.items:
-                fill = parse_private.fill_from(row)
+                fill = fill_from(row)
                 if since is not None and fill.ts < since:
                     return fills[::-1]
                 fills.append(fill)
@@ -157,7 +179,7 @@ class KucoinFetcher(Fetcher):
         raw = await self._get(PUBLIC, 3, path, {"symbol": native})
         received = time_ns()
         trades = [
-            parse_private.trade_from(native, r, received)
+            trade_from(native, r, received)
             for r in decode(VENUE, raw, list[wire.HistoryTrade], path)
         ]
         trades.sort(key=lambda trade: trade.ts)  # stable: the venue's order within a ns
@@ -183,7 +205,7 @@ class KucoinFetcher(Fetcher):
             raw = await self._get(PUBLIC, 3, path, params)
             received = time_ns()
             rows = decode(VENUE, raw, list[wire.CandleRow], path)
-            return [parse_private.candle_from(native, row, interval, received) for row in rows]
+            return [candle_from(native, row, interval, received) for row in rows]
 
         now = time_ns() + self._rest.clock_offset_ms * 1_000_000  # the venue's clock
         return await window_candles(window, interval, start, end, max_bars=MAX_CANDLES, now=now)
@@ -202,9 +224,137 @@ class KucoinFetcher(Fetcher):
         snapshot = await self._rest.level2_snapshot(
             to_native(symbol), None if full else top, self._credentials
         )
-        return parse_private.to_book(symbol, snapshot, depth)
+        return to_book(symbol, snapshot, depth)
 
     async def fetch_time(self, *, timeout: float) -> ServerTime:
         """The venue's clock against ours; also the offset every signature uses from now."""
         await self._limiter.acquire(PUBLIC, cost=3)
         return await self._rest.measure_clock()
+
+
+# --- REST replies -> core types ---------------------------------------------------------
+
+SPOT_ACCOUNTS = frozenset({"trade", "trade_hf"})
+"""The accounts spot orders trade against: an HF user's funds are in ``trade_hf``, a
+classic user's in ``trade``; both are summed per asset (``main`` and ``margin`` are not
+tradable by spot orders, so they are left out)."""
+
+
+def to_balances(rows: list[wire.AccountRow], received: int) -> dict[str, Balance]:
+    """``/api/v1/accounts`` rows → one :class:`Balance` per asset (spot accounts summed).
+
+    The reply carries no time: ``ts`` is when it arrived (ms precision, as the pushes).
+    """
+    sums: dict[str, tuple[Decimal, Decimal, Decimal]] = {}
+    for row in rows:
+        if row.type not in SPOT_ACCOUNTS:
+            continue
+        total, available, hold = sums.get(row.currency, (ZERO, ZERO, ZERO))
+        sums[row.currency] = (total + row.balance, available + row.available, hold + row.holds)
+    stamp = str(received // _MS)
+    return {
+        asset: to_balance(
+            BalanceData(currency=asset, total=t, available=a, hold=h, time=stamp), received
+        )
+        for asset, (t, a, h) in sorted(sums.items())
+    }
+
+
+def detail_status(detail: wire.OrderDetail) -> OrderStatus:
+    """The lifecycle state of a REST order: open (partially filled once something
+    filled) while ``active``; once done, canceled if any of it was, else filled."""
+    filled = detail.deal_size or ZERO
+    if detail.active:
+        return OrderStatus.PARTIALLY_FILLED if filled else OrderStatus.OPEN
+    if detail.cancel_exist or (detail.cancelled_size or ZERO) > 0:
+        return OrderStatus.CANCELED
+    return OrderStatus.FILLED
+
+
+def order_from(detail: wire.OrderDetail, received: int) -> OrderUpdate:
+    """An HF order (``/api/v1/hf/orders/...``) → :class:`OrderUpdate`.
+
+    ``avg_price`` is ``dealFunds / dealSize``; ``fee`` the order's total, in
+    ``feeCurrency``; ``ts`` the order's last change (ms → ns), else ``received``. A market
+    order's ``price`` (``0`` on the venue) is ``None``.
+    """
+    _DETAIL_VALUES.check(detail, "kucoin: order")
+    filled = detail.deal_size or ZERO
+    avg = None
+    if filled and detail.deal_funds is not None:
+        avg = detail.deal_funds / filled
+    stamp = detail.last_updated_at or detail.created_at
+    return OrderUpdate(
+        venue=VENUE,
+        symbol=to_unified(detail.symbol),
+        order_id=detail.id,
+        client_id=detail.client_oid or None,
+        side=SIDES.get(detail.side),
+        order_type=ORDER_TYPES.get(detail.type),
+        status=detail_status(detail),
+        price=detail.price or None,
+        size=detail.size,
+        filled=filled,
+        remaining=detail.remain_size,
+        avg_price=avg,
+        fee=detail.fee,
+        fee_asset=detail.fee_currency if detail.fee is not None else None,
+        ts=stamp * _MS if stamp else received,
+        received=received,
+    )
+
+
+def fill_from(row: wire.FillRow) -> Fill:
+    """One ``/api/v1/hf/fills`` row → core :class:`~tickwire.core.positions.Fill`."""
+    _FILL_VALUES.check(row, "kucoin: fill")
+    if not row.size:
+        raise DecodeError("kucoin: a fill of size 0", repr(row))
+    return Fill(
+        symbol=to_unified(row.symbol),
+        order_id=row.order_id,
+        side=SIDES[row.side],
+        price=row.price,
+        size=row.size,
+        fee=row.fee,
+        fee_asset=row.fee_currency,
+        ts=row.created_at * _MS,
+    )
+
+
+def trade_from(native: str, row: wire.HistoryTrade, received: int) -> Trade:
+    """One ``/market/histories`` row → :class:`Trade` (``trade_id``: its sequence)."""
+    match = MatchData(
+        maker_order_id="",
+        taker_order_id="",
+        price=row.price,
+        size=row.size,
+        side=row.side,
+        sequence=row.sequence,
+        symbol=native,
+        time=str(row.time),
+        trade_id=row.sequence,
+    )
+    return to_trade(match, received)
+
+
+def candle_from(native: str, row: wire.CandleRow, interval: int, received: int) -> Candle:
+    """One ``/market/candles`` row → :class:`Candle`; ``ts`` is the bar's start (the
+    reply has no other time)."""
+    start = row[0]
+    ts = int(start) * 1_000_000_000 if start.isdigit() and start.isascii() else received
+    return to_candle(CandleData(symbol=native, candles=row, time=ts), interval, received)
+
+
+def to_book(symbol: str, snapshot: Level2Snapshot, depth: int | None) -> OrderBook:
+    """A REST book snapshot → a synced :class:`OrderBook` (top ``depth`` levels)."""
+    text = snapshot.sequence
+    if not (text.isdigit() and text.isascii()):
+        raise DecodeError(f"kucoin: bad snapshot sequence {text!r}", text)
+    book = OrderBook(VENUE, symbol, depth=depth)
+    book.apply_snapshot(
+        [(level.price, level.size) for level in valid_levels(snapshot.bids, "book bid")],
+        [(level.price, level.size) for level in valid_levels(snapshot.asks, "book ask")],
+        sequence=int(text),
+        ts=snapshot.time * _MS,
+    )
+    return book

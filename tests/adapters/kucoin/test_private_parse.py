@@ -10,10 +10,10 @@ from typing import Any
 import msgspec
 import pytest
 
+from tickwire.adapters.kucoin.fetch import fill_from
 from tickwire.adapters.kucoin.parse import decode_frame
 from tickwire.adapters.kucoin.parse_private import (
     decode_private,
-    fill_from,
     order_status,
     to_balance,
     to_report,
