@@ -19,7 +19,7 @@ from tickwire.core.fetcher import (
     page_candles,
     window_candles,
 )
-from tickwire.core.rest import ErrorTable, decode, unwrap
+from tickwire.core.rest import ErrorTable, decode, decode_or_none, unwrap
 from tickwire.core.types import Candle, Trade
 
 MINUTE = 60
@@ -167,3 +167,10 @@ def test_decode_names_the_call_and_keeps_data_unless_secret() -> None:
     with pytest.raises(DecodeError) as hidden:
         decode("v", b'{"token": "abc"}', list[int], "GET /x", secret=True)
     assert hidden.value.frame == ""
+
+
+def test_decode_or_none_reads_null_as_none_and_decodes_the_rest() -> None:
+    assert decode_or_none("v", msgspec.Raw(b"null"), list[int], "GET /x") is None
+    assert decode_or_none("v", msgspec.Raw(b"[1]"), list[int], "GET /x") == [1]
+    with pytest.raises(DecodeError, match="v: GET /x: unexpected data"):
+        decode_or_none("v", b'"null"', list[int], "GET /x")
