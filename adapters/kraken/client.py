@@ -54,9 +54,9 @@ from tickwire.adapters.kraken.trading import KrakenTrader
 from tickwire.core.bookkeeper import BookKeeper
 from tickwire.core.client import BaseClient
 from tickwire.core.config import ClientConfig
+from tickwire.core.dead_man import dead_man_option
 from tickwire.core.errors import (
     BookOutOfSync,
-    ConfigError,
     DecodeError,
     RequestTimeout,
     SubscriptionError,
@@ -97,7 +97,8 @@ class KrakenClient(BaseClient):
         self._public: Session | None = None
         self._native = KrakenNative(lambda: self.session)
         self._private: KrakenPrivate | None = None
-        self._dead_man = _dead_man_seconds(config)
+        # Kraken's cancel_all_orders_after takes a timeout below a day.
+        self._dead_man = dead_man_option(config, low=1, high=86399, share=4)
         rest_url, transport = config.rest_url or REST_URL, self.context.rest_transport
         calls = KrakenRest(
             rest_url, config.credentials, timeout=config.request_timeout, transport=transport
@@ -118,11 +119,13 @@ class KrakenClient(BaseClient):
         self._public.activity = self._activity
         await self.context.start(self._public)
         if config.credentials is not None:
-            self._private = KrakenPrivate(self.context, self._rest_fetcher.calls)
-            await self._private.start()
-            self._trader = trader = KrakenTrader(self.context, self._private)
-            if self._dead_man is not None:
-                self._spawn(trader.keep_dead_man_switch(self._dead_man), "kraken-dead-man")
+            self._private = private = KrakenPrivate(self.context, self._rest_fetcher.calls)
+            await private.start()
+            self._trader = trader = KrakenTrader(self.context, private)
+            if self._dead_man is not None:  # re-armed only while the auth socket is up
+                up, down = private.healthy.wait, private.unhealthy.wait
+                keeper = trader.keep_armed(*self._dead_man, up=up, down=down, report=private.report)
+                self._spawn(keeper, "kraken-dead-man")
 
     async def _stop(self) -> None:
         if self._public is not None:
@@ -392,15 +395,3 @@ class KrakenClient(BaseClient):
     def native(self) -> KrakenNative:
         """Raw Kraken v2 access: send any message, await its raw replies, tap frames."""
         return self._native
-
-
-def _dead_man_seconds(config: ClientConfig) -> float | None:
-    """``options["dead_man_switch"]`` validated: positive seconds below a day, with keys."""
-    value = config.options.get("dead_man_switch")
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 1 <= value < 86400:
-        raise ConfigError(f"options.dead_man_switch must be seconds in [1, 86400), got {value!r}")
-    if config.credentials is None:
-        raise ConfigError("options.dead_man_switch needs credentials")
-    return float(value)

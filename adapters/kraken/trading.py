@@ -341,15 +341,6 @@ class KrakenTrader(Trader):
                 cancelled += decode_result(reply, CountResult).count
         return cancelled
 
-    # --- the managed dead man's switch --------------------------------------------------
-
-    async def keep_dead_man_switch(self, seconds: float) -> None:
-        """Re-arm ``cancel_all_after(seconds)`` every ``seconds / 4`` while the auth socket
-        is up, and promptly after each reconnect. While it is down nothing refreshes the
-        timer, so the venue cancels every order when it runs out: the point of it."""
-        up, down = self._private.healthy.wait, self._private.unhealthy.wait
-        await self.keep_armed(seconds, seconds / 4, up=up, down=down, report=self._private.report)
-
     # --- helpers ------------------------------------------------------------------------
 
     def _known_ack(

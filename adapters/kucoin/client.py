@@ -76,10 +76,10 @@ from tickwire.adapters.kucoin.subscriptions import (
     subscription_for,
     topic_for,
 )
-from tickwire.adapters.kucoin.trading import KucoinTrader
+from tickwire.adapters.kucoin.trading import DCP_RANGE, KucoinTrader
 from tickwire.core.client import BaseClient
 from tickwire.core.config import ClientConfig
-from tickwire.core.dead_man import keep_armed
+from tickwire.core.dead_man import dead_man_option
 from tickwire.core.errors import BookOutOfSync, ConfigError, DecodeError, NotSupported
 from tickwire.core.ratelimit import Quota, RateLimiter
 from tickwire.core.sequences import SequenceFilter
@@ -171,13 +171,11 @@ class KucoinClient(BaseClient):
             return
         self._private = private = PrivateSocket(self.context, self._rest, credentials)
         await self.context.start(private.session)  # AuthError: the keys are wrong
-        seconds = config.options.get("dead_man_switch")
-        if seconds:
-            refresh = float(config.options.get("dead_man_refresh", float(seconds) / 3))
-            arm = partial(trader.cancel_all_after, timeout=config.request_timeout)
-            keeper = keep_armed(
-                arm, float(seconds), refresh, up=private.healthy.wait,
-                down=private.unhealthy.wait, report=self.context.error,
+        dead_man = dead_man_option(config, low=DCP_RANGE[0], high=DCP_RANGE[1], share=3)
+        if dead_man is not None:
+            keeper = trader.keep_armed(
+                *dead_man, up=private.healthy.wait, down=private.unhealthy.wait,
+                report=self.context.error, timeout=config.request_timeout,
             )  # fmt: skip
             self._spawn(keeper, "kucoin-dead-man")
 

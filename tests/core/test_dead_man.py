@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
-from tickwire.core.dead_man import keep_armed
-from tickwire.core.errors import RateLimited
+import pytest
+
+from tickwire.core.config import ClientConfig, Credentials
+from tickwire.core.dead_man import DeadManOption, dead_man_option, keep_armed
+from tickwire.core.errors import ConfigError, RateLimited
 
 
 async def test_the_switch_pauses_while_the_connection_is_down() -> None:
@@ -66,3 +69,41 @@ async def test_a_failed_refresh_is_reported_and_retried() -> None:
         loop.cancel()
     [(error, where)] = reported
     assert isinstance(error, RateLimited) and where == "dead man's switch"
+
+
+KEYS = Credentials(api_key="k", api_secret="s")
+
+
+def _option(**options: object) -> DeadManOption | None:
+    config = ClientConfig(venue="v", credentials=KEYS, options=options)
+    return dead_man_option(config, low=5, high=86400, share=3)
+
+
+def test_the_option_is_the_timer_and_a_share_of_it_unless_a_refresh_is_given() -> None:
+    assert _option() is None
+    assert _option(dead_man_switch=60) == DeadManOption(60.0, 20.0)
+    assert _option(dead_man_switch=60, dead_man_refresh=5) == DeadManOption(60.0, 5.0)
+
+
+@pytest.mark.parametrize(
+    ("options", "complaint"),
+    [
+        ({"dead_man_switch": 4}, r"dead_man_switch must be seconds in \[5, 86400\], got 4"),
+        ({"dead_man_switch": 86401}, "dead_man_switch must be seconds"),
+        ({"dead_man_switch": True}, "dead_man_switch must be seconds"),
+        ({"dead_man_switch": "60"}, "dead_man_switch must be seconds"),
+        ({"dead_man_switch": 60, "dead_man_refresh": 60}, "dead_man_refresh must be seconds"),
+        ({"dead_man_switch": 60, "dead_man_refresh": 0}, "dead_man_refresh must be seconds"),
+    ],
+)
+def test_values_outside_the_venues_range_are_config_errors(
+    options: dict[str, object], complaint: str
+) -> None:
+    with pytest.raises(ConfigError, match=complaint):
+        _option(**options)
+
+
+def test_a_switch_without_credentials_is_a_config_error() -> None:
+    config = ClientConfig(venue="v", options={"dead_man_switch": 60})
+    with pytest.raises(ConfigError, match="needs credentials"):
+        dead_man_option(config, low=1, high=86399, share=4)
