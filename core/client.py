@@ -30,6 +30,7 @@ import httpx
 
 from tickwire.core.book import OrderBook
 from tickwire.core.config import ClientConfig
+from tickwire.core.consumers import inline_callback
 from tickwire.core.context import AdapterContext
 from tickwire.core.errors import NotSupported, SubscriptionError
 from tickwire.core.fanout import Consumer, EventFilter, EventHub
@@ -80,6 +81,7 @@ class BaseClient(FetchMethods, OrderMethods):
         self._trades: dict[str, Trade] = {}
         self._tasks: asyncio.TaskGroup | None = None
         self._owned: set[asyncio.Task[Any]] = set()
+        self._inline: set[Callable[[], None]] = set()  # stops of inline callbacks
         self._http: aiohttp.ClientSession | None = None
         self._closed = False
         self._shut = asyncio.Event()  # set once closing has finished
@@ -160,6 +162,8 @@ class BaseClient(FetchMethods, OrderMethods):
         # full ``block`` consumer is let go, so its socket can finish its closing handshake.
         self._events.push(StreamStatus(venue=self.venue, state=StreamState.CLOSED, ts=time_ns()))
         self._events.close()
+        for stop in list(self._inline):  # CLOSED was the last event they had
+            stop()
         try:
             await self._stop()
         finally:
@@ -286,12 +290,40 @@ class BaseClient(FetchMethods, OrderMethods):
         types: Iterable[type] | None = None,
         maxsize: int | None = None,
         policy: OverflowPolicy | str | None = None,
-    ) -> None:
-        """Deliver events to ``callback`` (sync or async) from a consumer of its own."""
-        consumer = self.events(
-            channels=channels, symbols=symbols, types=types, maxsize=maxsize, policy=policy
-        )
+        inline: bool = False,
+    ) -> Callable[[], None]:
+        """Deliver events to ``callback`` (see :class:`StreamClient`); returns its stop."""
+        event_filter = EventFilter(channels=channels, symbols=symbols, types=types)
+        if inline:
+            return self._on_event_inline(callback, event_filter, maxsize, policy)
+        consumer = self._events.attach(event_filter, maxsize=maxsize, policy=policy)
         self._spawn(consumer.run_callback(callback), name="tickwire-callback")
+        stream = consumer.stream  # not the consumer: its task alone must hold that
+        return lambda: self._events.detach(stream)
+
+    def _on_event_inline(
+        self,
+        callback: EventCallback,
+        event_filter: EventFilter,
+        maxsize: int | None,
+        policy: OverflowPolicy | str | None,
+    ) -> Callable[[], None]:
+        if maxsize is not None or policy is not None:
+            raise TypeError(
+                "on_event(inline=True) has no queue, so no maxsize or overflow policy: "
+                "the callback runs on the reader's path, and a slow one slows the reader"
+            )
+        deliver = inline_callback(callback, self.context.error)
+        if self._closed:
+            return _nothing  # it would live as long as the client: not at all
+        unlisten = self._events.listen(event_filter, deliver, claim=True)
+
+        def stop() -> None:
+            unlisten()
+            self._inline.discard(stop)
+
+        self._inline.add(stop)
+        return stop
 
     # --- state -----------------------------------------------------------------------
 
@@ -345,3 +377,7 @@ class BaseClient(FetchMethods, OrderMethods):
         except ValueError:
             known = ", ".join(c.value for c in Channel)
             raise ValueError(f"unknown channel {channel!r}; channels are: {known}") from None
+
+
+def _nothing() -> None:
+    """The stop of a callback that never started."""

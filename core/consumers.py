@@ -8,6 +8,8 @@ the rules of who gets what, are in :mod:`tickwire.core.fanout` (which re-exports
 
 from __future__ import annotations
 
+import inspect
+import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING
 
@@ -27,7 +29,9 @@ from tickwire.core.types import (
 if TYPE_CHECKING:
     from tickwire.core.fanout import EventHub
 
-__all__ = ["ALL_TYPES", "BY_SYMBOL", "Consumer", "EventFilter"]
+__all__ = ["ALL_TYPES", "BY_SYMBOL", "Consumer", "EventFilter", "inline_callback"]
+
+log = logging.getLogger(__name__)
 
 ALL_TYPES: tuple[type, ...] = (*CHANNEL_OF, StreamStatus, StreamError)
 """Every event type a consumer can receive."""
@@ -146,3 +150,54 @@ class Consumer:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
+
+
+def inline_callback(
+    callback: Callable[[Event], object], report: Callable[[Exception, str], None]
+) -> Callable[[Event], None]:
+    """``callback`` made safe to call on a reader's path (``on_event(..., inline=True)``).
+
+    Nothing may end a stream: an ``Exception`` the callback raises goes to ``report``
+    (the client's error path, which pushes a
+    :class:`~tickwire.core.types.StreamError`) and the reader goes on with the next event.
+    A ``BaseException`` (``KeyboardInterrupt``, ``CancelledError``) propagates. Raises
+    ``TypeError`` for a coroutine function: nothing would await it, and awaiting it would
+    be the hand-over to another task that ``inline`` exists to avoid.
+    """
+    if inspect.iscoroutinefunction(callback) or inspect.iscoroutinefunction(
+        getattr(callback, "__call__", None)  # noqa: B004 (an object with async __call__)
+    ):
+        raise TypeError(
+            f"inline=True needs a plain function, not the coroutine function {callback!r}: "
+            "it is called on the reader's path, where nothing awaits; use inline=False "
+            "to have it awaited in a task of its own"
+        )
+    name = getattr(callback, "__qualname__", type(callback).__qualname__)
+    context = f"inline callback {name}"
+    reporting = False
+
+    def failed(exc: Exception) -> None:
+        nonlocal reporting
+        if reporting:
+            # It failed again on the StreamError about its own failure: reporting that
+            # would loop; the log has it.
+            log.error("%s failed on its own StreamError: %r", context, exc)
+            return
+        reporting = True
+        try:
+            report(exc, context)
+        finally:
+            reporting = False
+
+    def deliver(event: Event) -> None:
+        try:
+            result = callback(event)
+        except Exception as exc:
+            failed(exc)
+            return
+        if result is not None and inspect.isawaitable(result):
+            if inspect.iscoroutine(result):
+                result.close()  # never awaited: closed, so no "never awaited" warning
+            failed(TypeError("returned an awaitable, which inline=True never awaits"))
+
+    return deliver

@@ -24,6 +24,8 @@ Rules, in the order a reader meets them:
   connection statuses, early data): programs that call ``events()`` right after
   ``connect()`` lose nothing. Until that first consumer attaches the buffer never holds a
   reader back: beyond ``maxsize`` it drops market data, as ``drop_market_data`` would.
+  An inline callback (``client.on_event(cb, inline=True)``, :meth:`EventHub.listen` with
+  ``claim``) is a consumer too: registered first, it is handed that buffer at once.
 - **Release.** A consumer ends when its iterator is closed (``aclose()``, or ``async with``)
   or simply dropped: ``async for event in client.events(): ... break`` releases it when
   the loop's iterator is garbage (the hub holds the consumer's queue, never the consumer).
@@ -240,18 +242,33 @@ class EventHub:
         return consumer
 
     def listen(
-        self, event_filter: EventFilter, callback: Callable[[Event], None]
+        self,
+        event_filter: EventFilter,
+        callback: Callable[[Event], None],
+        *,
+        claim: bool = False,
     ) -> Callable[[], None]:
         """Call ``callback`` with every event ``event_filter`` admits, as it is pushed.
 
         For the library's own observers that must see events in their exact place, such
-        as a recorder writing statuses between the frames they came between. The callback
-        runs on the reader's path: it must be quick and must not raise. Returns the
-        function that stops it.
+        as a recorder writing statuses between the frames they came between, and for
+        ``client.on_event(..., inline=True)``. The callback runs on the reader's path: it
+        must be quick and must not raise. Returns the function that stops it.
+
+        ``claim``: the listener is a consumer of the user's, and claims what the client
+        buffered since it connected, as a first consumer would: the buffered events it
+        admits are handed to it now, before this returns, and the buffer is gone (a
+        client read only by such listeners never fills one).
         """
         listener = (callback, event_filter)
+        buffered: list[Event] = []
+        if claim and self._unclaimed is not None:
+            buffered = [e for e in self._unclaimed.take_all() if event_filter.admits(e)]
+            self._unclaimed = None
         self._listeners.append(listener)
         self._rewire()
+        for event in buffered:
+            callback(event)
 
         def stop() -> None:
             if listener in self._listeners:

@@ -149,11 +149,26 @@ class StreamClient(Protocol):
         types: Iterable[type] | None = None,
         maxsize: int | None = None,
         policy: OverflowPolicy | str | None = None,
-    ) -> None:
-        """Deliver events to ``callback`` (sync or async) as a consumer of its own.
+        inline: bool = False,
+    ) -> Callable[[], None]:
+        """Deliver events to ``callback``; returns the function that stops it.
 
-        Takes the same filter and queue arguments as :meth:`events`; runs until the client
-        closes.
+        By default ``callback`` (sync or async) is a consumer of its own, in a task of
+        its own: the same filter and queue arguments as :meth:`events`; it runs until
+        the client closes or the stop is called (what it has queued is still
+        delivered); an exception it raises fails the client.
+
+        ``inline=True``, for latency: a plain (synchronous) ``callback`` is called in the
+        reader's task as each event is pushed, in order, before any consumer's task sees
+        it: no hand-over to another task. There is no queue, so ``maxsize`` and
+        ``policy`` are refused (``TypeError``): a slow callback slows the reader itself
+        (and every consumer behind it). A coroutine function is refused (``TypeError``:
+        nothing on that path awaits). An ``Exception`` it raises becomes a
+        :class:`~tickwire.core.types.StreamError` event and delivery goes on (nothing
+        ends a stream); a ``BaseException`` propagates. Registered first, it claims what
+        the client buffered since connect, as a first consumer would; it may be
+        registered before :meth:`connect`. It stops when the client closes, after the
+        ``closed`` status, or when the stop is called.
         """
         ...
 
