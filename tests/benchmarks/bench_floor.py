@@ -9,6 +9,8 @@ Run by hand (pytest does not collect it)::
 ``--clients sink floor-raw …`` adds the sender's ceiling (a raw socket counting bytes);
 ``--clients floor-typed floor-handoff tickwire --rate …`` adds the cost of handing each
 decoded message to another task (the consumer's) to the floor's latency;
+``--clients floor-typed tickwire tickwire-inline --rate …`` adds tickwire delivering to an
+``on_event(cb, inline=True)`` callback in the reader's task (no hand-over, floor-typed's span);
 ``--clients tickwire tickwire+metrics`` compares tickwire without and with its metrics
 counting, interleaved (issue 14: the cost must stay within the runs' noise);
 ``--tickwire DIR`` measures a ``git archive`` export instead of the installed tickwire.
@@ -61,7 +63,7 @@ from typing import IO, Any
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
-from floor_clients import CLIENTS, HANDOFF, METRICS, SINK, SUBSCRIPTIONS  # noqa: E402
+from floor_clients import CLIENTS, HANDOFF, INLINE, METRICS, SINK, SUBSCRIPTIONS  # noqa: E402
 
 STREAMS = list(SUBSCRIPTIONS)
 SERVER_CPU, CLIENT_CPU = 0, 1
@@ -195,6 +197,7 @@ def throughput(args: argparse.Namespace, raw: list[dict[str, Any]], failures: li
     rss: dict[tuple[str, str], list[float]] = {}
     per_run: dict[str, list[float]] = {}
     metrics_per_run: dict[str, list[float]] = {}  # tickwire+metrics / tickwire, per run
+    inline_per_run: dict[str, list[float]] = {}  # tickwire-inline / floor-typed, per run
     try:
         for run in range(args.repeat):
             for stream in args.streams:
@@ -226,6 +229,10 @@ def throughput(args: argparse.Namespace, raw: list[dict[str, Any]], failures: li
                     per_run.setdefault(stream, []).append(
                         this_run["tickwire"] / this_run["floor-typed"]
                     )
+                if INLINE in this_run and "floor-typed" in this_run:
+                    inline_per_run.setdefault(stream, []).append(
+                        this_run[INLINE] / this_run["floor-typed"]
+                    )
                 if "tickwire" in this_run and METRICS in this_run:
                     metrics_per_run.setdefault(stream, []).append(
                         this_run[METRICS] / this_run["tickwire"]
@@ -255,6 +262,14 @@ def throughput(args: argparse.Namespace, raw: list[dict[str, Any]], failures: li
         floor_rate = rate.get((stream, "floor-raw"))
         row += f"{spread(floor_rate, '{:,.0f}') if floor_rate else 'n/a':>30}"
         print(row)
+    for stream, runs in inline_per_run.items():
+        of_medians = statistics.median(cpu[(stream, INLINE)]) / statistics.median(
+            cpu[(stream, "floor-typed")]
+        )
+        print(
+            f"{INLINE}/typed, {stream}: {of_medians:.2f}x of the medians "
+            f"[per run {min(runs):.2f}-{max(runs):.2f}]"
+        )
     for stream, runs in metrics_per_run.items():
         on, off = cpu[(stream, METRICS)], cpu[(stream, "tickwire")]
         change = (statistics.median(on) / statistics.median(off) - 1) * 100
@@ -361,7 +376,7 @@ def latency(args: argparse.Namespace, raw: list[dict[str, Any]], failures: list[
                 )
                 for other in ("floor-typed", HANDOFF):
                     floor = table.get((rate, stream, other))
-                    if client == "tickwire" and floor:
+                    if client in ("tickwire", INLINE) and floor:
                         ratio = statistics.median(cell["p99"]) / statistics.median(floor["p99"])
                         row += f"{ratio:>13.1f}x"
                 print(row)
@@ -406,10 +421,11 @@ def main() -> int:
     parser.add_argument(
         "--clients",
         nargs="+",
-        choices=(*CLIENTS, HANDOFF, METRICS, SINK),
+        choices=(*CLIENTS, HANDOFF, METRICS, INLINE, SINK),
         default=list(CLIENTS),
         help=f"{', '.join(CLIENTS)}; {HANDOFF}: floor-typed handing each message to a "
-        f"second task; {METRICS}: tickwire counted (issue 14); and {SINK}: the sender's "
+        f"second task; {METRICS}: tickwire counted (issue 14); {INLINE}: tickwire "
+        f"delivering to an on_event(inline=True) callback, no hand-over; and {SINK}: the sender's "
         "ceiling, nothing decoded",
     )
     parser.add_argument("--rate", type=int, nargs="+", help="paced latency mode: frames/s")

@@ -17,6 +17,9 @@
   task, each decoded message handed to a second task (a deque and a future, woken only
   when it waits): the least any library pays that delivers to the user's own task, as
   tickwire's ``events()`` does;
+- ``tickwire-inline`` (not run unless named): the same client, each event to a plain
+  callback registered with ``client.on_event(cb, inline=True)``, called by the reader
+  as it pushes the event: no hand-over, the span floor-typed measures;
 - ``tickwire+metrics`` (not run unless named): the same with the client counted
   (``tickwire.core.metrics.instrument`` before connect, what ``--metrics-port`` does);
   the counts are read at the end and must hold every frame of the window.
@@ -29,8 +32,9 @@ the last frame: closing the connection is not in it), the wall
 time from the first frame to the last, RSS. ``--paced``: also per-frame latency, from the
 local receive time to the moment the code has the decoded frame (floor-typed: after
 ``receive()`` returned → after the decode; tickwire: ``event.received`` → the consumer
-has the event), and every delivery time (``time.time_ns``) saved to ``--deliveries`` for
-the orchestrator to join with the server's send times.
+has the event; tickwire-inline: → the callback has it), and every delivery time
+(``time.time_ns``) saved to ``--deliveries`` for the orchestrator to join with the
+server's send times.
 """
 
 from __future__ import annotations
@@ -60,6 +64,7 @@ SUBSCRIPTIONS: dict[str, tuple[str, str, str, dict[str, Any]]] = {
 }
 CLIENTS = ("floor-raw", "floor-typed", "tickwire")
 METRICS = "tickwire+metrics"  # tickwire counted (issue 14): only when asked for
+INLINE = "tickwire-inline"  # on_event(inline=True), no hand-over (issue 12): when asked for
 HANDOFF = "floor-handoff"  # floor-typed plus a hand-over to a consumer task: when asked for
 SINK = "sink"  # not a client: the sender's ceiling (bytes counted, nothing decoded)
 
@@ -258,9 +263,12 @@ async def run_handoff(stream: str, base: str, window: Window) -> None:
 # --- tickwire ---------------------------------------------------------------------------
 
 
-async def run_tickwire(stream: str, base: str, window: Window, metrics: bool = False) -> None:
+async def run_tickwire(
+    stream: str, base: str, window: Window, metrics: bool = False, inline: bool = False
+) -> None:
     """tickwire's client through ``connect``: one normalized event per frame
-    (``metrics``: counted, and the counts checked against the frames)."""
+    (``metrics``: counted, and the counts checked against the frames; ``inline``: to an
+    ``on_event(..., inline=True)`` callback in the reader's task, not to ``events()``)."""
     from tickwire.core.config import HeartbeatPolicy
     from tickwire.core.connect import connect
     from tickwire.core.metrics import instrument
@@ -291,6 +299,9 @@ async def run_tickwire(stream: str, base: str, window: Window, metrics: bool = F
                 raise RuntimeError(f"{stream}: {event}")
         frames, got = window.frames, 0
         anomalies = window.anomalies
+        if inline:
+            await run_inline(client, events, kind, window)
+            return
         window.open()
         if window.latency:
             latency, delivered, now = window.latency, window.delivered, time.time_ns
@@ -322,6 +333,43 @@ async def run_tickwire(stream: str, base: str, window: Window, metrics: bool = F
             total = counted.snapshot().events.get(channel, {}).get(tag, 0)
             if total < got:
                 anomalies.append(f"metrics counted {total} of {got} events")
+
+
+async def run_inline(client: Any, events: Any, kind: type, window: Window) -> None:
+    """The window of ``tickwire-inline``: every event to a synchronous callback called by
+    the reader as it pushes it (the span floor-typed measures: no hand-over)."""
+    loop = asyncio.get_running_loop()
+    finished: asyncio.Future[None] = loop.create_future()
+    frames, got = window.frames, 0
+    anomalies = window.anomalies
+    latency, delivered, now = window.latency, window.delivered, time.time_ns
+
+    def on_event(event: Any) -> None:
+        nonlocal got
+        if got == frames:
+            return  # closing: the statuses after the window
+        done = now()
+        if type(event) is not kind:
+            anomalies.append(repr(event)[:200])
+            return
+        if latency:
+            latency[got], delivered[got] = done - event.received, done
+        got += 1
+        if got == 1:
+            window.first = time.perf_counter()
+        if got == frames:
+            window.stop()
+            window.got = got
+            finished.set_result(None)
+
+    stop = client.on_event(on_event, inline=True)
+    await events.aclose()  # the callback alone now: the hub calls it directly
+    window.open()
+    try:
+        await finished
+    finally:
+        window.got = got
+        stop()
 
 
 # --- sink: what the sender can do ------------------------------------------------------
@@ -390,9 +438,9 @@ async def run(args: argparse.Namespace) -> tuple[dict[str, Any], Window]:
     window = Window(args.frames, args.paced)
     base = f"http://127.0.0.1:{args.port}"
     runner: Callable[[], Awaitable[None]]
-    if args.client in ("tickwire", METRICS):
-        metrics = args.client == METRICS
-        runner = lambda: run_tickwire(args.stream, base, window, metrics)  # noqa: E731
+    if args.client in ("tickwire", METRICS, INLINE):
+        metrics, inline = args.client == METRICS, args.client == INLINE
+        runner = lambda: run_tickwire(args.stream, base, window, metrics, inline)  # noqa: E731
     elif args.client == HANDOFF:
         runner = lambda: run_handoff(args.stream, base, window)  # noqa: E731
     elif args.client == SINK:
@@ -414,7 +462,9 @@ async def run(args: argparse.Namespace) -> tuple[dict[str, Any], Window]:
 def main() -> int:
     """Command-line entry point (see the module docstring)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--client", choices=(*CLIENTS, HANDOFF, METRICS, SINK), required=True)
+    parser.add_argument(
+        "--client", choices=(*CLIENTS, HANDOFF, METRICS, INLINE, SINK), required=True
+    )
     parser.add_argument("--stream", choices=sorted(SUBSCRIPTIONS), required=True)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--frames", type=int, required=True)
