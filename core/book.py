@@ -21,7 +21,7 @@ Both lists ascend, so the best bid is the *last* bid price and the best ask the 
 from __future__ import annotations
 
 from bisect import bisect_left, insort
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
 from tickwire.core.types import BookLevel, Side
@@ -54,6 +54,21 @@ def _set(
         del prices[bisect_left(prices, price)]
     # else: deleting a level we never had is normal (it was beyond our depth, or the
     # venue repeats deletes), so it is silently a no-op.
+
+
+def _write(
+    levels: Sequence[BookLevel], sizes: dict[Decimal, Decimal], prices: list[Decimal]
+) -> None:
+    """Checked levels into one side: :func:`_set` without its size check."""
+    for level in levels:
+        price = level.price
+        if level.size:
+            if price not in sizes:
+                insort(prices, price)
+            sizes[price] = level.size
+        elif price in sizes:
+            del sizes[price]
+            del prices[bisect_left(prices, price)]
 
 
 def _load(rows: Iterable[_Row]) -> tuple[dict[Decimal, Decimal], list[Decimal]]:
@@ -201,6 +216,26 @@ class OrderBook:
             self.truncate()
         if sequence is not None:
             self.sequence = sequence
+        if ts:
+            self.ts = ts
+
+    def apply_levels(
+        self, bids: Sequence[BookLevel], asks: Sequence[BookLevel], sequence: int, ts: int
+    ) -> None:
+        """Apply an increment's levels, already checked (price > 0, finite size >= 0).
+
+        :meth:`apply_delta`'s rule for levels an adapter built for its event anyway (no
+        ``(price, size)`` pair made only to be unpacked): array order, size 0 deletes,
+        then truncation; ``sequence`` is recorded, ``ts`` when not 0. One call for a
+        whole message: this is the per-message path of a sequenced book.
+        """
+        if bids:  # one side is often empty
+            _write(bids, self._bid_sizes, self._bid_prices)
+        if asks:
+            _write(asks, self._ask_sizes, self._ask_prices)
+        if self.depth is not None:
+            self.truncate()
+        self.sequence = sequence
         if ts:
             self.ts = ts
 

@@ -33,7 +33,6 @@ without a book.)
 
 from __future__ import annotations
 
-from bisect import bisect_left, insort
 from collections import deque
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
@@ -282,24 +281,14 @@ class SequencedBook(TopBook, Generic[P]):
             self._reject(start, end, increment, f"invalid row: {exc}")
         if self._rejects:
             self._rejects = 0
-        # The engine's own rule (OrderBook.apply_delta's) fed the event's levels: no
-        # (price, size) pair built only to be unpacked, one call per side, not per level.
-        if bid_levels:
-            _write(bid_levels, book._bid_sizes, book._bid_prices)
-        if ask_levels:
-            _write(ask_levels, book._ask_sizes, book._ask_prices)
-        if book.depth is not None:
-            book.truncate()
-        book.sequence = end
-        if ts:
-            book.ts = ts
+        book.apply_levels(bid_levels, ask_levels, end, ts)
         if not bid_levels and not ask_levels:
             return None
         return BookUpdate(
             venue=self._venue,
             symbol=self.symbol,
-            bids=tuple(bid_levels) if bid_levels else (),
-            asks=tuple(ask_levels) if ask_levels else (),
+            bids=bid_levels,
+            asks=ask_levels,
             snapshot=False,
             sequence=end,
             ts=ts,
@@ -328,7 +317,7 @@ def _check_levels(venue: str, rows: Rows, what: str) -> None:
         raise DecodeError(f"{venue}: {what} out of range", repr(rows)) from None
 
 
-def _levels(rows: Changes) -> list[BookLevel]:
+def _levels(rows: Changes) -> tuple[BookLevel, ...]:
     """The levels of one side's rows, each checked; price-0 rows (sequence only) left out.
 
     A price or size may come as the venue's text: a price through :data:`_PRICES`, so
@@ -346,23 +335,10 @@ def _levels(rows: Changes) -> list[BookLevel]:
             raise ValueError(f"{row[0]} x {size}")
         if price:
             levels.append(BookLevel(price, size))
-    return levels
+    return tuple(levels)  # the event's own: no copy made later
 
 
-def _write(levels: list[BookLevel], sizes: dict[Decimal, Decimal], prices: list[Decimal]) -> None:
-    """Checked levels into one side of an engine book: OrderBook.apply_delta's rule."""
-    for level in levels:
-        price = level.price
-        if level.size:
-            if price not in sizes:
-                insort(prices, price)
-            sizes[price] = level.size
-        elif price in sizes:
-            del sizes[price]
-            del prices[bisect_left(prices, price)]
-
-
-_NONE: list[BookLevel] = []  # an empty side (never written to)
+_NONE: tuple[BookLevel, ...] = ()  # an empty side
 _PRICES: dict[object, Decimal] = {}
 """A price as a venue wrote it (text or ``Decimal``) → the ``Decimal``, checked; bounded
 by :data:`PRICES_KEPT` (cleared when full: a flood of made-up prices costs no memory)."""

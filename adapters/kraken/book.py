@@ -229,20 +229,20 @@ class KrakenBook(OrderBook):
             raise _refused_level(data) from None
         if stamp is not None and not MIN_TS_NS <= ts <= MAX_TS_NS:
             raise DecodeError(f"kraken: book timestamp out of range: {stamp}")
-        if not snapshot and not self.synced:
-            return None
-        if self._precisions is None:  # only a snapshot gets here: it cannot be synced yet
-            raise BookOutOfSync(
-                self.symbol, "instrument precisions unknown: cannot verify the checksum"
-            )
         try:
             if snapshot:
+                if self._precisions is None:  # a book is never synced without them
+                    raise BookOutOfSync(
+                        self.symbol, "instrument precisions unknown: cannot verify the checksum"
+                    )
                 self.apply_snapshot(
                     [(level.price, level.size) for level in bids],
                     [(level.price, level.size) for level in asks],
                     ts=ts,
                 )
                 self._retext()
+            elif not self._synced:  # the engine's flag: no property call per message
+                return None
             else:
                 if bids:
                     self._write(bids, True)

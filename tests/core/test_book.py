@@ -131,6 +131,23 @@ def test_delta_applies_rows_in_order_then_truncates() -> None:
     assert (book.sequence, book.ts) == (6, 7)
 
 
+def test_apply_levels_is_the_delta_rule_for_event_levels() -> None:
+    book = OrderBook("kucoin", "BTC/USDT", depth=2)
+    book.apply_snapshot(bids=rows(("100", "1"), ("99", "1")), asks=rows(("101", "1")), sequence=5)
+    book.apply_levels(
+        levels(("100", "0"), ("98", "4"), ("97", "1"), ("98", "2")),
+        levels(("102", "1"), ("102", "3"), ("105", "0")),
+        6,
+        7,
+    )
+    assert book.bids() == levels(("99", "1"), ("98", "2"))
+    assert book.asks() == levels(("101", "1"), ("102", "3"))
+    assert (book.sequence, book.ts) == (6, 7)
+    # The sequence is always taken; a ts of 0 (unknown) keeps the previous one.
+    book.apply_levels((), levels(("101", "2")), 8, 0)
+    assert (book.sequence, book.ts, book.best_ask) == (8, 7, BookLevel(D(101), D(2)))
+
+
 def test_delta_inside_the_spread_moves_best_prices() -> None:
     book = OrderBook("kraken", "BTC/USD")
     book.apply_snapshot(bids=rows(("100", "1")), asks=rows(("110", "1")))
@@ -247,6 +264,7 @@ sides = st.sampled_from([Side.BUY, Side.SELL])
 operations = st.one_of(
     st.tuples(st.just("snapshot"), side_rows, side_rows),
     st.tuples(st.just("delta"), side_rows, side_rows),
+    st.tuples(st.just("levels"), side_rows, side_rows),
     st.tuples(st.just("set"), sides, prices, sizes),
     st.tuples(st.just("truncate"), st.one_of(st.none(), st.integers(1, 6))),
 )
@@ -295,6 +313,15 @@ def test_engine_matches_naive_model(depth: int | None, ops: list[tuple[Any, ...]
                 assert book.synced
             case ("delta", bids, asks):
                 book.apply_delta(bids, asks)
+                model.delta(bids, asks)
+            case ("levels", bids, asks):
+                # The same rule as a delta, fed the levels an event carries.
+                book.apply_levels(
+                    tuple(BookLevel(p, s) for p, s in bids),
+                    [BookLevel(p, s) for p, s in asks],
+                    1,
+                    0,
+                )
                 model.delta(bids, asks)
             case ("set", side, price, size):
                 book.set_level(side, price, size)
