@@ -36,10 +36,12 @@ async def test_a_venue_book_resync_reaches_the_remote_book(nats_server):
             await kucoin.settle()
             states = await _states(events, lambda s: StreamState.RESYNCED in s)
             assert states.index(StreamState.RESYNCING) < states.index(StreamState.RESYNCED)
+            # Caught up when the remote book is the venue book. (Not by sequence: a
+            # KuCoin increment whose rows are all sequence-only moves the local book's
+            # sequence without an event to publish, so the two may never meet.)
             async with asyncio.timeout(10):
-                while reader.book(symbol).sequence != kucoin.client.book(symbol).sequence:
+                while reader.book(symbol).levels() != kucoin.client.book(symbol).levels():
                     await anext(events)
-            assert reader.book(symbol).levels() == kucoin.client.book(symbol).levels()
 
 
 async def test_a_venue_reconnect_reaches_the_remote_reader(nats_server):
