@@ -1,7 +1,7 @@
 """The one HTTP client an adapter's REST calls go through: lifecycle and transport once.
 
 A venue's REST class subclasses :class:`RestClient` and keeps only what is its own
-(signing, its envelope, its endpoints)::
+(signing, its envelope, its endpoints, its quotas)::
 
     class VenueRest(RestClient):
         venue = "venue"
@@ -16,7 +16,11 @@ A venue's REST class subclasses :class:`RestClient` and keeps only what is its o
 :meth:`RestClient.send` maps transport failures through
 :func:`~tickwire.core.rest.transport_errors` (the httpx exception kept as ``__cause__``,
 so a caller can tell "never sent" from "sent, no answer") and stamps
-:attr:`RestClient.last_received`.
+:attr:`RestClient.last_received`. The account's ``credentials`` and the venue's REST
+quotas (``limiter``) live here too, so a fetcher and a trader over one client share
+them: a signed call takes :meth:`RestClient.keys` (a
+:class:`~tickwire.core.errors.ConfigError` without credentials) and waits for its
+weight in ``limiter`` *before* it dates its signature.
 """
 
 from __future__ import annotations
@@ -27,7 +31,10 @@ from typing import Self
 
 import httpx
 
+from tickwire.core.config import Credentials
+from tickwire.core.errors import ConfigError
 from tickwire.core.http import received_at
+from tickwire.core.ratelimit import RateLimiter
 from tickwire.core.rest import transport_errors
 
 __all__ = ["RestClient", "Transport"]
@@ -41,7 +48,9 @@ class RestClient:
 
     ``timeout`` applies to each call. A ``client`` passed in is used as is and left open
     by :meth:`aclose`; otherwise one is created on first use over ``transport`` (the
-    client's, from core: recorded and replayed) and owned.
+    client's, from core: recorded and replayed) and owned. ``credentials`` sign the
+    private calls (None: public calls only); ``limiter`` holds the venue's REST quotas
+    (default: none).
     """
 
     venue = "rest"
@@ -54,8 +63,12 @@ class RestClient:
         timeout: float,
         client: httpx.AsyncClient | None = None,
         transport: Transport = None,
+        credentials: Credentials | None = None,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self._base_url = base_url.rstrip("/")
+        self.credentials = credentials
+        self.limiter = limiter if limiter is not None else RateLimiter()
         self._timeout = timeout
         self._owns_client = client is None
         self._given = client
@@ -84,6 +97,12 @@ class RestClient:
         self._closed = True
         if self._owns_client and self._given is not None:
             await self._given.aclose()
+
+    def keys(self, what: str) -> Credentials:
+        """The credentials a signed call (``what``) needs; :class:`ConfigError` without."""
+        if self.credentials is None:
+            raise ConfigError(f"{self.venue}: {what} needs credentials")
+        return self.credentials
 
     @property
     def http(self) -> httpx.AsyncClient:

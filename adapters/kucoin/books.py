@@ -104,8 +104,7 @@ class KucoinBooks:
         try:
             # The full book needs a signature; without credentials KuCoin serves the
             # public top 100, and levels below it are only those the increments touched.
-            credentials = self._context.config.credentials
-            snapshot = await self._rest.level2_snapshot(native, credentials=credentials)
+            snapshot = await self._rest.level2_snapshot(native)
             update = kbook.apply_snapshot(snapshot, self._rest.last_received)
         finally:
             for error, increment in kbook.rejected:

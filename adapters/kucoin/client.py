@@ -51,7 +51,7 @@ from typing import Any
 
 from tickwire.adapters.kucoin import parse
 from tickwire.adapters.kucoin.books import DEPTH_PREFIXES, LEVEL2, KucoinBooks
-from tickwire.adapters.kucoin.fetch import QUOTAS, KucoinFetcher
+from tickwire.adapters.kucoin.fetch import KucoinFetcher
 from tickwire.adapters.kucoin.private import PRIVATE_CHANNELS, PrivateSocket
 from tickwire.adapters.kucoin.rest import KucoinRest
 from tickwire.adapters.kucoin.schemas import (
@@ -81,7 +81,7 @@ from tickwire.core.client import BaseClient
 from tickwire.core.config import ClientConfig
 from tickwire.core.dead_man import dead_man_option
 from tickwire.core.errors import BookOutOfSync, ConfigError, DecodeError, NotSupported
-from tickwire.core.ratelimit import Quota, RateLimiter
+from tickwire.core.ratelimit import Quota
 from tickwire.core.sequences import SequenceFilter
 from tickwire.core.shards import Batching, PoolHooks, Shard, Shards, ShardsNative
 from tickwire.core.sync_book import SequencedBook
@@ -107,14 +107,15 @@ class KucoinClient(BaseClient):
         super().__init__(config)
         options = config.options
         context = self.context
+        # One limiter for the account's REST pools, in the REST client: fetches and order
+        # calls spend from it.
         self._rest = KucoinRest(
             config.rest_url or REST_URL,
             timeout=config.request_timeout,
+            credentials=config.credentials,
             transport=context.rest_transport,  # called at connect: a replay swaps it
         )
-        # One limiter for the account's REST pools: fetches and order calls spend from it.
-        self._rest_limiter = RateLimiter(QUOTAS)
-        self._fetcher = KucoinFetcher(self._rest, config.credentials, limiter=self._rest_limiter)
+        self._fetcher = KucoinFetcher(self._rest)
         # push type → (the topic prefixes it may come on, its handler)
         self._routes: dict[type, tuple[tuple[str, ...], Callable[[Any, int], None]]] = {
             TickerPush: ((PREFIXES[Channel.TICKER] + ":",), self._on_ticker),
@@ -161,15 +162,14 @@ class KucoinClient(BaseClient):
         config = self.config
         shard = self._shards.open(run=False)
         await self.context.start(shard.primary.session)  # ConnectTimeout if it is not up
-        credentials = config.credentials
-        if credentials is None:
+        if config.credentials is None:
             return
         # KuCoin refuses a signature more than 5 s off its clock: sign with its time.
         await self._rest.measure_clock(timeout=config.request_timeout)
-        self._trader = trader = KucoinTrader(self._rest, credentials, self._rest_limiter)
+        self._trader = trader = KucoinTrader(self._rest)
         if not config.options.get("private", True):
             return
-        self._private = private = PrivateSocket(self.context, self._rest, credentials)
+        self._private = private = PrivateSocket(self.context, self._rest)
         await self.context.start(private.session)  # AuthError: the keys are wrong
         dead_man = dead_man_option(config, low=DCP_RANGE[0], high=DCP_RANGE[1], share=3)
         if dead_man is not None:

@@ -34,7 +34,6 @@ from tickwire.adapters.kucoin.schemas import BalanceData, Message, OrderChangeDa
 from tickwire.adapters.kucoin.sockets import KucoinSocket, encode
 from tickwire.adapters.kucoin.subscriptions import MESSAGES_PER_CONNECTION
 from tickwire.core.account import AccountSocket
-from tickwire.core.config import Credentials
 from tickwire.core.context import AdapterContext
 from tickwire.core.errors import DecodeError
 from tickwire.core.ratelimit import RateLimiter
@@ -64,7 +63,7 @@ class PrivateSocket(KucoinSocket, AccountSocket):
 
     where = "private socket"
 
-    def __init__(self, context: AdapterContext, rest: KucoinRest, credentials: Credentials) -> None:
+    def __init__(self, context: AdapterContext, rest: KucoinRest) -> None:
         KucoinSocket.__init__(self)
         AccountSocket.__init__(
             self,
@@ -73,7 +72,6 @@ class PrivateSocket(KucoinSocket, AccountSocket):
             limit_keys=(_LIMIT_KEY,),
         )
         self.rest = rest
-        self.credentials = credentials
         rates = context.config.options.get("fee_rates", {})
         self.fee_rates = {
             kind: Decimal(str(rates.get(kind, DEFAULT_FEE_RATE))) for kind in ("maker", "taker")
@@ -84,7 +82,7 @@ class PrivateSocket(KucoinSocket, AccountSocket):
 
     async def connect_url(self) -> str:
         """A fresh signed ``bullet-private`` token, every connect."""
-        token = await self.rest.bullet_private(self.credentials)
+        token = await self.rest.bullet_private()
         heartbeat = self.context.config.heartbeat
         # A private socket can be quiet for hours: its pings must beat the idle timeout.
         ping = heartbeat.ping_interval or min(token.ping_interval, heartbeat.idle_timeout / 2)

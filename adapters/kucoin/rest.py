@@ -1,14 +1,21 @@
 """KuCoin's REST endpoints the feed needs (WS tokens, symbols, book snapshots, time), and
-the signed call every private endpoint goes through.
+the one call every endpoint goes through, signed and weighted where it must be.
 
 ::
 
-    async with KucoinRest("https://api.kucoin.com", timeout=10.0) as rest:
+    async with KucoinRest("https://api.kucoin.com", timeout=10.0, credentials=keys) as rest:
         bullet = await rest.bullet_public()
         url = bullet.url(connect_id="1")            # wss://...?token=...&connectId=1
         snapshot = await rest.level2_snapshot("BTC-USDT", 100)
-        raw = await rest.signed(credentials, "GET", "/api/v1/hf/orders/active",
-                                params={"symbol": "BTC-USDT"})
+        raw = await rest.call("GET", f"{ORDERS}/active", signed=True, pool=SPOT, weight=2,
+                              params={"symbol": "BTC-USDT"})
+
+Calls that name a ``pool`` first take their weight from the account's REST pools
+(:data:`QUOTAS`, per 30 s, VIP 0) in the client's one limiter, shared by the fetcher and
+the order calls, so they wait before the venue has to refuse. Token and book-snapshot
+calls name none: the feed paces its snapshots itself (:mod:`.books`), and KuCoin counts
+those in the same public pool, so a feed resyncing many books leaves the fetcher less
+than the pool promises.
 
 Every KuCoin body is an envelope ``{"code": "200000", "data": ...}``; anything else is
 mapped by the adapter's one table (:data:`~tickwire.adapters.kucoin.errors.ERRORS`) and
@@ -20,9 +27,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlencode
 
 import httpx
@@ -37,18 +43,20 @@ from tickwire.core import rest
 from tickwire.core.config import Credentials
 from tickwire.core.errors import AuthError, DecodeError
 from tickwire.core.fetcher import ServerTime
-from tickwire.core.rest_client import RestClient
+from tickwire.core.ratelimit import Quota, RateLimiter
+from tickwire.core.rest_client import RestClient, Transport
 from tickwire.core.types import Instrument
 
 __all__ = [
     "CLOCK_SKEW",
     "FULL_BOOK_PATH",
+    "MANAGEMENT",
     "ORDERS",
+    "PUBLIC",
+    "QUOTAS",
+    "SPOT",
     "BulletToken",
-    "Get",
     "KucoinRest",
-    "open_orders",
-    "order_detail",
 ]
 
 SUCCESS = "200000"
@@ -60,6 +68,10 @@ FULL_BOOK_PATH = "/api/v3/market/orderbook/level2"
 CLOCK_SKEW = "400002"
 """KuCoin's refusal of a ``KC-API-TIMESTAMP`` more than 5 s from its own clock."""
 TIME_PATH = "/api/v1/timestamp"
+PUBLIC, SPOT, MANAGEMENT = "kucoin:public", "kucoin:spot", "kucoin:management"
+QUOTAS = {PUBLIC: Quota(2000, 30.0), SPOT: Quota(4000, 30.0), MANAGEMENT: Quota(2000, 30.0)}
+"""KuCoin's REST resource pools (VIP 0), weights per 30 s."""
+_encoder = msgspec.json.Encoder()
 
 _envelope_decoder = msgspec.json.Decoder(Envelope)
 
@@ -97,73 +109,68 @@ def _open(body: bytes, status: int) -> msgspec.Raw | tuple[str, str]:
     return str(status) if code == SUCCESS else code, envelope.msg or f"HTTP {status}"
 
 
-Get = Callable[[str, dict[str, str]], Awaitable[msgspec.Raw]]
-"""One signed, rate-limited GET of an account (path, params): the order calls' within
-their deadline, or the fetcher's."""
-
-
-async def open_orders(get: Get, symbol_native: str | None) -> list[OrderDetail]:
-    """The open HF orders of ``symbol_native``, or of every symbol that
-    ``GET .../active/symbols`` lists: one ``GET .../active`` per symbol, at once."""
-    if symbol_native is None:
-        path = f"{ORDERS}/active/symbols"
-        listed = rest.decode_or_none(VENUE, await get(path, {}), ActiveSymbols, f"GET {path}")
-        natives = listed.symbols if listed is not None else []
-    else:
-        natives = [symbol_native]
-    path = f"{ORDERS}/active"
-    pages = await asyncio.gather(*(get(path, {"symbol": native}) for native in natives))
-    found: list[OrderDetail] = []
-    for raw in pages:
-        found += rest.decode_or_none(VENUE, raw, list[OrderDetail], f"GET {path}") or []
-    return found
-
-
-async def order_detail(
-    get: Get, symbol_native: str, order_id: str | None, client_id: str | None
-) -> OrderDetail | None:
-    """``GET .../client-order/{clientOid}`` (given a ``client_id``), else
-    ``.../{orderId}``: the order, or None when KuCoin answers with an empty ``data``."""
-    if client_id is not None:
-        path, name = f"{ORDERS}/client-order/{client_id}", f"{ORDERS}/client-order"
-    else:
-        path, name = f"{ORDERS}/{order_id}", f"{ORDERS}/{{orderId}}"
-    raw = await get(path, {"symbol": symbol_native})
-    return rest.decode_or_none(VENUE, raw, OrderDetail, f"GET {name}")
-
-
 class KucoinRest(RestClient):
     """The REST calls of the KuCoin feed and account, over core's
     :class:`~tickwire.core.rest_client.RestClient` (``base_url``: ``https://api.kucoin.com``
-    or an emulator's; ``timeout`` per call; ``client``/``transport`` as core documents)."""
+    or an emulator's; ``timeout`` per call; ``credentials`` sign the private calls;
+    ``limiter`` holds the :data:`QUOTAS` keys, default a limiter of its own with them;
+    ``client``/``transport`` as core documents)."""
 
     venue = VENUE
     clock_offset_ms = 0
     """The venue's clock minus ours (ms), added to every signing timestamp: set by
-    :meth:`measure_clock`, which :meth:`signed` also calls (then retries once) when KuCoin
+    :meth:`measure_clock`, which :meth:`call` also calls (then retries once) when KuCoin
     refuses a timestamp (``400002``)."""
 
-    async def signed(
+    def __init__(
         self,
-        credentials: Credentials | None,
+        base_url: str,
+        *,
+        timeout: float,
+        credentials: Credentials | None = None,
+        limiter: RateLimiter | None = None,
+        client: httpx.AsyncClient | None = None,
+        transport: Transport = None,
+    ) -> None:
+        limiter = limiter if limiter is not None else RateLimiter(QUOTAS)
+        super().__init__(
+            base_url,
+            timeout=timeout,
+            client=client,
+            transport=transport,
+            credentials=credentials,
+            limiter=limiter,
+        )
+
+    async def call(
+        self,
         method: str,
         path: str,
         *,
+        signed: bool = False,
+        pool: str | None = None,
+        weight: int = 1,
         params: dict[str, str] | None = None,
-        body: bytes | None = None,
+        body: Any = None,
         timeout: float | None = None,
     ) -> msgspec.Raw:
-        """One call, signed unless ``credentials`` is None: the ``data`` of its envelope,
-        or the mapped error.
+        """One call: the ``data`` of its envelope, or the mapped error.
 
-        ``body`` is the exact JSON sent and signed. The query is signed un-encoded and
-        sent encoded, as KuCoin verifies it; ``timeout`` (seconds) overrides the
-        client's. Never retried here (a caller that must not repeat a request, an order,
-        decides what to do with a failure: see ``__cause__``), except once after a
-        timestamp refusal (``400002``), signed with the clock offset measured then.
+        ``signed`` calls need the credentials (:class:`~tickwire.core.errors.ConfigError`
+        without); a ``pool`` is charged ``weight`` first, then the request is dated.
+        ``body`` is encoded once (``bytes`` are taken as the exact JSON) and that text is
+        sent and signed. The query is signed un-encoded and sent encoded, as KuCoin
+        verifies it; ``timeout`` (seconds) overrides the client's. Never retried here (a
+        caller that must not repeat a request, an order, decides what to do with a
+        failure: see ``__cause__``), except once after a timestamp refusal (``400002``),
+        signed with the clock offset measured then.
         """
+        credentials = self.keys(f"{method} {path}") if signed else None
+        if pool is not None:
+            await self.limiter.acquire(pool, cost=weight)
+        content = body if body is None or isinstance(body, bytes) else _encoder.encode(body)
         try:
-            return await self._signed_once(credentials, method, path, params, body, timeout)
+            return await self._signed_once(credentials, method, path, params, content, timeout)
         except AuthError as exc:
             if credentials is None or str(exc.code) != CLOCK_SKEW:
                 raise
@@ -171,7 +178,7 @@ class KucoinRest(RestClient):
         # doing anything (an order was not placed), so sending again is safe. Once, with
         # the offset measured now.
         await self.measure_clock(timeout=timeout)
-        return await self._signed_once(credentials, method, path, params, body, timeout)
+        return await self._signed_once(credentials, method, path, params, content, timeout)
 
     async def _signed_once(
         self,
@@ -214,12 +221,12 @@ class KucoinRest(RestClient):
     async def bullet_public(self) -> BulletToken:
         """``POST /api/v1/bullet-public``: a token for public topics, fetched per connect."""
         path = "/api/v1/bullet-public"
-        return self._bullet(await self.signed(None, "POST", path), path)
+        return self._bullet(await self.call("POST", path), path)
 
-    async def bullet_private(self, credentials: Credentials) -> BulletToken:
+    async def bullet_private(self) -> BulletToken:
         """``POST /api/v1/bullet-private`` (signed): a token that may subscribe private topics."""
         path = "/api/v1/bullet-private"
-        return self._bullet(await self.signed(credentials, "POST", path), path)
+        return self._bullet(await self.call("POST", path, signed=True), path)
 
     @staticmethod
     def _bullet(raw: msgspec.Raw, path: str) -> BulletToken:
@@ -237,28 +244,69 @@ class KucoinRest(RestClient):
     async def symbols(self) -> list[Instrument]:
         """``GET /api/v2/symbols``: every spot symbol's trading rules."""
         path = "/api/v2/symbols"
-        entries = rest.decode(VENUE, await self.signed(None, "GET", path), list[SymbolEntry], path)
+        entries = rest.decode(VENUE, await self.call("GET", path), list[SymbolEntry], path)
         return [to_instrument(entry) for entry in entries]
 
     async def level2_snapshot(
-        self,
-        symbol_native: str,
-        depth: Literal[20, 100] | None = None,
-        credentials: Credentials | None = None,
+        self, symbol_native: str, depth: Literal[20, 100] | None = None
     ) -> Level2Snapshot:
         """The REST order book of ``symbol_native`` (``BTC-USDT``), to sync level2 with.
 
         ``depth`` 20 or 100 is the public top-N book. ``None`` asks for the full book,
-        which KuCoin serves only signed (``/api/v3/market/orderbook/level2``, with
-        ``credentials``); without them this is the public top 100, so levels below it
-        are not authoritative.
+        which KuCoin serves only signed (``/api/v3/market/orderbook/level2``, with the
+        credentials); without them this is the public top 100, so levels below it are
+        not authoritative.
         """
         path = BOOK_PATHS.get(100 if depth is None else depth)
         if path is None:
             raise ValueError(f"depth must be 20, 100 or None, got {depth!r}")
-        if depth is None and credentials is not None:
-            path = FULL_BOOK_PATH
-        else:
-            credentials = None
-        raw = await self.signed(credentials, "GET", path, params={"symbol": symbol_native})
+        full = depth is None and self.credentials is not None
+        path = FULL_BOOK_PATH if full else path
+        raw = await self.call("GET", path, signed=full, params={"symbol": symbol_native})
         return rest.decode(VENUE, raw, Level2Snapshot, path)
+
+    async def _lookup(
+        self, path: str, params: dict[str, str], timeout: float | None
+    ) -> msgspec.Raw:
+        # Every order lookup: signed, weight 2 in the Spot pool.
+        return await self.call(
+            "GET", path, signed=True, pool=SPOT, weight=2, params=params, timeout=timeout
+        )
+
+    async def open_orders(
+        self, symbol_native: str | None, *, timeout: float | None = None
+    ) -> list[OrderDetail]:
+        """The open HF orders of ``symbol_native``, or of every symbol that
+        ``GET .../active/symbols`` lists: one ``GET .../active`` per symbol, at once."""
+        if symbol_native is None:
+            path = f"{ORDERS}/active/symbols"
+            raw = await self._lookup(path, {}, timeout)
+            listed = rest.decode_or_none(VENUE, raw, ActiveSymbols, f"GET {path}")
+            natives = listed.symbols if listed is not None else []
+        else:
+            natives = [symbol_native]
+        path = f"{ORDERS}/active"
+        pages = await asyncio.gather(
+            *(self._lookup(path, {"symbol": native}, timeout) for native in natives)
+        )
+        found: list[OrderDetail] = []
+        for raw in pages:
+            found += rest.decode_or_none(VENUE, raw, list[OrderDetail], f"GET {path}") or []
+        return found
+
+    async def order_detail(
+        self,
+        symbol_native: str,
+        order_id: str | None,
+        client_id: str | None,
+        *,
+        timeout: float | None = None,
+    ) -> OrderDetail | None:
+        """``GET .../client-order/{clientOid}`` (given a ``client_id``), else
+        ``.../{orderId}``: the order, or None when KuCoin answers with an empty ``data``."""
+        if client_id is not None:
+            path, name = f"{ORDERS}/client-order/{client_id}", f"{ORDERS}/client-order"
+        else:
+            path, name = f"{ORDERS}/{order_id}", f"{ORDERS}/{{orderId}}"
+        raw = await self._lookup(path, {"symbol": symbol_native}, timeout)
+        return rest.decode_or_none(VENUE, raw, OrderDetail, f"GET {name}")

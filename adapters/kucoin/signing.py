@@ -8,7 +8,7 @@
 
 ``path?query`` is the request target without the host, exactly as sent, and ``body`` the
 exact JSON text sent (empty for GET, DELETE and body-less POSTs): callers sign the bytes
-they send (:meth:`tickwire.adapters.kucoin.rest.KucoinRest.signed` does).
+they send (:meth:`tickwire.adapters.kucoin.rest.KucoinRest.call` does).
 
 KuCoin's documented worked example (secret ``f03a5284-5c39-4aaa-9b20-dea10bdcf8e3``,
 ``1547015186532POST/api/v1/deposit-addresses{"currency":"BTC"}`` signs to

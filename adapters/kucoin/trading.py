@@ -49,9 +49,8 @@ from typing import Any
 
 import msgspec
 
-from tickwire.adapters.kucoin.fetch import QUOTAS, SPOT
 from tickwire.adapters.kucoin.parse import VENUE, to_native, to_unified
-from tickwire.adapters.kucoin.rest import ORDERS, Get, KucoinRest, open_orders, order_detail
+from tickwire.adapters.kucoin.rest import ORDERS, SPOT, KucoinRest
 from tickwire.adapters.kucoin.trade_schemas import (
     AlterData,
     CancelAllData,
@@ -62,7 +61,6 @@ from tickwire.adapters.kucoin.trade_schemas import (
     OrderDetail,
     OrderIdData,
 )
-from tickwire.core.config import Credentials
 from tickwire.core.deadline import Deadline
 from tickwire.core.errors import (
     DecodeError,
@@ -73,7 +71,6 @@ from tickwire.core.errors import (
     TransportError,
     UnknownOrder,
 )
-from tickwire.core.ratelimit import RateLimiter
 from tickwire.core.reconcile import lookup_until, maybe_sent, reconcile, reconcile_each
 from tickwire.core.rest import decode, decode_or_none
 from tickwire.core.trader import Trader
@@ -92,7 +89,6 @@ _CLIENT_OID = re.compile(r"[A-Za-z0-9_-]{1,40}")
 _TIF = {TimeInForce.GTC: "GTC", TimeInForce.IOC: "IOC", TimeInForce.FOK: "FOK"}
 _FIELDS = {"price": "newPrice", "size": "newSize"}  # an amend's changes
 _LOST = (RequestTimeout, TransportError, DecodeError)  # a reply that may have been lost
-_encoder = msgspec.json.Encoder()
 
 
 def _text(value: Decimal) -> str:
@@ -115,18 +111,14 @@ def _send_budget(deadline: Deadline) -> Deadline:
 
 
 class KucoinTrader(Trader):
-    """The order methods of one account (``rest`` signs with ``credentials``; ``limiter``
-    holds the account's :data:`~.fetch.QUOTAS`, shared with the fetcher)."""
+    """The order methods of one account, over ``rest`` (signed with its credentials; its
+    limiter's pools, :data:`~.rest.QUOTAS`, shared with the fetcher)."""
 
     venue = VENUE
     id_fields = ("orderId", "clientOid")
 
-    def __init__(
-        self, rest: KucoinRest, credentials: Credentials, limiter: RateLimiter | None = None
-    ) -> None:
+    def __init__(self, rest: KucoinRest) -> None:
         self._rest = rest
-        self._credentials = credentials
-        self._limiter = limiter if limiter is not None else RateLimiter(QUOTAS)
 
     async def call(
         self,
@@ -137,21 +129,22 @@ class KucoinTrader(Trader):
         params: dict[str, str] | None = None,
         body: Any = None,
     ) -> msgspec.Raw:
-        """One signed call within ``deadline`` (:class:`RequestTimeout` otherwise), after
-        its weight was taken from the account's Spot pool (lookups 2, the rest 1)."""
-        await deadline.run(self._limiter.acquire(SPOT, cost=2 if method == "GET" else 1))
-        remaining = deadline.check()
-        content = None if body is None else _encoder.encode(body)
-        # The deadline bounds the whole call: httpx's own timeout is per phase.
-        return await deadline.run(
-            self._rest.signed(
-                self._credentials, method, path, params=params, body=content, timeout=remaining
-            )
+        """One signed call within ``deadline`` (:class:`RequestTimeout` otherwise), its
+        weight taken from the account's Spot pool first (lookups 2, the rest 1)."""
+        weight = 2 if method == "GET" else 1
+        # The deadline bounds the whole call, the wait for the pool included: httpx's own
+        # timeout is per phase.
+        call = self._rest.call(
+            method,
+            path,
+            signed=True,
+            pool=SPOT,
+            weight=weight,
+            params=params,
+            body=body,
+            timeout=deadline.check(),
         )
-
-    def getter(self, deadline: Deadline) -> Get:
-        """:meth:`call` as a GET within ``deadline`` (for :func:`~.rest.open_orders`)."""
-        return lambda path, params: self.call("GET", path, deadline, params=params)
+        return await deadline.run(call)
 
     # --- placing ------------------------------------------------------------------------
 
@@ -218,7 +211,10 @@ class KucoinTrader(Trader):
     ) -> OrderDetail | None:
         """``GET .../client-order/{clientOid}``: the order, or None when KuCoin has none."""
         try:
-            return await order_detail(self.getter(deadline), symbol_native, None, client_id)
+            lookup = self._rest.order_detail(
+                symbol_native, None, client_id, timeout=deadline.check()
+            )
+            return await deadline.run(lookup)
         except UnknownOrder:
             return None
 
@@ -337,7 +333,8 @@ class KucoinTrader(Trader):
         """
         deadline = self.deadline("cancel_all", timeout)
         native = None if symbol is None else to_native(symbol)
-        count = len(await open_orders(self.getter(deadline), native))
+        listed = self._rest.open_orders(native, timeout=deadline.check())
+        count = len(await deadline.run(listed))
         if native is not None:
             await self.call("DELETE", ORDERS, deadline, params={"symbol": native})
             return count

@@ -162,7 +162,7 @@ async def test_book_snapshots_top_n_and_full(ex: KucoinEmulator) -> None:
 
 async def test_public_calls_need_no_keys_and_private_ones_say_so(ex: KucoinEmulator) -> None:
     async with KucoinRest(ex.rest_url, timeout=5.0) as rest:
-        fetcher = KucoinFetcher(rest, None)
+        fetcher = KucoinFetcher(rest)
         book = await fetcher.fetch_book(SYMBOL, None, timeout=5.0)
         assert len(book.bids()) == 100  # unsigned: the public top 100
         with pytest.raises(ConfigError, match="credentials"):
@@ -186,8 +186,9 @@ async def test_a_venue_clock_8_s_ahead_is_measured_and_signed_with() -> None:
         assert 0 < measured.round_trip < S
         assert [o.client_id for o in orders] == ["skewed"] and balances["USDT"].hold
         # Without a measurement first: the 400002 refusal is re-measured and retried once.
-        async with KucoinRest(skewed.rest_url, timeout=5.0) as rest:
-            fetcher = KucoinFetcher(rest, Credentials(KEY, SECRET, PASSPHRASE))
+        keys = Credentials(KEY, SECRET, PASSPHRASE)
+        async with KucoinRest(skewed.rest_url, timeout=5.0, credentials=keys) as rest:
+            fetcher = KucoinFetcher(rest)
             assert rest.clock_offset_ms == 0
             assert (await fetcher.fetch_balances(timeout=5.0)).keys() == balances.keys()
             assert 7_000 < rest.clock_offset_ms < 9_000

@@ -11,8 +11,8 @@ import httpx
 import pytest
 import respx
 
-from tickwire.adapters.kucoin.fetch import MAX_CANDLES, PUBLIC, KucoinFetcher
-from tickwire.adapters.kucoin.rest import KucoinRest
+from tickwire.adapters.kucoin.fetch import MAX_CANDLES, KucoinFetcher
+from tickwire.adapters.kucoin.rest import PUBLIC, KucoinRest
 from tickwire.core.config import Credentials
 from tickwire.core.errors import (
     AuthError,
@@ -37,8 +37,8 @@ def ok(data: object) -> dict[str, object]:
 
 @pytest.fixture
 async def fetcher() -> AsyncIterator[KucoinFetcher]:
-    async with KucoinRest(BASE, timeout=5.0) as rest:
-        yield KucoinFetcher(rest, KEYS)
+    async with KucoinRest(BASE, timeout=5.0, credentials=KEYS) as rest:
+        yield KucoinFetcher(rest)
 
 
 @pytest.fixture
@@ -204,8 +204,8 @@ async def test_calls_wait_for_their_weight_in_the_pool(mock: respx.MockRouter) -
     # A public pool of 6 per second: a bucket of 3 refilling 3/s; a trades call weighs 3.
     limiter = RateLimiter({PUBLIC: Quota(6, 1.0)}, clock=lambda: now[0], sleep=sleep)
     route = mock.get("/api/v1/market/histories").respond(json=ok([]))
-    async with KucoinRest(BASE, timeout=5.0) as rest:
-        fetcher = KucoinFetcher(rest, None, limiter=limiter)
+    async with KucoinRest(BASE, timeout=5.0, limiter=limiter) as rest:
+        fetcher = KucoinFetcher(rest)
         for _ in range(3):
             assert await fetcher.fetch_trades("BTC/USDT", 10, timeout=5.0) == []
     assert route.call_count == 3

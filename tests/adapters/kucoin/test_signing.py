@@ -106,7 +106,7 @@ def test_credentials_never_show_in_a_repr() -> None:
 
 @pytest.fixture
 async def rest() -> AsyncIterator[KucoinRest]:
-    async with KucoinRest(BASE, timeout=2.0) as client:
+    async with KucoinRest(BASE, timeout=2.0, credentials=KEYS) as client:
         yield client
 
 
@@ -135,7 +135,7 @@ async def test_a_signed_post_signs_the_exact_body(rest: KucoinRest, mock: respx.
     body = (
         b'{"clientOid":"c","symbol":"BTC-USDT","side":"buy","type":"limit","price":"1","size":"2"}'
     )
-    raw = await rest.signed(KEYS, "POST", "/api/v1/hf/orders", body=body, timeout=1.5)
+    raw = await rest.call("POST", "/api/v1/hf/orders", signed=True, body=body, timeout=1.5)
     assert bytes(raw) == b'{"orderId":"1","clientOid":"c"}'
     request = route.calls.last.request
     assert request.content == body
@@ -151,7 +151,7 @@ async def test_a_signed_get_signs_the_query_unencoded(
         200, json={"code": "200000", "data": None}
     )
     params = {"symbol": "BTC-USDT", "note": "a b&c=d!"}
-    await rest.signed(KEYS, "GET", "/api/v1/hf/orders/client-order/abc", params=params)
+    await rest.call("GET", "/api/v1/hf/orders/client-order/abc", signed=True, params=params)
     request = route.calls.last.request
     assert request.url.params["note"] == "a b&c=d!"  # encoded on the wire
     stamp = request.headers["KC-API-TIMESTAMP"]
@@ -176,7 +176,7 @@ async def test_a_body_less_post_signs_an_empty_body(
             },
         },
     )  # fmt: skip
-    bullet = await rest.bullet_private(KEYS)
+    bullet = await rest.bullet_private()
     assert bullet.endpoint == "wss://ws.test/" and "TOKEN-SECRET" not in repr(bullet)
     request = route.calls.last.request
     assert request.content == b""
@@ -201,7 +201,7 @@ async def test_auth_failures_are_auth_errors_without_secrets(
         now = {"code": "200000", "data": 1_700_000_000_000}
         mock.get("/api/v1/timestamp").respond(json=now)
     with pytest.raises(AuthError) as info:
-        await rest.bullet_private(KEYS)
+        await rest.bullet_private()
     assert (info.value.code, info.value.message) == (code, msg)
     assert route.call_count == (2 if code == "400002" else 1)
     text = str(info.value) + repr(info.value) + repr(info.value.args)
@@ -214,10 +214,10 @@ async def test_rate_limit_and_transport_errors(rest: KucoinRest, mock: respx.Moc
     route.respond(429, json={"code": "429000", "msg": "Too Many Requests"},
                   headers={"gw-ratelimit-reset": "1500"})  # fmt: skip
     with pytest.raises(RateLimited) as limited:
-        await rest.signed(KEYS, "GET", "/api/v1/hf/orders/active", params={"symbol": "X-Y"})
+        await rest.call("GET", "/api/v1/hf/orders/active", signed=True, params={"symbol": "X-Y"})
     assert limited.value.retry_after == 1.5
     route.side_effect = httpx.ReadError("connection reset")
     with pytest.raises(TransportError) as lost:
-        await rest.signed(KEYS, "GET", "/api/v1/hf/orders/active", params={"symbol": "X-Y"})
+        await rest.call("GET", "/api/v1/hf/orders/active", signed=True, params={"symbol": "X-Y"})
     assert isinstance(lost.value.__cause__, httpx.ReadError)  # callers tell "maybe sent"
     assert "symbol" not in str(lost.value)  # no query in messages

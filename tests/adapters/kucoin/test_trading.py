@@ -59,8 +59,8 @@ def detail(cid: str, order_id: str = "oid-1", **fields: object) -> dict[str, obj
 
 @pytest.fixture
 async def trading() -> AsyncIterator[KucoinTrader]:
-    async with KucoinRest(BASE, timeout=5.0) as rest:
-        yield KucoinTrader(rest, KEYS)
+    async with KucoinRest(BASE, timeout=5.0, credentials=KEYS) as rest:
+        yield KucoinTrader(rest)
 
 
 @pytest.fixture
