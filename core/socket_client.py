@@ -1,4 +1,5 @@
-"""A venue on one WebSocket: the whole :class:`StreamClient` but the venue's wire format.
+"""A venue whose market data comes over one WebSocket: the whole :class:`StreamClient`
+but the venue's wire format.
 
 Many venues serve market data (and often the account) on one socket where each request
 carries an id that its reply echoes. :class:`SocketClient` runs that socket on core's
@@ -26,20 +27,31 @@ Books: a venue that numbers its book messages one by one hands each to
 applying to ``self.context.books[symbol]`` and calling ``self.keeper.in_sync(symbol)`` on
 a snapshot, ``self.keeper.out_of_sync(symbol, why)`` on a gap.
 ``examples/third_party_adapter`` is a complete adapter built this way.
+
+A larger venue overrides a few more (Kraken's adapter does all of them):
+:meth:`subscription_options` (options kept in the subscription and restored with it),
+``batched`` with :meth:`ask` (one request for many symbols, refused symbol by symbol),
+:meth:`new_book` (a book of the venue's own kind), ``request_quota`` (the socket's pace),
+and ``account_socket`` (the account channels on a second, authenticated socket: an
+:class:`~tickwire.core.account.AccountSocket`).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import Any, ClassVar, cast
 
+from tickwire.core.account import AccountSocket
 from tickwire.core.book import OrderBook
 from tickwire.core.bookkeeper import BookKeeper
 from tickwire.core.client import BaseClient
 from tickwire.core.config import ClientConfig
 from tickwire.core.errors import ConfigError, NotSupported, SubscriptionError, TickwireError
+from tickwire.core.ratelimit import Quota, RateLimiter
 from tickwire.core.session import Session
+from tickwire.core.subscriptions import subscription_for
 from tickwire.core.types import Channel, Instrument, StreamState, Subscription
 
 __all__ = ["SocketClient"]
@@ -58,12 +70,23 @@ class SocketClient(BaseClient):
     """Seconds between keepalive pings (the config's ``heartbeat.ping_interval`` wins)."""
     greets: ClassVar[bool] = False
     """The venue greets every connection before taking requests (see :meth:`handshake`)."""
+    batched: ClassVar[bool] = False
+    """One request (un)subscribes many symbols of a channel with the same options: then
+    :meth:`ask` gets them together."""
+    request_quota: ClassVar[Quota | None] = None
+    """The pace of everything sent on the socket, if the venue limits it."""
+    socket_name: ClassVar[str] = "main"
+    """The socket's name in logs, errors and recordings."""
 
     def __init__(self, config: ClientConfig) -> None:
         super().__init__(config)
         self._session: Session | None = None
         self.keeper = BookKeeper(self.context, self._renew_book)
         """The client's books and their resync sequence."""
+        self.account_socket: AccountSocket | None = None
+        """The account channels' own socket, when the venue has one (set in ``_start``)."""
+        self._book_subscriptions: dict[str, Subscription] = {}  # what renews each book
+        self._activity: dict[Hashable, int] = {}  # the session's, for on_frame to write
         self._instruments: dict[str, Instrument] = {}
         self._instruments_known = asyncio.Event()
         self._greeted = asyncio.Event()
@@ -108,6 +131,33 @@ class SocketClient(BaseClient):
         if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
             raise ValueError(f"depth={depth!r} is not a positive number of levels")
 
+    def subscription_options(self, channel: Channel, options: Mapping[str, Any]) -> dict[str, Any]:
+        """The options a subscription keeps (and is restored with), validated: a
+        ValueError names a bad one. By default :meth:`check_options`, keeping none."""
+        self.check_options(channel, options)
+        return {}
+
+    def new_book(self, subscription: Subscription) -> OrderBook:
+        """The empty book a book subscription fills, made before its snapshot arrives."""
+        return OrderBook(self.venue, subscription.symbol or "")
+
+    async def ask(
+        self, session: Session, op: str, subscriptions: list[Subscription]
+    ) -> dict[Subscription, SubscriptionError]:
+        """``op`` (``"subscribe"``/``"unsubscribe"``) ``subscriptions`` (one, unless
+        ``batched``) on the venue: the error of each one it refused. By default one
+        :meth:`request_message` each."""
+        failures: dict[Subscription, SubscriptionError] = {}
+        for subscription in subscriptions:
+            request_id = session.next_id()
+            message = self.request_message(op, subscription, request_id)
+            what = f"{self.venue} {op} {subscription.channel}"
+            try:
+                await session.request(request_id, message, self.config.request_timeout, what)
+            except SubscriptionError as exc:
+                failures[subscription] = exc
+        return failures
+
     def set_instruments(self, instruments: Iterable[Instrument]) -> None:
         """The venue listed its instruments (a welcome frame, a REST call)."""
         self._instruments.update((i.symbol, i) for i in instruments)
@@ -121,13 +171,22 @@ class SocketClient(BaseClient):
     # --- lifecycle -------------------------------------------------------------------
 
     async def _start(self) -> None:
+        options: dict[str, Any] = {}
+        if self.request_quota is not None:
+            key = f"{self.venue}:{self.socket_name}"
+            options = {"limiter": RateLimiter({key: self.request_quota}), "limit_keys": (key,)}
         interval = self.config.heartbeat.ping_interval or self.ping_interval
-        self._session = self.context.session(self, name="main", ping_interval=interval)
-        await self.context.start(self._session)
+        session = self.context.session(
+            self, name=self.socket_name, ping_interval=interval, **options
+        )
+        self._session, self._activity = session, session.activity
+        await self.context.start(session)
 
     async def _stop(self) -> None:
         if self._session is not None:
             await self._session.close()
+        if self.account_socket is not None:
+            await self.account_socket.close()
 
     @property
     def session(self) -> Session:
@@ -150,12 +209,12 @@ class SocketClient(BaseClient):
             if (login := self.login_message(request_id)) is not None:
                 timeout = self.config.request_timeout
                 await session.request(request_id, login, timeout, f"{self.venue} login")
-        for subscription in sorted(self._subscriptions):
-            try:
-                await self._ask(session, "subscribe", subscription)
-            except SubscriptionError as exc:
-                self._subscriptions.discard(subscription)
-                self.context.error(exc, f"resubscribe {subscription.channel}")
+        on_account = self.account_socket is not None  # restored by that socket
+        restored = [s for s in self._subscriptions if not (on_account and s.symbol is None)]
+        for batch in self._batches(restored):
+            for subscription, exc in (await self.ask(session, "subscribe", batch)).items():
+                self._forget(subscription)
+                self.context.error(exc, f"resubscribe {_name(subscription)}")
 
     def on_close(self, reason: str) -> None:
         """The socket is gone: every book waits for the next socket's snapshot (and
@@ -169,13 +228,14 @@ class SocketClient(BaseClient):
         """A watched channel went quiet: report it and subscribe it again."""
         for key in keys:
             channel, symbol = cast(tuple[Channel, str], key)
-            self.context.status(
-                StreamState.STALE, f"no {channel} data", channel=channel, symbol=symbol
-            )
-            try:
-                await self._renew(Subscription(channel, symbol))
-            except TickwireError as exc:  # a reconnect, if that is the cause, restores it
-                self.context.error(exc, f"renew {channel} {symbol}")
+            reason = f"no {channel} data for {symbol}; resubscribing"
+            self.context.status(StreamState.STALE, reason, channel=channel, symbol=symbol)
+            live = [s for s in self._subscriptions if s.channel == channel and s.symbol == symbol]
+            for subscription in live:
+                try:
+                    await self._renew(subscription)
+                except TickwireError as exc:  # a reconnect, if that is the cause, restores it
+                    self.context.error(exc, f"renew {channel} {symbol}")
 
     # --- requests --------------------------------------------------------------------
 
@@ -201,68 +261,127 @@ class SocketClient(BaseClient):
         message = build(request_id)
         return await session.request(request_id, message, deadline.check(), deadline.what)
 
-    async def _ask(self, session: Session, op: str, subscription: Subscription) -> Any:
-        request_id = session.next_id()
-        message = self.request_message(op, subscription, request_id)
-        what = f"{self.venue} {op} {subscription.channel}"
-        return await session.request(request_id, message, self.config.request_timeout, what)
-
     # --- subscriptions ---------------------------------------------------------------
 
     async def subscribe(
         self, channel: Channel | str, symbols: Sequence[str] = (), **options: Any
     ) -> None:
-        """Subscribe ``channel`` for ``symbols`` (none for account channels); await acks."""
+        """Subscribe ``channel`` for ``symbols`` (none for account channels); await acks.
+
+        A symbol the venue refuses raises its :class:`SubscriptionError` (the others
+        stay subscribed).
+        """
         channel, symbols = self._checked(channel, symbols)
         if channel not in self.channels:
             raise NotSupported(f"{self.venue} has no {channel} channel")
-        self.check_options(channel, options)
-        if channel in self.account_channels and self.config.credentials is None:
-            raise ConfigError(f"{self.venue}: the {channel} channel needs credentials")
+        if channel in self.account_channels:
+            if symbols or options:
+                raise ValueError(f"{self.venue} {channel} takes no symbols or options")
+            if self.config.credentials is None:
+                raise ConfigError(f"{self.venue}: the {channel} channel needs credentials")
+            if self.account_socket is not None:
+                await self.account_socket.subscribe(channel)
+                self._subscriptions.add(Subscription(channel))
+                return
+            wanted = [Subscription(channel)]
+        else:
+            kept = self.subscription_options(channel, options)
+            wanted = [subscription_for(channel, symbol, kept) for symbol in dict.fromkeys(symbols)]
+        wanted = [s for s in wanted if s not in self._subscriptions]
+        if not wanted:
+            return
         session = self.session
         await self.context.wait_ready(session)
-        for subscription in self._wanted(channel, symbols):
-            if subscription in self._subscriptions:
+        for batch in self._batches(wanted):
+            await self._subscribe(session, batch)
+
+    async def _subscribe(self, session: Session, batch: list[Subscription]) -> None:
+        books = [s for s in batch if s.channel is Channel.BOOK and s.symbol is not None]
+        for subscription in books:  # before the ack: the snapshot may follow it at once
+            self.keeper.add(subscription.symbol or "", self.new_book(subscription))
+            self._book_subscriptions[subscription.symbol or ""] = subscription
+        try:
+            failures = await self.ask(session, "subscribe", batch)
+        except BaseException:
+            for subscription in books:
+                self._forget(subscription)
+            raise
+        stale_after = self.config.heartbeat.stale_after
+        for subscription in batch:
+            channel, symbol = subscription.channel, subscription.symbol
+            if subscription in failures:
+                self._forget(subscription)
                 continue
-            symbol = subscription.symbol
-            if channel is Channel.BOOK and symbol is not None:
-                self.keeper.add(symbol, OrderBook(self.venue, symbol))  # before its snapshot
-            try:
-                await self._ask(session, "subscribe", subscription)
-            except BaseException:
-                if channel is Channel.BOOK and symbol is not None:
-                    self.keeper.remove(symbol)
-                raise
             self._subscriptions.add(subscription)
-            threshold = self.config.heartbeat.stale_after.get(channel.value)
-            if threshold is not None and symbol is not None:
-                session.watch((channel, symbol), threshold)
+            if symbol is not None and (seconds := stale_after.get(channel.value)) is not None:
+                session.watch((channel, symbol), seconds)
+        if failures:
+            raise next(iter(failures.values()))
 
     async def unsubscribe(
         self, channel: Channel | str, symbols: Sequence[str] = (), **options: Any
     ) -> None:
-        """Undo :meth:`subscribe`."""
+        """Undo :meth:`subscribe` (with the options the symbols were subscribed with)."""
         channel, symbols = self._checked(channel, symbols, subscribing=False)
-        for subscription in self._wanted(channel, symbols):
-            if subscription not in self._subscriptions:
-                continue
+        account = channel in self.account_channels
+        targets = [
+            s
+            for s in self._subscriptions
+            if s.channel is channel and (account or s.symbol in symbols)
+        ]
+        if not targets:
+            return
+        if account and self.account_socket is not None:
+            self._subscriptions.discard(Subscription(channel))
+            return await self.account_socket.unsubscribe(channel)
+        session = self.session
+        await self.context.wait_ready(session)
+        for subscription in targets:
             self._subscriptions.discard(subscription)
-            self.session.unwatch((channel, subscription.symbol))
-            await self._ask(self.session, "unsubscribe", subscription)
-            if channel is Channel.BOOK and subscription.symbol is not None:
-                self.keeper.remove(subscription.symbol)
+            session.unwatch((channel, subscription.symbol))
+        try:
+            for batch in self._batches(targets):
+                if failures := await self.ask(session, "unsubscribe", batch):
+                    raise next(iter(failures.values()))
+        finally:  # after the ack: what was sent before it still finds its book
+            for subscription in targets:
+                self._forget(subscription)
 
-    def _wanted(self, channel: Channel, symbols: Sequence[str]) -> list[Subscription]:
-        if channel in self.account_channels:
-            return [Subscription(channel)]
-        return [Subscription(channel, symbol) for symbol in dict.fromkeys(symbols)]
+    def _batches(self, subscriptions: Iterable[Subscription]) -> list[list[Subscription]]:
+        """As few requests as the venue allows: one per subscription, or (``batched``)
+        one per channel and options."""
+        if not self.batched:
+            return [[s] for s in sorted(subscriptions)]
+        groups: dict[tuple[Channel, tuple[tuple[str, Any], ...]], list[Subscription]]
+        groups = defaultdict(list)
+        for subscription in sorted(subscriptions):
+            groups[subscription.channel, subscription.options].append(subscription)
+        return list(groups.values())
+
+    def _forget(self, subscription: Subscription) -> None:
+        """Drop a subscription and, for a book, the book."""
+        self._subscriptions.discard(subscription)
+        symbol = subscription.symbol
+        if subscription.channel is Channel.BOOK and symbol is not None:
+            self.keeper.remove(symbol)
+            self._book_subscriptions.pop(symbol, None)
 
     async def _renew(self, subscription: Subscription) -> None:
-        """Unsubscribe and subscribe again: a fresh snapshot, a woken channel."""
-        await self._ask(self.session, "unsubscribe", subscription)
-        await self._ask(self.session, "subscribe", subscription)
+        """Unsubscribe and subscribe again: a fresh snapshot, a woken channel; a refusal
+        raises its :class:`SubscriptionError`."""
+        session = self.session
+        await self.ask(session, "unsubscribe", [subscription])
+        if failures := await self.ask(session, "subscribe", [subscription]):
+            raise failures[subscription]
 
     async def _renew_book(self, symbol: str) -> bool:
         """The keeper's recovery: renew the book; its snapshot arrives later."""
-        await self._renew(Subscription(Channel.BOOK, symbol))
+        if (subscription := self._book_subscriptions.get(symbol)) is not None:
+            await self._renew(subscription)
         return False
+
+
+def _name(subscription: Subscription) -> str:
+    """``book BTC/USD``, or ``orders`` for an account channel."""
+    symbol = subscription.symbol
+    return str(subscription.channel) if symbol is None else f"{subscription.channel} {symbol}"

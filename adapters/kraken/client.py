@@ -6,15 +6,13 @@ Data flow, top to bottom::
                  ─► parse.to_* (pure wire → core types) / KrakenBook (CRC32 per message)
                  ─► the client's consumers (context.emit)
 
-The public socket first subscribes the ``instrument`` channel: its snapshot gives every
-pair's precisions, which the book checksum needs, and :meth:`KrakenClient.instruments`.
-After every reconnect the instrument channel and every user subscription are restored
-(grouped by channel and options into as few requests as possible).
-
-Books: a mismatched checksum, or a refused book message (Kraken applied it, so the local
-book may now differ), puts a book out of sync; core's
-:class:`~tickwire.core.bookkeeper.BookKeeper` runs the resync, whose recovery here is to
-renew the subscription (the fresh snapshot arrives later and verifies in ``_on_book``).
+Core's :class:`~tickwire.core.socket_client.SocketClient` runs the public socket, its
+subscriptions and the books' resync; what is Kraken's own is here: the ``instrument``
+channel subscribed first on every connection (its snapshot gives every pair's
+precisions, which the book checksum needs), one request for many symbols (acked symbol by
+symbol), and :class:`~tickwire.adapters.kraken.book.KrakenBook`. A book out of sync (a
+checksum mismatch, or a refused message Kraken applied) is renewed for a fresh snapshot,
+which ``_on_book`` verifies. See ``docs/venues/kraken.md``.
 
 With credentials a second socket opens on ``ws_auth_url``
 (:mod:`~tickwire.adapters.kraken.private`): ``orders`` and ``balances``; the order
@@ -23,8 +21,7 @@ methods go to the :class:`~tickwire.adapters.kraken.trading.KrakenTrader` built 
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, cast
 
 from tickwire.adapters.kraken import parse
@@ -46,32 +43,24 @@ from tickwire.adapters.kraken.subscriptions import (
     SUBSCRIBE_QUOTA,
     ack_symbol,
     ask,
-    group_requests,
     request,
-    subscription_for,
 )
 from tickwire.adapters.kraken.trading import KrakenTrader
-from tickwire.core.bookkeeper import BookKeeper
-from tickwire.core.client import BaseClient
+from tickwire.core.book import OrderBook
 from tickwire.core.config import ClientConfig
 from tickwire.core.dead_man import dead_man_option
-from tickwire.core.errors import (
-    BookOutOfSync,
-    DecodeError,
-    RequestTimeout,
-    SubscriptionError,
-    TransportError,
-)
-from tickwire.core.ratelimit import RateLimiter
+from tickwire.core.errors import BookOutOfSync, DecodeError, SubscriptionError
 from tickwire.core.session import Session
-from tickwire.core.types import Channel, Instrument, OrderAck, StreamState, Subscription
+from tickwire.core.socket_client import SocketClient
+from tickwire.core.subscriptions import ACCOUNT_CHANNELS, subscription_for
+from tickwire.core.types import Channel, OrderAck, Subscription
 
 __all__ = ["KrakenClient"]
 
 PUBLIC_WS_URL = "wss://ws.kraken.com/v2"
 
 
-class KrakenClient(BaseClient):
+class KrakenClient(SocketClient):
     """A :class:`~tickwire.core.protocol.StreamClient` for Kraken Spot (WebSocket v2).
 
     ``config.options``: ``dead_man_switch`` (seconds: keep ``cancel_all_after`` armed
@@ -82,21 +71,20 @@ class KrakenClient(BaseClient):
 
     venue = "kraken"
     supports_orders = True
+    ws_url = PUBLIC_WS_URL
+    channels = frozenset(CHANNELS) | ACCOUNT_CHANNELS
+    account_channels = ACCOUNT_CHANNELS  # on the auth socket
+    ping_interval = PING_INTERVAL
+    batched = True
+    request_quota = SUBSCRIBE_QUOTA
+    socket_name = "public"
 
     def __init__(self, config: ClientConfig) -> None:
         super().__init__(config)
-        self._ws_url = config.ws_url or PUBLIC_WS_URL
-        self._limiter = RateLimiter({"kraken:public": SUBSCRIBE_QUOTA})
-        self._instruments: dict[str, Instrument] = {}
-        self._instruments_ready = asyncio.Event()
-        self._activity: dict[Hashable, int] = {}  # the public session's, for staleness
-        self._keeper = BookKeeper(self.context, self._recover_book)
         # The keeper's dict (context.books, what client.book() reads), typed as what it
         # holds: every book it is given is a KrakenBook.
-        self._kraken_books = cast(dict[str, KrakenBook], self._keeper.books)
-        self._public: Session | None = None
+        self._kraken_books = cast(dict[str, KrakenBook], self.keeper.books)
         self._native = KrakenNative(lambda: self.session)
-        self._private: KrakenPrivate | None = None
         # Kraken's cancel_all_orders_after takes a timeout below a day.
         self._dead_man = dead_man_option(config, low=1, high=86399, share=4)
         rest_url, transport = config.rest_url or REST_URL, self.context.rest_transport
@@ -108,18 +96,10 @@ class KrakenClient(BaseClient):
     # --- lifecycle ---------------------------------------------------------------------
 
     async def _start(self) -> None:
-        config = self.config
-        self._public = self.context.session(
-            self,
-            name="public",
-            ping_interval=config.heartbeat.ping_interval or PING_INTERVAL,
-            limiter=self._limiter,
-            limit_keys=("kraken:public",),
-        )
-        self._public.activity = self._activity
-        await self.context.start(self._public)
-        if config.credentials is not None:
-            self._private = private = KrakenPrivate(self.context, self._rest_fetcher.calls)
+        await super()._start()
+        if self.config.credentials is not None:
+            private = KrakenPrivate(self.context, self._rest_fetcher.calls)
+            self.account_socket = private
             await private.start()
             self._trader = trader = KrakenTrader(self.context, private)
             if self._dead_man is not None:  # re-armed only while the auth socket is up
@@ -128,36 +108,48 @@ class KrakenClient(BaseClient):
                 self._spawn(keeper, "kraken-dead-man")
 
     async def _stop(self) -> None:
-        if self._public is not None:
-            await self._public.close()
-        if self._private is not None:
-            await self._private.close()
+        await super()._stop()
         await self._rest_fetcher.aclose()
 
-    @property
-    def session(self) -> Session:
-        """The public socket's session."""
-        if self._public is None:
-            raise RuntimeError("the client is not connected")
-        return self._public
+    # --- what SocketClient asks of the venue --------------------------------------------
 
-    # --- SessionHandler ---------------------------------------------------------------
-
-    async def endpoint(self) -> str:
-        """The public WebSocket URL (no token needed)."""
-        return self._ws_url
-
-    async def on_open(self, session: Session) -> None:
-        """Subscribe instruments (for precisions), then restore every subscription."""
-        self._instruments_ready.clear()
+    async def handshake(self, session: Session) -> None:
+        """Subscribe instruments and wait for their snapshot (the books' precisions)."""
+        self._instruments_known.clear()
         timeout = self.config.request_timeout
         await request(session, "subscribe", {"channel": "instrument"}, [None], timeout)
-        await self._instruments_ready.wait()
-        for channel, options, symbols in group_requests(self._subscriptions):
-            failures = await ask(session, "subscribe", channel, options, symbols, timeout)
-            for symbol, error in failures.items():
-                self._subscriptions.discard(subscription_for(channel, symbol, options))
-                self.context.error(error, f"resubscribe {channel} {symbol}")
+        await self._instruments_known.wait()
+
+    def ping_message(self) -> bytes:
+        """Kraken's application ping (a request without params)."""
+        return PING
+
+    def subscription_options(self, channel: Channel, options: Mapping[str, Any]) -> dict[str, Any]:
+        """The channel's options, validated, defaults filled in (``depth``, ``interval``)."""
+        return CHANNELS[channel].options(options)
+
+    def new_book(self, subscription: Subscription) -> OrderBook:
+        """A :class:`KrakenBook` at the subscribed depth, with the pair's precisions
+        (else set when the instrument channel lists the pair)."""
+        symbol, depth = subscription.symbol or "", int(subscription.option("depth"))
+        instrument = self._instruments.get(symbol)
+        if instrument is None:
+            return KrakenBook(symbol, depth)
+        return KrakenBook.for_instrument(instrument, depth)
+
+    async def ask(
+        self, session: Session, op: str, subscriptions: list[Subscription]
+    ) -> dict[Subscription, SubscriptionError]:
+        """One request for them all (one channel, the same options), acked per symbol."""
+        return await ask(session, op, subscriptions, self.config.request_timeout)
+
+    def _add_book(self, symbol: str, depth: int) -> None:
+        """What ``subscribe("book")`` does before its ack (the processing benchmark's
+        way in without a socket)."""
+        subscription = subscription_for(Channel.BOOK, symbol, {"depth": depth})
+        self.keeper.add(symbol, self.new_book(subscription))
+
+    # --- frames ----------------------------------------------------------------------
 
     def on_frame(self, frame: bytes, received: int) -> None:
         """Decode one frame and push what it means; a bad frame becomes one StreamError."""
@@ -193,33 +185,6 @@ class KrakenClient(BaseClient):
             # the to_* functions raise before pushing, so a refused frame yields no event.
             self.context.error(exc, "decode", frame)
 
-    def on_close(self, reason: str) -> None:
-        """The socket dropped: every book is unusable until its new snapshot."""
-        for kraken_book in self._kraken_books.values():
-            kraken_book.reset()
-        self._keeper.reset()
-
-    def ping_message(self) -> bytes:
-        """Kraken's application ping (a request without params)."""
-        return PING
-
-    async def on_stale(self, keys: list[Hashable]) -> None:
-        """A subscribed channel went quiet: report it and renew the subscription."""
-        for key in keys:
-            channel_name, symbol = cast(tuple[str, str], key)
-            channel = Channel(channel_name)
-            reason = f"no {channel} data for {symbol}; resubscribing"
-            self.context.status(StreamState.STALE, reason, channel=channel, symbol=symbol)
-            live = [s for s in self._subscriptions if s.channel is channel and s.symbol == symbol]
-            for subscription in live:
-                try:
-                    await self._renew(channel, symbol, dict(subscription.options))
-                except (RequestTimeout, TransportError, SubscriptionError) as exc:
-                    # A reconnect (if that was the cause) restores it anyway.
-                    self.context.error(exc, f"renew {channel} {symbol}")
-
-    # --- frames ----------------------------------------------------------------------
-
     def _on_response(self, response: MethodResponse, frame: bytes) -> None:
         req_id = response.req_id
         if req_id is None:
@@ -235,11 +200,11 @@ class KrakenClient(BaseClient):
         raise parse.unmatched(response)
 
     def _on_instruments(self, message: InstrumentMessage) -> None:
-        for instrument in parse.to_instruments(message):
-            self._instruments[instrument.symbol] = instrument
+        instruments = parse.to_instruments(message)
+        for instrument in instruments:
             if (kraken_book := self._kraken_books.get(instrument.symbol)) is not None:
                 kraken_book.set_precisions(instrument.price_precision, instrument.size_precision)
-        self._instruments_ready.set()
+        self.set_instruments(instruments)
 
     def _on_book(self, message: BookMessage, received: int) -> None:
         """Apply one book message, verify it, and push the update (or go out of sync)."""
@@ -255,7 +220,7 @@ class KrakenClient(BaseClient):
         except BookOutOfSync as exc:
             # A failed *snapshot* was the one a renewal asked for: nothing else is
             # coming, so the keeper renews again (after its backoff).
-            self._keeper.out_of_sync(symbol, exc.reason, retry=snapshot)
+            self.keeper.out_of_sync(symbol, exc.reason, retry=snapshot)
             return
         except DecodeError as exc:
             # The book is untouched, but Kraken applied what we refused, so our levels
@@ -265,113 +230,15 @@ class KrakenClient(BaseClient):
             if snapshot or kraken_book.synced:
                 kraken_book.reset()
                 reason = f"refused a book message ({exc})"
-                self._keeper.out_of_sync(symbol, reason, retry=snapshot)
+                self.keeper.out_of_sync(symbol, reason, retry=snapshot)
             raise  # reported by on_frame as a StreamError, with the frame
         if update is None:
             return  # an update between a mismatch and the fresh snapshot
         self._events.push(update)
         if snapshot:
-            self._keeper.in_sync(symbol)
-
-    # --- subscriptions -----------------------------------------------------------------
-
-    async def subscribe(
-        self, channel: Channel | str, symbols: Sequence[str] = (), **options: Any
-    ) -> None:
-        """Subscribe a channel for symbols; raises SubscriptionError for refused symbols."""
-        channel, symbols = self._checked(channel, symbols)
-        if channel not in CHANNELS:  # orders, balances: channel-wide, on the auth socket
-            if symbols or options:
-                raise ValueError(f"{channel} takes no symbols or options")
-            await self._private_side().subscribe(channel)
-            self._subscriptions.add(Subscription(channel))
-            return
-        normalized = CHANNELS[channel].options(options)
-        live = self._subscriptions
-        fresh = [s for s in symbols if subscription_for(channel, s, normalized) not in live]
-        if not fresh:
-            return
-        await self.context.wait_ready(self.session)
-        if channel is Channel.BOOK:
-            for symbol in fresh:
-                self._add_book(symbol, int(normalized["depth"]))
-        timeout, threshold = self.config.request_timeout, self.config.heartbeat.stale_after
-        failures = await ask(self.session, "subscribe", channel, normalized, fresh, timeout)
-        for symbol in fresh:
-            if symbol not in failures:
-                self._subscriptions.add(subscription_for(channel, symbol, normalized))
-                if (seconds := threshold.get(channel.value)) is not None:
-                    self.session.watch((channel.value, symbol), seconds)
-            elif channel is Channel.BOOK:
-                self._keeper.remove(symbol)
-        if failures:
-            raise next(iter(failures.values()))
-
-    async def unsubscribe(
-        self, channel: Channel | str, symbols: Sequence[str] = (), **options: Any
-    ) -> None:
-        """Unsubscribe symbols, with the options they were subscribed with."""
-        channel, symbols = self._checked(channel, symbols, subscribing=False)
-        if channel not in CHANNELS:
-            if Subscription(channel) in self._subscriptions:
-                self._subscriptions.discard(Subscription(channel))
-                await self._private_side().unsubscribe(channel)
-            return
-        live = {s.symbol: s for s in self._subscriptions if s.channel is channel}
-        targets = [live[s] for s in symbols if s in live]
-        if not targets:
-            return
-        await self.context.wait_ready(self.session)
-        for target in targets:
-            self._subscriptions.discard(target)
-            self.session.unwatch((channel.value, target.symbol))
-        names = [t.symbol for t in targets if t.symbol is not None]
-        timeout = self.config.request_timeout
-        options = dict(targets[0].options)
-        await ask(self.session, "unsubscribe", channel, options, names, timeout)
-        if channel is Channel.BOOK:
-            for name in names:
-                self._keeper.remove(name)
-
-    def _private_side(self) -> KrakenPrivate:
-        """The auth socket; account channels need credentials (else ConfigError)."""
-        self._active_trader()  # the same error as an order method without one
-        assert self._private is not None  # built with the trader
-        return self._private
-
-    # --- books -------------------------------------------------------------------------
-
-    def _add_book(self, symbol: str, depth: int) -> None:
-        """Create a symbol's book before subscribing it (its snapshot follows the ack)."""
-        instrument = self._instruments.get(symbol)
-        if instrument is None:  # precisions set when the instrument channel lists it
-            self._keeper.add(symbol, KrakenBook(symbol, depth))
-        else:
-            self._keeper.add(symbol, KrakenBook.for_instrument(instrument, depth))
-
-    async def _recover_book(self, symbol: str) -> bool:
-        """The keeper's recovery: renew the subscription; its snapshot comes later (then
-        :meth:`_on_book` verifies it and tells the keeper)."""
-        if (kraken_book := self._kraken_books.get(symbol)) is not None:
-            depth = kraken_book.depth or 10  # always set here
-            await self._renew(Channel.BOOK, symbol, {"depth": depth})
-        return False
-
-    async def _renew(self, channel: Channel, symbol: str, options: dict[str, Any]) -> None:
-        """Unsubscribe and subscribe again: Kraken's way to get a fresh snapshot; a
-        refusal raises its SubscriptionError."""
-        symbols, timeout = [symbol], self.config.request_timeout
-        await ask(self.session, "unsubscribe", channel, options, symbols, timeout)
-        failures = await ask(self.session, "subscribe", channel, options, symbols, timeout)
-        if symbol in failures:
-            raise failures[symbol]
+            self.keeper.in_sync(symbol)
 
     # --- public surface -----------------------------------------------------------
-
-    async def instruments(self) -> Mapping[str, Instrument]:
-        """Every pair's trading rules, from the instrument channel's snapshot."""
-        await self._instruments_ready.wait()
-        return dict(self._instruments)
 
     async def edit_order(
         self,

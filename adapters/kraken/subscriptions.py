@@ -12,8 +12,7 @@ request waits on the session under one key ``(req_id, symbol)`` per symbol
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import msgspec
@@ -23,7 +22,7 @@ from tickwire.adapters.kraken.schemas import MethodResponse
 from tickwire.core.errors import DecodeError, SubscriptionError
 from tickwire.core.ratelimit import Quota
 from tickwire.core.session import Session
-from tickwire.core.subscriptions import ChannelOptions, subscription_for
+from tickwire.core.subscriptions import ChannelOptions
 from tickwire.core.types import Channel, Subscription
 
 __all__ = [
@@ -33,9 +32,7 @@ __all__ = [
     "WIRE_NAMES",
     "ack_symbol",
     "ask",
-    "group_requests",
     "request",
-    "subscription_for",
     "wire_params",
 ]
 
@@ -78,18 +75,6 @@ CHANNELS: dict[Channel, ChannelOptions] = {
 """The public channels this adapter subscribes."""
 
 
-def group_requests(
-    subscriptions: Iterable[Subscription],
-) -> Iterator[tuple[Channel, dict[str, Any], list[str]]]:
-    """Group subscriptions into as few subscribe requests as possible (same channel+options)."""
-    groups: dict[tuple[Channel, tuple[tuple[str, Any], ...]], list[str]] = defaultdict(list)
-    for subscription in sorted(subscriptions):
-        if subscription.symbol is not None:
-            groups[subscription.channel, subscription.options].append(subscription.symbol)
-    for (channel, options), symbols in groups.items():
-        yield channel, dict(options), symbols
-
-
 _encode = msgspec.json.Encoder().encode
 
 
@@ -125,20 +110,17 @@ async def request(
 
 
 async def ask(
-    session: Session,
-    method: str,
-    channel: Channel,
-    options: Mapping[str, Any],
-    symbols: list[str],
-    timeout: float,
-) -> dict[str, SubscriptionError]:
-    """``method`` (subscribe, unsubscribe) ``channel`` for ``symbols`` in one request:
-    the error of each symbol Kraken refused."""
-    params = wire_params(channel, options, symbols)
+    session: Session, method: str, subscriptions: list[Subscription], timeout: float
+) -> dict[Subscription, SubscriptionError]:
+    """``method`` (subscribe, unsubscribe) ``subscriptions`` (one channel, the same
+    options) in one request: the error of each one Kraken refused."""
+    first = subscriptions[0]
+    symbols = [s.symbol or "" for s in subscriptions]
+    params = wire_params(first.channel, dict(first.options), symbols)
     replies = await request(session, method, params, symbols, timeout)
-    failures: dict[str, SubscriptionError] = {}
-    for symbol, reply in zip(symbols, replies, strict=True):
+    failures: dict[Subscription, SubscriptionError] = {}
+    for subscription, reply in zip(subscriptions, replies, strict=True):
         if reply.success is not True:
             error = reply.error or "refused"
-            failures[symbol] = SubscriptionError("kraken", error, error)
+            failures[subscription] = SubscriptionError("kraken", error, error)
     return failures

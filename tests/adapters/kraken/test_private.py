@@ -194,7 +194,7 @@ async def test_subscribing_orders_delivers_the_open_orders_first(kraken):
         ack = await client.place_order(resting_buy(bid), timeout=5)
         events = client.events()
         while not any(
-            o.order_id == ack.order_id for o in client._private_side().tracker.open_orders()
+            o.order_id == ack.order_id for o in client.account_socket.tracker.open_orders()
         ):
             await book_updated(client)  # wait until the executions stream saw the order
         await client.subscribe("orders")
@@ -208,7 +208,7 @@ async def test_a_private_sequence_gap_resubscribes_and_resyncs(kraken):
     async with private_client(kraken) as client:
         events = client.events()
         await client.subscribe("orders")
-        private = client._private_side()
+        private = client.account_socket
         # Forge the symptom of a lost message: the next executions update skips ahead.
         last = private.sequences.last("executions")
         gap = (

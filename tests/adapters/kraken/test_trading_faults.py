@@ -129,7 +129,9 @@ async def test_no_new_connection_in_time_is_a_request_timeout_naming_the_client_
         assert isinstance(result, RequestTimeout) and took < 1.5
         assert "tw-lost" in str(result) and "unknown" in str(result)
         keys[KEY] = revoked
-        await client.context.wait_ready(client._private.session, client.context.deadline("up", 5))
+        await client.context.wait_ready(
+            client.account_socket.session, client.context.deadline("up", 5)
+        )
     assert placements.count["tw-lost"] == 1  # it was placed; the caller can look it up
 
 
