@@ -1,24 +1,10 @@
 """Kraken's one-shot calls (:class:`~tickwire.core.fetcher.Fetcher`) over its REST API.
 
-=====================  ==================================================================
-``fetch_time``         ``Time`` (whole seconds)
-``fetch_trades``       ``Trades`` (``count`` ≤ 1000)
-``fetch_candles``      ``OHLC`` (``interval`` in minutes; ≤ 720 rows a call, paged by ``since``)
-``fetch_book``         ``Depth`` (``count`` ≤ 500)
-``fetch_balances``     ``BalanceEx`` (``hold_trade`` → ``hold``)
-``fetch_open_orders``  ``OpenOrders``
-``fetch_order``        ``QueryOrders`` (order id); ``OpenOrders``, then ``ClosedOrders``
-                       filtered by ``cl_ord_id`` (client id)
-``fetch_fills``        ``TradesHistory`` (50 a page, by ``ofs``)
-=====================  ==================================================================
-
-REST spells assets and pairs the old way (``XXBT``, ``XBTUSD``, ``XXBTZUSD``); the first
-call that needs names loads ``Assets`` and ``AssetPairs`` once and every result is
-normalized to the WebSocket v2 spelling the events use (``BTC``, ``BTC/USD``). Kraken
-keeps only the latest 720 candles of each interval ("older data cannot be retrieved,
-regardless of the value of since"): a range reaching further back yields what is kept.
-Times are seconds, decoded as ``Decimal`` and turned into integer ns without a float in
-between.
+Which REST method serves each call, and its limits, are tabled in ``docs/venues/kraken.md``
+(account and orders). REST spells assets and pairs the old way (``XXBT``, ``XXBTZUSD``):
+the first call that needs names loads ``Assets`` and ``AssetPairs`` once, and every result
+is in the WebSocket v2 spelling the events use (``BTC``, ``BTC/USD``). Times are seconds,
+decoded as ``Decimal`` and turned into integer ns without a float in between.
 """
 
 from __future__ import annotations

@@ -9,41 +9,13 @@ Data flow, top to bottom::
                 (sparse reports → complete OrderUpdate) / parse.to_balances ─► EventStream;
                 method replies resolve ``session.pending`` by ``req_id``
 
-``executions`` is always subscribed on the auth socket, whatever the user subscribed:
-order methods need it to merge sparse reports into complete updates and to reconcile a
-placement cut by a disconnect (by ``cl_ord_id``, in the snapshot of the next
-connection). ``subscribe("orders")`` only decides whether OrderUpdates reach the stream.
-
-Each private subscription's ``sequence`` must grow by one per message; a gap is reported
-as ``RESYNCING`` for its channel and the subscription is renewed for a fresh snapshot
-(``RESYNCED`` when it arrives), by core's :class:`~tickwire.core.sequences.ChannelSequences`.
-The token is kept out of every log, repr and error.
-
-Kraken's ``executions`` reports are sparse (only what changed): :func:`to_report` maps
-each to core terms and core's :class:`~tickwire.core.order_tracker.OrderTracker` merges
-it into the order's state, so every update is complete (symbol, side, type, price,
-size, filled, remaining, average price).
-
-The one lifecycle tickwire shares with KuCoin:
-
-================  ====================  ==================================================
-``exec_type``     status                notes
-================  ====================  ==================================================
-``pending_new``   ``PENDING``           full order detail
-``new``           ``OPEN``
-``trade``         ``PARTIALLY_FILLED``  every fill, even the one that completes the order:
-                                        ``last_fill_*``, that fill's ``fee``, cumulative
-                                        ``filled`` and ``avg_price``
-``filled``        ``FILLED``            the separate terminal report
-``canceled``      ``CANCELED``          ``reason``; a post-only order refused for taking
-                                        liquidity (``Post only order``) is ``REJECTED``
-``expired``       ``EXPIRED``
-``amended``,      ``OPEN`` or           new price/size; ``PARTIALLY_FILLED`` once filled
-``restated``      ``PARTIALLY_FILLED``
-================  ====================  ==================================================
-
-Reports whose ``exec_type`` says nothing about the status (snapshot entries of open
-orders, iceberg refills, status changes) are read by their ``order_status``.
+``executions`` is always subscribed, whatever the user subscribed: order methods need it
+to merge sparse reports into complete updates and to reconcile a placement cut by a
+disconnect (by ``cl_ord_id``, in the next connection's snapshot); ``subscribe("orders")``
+only decides whether OrderUpdates reach the stream. A private ``sequence`` gap resyncs
+through core's :class:`~tickwire.core.sequences.ChannelSequences`. The token is kept out
+of every log, repr and error. How each ``exec_type`` maps to a status is tabled in
+``docs/venues/kraken.md`` (account and orders).
 """
 
 from __future__ import annotations

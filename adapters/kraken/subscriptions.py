@@ -1,10 +1,11 @@
-"""Kraken v2 subscription syntax: channel names, options, request grouping, and acks.
+"""Kraken v2 subscription syntax: channel names, options, requests and their acks.
 
 Users speak tickwire's options (``depth`` for books, ``interval`` in seconds for
 candles); subscriptions keep those normalized values, and only :func:`wire_params`
 turns them into Kraken's parameters (``ohlc`` takes minutes).
 
-One ``subscribe``/``unsubscribe`` request names many symbols and Kraken answers it with
+One ``subscribe``/``unsubscribe`` request names many symbols (core's
+:class:`~tickwire.core.socket_client.SocketClient` groups them) and Kraken answers it with
 one reply per symbol (``result.symbol``, ``success``, the request's ``req_id``): a
 request waits on the session under one key ``(req_id, symbol)`` per symbol
 (:func:`request`), and the client settles each reply under :func:`ack_symbol`'s key.

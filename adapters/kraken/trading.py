@@ -1,46 +1,17 @@
 """Kraken order methods over the auth socket, correlated by ``req_id``, never hanging.
 
 :class:`KrakenTrader` is the client's private side (the :class:`~tickwire.core.trader.Trader`
-the client hands its order calls to), built on the auth socket once the client connects:
-
-====================  ===========================  =========================================
-method                Kraken                       result
-====================  ===========================  =========================================
-``place_order``       ``add_order``                ``OrderAck``; ``cl_ord_id`` = the
-                                                   request's ``client_id`` or a new one
-``amend_order``       ``amend_order`` (in place)   ``OrderAck`` (ids unchanged)
-``cancel_order``      ``cancel_order``             ``OrderAck``; by order id or client id
-``cancel_all``        ``cancel_all`` (or a batch   how many were cancelled
-                      for one symbol)
-``cancel_all_after``  ``cancel_all_orders_after``  ``None``; 0 disarms
-``place_orders``      ``batch_add`` (one symbol)   ``list[OrderAck]``; ``BatchRejected``
-``cancel_orders``     ``batch_cancel``             how many were cancelled
-``edit_order``        ``edit_order`` (cancel and   ``OrderAck`` naming the NEW order; for
-                      replace)                     orders without a ``cl_ord_id`` only
-====================  ===========================  =========================================
+the client hands its order calls to), built on the auth socket once the client connects.
+Which Kraken method serves each call, and ``edit_order``'s limits, are tabled in
+``docs/venues/kraken.md`` (account and orders).
 
 Every call waits at most its ``timeout`` (one :class:`~tickwire.core.deadline.Deadline`):
 for the socket, the reply, and any reconciliation. Arguments Kraken cannot express are
-refused before anything is sent. Venue errors map through :mod:`tickwire.adapters.kraken.errors`; no
-reply in time is :class:`~tickwire.core.errors.RequestTimeout`.
-
-**Exactly once.** A request is never re-sent. When the socket dies under an
-``add_order`` (or ``batch_add``), the call waits, within its timeout, for the next
-connection's ``executions`` snapshot (open orders plus the last fills) and looks its
-``cl_ord_id`` up in the merged order state, which also holds every report seen before
-the drop. Found: the call returns the ack. Not found: it raises
-:class:`~tickwire.core.errors.Disconnected` saying the order was not placed. No new
-connection in time: :class:`~tickwire.core.errors.RequestTimeout` (outcome unknown; look
-the client id up). An order closed without any fill while disconnected is not in the
-snapshot, so it reads as not placed.
-
-**edit_order** is Kraken's legacy change: the original is cancelled and a new order
-created (a new ``order_id``, queue priority lost, executions stay with the original), and
-"cl_ord_id is not supported". tickwire places every order with a ``cl_ord_id``, so it is
-for orders placed elsewhere without one (the web UI, another REST client); ``amend_order``
-(in place, ids kept) is the call for tickwire's own. An order the tracker knows to carry
-a ``cl_ord_id`` is refused with :class:`~tickwire.core.errors.InvalidOrder` before
-anything is sent; one it does not know is refused by the venue, mapped to the same error.
+refused before anything is sent; venue errors map through
+:mod:`tickwire.adapters.kraken.errors`. **Exactly once**: a request is never re-sent.
+When the socket dies under an ``add_order`` (or ``batch_add``), the call looks its
+``cl_ord_id`` up in the next connection's ``executions`` snapshot, merged with every
+report seen before the drop (core's :func:`~tickwire.core.reconcile.reconcile`).
 """
 
 from __future__ import annotations
