@@ -5,7 +5,7 @@ names verbatim), ``parse`` (pure wire → core), ``book`` (CRC32 integrity at in
 precision), ``subscriptions`` (channel syntax, per-symbol acks), ``auth`` (REST signing),
 ``rest`` (REST calls, the WebSocket token), ``errors`` (one table of venue errors),
 ``private`` (the auth socket), ``trading`` (the order methods), ``fetch`` (the one-shot
-calls), ``native`` (raw access), ``client`` (the StreamClient), ``plugin``.
+calls), ``client`` (the StreamClient), ``plugin``.
 """
 
 from tickwire.adapters.kraken.client import KrakenClient

@@ -27,7 +27,6 @@ from typing import Any, cast
 from tickwire.adapters.kraken import parse
 from tickwire.adapters.kraken.book import KrakenBook
 from tickwire.adapters.kraken.fetch import KrakenFetcher
-from tickwire.adapters.kraken.native import KrakenNative
 from tickwire.adapters.kraken.private import PING, PING_INTERVAL, KrakenPrivate
 from tickwire.adapters.kraken.rest import REST_URL, KrakenRest
 from tickwire.adapters.kraken.schemas import (
@@ -52,6 +51,7 @@ from tickwire.core.dead_man import dead_man_option
 from tickwire.core.errors import BookOutOfSync, DecodeError, SubscriptionError
 from tickwire.core.session import Session
 from tickwire.core.socket_client import SocketClient
+from tickwire.core.socket_native import SocketNative
 from tickwire.core.subscriptions import ACCOUNT_CHANNELS, subscription_for
 from tickwire.core.types import Channel, OrderAck, Subscription
 
@@ -84,7 +84,7 @@ class KrakenClient(SocketClient):
         # The keeper's dict (context.books, what client.book() reads), typed as what it
         # holds: every book it is given is a KrakenBook.
         self._kraken_books = cast(dict[str, KrakenBook], self.keeper.books)
-        self._native = KrakenNative(lambda: self.session)
+        self._native = SocketNative(lambda: self.session, self.venue, id_field="req_id")
         # Kraken's cancel_all_orders_after takes a timeout below a day.
         self._dead_man = dead_man_option(config, low=1, high=86399, share=4)
         rest_url, transport = config.rest_url or REST_URL, self.context.rest_transport
@@ -193,9 +193,8 @@ class KrakenClient(SocketClient):
         pending = self.session.pending
         if pending.resolve((req_id, symbol), response) or pending.resolve((req_id, None), response):
             return
-        if req_id in self._native.sent:
-            pending.resolve(("native", req_id), frame)  # the raw request's (if it waits)
-            return
+        if self._native.settle(req_id, frame):
+            return  # the raw request's (if it waits)
         # Reported, not dropped: a late subscribe ack may mean a subscription we do not track.
         raise parse.unmatched(response)
 
@@ -259,6 +258,6 @@ class KrakenClient(SocketClient):
         )
 
     @property
-    def native(self) -> KrakenNative:
+    def native(self) -> SocketNative:
         """Raw Kraken v2 access: send any message, await its raw replies, tap frames."""
         return self._native
