@@ -85,12 +85,14 @@ class ErrorTable:
         return code in self.codes
 
     def error(
-        self, code: str, message: str, *, status: int = 200, retry_after: float | None = None
+        self, code: str | int, message: str, *, status: int = 200, retry_after: float | None = None
     ) -> ExchangeError | TransportError:
-        """The exception for ``code``: from the table; else by HTTP status (429 →
+        """The exception for ``code`` (looked up as text, kept as given: a socket's numeric
+        code stays a number): from the table; else by HTTP status (429 →
         :class:`RateLimited`, 5xx → :class:`TransportError`, the venue is unwell); else a
         plain :class:`ExchangeError`."""
-        cls = self.by_message.get((code, message)) or self.codes.get(code)
+        key = str(code)
+        cls = self.by_message.get((key, message)) or self.codes.get(key)
         if cls is None and status == 429:
             cls = RateLimited
         if cls is RateLimited:

@@ -1,17 +1,11 @@
 """The client's books: level2 books synced against REST snapshots, and depth5/50 books.
 
-A full-depth book follows KuCoin's procedure (:mod:`.book`): its increments are buffered
-from the subscribe on, a snapshot is fetched once the subscription is acked, applied,
-and the buffer replayed. Core's :class:`~tickwire.core.bookkeeper.BookKeeper` owns the
-sequence around that step (``RESYNCING`` on a gap, one recovery in flight per symbol,
-capped jittered backoff between failed attempts, ``RESYNCED``); :meth:`KucoinBooks.recover`
-is the venue's part: fetch a snapshot (all fetches paced together) and replay the buffer.
-After a reconnect every book of the shard is resynced the same way, once its socket is
-subscribed again.
-
-A book is never given up: increments the book discards during a replay (impossible
-ones, or one that two snapshots in a row could not reach, :mod:`tickwire.core.sync_book`)
-are reported as ``StreamError``.
+Core's :class:`~tickwire.core.bookkeeper.BookKeeper` owns the sequence around a sync
+(``RESYNCING`` on a gap, one recovery in flight per symbol, capped jittered backoff,
+``RESYNCED``); :meth:`KucoinBooks.recover` is the venue's part: fetch a snapshot (all
+fetches paced together) and replay the buffered increments (:mod:`.book`), reporting
+those the book discards as ``StreamError``. After a reconnect every book of the shard is
+resynced the same way, once its socket is subscribed again.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """The KuCoin Spot client: sharded public market data, synced books, native access, and
 (with credentials) the private socket (:mod:`.private`) and the order methods of its
-:class:`~tickwire.core.trader.Trader` (:mod:`.trading`).
+:class:`~tickwire.core.trader.Trader` (:mod:`.trading`). What it offers, its
+``config.options`` and its limits are documented in ``docs/venues/kucoin.md``.
 
 Data flow, top to bottom::
 
@@ -11,35 +12,11 @@ Data flow, top to bottom::
                  ─► parse.to_* (pure wire → core types) / books (sequence sync, :mod:`.books`)
                  ─► EventStream (async iterator or callback)
 
-Topics live on core's shards (:mod:`tickwire.core.shards`): each holds at most
-``topics_per_connection``; a full set of shards opens another. Every shard renews its
-token make-before-break every ``renew_after`` seconds; the per-symbol ``sequence`` of
-tickers and trades, the book's own sequence, and the time of depth and candle pushes drop
-what the swap would duplicate.
-
-A ticker or trade ``sequence`` passes core's
-:class:`~tickwire.core.sequences.SequenceFilter`: a duplicate is dropped, an impossible
-one (``10**30``, a jump of ``10**15``, a negative number) is a ``StreamError`` and changes
-nothing, so one absurd frame cannot mute a stream. Frames the client cannot place (a topic
-nobody subscribed, a book that does not exist, an unknown candle type) are
-``StreamError`` events too, never dropped without a trace.
-
-``config.options``: ``topics_per_connection`` (default 300), ``renew_after`` (seconds,
-default 12 h, well before KuCoin's 24 h token limit), ``msg_limit``/``msg_window`` (the
-per-socket message quota, default 100 per 10 s); for the account side ``private``
-(``False``: no private socket, orders only), ``fee_rates`` (:mod:`.private`) and
-``dead_man_switch`` (seconds): keep KuCoin's dead man's switch armed while the private
-socket is healthy (re-armed every ``dead_man_refresh`` seconds, default a third of
-``dead_man_switch``) and stop refreshing the moment it is not, so KuCoin cancels every
-order if the client loses its connection or dies. Closing the client stops refreshing
-too: call ``cancel_all_after(0)`` first to disarm it.
-
-Parts get the client's :class:`~tickwire.core.context.AdapterContext` and narrow hooks
+Topics live on core's shards (:mod:`tickwire.core.shards`); tickers and trades pass core's
+:class:`~tickwire.core.sequences.SequenceFilter`, and depth and candle pushes their time,
+so a token renewal's overlap is delivered once. Parts get the client's
+:class:`~tickwire.core.context.AdapterContext` and narrow hooks
 (:class:`~tickwire.core.shards.PoolHooks`), never the client.
-
-Full-depth books (``depth="full"``) sync ``/market/level2`` against a REST snapshot: the
-full signed ``/api/v3`` book when credentials are configured, else the public top 100
-(then levels below the top 100 are only those the increments touched).
 """
 
 from __future__ import annotations

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from tickwire.core.errors import (
     AuthError,
-    ExchangeError,
     InsufficientFunds,
     InvalidOrder,
     RateLimited,
@@ -18,7 +17,7 @@ from tickwire.core.errors import (
 )
 from tickwire.core.rest import ErrorTable
 
-__all__ = ["ERRORS", "frame_error"]
+__all__ = ["ERRORS"]
 
 ERRORS = ErrorTable(
     "kucoin",
@@ -56,9 +55,3 @@ ERRORS = ErrorTable(
     },
 )
 """KuCoin error code → the most specific core error; other codes are ``ExchangeError``."""
-
-
-def frame_error(code: int, text: str) -> ExchangeError:
-    """The core error for a WebSocket error frame."""
-    cls = ERRORS.codes.get(str(code), ExchangeError)
-    return cls("kucoin", code, text)

@@ -21,6 +21,7 @@ from typing import Literal
 from tickwire.adapters.kucoin import trade_schemas as wire
 from tickwire.adapters.kucoin.parse import (
     CANDLE_TYPES,
+    SIDES,
     VENUE,
     to_candle,
     to_native,
@@ -28,7 +29,7 @@ from tickwire.adapters.kucoin.parse import (
     to_unified,
     valid_levels,
 )
-from tickwire.adapters.kucoin.parse_private import ORDER_TYPES, SIDES, to_balance
+from tickwire.adapters.kucoin.parse_private import ORDER_TYPES, to_balance
 from tickwire.adapters.kucoin.rest import MANAGEMENT, PUBLIC, SPOT, KucoinRest
 from tickwire.adapters.kucoin.schemas import BalanceData, CandleData, Level2Snapshot, MatchData
 from tickwire.core.book import OrderBook

@@ -53,6 +53,7 @@ from tickwire.adapters.kucoin.schemas import (
     TickerData,
     TickerPush,
 )
+from tickwire.core.decoding import strict
 from tickwire.core.errors import DecodeError
 from tickwire.core.sync_book import price_of
 from tickwire.core.types import BookLevel, BookUpdate, Candle, Instrument, Side, Ticker, Trade
@@ -61,8 +62,8 @@ from tickwire.core.validation import MAX_PRICE, MAX_SIZE, MAX_TS_NS, MIN_TS_NS, 
 __all__ = [
     "CANDLE_INTERVALS",
     "CANDLE_TYPES",
+    "SIDES",
     "TICKER_ALL_TOPIC",
-    "UNDECODABLE",
     "VENUE",
     "decimals",
     "decode_data",
@@ -122,15 +123,12 @@ _PUSHES: dict[type, Any] = {
 }  # fmt: skip
 decode_push: Callable[[bytes], MarketPush] = msgspec.json.Decoder(MarketPush).decode
 """The hot path: a routed market push, decoded whole in one msgspec pass. Raises what
-msgspec raises (:data:`UNDECODABLE`) for anything else, which then takes
-:func:`decode_frame` (control frames, ``/market/ticker:all``, raw topics, bad frames)."""
+msgspec raises (:data:`~tickwire.core.decoding.UNDECODABLE`) for anything else, which
+then takes :func:`decode_frame` (control frames, ``/market/ticker:all``, raw topics, bad
+frames)."""
 
-_SIDES = {"buy": Side.BUY, "sell": Side.SELL}
-
-UNDECODABLE = (msgspec.DecodeError, RecursionError, UnicodeDecodeError)
-"""What a msgspec decode of hostile bytes can raise: RecursionError for absurdly nested
-JSON skipped inside a raw field; UnicodeDecodeError for invalid UTF-8 in a string under
-msgspec < 0.23 (later versions raise DecodeError). Each becomes a DecodeError."""
+SIDES = {"buy": Side.BUY, "sell": Side.SELL}
+"""KuCoin's sides, in pushes and REST replies alike."""
 
 
 def _out_of_range(what: str, data: object) -> NoReturn:
@@ -159,10 +157,7 @@ def decode_frame(frame: bytes | str) -> PushFrame:
     Anything else — garbage, non-object JSON, wrong types, missing fields, an unknown
     ``type`` — raises :class:`~tickwire.core.errors.DecodeError` and nothing else.
     """
-    try:
-        return _frame_decoder.decode(frame)
-    except UNDECODABLE as exc:
-        raise DecodeError(f"kucoin: not a push frame: {exc!r}", frame) from exc
+    return strict(_frame_decoder, frame, "kucoin: not a push frame")
 
 
 def decode_data(msg: Message) -> MarketData:
@@ -180,10 +175,7 @@ def decode_data(msg: Message) -> MarketData:
                 f"kucoin: unknown subject {msg.subject!r} on {msg.topic!r}", bytes(msg.data)
             )
         decoder = _ticker_decoder
-    try:
-        data: MarketData = decoder.decode(msg.data)
-    except UNDECODABLE as exc:
-        raise DecodeError(f"kucoin: bad {msg.subject!r} data: {exc!r}", bytes(msg.data)) from exc
+    data: MarketData = strict(decoder, msg.data, f"kucoin: bad {msg.subject!r} data")
     return data
 
 
@@ -299,7 +291,7 @@ def to_trade(data: MatchData, received: int) -> Trade:
         trade_id=data.trade_id,
         price=price,
         size=size,
-        side=_SIDES[data.side],
+        side=SIDES[data.side],
         ts=ts,
         received=received,
     )

@@ -10,28 +10,12 @@ share)::
         case BalanceData():
             balance = to_balance(data, received)
 
-One lifecycle for every venue (:class:`~tickwire.core.types.OrderStatus`), from
-``/spotMarket/tradeOrdersV2`` (reference §8.1):
-
-==================  ==================  =================================================
-KuCoin type         status              notes
-==================  ==================  =================================================
-``received``        pending             V2 only: the order reached the matching engine
-``open``            open                resting in the book
-``match``           partially_filled    every fill, the last one included; carries the
-                                        fill (``last_fill_*``) and its fee
-``update``          open / partially…   a size change (partial cancel, STP); ``size`` is
-                                        the new size, ``reason`` says from what;
-                                        with status ``done``: canceled
-``filled``          filled              terminal
-``canceled``        canceled            terminal (also the old order of an amend)
-==================  ==================  =================================================
-
-The one-shot REST replies are normalized in :mod:`.fetch`, exactly as the pushes are.
-
-Anything that does not fit raises :class:`~tickwire.core.errors.DecodeError` only, a
-value out of the rules of :mod:`tickwire.core.validation` included (a price ``<= 0``, a
-negative or infinite size, a time outside 2000..2100).
+``/spotMarket/tradeOrdersV2`` events map onto core's one order lifecycle
+(:class:`~tickwire.core.types.OrderStatus`) as tabled in ``docs/venues/kucoin.md``
+(:func:`order_status`). Anything that does not fit raises
+:class:`~tickwire.core.errors.DecodeError` only, a value out of the rules of
+:mod:`tickwire.core.validation` included. The one-shot REST replies are normalized in
+:mod:`.fetch`.
 """
 
 from __future__ import annotations
@@ -42,25 +26,21 @@ from typing import Any
 
 import msgspec
 
-from tickwire.adapters.kucoin.parse import (
-    UNDECODABLE,
-    VENUE,
-    to_unified,
-)
+from tickwire.adapters.kucoin.parse import SIDES, VENUE, to_unified
 from tickwire.adapters.kucoin.schemas import (
     BalanceData,
     Message,
     OrderChangeData,
 )
 from tickwire.core.checks import Fields
+from tickwire.core.decoding import strict
 from tickwire.core.errors import DecodeError
 from tickwire.core.order_tracker import OrderReport
-from tickwire.core.types import Balance, OrderStatus, OrderType, Side
+from tickwire.core.types import Balance, OrderStatus, OrderType
 from tickwire.core.validation import MAX_TS_NS, MIN_TS_NS
 
 __all__ = [
     "ORDER_TYPES",
-    "SIDES",
     "decode_private",
     "order_status",
     "to_balance",
@@ -68,8 +48,6 @@ __all__ = [
 ]
 
 _MS = 1_000_000  # ns per ms
-SIDES = {"buy": Side.BUY, "sell": Side.SELL}
-"""KuCoin's sides, in pushes and REST replies alike."""
 ORDER_TYPES = {"limit": OrderType.LIMIT, "market": OrderType.MARKET}
 """KuCoin's order types."""
 _ORDER_EVENTS = {
@@ -99,10 +77,9 @@ def decode_private(msg: Message) -> OrderChangeData | BalanceData:
     decoder = _decoders.get(msg.subject)
     if decoder is None:
         raise DecodeError(f"kucoin: unknown private subject {msg.subject!r}", bytes(msg.data))
-    try:
-        data: OrderChangeData | BalanceData = decoder.decode(msg.data)
-    except UNDECODABLE as exc:
-        raise DecodeError(f"kucoin: bad {msg.subject!r} data: {exc!r}", bytes(msg.data)) from exc
+    data: OrderChangeData | BalanceData = strict(
+        decoder, msg.data, f"kucoin: bad {msg.subject!r} data"
+    )
     return data
 
 

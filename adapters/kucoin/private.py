@@ -4,22 +4,13 @@ One :class:`PrivateSocket` per client with credentials: the
 :class:`~tickwire.core.session.SessionHandler` of its own
 :class:`~tickwire.core.session.Session`. Every connect signs a fresh
 ``POST /api/v1/bullet-private`` (a token is never reused), waits for ``welcome`` and
-subscribes the private topics wanted so far (``privateChannel: true``), so they survive
-every reconnect::
+subscribes the private topics wanted so far (``privateChannel: true``)::
 
     subscribe("orders")   ─► /spotMarket/tradeOrdersV2  ─► OrderTracker ─► OrderUpdate
     subscribe("balances") ─► /account/balance           ─► to_balance ─► Balance
 
-KuCoin does not replay private pushes missed while a socket was down: after a
-``RESUBSCRIBED`` status, ask the REST API for the state of orders that matter.
-
-Fees: the order push carries the fill (``matchPrice``, ``matchSize``) and whether it was
-charged as maker or taker (``feeType``; ``liquidity`` when absent) but no fee. The fee
-of a fill is therefore *computed* as ``matchPrice * matchSize * rate`` in the quote
-currency, with ``rate`` from ``config.options["fee_rates"]`` (``{"maker": "0.001",
-"taker": "0.001"}``, KuCoin's base spot rates, by default): set your account's rates
-there (VIP level, KCS discount). A ``fee`` field in the push, should KuCoin add one, is
-used as sent.
+Fills carry no fee: it is computed from ``config.options["fee_rates"]``
+(:func:`~.parse_private.to_report`; ``docs/venues/kucoin.md`` says more).
 """
 
 from __future__ import annotations

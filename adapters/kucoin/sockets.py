@@ -1,14 +1,7 @@
 """One KuCoin public socket: the :class:`~tickwire.core.handlers.SessionHandler` of its own
 :class:`~tickwire.core.session.Session`, serving one shard of core's
-:class:`~tickwire.core.shards.Shards` (at most ``topics_per_connection`` topics each; the
-shard's token is renewed make-before-break every ``renew_after`` seconds).
-
-Liveness has two levels, as on every venue. KuCoin sends no heartbeat, so a healthy
-socket may carry nothing but pongs: the socket's idle threshold is set from the token's
-ping interval and ping timeout (:meth:`Socket.endpoint`). Per topic, the channel
-thresholds of ``HeartbeatPolicy.stale_after`` apply (a quiet trade tape is not a dead
-one, a book that stopped moving for a minute may be): a topic silent past its threshold
-is reported ``STALE`` and subscribed again (:meth:`ShardSocket.on_stale` in core).
+:class:`~tickwire.core.shards.Shards`. Its liveness (idle threshold from the token's
+ping interval and timeout, per-topic staleness) is described in ``docs/venues/kucoin.md``.
 
 Keepalive pings all carry the id ``ping``: they are answered by a pong nobody awaits,
 and numbering them from the session's ids would make a request's id depend on when the
@@ -25,14 +18,8 @@ from typing import Any
 
 import msgspec
 
-from tickwire.adapters.kucoin.errors import frame_error
-from tickwire.adapters.kucoin.parse import (
-    UNDECODABLE,
-    decode_frame,
-    decode_push,
-    push_of,
-    to_unified,
-)
+from tickwire.adapters.kucoin.errors import ERRORS
+from tickwire.adapters.kucoin.parse import decode_frame, decode_push, push_of, to_unified
 from tickwire.adapters.kucoin.rest import BulletToken
 from tickwire.adapters.kucoin.schemas import (
     Ack,
@@ -45,6 +32,7 @@ from tickwire.adapters.kucoin.schemas import (
 )
 from tickwire.adapters.kucoin.subscriptions import Topic, channel_of, topic_string
 from tickwire.core.context import AdapterContext
+from tickwire.core.decoding import UNDECODABLE
 from tickwire.core.errors import DecodeError
 from tickwire.core.ratelimit import Quota, RateLimiter
 from tickwire.core.session import Session
@@ -83,7 +71,7 @@ class KucoinSocket:
         elif kind is Welcome:
             self.welcome.set()
         elif isinstance(message, ErrorFrame):
-            error = frame_error(message.code, message.data)
+            error = ERRORS.error(message.code, message.data)
             if message.id is not None and self.session.pending.reject(message.id, error):
                 return
             self.context.error(error, self.where)

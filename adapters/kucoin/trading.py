@@ -1,40 +1,19 @@
 """The KuCoin :class:`~tickwire.core.trader.Trader`: HF order entry over signed REST
-(``shared/reference/kucoin-ws.md`` §9), and its dead man's switch.
-
-=====================  ===============================================================
-``place_order``        ``POST /api/v1/hf/orders`` once; a lost reply is reconciled by
-                       client id (below)
-``amend_order``        ``alter`` = cancel + new (same ``clientOid``): the ack carries the
-                       *new* order id; the old id gets ``canceled``
-``cancel_order``       by ``order_id`` or ``client_id``
-``cancel_all``         one symbol, or every symbol (``cancelAll``); returns the number
-                       of orders open just before
-``place_orders``       ``/multi``, in chunks of 5 limit orders
-``cancel_orders``      one cancel each, concurrently (HF has no batch cancel)
-``cancel_all_after``   ``dead-cancel-all``: ``seconds <= 0`` disarms, else 5..86400
-=====================  ===============================================================
+(``shared/reference/kucoin-ws.md`` §9), and its dead man's switch. Which endpoint serves
+each method is tabled in ``docs/venues/kucoin.md`` (account and orders).
 
 Every method takes a ``timeout`` that bounds the whole call, reconciliation included
 (one :class:`~tickwire.core.deadline.Deadline`): it returns or raises a typed error
-within it, never hangs. Venue codes are mapped by the
-one table of :mod:`tickwire.adapters.kucoin.errors` (``126013``/``200004`` →
-``InsufficientFunds``, ``400100 order_not_exist…`` → ``UnknownOrder``, other ``400100``
-→ ``InvalidOrder``, ``429000`` → ``RateLimited``, ``40000x`` → ``AuthError``).
+within it, never hangs. Venue codes are mapped by the one table of :mod:`.errors`.
 
 **Exactly once.** A placement carries a ``clientOid`` fixed before the first byte is
 sent (the request's ``client_id``, else :func:`~tickwire.core.ids.new_client_id`) and is
 never sent twice. When its HTTP exchange fails after the request may have left (reset,
 timeout, 5xx, garbled reply), the outcome is asked of KuCoin instead
-(:mod:`tickwire.core.reconcile`), by ``GET /api/v1/hf/orders/client-order/{clientOid}``:
-found → the ack; not found after a reset (asked twice) →
-:class:`~tickwire.core.errors.Disconnected`; no answer before the deadline →
-:class:`~tickwire.core.errors.RequestTimeout`. Placing again with the
-same ``client_id`` is then safe: KuCoin refuses a duplicate ``clientOid`` (``126044``)
-and that refusal is reconciled to the existing order's ack.
-
-Cancels only *request* cancellation: each is confirmed by the order's ``canceled`` push,
-and is never retried either (an unknown or closed order is
-:class:`~tickwire.core.errors.UnknownOrder`).
+(:mod:`tickwire.core.reconcile`), by ``GET /api/v1/hf/orders/client-order/{clientOid}``.
+A duplicate ``clientOid`` refused (``126044``) is reconciled to the existing order's
+ack, so placing again with the same ``client_id`` is safe. Cancels only *request*
+cancellation (each is confirmed by the order's ``canceled`` push) and are never retried.
 """
 
 from __future__ import annotations
