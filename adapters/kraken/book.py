@@ -19,7 +19,6 @@ raised once; updates are then ignored until the next snapshot (the client resubs
 
 from __future__ import annotations
 
-import zlib
 from bisect import bisect_left
 from decimal import Decimal
 
@@ -38,6 +37,13 @@ from tickwire.core.validation import (
     check_price,
     check_size,
 )
+
+try:
+    # zlib-ng's CRC32 is zlib's function (the same values) at about a third of the cost on
+    # a book's ~150 bytes (55 vs 170 ns): used when installed (an optional dependency).
+    from zlib_ng.zlib_ng import crc32
+except ImportError:  # pragma: no cover - depends on what is installed
+    from zlib import crc32
 
 __all__ = ["CHECKSUM_LEVELS", "KrakenBook", "checksum"]
 
@@ -81,7 +87,7 @@ def checksum(book: OrderBook, price_precision: int, qty_precision: int) -> int:
     """
     price, qty = _Fmt(price_precision), _Fmt(qty_precision)
     levels = book.top_asks(CHECKSUM_LEVELS) + book.top_bids(CHECKSUM_LEVELS)
-    return zlib.crc32("".join([price(p) + qty(q) for p, q in levels]).encode())
+    return crc32("".join([price(p) + qty(q) for p, q in levels]).encode())
 
 
 class KrakenBook(OrderBook):
@@ -207,7 +213,7 @@ class KrakenBook(OrderBook):
         # event's levels are built in the pass that checks them (plain loops: on Python
         # 3.11 a comprehension pays for a frame of its own).
         stamp = data.timestamp
-        known, new_price = self._known, self._price
+        known = self._known
         bids: list[BookLevel] = []
         asks: list[BookLevel] = []
         try:
@@ -217,12 +223,14 @@ class KrakenBook(OrderBook):
                 if not ZERO <= qty < MAX_SIZE:
                     raise ArithmeticError
                 # A known price was checked when it was interned (prices are > 0).
-                bids.append(BookLevel(known.get(str(level.price)) or new_price(level.price), qty))
+                price = level.price
+                bids.append(BookLevel(known.get(str(price)) or self._price(price), qty))
             for level in data.asks:
                 qty = level.qty
                 if not ZERO <= qty < MAX_SIZE:
                     raise ArithmeticError
-                asks.append(BookLevel(known.get(str(level.price)) or new_price(level.price), qty))
+                price = level.price
+                asks.append(BookLevel(known.get(str(price)) or self._price(price), qty))
         except ValueError as exc:  # only rfc3339_to_ns raises it
             raise DecodeError(f"kraken: bad book timestamp: {exc}") from exc
         except ArithmeticError:  # out of range, or a NaN (Decimal refuses to order it)
@@ -249,7 +257,7 @@ class KrakenBook(OrderBook):
                 if asks:
                     self._write(asks, False)
                 self.ts = ts
-            local = zlib.crc32(self._bid_bytes, self._ask_crc)
+            local = crc32(self._bid_bytes, self._ask_crc)
         except (ValueError, ArithmeticError, KeyError) as exc:
             # Values are checked above, so this is a safety net for what the engine or
             # the formatter still refuses: the book is half-applied and cannot be trusted.
@@ -296,7 +304,7 @@ class KrakenBook(OrderBook):
         self._ask_texts = [
             (texts.get(p) or self._price_text(p)) + qty_fmt(asks[p]) for p in self._ask_prices
         ]
-        self._ask_crc = zlib.crc32("".join(self._ask_texts[:CHECKSUM_LEVELS]).encode())
+        self._ask_crc = crc32("".join(self._ask_texts[:CHECKSUM_LEVELS]).encode())
         self._bid_bytes = "".join(self._bid_texts[: -CHECKSUM_LEVELS - 1 : -1]).encode()
 
     def _write(self, levels: list[BookLevel], bids: bool) -> None:
@@ -340,7 +348,7 @@ class KrakenBook(OrderBook):
                 for price in prices[-excess:]:
                     del sizes[price]
                 del prices[-excess:], texts[-excess:]
-            self._ask_crc = zlib.crc32("".join(texts[:CHECKSUM_LEVELS]).encode())
+            self._ask_crc = crc32("".join(texts[:CHECKSUM_LEVELS]).encode())
 
 
 def _refused_level(data: BookData) -> DecodeError:

@@ -124,6 +124,15 @@ def test_checksum_rejects_negative_precision() -> None:
         checksum(OrderBook("kraken", "X/Y"), -1, 8)
 
 
+def test_the_crc32_in_use_gives_zlibs_values() -> None:
+    """zlib-ng's crc32, taken when installed, must be zlib's function, seeded or not."""
+    from tickwire.adapters.kraken import book as kraken_book
+
+    for data in (b"", b"56664831754963", bytes(range(256)) * 3):
+        for seed in (0, 1, 2_439_117_997, 2**32 - 1):
+            assert kraken_book.crc32(data, seed) == zlib.crc32(data, seed)
+
+
 # --- KrakenBook: fixtures --------------------------------------------------------------
 
 
