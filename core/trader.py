@@ -10,6 +10,7 @@ credentials) or :class:`~tickwire.core.errors.NotSupported` (an adapter with no 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal, InvalidOperation
 from functools import partial
@@ -18,7 +19,13 @@ from typing import Any
 
 from tickwire.core.dead_man import keep_armed
 from tickwire.core.deadline import Deadline
-from tickwire.core.errors import BatchRejected, InvalidOrder, NotSupported, TickwireError
+from tickwire.core.errors import (
+    BatchRejected,
+    InvalidOrder,
+    NotSupported,
+    TickwireError,
+    UnknownOrder,
+)
 from tickwire.core.ids import new_client_id
 from tickwire.core.types import OrderAck, OrderRequest
 
@@ -103,6 +110,28 @@ class Trader:
         if failures:
             raise BatchRejected(self.venue, acks, failures)
         return acks
+
+    async def cancel_each(
+        self, symbol: str, order_ids: Sequence[str], deadline: Deadline, *, at_once: int = 8
+    ) -> int:
+        """:meth:`cancel_order` for each id, ``at_once`` at a time, within ``deadline``
+        (a venue without a batch cancel): how many were accepted. Unknown or closed
+        orders are skipped; any other error is raised once every request has finished."""
+        # A few at a time: a thousand ids must not become a thousand requests at once (a
+        # venue's quota is per window); the deadline still bounds the whole call.
+        gate = asyncio.Semaphore(at_once)
+
+        async def one(order_id: str) -> OrderAck:
+            async with gate:
+                return await self.cancel_order(
+                    symbol, order_id=order_id, client_id=None, timeout=deadline.check()
+                )
+
+        outcomes = await asyncio.gather(*map(one, order_ids), return_exceptions=True)
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException) and not isinstance(outcome, UnknownOrder):
+                raise outcome
+        return sum(isinstance(outcome, OrderAck) for outcome in outcomes)
 
     async def keep_armed(
         self,

@@ -11,11 +11,9 @@ the one call every endpoint goes through, signed and weighted where it must be.
                               params={"symbol": "BTC-USDT"})
 
 Calls that name a ``pool`` first take their weight from the account's REST pools
-(:data:`QUOTAS`, per 30 s, VIP 0) in the client's one limiter, shared by the fetcher and
-the order calls, so they wait before the venue has to refuse. Token and book-snapshot
-calls name none: the feed paces its snapshots itself (:mod:`.books`), and KuCoin counts
-those in the same public pool, so a feed resyncing many books leaves the fetcher less
-than the pool promises.
+(:data:`QUOTAS`) in the one limiter the fetcher and the order calls share. Token and
+book-snapshot calls name none: the feed paces those itself (:mod:`.books`), although
+KuCoin charges them to the same public pool.
 
 Every KuCoin body is an envelope ``{"code": "200000", "data": ...}``; anything else is
 mapped by the adapter's one table (:data:`~tickwire.adapters.kucoin.errors.ERRORS`) and
@@ -71,6 +69,7 @@ TIME_PATH = "/api/v1/timestamp"
 PUBLIC, SPOT, MANAGEMENT = "kucoin:public", "kucoin:spot", "kucoin:management"
 QUOTAS = {PUBLIC: Quota(2000, 30.0), SPOT: Quota(4000, 30.0), MANAGEMENT: Quota(2000, 30.0)}
 """KuCoin's REST resource pools (VIP 0), weights per 30 s."""
+RESET_HEADER = "gw-ratelimit-reset"  # ms until a refused pool refills
 _encoder = msgspec.json.Encoder()
 
 _envelope_decoder = msgspec.json.Decoder(Envelope)
@@ -169,43 +168,31 @@ class KucoinRest(RestClient):
         if pool is not None:
             await self.limiter.acquire(pool, cost=weight)
         content = body if body is None or isinstance(body, bytes) else _encoder.encode(body)
-        try:
-            return await self._signed_once(credentials, method, path, params, content, timeout)
-        except AuthError as exc:
-            if credentials is None or str(exc.code) != CLOCK_SKEW:
-                raise
-        # Our clock is off the venue's: KuCoin refused the timestamp at its gateway, before
-        # doing anything (an order was not placed), so sending again is safe. Once, with
-        # the offset measured now.
-        await self.measure_clock(timeout=timeout)
-        return await self._signed_once(credentials, method, path, params, content, timeout)
-
-    async def _signed_once(
-        self,
-        credentials: Credentials | None,
-        method: str,
-        path: str,
-        params: dict[str, str] | None,
-        body: bytes | None,
-        timeout: float | None,
-    ) -> msgspec.Raw:
-        target = path
-        sent = path
+        target = sent = path
         if params:
             target += "?" + "&".join(f"{key}={value}" for key, value in params.items())
             sent += "?" + urlencode(params)
-        text = "" if body is None else body.decode()
-        headers: dict[str, str] = {}
-        if credentials is not None:
-            stamp = time.time_ns() // 1_000_000 + self.clock_offset_ms
-            headers = sign_headers(credentials, method, target, text, stamp)
-        if body is not None:
-            headers["Content-Type"] = "application/json"
         what = f"{method} {path}"  # names no host: the path says enough
-        response = await self.send(
-            method, sent, what, content=body, headers=headers, timeout=timeout
-        )
-        return rest.unwrap(response, what, ERRORS, _open, reset_ms_header="gw-ratelimit-reset")
+        retried = False
+        while True:
+            headers = {} if content is None else {"Content-Type": "application/json"}
+            if credentials is not None:
+                stamp = time.time_ns() // 1_000_000 + self.clock_offset_ms
+                text = "" if content is None else content.decode()
+                headers |= sign_headers(credentials, method, target, text, stamp)
+            response = await self.send(
+                method, sent, what, content=content, headers=headers, timeout=timeout
+            )
+            try:
+                return rest.unwrap(response, what, ERRORS, _open, reset_ms_header=RESET_HEADER)
+            except AuthError as exc:
+                if retried or credentials is None or str(exc.code) != CLOCK_SKEW:
+                    raise
+            # Our clock is off the venue's: KuCoin refused the timestamp at its gateway,
+            # before doing anything (an order was not placed), so sending again is safe.
+            # Once, with the offset measured now.
+            await self.measure_clock(timeout=timeout)
+            retried = True
 
     async def measure_clock(self, *, timeout: float | None = None) -> ServerTime:
         """``GET /api/v1/timestamp``, timed: the venue's clock against ours at the middle
@@ -215,7 +202,7 @@ class KucoinRest(RestClient):
         return measured
 
     async def _server_time(self, timeout: float | None) -> int:
-        raw = await self._signed_once(None, "GET", TIME_PATH, None, None, timeout)
+        raw = await self.call("GET", TIME_PATH, timeout=timeout)
         return rest.decode(VENUE, raw, int, TIME_PATH) * 1_000_000
 
     async def bullet_public(self) -> BulletToken:

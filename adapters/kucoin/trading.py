@@ -18,7 +18,6 @@ cancellation (each is confirmed by the order's ``canceled`` push) and are never 
 
 from __future__ import annotations
 
-import asyncio
 import math
 import re
 from collections.abc import Sequence
@@ -281,27 +280,10 @@ class KucoinTrader(Trader):
         return self.ack(symbol, "", done.client_oid)
 
     async def cancel_orders(self, symbol: str, order_ids: Sequence[str], *, timeout: float) -> int:
-        """Cancel orders one request each, 8 at a time (KuCoin HF has no batch cancel).
-
-        Returns how many were accepted; unknown or closed ones are skipped; any other
-        error is raised once every request has finished.
-        """
-        # A few at a time: a thousand ids must not become a thousand requests at once
-        # (KuCoin's quota is per 30 s); the deadline still bounds the whole call.
-        gate = asyncio.Semaphore(_CONCURRENT_CANCELS)
+        """Cancel orders one request each, 8 at a time (KuCoin HF has no batch cancel):
+        how many were accepted (:meth:`~tickwire.core.trader.Trader.cancel_each`)."""
         deadline = self.deadline("cancel_orders", timeout)
-
-        async def one(order_id: str) -> OrderAck:
-            async with gate:
-                return await self.cancel_order(
-                    symbol, order_id=order_id, client_id=None, timeout=deadline.check()
-                )
-
-        outcomes = await asyncio.gather(*(one(oid) for oid in order_ids), return_exceptions=True)
-        for outcome in outcomes:
-            if isinstance(outcome, BaseException) and not isinstance(outcome, UnknownOrder):
-                raise outcome
-        return sum(isinstance(outcome, OrderAck) for outcome in outcomes)
+        return await self.cancel_each(symbol, order_ids, deadline, at_once=_CONCURRENT_CANCELS)
 
     async def cancel_all(self, symbol: str | None, *, timeout: float) -> int:
         """Cancel every open order of ``symbol`` (or of every symbol).
