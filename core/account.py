@@ -21,26 +21,45 @@ What it provides:
   not: the managed dead man's switch refreshes on the first and stops on the second;
 * refused keys: an :class:`~tickwire.core.errors.AuthError` on the token call or a
   subscribe is kept (:meth:`refused`), so :meth:`start` and :meth:`wait_ready` raise it
-  instead of a bare timeout.
+  instead of a bare timeout;
+* for a venue whose order methods are requests on this socket and which sends the open
+  orders as a snapshot on every connection: :meth:`request` (sent once the socket is up,
+  never twice; a drop raises :class:`Interrupted`, naming the connection it went out
+  on), ``generation`` (connections so far), :meth:`synced` (the venue calls it on each
+  connection's snapshot) and :meth:`find_after_drop` (the order of a client id in the
+  next connection's snapshot: exactly-once placement).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from typing import Any
+
+import aiohttp
 
 from tickwire.core.context import AdapterContext
 from tickwire.core.deadline import Deadline
-from tickwire.core.errors import AuthError, ConnectTimeout
-from tickwire.core.order_tracker import OrderTracker
+from tickwire.core.errors import AuthError, ConnectTimeout, Disconnected
+from tickwire.core.order_tracker import OrderState, OrderTracker
+from tickwire.core.reconcile import reconcile
 from tickwire.core.session import Session
 from tickwire.core.types import Channel, Event
 
-__all__ = ["AccountSocket"]
+__all__ = ["AccountSocket", "Interrupted"]
 
 log = logging.getLogger(__name__)
+
+
+class Interrupted(Disconnected):
+    """The socket died under a request sent on connection ``generation``: it may or may
+    not have reached the venue (``cause`` says how the socket failed)."""
+
+    def __init__(self, cause: Disconnected, generation: int) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+        self.generation = generation
 
 
 class AccountSocket:
@@ -58,6 +77,9 @@ class AccountSocket:
         self.unhealthy.set()
         self.auth_failure: AuthError | None = None  # why the keys were last refused
         self._refused = asyncio.Event()
+        self.generation = 0  # connections so far: 1 while the first is up
+        self._synced_generation = 0  # the newest connection whose order snapshot arrived
+        self._synced_event = asyncio.Event()  # set (and replaced) when it changes
         self.session: Session = context.session(self, name="private", backpressure=False, **options)
 
     # --- what the venue supplies ------------------------------------------------------
@@ -94,7 +116,8 @@ class AccountSocket:
             raise
 
     async def on_open(self, session: Session) -> None:
-        """:meth:`restore`, then healthy: the keys work."""
+        """:meth:`restore` (of connection ``generation``), then healthy: the keys work."""
+        self.generation += 1
         await self.restore(session)
         self.auth_failure = None
         self._refused.clear()
@@ -145,6 +168,51 @@ class AccountSocket:
             return ready.result()  # or its RequestTimeout
         assert self.auth_failure is not None
         raise self.auth_failure
+
+    # --- requests and the order snapshot ---------------------------------------------
+
+    async def request(self, build: Callable[[int], bytes], deadline: Deadline) -> Any:
+        """Send ``build(request_id)`` once the socket is up and return its reply, all
+        within ``deadline``; never sent twice. A socket that fails under it raises
+        :class:`Interrupted`, a :class:`Disconnected` naming the connection."""
+        await self.wait_ready(deadline)
+        session = self.session
+        generation = self.generation  # no await until the send: it is this socket's
+        request_id = session.next_id()
+        message, what = build(request_id), deadline.what
+        try:
+            try:
+                return await session.request(request_id, message, deadline.check(), what)
+            except (aiohttp.ClientError, OSError) as exc:
+                raise Disconnected(f"{what}: the socket failed while sending") from exc
+        except Disconnected as exc:
+            raise Interrupted(exc, generation) from exc
+
+    def synced(self) -> None:
+        """The current connection's order snapshot arrived (into :attr:`tracker`)."""
+        if self._synced_generation < self.generation:
+            self._synced_generation = self.generation
+            event, self._synced_event = self._synced_event, asyncio.Event()
+            event.set()  # wakes every waiter; they re-check against the new event
+
+    async def wait_synced(self, generation: int) -> None:
+        """Return once a connection newer than ``generation`` delivered its snapshot."""
+        while self._synced_generation <= generation:
+            await self._synced_event.wait()
+
+    async def find_after_drop(
+        self, exc: Interrupted, deadline: Deadline, client_id: str
+    ) -> OrderState:
+        """The order of ``client_id`` whose placement ``exc`` interrupted, once the next
+        connection's snapshot is in, or core's typed error
+        (:func:`~tickwire.core.reconcile.reconcile`)."""
+
+        async def lookup(deadline: Deadline) -> OrderState | None:
+            await deadline.run(self.wait_synced(exc.generation))
+            return self.tracker.get(client_id=client_id)
+
+        what = f"{self.context.venue}: order {client_id}"
+        return await reconcile(lookup, deadline, exc.cause, what=what)
 
     # --- channels ---------------------------------------------------------------------
 

@@ -101,7 +101,7 @@ class KrakenClient(SocketClient):
             private = KrakenPrivate(self.context, self._rest_fetcher.calls)
             self.account_socket = private
             await private.start()
-            self._trader = trader = KrakenTrader(self.context, private)
+            self._trader = trader = KrakenTrader(private)
             if self._dead_man is not None:  # re-armed only while the auth socket is up
                 up, down = private.healthy.wait, private.unhealthy.wait
                 keeper = trader.keep_armed(*self._dead_man, up=up, down=down, report=private.report)

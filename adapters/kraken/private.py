@@ -20,9 +20,9 @@ of every log, repr and error. How each ``exec_type`` maps to a status is tabled 
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Callable
 from time import time_ns
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -74,16 +74,14 @@ _BY_ORDER_STATUS = {
     for name, status in _BY_EXEC_TYPE.items()
 }
 _REJECT_REASONS = frozenset({"Post only order"})
+T = TypeVar("T")
+Sequenced = ExecutionsMessage | BalancesMessage
 
 
 class KrakenPrivate(AccountSocket):
-    """The auth socket's :class:`~tickwire.core.session.SessionHandler` (core's
-    :class:`~tickwire.core.account.AccountSocket`) and its state.
-
-    ``tracker`` holds every order's merged state; ``generation`` counts connections
-    (1 for the first); :meth:`wait_synced` waits for the executions snapshot of a
-    connection newer than a given one.
-    """
+    """The auth socket, on core's :class:`~tickwire.core.account.AccountSocket`:
+    ``tracker`` holds every order's merged state, each connection's executions snapshot
+    is :meth:`~tickwire.core.account.AccountSocket.synced`."""
 
     def __init__(self, context: AdapterContext, rest: KrakenRest) -> None:
         ping = context.config.heartbeat.ping_interval or PING_INTERVAL
@@ -94,9 +92,6 @@ class KrakenPrivate(AccountSocket):
         self._rest = rest
         self._next_token: WsToken | None = None
         self._token = ""  # the current connection's token: never logged
-        self.generation = 0
-        self._synced_generation = 0  # the newest connection whose snapshot arrived
-        self._synced_event = asyncio.Event()  # set (and replaced) when it changes
         self._baseline_taken = False
         self.sequences = ChannelSequences(context, self._renew, _CHANNELS, "private")
 
@@ -107,11 +102,6 @@ class KrakenPrivate(AccountSocket):
         """Fetch the first token (a bad key fails here, as AuthError), then connect."""
         self._next_token = await self._rest.websockets_token()
         await super().start()
-
-    async def wait_synced(self, generation: int) -> None:
-        """Return once a connection newer than ``generation`` delivered its snapshot."""
-        while self._synced_generation <= generation:
-            await self._synced_event.wait()
 
     # --- AccountSocket -------------------------------------------------------------------
 
@@ -125,13 +115,11 @@ class KrakenPrivate(AccountSocket):
 
     async def restore(self, session: Session) -> None:
         """Subscribe executions and wait for its snapshot; restore balances."""
-        self.generation += 1
-        generation = self.generation
         await self._channel_request("subscribe", "executions", snap_orders=True, snap_trades=True)
         if Channel.BALANCES in self.wanted:
             await self._channel_request("subscribe", "balances")
         # Ready means synced: order methods and reconciliation trust the tracker then.
-        await self.wait_synced(generation - 1)
+        await self.wait_synced(self.generation - 1)
 
     async def send(self, channel: Channel, subscribe: bool) -> None:
         """``orders`` is always subscribed (as executions): subscribing it delivers the
@@ -178,16 +166,8 @@ class KrakenPrivate(AccountSocket):
         raise parse.unmatched(response)  # an order reply nobody reads
 
     def _on_executions(self, message: ExecutionsMessage, received: int) -> None:
-        try:
-            for report in message.data:  # every report, before any is merged
-                check_execution(report)
-        except DecodeError:
-            self.sequences.refused("executions", message.sequence)
-            raise
-        snapshot = message.type == "snapshot"
-        self.sequences.check("executions", message.sequence, snapshot=snapshot)
-        reports = [to_report(report, received) for report in message.data]
-        if snapshot:
+        reports = self._sequenced("executions", message, lambda: _reports(message, received))
+        if snapshot := message.type == "snapshot":
             baseline = not self._baseline_taken
             self._baseline_taken = True
             updates = self.tracker.apply_snapshot(reports, received, baseline=baseline)
@@ -195,40 +175,43 @@ class KrakenPrivate(AccountSocket):
             found = (self.tracker.apply(report, received) for report in reports)
             updates = [update for update in found if update is not None]
         self.deliver(Channel.ORDERS, updates)
-        if snapshot and self._synced_generation < self.generation:
-            self._synced_generation = self.generation
-            event, self._synced_event = self._synced_event, asyncio.Event()
-            event.set()  # wakes every waiter; they re-check against the new event
+        if snapshot:
+            self.synced()
 
     def _on_balances(self, message: BalancesMessage, received: int) -> None:
-        try:
-            balances = parse.to_balances(message, received)  # checks every entry first
-        except DecodeError:
-            self.sequences.refused("balances", message.sequence)
-            raise
-        self.sequences.check("balances", message.sequence, snapshot=message.type == "snapshot")
+        balances = self._sequenced(
+            "balances", message, lambda: parse.to_balances(message, received)
+        )
         self.deliver(Channel.BALANCES, balances)
+
+    def _sequenced(self, channel: str, message: Sequenced, convert: Callable[[], T]) -> T:
+        """``convert()`` (which checks every entry first), then the message's sequence:
+        a refused message is dropped whole, and counted so that it is not a gap."""
+        try:
+            converted = convert()
+        except DecodeError:
+            self.sequences.refused(channel, message.sequence)
+            raise
+        self.sequences.check(channel, message.sequence, snapshot=message.type == "snapshot")
+        return converted
 
     # --- requests ---------------------------------------------------------------------
 
-    async def request(
-        self, method: str, params: dict[str, Any], timeout: float, what: str
-    ) -> MethodResponse:
-        """Send one request with the connection's token (Decimals as JSON numbers) and
-        return its reply (successful or not)."""
-        session = self.session
-        req_id = session.next_id()
-        message = _encode(
+    def message(self, method: str, params: dict[str, Any]) -> Callable[[int], bytes]:
+        """A request with the connection's token (Decimals as JSON numbers), for a
+        ``req_id``: what :meth:`~tickwire.core.account.AccountSocket.request` sends."""
+        return lambda req_id: _encode(
             {"method": method, "params": {**params, "token": self._token}, "req_id": req_id}
         )
-        reply: MethodResponse = await session.request(req_id, message, timeout, what)
-        return reply
 
     async def _channel_request(self, method: str, channel: str, **params: Any) -> None:
-        """Subscribe or unsubscribe one private channel; a refusal raises."""
+        """Subscribe or unsubscribe one private channel (also while restoring, before the
+        socket is ready); a refusal raises."""
+        session, timeout = self.session, self.context.config.request_timeout
+        req_id = session.next_id()
+        message = self.message(method, {"channel": channel, **params})(req_id)
         what = f"kraken {method} {channel}"
-        timeout = self.context.config.request_timeout
-        reply = await self.request(method, {"channel": channel, **params}, timeout, what)
+        reply: MethodResponse = await session.request(req_id, message, timeout, what)
         if reply.success is not True:
             error = to_error(reply.error or "refused")
             if isinstance(error, AuthError):
@@ -245,6 +228,12 @@ class KrakenPrivate(AccountSocket):
 
 
 # --- execution reports ------------------------------------------------------------------
+
+
+def _reports(message: ExecutionsMessage, received: int) -> list[OrderReport]:
+    for report in message.data:  # every report, before any is merged
+        check_execution(report)
+    return [to_report(report, received) for report in message.data]
 
 
 def to_report(r: ExecutionData, received: int) -> OrderReport:

@@ -22,8 +22,6 @@ from functools import partial
 from time import time_ns
 from typing import Any
 
-import aiohttp
-
 from tickwire.adapters.kraken.errors import to_error
 from tickwire.adapters.kraken.parse import VENUE, decode_result, timestamp_ns, to_native
 from tickwire.adapters.kraken.private import KrakenPrivate
@@ -37,18 +35,17 @@ from tickwire.adapters.kraken.schemas_private import (
     CountResult,
     EditOrderResult,
 )
-from tickwire.core.context import AdapterContext
+from tickwire.core.account import Interrupted
 from tickwire.core.deadline import Deadline
 from tickwire.core.errors import (
     DecodeError,
-    Disconnected,
     InvalidOrder,
     RequestTimeout,
     TickwireError,
     UnknownOrder,
 )
 from tickwire.core.order_tracker import OrderState
-from tickwire.core.reconcile import reconcile, reconcile_each
+from tickwire.core.reconcile import reconcile_each
 from tickwire.core.trader import Trader
 from tickwire.core.types import OrderAck, OrderRequest, OrderType, TimeInForce
 
@@ -84,23 +81,13 @@ def order_params(request: OrderRequest, client_id: str) -> dict[str, Any]:
     return params
 
 
-class _Interrupted(Exception):
-    """Internal: the socket died under a request sent on connection ``generation``."""
-
-    def __init__(self, generation: int, cause: Disconnected) -> None:
-        super().__init__(str(cause))
-        self.generation = generation
-        self.cause = cause
-
-
 class KrakenTrader(Trader):
     """The order methods over the auth socket (see the module docstring)."""
 
     venue = VENUE
     id_fields = ("order_id", "cl_ord_id")
 
-    def __init__(self, context: AdapterContext, private: KrakenPrivate) -> None:
-        self._context = context
+    def __init__(self, private: KrakenPrivate) -> None:
         self._private = private
 
     def __repr__(self) -> str:
@@ -109,51 +96,23 @@ class KrakenTrader(Trader):
     # --- the request path ---------------------------------------------------------------
 
     async def _call(
-        self,
-        method: str,
-        params: dict[str, Any],
-        budget: Deadline | float,
-        *,
-        placing: bool = False,
+        self, method: str, params: dict[str, Any], budget: Deadline | float
     ) -> MethodResponse:
         """Send one trading request within ``budget`` (a call's Deadline, or seconds) and
-        return its successful reply.
-
-        Venue refusals raise through the error table; a dead socket raises
-        :class:`Disconnected` (the request may or may not have reached the venue), or,
-        when ``placing``, :class:`_Interrupted` naming the connection it went out on.
-        """
+        return its successful reply. Venue refusals raise through the error table; a
+        dead socket raises :class:`~tickwire.core.account.Interrupted` (the request may
+        or may not have reached the venue)."""
         private = self._private
-        what = f"{VENUE} {method}"
         deadline = budget if isinstance(budget, Deadline) else self.deadline(method, budget)
-        await self._context.wait_ready(private.session, deadline)
-        # No await between reading the generation and the send: it is the socket's.
-        generation = private.generation
-        try:
-            try:
-                reply = await private.request(method, params, deadline.check(), what)
-            except (aiohttp.ClientError, OSError) as exc:
-                raise Disconnected(f"{what}: the socket failed while sending") from exc
-        except Disconnected as exc:
-            if placing:
-                raise _Interrupted(generation, exc) from exc
-            raise
+        reply: MethodResponse = await private.request(private.message(method, params), deadline)
         if reply.success is not True:
             raise to_error(reply.error or "refused without an error string")
         return reply
 
-    async def _reconcile(
-        self, generation: int, deadline: Deadline, cause: Exception, client_id: str
-    ) -> OrderAck:
+    async def _reconcile(self, exc: Interrupted, deadline: Deadline, client_id: str) -> OrderAck:
         """After a drop: the ack of ``client_id``'s order in the next connection's
-        snapshot, or core's typed error (:func:`tickwire.core.reconcile.reconcile`)."""
-
-        async def lookup(deadline: Deadline) -> OrderState | None:
-            await deadline.run(self._private.wait_synced(generation))
-            return self._private.tracker.get(client_id=client_id)
-
-        what = f"{VENUE}: order {client_id}"
-        state = await reconcile(lookup, deadline, cause, what=what)
+        snapshot, or core's typed error."""
+        state = await self._private.find_after_drop(exc, deadline, client_id)
         return self.ack(state.symbol or "", state.order_id, client_id)
 
     # --- single orders -----------------------------------------------------------------
@@ -164,9 +123,9 @@ class KrakenTrader(Trader):
         params = {**order_params(request, client_id), "symbol": to_native(request.symbol)}
         deadline = self.deadline("add_order", timeout)
         try:
-            reply = await self._call("add_order", params, deadline, placing=True)
-        except _Interrupted as exc:
-            return await self._reconcile(exc.generation, deadline, exc.cause, client_id)
+            reply = await self._call("add_order", params, deadline)
+        except Interrupted as exc:
+            return await self._reconcile(exc, deadline, client_id)
         except RequestTimeout:
             state = self._private.tracker.get(client_id=client_id)  # the stream saw it?
             if state is None:
@@ -274,9 +233,9 @@ class KrakenTrader(Trader):
         params = {"symbol": to_native(symbol), "orders": orders}
         deadline = self.deadline("batch_add", timeout)
         try:
-            reply = await self._call("batch_add", params, deadline, placing=True)
-        except _Interrupted as exc:
-            resolve = partial(self._reconcile, exc.generation, deadline, exc.cause)
+            reply = await self._call("batch_add", params, deadline)
+        except Interrupted as exc:
+            resolve = partial(self._reconcile, exc, deadline)
             return self.settle(*await reconcile_each(resolve, client_ids, exc.cause))
         rows = decode_result(reply, list[BatchAddRow])
         if len(rows) != len(requests):
