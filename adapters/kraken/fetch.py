@@ -9,6 +9,7 @@ decoded as ``Decimal`` and turned into integer ns without a float in between.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import TypeVar
 
@@ -45,15 +46,6 @@ _DEPTH_MAX = 500
 _HISTORY_PAGE = 50  # TradesHistory and ClosedOrders answer 50 rows a page
 
 
-def _by_pair(raw: msgspec.Raw, kind: type[T], what: str) -> tuple[T, msgspec.Raw | None]:
-    """The one pair's entry of a result keyed by pair, and its ``last`` cursor."""
-    page = decode(VENUE, raw, dict[str, msgspec.Raw], what)
-    last = page.pop("last", None)
-    if len(page) != 1:
-        raise DecodeError(f"kraken: {what}: expected one pair, got {len(page)}")
-    return decode(VENUE, next(iter(page.values())), kind, what), last
-
-
 class KrakenFetcher(Fetcher):
     """The one-shot calls over :class:`~tickwire.adapters.kraken.rest.KrakenRest`
     (see the module)."""
@@ -66,12 +58,26 @@ class KrakenFetcher(Fetcher):
 
     async def load_names(self) -> Names:
         """``Assets`` and ``AssetPairs``: REST's names → the v2 spelling."""
-        assets = await self.calls.public("Assets", {})
-        pairs = await self.calls.public("AssetPairs", {})
-        return _names(
-            decode(VENUE, assets, dict[str, wire.AssetInfo], "Assets"),
-            decode(VENUE, pairs, dict[str, wire.PairInfo], "AssetPairs"),
-        )
+        assets, _ = await self._get("Assets", {}, dict[str, wire.AssetInfo])
+        pairs, _ = await self._get("AssetPairs", {}, dict[str, wire.PairInfo])
+        return _names(assets, pairs)
+
+    async def _get(
+        self, method: str, params: Mapping[str, object], kind: type[T], private: bool = False
+    ) -> tuple[T, int]:
+        """``method``'s result as ``kind`` (signed if ``private``), and when it arrived."""
+        raw = await (self.calls.private if private else self.calls.public)(method, params)
+        return decode(VENUE, raw, kind, method), self.calls.last_received
+
+    async def _for_pair(
+        self, method: str, params: Mapping[str, object], kind: type[T]
+    ) -> tuple[T, msgspec.Raw | None, int]:
+        """A public result keyed by pair: the pair's entry, the ``last`` cursor, when."""
+        page, received = await self._get(method, params, dict[str, msgspec.Raw])
+        last = page.pop("last", None)
+        if len(page) != 1:
+            raise DecodeError(f"kraken: {method}: expected one pair, got {len(page)}")
+        return decode(VENUE, next(iter(page.values())), kind, method), last, received
 
     # --- public ---------------------------------------------------------------------
 
@@ -80,16 +86,15 @@ class KrakenFetcher(Fetcher):
         return await ServerTime.measure(VENUE, self._time())
 
     async def _time(self) -> int:
-        raw = await self.calls.public("Time", {})
-        return decode(VENUE, raw, wire.ServerTimeResult, "Time").unixtime * NS
+        result, _ = await self._get("Time", {}, wire.ServerTimeResult)
+        return result.unixtime * NS
 
     async def fetch_trades(self, symbol: str, limit: int, *, timeout: float) -> list[Trade]:
         """``Trades``: the latest ``limit`` (≤ 1000) public trades, oldest first."""
         pair = (await self.names()).native(symbol)
         count = min(limit, _TRADES_MAX)
-        raw = await self.calls.public("Trades", {"pair": pair, "count": count})
-        received = self.calls.last_received
-        rows, _ = _by_pair(raw, list[wire.PublicTrade], "Trades")
+        params = {"pair": pair, "count": count}
+        rows, _, received = await self._for_pair("Trades", params, list[wire.PublicTrade])
         trades = [
             Trade(
                 venue=VENUE,
@@ -119,11 +124,8 @@ class KrakenFetcher(Fetcher):
 
         async def page(since: int | None) -> tuple[list[Candle], int | None]:
             params = {"pair": pair, "interval": interval // 60}
-            raw = await self.calls.public(
-                "OHLC", params | ({} if since is None else {"since": since})
-            )
-            received = self.calls.last_received
-            rows, last = _by_pair(raw, list[wire.OhlcRow], "OHLC")
+            params |= {} if since is None else {"since": since}
+            rows, last, received = await self._for_pair("OHLC", params, list[wire.OhlcRow])
             candles = [_to_candle(symbol, interval, row, received) for row in rows]
             # A short page is the newest one; without ``since`` Kraken answers its newest
             # 720, and it keeps no more.
@@ -139,8 +141,8 @@ class KrakenFetcher(Fetcher):
         if depth is not None and not 1 <= depth <= _DEPTH_MAX:
             raise ValueError(f"kraken: depth must be 1 to {_DEPTH_MAX}, got {depth}")
         pair = (await self.names()).native(symbol)
-        raw = await self.calls.public("Depth", {"pair": pair, "count": depth or 100})
-        entry, _ = _by_pair(raw, wire.DepthBook, "Depth")
+        params = {"pair": pair, "count": depth or 100}
+        entry, _, _ = await self._for_pair("Depth", params, wire.DepthBook)
         book = OrderBook(VENUE, symbol, depth=depth)
         stamps = [row.timestamp for row in (*entry.bids, *entry.asks)]
         book.apply_snapshot(
@@ -155,9 +157,7 @@ class KrakenFetcher(Fetcher):
     async def fetch_balances(self, *, timeout: float) -> dict[str, Balance]:
         """``BalanceEx``: every asset's total, what open orders hold, what is free."""
         table = await self.names()
-        raw = await self.calls.private("BalanceEx", {})
-        received = self.calls.last_received
-        rows = decode(VENUE, raw, dict[str, wire.BalanceEx], "BalanceEx")
+        rows, received = await self._get("BalanceEx", {}, dict[str, wire.BalanceEx], True)
         return {
             table.asset(code): Balance(
                 venue=VENUE,
@@ -223,8 +223,8 @@ class KrakenFetcher(Fetcher):
             params["start"] = since // NS - 1  # exclusive, whole seconds: filtered below
         seen: dict[str, Fill] = {}
         while True:
-            raw = await self.calls.private("TradesHistory", {**params, "ofs": len(seen)})
-            page = decode(VENUE, raw, wire.TradesHistory, "TradesHistory")
+            query = {**params, "ofs": len(seen)}
+            page, _ = await self._get("TradesHistory", query, wire.TradesHistory, True)
             fresh = [txid for txid in page.trades if txid not in seen]
             for txid in fresh:
                 seen[txid] = _to_fill(table, page.trades[txid])
