@@ -41,8 +41,8 @@ from tickwire.adapters.kraken.subscriptions import (
     CHANNELS,
     SUBSCRIBE_QUOTA,
     ack_symbol,
-    ask,
     request,
+    wire_params,
 )
 from tickwire.adapters.kraken.trading import KrakenTrader
 from tickwire.core.book import OrderBook
@@ -141,7 +141,12 @@ class KrakenClient(SocketClient):
         self, session: Session, op: str, subscriptions: list[Subscription]
     ) -> dict[Subscription, SubscriptionError]:
         """One request for them all (one channel, the same options), acked per symbol."""
-        return await ask(session, op, subscriptions, self.config.request_timeout)
+        first, symbols = subscriptions[0], [s.symbol or "" for s in subscriptions]
+        params = wire_params(first.channel, dict(first.options), symbols)
+        replies = await request(session, op, params, symbols, self.config.request_timeout)
+        refused = zip(subscriptions, replies, strict=True)
+        errors = {s: reply.error or "refused" for s, reply in refused if reply.success is not True}
+        return {s: SubscriptionError(self.venue, e, e) for s, e in errors.items()}
 
     def _add_book(self, symbol: str, depth: int) -> None:
         """What ``subscribe("book")`` does before its ack (the processing benchmark's

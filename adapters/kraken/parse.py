@@ -1,24 +1,16 @@
 """Decode Kraken v2 frames and normalize them into :mod:`tickwire.core` types.
 
-Pure, synchronous functions on the per-message path::
+Pure, synchronous functions on the per-message path: ``decode_frame(frame)`` gives the
+wire Struct (one msgspec pass for channel messages), ``to_tickers(msg, received)`` and
+the other ``to_*`` functions the core events.
 
-    msg = decode_frame(frame)                   # one msgspec pass for channel messages
-    match msg:
-        case TickerMessage():
-            events = to_tickers(msg, received)
-        case MethodResponse(method="pong"):
-            ...
-
-Everything the venue could send that does not fit the schemas raises
-:class:`~tickwire.core.errors.DecodeError` — from :func:`decode_frame`, and from the
-``to_*`` functions for values the schema cannot check: a malformed or out-of-range
-timestamp, or a price or size outside the rules of :mod:`tickwire.core.validation`
-(prices finite and > 0, sizes finite and >= 0). Integer ranges are checked by msgspec
-while decoding (see the ``Count``/``Checksum`` types in the schemas); ``Decimal`` values
-cannot be constrained there, so the ``to_*`` functions check them with one chained
-comparison per value on the values they already read to build the event, and only
-when one fails does a slow path (core's :class:`~tickwire.core.checks.Fields`) work out
-which field and why.
+Whatever does not fit the schemas or breaks the value rules of
+``docs/concepts/events.md`` raises :class:`~tickwire.core.errors.DecodeError` (and
+nothing else): from :func:`decode_frame`, and from the ``to_*`` functions for what a
+schema cannot check (timestamps, ``Decimal`` ranges; msgspec checks integer ranges, see
+the schemas' ``Count``). Those check each value with one chained comparison as they read
+it; only when one fails does the slow path (core's :class:`~tickwire.core.checks.Fields`)
+work out which field and why.
 """
 
 from __future__ import annotations

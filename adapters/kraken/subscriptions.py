@@ -20,11 +20,11 @@ import msgspec
 
 from tickwire.adapters.kraken.parse import DECODE_ERRORS
 from tickwire.adapters.kraken.schemas import MethodResponse
-from tickwire.core.errors import DecodeError, SubscriptionError
+from tickwire.core.errors import DecodeError
 from tickwire.core.ratelimit import Quota
 from tickwire.core.session import Session
 from tickwire.core.subscriptions import ChannelOptions
-from tickwire.core.types import Channel, Subscription
+from tickwire.core.types import Channel
 
 __all__ = [
     "CHANNELS",
@@ -32,7 +32,6 @@ __all__ = [
     "SUBSCRIBE_QUOTA",
     "WIRE_NAMES",
     "ack_symbol",
-    "ask",
     "request",
     "wire_params",
 ]
@@ -108,20 +107,3 @@ async def request(
     message = _encode({"method": method, "params": params, "req_id": req_id})
     keys = [(req_id, symbol) for symbol in symbols]
     return await session.request_many(keys, message, timeout, f"kraken {method}")
-
-
-async def ask(
-    session: Session, method: str, subscriptions: list[Subscription], timeout: float
-) -> dict[Subscription, SubscriptionError]:
-    """``method`` (subscribe, unsubscribe) ``subscriptions`` (one channel, the same
-    options) in one request: the error of each one Kraken refused."""
-    first = subscriptions[0]
-    symbols = [s.symbol or "" for s in subscriptions]
-    params = wire_params(first.channel, dict(first.options), symbols)
-    replies = await request(session, method, params, symbols, timeout)
-    failures: dict[Subscription, SubscriptionError] = {}
-    for subscription, reply in zip(subscriptions, replies, strict=True):
-        if reply.success is not True:
-            error = reply.error or "refused"
-            failures[subscription] = SubscriptionError("kraken", error, error)
-    return failures
