@@ -27,7 +27,7 @@ from functools import partial
 from typing import Any
 
 from tickwire.adapters.kucoin import parse
-from tickwire.adapters.kucoin.books import DEPTH_PREFIXES, LEVEL2, KucoinBooks
+from tickwire.adapters.kucoin.books import KucoinBooks
 from tickwire.adapters.kucoin.fetch import KucoinFetcher
 from tickwire.adapters.kucoin.private import PRIVATE_CHANNELS, PrivateSocket
 from tickwire.adapters.kucoin.rest import KucoinRest
@@ -43,6 +43,8 @@ from tickwire.adapters.kucoin.schemas import (
 from tickwire.adapters.kucoin.sockets import Socket
 from tickwire.adapters.kucoin.subscriptions import (
     CHANNELS,
+    DEPTH_PREFIXES,
+    LEVEL2,
     MESSAGES_PER_CONNECTION,
     PREFIXES,
     SYMBOLS_PER_MESSAGE,

@@ -25,13 +25,12 @@ from tickwire.adapters.kucoin.parse import (
     VENUE,
     to_candle,
     to_native,
-    to_trade,
     to_unified,
     valid_levels,
 )
 from tickwire.adapters.kucoin.parse_private import ORDER_TYPES, to_balance
 from tickwire.adapters.kucoin.rest import MANAGEMENT, PUBLIC, SPOT, KucoinRest
-from tickwire.adapters.kucoin.schemas import BalanceData, CandleData, Level2Snapshot, MatchData
+from tickwire.adapters.kucoin.schemas import BalanceData, CandleData, Level2Snapshot
 from tickwire.core.book import OrderBook
 from tickwire.core.checks import Fields
 from tickwire.core.errors import ConfigError, DecodeError, UnknownOrder
@@ -54,6 +53,7 @@ _DETAIL_VALUES = Fields(
     sizes=("size", "deal_size", "remain_size", "cancelled_size"),
 )
 _FILL_VALUES = Fields(prices=("price",), sizes=("size", "fee"))
+_TRADE_VALUES = Fields(prices=("price",), sizes=("size",))
 
 
 class KucoinFetcher(Fetcher):
@@ -265,19 +265,19 @@ def fill_from(row: wire.FillRow) -> Fill:
 
 
 def trade_from(native: str, row: wire.HistoryTrade, received: int) -> Trade:
-    """One ``/market/histories`` row → :class:`Trade` (``trade_id``: its sequence)."""
-    match = MatchData(
-        maker_order_id="",
-        taker_order_id="",
+    """One ``/market/histories`` row → :class:`Trade` (``trade_id``: its sequence), its
+    values checked as the push's are."""
+    _TRADE_VALUES.check(row, "kucoin: trade")
+    return Trade(
+        venue=VENUE,
+        symbol=to_unified(native),
+        trade_id=row.sequence,
         price=row.price,
         size=row.size,
-        side=row.side,
-        sequence=row.sequence,
-        symbol=native,
-        time=str(row.time),
-        trade_id=row.sequence,
+        side=SIDES[row.side],
+        ts=row.time,
+        received=received,
     )
-    return to_trade(match, received)
 
 
 def candle_from(native: str, row: wire.CandleRow, interval: int, received: int) -> Candle:

@@ -69,7 +69,6 @@ __all__ = [
     "decode_data",
     "decode_frame",
     "decode_push",
-    "message_symbol",
     "push_of",
     "to_candle",
     "to_depth_update",
@@ -190,16 +189,6 @@ def push_of(msg: Message) -> MarketPush:
     topic = msg.topic if msg.topic != TICKER_ALL_TOPIC else f"/market/ticker:{msg.subject}"
     push: MarketPush = _PUSHES[type(data)](type="message", topic=topic, data=data)
     return push
-
-
-def message_symbol(msg: Message) -> str:
-    """The native symbol a push is about: the topic's argument, or the subject on ticker:all.
-
-    For candles the argument is ``SYMBOL_type``; use the data's ``symbol`` there.
-    """
-    if msg.topic == TICKER_ALL_TOPIC:
-        return msg.subject
-    return msg.topic.rpartition(":")[2]
 
 
 # --- symbols ---------------------------------------------------------------------------

@@ -21,6 +21,8 @@ from tickwire.core.types import Channel
 __all__ = [
     "CANDLE_TYPES",
     "CHANNELS",
+    "DEPTH_PREFIXES",
+    "LEVEL2",
     "MESSAGES_PER_CONNECTION",
     "PREFIXES",
     "SYMBOLS_PER_MESSAGE",
@@ -69,17 +71,21 @@ CHANNELS: dict[Channel, ChannelOptions] = {
 """The public channels this adapter subscribes, with their options."""
 
 
+LEVEL2 = "/market/level2"
+"""The synced book's topic prefix; 5 and 50 are pushed top-N books (:data:`DEPTH_PREFIXES`)."""
+DEPTH_PREFIX = "/spotMarket/level2Depth"
+DEPTH_PREFIXES = (f"{DEPTH_PREFIX}5:", f"{DEPTH_PREFIX}50:")
+"""The topics of KuCoin's pushed top-N books, up to the symbol."""
 PREFIXES: dict[Channel, str] = {
     Channel.TICKER: "/market/ticker",
     Channel.TRADES: "/market/match",
-    Channel.BOOK: "/market/level2",  # the synced book; 5 and 50 are pushed top-N books
+    Channel.BOOK: LEVEL2,
     Channel.CANDLES: "/market/candles",
 }
 """The topic prefix of each channel (the synced book's, for ``book``)."""
 _CHANNEL_OF_PREFIX = {
     **{prefix: channel for channel, prefix in PREFIXES.items()},
-    "/spotMarket/level2Depth5": Channel.BOOK,
-    "/spotMarket/level2Depth50": Channel.BOOK,
+    **{prefix.removesuffix(":"): Channel.BOOK for prefix in DEPTH_PREFIXES},
 }
 
 
@@ -88,7 +94,7 @@ def topic_for(channel: Channel, native: str, options: Mapping[str, Any]) -> Topi
     if channel is Channel.CANDLES:
         return Topic(PREFIXES[channel], native, "_" + CANDLE_TYPES[int(options["interval"])])
     if channel is Channel.BOOK and options["depth"] in (5, 50):
-        return Topic(f"/spotMarket/level2Depth{options['depth']}", native)
+        return Topic(f"{DEPTH_PREFIX}{options['depth']}", native)
     return Topic(PREFIXES[channel], native)
 
 

@@ -18,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from tickwire.adapters.kucoin.book import KucoinBook
-from tickwire.adapters.kucoin.parse import decode_data, decode_frame, message_symbol, to_ticker
+from tickwire.adapters.kucoin.parse import decode_data, decode_frame, to_ticker
 from tickwire.adapters.kucoin.schemas import L2UpdateData, Level2Snapshot, Message, TickerData
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "kucoin"
@@ -78,7 +78,7 @@ def main() -> None:
             assert isinstance(msg, Message)
             data = decode_data(msg)
             assert isinstance(data, TickerData)
-            to_ticker(data, message_symbol(msg), RECEIVED)
+            to_ticker(data, msg.topic.rpartition(":")[2], RECEIVED)
 
     def level2_decode() -> None:
         for frame in increments:

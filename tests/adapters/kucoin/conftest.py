@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tickwire.adapters.kucoin.parse import TICKER_ALL_TOPIC
+from tickwire.adapters.kucoin.schemas import Message
 from tickwire.core.config import ClientConfig, Credentials, ReconnectPolicy
 from tickwire.core.connect import connect
 from tickwire.core.protocol import StreamClient
@@ -12,6 +14,14 @@ from tickwire.exchanges.kucoin import KucoinEmulator
 FAST_RECONNECT = ReconnectPolicy(base_delay=0.01, max_delay=0.1)
 # Any key works: without api_keys the emulator checks only that the headers are there.
 FAKE_KEYS = Credentials("key", "secret", "passphrase")
+
+
+def message_symbol(msg: Message) -> str:
+    """The native symbol a push is about: the topic's argument, or the subject on ticker:all
+    (for candles the argument is ``SYMBOL_type``)."""
+    if msg.topic == TICKER_ALL_TOPIC:
+        return msg.subject
+    return msg.topic.rpartition(":")[2]
 
 
 def client_for(ex: KucoinEmulator, *, full_book: bool = True, **fields: Any) -> StreamClient:

@@ -20,7 +20,6 @@ from tickwire.adapters.kucoin.parse import (
     decimals,
     decode_data,
     decode_frame,
-    message_symbol,
     to_candle,
     to_depth_update,
     to_instrument,
@@ -58,6 +57,8 @@ from tickwire.core.types import (
     encode_event,
 )
 from tickwire.core.validation import MAX_TS_NS, MIN_TS_NS
+
+from .conftest import message_symbol
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "kucoin"
 RECEIVED = 1_800_000_000_000_000_000
