@@ -296,6 +296,31 @@ def test_a_bad_book_timestamp_is_refused(stamp: str) -> None:
     assert kbook.synced and kbook.book.levels() == before
 
 
+def test_book_timestamps_are_exact_across_milliseconds_and_seconds() -> None:
+    kbook = KrakenBook("MATIC/USD", 10, price_precision=4, qty_precision=8)
+    snapshot = book_data("book_snapshot.json")
+    second = SNAPSHOT_TS - 440_295_000  # 2023-10-06T17:35:55Z
+    for stamp, ns in [
+        ("2023-10-06T17:35:55.440295Z", SNAPSHOT_TS),
+        ("2023-10-06T17:35:55.440999Z", second + 440_999_000),  # a cached millisecond
+        ("2023-10-06T17:35:55.441000Z", second + 441_000_000),  # a new one, same second
+        ("2023-10-06T17:35:56.000001Z", second + 1_000_001_000),  # a new second
+        ("2023-10-06T17:35:55.440295123Z", SNAPSHOT_TS + 123),  # nanoseconds
+    ]:
+        update = kbook.apply(msgspec.structs.replace(snapshot, timestamp=stamp), True, RECEIVED)
+        assert update is not None and update.ts == ns, stamp
+    before = kbook.book.levels()
+    # After a cached millisecond, the digits and the end are still checked.
+    for stamp in (
+        "2023-10-06T17:35:55.4402_5Z",
+        "2023-10-06T17:35:55.44029\u0665Z",  # a non-ASCII digit
+        "2023-10-06T17:35:55.440295ZZ",
+    ):
+        with pytest.raises(DecodeError, match="timestamp"):
+            kbook.apply(msgspec.structs.replace(snapshot, timestamp=stamp), True, RECEIVED)
+    assert kbook.book.levels() == before
+
+
 def test_data_for_another_symbol_is_refused() -> None:
     kbook = KrakenBook("BTC/USD", 10, price_precision=4, qty_precision=8)
     with pytest.raises(ValueError, match="MATIC/USD"):
