@@ -18,7 +18,8 @@ What it provides:
   no error); :meth:`deliver` emits a channel's events only while it is wanted;
 * ``tracker``: every order's merged state (:class:`~tickwire.core.order_tracker.OrderTracker`);
 * ``healthy``/``unhealthy``: set while the socket is up and restored, and while it is
-  not: the managed dead man's switch refreshes on the first and stops on the second;
+  not: the managed dead man's switch (:meth:`arm_while_healthy`) refreshes on the first
+  and stops on the second;
 * refused keys: an :class:`~tickwire.core.errors.AuthError` on the token call or a
   subscribe is kept (:meth:`refused`), so :meth:`start` and :meth:`wait_ready` raise it
   instead of a bare timeout;
@@ -40,11 +41,13 @@ from typing import Any
 import aiohttp
 
 from tickwire.core.context import AdapterContext
+from tickwire.core.dead_man import DeadManOption
 from tickwire.core.deadline import Deadline
 from tickwire.core.errors import AuthError, ConnectTimeout, Disconnected
 from tickwire.core.order_tracker import OrderState, OrderTracker
 from tickwire.core.reconcile import reconcile
 from tickwire.core.session import Session
+from tickwire.core.trader import Trader
 from tickwire.core.types import Channel, Event
 
 __all__ = ["AccountSocket", "Interrupted"]
@@ -153,6 +156,18 @@ class AccountSocket:
     async def close(self) -> None:
         """Close the socket."""
         await self.session.close()
+
+    def arm_while_healthy(
+        self, trader: Trader, dead_man: DeadManOption | None, **options: Any
+    ) -> None:
+        """Keep ``trader``'s dead man's switch armed while this socket is healthy, as a
+        task the client owns. ``dead_man`` is the config's (from
+        :func:`~tickwire.core.dead_man.dead_man_option`; None: nothing to keep);
+        ``options`` go to ``trader.keep_armed``."""
+        if dead_man is not None:
+            up, down = self.healthy.wait, self.unhealthy.wait
+            keeper = trader.keep_armed(*dead_man, up=up, down=down, report=self.report, **options)
+            self.context.spawn(keeper, f"{self.context.venue}-dead-man")
 
     async def wait_ready(self, deadline: Deadline | None = None) -> None:
         """Return once the socket is up and restored: ``AuthError`` when the keys are

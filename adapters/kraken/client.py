@@ -102,10 +102,7 @@ class KrakenClient(SocketClient):
             self.account_socket = private
             await private.start()
             self._trader = trader = KrakenTrader(private)
-            if self._dead_man is not None:  # re-armed only while the auth socket is up
-                up, down = private.healthy.wait, private.unhealthy.wait
-                keeper = trader.keep_armed(*self._dead_man, up=up, down=down, report=private.report)
-                self._spawn(keeper, "kraken-dead-man")
+            private.arm_while_healthy(trader, self._dead_man)
 
     async def _stop(self) -> None:
         await super()._stop()
