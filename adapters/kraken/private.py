@@ -29,7 +29,7 @@ import msgspec
 from tickwire.adapters.kraken import parse
 from tickwire.adapters.kraken.errors import to_error
 from tickwire.adapters.kraken.parse import ORDER_TYPES, SIDES, timestamp_ns, to_unified
-from tickwire.adapters.kraken.rest import KrakenRest, WsToken
+from tickwire.adapters.kraken.rest import KrakenRest
 from tickwire.adapters.kraken.schemas import MethodResponse
 from tickwire.adapters.kraken.schemas_private import (
     BalancesMessage,
@@ -90,7 +90,6 @@ class KrakenPrivate(AccountSocket):
         # The client's REST client (its owner closes it): one limiter for the account's
         # API counter, which Kraken counts token fetches and one-shot calls against.
         self._rest = rest
-        self._next_token: WsToken | None = None
         self._token = ""  # the current connection's token: never logged
         self._baseline_taken = False
         self.sequences = ChannelSequences(context, self._renew, _CHANNELS, "private")
@@ -98,19 +97,11 @@ class KrakenPrivate(AccountSocket):
     def __repr__(self) -> str:
         return f"KrakenPrivate({self._url!r})"
 
-    async def start(self) -> None:
-        """Fetch the first token (a bad key fails here, as AuthError), then connect."""
-        self._next_token = await self._rest.websockets_token()
-        await super().start()
-
     # --- AccountSocket -------------------------------------------------------------------
 
     async def connect_url(self) -> str:
-        """A fresh token (the first one was fetched by :meth:`start`)."""
-        token, self._next_token = self._next_token, None
-        if token is None:
-            token = await self._rest.websockets_token()
-        self._token = token.token
+        """A fresh token (refused keys fail the first connect at once, as AuthError)."""
+        self._token = (await self._rest.websockets_token()).token
         return self._url
 
     async def restore(self, session: Session) -> None:
