@@ -32,26 +32,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from typing import Any, NoReturn
+from typing import Any, NoReturn, get_args
 
 import msgspec
+from msgspec.structs import fields
 
 from tickwire.adapters.kucoin.schemas import (
     CandleData,
-    CandlePush,
     DepthData,
-    DepthPush,
-    L2Push,
-    L2UpdateData,
     MarketData,
     MarketPush,
     MatchData,
-    MatchPush,
     Message,
     PushFrame,
     SymbolEntry,
     TickerData,
-    TickerPush,
 )
 from tickwire.core.decoding import strict
 from tickwire.core.errors import DecodeError
@@ -102,24 +97,17 @@ CANDLE_INTERVALS: dict[str, int] = {name: seconds for seconds, name in CANDLE_TY
 _MS = 1_000_000  # ns per ms
 _S = 1_000_000_000  # ns per s
 
-# Built once: msgspec compiles each type's decoding plan at construction. Keys are exact
-# subjects; /market/ticker:all is the one topic routed otherwise (its subject is a symbol).
+# Built once: msgspec compiles each type's decoding plan at construction. The general
+# path's tables come from MarketPush itself (each push's subject tag and data type), so a
+# push added to the union is routed there too. Keys are exact subjects;
+# /market/ticker:all is the one topic routed otherwise (its subject is a symbol).
 _frame_decoder: msgspec.json.Decoder[PushFrame] = msgspec.json.Decoder(PushFrame)
-_ticker_decoder = msgspec.json.Decoder(TickerData)
-_candle_decoder = msgspec.json.Decoder(CandleData)
+_PUSHES: dict[str, Any] = {push.__struct_config__.tag: push for push in get_args(MarketPush)}
 _data_decoders: dict[str, msgspec.json.Decoder[Any]] = {
-    "trade.ticker": _ticker_decoder,
-    "trade.l2update": msgspec.json.Decoder(L2UpdateData),
-    "trade.l3match": msgspec.json.Decoder(MatchData),
-    "level2": msgspec.json.Decoder(DepthData),
-    "trade.candles.update": _candle_decoder,
-    "trade.candles.add": _candle_decoder,
+    subject: msgspec.json.Decoder(next(f.type for f in fields(push) if f.name == "data"))
+    for subject, push in _PUSHES.items()
 }
-
-_PUSHES: dict[type, Any] = {
-    TickerData: TickerPush, L2UpdateData: L2Push, MatchData: MatchPush, DepthData: DepthPush,
-    CandleData: CandlePush,
-}  # fmt: skip
+_TICKER = "trade.ticker"
 decode_push: Callable[[bytes], MarketPush] = msgspec.json.Decoder(MarketPush).decode
 """The hot path: a routed market push, decoded whole in one msgspec pass. Raises what
 msgspec raises (:data:`~tickwire.core.decoding.UNDECODABLE`) for anything else, which
@@ -173,7 +161,7 @@ def decode_data(msg: Message) -> MarketData:
             raise DecodeError(
                 f"kucoin: unknown subject {msg.subject!r} on {msg.topic!r}", bytes(msg.data)
             )
-        decoder = _ticker_decoder
+        decoder = _data_decoders[_TICKER]
     data: MarketData = strict(decoder, msg.data, f"kucoin: bad {msg.subject!r} data")
     return data
 
@@ -186,8 +174,10 @@ def push_of(msg: Message) -> MarketPush:
     own topic, ``/market/ticker:BTC-USDT``.
     """
     data = decode_data(msg)
-    topic = msg.topic if msg.topic != TICKER_ALL_TOPIC else f"/market/ticker:{msg.subject}"
-    push: MarketPush = _PUSHES[type(data)](type="message", topic=topic, data=data)
+    subject, topic = msg.subject, msg.topic
+    if topic == TICKER_ALL_TOPIC:  # its subject is the symbol
+        subject, topic = _TICKER, f"/market/ticker:{msg.subject}"
+    push: MarketPush = _PUSHES[subject](type="message", topic=topic, data=data)
     return push
 
 
