@@ -29,6 +29,7 @@ from tickwire.adapters.kraken.schemas import (
 )
 from tickwire.adapters.kraken.schemas_private import BalancesMessage, PrivateMessage
 from tickwire.core.checks import Fields
+from tickwire.core.decoding import UNDECODABLE
 from tickwire.core.errors import DecodeError
 from tickwire.core.timestamps import parse_timestamp, rfc3339_to_ns
 from tickwire.core.types import Balance, Candle, Instrument, OrderType, Side, Ticker, Trade
@@ -75,10 +76,9 @@ for anything else, which :func:`decode_frame` then sorts out. One call less per 
 
 T = TypeVar("T")
 
-DECODE_ERRORS = (msgspec.DecodeError, RecursionError, UnicodeDecodeError)
-"""What msgspec may raise on a hostile frame: ``RecursionError`` on absurd nesting, and
-``UnicodeDecodeError`` on invalid UTF-8 inside a string under msgspec < 0.23 (0.23
-raises ``DecodeError``). Each becomes a :class:`~tickwire.core.errors.DecodeError`."""
+DECODE_ERRORS = UNDECODABLE
+"""What msgspec may raise on a hostile frame (core's ``UNDECODABLE``); each becomes a
+:class:`~tickwire.core.errors.DecodeError`."""
 
 SIDES = {"buy": Side.BUY, "sell": Side.SELL}
 ORDER_TYPES = {"limit": OrderType.LIMIT, "market": OrderType.MARKET}

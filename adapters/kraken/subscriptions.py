@@ -18,9 +18,8 @@ from typing import Any
 
 import msgspec
 
-from tickwire.adapters.kraken.parse import DECODE_ERRORS
 from tickwire.adapters.kraken.schemas import MethodResponse
-from tickwire.core.errors import DecodeError
+from tickwire.core.decoding import strict
 from tickwire.core.ratelimit import Quota
 from tickwire.core.session import Session
 from tickwire.core.subscriptions import ChannelOptions
@@ -89,10 +88,7 @@ def ack_symbol(response: MethodResponse) -> str | None:
     """The symbol a reply acknowledges (``None`` for a request without symbols)."""
     if response.symbol is not None or not response.result:
         return response.symbol
-    try:
-        return _ack_result.decode(response.result).symbol
-    except DECODE_ERRORS as exc:
-        raise DecodeError(f"kraken: {response.method} reply: bad result: {exc}") from exc
+    return strict(_ack_result, response.result, f"kraken: {response.method} reply").symbol
 
 
 async def request(
