@@ -151,12 +151,7 @@ class KucoinClient(BaseClient):
         self._private = private = PrivateSocket(self.context, self._rest)
         await self.context.start(private.session)  # AuthError: the keys are wrong
         dead_man = dead_man_option(config, low=DCP_RANGE[0], high=DCP_RANGE[1], share=3)
-        if dead_man is not None:
-            keeper = trader.keep_armed(
-                *dead_man, up=private.healthy.wait, down=private.unhealthy.wait,
-                report=self.context.error, timeout=config.request_timeout,
-            )  # fmt: skip
-            self._spawn(keeper, "kucoin-dead-man")
+        private.arm_while_healthy(trader, dead_man, timeout=config.request_timeout)
 
     async def _stop(self) -> None:
         if self._private is not None:
