@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from tickwire.adapters.kraken.client import KrakenClient
-from tickwire.adapters.kraken.subscriptions import CHANNELS
 from tickwire.core.hookspecs import AdapterSpec, hookimpl
-from tickwire.core.types import Channel
 
 
 @hookimpl
@@ -15,8 +13,7 @@ def register_adapters() -> list[AdapterSpec]:
         AdapterSpec(
             name="kraken",
             factory=KrakenClient,
-            # orders and balances need credentials (they live on the auth socket)
-            channels=frozenset(CHANNELS) | {Channel.ORDERS, Channel.BALANCES},
+            channels=KrakenClient.channels,  # orders and balances on the auth socket
             private=True,
             description="Kraken Spot, WebSocket API v2 (market data, account, orders)",
         )
