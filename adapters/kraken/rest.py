@@ -28,7 +28,6 @@ import msgspec
 from tickwire.adapters.kraken.auth import next_nonce, signed_form
 from tickwire.adapters.kraken.errors import ERRORS, error_key
 from tickwire.core.config import Credentials
-from tickwire.core.errors import ConfigError
 from tickwire.core.ratelimit import Quota, RateLimiter
 from tickwire.core.rest import decode, unwrap
 from tickwire.core.rest_client import RestClient, Transport
@@ -109,10 +108,9 @@ class KrakenRest(RestClient):
         transport: Transport = None,
         limiter: RateLimiter | None = None,
     ) -> None:
-        super().__init__(base_url, timeout=timeout, transport=transport)
-        self._credentials = credentials
-        self.limiter = limiter or RateLimiter(
-            {PUBLIC_KEY: PUBLIC_QUOTA, PRIVATE_KEY: PRIVATE_QUOTA}
+        quotas = limiter or RateLimiter({PUBLIC_KEY: PUBLIC_QUOTA, PRIVATE_KEY: PRIVATE_QUOTA})
+        super().__init__(
+            base_url, timeout=timeout, transport=transport, credentials=credentials, limiter=quotas
         )
 
     async def public(
@@ -132,12 +130,11 @@ class KrakenRest(RestClient):
         self, method: str, params: Mapping[str, object], *, timeout: float | None = None
     ) -> msgspec.Raw:
         """Signed ``POST /0/private/{method}`` with a fresh nonce: the result, undecoded."""
-        if self._credentials is None:
-            raise ConfigError(f"kraken: {method} needs credentials")
+        credentials = self.keys(method)
         path = f"/0/private/{method}"
         await self.limiter.acquire(PRIVATE_KEY, cost=_COSTS.get(method, 1))
         # The nonce is taken after the wait: Kraken wants nonces in the order it sees them.
-        headers, body = signed_form(self._credentials, path, params, next_nonce())
+        headers, body = signed_form(credentials, path, params, next_nonce())
         what = f"POST {path}"
         response = await self.send(
             "POST", path, what, content=body.encode(), headers=headers, timeout=timeout
