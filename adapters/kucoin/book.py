@@ -1,14 +1,10 @@
 """KuCoin's L2 book integrity: sync ``/market/level2`` increments with a REST snapshot.
 
-KuCoin's documented procedure (``shared/reference/kucoin-ws.md`` §7) is core's
-:class:`~tickwire.core.sync_book.SequencedBook` rule: buffer increments from the subscribe
-on, load a REST snapshot (``S := int(snapshot.sequence)``), replay the buffer, then apply
-live increments, dropping ``sequenceEnd <= S`` and treating ``sequenceStart > S + 1`` as a
-gap. What is KuCoin's own is the rows: ``[price, size, seq]``, of which a message that
-straddles ``S`` applies only those with ``seq > S``; price ``0`` only advances the
-sequence, size ``0`` deletes the level, anything else sets the absolute size. Row
-sequences are *not* contiguous (collapsed updates skip numbers) and are never a gap
-check; a message that starts right after ``S`` (every live one) applies all its rows.
+KuCoin's documented procedure (``shared/reference/kucoin-ws.md`` §7, and
+``docs/venues/kucoin.md``) is core's :class:`~tickwire.core.sync_book.SequencedBook` rule;
+what is KuCoin's own is the rows (:data:`~.schemas.L2Row`): a message that straddles the
+snapshot's sequence applies only its rows newer than it, and row sequences are *not*
+contiguous (collapsed updates skip numbers), so they are never a gap check.
 
 :class:`KucoinBook` is that book; :class:`KucoinDepthBook` keeps a
 ``level2Depth5``/``level2Depth50`` book, which needs no sync (each push replaces the
