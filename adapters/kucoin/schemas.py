@@ -61,7 +61,6 @@ __all__ = [
     "Pong",
     "PriceSize",
     "PushFrame",
-    "RelationContext",
     "SymbolEntry",
     "TickerData",
     "TickerPush",
@@ -112,10 +111,6 @@ class Message(_Frame, frozen=True, gc=False, tag="message", rename="camel"):
     topic: str  # "/market/level2:BTC-USDT": always a single symbol, even if subscribed in bulk
     subject: str  # "trade.l2update"...; on /market/ticker:all it is the symbol itself
     data: msgspec.Raw
-    channel_type: str | None = None  # "private" on private topics
-    user_id: str | None = None  # private topics (current format)
-    sn: int | None = None  # a push sequence some (mostly futures) topics carry
-    id: str | None = None  # /account/balance only
 
 
 PushFrame = Welcome | Pong | Ack | ErrorFrame | Message
@@ -192,8 +187,6 @@ class L2UpdateData(_Wire, frozen=True, gc=False, rename="camel"):
 class MatchData(_Wire, frozen=True, gc=False, rename="camel"):
     """``trade.l3match``: one public trade."""
 
-    maker_order_id: str
-    taker_order_id: str
     price: Decimal
     size: Decimal
     side: Literal["buy", "sell"]  # the taker's side
@@ -201,7 +194,6 @@ class MatchData(_Wire, frozen=True, gc=False, rename="camel"):
     symbol: str
     time: str  # ns since the epoch, as a decimal string
     trade_id: str  # numeric in current data, 24 hex digits in older recordings
-    type: str = "match"
 
 
 class CandleData(_Wire, frozen=True, gc=False):
@@ -288,16 +280,12 @@ class OrderChangeData(_Wire, frozen=True, gc=False, rename="camel"):
     status: str
     ts: TimestampNs  # matching-engine time of this event
     client_oid: str | None = None
-    order_time: int | None = None  # gateway time: ms now, ns in old V2 examples
     price: Decimal | None = None  # absent on market orders
     size: Decimal | None = None  # the current size (after an update)
     origin_size: Decimal | None = None  # the size submitted (V2)
     filled_size: Decimal | None = None
     remain_size: Decimal | None = None
     canceled_size: Decimal | None = None
-    origin_funds: Decimal | None = None  # market orders by funds
-    remain_funds: Decimal | None = None
-    canceled_funds: Decimal | None = None
     match_price: Decimal | None = None
     match_size: Decimal | None = None
     trade_id: str | None = None
@@ -305,14 +293,6 @@ class OrderChangeData(_Wire, frozen=True, gc=False, rename="camel"):
     fee_type: str | None = None  # "makerFee"/"takerFee": what the fill is charged as
     fee: Decimal | None = None  # not in KuCoin's schema today; used if it ever comes
     old_size: Decimal | None = None  # "update" only
-
-
-class RelationContext(_Wire, frozen=True, gc=False, rename="camel"):
-    """What caused a balance change: the order (and trade) behind it."""
-
-    symbol: str | None = None
-    order_id: str | None = None
-    trade_id: str | None = None
 
 
 class BalanceData(_Wire, frozen=True, gc=False, rename="camel"):
@@ -323,12 +303,6 @@ class BalanceData(_Wire, frozen=True, gc=False, rename="camel"):
     available: Decimal
     hold: Decimal
     time: str  # ms, as a decimal string
-    available_change: Decimal | None = None  # signed
-    hold_change: Decimal | None = None  # signed
-    relation_event: str | None = None  # "trade.hold", "trade.setted", "main.deposit"...
-    relation_event_id: str | None = None
-    relation_context: RelationContext | None = None
-    account_id: str | None = None
 
 
 # --- REST (§3, §7, §11, §12) ------------------------------------------------------------
@@ -346,8 +320,6 @@ class InstanceServer(_Wire, frozen=True, gc=False, rename="camel"):
     """One push server of a bullet response."""
 
     endpoint: str  # "wss://ws-api-spot.kucoin.com/": always use the returned value
-    encrypt: bool  # wss only
-    protocol: str  # "websocket"
     ping_interval: int  # ms: send a ping this often
     ping_timeout: int  # ms: the link is dead if no pong within this
 
@@ -379,22 +351,8 @@ class SymbolEntry(_Wire, frozen=True, gc=False, rename="camel"):
     base_currency: str
     quote_currency: str
     base_min_size: Decimal
-    base_max_size: Decimal
     quote_min_size: Decimal
-    quote_max_size: Decimal
     base_increment: Decimal  # size step
-    quote_increment: Decimal  # funds step
     price_increment: Decimal  # tick size
     enable_trading: bool
-    name: str | None = None  # display name; may change on a rename
-    fee_currency: str | None = None
-    market: str | None = None
-    price_limit_rate: Decimal | None = None
     min_funds: Decimal | None = None  # minimum order value, quote units
-    is_margin_enabled: bool | None = None
-    fee_category: int | None = None  # 1/2/3
-    maker_fee_coefficient: Decimal | None = None
-    taker_fee_coefficient: Decimal | None = None
-    st: bool | None = None  # special treatment (risk-flagged) symbol
-    callauction_is_enabled: bool | None = None
-    trading_start_time: int | None = None  # ms; null once trading

@@ -62,13 +62,12 @@ class KucoinSocket:
 
     def control(self, message: PushFrame, frame: bytes) -> None:
         """Handle a frame that is not a data push."""
-        kind = type(message)
-        if kind is Ack or kind is Pong:
-            msg_id = message.id or ""  # an Ack or a Pong: always a string
+        if isinstance(message, Ack | Pong):
+            msg_id = message.id  # always a string
             if not self.session.pending.resolve(msg_id, frame) and msg_id != PING_ID:
                 unknown = DecodeError(f"kucoin: reply to an unknown request id {msg_id!r}", frame)
                 self.context.error(unknown, self.where)
-        elif kind is Welcome:
+        elif isinstance(message, Welcome):
             self.welcome.set()
         elif isinstance(message, ErrorFrame):
             error = ERRORS.error(message.code, message.data)

@@ -196,18 +196,6 @@ def test_balances(name: str, expected: tuple[Any, ...]) -> None:
     assert decode_event(encode_event(balance)) == balance
 
 
-def test_balance_context() -> None:
-    data = decode_private(message("balance.json"))
-    assert isinstance(data, BalanceData)
-    assert (data.relation_event, data.available_change, data.hold_change) == (
-        "trade.hold",
-        D("-0.5005"),
-        D("0.5005"),
-    )
-    assert data.relation_context is not None
-    assert data.relation_context.order_id == "6721d0632db25b0007071fdc"
-
-
 def test_bad_private_pushes_are_decode_errors() -> None:
     stop = message("stop_order_open.json")
     with pytest.raises(DecodeError, match="unknown private subject 'stopOrder'"):
