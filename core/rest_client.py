@@ -27,14 +27,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import Self
+from typing import ClassVar, Self
 
 import httpx
 
 from tickwire.core.config import Credentials
 from tickwire.core.errors import ConfigError
 from tickwire.core.http import received_at
-from tickwire.core.ratelimit import RateLimiter
+from tickwire.core.ratelimit import Quota, RateLimiter
 from tickwire.core.rest import transport_errors
 
 __all__ = ["RestClient", "Transport"]
@@ -50,11 +50,13 @@ class RestClient:
     by :meth:`aclose`; otherwise one is created on first use over ``transport`` (the
     client's, from core: recorded and replayed) and owned. ``credentials`` sign the
     private calls (None: public calls only); ``limiter`` holds the venue's REST quotas
-    (default: none).
+    (default: a limiter of its own with :attr:`quotas`).
     """
 
     venue = "rest"
     """The venue named in errors (a subclass sets it)."""
+    quotas: ClassVar[Mapping[str, Quota]] = {}
+    """The venue's REST pools by key (a subclass sets them), for the default limiter."""
 
     def __init__(
         self,
@@ -68,7 +70,7 @@ class RestClient:
     ) -> None:
         self._base_url = base_url.rstrip("/")
         self.credentials = credentials
-        self.limiter = limiter if limiter is not None else RateLimiter()
+        self.limiter = limiter if limiter is not None else RateLimiter(self.quotas)
         self._timeout = timeout
         self._owns_client = client is None
         self._given = client

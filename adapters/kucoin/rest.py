@@ -38,11 +38,10 @@ from tickwire.adapters.kucoin.schemas import BulletData, Envelope, Level2Snapsho
 from tickwire.adapters.kucoin.signing import sign_headers
 from tickwire.adapters.kucoin.trade_schemas import ActiveSymbols, OrderDetail
 from tickwire.core import rest
-from tickwire.core.config import Credentials
 from tickwire.core.errors import AuthError, DecodeError
 from tickwire.core.fetcher import ServerTime
-from tickwire.core.ratelimit import Quota, RateLimiter
-from tickwire.core.rest_client import RestClient, Transport
+from tickwire.core.ratelimit import Quota
+from tickwire.core.rest_client import RestClient
 from tickwire.core.types import Instrument
 
 __all__ = [
@@ -116,30 +115,11 @@ class KucoinRest(RestClient):
     ``client``/``transport`` as core documents)."""
 
     venue = VENUE
+    quotas = QUOTAS
     clock_offset_ms = 0
     """The venue's clock minus ours (ms), added to every signing timestamp: set by
     :meth:`measure_clock`, which :meth:`call` also calls (then retries once) when KuCoin
     refuses a timestamp (``400002``)."""
-
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        timeout: float,
-        credentials: Credentials | None = None,
-        limiter: RateLimiter | None = None,
-        client: httpx.AsyncClient | None = None,
-        transport: Transport = None,
-    ) -> None:
-        limiter = limiter if limiter is not None else RateLimiter(QUOTAS)
-        super().__init__(
-            base_url,
-            timeout=timeout,
-            client=client,
-            transport=transport,
-            credentials=credentials,
-            limiter=limiter,
-        )
 
     async def call(
         self,
