@@ -13,18 +13,13 @@ else takes the general path, the tagged union on ``type`` with ``data`` left raw
 
 Private pushes are decoded and normalized by :mod:`tickwire.adapters.kucoin.parse_private`.
 
-Everything the venue could send that does not fit the schemas raises
-:class:`~tickwire.core.errors.DecodeError`, and nothing else: from :func:`decode_frame`,
-:func:`decode_data`, and the ``to_*`` functions for values the schema cannot check
-(a time in a string, an increment that is not a positive number).
-
-Every value delivered obeys :mod:`tickwire.core.validation`: integer times are refused
-out of range by the schemas while decoding; prices (``0 < p < MAX_PRICE``) and sizes
-(``0 <= s < MAX_SIZE``) are checked by one chained comparison each, inline, where the
-event is built (ticker and book prices once per distinct text,
-:func:`~tickwire.core.sync_book.price_of`): a ``NaN`` makes the comparison raise
-``InvalidOperation``, turned into the same ``DecodeError``; ``Infinity`` and ``1E+99999``
-fail the upper bound.
+Whatever does not fit the schemas or breaks the value rules of ``docs/concepts/events.md``
+raises :class:`~tickwire.core.errors.DecodeError` (and nothing else): from
+:func:`decode_frame`, :func:`decode_data`, and the ``to_*`` functions for what a schema
+cannot check (a time in a string, ``Decimal`` ranges). Those check each price and size
+with one chained comparison where the event is built (ticker and book prices once per
+distinct text, :func:`~tickwire.core.sync_book.price_of`); a ``NaN`` makes it raise
+``InvalidOperation``, turned into the same ``DecodeError``.
 """
 
 from __future__ import annotations
