@@ -11,9 +11,8 @@ the one call every endpoint goes through, signed and weighted where it must be.
                               params={"symbol": "BTC-USDT"})
 
 Calls that name a ``pool`` first take their weight from the account's REST pools
-(:data:`QUOTAS`) in the one limiter the fetcher and the order calls share. Token and
-book-snapshot calls name none: the feed paces those itself (:mod:`.books`), although
-KuCoin charges them to the same public pool.
+(:data:`QUOTAS`); token and book-snapshot calls name none (``docs/venues/kucoin.md``
+says why).
 
 Every KuCoin body is an envelope ``{"code": "200000", "data": ...}``; anything else is
 mapped by the adapter's one table (:data:`~tickwire.adapters.kucoin.errors.ERRORS`) and

@@ -1,19 +1,14 @@
 """The KuCoin :class:`~tickwire.core.trader.Trader`: HF order entry over signed REST
 (``shared/reference/kucoin-ws.md`` §9), and its dead man's switch. Which endpoint serves
-each method is tabled in ``docs/venues/kucoin.md`` (account and orders).
+each method, and how a placement is kept exactly once, is in ``docs/venues/kucoin.md``
+(account and orders).
 
 Every method takes a ``timeout`` that bounds the whole call, reconciliation included
 (one :class:`~tickwire.core.deadline.Deadline`): it returns or raises a typed error
-within it, never hangs. Venue codes are mapped by the one table of :mod:`.errors`.
-
-**Exactly once.** A placement carries a ``clientOid`` fixed before the first byte is
-sent (the request's ``client_id``, else :func:`~tickwire.core.ids.new_client_id`) and is
-never sent twice. When its HTTP exchange fails after the request may have left (reset,
-timeout, 5xx, garbled reply), the outcome is asked of KuCoin instead
-(:mod:`tickwire.core.reconcile`), by ``GET /api/v1/hf/orders/client-order/{clientOid}``.
-A duplicate ``clientOid`` refused (``126044``) is reconciled to the existing order's
-ack, so placing again with the same ``client_id`` is safe. Cancels only *request*
-cancellation (each is confirmed by the order's ``canceled`` push) and are never retried.
+within it, never hangs. A placement whose reply may have been lost is reconciled by its
+``clientOid`` (:mod:`tickwire.core.reconcile`, ``GET .../client-order/{clientOid}``);
+cancels only *request* cancellation (confirmed by the order's ``canceled`` push) and
+are never retried.
 """
 
 from __future__ import annotations
