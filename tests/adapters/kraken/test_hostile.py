@@ -284,7 +284,9 @@ async def test_a_hundred_thousand_bad_frames_mixed(monkeypatch: pytest.MonkeyPat
     # comes 10 times; every other kind is drawn at random, a good round every 4 frames.
     # Each refused book message costs a resync (2 messages), which the client paces at
     # Kraken's 20 messages/s: lifted here, or ~9,000 resyncs would take 15 minutes.
-    monkeypatch.setattr(kraken_client, "SUBSCRIBE_QUOTA", Quota(limit=100_000, window=1.0))
+    monkeypatch.setattr(
+        kraken_client.KrakenClient, "request_quota", Quota(limit=100_000, window=1.0)
+    )
     rng = random.Random(100_000)
     cheap = sorted(k for k, kind in KINDS.items() if not kind.reconnect)
     plan: list[str | None] = [None]

@@ -40,7 +40,9 @@ async def test_task_count_stays_flat_across_200_reconnects_and_resyncs(
 ) -> None:
     # Each round sends 5 subscribe/unsubscribe messages, paced at Kraken's 20/s: lifted
     # here, where only task counts are measured, so 200 rounds take seconds, not minutes.
-    monkeypatch.setattr(kraken_client, "SUBSCRIBE_QUOTA", Quota(limit=10_000, window=1.0))
+    monkeypatch.setattr(
+        kraken_client.KrakenClient, "request_quota", Quota(limit=10_000, window=1.0)
+    )
     async with KrakenEmulator(seed=3, interval=None) as ex:
         config = ClientConfig(
             venue="kraken",
