@@ -166,6 +166,8 @@ class BaseClient(FetchMethods, OrderMethods):
             stop()
         try:
             await self._stop()
+            if self._fetcher is not None:  # the adapter's one-shot calls: their HTTP client
+                await self._fetcher.aclose()
         finally:
             for task in list(self._owned):
                 if not task.done() and task.get_name() != "tickwire-callback":

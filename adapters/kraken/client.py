@@ -52,7 +52,7 @@ from tickwire.core.errors import BookOutOfSync, DecodeError, SubscriptionError
 from tickwire.core.session import Session
 from tickwire.core.socket_client import SocketClient
 from tickwire.core.socket_native import SocketNative
-from tickwire.core.subscriptions import ACCOUNT_CHANNELS, subscription_for
+from tickwire.core.subscriptions import ACCOUNT_CHANNELS
 from tickwire.core.types import Channel, OrderAck, Subscription
 
 __all__ = ["KrakenClient"]
@@ -104,10 +104,6 @@ class KrakenClient(SocketClient):
             self._trader = trader = KrakenTrader(private)
             private.arm_while_healthy(trader, self._dead_man)
 
-    async def _stop(self) -> None:
-        await super()._stop()
-        await self._rest_fetcher.aclose()
-
     # --- what SocketClient asks of the venue --------------------------------------------
 
     async def handshake(self, session: Session) -> None:
@@ -144,12 +140,6 @@ class KrakenClient(SocketClient):
         refused = zip(subscriptions, replies, strict=True)
         errors = {s: reply.error or "refused" for s, reply in refused if reply.success is not True}
         return {s: SubscriptionError(self.venue, e, e) for s, e in errors.items()}
-
-    def _add_book(self, symbol: str, depth: int) -> None:
-        """What ``subscribe("book")`` does before its ack (the processing benchmark's
-        way in without a socket)."""
-        subscription = subscription_for(Channel.BOOK, symbol, {"depth": depth})
-        self.keeper.add(symbol, self.new_book(subscription))
 
     # --- frames ----------------------------------------------------------------------
 

@@ -22,8 +22,8 @@ times, over the same bytes in memory,
   the client counted (:func:`tickwire.core.metrics.instrument`: what ``/metrics``
   costs the receive path), run alternately so that both see the same machine.
 
-It drives the client without a socket, through a private member (``_add_book``): a
-benchmark may; an application should not.
+It drives the client without a socket: the book goes to the client's keeper as
+``subscribe("book")`` adds it before its ack (``keeper.add`` of ``new_book``).
 """
 
 from __future__ import annotations
@@ -48,6 +48,8 @@ from bench_feed import Kraken, _KrakenBookFrame, _KrakenTickerFrame
 from tickwire.adapters.kraken.client import KrakenClient
 from tickwire.core.config import ClientConfig
 from tickwire.core.metrics import instrument
+from tickwire.core.subscriptions import subscription_for
+from tickwire.core.types import Channel
 from tickwire.exchanges.kraken import KrakenEmulator
 
 TICKER_SYMBOL = Kraken.ticker_symbol
@@ -133,7 +135,8 @@ def time_tickwire(
     client = KrakenClient(ClientConfig(venue="kraken"))
     if metrics:
         instrument(client)
-    client._add_book(BOOK_SYMBOL, BOOK_DEPTH)  # what subscribe("book") does before its ack
+    book = subscription_for(Channel.BOOK, BOOK_SYMBOL, {"depth": BOOK_DEPTH})
+    client.keeper.add(BOOK_SYMBOL, client.new_book(book))  # subscribe("book") before its ack
     client.on_frame(recording.instrument, time.time_ns())
     client.on_frame(recording.book_snapshot, time.time_ns())
     stream = client.events()
