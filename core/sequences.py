@@ -22,6 +22,7 @@ overlap), an impossible one an error, with the bounds of
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from typing import TypeVar
 
 from tickwire.core.context import AdapterContext
 from tickwire.core.errors import DecodeError, TickwireError
@@ -30,6 +31,7 @@ from tickwire.core.types import Channel, StreamState
 
 __all__ = ["ChannelSequences", "Renew", "SequenceFilter"]
 
+T = TypeVar("T")
 Renew = Callable[[str], Awaitable[None]]
 """Ask the venue for a fresh snapshot of channel ``name`` (raises on failure)."""
 
@@ -69,6 +71,18 @@ class ChannelSequences:
                 self._status(StreamState.RESYNCED, name, "fresh snapshot")
         elif last is not None and sequence != last + 1:
             self._resync(name, f"sequence gap: expected {last + 1}, got {sequence}")
+
+    def accept(self, name: str, sequence: int, snapshot: bool, convert: Callable[[], T]) -> T:
+        """One numbered message: ``convert()`` it (checking every entry first), then
+        :meth:`check` its number; a message ``convert`` refuses (``DecodeError``) is
+        dropped whole, its number taken as :meth:`refused`, and the error re-raised."""
+        try:
+            converted = convert()
+        except DecodeError:
+            self.refused(name, sequence)
+            raise
+        self.check(name, sequence, snapshot=snapshot)
+        return converted
 
     def refused(self, name: str, sequence: int) -> None:
         """A message the adapter refused (values out of range) was dropped whole.

@@ -21,8 +21,9 @@ of every log, repr and error. How each ``exec_type`` maps to a status is tabled 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from time import time_ns
-from typing import Any, TypeVar
+from typing import Any
 
 import msgspec
 
@@ -74,8 +75,6 @@ _BY_ORDER_STATUS = {
     for name, status in _BY_EXEC_TYPE.items()
 }
 _REJECT_REASONS = frozenset({"Post only order"})
-T = TypeVar("T")
-Sequenced = ExecutionsMessage | BalancesMessage
 
 
 class KrakenPrivate(AccountSocket):
@@ -157,8 +156,10 @@ class KrakenPrivate(AccountSocket):
         raise parse.unmatched(response)  # an order reply nobody reads
 
     def _on_executions(self, message: ExecutionsMessage, received: int) -> None:
-        reports = self._sequenced("executions", message, lambda: _reports(message, received))
-        if snapshot := message.type == "snapshot":
+        snapshot = message.type == "snapshot"
+        convert = partial(_reports, message, received)
+        reports = self.sequences.accept("executions", message.sequence, snapshot, convert)
+        if snapshot:
             baseline = not self._baseline_taken
             self._baseline_taken = True
             updates = self.tracker.apply_snapshot(reports, received, baseline=baseline)
@@ -170,21 +171,10 @@ class KrakenPrivate(AccountSocket):
             self.synced()
 
     def _on_balances(self, message: BalancesMessage, received: int) -> None:
-        balances = self._sequenced(
-            "balances", message, lambda: parse.to_balances(message, received)
-        )
+        snapshot = message.type == "snapshot"
+        convert = partial(parse.to_balances, message, received)
+        balances = self.sequences.accept("balances", message.sequence, snapshot, convert)
         self.deliver(Channel.BALANCES, balances)
-
-    def _sequenced(self, channel: str, message: Sequenced, convert: Callable[[], T]) -> T:
-        """``convert()`` (which checks every entry first), then the message's sequence:
-        a refused message is dropped whole, and counted so that it is not a gap."""
-        try:
-            converted = convert()
-        except DecodeError:
-            self.sequences.refused(channel, message.sequence)
-            raise
-        self.sequences.check(channel, message.sequence, snapshot=message.type == "snapshot")
-        return converted
 
     # --- requests ---------------------------------------------------------------------
 
