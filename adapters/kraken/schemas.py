@@ -18,7 +18,9 @@ Conventions, chosen for the per-message path:
 - timestamps stay ``str`` (RFC3339, 0/6/9 fraction digits):
   :func:`~tickwire.core.timestamps.rfc3339_to_ns` turns one into exact nanoseconds;
 - every Struct is ``frozen`` and ``gc=False`` (no reference cycles; cheaper allocation);
-- unknown fields are ignored (msgspec's default), so Kraken may add fields freely;
+- unknown fields are ignored (msgspec's default), so Kraken may add fields freely, and
+  only the fields tickwire reads are declared: msgspec skips the others (a ticker's 24 h
+  ``vwap``/``high``/``low``/``change``, a pair's margin terms...) without decoding them;
   fields the docs call optional, or that recordings lack, have defaults.
 """
 
@@ -32,7 +34,6 @@ import msgspec
 from tickwire.core.validation import Sequence
 
 __all__ = [
-    "AssetData",
     "BookData",
     "BookMessage",
     "ChannelMessage",
@@ -110,12 +111,7 @@ class HeartbeatMessage(_Channel, frozen=True, gc=False, tag="heartbeat"):
 
 
 class TickerData(_Wire, frozen=True, gc=False):
-    """One symbol's level-1 state.
-
-    The 24 h statistics tickwire's ``Ticker`` does not carry are kept as raw JSON
-    numbers: building a ``Decimal`` costs ~0.1 µs each, a third of the decode, on one
-    of the busiest channels. Read one with ``msgspec.json.decode(entry.vwap, type=Decimal)``.
-    """
+    """One symbol's level-1 state (what tickwire's ``Ticker`` carries)."""
 
     symbol: str  # "BTC/USD"
     bid: Decimal
@@ -124,13 +120,7 @@ class TickerData(_Wire, frozen=True, gc=False):
     ask_qty: Decimal
     last: Decimal  # last trade price
     volume: Decimal  # 24 h, base units
-    vwap: msgspec.Raw  # 24 h volume-weighted average price
-    low: msgspec.Raw  # 24 h
-    high: msgspec.Raw  # 24 h
-    change: msgspec.Raw  # 24 h, quote units
-    change_pct: msgspec.Raw  # 24 h, percentage points
     timestamp: str | None = None  # absent in 2024 recordings
-    trades: Count | None = None  # 24 h trade count; seen live, not in the docs
 
 
 class TickerMessage(_Channel, frozen=True, gc=False, tag="ticker"):
@@ -177,7 +167,6 @@ class TradeData(_Wire, frozen=True, gc=False):
     side: Literal["buy", "sell"]  # the taker's side
     price: Decimal
     qty: Decimal
-    ord_type: str  # the taker's order type: "limit" / "market"
     trade_id: Count  # increasing per pair
     timestamp: str
 
@@ -200,12 +189,9 @@ class OhlcData(_Wire, frozen=True, gc=False):
     high: Decimal
     low: Decimal
     close: Decimal
-    trades: Count  # trade count in the candle
     volume: Decimal  # base units
-    vwap: msgspec.Raw  # a JSON number, decoded on demand (tickwire's Candle has no vwap)
     interval_begin: str  # candle start, 9 fraction digits
     interval: Minutes
-    timestamp: str | None = None  # deprecated: candle end
 
 
 class OhlcMessage(_Channel, frozen=True, gc=False, tag="ohlc"):
@@ -217,19 +203,6 @@ class OhlcMessage(_Channel, frozen=True, gc=False, tag="ohlc"):
 
 
 # --- instrument ------------------------------------------------------------------------
-
-
-class AssetData(_Wire, frozen=True, gc=False):
-    """One asset's reference data."""
-
-    id: str  # "USD", "BTC"
-    status: str  # enabled, disabled, depositonly, withdrawalonly, ...
-    precision: Precision  # decimals the asset is kept in
-    precision_display: Precision  # decimals the asset is shown in
-    borrowable: bool | None = None
-    collateral_value: Decimal | None = None
-    margin_rate: Decimal | None = None
-    multiplier: Decimal | None = None  # tokenised assets
 
 
 class PairData(_Wire, frozen=True, gc=False):
@@ -245,19 +218,12 @@ class PairData(_Wire, frozen=True, gc=False):
     qty_increment: Decimal  # lot step
     qty_min: Decimal  # minimum order size, base units
     cost_min: Decimal | None = None  # minimum order value, quote units
-    cost_precision: int | None = None
-    marginable: bool | None = None
-    has_index: bool | None = None
-    margin_initial: Decimal | None = None
-    position_limit_long: int | None = None
-    position_limit_short: int | None = None
-    tick_size: Decimal | None = None  # deprecated alias of price_increment
 
 
 class InstrumentData(_Wire, frozen=True, gc=False):
-    """``data`` of an instrument message; an update lists only changed items."""
+    """``data`` of an instrument message (its ``assets`` are not read); an update lists
+    only changed pairs."""
 
-    assets: list[AssetData]
     pairs: list[PairData]
 
 
@@ -299,9 +265,5 @@ class MethodResponse(_Wire, frozen=True, gc=False):
     req_id: int | None = None  # echoed only when the request carried one
     result: msgspec.Raw = msgspec.Raw()  # an object, or a list for batch_add
     symbol: str | None = None  # per-symbol subscription failures
-    time_in: str | None = None  # RFC3339 µs: request received
     time_out: str | None = None  # RFC3339 µs: response sent
-    warnings: list[str] | None = None  # deprecations; usually inside result instead
-    channel: str | None = None  # failed private subscribe only
-    status: str | None = None  # failed private subscribe only: "error"
     orders_cancelled: int | None = None  # batch_cancel as observed live (no result)

@@ -102,7 +102,6 @@ class BalanceData(_Wire, frozen=True, gc=False):
 
     asset: str
     balance: Decimal
-    ref_id: str | None = None  # a trade's id: one entry per asset shares it
     timestamp: str | None = None
     amount: Decimal | None = None  # signed
     fee: Decimal | None = None
@@ -131,9 +130,8 @@ class AddOrderResult(_Wire, frozen=True, gc=False):
 
 
 class AmendOrderResult(_Wire, frozen=True, gc=False):
-    """``amend_order``: an id for the amend; the order keeps its ids."""
+    """``amend_order``: the order keeps its ids (its ``amend_id`` is not read)."""
 
-    amend_id: str
     order_id: str | None = None
     cl_ord_id: str | None = None
 
@@ -142,7 +140,6 @@ class EditOrderResult(_Wire, frozen=True, gc=False):
     """``edit_order`` (cancel and replace): the new order's id."""
 
     order_id: str
-    original_order_id: str
 
 
 class CancelOrderResult(_Wire, frozen=True, gc=False):

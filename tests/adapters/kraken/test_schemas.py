@@ -74,23 +74,15 @@ def test_ticker_update_keeps_wire_digits() -> None:
     assert entry.bid == D("83744.2")
     assert str(entry.ask_qty) == "0.00044780"  # trailing zero kept
     assert str(entry.volume) == "3156.84782110"
-    assert entry.trades == 135262
     assert entry.timestamp == "2026-09-25T17:48:26.844359Z"
-    # The statistics tickwire does not normalize stay raw, decodable on demand.
-    assert msgspec.json.decode(entry.vwap, type=Decimal) == D("84174.6")
-    assert msgspec.json.decode(entry.change, type=Decimal) == D("-429.3")
-    assert msgspec.json.decode(entry.change_pct, type=Decimal) == D("-0.51")
-    assert msgspec.json.decode(entry.low, type=Decimal) == D("83163.6")
-    assert msgspec.json.decode(entry.high, type=Decimal) == D("85247.4")
 
 
-def test_ticker_snapshot_without_trades_count() -> None:
+def test_ticker_snapshot() -> None:
     msg = channel("ticker_snapshot.json")
     assert isinstance(msg, TickerMessage)
     (entry,) = msg.data
     assert msg.type == "snapshot"
     assert (entry.symbol, entry.bid, entry.bid_qty) == ("ALGO/USD", D("0.10025"), D("740.0"))
-    assert entry.trades is None
 
 
 def test_ticker_optional_and_unknown_fields() -> None:
@@ -101,7 +93,7 @@ def test_ticker_optional_and_unknown_fields() -> None:
     )
     msg = channel_decoder.decode(frame)
     assert isinstance(msg, TickerMessage)
-    assert msg.data[0].timestamp is None and msg.data[0].trades is None
+    assert msg.data[0].timestamp is None
 
 
 def test_book_snapshot() -> None:
@@ -142,7 +134,7 @@ def test_trade_update() -> None:
     msg = channel("trade_update.json")
     assert isinstance(msg, TradeMessage)
     first, second = msg.data
-    assert (first.side, first.ord_type, first.trade_id) == ("buy", "limit", 70635299)
+    assert (first.side, first.trade_id) == ("buy", 70635299)
     assert str(first.price) == "68500.0"
     assert second.qty == D("0.00483192")
 
@@ -159,10 +151,8 @@ def test_ohlc_snapshot() -> None:
     assert isinstance(msg, OhlcMessage)
     assert msg.timestamp == "2023-10-04T16:26:01.806315597Z"
     first = msg.data[0]
-    assert (first.interval, first.trades, first.volume) == (5, 1, D("201.86015"))
+    assert (first.interval, first.volume) == (5, D("201.86015"))
     assert first.interval_begin == "2023-10-04T15:25:00.000000000Z"
-    assert first.timestamp == "2023-10-04T15:30:00.000000Z"
-    assert msgspec.json.decode(first.vwap, type=Decimal) == D("0.09875")
 
 
 def test_ohlc_update() -> None:
@@ -175,14 +165,10 @@ def test_ohlc_update() -> None:
 def test_instrument_snapshot() -> None:
     msg = channel("instrument_snapshot.json")
     assert isinstance(msg, InstrumentMessage)
-    assert [a.id for a in msg.data.assets] == ["USD", "EUR", "ETH"]
-    assert str(msg.data.assets[0].margin_rate) == "0.025000"
     eth_btc = msg.data.pairs[1]
     assert eth_btc.symbol == "ETH/BTC"
     assert (eth_btc.price_precision, eth_btc.qty_precision) == (5, 8)
     assert (eth_btc.qty_min, eth_btc.cost_min) == (D("0.00200000"), D("0.00002"))
-    assert (eth_btc.position_limit_long, eth_btc.position_limit_short) == (1000, 600)
-    assert msg.data.pairs[0].margin_initial is None
 
 
 # --- method responses ------------------------------------------------------------------
@@ -191,7 +177,6 @@ def test_instrument_snapshot() -> None:
 def test_pong_has_no_success_field() -> None:
     msg = response("pong.json")
     assert (msg.method, msg.req_id, msg.success) == ("pong", 1, None)
-    assert msg.time_in == "2024-05-20T11:08:49.272922Z"
     assert not msg.result
 
 
@@ -310,12 +295,7 @@ def test_errors(name: str) -> None:
     assert (msg.method, msg.req_id, msg.error, msg.symbol) == (method, req_id, error, symbol)
     assert msg.success is False
     assert not msg.result
-    assert rfc3339_to_ns(msg.time_out or "") >= rfc3339_to_ns(msg.time_in or "")
-
-
-def test_failed_private_subscribe_keeps_channel_and_status() -> None:
-    msg = response("error_invalid_session.json")
-    assert (msg.channel, msg.status) == ("executions", "error")
+    assert rfc3339_to_ns(msg.time_out or "") > 0
 
 
 def test_batch_cancel_as_observed_live() -> None:
