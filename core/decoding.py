@@ -16,7 +16,7 @@ import msgspec
 
 from tickwire.core.errors import DecodeError
 
-__all__ = ["UNDECODABLE", "strict"]
+__all__ = ["UNDECODABLE", "digits", "strict"]
 
 T = TypeVar("T")
 
@@ -34,3 +34,12 @@ def strict(decoder: msgspec.json.Decoder[T], data: bytes | str | msgspec.Raw, wh
     except UNDECODABLE as exc:
         frame = bytes(data) if isinstance(data, msgspec.Raw) else data
         raise DecodeError(f"{what}: {exc!r}", frame) from exc
+
+
+def digits(text: str, what: str) -> int:
+    """A venue's decimal integer in a string (``"14610502970"``) as an int; anything else
+    (a sign, spaces, ``_``, non-ASCII digits: ``int()`` would take them) is a
+    :class:`DecodeError` ``"{what} {text!r}"``."""
+    if not (text.isdigit() and text.isascii()):
+        raise DecodeError(f"{what} {text!r}", text)
+    return int(text)

@@ -17,7 +17,7 @@ from typing import NoReturn
 
 from tickwire.adapters.kucoin.parse import VENUE, to_depth_update, to_native
 from tickwire.adapters.kucoin.schemas import DepthData, L2Row, L2UpdateData, Level2Snapshot
-from tickwire.core.errors import DecodeError
+from tickwire.core.decoding import digits
 from tickwire.core.sync_book import MAX_BUFFERED, SequencedBook, TopBook
 from tickwire.core.types import BookUpdate
 
@@ -60,10 +60,8 @@ class KucoinBook(SequencedBook[L2UpdateData]):
     def apply_snapshot(self, snapshot: Level2Snapshot, received: int) -> BookUpdate:
         """Load a REST snapshot and replay the buffer (:meth:`SequencedBook.load`); a
         ``sequence`` that is not a decimal integer raises DecodeError, changing nothing."""
-        text = snapshot.sequence
-        if not (text.isdigit() and text.isascii()):
-            raise DecodeError(f"kucoin: bad snapshot sequence {text!r}", text)
-        return self.load(snapshot.bids, snapshot.asks, int(text), snapshot.time * _MS, received)
+        sequence = digits(snapshot.sequence, "kucoin: bad snapshot sequence")
+        return self.load(snapshot.bids, snapshot.asks, sequence, snapshot.time * _MS, received)
 
     def apply(self, update: L2UpdateData, received: int) -> BookUpdate | None:  # type: ignore[override]
         """Apply one live increment (:meth:`SequencedBook.apply`)."""

@@ -33,6 +33,7 @@ from tickwire.adapters.kucoin.rest import MANAGEMENT, PUBLIC, SPOT, KucoinRest
 from tickwire.adapters.kucoin.schemas import BalanceData, CandleData, Level2Snapshot
 from tickwire.core.book import OrderBook
 from tickwire.core.checks import Fields
+from tickwire.core.decoding import digits
 from tickwire.core.errors import ConfigError, DecodeError, UnknownOrder
 from tickwire.core.fetcher import Fetcher, ServerTime, check_interval, window_candles
 from tickwire.core.positions import Fill
@@ -290,14 +291,12 @@ def candle_from(native: str, row: wire.CandleRow, interval: int, received: int) 
 
 def to_book(symbol: str, snapshot: Level2Snapshot, depth: int | None) -> OrderBook:
     """A REST book snapshot → a synced :class:`OrderBook` (top ``depth`` levels)."""
-    text = snapshot.sequence
-    if not (text.isdigit() and text.isascii()):
-        raise DecodeError(f"kucoin: bad snapshot sequence {text!r}", text)
+    sequence = digits(snapshot.sequence, "kucoin: bad snapshot sequence")
     book = OrderBook(VENUE, symbol, depth=depth)
     book.apply_snapshot(
         [(level.price, level.size) for level in valid_levels(snapshot.bids, "book bid")],
         [(level.price, level.size) for level in valid_levels(snapshot.asks, "book ask")],
-        sequence=int(text),
+        sequence=sequence,
         ts=snapshot.time * _MS,
     )
     return book

@@ -33,7 +33,7 @@ from tickwire.adapters.kucoin.schemas import (
     OrderChangeData,
 )
 from tickwire.core.checks import Fields
-from tickwire.core.decoding import strict
+from tickwire.core.decoding import digits, strict
 from tickwire.core.errors import DecodeError
 from tickwire.core.order_tracker import OrderReport
 from tickwire.core.types import Balance, OrderStatus, OrderType
@@ -140,10 +140,9 @@ def to_report(data: OrderChangeData, fee_rates: Mapping[str, Decimal]) -> OrderR
 
 def to_balance(data: BalanceData, received: int) -> Balance:
     """Normalize ``account.balance``: one currency's total, available and held amounts."""
-    stamp = data.time
-    ts = int(stamp) * _MS if stamp.isdigit() and stamp.isascii() else -1
+    ts = digits(data.time, "kucoin: bad balance time") * _MS
     if not MIN_TS_NS <= ts <= MAX_TS_NS:
-        raise DecodeError(f"kucoin: bad balance time {stamp!r}", stamp)
+        raise DecodeError(f"kucoin: bad balance time {data.time!r}", data.time)
     _BALANCE_VALUES.check(data, "kucoin: balance")
     return Balance(venue=VENUE, asset=data.currency, total=data.total, available=data.available,
                    hold=data.hold, ts=ts, received=received)  # fmt: skip
