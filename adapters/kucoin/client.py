@@ -76,7 +76,7 @@ _MS = 1_000_000  # ns per ms
 class KucoinClient(BaseClient):
     """A :class:`~tickwire.core.protocol.StreamClient` for KuCoin Spot (Classic API).
 
-    See the module docstring for ``config.options``.
+    Its ``config.options`` are tabled in ``docs/venues/kucoin.md``.
     """
 
     venue = "kucoin"

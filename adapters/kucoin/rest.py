@@ -138,10 +138,8 @@ class KucoinRest(RestClient):
         without); a ``pool`` is charged ``weight`` first, then the request is dated.
         ``body`` is encoded once (``bytes`` are taken as the exact JSON) and that text is
         sent and signed. The query is signed un-encoded and sent encoded, as KuCoin
-        verifies it; ``timeout`` (seconds) overrides the client's. Never retried here (a
-        caller that must not repeat a request, an order, decides what to do with a
-        failure: see ``__cause__``), except once after a timestamp refusal (``400002``),
-        signed with the clock offset measured then.
+        verifies it; ``timeout`` (seconds) overrides the client's. Retried only once after
+        a timestamp refusal (:attr:`clock_offset_ms`): an order must not be sent twice.
         """
         credentials = self.keys(f"{method} {path}") if signed else None
         if pool is not None:
