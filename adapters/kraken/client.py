@@ -1,22 +1,11 @@
 """The Kraken Spot WebSocket v2 client: market data, books, account events, order methods.
 
-Data flow, top to bottom::
-
-    socket bytes ─► parse.decode_frame (one msgspec pass, Decimal prices)
-                 ─► parse.to_* (pure wire → core types) / KrakenBook (CRC32 per message)
-                 ─► the client's consumers (context.emit)
-
 Core's :class:`~tickwire.core.socket_client.SocketClient` runs the public socket, its
 subscriptions and the books' resync; what is Kraken's own is here: the ``instrument``
-channel subscribed first on every connection (its snapshot gives every pair's
-precisions, which the book checksum needs), one request for many symbols (acked symbol by
-symbol), and :class:`~tickwire.adapters.kraken.book.KrakenBook`. A book out of sync (a
-checksum mismatch, or a refused message Kraken applied) is renewed for a fresh snapshot,
-which ``_on_book`` verifies. See ``docs/venues/kraken.md``.
-
-With credentials a second socket opens on ``ws_auth_url``
-(:mod:`~tickwire.adapters.kraken.private`): ``orders`` and ``balances``; the order
-methods go to the :class:`~tickwire.adapters.kraken.trading.KrakenTrader` built on it.
+channel subscribed first on every connection (the pairs' precisions, which the book
+checksum needs), one request for many symbols (acked symbol by symbol), and
+:class:`~tickwire.adapters.kraken.book.KrakenBook`, verified after every message. The auth
+socket is :mod:`.private`, the order methods :mod:`.trading`; see ``docs/venues/kraken.md``.
 """
 
 from __future__ import annotations
@@ -63,10 +52,8 @@ PUBLIC_WS_URL = "wss://ws.kraken.com/v2"
 class KrakenClient(SocketClient):
     """A :class:`~tickwire.core.protocol.StreamClient` for Kraken Spot (WebSocket v2).
 
-    ``config.options``: ``dead_man_switch`` (seconds: keep ``cancel_all_after`` armed
-    while the auth socket is healthy; needs credentials). Closing the client stops the
-    refreshes without disarming, so the venue then cancels every order: disarm first
-    with ``cancel_all_after(0)`` to leave orders resting.
+    ``config.options``: ``dead_man_switch`` (seconds; see ``docs/venues/kraken.md``, which
+    says why to disarm it with ``cancel_all_after(0)`` before closing).
     """
 
     venue = "kraken"

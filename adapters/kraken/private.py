@@ -1,21 +1,12 @@
 """The Kraken auth socket: token per connect, ``executions`` and ``balances``, trading replies.
 
-Data flow, top to bottom::
-
-    endpoint(): REST GetWebSocketsToken (a fresh token for every connect)
-    on_open():  subscribe executions (snap_orders + snap_trades) → wait for its snapshot;
-                restore balances if the user subscribed it
-    frames:     parse.decode_private_frame ─► to_report ─► core's OrderTracker
-                (sparse reports → complete OrderUpdate) / parse.to_balances ─► EventStream;
-                method replies resolve ``session.pending`` by ``req_id``
-
-``executions`` is always subscribed, whatever the user subscribed: order methods need it
-to merge sparse reports into complete updates and to reconcile a placement cut by a
-disconnect (by ``cl_ord_id``, in the next connection's snapshot); ``subscribe("orders")``
-only decides whether OrderUpdates reach the stream. A private ``sequence`` gap resyncs
-through core's :class:`~tickwire.core.sequences.ChannelSequences`. The token is kept out
-of every log, repr and error. How each ``exec_type`` maps to a status is tabled in
-``docs/venues/kraken.md`` (account and orders).
+On core's :class:`~tickwire.core.account.AccountSocket`: every connect fetches a fresh
+token (REST ``GetWebSocketsToken``; kept out of every log, repr and error) and subscribes
+``executions`` (always: order methods merge its sparse reports in core's OrderTracker and
+reconcile by ``cl_ord_id`` in its snapshot; ``subscribe("orders")`` only decides whether
+updates reach the stream) and ``balances`` if subscribed. A ``sequence`` gap resyncs
+through core's :class:`~tickwire.core.sequences.ChannelSequences`. How each ``exec_type``
+maps to a status is tabled in ``docs/venues/kraken.md`` (account and orders).
 """
 
 from __future__ import annotations

@@ -1,17 +1,12 @@
 """Kraken order methods over the auth socket, correlated by ``req_id``, never hanging.
 
-:class:`KrakenTrader` is the client's private side (the :class:`~tickwire.core.trader.Trader`
-the client hands its order calls to), built on the auth socket once the client connects.
-Which Kraken method serves each call, and ``edit_order``'s limits, are tabled in
-``docs/venues/kraken.md`` (account and orders).
-
-Every call waits at most its ``timeout`` (one :class:`~tickwire.core.deadline.Deadline`):
-for the socket, the reply, and any reconciliation. Arguments Kraken cannot express are
-refused before anything is sent; venue errors map through
-:mod:`tickwire.adapters.kraken.errors`. **Exactly once**: a request is never re-sent.
-When the socket dies under an ``add_order`` (or ``batch_add``), the call looks its
-``cl_ord_id`` up in the next connection's ``executions`` snapshot, merged with every
-report seen before the drop (core's :func:`~tickwire.core.reconcile.reconcile`).
+:class:`KrakenTrader` is the client's :class:`~tickwire.core.trader.Trader`. Every call
+waits at most its ``timeout`` (one :class:`~tickwire.core.deadline.Deadline`), refuses
+what Kraken cannot express before sending, maps venue errors through
+:mod:`tickwire.adapters.kraken.errors`, and never re-sends: an ``add_order`` or
+``batch_add`` cut by a drop is reconciled by ``cl_ord_id`` (core's
+:func:`~tickwire.core.reconcile.reconcile`). The methods, ``edit_order``'s limits and
+exactly-once are in ``docs/venues/kraken.md`` (account and orders).
 """
 
 from __future__ import annotations
@@ -98,10 +93,8 @@ class KrakenTrader(Trader):
     async def _call(
         self, method: str, params: dict[str, Any], budget: Deadline | float
     ) -> MethodResponse:
-        """Send one trading request within ``budget`` (a call's Deadline, or seconds) and
-        return its successful reply. Venue refusals raise through the error table; a
-        dead socket raises :class:`~tickwire.core.account.Interrupted` (the request may
-        or may not have reached the venue)."""
+        """One request's successful reply within ``budget`` (a Deadline, or seconds); a
+        drop raises :class:`~tickwire.core.account.Interrupted` (sent or not: unknown)."""
         private = self._private
         deadline = budget if isinstance(budget, Deadline) else self.deadline(method, budget)
         reply: MethodResponse = await private.request(private.message(method, params), deadline)
