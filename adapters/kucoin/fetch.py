@@ -62,22 +62,19 @@ class KucoinFetcher(Fetcher):
     spend from its limiter's pools (:data:`~.rest.QUOTAS`)."""
 
     venue = VENUE
-
-    def __init__(self, rest: KucoinRest) -> None:
-        super().__init__(rest)
-        self._rest = rest
+    rest: KucoinRest  # what the client builds it over (Fetcher keeps and closes it)
 
     # --- account ------------------------------------------------------------------------
 
     async def fetch_balances(self, *, timeout: float) -> dict[str, Balance]:
         """Every asset's spot balance (``trade`` + ``trade_hf``), by asset."""
         path = "/api/v1/accounts"
-        raw = await self._rest.call("GET", path, signed=True, pool=MANAGEMENT, weight=5)
+        raw = await self.rest.call("GET", path, signed=True, pool=MANAGEMENT, weight=5)
         return to_balances(decode(VENUE, raw, list[wire.AccountRow], path), time_ns())
 
     async def fetch_open_orders(self, symbol: str | None, *, timeout: float) -> list[OrderUpdate]:
         """Open orders of ``symbol`` (every symbol when None), oldest first."""
-        details = await self._rest.open_orders(None if symbol is None else to_native(symbol))
+        details = await self.rest.open_orders(None if symbol is None else to_native(symbol))
         received = time_ns()
         details.sort(key=lambda d: d.created_at or 0)
         return [order_from(detail, received) for detail in details]
@@ -88,7 +85,7 @@ class KucoinFetcher(Fetcher):
         """One order, open or closed; ``UnknownOrder`` when KuCoin has none."""
         if symbol is None:
             raise ValueError("kucoin: fetch_order needs the symbol (HF orders are per symbol)")
-        detail = await self._rest.order_detail(to_native(symbol), order_id, client_id)
+        detail = await self.rest.order_detail(to_native(symbol), order_id, client_id)
         if detail is None:  # an empty data: absent, as KuCoin answers some lookups
             raise UnknownOrder(VENUE, "order_not_exist", f"no order {client_id or order_id}")
         return order_from(detail, time_ns())
@@ -103,9 +100,7 @@ class KucoinFetcher(Fetcher):
         params = {"symbol": to_native(symbol), "limit": str(FILLS_PAGE)}
         fills: list[Fill] = []
         while True:  # newest first: page back until the page is short or older than since
-            raw = await self._rest.call(
-                "GET", path, signed=True, pool=SPOT, weight=2, params=params
-            )
+            raw = await self.rest.call("GET", path, signed=True, pool=SPOT, weight=2, params=params)
             page = decode(VENUE, raw, wire.FillsPage, path)
             for row in page.items:
                 fill = fill_from(row)
@@ -122,7 +117,7 @@ class KucoinFetcher(Fetcher):
         """The latest public trades of ``symbol`` (at most ``limit``, KuCoin keeps 100)."""
         native = to_native(symbol)
         path = "/api/v1/market/histories"
-        raw = await self._rest.call("GET", path, pool=PUBLIC, weight=3, params={"symbol": native})
+        raw = await self.rest.call("GET", path, pool=PUBLIC, weight=3, params={"symbol": native})
         received = time_ns()
         trades = [
             trade_from(native, r, received)
@@ -148,32 +143,32 @@ class KucoinFetcher(Fetcher):
             params = {"symbol": native, "type": CANDLE_TYPES[interval]}
             bounds = (("startAt", since), ("endAt", until))
             params |= {key: str(value) for key, value in bounds if value is not None}
-            raw = await self._rest.call("GET", path, pool=PUBLIC, weight=3, params=params)
+            raw = await self.rest.call("GET", path, pool=PUBLIC, weight=3, params=params)
             received = time_ns()
             rows = decode(VENUE, raw, list[wire.CandleRow], path)
             return [candle_from(native, row, interval, received) for row in rows]
 
-        now = time_ns() + self._rest.clock_offset_ms * 1_000_000  # the venue's clock
+        now = time_ns() + self.rest.clock_offset_ms * 1_000_000  # the venue's clock
         return await window_candles(window, interval, start, end, max_bars=MAX_CANDLES, now=now)
 
     async def fetch_book(self, symbol: str, depth: int | None, *, timeout: float) -> OrderBook:
         """A snapshot of ``symbol``'s book: top 20 or 100 publicly, deeper signed."""
         if depth is not None and depth < 1:
             raise ValueError(f"depth must be at least 1, got {depth}")
-        full = (depth is None or depth > 100) and self._rest.credentials is not None
+        full = (depth is None or depth > 100) and self.rest.credentials is not None
         if depth is not None and depth > 100 and not full:
             raise ConfigError(f"kucoin: a book deeper than 100 levels needs credentials ({depth})")
         pool, weight = (SPOT, 3) if full else (PUBLIC, 2)
-        await self._rest.limiter.acquire(pool, cost=weight)
+        await self.rest.limiter.acquire(pool, cost=weight)
         # The signed full book, or the public top 20 or 100 (all KuCoin serves unsigned).
         top: Literal[20, 100] | None = 20 if depth is not None and depth <= 20 else 100
-        snapshot = await self._rest.level2_snapshot(to_native(symbol), None if full else top)
+        snapshot = await self.rest.level2_snapshot(to_native(symbol), None if full else top)
         return to_book(symbol, snapshot, depth)
 
     async def fetch_time(self, *, timeout: float) -> ServerTime:
         """The venue's clock against ours; also the offset every signature uses from now."""
-        await self._rest.limiter.acquire(PUBLIC, cost=3)
-        return await self._rest.measure_clock()
+        await self.rest.limiter.acquire(PUBLIC, cost=3)
+        return await self.rest.measure_clock()
 
 
 # --- REST replies -> core types ---------------------------------------------------------
