@@ -13,17 +13,16 @@ Conventions, chosen for the per-message path:
 - names are KuCoin's own, through ``rename="camel"`` (``best_ask`` ↔ ``bestAsk``) or an
   explicit ``msgspec.field(name=...)`` where camel-casing would not reproduce them;
 - prices and sizes are :class:`~decimal.Decimal`, decoded from KuCoin's JSON strings
-  (or numbers, in ``trade.snapshot``) without a float round trip; on the two busiest
-  streams (tickers, level2 rows) they stay KuCoin's text, parsed where the event is
-  built, each distinct price once;
+  without a float round trip, except on the two busiest streams (:class:`TickerData`,
+  :data:`L2Row`), where they stay text until the event is built;
 - times are left as the venue sends them (int ms, int ns, or ns in a string) and turned
   into ns by ``parse``; rows of arrays are tuples, unpacked without attribute lookups;
-- every Struct is ``frozen`` and ``gc=False``; unknown fields are ignored, so KuCoin may
-  add fields freely; fields the docs call optional have defaults;
+- every Struct is ``frozen`` and ``gc=False``; only the fields tickwire reads are
+  declared (msgspec skips the others without decoding them, so KuCoin may add fields
+  freely); fields the docs call optional have defaults;
 - integer times and sequences carry the range types of :mod:`tickwire.core.validation`
-  (``TimestampMs``, ``Sequence``...), so msgspec refuses a value out of range while it
-  decodes; prices and sizes (``Decimal``, which msgspec cannot constrain) are checked by
-  ``parse`` where each event is built.
+  (``TimestampMs``, ``Sequence``...), refused out of range while decoding; ``Decimal``
+  values, which msgspec cannot constrain, are checked by ``parse``.
 """
 
 from __future__ import annotations
