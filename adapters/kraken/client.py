@@ -75,9 +75,8 @@ class KrakenClient(SocketClient):
         # Kraken's cancel_all_orders_after takes a timeout below a day.
         self._dead_man = dead_man_option(config, low=1, high=86399, share=4)
         rest_url, transport = config.rest_url or REST_URL, self.context.rest_transport
-        calls = KrakenRest(
-            rest_url, config.credentials, timeout=config.request_timeout, transport=transport
-        )
+        credentials, timeout = config.credentials, config.request_timeout
+        calls = KrakenRest(rest_url, credentials=credentials, timeout=timeout, transport=transport)
         self._fetcher = self._rest_fetcher = KrakenFetcher(calls)  # the fetch_* calls
 
     # --- lifecycle ---------------------------------------------------------------------

@@ -86,14 +86,10 @@ _TRADABLE_STATUS = "online"
 
 
 def decode_frame(frame: bytes | str) -> ChannelMessage | MethodResponse:
-    """Decode one WebSocket frame into its wire Struct.
-
-    Channel messages (the hot path) take one pass of the tagged-union decoder. A frame
-    that is not a channel message — no ``channel``, or one that is not ours, as on a
-    failed private subscribe — is decoded as a :class:`MethodResponse`, which requires
-    ``method``. Anything else (garbage, non-object JSON, wrong types, missing fields,
-    an unknown channel, Cloudflare's plain text) raises
-    :class:`~tickwire.core.errors.DecodeError` and nothing else.
+    """Decode one WebSocket frame into its wire Struct: a channel message (one pass of
+    the tagged-union decoder), else a :class:`MethodResponse` (which requires ``method``).
+    Anything else (garbage, wrong types, an unknown channel, Cloudflare's plain text)
+    raises :class:`~tickwire.core.errors.DecodeError` and nothing else.
     """
     try:
         return _channel_decoder.decode(frame)
@@ -198,12 +194,8 @@ _BALANCE = Fields(signed=("balance", "amount"), sizes=("fee",))
 
 
 def to_tickers(msg: TickerMessage, received: int) -> list[Ticker]:
-    """Normalize a ticker message. ``ts`` is the entry's ``timestamp``, else ``received``.
-
-    Kraken's ticker has no last-trade size, so ``last_size`` is ``None``. Raises
-    :class:`~tickwire.core.errors.DecodeError` for a bad timestamp, a bid, ask or last
-    that is not a positive finite price, or a negative or non-finite size.
-    """
+    """Normalize a ticker message (``ts``: the entry's ``timestamp``, else ``received``;
+    no ``last_size``: Kraken has none); a bad timestamp, price or size raises DecodeError."""
     tickers = []
     entry = None
     try:
@@ -249,11 +241,8 @@ def to_tickers(msg: TickerMessage, received: int) -> list[Ticker]:
 
 
 def to_trades(msg: TradeMessage, received: int) -> list[Trade]:
-    """Normalize a trade message, one :class:`Trade` per print, in wire order.
-
-    Raises :class:`~tickwire.core.errors.DecodeError` for a bad timestamp, a price
-    that is not positive and finite, or a size that is negative or not finite.
-    """
+    """Normalize a trade message, one :class:`Trade` per print, in wire order; a bad
+    timestamp, price or size raises :class:`~tickwire.core.errors.DecodeError`."""
     sides = SIDES
     trades = []
     entry = None
@@ -289,9 +278,8 @@ def to_candles(msg: OhlcMessage, received: int) -> list[Candle]:
 
     ``interval`` becomes seconds, ``start`` is ``interval_begin``; ``ts`` is the
     message's top-level ``timestamp`` (when Kraken sent it), else ``received`` — the
-    per-candle ``timestamp`` is the deprecated candle *end*, not an event time. Raises
-    :class:`~tickwire.core.errors.DecodeError` for a bad timestamp, an open, high, low
-    or close that is not a positive finite price, or a bad volume.
+    per-candle ``timestamp`` is the deprecated candle *end*, not an event time. A bad
+    timestamp, price or volume raises :class:`~tickwire.core.errors.DecodeError`.
     """
     ts = timestamp_ns(msg.timestamp, received)
     candles = []
@@ -332,10 +320,8 @@ def to_instruments(msg: InstrumentMessage) -> list[Instrument]:
 
     ``tradable`` is true only for status ``online``: in ``post_only``/``limit_only``
     some orders are refused, and a strategy should opt in to such markets knowingly.
-    ``min_notional`` is ``cost_min`` (quote units). Raises
-    :class:`~tickwire.core.errors.DecodeError` for an increment that is not a positive
-    finite number, or a minimum that is negative or not finite (precisions are range
-    checked by the schema).
+    ``min_notional`` is ``cost_min`` (quote units). An increment that is not positive
+    and finite, or a bad minimum, raises :class:`~tickwire.core.errors.DecodeError`.
     """
     instruments = []
     for pair in msg.data.pairs:

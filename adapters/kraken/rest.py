@@ -2,7 +2,7 @@
 
 ::
 
-    async with KrakenRest("https://api.kraken.com", credentials, timeout=10.0) as rest:
+    async with KrakenRest(REST_URL, credentials=credentials, timeout=10.0) as rest:
         result = await rest.public("Time", {})                  # msgspec.Raw
         balances = await rest.private("BalanceEx", {})
         token = await rest.websockets_token()       # WsToken; repr hides the token
@@ -27,10 +27,9 @@ import msgspec
 
 from tickwire.adapters.kraken.auth import next_nonce, signed_form
 from tickwire.adapters.kraken.errors import ERRORS, error_key
-from tickwire.core.config import Credentials
-from tickwire.core.ratelimit import Quota, RateLimiter
+from tickwire.core.ratelimit import Quota
 from tickwire.core.rest import decode, unwrap
-from tickwire.core.rest_client import RestClient, Transport
+from tickwire.core.rest_client import RestClient
 
 __all__ = [
     "PRIVATE_KEY",
@@ -93,25 +92,12 @@ class WsToken(msgspec.Struct, frozen=True, kw_only=True):
 
 class KrakenRest(RestClient):
     """Public (``GET /0/public/{method}``) and signed (``POST /0/private/{method}``)
-    calls, each waiting for its quota first (``base_url``: Kraken's REST host or an
-    emulator's; ``transport`` the client's, from core). ``credentials`` may be ``None``:
-    then a private call raises :class:`~tickwire.core.errors.ConfigError`."""
+    calls on core's :class:`~tickwire.core.rest_client.RestClient`, each waiting for its
+    quota first; without ``credentials`` a private call raises
+    :class:`~tickwire.core.errors.ConfigError`."""
 
     venue = _VENUE
-
-    def __init__(
-        self,
-        base_url: str,
-        credentials: Credentials | None,
-        *,
-        timeout: float,
-        transport: Transport = None,
-        limiter: RateLimiter | None = None,
-    ) -> None:
-        quotas = limiter or RateLimiter({PUBLIC_KEY: PUBLIC_QUOTA, PRIVATE_KEY: PRIVATE_QUOTA})
-        super().__init__(
-            base_url, timeout=timeout, transport=transport, credentials=credentials, limiter=quotas
-        )
+    quotas = {PUBLIC_KEY: PUBLIC_QUOTA, PRIVATE_KEY: PRIVATE_QUOTA}
 
     async def public(
         self, method: str, params: Mapping[str, object], *, timeout: float | None = None

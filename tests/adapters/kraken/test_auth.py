@@ -105,7 +105,7 @@ def check_signature(request: httpx.Request) -> None:
 async def test_websockets_token_is_signed_and_hidden_from_repr() -> None:
     sample = json.loads((FIXTURES / "rest_get_websockets_token_response.json").read_text())
     route = respx.post(BASE + TOKEN_PATH).mock(return_value=httpx.Response(200, json=sample))
-    async with KrakenRest(BASE, Credentials(KEY, SECRET), timeout=5) as rest:
+    async with KrakenRest(BASE, credentials=Credentials(KEY, SECRET), timeout=5) as rest:
         token = await rest.websockets_token()
         second = await rest.websockets_token()
     assert token == WsToken(token=sample["result"]["token"], expires=900)
@@ -137,7 +137,7 @@ async def test_rest_errors_map_to_core_errors_without_secrets(
     respx.post(BASE + TOKEN_PATH).mock(
         return_value=httpx.Response(200, json={"error": [error], "result": {}})
     )
-    async with KrakenRest(BASE, Credentials(KEY, SECRET), timeout=5) as rest:
+    async with KrakenRest(BASE, credentials=Credentials(KEY, SECRET), timeout=5) as rest:
         with pytest.raises(cls) as caught:
             await rest.websockets_token()
     assert type(caught.value) is cls
@@ -162,7 +162,7 @@ async def test_rest_failures_without_a_kraken_error(
     response: httpx.Response, cls: type[Exception]
 ) -> None:
     respx.post(BASE + TOKEN_PATH).mock(return_value=response)
-    async with KrakenRest(BASE, Credentials(KEY, SECRET), timeout=5) as rest:
+    async with KrakenRest(BASE, credentials=Credentials(KEY, SECRET), timeout=5) as rest:
         with pytest.raises(cls):
             await rest.websockets_token()
 
@@ -170,18 +170,18 @@ async def test_rest_failures_without_a_kraken_error(
 @respx.mock
 async def test_transport_errors_name_the_path_only() -> None:
     respx.post(BASE + TOKEN_PATH).mock(side_effect=httpx.ConnectTimeout("boom"))
-    async with KrakenRest(BASE, Credentials(KEY, SECRET), timeout=5) as rest:
+    async with KrakenRest(BASE, credentials=Credentials(KEY, SECRET), timeout=5) as rest:
         with pytest.raises(ConnectTimeout, match="GetWebSocketsToken"):
             await rest.websockets_token()
     respx.post(BASE + TOKEN_PATH).mock(side_effect=httpx.ReadError("reset"))
-    async with KrakenRest(BASE, Credentials(KEY, SECRET), timeout=5) as rest:
+    async with KrakenRest(BASE, credentials=Credentials(KEY, SECRET), timeout=5) as rest:
         with pytest.raises(TransportError, match="GetWebSocketsToken"):
             await rest.websockets_token()
 
 
 def test_credentials_and_rest_reprs_hide_secrets() -> None:
     credentials = Credentials(KEY, SECRET)
-    rest = KrakenRest(BASE, credentials, timeout=1)
+    rest = KrakenRest(BASE, credentials=credentials, timeout=1)
     for text in (repr(credentials), str(credentials), repr(rest)):
         assert KEY not in text and SECRET not in text
 
@@ -195,7 +195,7 @@ async def test_http_429_keeps_the_venues_retry_after() -> None:
         ),
     ):
         respx.post(BASE + TOKEN_PATH).mock(return_value=response)
-        async with KrakenRest(BASE, Credentials(KEY, SECRET), timeout=5) as rest:
+        async with KrakenRest(BASE, credentials=Credentials(KEY, SECRET), timeout=5) as rest:
             with pytest.raises(RateLimited) as caught:
                 await rest.websockets_token()
         assert caught.value.retry_after == 7

@@ -295,7 +295,9 @@ async def test_rest_quotas_admit_kraken_bursts_then_pace_to_the_documented_rates
     with respx.mock(assert_all_called=False) as mock:
         mock.get(f"{BASE}/0/public/Time").respond(json={"error": [], "result": {"unixtime": 1}})
         mock.post(f"{BASE}/0/private/BalanceEx").respond(json={"error": [], "result": {}})
-        async with KrakenRest(BASE, Credentials(KEY, SECRET), timeout=5, limiter=limiter) as rest:
+        async with KrakenRest(
+            BASE, credentials=Credentials(KEY, SECRET), timeout=5, limiter=limiter
+        ) as rest:
             for _ in range(6):
                 await rest.public("Time", {})
             assert sum(waits) == pytest.approx(2.0)  # the sixth waited for its token
