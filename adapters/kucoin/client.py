@@ -157,7 +157,6 @@ class KucoinClient(BaseClient):
         if self._private is not None:
             await self._private.session.close()
         await self._shards.close()
-        await self._rest.aclose()
 
     @property
     def shards(self) -> list[Shard[Topic]]:

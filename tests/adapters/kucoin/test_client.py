@@ -198,3 +198,11 @@ async def test_a_garbled_sequence_surfaces_as_decode_error_and_the_stream_goes_o
         assert error.error == "DecodeError" and "not-a-number" in error.frame
         ticker = await next_of(events, Ticker)
         assert ticker.symbol == "BTC/USDT"
+
+
+async def test_close_closes_the_rest_client_it_fetched_over(emulator):
+    async with client_for(emulator) as client:
+        await client.fetch_time()
+        rest = client._rest
+        assert not rest._closed
+    assert rest._closed  # closed by core with the fetcher, after the sockets
