@@ -5,13 +5,9 @@
     API-Sign = base64(HMAC-SHA512(base64decode(secret), uri_path + SHA256(nonce + body)))
 
 ``uri_path`` starts at ``/0/private/``; ``body`` is exactly the bytes sent (the
-form-encoded string, ``nonce=...`` included). The only signed call tickwire makes is
-``GetWebSocketsToken``; :func:`signed_form` builds its headers and body::
-
-    nonce = next_nonce()
-    headers, body = signed_form(credentials, "/0/private/GetWebSocketsToken", {}, nonce)
-
-Nothing here logs, and no error message carries the key or the secret.
+form-encoded string, ``nonce=...`` included): :func:`signed_form` builds both for
+:class:`~tickwire.adapters.kraken.rest.KrakenRest`'s private calls. Nothing here logs,
+and no error message carries the key or the secret.
 """
 
 from __future__ import annotations

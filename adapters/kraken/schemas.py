@@ -234,8 +234,6 @@ class InstrumentMessage(_Channel, frozen=True, gc=False, tag="instrument"):
     data: InstrumentData
 
 
-# Private channels (executions, balances, with a top-level ``sequence``) and level3
-# join this union as further tagged Structs; until then they fail to decode.
 ChannelMessage = (
     StatusMessage
     | HeartbeatMessage
@@ -245,7 +243,8 @@ ChannelMessage = (
     | OhlcMessage
     | InstrumentMessage
 )
-"""Every channel message this adapter understands, keyed on ``channel``."""
+"""Every channel message of the public socket, keyed on ``channel`` (the auth socket's
+are :data:`~tickwire.adapters.kraken.schemas_private.PrivateMessage`)."""
 
 
 # --- method responses ------------------------------------------------------------------

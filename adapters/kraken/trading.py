@@ -37,7 +37,6 @@ from tickwire.core.errors import (
     InvalidOrder,
     RequestTimeout,
     TickwireError,
-    UnknownOrder,
 )
 from tickwire.core.order_tracker import OrderState
 from tickwire.core.reconcile import reconcile_each
@@ -250,12 +249,8 @@ class KrakenTrader(Trader):
         cancelled = 0
         for start in range(0, len(ids), BATCH_CANCEL_MAX):
             chunk = ids[start : start + BATCH_CANCEL_MAX]
-            if len(chunk) == 1:  # batch_cancel wants at least two
-                try:
-                    await self.cancel_order(symbol, order_id=chunk[0], timeout=deadline.check())
-                except UnknownOrder:
-                    continue
-                cancelled += 1
+            if len(chunk) == 1:  # batch_cancel wants at least two: cancel_order, unknown skipped
+                cancelled += await self.cancel_each(symbol, chunk, deadline)
                 continue
             reply = await self._call("batch_cancel", {"orders": chunk}, deadline)
             if reply.orders_cancelled is not None:  # the form observed live in 2024
