@@ -49,6 +49,11 @@ def _emulator(venue: str) -> Any:
     return spec.factory(seed=3)
 
 
+async def _drain(events: Any) -> None:
+    async for _ in events:
+        pass
+
+
 async def _flood(emulator: Any, native: str, until: asyncio.Event) -> None:
     # ~10-20k market events a second: far more than a 1 ms-per-event consumer reads.
     while not until.is_set():
@@ -124,7 +129,11 @@ async def test_a_slow_consumer_delays_no_order_no_account_event_and_trips_no_wat
                         await asyncio.sleep(0.001)
             finally:
                 stop_flood.set()
+                # Under block the client stops reading while this consumer is full, so
+                # the flood's last step can wait on the socket: read on until it is done.
+                draining = asyncio.create_task(_drain(events))
                 await flood
+                draining.cancel()
             rss_growth_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before
             every_status = [await anext(status_log) for _ in range(len(status_log))]
 
