@@ -126,7 +126,11 @@ class KrakenFetcher(Fetcher):
             params = {"pair": pair, "interval": interval // 60}
             params |= {} if since is None else {"since": since}
             rows, last, received = await self._for_pair("OHLC", params, list[wire.OhlcRow])
-            candles = [_to_candle(symbol, interval, row, received) for row in rows]
+            # A REST row's only time is its start: ``ts`` too.
+            candles = [
+                parse.to_candle(symbol, interval, r.time * NS, r, r.time * NS, received)
+                for r in rows
+            ]
             # A short page is the newest one; without ``since`` Kraken answers its newest
             # 720, and it keeps no more.
             full = len(rows) >= OHLC_MAX and since is not None
@@ -264,24 +268,6 @@ def _names(assets: dict[str, wire.AssetInfo], pairs: dict[str, wire.PairInfo]) -
         symbols |= {alias: symbol for alias in (code, pair.altname, pair.wsname) if alias}
         natives.setdefault(symbol, pair.altname)
     return Names(table, symbols, natives)
-
-
-def _to_candle(symbol: str, interval: int, row: wire.OhlcRow, received: int) -> Candle:
-    """One ``OHLC`` row as a :class:`Candle` (``ts`` is its start: the row has no other)."""
-    start = row.time * NS
-    return Candle(
-        venue=VENUE,
-        symbol=symbol,
-        interval=interval,
-        start=start,
-        open=row.open,
-        high=row.high,
-        low=row.low,
-        close=row.close,
-        volume=row.volume,
-        ts=start,
-        received=received,
-    )
 
 
 def _to_order_update(names: Names, txid: str, info: wire.OrderInfo, received: int) -> OrderUpdate:

@@ -23,11 +23,13 @@ from tickwire.adapters.kraken.schemas import (
     ChannelMessage,
     InstrumentMessage,
     MethodResponse,
+    OhlcData,
     OhlcMessage,
     TickerMessage,
     TradeMessage,
 )
 from tickwire.adapters.kraken.schemas_private import BalancesMessage, PrivateMessage
+from tickwire.adapters.kraken.schemas_rest import OhlcRow
 from tickwire.core.checks import Fields
 from tickwire.core.decoding import UNDECODABLE
 from tickwire.core.errors import DecodeError
@@ -53,6 +55,7 @@ __all__ = [
     "decode_result",
     "timestamp_ns",
     "to_balances",
+    "to_candle",
     "to_candles",
     "to_instruments",
     "to_native",
@@ -297,22 +300,28 @@ def to_candles(msg: OhlcMessage, received: int) -> list[Candle]:
             valid = False
         if not valid:
             raise _refuse(_CANDLE, "ohlc", entry)
-        candles.append(
-            Candle(
-                venue=VENUE,
-                symbol=to_unified(entry.symbol),
-                interval=entry.interval * 60,
-                start=start,
-                open=entry.open,
-                high=entry.high,
-                low=entry.low,
-                close=entry.close,
-                volume=entry.volume,
-                ts=ts,
-                received=received,
-            )
-        )
+        symbol = to_unified(entry.symbol)
+        candles.append(to_candle(symbol, entry.interval * 60, start, entry, ts, received))
     return candles
+
+
+def to_candle(
+    symbol: str, interval: int, start: int, bar: OhlcData | OhlcRow, ts: int, received: int
+) -> Candle:
+    """One socket or REST bar (its open, high, low, close, volume) as a :class:`Candle`."""
+    return Candle(
+        venue=VENUE,
+        symbol=symbol,
+        interval=interval,
+        start=start,
+        open=bar.open,
+        high=bar.high,
+        low=bar.low,
+        close=bar.close,
+        volume=bar.volume,
+        ts=ts,
+        received=received,
+    )
 
 
 def to_instruments(msg: InstrumentMessage) -> list[Instrument]:
