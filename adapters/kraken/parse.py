@@ -361,9 +361,8 @@ def to_balances(msg: BalancesMessage, received: int) -> list[Balance]:
     neither what is held by open orders nor what is available, so those stay ``None``.
     A snapshot has no timestamp: its ``ts`` is ``received``.
 
-    Every entry is checked before any is returned (a refused message yields nothing):
-    ``balance`` and ``amount`` must be finite (they are signed ledger values: a margin
-    settlement can leave a negative total), ``fee`` finite and >= 0, ``timestamp`` valid.
+    Every entry is checked before any is returned (a refused message yields nothing);
+    ``balance`` and ``amount`` are signed (a margin settlement can leave a negative total).
     """
     balances = []
     for entry in msg.data:

@@ -253,13 +253,9 @@ _VALUES = Fields(
 
 def check_execution(report: ExecutionData) -> None:
     """Raise :class:`~tickwire.core.errors.DecodeError` if an execution report breaks
-    the value rules; call it on every report of a message before merging any.
-
-    Quantities and costs must be finite and >= 0; ``limit_price`` and ``avg_price``
-    finite and >= 0 (Kraken reports 0 for a market order's price and an unfilled
-    order's average); a trade's ``last_price`` finite and > 0; fees finite (signed: a
-    rebate is negative); ``timestamp`` valid.
-    """
+    the value rules (as ``_VALUES`` lists them: 0 is a market order's price and an
+    unfilled order's average; a fee is signed, a rebate negative) or has a bad
+    ``timestamp``; call it on every report of a message before merging any."""
     what = f"kraken: execution {report.order_id!r}"
     timestamp_ns(report.timestamp, 0)
     _VALUES.check(report, what)
