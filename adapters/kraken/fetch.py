@@ -1,10 +1,8 @@
 """Kraken's one-shot calls (:class:`~tickwire.core.fetcher.Fetcher`) over its REST API.
 
-Which REST method serves each call, and its limits, are tabled in ``docs/venues/kraken.md``
-(account and orders). REST spells assets and pairs the old way (``XXBT``, ``XXBTZUSD``):
-the first call that needs names loads ``Assets`` and ``AssetPairs`` once, and every result
-is in the WebSocket v2 spelling the events use (``BTC``, ``BTC/USD``). Times are seconds,
-decoded as ``Decimal`` and turned into integer ns without a float in between.
+Which REST method serves each call, its limits, and how REST's old names (``XXBT``,
+``XXBTZUSD``, loaded once by :meth:`KrakenFetcher.load_names`) become the events' are in
+``docs/venues/kraken.md`` (account and orders). Times are seconds, as ``Decimal``.
 """
 
 from __future__ import annotations

@@ -11,10 +11,7 @@ Every body is ``{"error": [...], "result": ...}``: a non-empty ``error`` is mapp
 one table in :mod:`tickwire.adapters.kraken.errors`; transport failures, bare HTTP
 statuses and ``Retry-After`` by core's HTTP boundary (:mod:`tickwire.core.rest`).
 
-**Rate limits**: each call first waits in core's
-:class:`~tickwire.core.ratelimit.RateLimiter` for :data:`PUBLIC_QUOTA` (per IP) or
-:data:`PRIVATE_QUOTA` (the API key's counter; ledger and trade history count double).
-
+Each call first waits for its quota (:data:`PUBLIC_QUOTA`, :data:`PRIVATE_QUOTA`).
 Messages name the method only: never a header, the body, the key, the secret or the token.
 """
 
