@@ -77,14 +77,15 @@ class KrakenClient(SocketClient):
         rest_url, transport = config.rest_url or REST_URL, self.context.rest_transport
         credentials, timeout = config.credentials, config.request_timeout
         calls = KrakenRest(rest_url, credentials=credentials, timeout=timeout, transport=transport)
-        self._fetcher = self._rest_fetcher = KrakenFetcher(calls)  # the fetch_* calls
+        self._rest = calls  # the fetch_* calls' and the auth socket's token calls'
+        self._fetcher = KrakenFetcher(calls)
 
     # --- lifecycle ---------------------------------------------------------------------
 
     async def _start(self) -> None:
         await super()._start()
         if self.config.credentials is not None:
-            private = KrakenPrivate(self.context, self._rest_fetcher.calls)
+            private = KrakenPrivate(self.context, self._rest)
             self.account_socket = private
             await private.start()
             self._trader = trader = KrakenTrader(private)

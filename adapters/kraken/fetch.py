@@ -49,10 +49,7 @@ class KrakenFetcher(Fetcher):
     (see the module)."""
 
     venue = VENUE
-
-    def __init__(self, calls: KrakenRest) -> None:
-        super().__init__(calls)
-        self.calls = calls
+    rest: KrakenRest  # what the client builds it over (Fetcher keeps and closes it)
 
     async def load_names(self) -> Names:
         """``Assets`` and ``AssetPairs``: REST's names → the v2 spelling."""
@@ -64,8 +61,8 @@ class KrakenFetcher(Fetcher):
         self, method: str, params: Mapping[str, object], kind: type[T], private: bool = False
     ) -> tuple[T, int]:
         """``method``'s result as ``kind`` (signed if ``private``), and when it arrived."""
-        raw = await (self.calls.private if private else self.calls.public)(method, params)
-        return decode(VENUE, raw, kind, method), self.calls.last_received
+        raw = await (self.rest.private if private else self.rest.public)(method, params)
+        return decode(VENUE, raw, kind, method), self.rest.last_received
 
     async def _for_pair(
         self, method: str, params: Mapping[str, object], kind: type[T]
@@ -182,8 +179,8 @@ class KrakenFetcher(Fetcher):
         """``method``'s orders (``OpenOrders``, ``ClosedOrders``, ``QueryOrders``), oldest
         first."""
         table = await self.names()
-        raw = await self.calls.private(method, params)
-        received = self.calls.last_received
+        raw = await self.rest.private(method, params)
+        received = self.rest.last_received
         if method == "QueryOrders":
             orders = decode(VENUE, raw, dict[str, wire.OrderInfo], method)
         elif method == "OpenOrders":

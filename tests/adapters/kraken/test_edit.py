@@ -26,7 +26,7 @@ D = Decimal
 async def _add_without_client_id(client: KrakenClient, price: Decimal, size: str) -> str:
     """An order placed by REST ``AddOrder`` without cl_ord_id (as the web UI would)."""
     form = {"pair": "XBTUSD", "type": "buy", "ordertype": "limit", "price": price, "volume": size}
-    raw = await client._rest_fetcher.calls.private("AddOrder", form)
+    raw = await client._rest.private("AddOrder", form)
     [txid] = msgspec.json.decode(raw)["txid"]
     assert isinstance(txid, str)
     return txid
@@ -63,7 +63,7 @@ async def test_the_venue_refuses_an_order_with_client_id_the_tracker_never_saw(k
         price = (bid * D("0.9")).quantize(D("0.1"))
         form = {"pair": "XBTUSD", "type": "buy", "ordertype": "limit", "price": price}
         form |= {"volume": "0.01", "cl_ord_id": "placed-elsewhere"}
-        raw = await client._rest_fetcher.calls.private("AddOrder", form)
+        raw = await client._rest.private("AddOrder", form)
         [txid] = msgspec.json.decode(raw)["txid"]
         with pytest.raises(InvalidOrder) as caught:
             await client.edit_order("BTC/USD", order_id=txid, price=price - 10, timeout=5)

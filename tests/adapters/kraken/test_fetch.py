@@ -44,14 +44,13 @@ NS = 1_000_000_000
 
 @asynccontextmanager
 async def rest_only(config: ClientConfig) -> AsyncIterator[KrakenClient]:
-    """A client used for one-shot calls only, never connected. ``close()`` of a client
-    that never connected does nothing (core), so its REST client is closed here."""
+    """A client used for one-shot calls only, never connected: ``close()`` still closes
+    its REST client (core)."""
     client = KrakenClient(config)
     try:
         yield client
     finally:
         await client.close()
-        await client._rest_fetcher.aclose()
 
 
 def prices(ex: KrakenEmulator) -> tuple[Decimal, Decimal]:
