@@ -70,6 +70,10 @@ class AccountSocket:
     (see the module docstring); ``options`` go to its session (``ping_interval``,
     ``limiter``...). Order replies and account events never wait for a slow consumer."""
 
+    ping_frame: bytes | None = None
+    """A fixed application ping frame (a venue whose ping varies overrides
+    :meth:`ping_message`)."""
+
     def __init__(self, context: AdapterContext, **options: Any) -> None:
         self.context = context
         self.wanted: set[Channel] = set()  # the user's channels: restored on every connect
@@ -105,8 +109,9 @@ class AccountSocket:
         raise NotImplementedError
 
     def ping_message(self) -> bytes | None:
-        """The venue's application ping (None: the transport's ping alone)."""
-        return None
+        """The venue's application ping (None: the transport's ping alone); by default
+        :attr:`ping_frame`."""
+        return self.ping_frame
 
     # --- SessionHandler ---------------------------------------------------------------
 

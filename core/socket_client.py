@@ -68,6 +68,8 @@ class SocketClient(BaseClient):
     """Those of ``channels`` that need credentials and take no symbols."""
     ping_interval: ClassVar[float | None] = None
     """Seconds between keepalive pings (the config's ``heartbeat.ping_interval`` wins)."""
+    ping_frame: ClassVar[bytes | None] = None
+    """A fixed keepalive ping frame (a venue whose ping varies overrides :meth:`ping_message`)."""
     greets: ClassVar[bool] = False
     """The venue greets every connection before taking requests (see :meth:`handshake`)."""
     batched: ClassVar[bool] = False
@@ -119,8 +121,9 @@ class SocketClient(BaseClient):
         return None
 
     def ping_message(self) -> bytes | None:
-        """The keepalive ping frame, or None when the venue needs none."""
-        return None
+        """The keepalive ping frame, or None when the venue needs none (by default
+        :attr:`ping_frame`)."""
+        return self.ping_frame
 
     def check_options(self, channel: Channel, options: Mapping[str, Any]) -> None:
         """Refuse options the venue does not know; by default a book takes ``depth``."""

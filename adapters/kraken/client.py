@@ -62,6 +62,7 @@ class KrakenClient(SocketClient):
     channels = frozenset(CHANNELS) | ACCOUNT_CHANNELS
     account_channels = ACCOUNT_CHANNELS  # on the auth socket
     ping_interval = PING_INTERVAL
+    ping_frame = PING  # Kraken's application ping (a request without params)
     batched = True
     request_quota = SUBSCRIBE_QUOTA
     socket_name = "public"
@@ -99,10 +100,6 @@ class KrakenClient(SocketClient):
         timeout = self.config.request_timeout
         await request(session, "subscribe", {"channel": "instrument"}, [None], timeout)
         await self._instruments_known.wait()
-
-    def ping_message(self) -> bytes:
-        """Kraken's application ping (a request without params)."""
-        return PING
 
     def subscription_options(self, channel: Channel, options: Mapping[str, Any]) -> dict[str, Any]:
         """The channel's options, validated, defaults filled in (``depth``, ``interval``)."""

@@ -73,6 +73,8 @@ class KrakenPrivate(AccountSocket):
     ``tracker`` holds every order's merged state, each connection's executions snapshot
     is :meth:`~tickwire.core.account.AccountSocket.synced`."""
 
+    ping_frame = PING
+
     def __init__(self, context: AdapterContext, rest: KrakenRest) -> None:
         ping = context.config.heartbeat.ping_interval or PING_INTERVAL
         super().__init__(context, ping_interval=ping)
@@ -119,10 +121,6 @@ class KrakenPrivate(AccountSocket):
         super().on_close(reason)
         self.sequences.forget()
         self._token = ""
-
-    def ping_message(self) -> bytes:
-        """Kraken's application ping."""
-        return PING
 
     # --- frames ------------------------------------------------------------------------
 
