@@ -71,6 +71,8 @@ class History:
 
         Buckets after ``now_s`` do not exist yet; at most :data:`MAX_CANDLES`, the newest.
         """
+        if self.trades:  # a bucket holding a print exists, whatever this machine's clock
+            now_s = max(now_s, self.trades[-1].trade.ts // 1_000_000_000)
         end_s = min(end_s, now_s + 1)
         first = -(-start_s // span) * span  # the first bucket beginning at or after start
         last = (end_s - 1) // span * span
