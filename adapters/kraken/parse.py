@@ -1,20 +1,16 @@
-"""Decode Kraken v2 frames and normalize them into :mod:`tickwire.core` types.
+"""Decode Kraken v2 frames and normalize them into :mod:`tickwire.core` types: pure,
+synchronous functions on the per-message path (:func:`decode_frame`, then
+:func:`to_tickers` and the other ``to_*``).
 
-Pure, synchronous functions on the per-message path: ``decode_frame(frame)`` gives the
-wire Struct (one msgspec pass for channel messages), ``to_tickers(msg, received)`` and
-the other ``to_*`` functions the core events.
-
-Whatever does not fit the schemas or breaks the value rules of
-``docs/concepts/events.md`` raises :class:`~tickwire.core.errors.DecodeError` (and
-nothing else): from :func:`decode_frame`, and from the ``to_*`` functions for what a
-schema cannot check (timestamps, ``Decimal`` ranges; msgspec checks integer ranges, see
-the schemas' ``Count``). Those check each value with one chained comparison as they read
-it; only when one fails does the slow path (core's :class:`~tickwire.core.checks.Fields`)
-work out which field and why.
+Whatever breaks the schemas or the value rules of ``docs/concepts/events.md`` raises
+:class:`~tickwire.core.errors.DecodeError` and nothing else. The hot ``to_*`` check each
+value with one chained comparison as they read it; only a failure asks core's
+:func:`~tickwire.core.parsing.refusal` which field and why.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TypeVar
 
 import msgspec
@@ -31,18 +27,12 @@ from tickwire.adapters.kraken.schemas import (
 from tickwire.adapters.kraken.schemas_private import BalancesMessage, PrivateMessage
 from tickwire.adapters.kraken.schemas_rest import OhlcRow
 from tickwire.core.checks import Fields
-from tickwire.core.decoding import UNDECODABLE
+from tickwire.core.decoding import UNDECODABLE, either, strict
 from tickwire.core.errors import DecodeError
+from tickwire.core.parsing import ORDER_TYPES, SIDES, refusal, unchanged
 from tickwire.core.timestamps import parse_timestamp, rfc3339_to_ns
-from tickwire.core.types import Balance, Candle, Instrument, OrderType, Side, Ticker, Trade
-from tickwire.core.validation import (
-    MAX_PRICE,
-    MAX_SIZE,
-    MAX_TS_NS,
-    MIN_TS_NS,
-    ZERO,
-    check_ts,
-)
+from tickwire.core.types import Balance, Candle, Instrument, Ticker, Trade
+from tickwire.core.validation import MAX_PRICE, MAX_SIZE, MAX_TS_NS, MIN_TS_NS, ZERO
 
 __all__ = [
     "DECODE_ERRORS",
@@ -83,46 +73,23 @@ DECODE_ERRORS = UNDECODABLE
 """What msgspec may raise on a hostile frame (core's ``UNDECODABLE``); each becomes a
 :class:`~tickwire.core.errors.DecodeError`."""
 
-SIDES = {"buy": Side.BUY, "sell": Side.SELL}
-ORDER_TYPES = {"limit": OrderType.LIMIT, "market": OrderType.MARKET}
 _TRADABLE_STATUS = "online"
 
+decode_frame = either(
+    _channel_decoder, "a channel message", _response_decoder, "a method response", VENUE
+)
+"""Decode one WebSocket frame into its wire Struct: a channel message (one pass of the
+tagged-union decoder), else a :class:`MethodResponse` (which requires ``method``).
+Anything else (garbage, wrong types, an unknown channel, Cloudflare's plain text)
+raises :class:`~tickwire.core.errors.DecodeError` and nothing else."""
 
-def decode_frame(frame: bytes | str) -> ChannelMessage | MethodResponse:
-    """Decode one WebSocket frame into its wire Struct: a channel message (one pass of
-    the tagged-union decoder), else a :class:`MethodResponse` (which requires ``method``).
-    Anything else (garbage, wrong types, an unknown channel, Cloudflare's plain text)
-    raises :class:`~tickwire.core.errors.DecodeError` and nothing else.
-    """
-    try:
-        return _channel_decoder.decode(frame)
-    except DECODE_ERRORS as exc:
-        return _response(frame, exc, "channel message")
-
-
-def decode_private_frame(frame: bytes | str) -> PrivateMessage | MethodResponse:
-    """Decode one frame of the auth socket: ``executions``, ``balances``, ``status``,
-    ``heartbeat``, or a method response. Anything else raises
-    :class:`~tickwire.core.errors.DecodeError` and nothing else.
-
-    Kept apart from :func:`decode_frame`: private channels never arrive on the public
-    socket, and the public decoder stays as small as the hot path wants it.
-    """
-    try:
-        return _private_decoder.decode(frame)
-    except DECODE_ERRORS as exc:
-        return _response(frame, exc, "private channel message")
-
-
-def _response(frame: bytes | str, channel_exc: Exception, what: str) -> MethodResponse:
-    """A frame that is no ``what``, as a method response; else the error naming both."""
-    try:
-        return _response_decoder.decode(frame)
-    except DECODE_ERRORS as response_exc:
-        raise DecodeError(
-            f"kraken: neither a {what} ({channel_exc}) nor a method response ({response_exc})",
-            frame,
-        ) from channel_exc
+decode_private_frame = either(
+    _private_decoder, "a private channel message", _response_decoder, "a method response", VENUE
+)
+"""Decode one frame of the auth socket: ``executions``, ``balances``, ``status``,
+``heartbeat``, or a method response; anything else raises
+:class:`~tickwire.core.errors.DecodeError`. Apart from :func:`decode_frame`: private
+channels never arrive on the public socket, whose decoder stays as small as it can."""
 
 
 def decode_result(response: MethodResponse, kind: type[T]) -> T:
@@ -133,10 +100,7 @@ def decode_result(response: MethodResponse, kind: type[T]) -> T:
     """
     if not response.result:
         raise DecodeError(f"kraken: {response.method}: no result")
-    try:
-        return msgspec.json.decode(response.result, type=kind)
-    except DECODE_ERRORS as exc:
-        raise DecodeError(f"kraken: {response.method}: {exc}", bytes(response.result)) from exc
+    return strict(msgspec.json.Decoder(kind), response.result, f"kraken: {response.method}")
 
 
 def unmatched(response: MethodResponse) -> DecodeError:
@@ -146,41 +110,12 @@ def unmatched(response: MethodResponse) -> DecodeError:
     )
 
 
-# --- symbols ---------------------------------------------------------------------------
+to_unified = to_native = unchanged
+"""Kraken's symbol ↔ tickwire's ``BASE/QUOTE``, both ways: v2 already spells ``BTC/USD``."""
 
-
-def to_unified(symbol: str) -> str:
-    """Kraken's symbol → tickwire's ``BASE/QUOTE``. v2 already spells ``BTC/USD``."""
-    return symbol
-
-
-def to_native(symbol: str) -> str:
-    """tickwire's ``BASE/QUOTE`` → Kraken's symbol (the inverse of :func:`to_unified`)."""
-    return symbol
-
-
-# --- timestamps ------------------------------------------------------------------------
-
-
-def timestamp_ns(text: str | None, default: int) -> int:
-    """An optional wire timestamp as ns, or ``default`` (see core's ``parse_timestamp``)."""
-    return parse_timestamp(text, default, VENUE)
-
-
-# --- value rules (the slow path: only once a check already failed) --------------------
-
-
-def _refuse(fields: Fields, what: str, entry: object, ts: int | None = None) -> DecodeError:
-    """The precise error for an ``entry`` whose inline value check failed: core's field
-    table re-checks it (a NaN's ``InvalidOperation`` becomes ``DecodeError`` there)."""
-    try:
-        fields.check(entry, f"kraken: {what}")
-        if ts is not None:
-            check_ts(ts, f"kraken: {what} timestamp")
-    except DecodeError as exc:
-        return exc
-    return DecodeError(f"kraken: {what}: a value out of range")  # not reached in practice
-
+timestamp_ns = partial(parse_timestamp, venue=VENUE)
+"""``timestamp_ns(text, default)``: an optional wire timestamp as ns, or ``default``
+(core's ``parse_timestamp``, errors naming Kraken)."""
 
 _TICKER = Fields(prices=("bid", "ask", "last"), sizes=("bid_qty", "ask_qty", "volume"))
 _TRADE = Fields(prices=("price",), sizes=("qty",))
@@ -209,7 +144,7 @@ def to_tickers(msg: TickerMessage, received: int) -> list[Ticker]:
             else:
                 ts = rfc3339_to_ns(stamp)
                 if not MIN_TS_NS <= ts <= MAX_TS_NS:
-                    raise _refuse(_TICKER, "ticker", entry, ts)
+                    raise refusal(_TICKER, entry, "kraken: ticker", ts)
             bid, ask, last = entry.bid, entry.ask, entry.last
             bid_qty, ask_qty, volume = entry.bid_qty, entry.ask_qty, entry.volume
             # One chained comparison per value: no helper call on the hot path.
@@ -221,7 +156,7 @@ def to_tickers(msg: TickerMessage, received: int) -> list[Ticker]:
                 and ZERO <= ask_qty < MAX_SIZE
                 and ZERO <= volume < MAX_SIZE
             ):
-                raise _refuse(_TICKER, "ticker", entry, ts)
+                raise refusal(_TICKER, entry, "kraken: ticker", ts)
             tickers.append(
                 Ticker(
                     venue=VENUE,
@@ -239,7 +174,7 @@ def to_tickers(msg: TickerMessage, received: int) -> list[Ticker]:
     except ValueError as exc:  # only rfc3339_to_ns raises it (inlined: hot path)
         raise DecodeError(f"kraken: bad ticker timestamp: {exc}") from exc
     except ArithmeticError:  # a NaN: Decimal refuses to order it (InvalidOperation)
-        raise _refuse(_TICKER, "ticker", entry) from None
+        raise refusal(_TICKER, entry, "kraken: ticker") from None
     return tickers
 
 
@@ -256,11 +191,11 @@ def to_trades(msg: TradeMessage, received: int) -> list[Trade]:
             if not (
                 ZERO < price < MAX_PRICE and ZERO <= qty < MAX_SIZE and MIN_TS_NS <= ts <= MAX_TS_NS
             ):
-                raise _refuse(_TRADE, "trade", entry, ts)
+                raise refusal(_TRADE, entry, "kraken: trade", ts)
             trades.append(
                 Trade(
                     venue=VENUE,
-                    symbol=to_unified(entry.symbol),
+                    symbol=entry.symbol,  # v2 spells it BASE/QUOTE (to_unified: identity)
                     trade_id=str(entry.trade_id),
                     price=price,
                     size=qty,
@@ -272,7 +207,7 @@ def to_trades(msg: TradeMessage, received: int) -> list[Trade]:
     except ValueError as exc:  # only rfc3339_to_ns raises it
         raise DecodeError(f"kraken: bad trade timestamp: {exc}") from exc
     except ArithmeticError:  # a NaN
-        raise _refuse(_TRADE, "trade", entry) from None
+        raise refusal(_TRADE, entry, "kraken: trade") from None
     return trades
 
 
@@ -299,7 +234,7 @@ def to_candles(msg: OhlcMessage, received: int) -> list[Candle]:
         except ArithmeticError:  # a NaN
             valid = False
         if not valid:
-            raise _refuse(_CANDLE, "ohlc", entry)
+            raise refusal(_CANDLE, entry, "kraken: ohlc")
         symbol = to_unified(entry.symbol)
         candles.append(to_candle(symbol, entry.interval * 60, start, entry, ts, received))
     return candles
