@@ -11,25 +11,35 @@ credentials) or :class:`~tickwire.core.errors.NotSupported` (an adapter with no 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from functools import partial
 from time import time_ns
-from typing import Any
+from typing import Any, TypeVar
 
 from tickwire.core.dead_man import keep_armed
 from tickwire.core.deadline import Deadline
 from tickwire.core.errors import (
     BatchRejected,
+    DecodeError,
     InvalidOrder,
     NotSupported,
+    RequestTimeout,
     TickwireError,
+    TransportError,
     UnknownOrder,
 )
 from tickwire.core.ids import new_client_id
+from tickwire.core.order_tracker import OrderState
 from tickwire.core.types import OrderAck, OrderRequest
 
-__all__ = ["Trader", "order_deadline", "positive"]
+__all__ = ["LOST", "Trader", "order_deadline", "positive"]
+
+T = TypeVar("T")
+
+LOST = (RequestTimeout, TransportError, DecodeError)
+"""How a request fails when its reply may have been lost: before answering with one,
+ask :func:`~tickwire.core.reconcile.maybe_sent` whether it can have left at all."""
 
 
 def order_deadline(venue: str, call: str, timeout: float) -> Deadline:
@@ -79,6 +89,21 @@ class Trader:
         """The one :class:`Deadline` of an order call (:func:`order_deadline`)."""
         return order_deadline(self.venue, call, timeout)
 
+    @staticmethod
+    def send_budget(deadline: Deadline) -> Deadline:
+        """The part of ``deadline`` a placement may spend sending: the rest (half, at most
+        2 s) is kept to ask the venue what became of a request lost in flight."""
+        timeout = deadline.seconds
+        return Deadline(timeout - min(timeout / 2, 2.0), deadline.what)
+
+    @staticmethod
+    async def within(
+        deadline: Deadline, call: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any
+    ) -> T:
+        """``call(*args, **kwargs, timeout=<what is left>)``, bounded by ``deadline`` as a
+        whole: a wait for quota included (an HTTP client's own timeout is per phase)."""
+        return await deadline.run(call(*args, timeout=deadline.check(), **kwargs))
+
     def one_id(self, order_id: str | None, client_id: str | None) -> dict[str, str]:
         """``{order id field: order_id}`` or ``{client id field: client_id}``
         (:attr:`id_fields`): exactly one must be given, else :class:`ValueError`."""
@@ -86,6 +111,25 @@ class Trader:
             raise ValueError("give exactly one of order_id and client_id")
         by_order, by_client = self.id_fields
         return {by_order: order_id} if order_id is not None else {by_client: client_id or ""}
+
+    def known_ack(
+        self,
+        symbol: str,
+        echoed: tuple[str | None, str | None],
+        given: Mapping[str, str],
+        state: OrderState | None,
+        ts: int = 0,
+    ) -> OrderAck:
+        """The ack of a call on a known order (an amend, a cancel): each of its two ids
+        as the venue ``echoed`` it, else as ``given`` (:meth:`one_id`), else as tracked
+        (``state``)."""
+        by_order, by_client = self.id_fields
+        return self.ack(
+            symbol,
+            echoed[0] or given.get(by_order) or (state.order_id if state else ""),
+            echoed[1] or given.get(by_client) or (state.client_id if state else None),
+            ts,
+        )
 
     @staticmethod
     def changes(call: str, price: Any, size: Any) -> dict[str, Decimal]:

@@ -32,13 +32,7 @@ from tickwire.adapters.kraken.schemas_private import (
 )
 from tickwire.core.account import Interrupted
 from tickwire.core.deadline import Deadline
-from tickwire.core.errors import (
-    DecodeError,
-    InvalidOrder,
-    RequestTimeout,
-    TickwireError,
-)
-from tickwire.core.order_tracker import OrderState
+from tickwire.core.errors import DecodeError, InvalidOrder, RequestTimeout, TickwireError
 from tickwire.core.reconcile import reconcile_each
 from tickwire.core.trader import Trader
 from tickwire.core.types import OrderAck, OrderRequest, OrderType, TimeInForce
@@ -144,7 +138,8 @@ class KrakenTrader(Trader):
             new["size"] = state.size  # Kraken documents order_qty as required
         params: dict[str, Any] = ids | {_FIELDS[name]: value for name, value in new.items()}
         reply = await self._call("amend_order", params, timeout)
-        return self._known_ack(symbol, decode_result(reply, AmendOrderResult), ids, state, reply)
+        result = decode_result(reply, AmendOrderResult)
+        return self.known_ack(symbol, (result.order_id, result.cl_ord_id), ids, state, _ts(reply))
 
     async def edit_order(
         self, symbol: str, *, order_id: str, price: Any = None, size: Any = None, timeout: float
@@ -179,7 +174,8 @@ class KrakenTrader(Trader):
         params = {key: [value] for key, value in ids.items()}
         reply = await self._call("cancel_order", params, timeout)
         state = self._private.tracker.get(order_id, client_id)
-        return self._known_ack(symbol, decode_result(reply, CancelOrderResult), ids, state, reply)
+        result = decode_result(reply, CancelOrderResult)
+        return self.known_ack(symbol, (result.order_id, result.cl_ord_id), ids, state, _ts(reply))
 
     async def cancel_all(self, symbol: str | None = None, *, timeout: float) -> int:
         """Cancel every open order; with ``symbol``, a batch of that symbol's open orders."""
@@ -258,25 +254,6 @@ class KrakenTrader(Trader):
             else:  # the documented form
                 cancelled += decode_result(reply, CountResult).count
         return cancelled
-
-    # --- helpers ------------------------------------------------------------------------
-
-    def _known_ack(
-        self,
-        symbol: str,
-        result: AmendOrderResult | CancelOrderResult,
-        ids: dict[str, str],
-        state: OrderState | None,
-        reply: MethodResponse,
-    ) -> OrderAck:
-        """The ack of a call on a known order: the ids the venue echoed, else those
-        given, else those tracked."""
-        return self.ack(
-            symbol,
-            result.order_id or ids.get("order_id") or (state.order_id if state else ""),
-            result.cl_ord_id or ids.get("cl_ord_id") or (state.client_id if state else None),
-            _ts(reply),
-        )
 
 
 def _ts(response: MethodResponse) -> int:

@@ -39,14 +39,12 @@ from tickwire.core.errors import (
     DecodeError,
     ExchangeError,
     InvalidOrder,
-    RequestTimeout,
     TickwireError,
-    TransportError,
     UnknownOrder,
 )
 from tickwire.core.reconcile import lookup_until, maybe_sent, reconcile, reconcile_each
 from tickwire.core.rest import decode, decode_or_none
-from tickwire.core.trader import Trader
+from tickwire.core.trader import LOST, Trader
 from tickwire.core.types import OrderAck, OrderRequest, OrderType, TimeInForce
 
 __all__ = ["BATCH_SIZE", "DCP_RANGE", "KucoinTrader"]
@@ -61,7 +59,6 @@ _CONCURRENT_CANCELS = 8
 _CLIENT_OID = re.compile(r"[A-Za-z0-9_-]{1,40}")
 _TIF = {TimeInForce.GTC: "GTC", TimeInForce.IOC: "IOC", TimeInForce.FOK: "FOK"}
 _FIELDS = {"price": "newPrice", "size": "newSize"}  # an amend's changes
-_LOST = (RequestTimeout, TransportError, DecodeError)  # a reply that may have been lost
 
 
 def _text(value: Decimal) -> str:
@@ -77,12 +74,6 @@ def _same_order(found: OrderDetail, body: HfOrder) -> bool:
     )
 
 
-def _send_budget(deadline: Deadline) -> Deadline:
-    # Keep part of the budget to ask KuCoin what became of a request lost in flight.
-    timeout = deadline.seconds
-    return Deadline(timeout - min(timeout / 2, 2.0), deadline.what)
-
-
 class KucoinTrader(Trader):
     """The order methods of one account, over ``rest`` (signed with its credentials; its
     limiter's pools, :data:`~.rest.QUOTAS`, shared with the fetcher)."""
@@ -93,31 +84,12 @@ class KucoinTrader(Trader):
     def __init__(self, rest: KucoinRest) -> None:
         self._rest = rest
 
-    async def call(
-        self,
-        method: str,
-        path: str,
-        deadline: Deadline,
-        *,
-        params: dict[str, str] | None = None,
-        body: Any = None,
-    ) -> msgspec.Raw:
+    async def call(self, method: str, path: str, deadline: Deadline, **options: Any) -> msgspec.Raw:
         """One signed call within ``deadline`` (:class:`RequestTimeout` otherwise), its
-        weight taken from the account's Spot pool first (lookups 2, the rest 1)."""
-        weight = 2 if method == "GET" else 1
-        # The deadline bounds the whole call, the wait for the pool included: httpx's own
-        # timeout is per phase.
-        call = self._rest.call(
-            method,
-            path,
-            signed=True,
-            pool=SPOT,
-            weight=weight,
-            params=params,
-            body=body,
-            timeout=deadline.check(),
-        )
-        return await deadline.run(call)
+        weight taken from the account's Spot pool first (lookups 2, the rest 1);
+        ``options`` (``params``, ``body``) go to :meth:`~.rest.KucoinRest.call`."""
+        weight = {"signed": True, "pool": SPOT, "weight": 2 if method == "GET" else 1}
+        return await self.within(deadline, self._rest.call, method, path, **weight, **options)
 
     # --- placing ------------------------------------------------------------------------
 
@@ -148,7 +120,7 @@ class KucoinTrader(Trader):
         [client_id] = self.client_ids([request])
         body = self.order_body(request, client_id)
         try:
-            raw = await self.call("POST", ORDERS, _send_budget(deadline), body=body)
+            raw = await self.call("POST", ORDERS, self.send_budget(deadline), body=body)
             data = decode(VENUE, raw, OrderIdData, f"POST {ORDERS}")
         except ExchangeError as exc:
             if str(exc.code) != DUPLICATE_CLIENT_OID:
@@ -160,7 +132,7 @@ class KucoinTrader(Trader):
             if found is None or not _same_order(found, body):
                 raise
             return self.ack(request.symbol, found.id, client_id)
-        except _LOST as exc:
+        except LOST as exc:
             if not maybe_sent(exc):
                 raise
             return await self.reconcile({client_id: body.symbol}, deadline, exc, client_id)
@@ -184,10 +156,8 @@ class KucoinTrader(Trader):
     ) -> OrderDetail | None:
         """``GET .../client-order/{clientOid}``: the order, or None when KuCoin has none."""
         try:
-            lookup = self._rest.order_detail(
-                symbol_native, None, client_id, timeout=deadline.check()
-            )
-            return await deadline.run(lookup)
+            detail = self._rest.order_detail
+            return await self.within(deadline, detail, symbol_native, None, client_id)
         except UnknownOrder:
             return None
 
@@ -206,7 +176,7 @@ class KucoinTrader(Trader):
         bodies = [self.order_body(r, cid) for r, cid in zip(requests, ids, strict=True)]
         acks: list[OrderAck] = []
         failures: dict[str, TickwireError] = {}
-        send = _send_budget(deadline)
+        send = self.send_budget(deadline)
         for start in range(0, len(bodies), BATCH_SIZE):
             chunk = bodies[start : start + BATCH_SIZE]
             try:
@@ -214,7 +184,7 @@ class KucoinTrader(Trader):
                 results = decode(VENUE, raw, list[MultiOrderResult], f"POST {ORDERS}/multi")
                 if len(results) != len(chunk):
                     raise DecodeError(f"{VENUE}: {len(results)} results for {len(chunk)} orders")
-            except _LOST as exc:
+            except LOST as exc:
                 if not maybe_sent(exc):
                     raise
                 symbols = {b.client_oid: b.symbol for b in chunk}
@@ -289,8 +259,7 @@ class KucoinTrader(Trader):
         """
         deadline = self.deadline("cancel_all", timeout)
         native = None if symbol is None else to_native(symbol)
-        listed = self._rest.open_orders(native, timeout=deadline.check())
-        count = len(await deadline.run(listed))
+        count = len(await self.within(deadline, self._rest.open_orders, native))
         if native is not None:
             await self.call("DELETE", ORDERS, deadline, params={"symbol": native})
             return count
