@@ -14,19 +14,16 @@ else takes the general path, the tagged union on ``type`` with ``data`` left raw
 Private pushes are decoded and normalized by :mod:`tickwire.adapters.kucoin.parse_private`.
 
 Whatever does not fit the schemas or breaks the value rules of ``docs/concepts/events.md``
-raises :class:`~tickwire.core.errors.DecodeError` (and nothing else): from
-:func:`decode_frame`, :func:`decode_data`, and the ``to_*`` functions for what a schema
-cannot check (a time in a string, ``Decimal`` ranges). Those check each price and size
-with one chained comparison where the event is built (ticker and book prices once per
-distinct text, :func:`~tickwire.core.sync_book.price_of`); a ``NaN`` makes it raise
-``InvalidOperation``, turned into the same ``DecodeError``.
+raises :class:`~tickwire.core.errors.DecodeError` (and nothing else), from the decoders and
+from the ``to_*`` functions, which check each price and size with one chained comparison
+where the event is built (ticker and book prices once per distinct text,
+:func:`~tickwire.core.sync_book.price_of`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
 from typing import Any, NoReturn, get_args
 
 import msgspec
@@ -45,8 +42,9 @@ from tickwire.adapters.kucoin.schemas import (
 )
 from tickwire.core.decoding import strict
 from tickwire.core.errors import DecodeError
+from tickwire.core.parsing import SIDES, decimals, joined_by, price_levels
 from tickwire.core.sync_book import price_of
-from tickwire.core.types import BookLevel, BookUpdate, Candle, Instrument, Side, Ticker, Trade
+from tickwire.core.types import BookLevel, BookUpdate, Candle, Instrument, Ticker, Trade
 from tickwire.core.validation import MAX_PRICE, MAX_SIZE, MAX_TS_NS, MIN_TS_NS, ZERO
 
 __all__ = [
@@ -55,7 +53,6 @@ __all__ = [
     "SIDES",
     "TICKER_ALL_TOPIC",
     "VENUE",
-    "decimals",
     "decode_data",
     "decode_frame",
     "decode_push",
@@ -109,9 +106,6 @@ msgspec raises (:data:`~tickwire.core.decoding.UNDECODABLE`) for anything else, 
 then takes :func:`decode_frame` (control frames, ``/market/ticker:all``, raw topics, bad
 frames)."""
 
-SIDES = {"buy": Side.BUY, "sell": Side.SELL}
-"""KuCoin's sides, in pushes and REST replies alike."""
-
 
 def _out_of_range(what: str, data: object) -> NoReturn:
     # The cold path, kept out of the to_* functions: a value breaks the rules.
@@ -119,17 +113,8 @@ def _out_of_range(what: str, data: object) -> NoReturn:
 
 
 def valid_levels(rows: list[tuple[Decimal, Decimal]], what: str) -> list[BookLevel]:
-    """``[price, size]`` rows as levels, each price ``> 0`` and size ``>= 0`` (else
-    :class:`~tickwire.core.errors.DecodeError`)."""
-    levels = []
-    try:
-        for price, size in rows:
-            if not (ZERO < price < MAX_PRICE and ZERO <= size < MAX_SIZE):
-                _out_of_range(what, (price, size))
-            levels.append(BookLevel(price, size))
-    except InvalidOperation:  # NaN
-        _out_of_range(what, rows)
-    return levels
+    """``[price, size]`` rows as checked levels (core's ``price_levels``, naming KuCoin)."""
+    return price_levels(rows, f"kucoin: {what}")
 
 
 def decode_frame(frame: bytes | str) -> PushFrame:
@@ -176,30 +161,8 @@ def push_of(msg: Message) -> MarketPush:
     return push
 
 
-# --- symbols ---------------------------------------------------------------------------
-
-# Memoized, and bounded: symbols come from the venue, and a flood of garbage ones must not
-# grow memory without limit.
-SYMBOL_CACHE_SIZE = 8192
-
-
-@lru_cache(maxsize=SYMBOL_CACHE_SIZE)
-def to_unified(symbol: str) -> str:
-    """KuCoin's ``BTC-USDT`` → tickwire's ``BTC/USDT``; the single point of truth.
-
-    KuCoin symbols are ``BASE-QUOTE`` with one hyphen. Anything without a hyphen
-    (already unified, or a market code like ``BTC``) is returned unchanged, so the
-    function is idempotent.
-    """
-    base, sep, quote = symbol.partition("-")
-    return f"{base}/{quote}" if sep else symbol
-
-
-@lru_cache(maxsize=SYMBOL_CACHE_SIZE)
-def to_native(symbol: str) -> str:
-    """tickwire's ``BTC/USDT`` → KuCoin's ``BTC-USDT`` (the inverse of :func:`to_unified`)."""
-    base, sep, quote = symbol.partition("/")
-    return f"{base}-{quote}" if sep else symbol
+# KuCoin's BTC-USDT <-> tickwire's BTC/USDT, memoized and idempotent: the single point of truth.
+to_unified, to_native = joined_by("-")
 
 
 # --- message data → core ----------------------------------------------------------------
@@ -314,25 +277,12 @@ def to_depth_update(data: DepthData, symbol: str, received: int) -> BookUpdate:
     return BookUpdate(
         venue=VENUE,
         symbol=to_unified(symbol),
-        bids=tuple(valid_levels(data.bids, "depth bid")),
-        asks=tuple(valid_levels(data.asks, "depth ask")),
+        bids=tuple(price_levels(data.bids, "kucoin: depth bid")),
+        asks=tuple(price_levels(data.asks, "kucoin: depth ask")),
         snapshot=True,
         ts=data.timestamp * _MS,
         received=received,
     )
-
-
-def decimals(increment: Decimal) -> int:
-    """The decimal places of a step: ``0.00001`` → 5, ``0.10`` → 1, ``1`` and ``10`` → 0.
-
-    Raises :class:`~tickwire.core.errors.DecodeError` unless ``increment`` is a positive
-    finite number.
-    """
-    if not increment.is_finite() or increment <= 0:
-        raise DecodeError(f"kucoin: increment must be a positive number, got {increment}")
-    exponent = increment.normalize().as_tuple().exponent
-    assert isinstance(exponent, int)  # finite, so never 'n'/'N'/'F'
-    return max(0, -exponent)
 
 
 def to_instrument(entry: SymbolEntry) -> Instrument:
@@ -351,8 +301,8 @@ def to_instrument(entry: SymbolEntry) -> Instrument:
         price_increment=entry.price_increment,
         size_increment=entry.base_increment,
         min_size=entry.base_min_size,
-        price_precision=decimals(entry.price_increment),
-        size_precision=decimals(entry.base_increment),
+        price_precision=decimals(entry.price_increment, VENUE),
+        size_precision=decimals(entry.base_increment, VENUE),
         min_notional=entry.min_funds if entry.min_funds is not None else entry.quote_min_size,
         tradable=entry.enable_trading,
     )

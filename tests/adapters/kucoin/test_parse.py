@@ -12,12 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tickwire.adapters.kucoin import parse
 from tickwire.adapters.kucoin.book import KucoinBook
 from tickwire.adapters.kucoin.parse import (
     CANDLE_INTERVALS,
     CANDLE_TYPES,
-    decimals,
     decode_data,
     decode_frame,
     to_candle,
@@ -45,6 +43,7 @@ from tickwire.adapters.kucoin.schemas import (
     Welcome,
 )
 from tickwire.core.errors import DecodeError
+from tickwire.core.parsing import SYMBOL_CACHE_SIZE, decimals
 from tickwire.core.types import (
     BookLevel,
     BookUpdate,
@@ -217,11 +216,11 @@ def test_symbols_without_separator_pass_through() -> None:
 
 
 def test_symbol_caches_are_bounded() -> None:
-    for i in range(parse.SYMBOL_CACHE_SIZE + 10):
+    for i in range(SYMBOL_CACHE_SIZE + 10):
         assert to_unified(f"A{i}-B") == f"A{i}/B"
         assert to_native(f"A{i}/B") == f"A{i}-B"
     for convert in (to_unified, to_native):
-        assert convert.cache_info().currsize <= parse.SYMBOL_CACHE_SIZE
+        assert convert.cache_info().currsize <= SYMBOL_CACHE_SIZE
 
 
 # --- market data → core ------------------------------------------------------------------
@@ -372,13 +371,13 @@ def test_depth_update_is_a_snapshot(name: str, levels: int) -> None:
     [("0.00001", 5), ("0.00000001", 8), ("0.1", 1), ("0.10", 1), ("1", 0), ("10", 0), ("1E-3", 3)],
 )
 def test_decimals(increment: str, places: int) -> None:
-    assert decimals(D(increment)) == places
+    assert decimals(D(increment), "kucoin") == places
 
 
 @pytest.mark.parametrize("bad", ["0", "-0.1", "NaN", "Infinity", "sNaN"])
 def test_decimals_rejects_non_positive_increments(bad: str) -> None:
     with pytest.raises(DecodeError, match="positive"):
-        decimals(D(bad))
+        decimals(D(bad), "kucoin")
 
 
 def test_instrument_from_symbols_excerpt() -> None:
