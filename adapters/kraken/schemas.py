@@ -1,36 +1,22 @@
 """Kraken Spot WebSocket v2 wire messages, as msgspec Structs with the venue's field names.
 
-This module only *describes* the venue: what comes over the socket and how to turn its
-timestamps into integers. Normalization into :mod:`tickwire.core` types lives in
-:mod:`tickwire.adapters.kraken.parse`.
-
-Two kinds of server message exist (see ``shared/reference/kraken-ws-v2.md`` §2):
-
-- channel messages carry ``channel``; :data:`ChannelMessage` is a tagged union on it;
-- method responses (acks, pong, errors) carry ``method`` and no usable ``channel``:
-  :class:`MethodResponse`.
-
-Conventions, chosen for the per-message path:
-
-- prices and quantities are :class:`~decimal.Decimal`: Kraken writes them as JSON numbers
-  with full instrument precision, and msgspec decodes a number into a ``Decimal`` from its
-  digits (``0.00044780`` stays ``Decimal("0.00044780")``), never through a float;
-- timestamps stay ``str`` (RFC3339, 0/6/9 fraction digits):
-  :func:`~tickwire.core.timestamps.rfc3339_to_ns` turns one into exact nanoseconds;
-- every Struct is ``frozen`` and ``gc=False`` (no reference cycles; cheaper allocation);
-- unknown fields are ignored (msgspec's default), so Kraken may add fields freely, and
-  only the fields tickwire reads are declared: msgspec skips the others (a ticker's 24 h
-  ``vwap``/``high``/``low``/``change``, a pair's margin terms...) without decoding them;
-  fields the docs call optional, or that recordings lack, have defaults.
+This module only *describes* the venue (conventions: :mod:`tickwire.core.decoding`);
+normalization lives in :mod:`tickwire.adapters.kraken.parse`. Two kinds of server message
+exist (``shared/reference/kraken-ws-v2.md`` §2): channel messages carry ``channel``, on
+which :data:`ChannelMessage` is a tagged union; method responses (acks, pong, errors)
+carry ``method``: :class:`MethodResponse`. Kraken writes prices and quantities as JSON
+numbers with full instrument precision, which msgspec decodes into ``Decimal`` from their
+digits; timestamps stay RFC 3339 text for :func:`~tickwire.core.timestamps.rfc3339_to_ns`.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import msgspec
 
+from tickwire.core.decoding import Wire
 from tickwire.core.validation import Sequence
 
 __all__ = [
@@ -50,7 +36,6 @@ __all__ = [
     "PairData",
     "Precision",
     "PriceLevel",
-    "StatusData",
     "StatusMessage",
     "TickerData",
     "TickerMessage",
@@ -73,8 +58,7 @@ Minutes = Annotated[int, msgspec.Meta(ge=1, le=60 * 24 * 366)]
 """A candle interval in minutes (Kraken's longest is 21600, 15 days)."""
 
 
-class _Wire(msgspec.Struct, frozen=True, gc=False):
-    """Base of every wire Struct: immutable, untracked by the GC."""
+_Wire = Wire  # the name schemas_private and schemas_rest derive from
 
 
 class _Channel(_Wire, frozen=True, gc=False, tag_field="channel"):
@@ -84,23 +68,9 @@ class _Channel(_Wire, frozen=True, gc=False, tag_field="channel"):
 # --- status / heartbeat (no subscription needed) -----------------------------------------
 
 
-class StatusData(_Wire, frozen=True, gc=False):
-    """The engine state, sent on connect and whenever it changes."""
-
-    api_version: str  # "v2"
-    connection_id: int  # u64, often > 2**63: a Python int holds it exactly
-    system: str  # online, maintenance, cancel_only, post_only (a str: new states may come)
-    version: str  # engine version, e.g. "2.0.10"
-    # Newer deployments only; item shape is undocumented, so kept loose.
-    upcoming_maintenance: list[Any] | None = None
-    emergency: list[Any] | None = None
-
-
 class StatusMessage(_Channel, frozen=True, gc=False, tag="status"):
-    """``{"channel": "status", ...}``."""
-
-    type: MessageType
-    data: list[StatusData]
+    """``{"channel": "status", ...}``: the engine state, on connect and on change. Nothing
+    of it is read (every frame counts as liveness), so nothing of it is decoded."""
 
 
 class HeartbeatMessage(_Channel, frozen=True, gc=False, tag="heartbeat"):

@@ -114,8 +114,6 @@ def test_channels_not_supported_yet_raise_decode_error(name: str) -> None:
         b'{"channel":"book","type":"update","data":[{"symbol":"X/Y","bids":[],"asks":[]}]}',
         b'{"channel":"trade","type":"update","data":[{"symbol":"X/Y","side":"hold",'
         b'"price":1,"qty":1,"ord_type":"limit","trade_id":1,"timestamp":"x"}]}',
-        b'{"channel":"status","type":"update","data":[{"api_version":"v2",'
-        b'"connection_id":1.5,"system":"online","version":"2"}]}',
         b'{"method":7}',
         b'{"method":"pong","req_id":"1"}',
         b'{"method":"subscribe","success":"yes"}',

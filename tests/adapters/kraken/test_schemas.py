@@ -42,23 +42,11 @@ def D(text: str) -> Decimal:
 # --- channel messages ------------------------------------------------------------------
 
 
-def test_status_keeps_the_u64_connection_id() -> None:
-    msg = channel("status.json")
-    assert isinstance(msg, StatusMessage)
-    assert msg.type == "update"
-    (entry,) = msg.data
-    assert entry.connection_id == 18125794168470749634  # > 2**63, exact
-    assert (entry.api_version, entry.system, entry.version) == ("v2", "online", "2.0.10")
-    assert entry.upcoming_maintenance == [] and entry.emergency == []
-
-
-def test_status_2024_without_maintenance_arrays() -> None:
-    msg = channel("status_2024.json")
-    assert isinstance(msg, StatusMessage)
-    (entry,) = msg.data
-    assert entry.connection_id == 12393906104898154338
-    assert entry.version == "2.0.4"
-    assert entry.upcoming_maintenance is None and entry.emergency is None
+def test_status_frames_decode_without_their_unread_data() -> None:
+    # Nothing of a status is read (every frame counts as liveness), so nothing is decoded:
+    # the u64 connection_id and the maintenance arrays (absent in 2024) are skipped.
+    assert channel("status.json") == StatusMessage()
+    assert channel("status_2024.json") == StatusMessage()
 
 
 def test_heartbeat() -> None:
