@@ -6,14 +6,20 @@ A venue's REST class subclasses :class:`RestClient` and keeps only what is its o
     class VenueRest(RestClient):
         venue = "venue"
 
+        errors = ERRORS                      # the venue's ErrorTable
+
+        def open_envelope(self, body, status): ...   # result, or (code, message)
+
         async def time(self) -> int:
-            response = await self.send("GET", "/api/v1/time", "GET /api/v1/time")
-            return unwrap(response)          # the venue's envelope and error table
+            raw = await self.request("GET", "/api/v1/time", pool="venue:public")
+            return decode("venue", raw, int, "GET /api/v1/time")
 
     async with VenueRest("https://api.venue.example", timeout=10.0) as rest:
         ...
 
-:meth:`RestClient.send` maps transport failures through
+:meth:`RestClient.request` is the one path of a call: the quota (``pool``), the URL-encoded
+query, :meth:`RestClient.send`, then :func:`~tickwire.core.rest.unwrap` with the venue's
+envelope and :attr:`RestClient.errors`. :meth:`RestClient.send` maps transport failures through
 :func:`~tickwire.core.rest.transport_errors` (the httpx exception kept as ``__cause__``,
 so a caller can tell "never sent" from "sent, no answer") and stamps
 :attr:`RestClient.last_received`. The account's ``credentials`` and the venue's REST
@@ -28,14 +34,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import ClassVar, Self
+from urllib.parse import urlencode
 
 import httpx
+import msgspec
 
 from tickwire.core.config import Credentials
 from tickwire.core.errors import ConfigError
 from tickwire.core.http import received_at
 from tickwire.core.ratelimit import Quota, RateLimiter
-from tickwire.core.rest import transport_errors
+from tickwire.core.rest import ErrorTable, transport_errors, unwrap
 
 __all__ = ["RestClient", "Transport"]
 
@@ -57,6 +65,10 @@ class RestClient:
     """The venue named in errors (a subclass sets it)."""
     quotas: ClassVar[Mapping[str, Quota]] = {}
     """The venue's REST pools by key (a subclass sets them), for the default limiter."""
+    errors = ErrorTable("rest", {})
+    """The venue's error codes (a subclass sets its table), for :meth:`request`."""
+    reset_header: str | None = None
+    """A venue header giving a refused pool's reset in ms, for :meth:`request`."""
 
     def __init__(
         self,
@@ -106,6 +118,11 @@ class RestClient:
             raise ConfigError(f"{self.venue}: {what} needs credentials")
         return self.credentials
 
+    def open_envelope(self, body: bytes, status: int) -> msgspec.Raw | tuple[str, str]:
+        """The venue's envelope (an :data:`~tickwire.core.rest.Opener`, for
+        :meth:`request`): its result, or its error code and message."""
+        raise NotImplementedError
+
     @property
     def http(self) -> httpx.AsyncClient:
         """The HTTP client (created on first use; ``RuntimeError`` once closed)."""
@@ -140,3 +157,30 @@ class RestClient:
             )
         self.last_received = received_at(response)
         return response
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, object] | None = None,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        pool: str | None = None,
+        cost: int = 1,
+        timeout: float | None = None,
+    ) -> msgspec.Raw:
+        """One call to ``path`` with ``params`` as its query (URL-encoded): the result of
+        its envelope, else the venue's error (:func:`~tickwire.core.rest.unwrap`). A
+        ``pool`` of :attr:`limiter` is charged ``cost`` first (a signed call waits for it
+        before it dates its signature, then passes none). Never retried."""
+        if pool is not None:
+            await self.limiter.acquire(pool, cost=cost)
+        what = f"{method} {path}"  # no host, no query: a token may ride there
+        target = f"{path}?{urlencode(params)}" if params else path
+        response = await self.send(
+            method, target, what, content=content, headers=headers, timeout=timeout
+        )
+        return unwrap(
+            response, what, self.errors, self.open_envelope, reset_ms_header=self.reset_header
+        )

@@ -18,14 +18,13 @@ Messages name the method only: never a header, the body, the key, the secret or 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from urllib.parse import urlencode
 
 import msgspec
 
 from tickwire.adapters.kraken.auth import next_nonce, signed_form
 from tickwire.adapters.kraken.errors import ERRORS, error_key
 from tickwire.core.ratelimit import Quota
-from tickwire.core.rest import decode, unwrap
+from tickwire.core.rest import decode
 from tickwire.core.rest_client import RestClient
 
 __all__ = [
@@ -67,16 +66,6 @@ class _Envelope(msgspec.Struct, frozen=True):
 _envelope = msgspec.json.Decoder(_Envelope)
 
 
-def _open(body: bytes, status: int) -> msgspec.Raw | tuple[str, str]:
-    """Kraken's envelope: its first error (table key, full string), else its result."""
-    envelope = _envelope.decode(body)
-    if envelope.error:
-        return error_key(envelope.error[0]), envelope.error[0]
-    if not envelope.result:
-        raise msgspec.DecodeError("neither an error nor a result")
-    return envelope.result
-
-
 class WsToken(msgspec.Struct, frozen=True, kw_only=True):
     """A WebSocket session token. The token is left out of ``repr``: it grants trading."""
 
@@ -95,19 +84,23 @@ class KrakenRest(RestClient):
 
     venue = _VENUE
     quotas = {PUBLIC_KEY: PUBLIC_QUOTA, PRIVATE_KEY: PRIVATE_QUOTA}
+    errors = ERRORS
+
+    def open_envelope(self, body: bytes, status: int) -> msgspec.Raw | tuple[str, str]:
+        """Kraken's envelope: its first error (table key, full string), else its result."""
+        envelope = _envelope.decode(body)
+        if envelope.error:
+            return error_key(envelope.error[0]), envelope.error[0]
+        if not envelope.result:
+            raise msgspec.DecodeError("neither an error nor a result")
+        return envelope.result
 
     async def public(
         self, method: str, params: Mapping[str, object], *, timeout: float | None = None
     ) -> msgspec.Raw:
         """``GET /0/public/{method}?params``: the result, undecoded."""
         path = f"/0/public/{method}"
-        query = urlencode({k: str(v) for k, v in params.items()})
-        await self.limiter.acquire(PUBLIC_KEY)
-        what = f"GET {path}"
-        response = await self.send(
-            "GET", f"{path}?{query}" if query else path, what, timeout=timeout
-        )
-        return unwrap(response, what, ERRORS, _open)
+        return await self.request("GET", path, params=params, pool=PUBLIC_KEY, timeout=timeout)
 
     async def private(
         self, method: str, params: Mapping[str, object], *, timeout: float | None = None
@@ -118,11 +111,9 @@ class KrakenRest(RestClient):
         await self.limiter.acquire(PRIVATE_KEY, cost=_COSTS.get(method, 1))
         # The nonce is taken after the wait: Kraken wants nonces in the order it sees them.
         headers, body = signed_form(credentials, path, params, next_nonce())
-        what = f"POST {path}"
-        response = await self.send(
-            "POST", path, what, content=body.encode(), headers=headers, timeout=timeout
+        return await self.request(
+            "POST", path, content=body.encode(), headers=headers, timeout=timeout
         )
-        return unwrap(response, what, ERRORS, _open)
 
     async def websockets_token(self) -> WsToken:
         """``POST /0/private/GetWebSocketsToken``: a fresh token for one auth connection."""

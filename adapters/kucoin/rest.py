@@ -26,7 +26,6 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
-from urllib.parse import urlencode
 
 import httpx
 import msgspec
@@ -67,7 +66,6 @@ TIME_PATH = "/api/v1/timestamp"
 PUBLIC, SPOT, MANAGEMENT = "kucoin:public", "kucoin:spot", "kucoin:management"
 QUOTAS = {PUBLIC: Quota(2000, 30.0), SPOT: Quota(4000, 30.0), MANAGEMENT: Quota(2000, 30.0)}
 """KuCoin's REST resource pools (VIP 0), weights per 30 s."""
-RESET_HEADER = "gw-ratelimit-reset"  # ms until a refused pool refills
 _encoder = msgspec.json.Encoder()
 
 _envelope_decoder = msgspec.json.Decoder(Envelope)
@@ -96,16 +94,6 @@ class BulletToken:
         return str(merged)
 
 
-def _open(body: bytes, status: int) -> msgspec.Raw | tuple[str, str]:
-    """KuCoin's envelope: its ``data`` on success, else its code and message."""
-    envelope = _envelope_decoder.decode(body)
-    code = str(envelope.code)
-    if code == SUCCESS and status < 300:
-        return envelope.data
-    # "Success" with an error status: trust the status.
-    return str(status) if code == SUCCESS else code, envelope.msg or f"HTTP {status}"
-
-
 class KucoinRest(RestClient):
     """The REST calls of the KuCoin feed and account, over core's
     :class:`~tickwire.core.rest_client.RestClient` (``base_url``: ``https://api.kucoin.com``
@@ -115,10 +103,21 @@ class KucoinRest(RestClient):
 
     venue = VENUE
     quotas = QUOTAS
+    errors = ERRORS
+    reset_header = "gw-ratelimit-reset"  # ms until a refused pool refills
     clock_offset_ms = 0
     """The venue's clock minus ours (ms), added to every signing timestamp: set by
     :meth:`measure_clock`, which :meth:`call` also calls (then retries once) when KuCoin
     refuses a timestamp (``400002``)."""
+
+    def open_envelope(self, body: bytes, status: int) -> msgspec.Raw | tuple[str, str]:
+        """KuCoin's envelope: its ``data`` on success, else its code and message."""
+        envelope = _envelope_decoder.decode(body)
+        code = str(envelope.code)
+        if code == SUCCESS and status < 300:
+            return envelope.data
+        # "Success" with an error status: trust the status.
+        return str(status) if code == SUCCESS else code, envelope.msg or f"HTTP {status}"
 
     async def call(
         self,
@@ -145,11 +144,9 @@ class KucoinRest(RestClient):
         if pool is not None:
             await self.limiter.acquire(pool, cost=weight)
         content = body if body is None or isinstance(body, bytes) else _encoder.encode(body)
-        target = sent = path
+        target = path  # signed with the query un-encoded, as KuCoin verifies it
         if params:
             target += "?" + "&".join(f"{key}={value}" for key, value in params.items())
-            sent += "?" + urlencode(params)
-        what = f"{method} {path}"  # names no host: the path says enough
         retried = False
         while True:
             headers = {} if content is None else {"Content-Type": "application/json"}
@@ -157,11 +154,10 @@ class KucoinRest(RestClient):
                 stamp = time.time_ns() // 1_000_000 + self.clock_offset_ms
                 text = "" if content is None else content.decode()
                 headers |= sign_headers(credentials, method, target, text, stamp)
-            response = await self.send(
-                method, sent, what, content=content, headers=headers, timeout=timeout
-            )
             try:
-                return rest.unwrap(response, what, ERRORS, _open, reset_ms_header=RESET_HEADER)
+                return await self.request(
+                    method, path, params=params, content=content, headers=headers, timeout=timeout
+                )
             except AuthError as exc:
                 if retried or credentials is None or str(exc.code) != CLOCK_SKEW:
                     raise
