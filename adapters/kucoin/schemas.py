@@ -1,28 +1,17 @@
 """KuCoin Spot ("Classic") wire messages, as msgspec Structs with the venue's field names.
 
-This module only *describes* the venue (``shared/reference/kucoin-ws.md``). Decoding and
-normalization into :mod:`tickwire.core` types live in :mod:`tickwire.adapters.kucoin.parse`.
+This module only *describes* the venue (``shared/reference/kucoin-ws.md``; conventions:
+:mod:`tickwire.core.decoding`); decoding and normalization live in
+:mod:`tickwire.adapters.kucoin.parse`.
 
 Push frames (§4) form one tagged union on ``type``, :data:`PushFrame`. A ``message``
 frame keeps its ``data`` as :class:`msgspec.Raw`: its shape depends on ``subject``, so it
 is decoded in a second pass with the Struct for that subject (``*Data`` below). The hot
 path skips that: :data:`MarketPush` is a tagged union on ``subject``, one pass per push.
-
-Conventions, chosen for the per-message path:
-
-- names are KuCoin's own, through ``rename="camel"`` (``best_ask`` ↔ ``bestAsk``) or an
-  explicit ``msgspec.field(name=...)`` where camel-casing would not reproduce them;
-- prices and sizes are :class:`~decimal.Decimal`, decoded from KuCoin's JSON strings
-  without a float round trip, except on the two busiest streams (:class:`TickerData`,
-  :data:`L2Row`), where they stay text until the event is built;
-- times are left as the venue sends them (int ms, int ns, or ns in a string) and turned
-  into ns by ``parse``; rows of arrays are tuples, unpacked without attribute lookups;
-- every Struct is ``frozen`` and ``gc=False``; only the fields tickwire reads are
-  declared (msgspec skips the others without decoding them, so KuCoin may add fields
-  freely); fields the docs call optional have defaults;
-- integer times and sequences carry the range types of :mod:`tickwire.core.validation`
-  (``TimestampMs``, ``Sequence``...), refused out of range while decoding; ``Decimal``
-  values, which msgspec cannot constrain, are checked by ``parse``.
+KuCoin's prices and sizes are JSON strings, decoded into ``Decimal`` except on the two
+busiest streams (:class:`TickerData`, :data:`L2Row`), where they stay text until the
+event is built; times are left as the venue sends them (int ms, int ns, or ns in a
+string) and turned into ns by ``parse``; rows of arrays are tuples.
 """
 
 from __future__ import annotations
@@ -32,6 +21,7 @@ from typing import Literal
 
 import msgspec
 
+from tickwire.core.decoding import Wire
 from tickwire.core.validation import Sequence, TimestampMs, TimestampNs
 
 __all__ = [
@@ -67,11 +57,7 @@ __all__ = [
 ]
 
 
-class _Wire(msgspec.Struct, frozen=True, gc=False):
-    """Base of every wire Struct: immutable, untracked by the GC."""
-
-
-class _Frame(_Wire, frozen=True, gc=False, tag_field="type"):
+class _Frame(Wire, frozen=True, gc=False, tag_field="type"):
     """Base of push frames: the subclass's ``tag`` is the ``type`` value."""
 
 
@@ -79,9 +65,8 @@ class _Frame(_Wire, frozen=True, gc=False, tag_field="type"):
 
 
 class Welcome(_Frame, frozen=True, gc=False, tag="welcome"):
-    """Sent once after the handshake; the socket is usable only after it."""
-
-    id: str  # the connectId the client put in the URL
+    """Sent once after the handshake; the socket is usable only after it. (Its ``id``,
+    the connectId the client put in the URL, is not read.)"""
 
 
 class Pong(_Frame, frozen=True, gc=False, tag="pong"):
@@ -122,21 +107,16 @@ PriceSize = tuple[Decimal, Decimal]
 """``[price, size]``: one level of a snapshot."""
 
 L2Row = tuple[str, str, str | int]
-"""``[price, size, sequence]`` of a level2 increment. KuCoin sends the sequence as a
-string; the docs' worked example prints an int, so both are accepted. Price ``0``:
-a sequence-only row; size ``0``: the level is gone. Price and size stay KuCoin's text:
-the book (:mod:`tickwire.core.sync_book`) turns each distinct price into a ``Decimal``
-once, where decoding a ``Decimal`` per row and hashing it into the book would cost
-more than everything else an increment does."""
+"""``[price, size, sequence]`` of a level2 increment (the sequence a string, or an int as
+in the docs' worked example). Price ``0``: a sequence-only row; size ``0``: the level is
+gone. Price and size stay text: the book (:mod:`tickwire.core.sync_book`) parses each
+distinct price once, where a ``Decimal`` decoded and hashed per row would cost more
+than everything else an increment does."""
 
 
-class TickerData(_Wire, frozen=True, gc=False, rename="camel"):
-    """``trade.ticker`` (and ``/market/ticker:all``): best bid/ask plus the last trade.
-
-    Prices and sizes stay KuCoin's text: ``parse.to_ticker`` parses them, each distinct
-    price once (:func:`~tickwire.core.sync_book.price_of`), cheaper than a ``Decimal``
-    decoded per field.
-    """
+class TickerData(Wire, frozen=True, gc=False, rename="camel"):
+    """``trade.ticker`` (and ``/market/ticker:all``): best bid/ask plus the last trade,
+    as text (``parse.to_ticker`` parses each distinct price once)."""
 
     sequence: str  # the symbol's engine sequence, as a string
     price: str  # last trade price
@@ -151,7 +131,7 @@ class TickerData(_Wire, frozen=True, gc=False, rename="camel"):
     time_alias: TimestampMs | None = msgspec.field(default=None, name="Time")
 
 
-class DepthData(_Wire, frozen=True, gc=False):
+class DepthData(Wire, frozen=True, gc=False):
     """``level2`` (``level2Depth5``/``level2Depth50``): a full top-N replacement.
 
     ``asks`` ascend and ``bids`` descend (best first). No sequence: nothing to sync.
@@ -162,14 +142,14 @@ class DepthData(_Wire, frozen=True, gc=False):
     timestamp: TimestampMs
 
 
-class L2Changes(_Wire, frozen=True, gc=False):
+class L2Changes(Wire, frozen=True, gc=False):
     """``changes`` of a level2 increment; a price appears at most once per message."""
 
     asks: list[L2Row]
     bids: list[L2Row]
 
 
-class L2UpdateData(_Wire, frozen=True, gc=False, rename="camel"):
+class L2UpdateData(Wire, frozen=True, gc=False, rename="camel"):
     """``trade.l2update``: full-depth increments, synced against a REST snapshot (§7).
 
     ``sequence_start..sequence_end`` is the span of engine sequence numbers this message
@@ -183,7 +163,7 @@ class L2UpdateData(_Wire, frozen=True, gc=False, rename="camel"):
     time: TimestampMs
 
 
-class MatchData(_Wire, frozen=True, gc=False, rename="camel"):
+class MatchData(Wire, frozen=True, gc=False, rename="camel"):
     """``trade.l3match``: one public trade."""
 
     price: Decimal
@@ -195,7 +175,7 @@ class MatchData(_Wire, frozen=True, gc=False, rename="camel"):
     trade_id: str  # numeric in current data, 24 hex digits in older recordings
 
 
-class CandleData(_Wire, frozen=True, gc=False):
+class CandleData(Wire, frozen=True, gc=False):
     """``trade.candles.update`` / ``trade.candles.add``: the running (or a new) bar."""
 
     symbol: str
@@ -213,7 +193,7 @@ such as ``level1`` or ``trade.snapshot`` on a raw native topic, are the caller's
 # --- market pushes in one pass: a tagged union on ``subject`` --------------------------------
 
 
-class _Push(_Wire, frozen=True, gc=False, tag_field="subject"):
+class _Push(Wire, frozen=True, gc=False, tag_field="subject"):
     """A ``message`` frame of a routed subject, decoded whole in one pass: ``subject`` is
     the tag that picks ``data``'s Struct (the hot path; anything else takes
     :data:`PushFrame` and ``parse.decode_data``)."""
@@ -263,7 +243,7 @@ MarketPush = TickerPush | L2Push | MatchPush | DepthPush | CandlePush | CandleAd
 # --- private data: ``Message.data`` of the private topics (§8) ---------------------------
 
 
-class OrderChangeData(_Wire, frozen=True, gc=False, rename="camel"):
+class OrderChangeData(Wire, frozen=True, gc=False, rename="camel"):
     """``orderChange`` on ``/spotMarket/tradeOrdersV2`` (and V1): one event of one order.
 
     ``type`` is the event (``received``, ``open``, ``match``, ``update``, ``filled``,
@@ -294,7 +274,7 @@ class OrderChangeData(_Wire, frozen=True, gc=False, rename="camel"):
     old_size: Decimal | None = None  # "update" only
 
 
-class BalanceData(_Wire, frozen=True, gc=False, rename="camel"):
+class BalanceData(Wire, frozen=True, gc=False, rename="camel"):
     """``account.balance`` on ``/account/balance``: one currency after one change."""
 
     currency: str
@@ -307,7 +287,7 @@ class BalanceData(_Wire, frozen=True, gc=False, rename="camel"):
 # --- REST (§3, §7, §11, §12) ------------------------------------------------------------
 
 
-class Envelope(_Wire, frozen=True, gc=False):
+class Envelope(Wire, frozen=True, gc=False):
     """Every REST body: ``code`` ``"200000"`` is success; ``data`` is decoded per endpoint."""
 
     code: str | int  # a 6-digit string; tolerated as an int
@@ -315,7 +295,7 @@ class Envelope(_Wire, frozen=True, gc=False):
     msg: str | None = None  # the reason, on errors
 
 
-class InstanceServer(_Wire, frozen=True, gc=False, rename="camel"):
+class InstanceServer(Wire, frozen=True, gc=False, rename="camel"):
     """One push server of a bullet response."""
 
     endpoint: str  # "wss://ws-api-spot.kucoin.com/": always use the returned value
@@ -323,14 +303,14 @@ class InstanceServer(_Wire, frozen=True, gc=False, rename="camel"):
     ping_timeout: int  # ms: the link is dead if no pong within this
 
 
-class BulletData(_Wire, frozen=True, gc=False, rename="camel"):
+class BulletData(Wire, frozen=True, gc=False, rename="camel"):
     """``data`` of ``POST /api/v1/bullet-public`` (and ``-private``)."""
 
     token: str  # opaque; valid for one connection within 24 h
     instance_servers: list[InstanceServer]
 
 
-class Level2Snapshot(_Wire, frozen=True, gc=False):
+class Level2Snapshot(Wire, frozen=True, gc=False):
     """``data`` of the REST order book (``level2_20``/``level2_100``/full v3).
 
     ``bids`` descend and ``asks`` ascend. ``sequence`` is a *string* here, while the
@@ -343,7 +323,7 @@ class Level2Snapshot(_Wire, frozen=True, gc=False):
     asks: list[PriceSize]
 
 
-class SymbolEntry(_Wire, frozen=True, gc=False, rename="camel"):
+class SymbolEntry(Wire, frozen=True, gc=False, rename="camel"):
     """One entry of ``GET /api/v2/symbols``: a symbol's trading rules (numbers as strings)."""
 
     symbol: str  # the stable code, "BTC-USDT"
