@@ -1,6 +1,7 @@
 """The venue-facing parts of :mod:`tickwire.core.shards`: what a topic must offer
 (:class:`PoolTopic`), how topics share messages (:class:`Batching`), the base of a shard's
-socket (:class:`ShardSocket`) and raw access to a pool (:class:`ShardsNative`)."""
+socket (:class:`ShardSocket`, and :class:`RoutedSocket` for pushes that name their topic,
+routed by :class:`Routes`) and raw access to a pool (:class:`ShardsNative`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import msgspec
 
+from tickwire.core.decoding import UNDECODABLE
+from tickwire.core.errors import DecodeError
 from tickwire.core.native import FrameTaps
 from tickwire.core.session import Session
 from tickwire.core.types import Channel, StreamState
@@ -18,7 +21,7 @@ from tickwire.core.types import Channel, StreamState
 if TYPE_CHECKING:
     from tickwire.core.shards import Shard, Shards
 
-__all__ = ["Batching", "PoolTopic", "ShardSocket", "ShardsNative"]
+__all__ = ["Batching", "PoolTopic", "RoutedSocket", "Routes", "ShardSocket", "ShardsNative"]
 
 
 class PoolTopic(Hashable, Protocol):
@@ -55,7 +58,7 @@ class Batching(Generic[T]):
 class ShardSocket(Generic[T]):
     """One socket of a shard. The venue's subclass creates ``session`` (as its handler),
     builds messages (:meth:`message`, :meth:`ping`), calls :meth:`restore` from
-    ``on_open`` and :meth:`lost` from ``on_close``, and routes data by
+    ``on_open`` (``on_close`` calls :meth:`lost`), and routes data by
     ``self is shard.primary`` / ``self is shard.incoming`` (then into ``shard.held``)."""
 
     session: Session
@@ -111,8 +114,12 @@ class ShardSocket(Generic[T]):
         """Subscribe the shard's topics on this fresh socket (call it from ``on_open``)."""
         await self.shard.restore(self)
 
+    def on_close(self, reason: str) -> None:
+        """Forget what this socket held; books of the primary await a resync."""
+        self.lost()
+
     def lost(self) -> None:
-        """This socket is gone (call it from ``on_close``)."""
+        """This socket is gone (what ``on_close`` does)."""
         self.topics.clear()
         if self is self.shard.primary:
             self.shard.owner.hooks.down(self.shard)
@@ -145,6 +152,69 @@ class ShardSocket(Generic[T]):
             self.topics.update(batch)
         else:
             self.topics.difference_update(batch)
+
+
+@dataclass(frozen=True, slots=True)
+class Routes:
+    """Where a :class:`RoutedSocket`'s data pushes go (the client's handlers, never the
+    client)."""
+
+    table: Mapping[type, tuple[tuple[str, ...], Callable[[Any, int], None]]]
+    """Push type → (the topic prefixes it may come on, its handler)."""
+    deliver: Callable[[Any, int, bytes], None]
+    """Route a push whose topic the table does not take (a raw topic's, a stray)."""
+    failed: Callable[[Exception, Any, bytes], None]
+    """Report a push its handler refused (the stream goes on)."""
+
+
+class RoutedSocket(ShardSocket[T]):
+    """A shard socket whose data pushes name their topic (``push.topic``). ``decode``
+    turns a frame into a push in one pass or raises one of
+    :data:`~tickwire.core.decoding.UNDECODABLE`; :meth:`other` takes such a frame. The
+    primary socket hands each push to its handler in ``routes`` (inline: the hot path),
+    a socket being swapped in holds it (``shard.held``)."""
+
+    def __init__(self, shard: Shard[T], routes: Routes, decode: Callable[[bytes], Any]) -> None:
+        super().__init__(shard)
+        # The hot path's callees, looked up once.
+        self._taps = shard.owner.taps
+        self._decode = decode
+        self._routes = routes.table
+        self._deliver = routes.deliver
+        self._failed = routes.failed
+
+    def other(self, frame: bytes, received: int) -> Any | None:
+        """A frame ``decode`` refused (a control frame, a push it does not know, a bad
+        frame): the push to route, or None once handled."""
+        raise NotImplementedError
+
+    def on_frame(self, frame: bytes, received: int) -> None:
+        """Data goes to its handler (or is held, on a socket being swapped in)."""
+        if self._taps.taps:
+            self._taps.tap(frame)
+        try:
+            push = self._decode(frame)  # the hot path: one pass
+        except UNDECODABLE:
+            push = self.other(frame, received)
+        if push is None:
+            return
+        shard = self.shard
+        if self is shard.primary:
+            topic = push.topic
+            activity = self.session.activity
+            if topic in activity:
+                activity[topic] = received
+            prefixes, handler = self._routes[type(push)]
+            if topic.startswith(prefixes):  # the client's deliver, inline: the hot path
+                try:
+                    handler(push, received)
+                except (DecodeError, ValueError, ArithmeticError) as exc:
+                    self._failed(exc, push, frame)
+            else:
+                self._deliver(push, received, frame)
+        elif self is shard.incoming:
+            shard.held.append((push, received))
+        # else: a replaced socket's last pushes, which its successor delivers too
 
 
 class ShardsNative(FrameTaps, Generic[T]):

@@ -37,6 +37,7 @@ from typing import Any, Generic, TypeVar
 from tickwire.core.context import AdapterContext
 from tickwire.core.deadline import Deadline
 from tickwire.core.errors import (
+    DecodeError,
     Disconnected,
     ExchangeError,
     RateLimited,
@@ -45,13 +46,22 @@ from tickwire.core.errors import (
     TickwireError,
 )
 from tickwire.core.native import FrameTaps
-from tickwire.core.shard_parts import Batching, PoolTopic, ShardsNative, ShardSocket
+from tickwire.core.shard_parts import (
+    Batching,
+    PoolTopic,
+    RoutedSocket,
+    Routes,
+    ShardsNative,
+    ShardSocket,
+)
 
 __all__ = [
     "Batching",
     "Held",
     "PoolHooks",
     "PoolTopic",
+    "RoutedSocket",
+    "Routes",
     "Shard",
     "ShardSocket",
     "Shards",
@@ -177,6 +187,13 @@ class Shards(Generic[T]):
             for outcome in await shard.primary.call("unsubscribe", group):
                 if isinstance(outcome, TickwireError) and not isinstance(outcome, RequestTimeout):
                     raise outcome
+
+    def unrouted(self, topic: str, frame: bytes | str) -> None:
+        """A push no subscription routes: a stray, reported (unless a raw topic
+        subscribed natively, whose taps saw the frame)."""
+        if all(t.text != topic for t in self.native):
+            error = DecodeError(f"{self.context.venue}: no subscription routes this topic: {topic}")
+            self.context.error(error, "decode", frame)
 
     def of(self, shard: Shard[T]) -> list[T]:
         """The topics placed on ``shard``."""

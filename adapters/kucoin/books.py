@@ -8,6 +8,9 @@ fetch KuCoin's snapshot and replay the buffered increments (:mod:`.book`).
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
+
 from tickwire.adapters.kucoin.book import KucoinBook, KucoinDepthBook
 from tickwire.adapters.kucoin.parse import to_native
 from tickwire.adapters.kucoin.rest import KucoinRest
@@ -59,6 +62,11 @@ class KucoinBooks:
                 self._synced.drop(kbook.symbol)
         elif (dbook := self.dbooks.pop(topic.text, None)) is not None:
             self.keeper.remove(dbook.symbol)
+
+    async def sync(self, topics: Sequence[Topic]) -> None:
+        """Sync the level2 books of acked topics (depth books need no sync)."""
+        level2 = [self.kbooks[t.native].symbol for t in topics if t.prefix == LEVEL2]
+        await asyncio.gather(*map(self.keeper.sync, level2))
 
     def down(self, shard: Shard[Topic]) -> None:
         """A shard's socket is gone: its synced books wait for a new snapshot."""

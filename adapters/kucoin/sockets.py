@@ -12,9 +12,8 @@ other id that no request awaits is reported.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from time import time_ns
-from typing import Any
 
 import msgspec
 
@@ -32,11 +31,10 @@ from tickwire.adapters.kucoin.schemas import (
 )
 from tickwire.adapters.kucoin.subscriptions import Topic, channel_of, topic_string
 from tickwire.core.context import AdapterContext
-from tickwire.core.decoding import UNDECODABLE
 from tickwire.core.errors import DecodeError
 from tickwire.core.ratelimit import Quota, RateLimiter
 from tickwire.core.session import Session
-from tickwire.core.shards import Shard, ShardSocket
+from tickwire.core.shards import RoutedSocket, Routes, Shard
 from tickwire.core.types import Channel
 
 __all__ = ["PING_ID", "KucoinSocket", "Socket", "encode"]
@@ -90,10 +88,9 @@ class KucoinSocket:
         return _PING
 
 
-class Socket(KucoinSocket, ShardSocket[Topic]):
+class Socket(KucoinSocket, RoutedSocket[Topic]):
     """One socket of a shard (:class:`~tickwire.core.shards.Shards`); see the module
-    docstring. ``bullet`` fetches a token; a primary socket's pushes go to their handler
-    in ``routes`` (what ``failed`` reports), else to ``deliver``."""
+    docstring. ``bullet`` fetches a token; pushes go by core's ``routes``."""
 
     def __init__(
         self,
@@ -101,19 +98,12 @@ class Socket(KucoinSocket, ShardSocket[Topic]):
         *,
         quota: Quota,
         bullet: Callable[[], Awaitable[BulletToken]],
-        routes: Mapping[type, tuple[tuple[str, ...], Callable[[Any, int], None]]],
-        deliver: Callable[[MarketPush, int, bytes], None],
-        failed: Callable[[Exception, MarketPush, bytes], None],
+        routes: Routes,
     ) -> None:
         KucoinSocket.__init__(self)
-        ShardSocket.__init__(self, shard)
+        RoutedSocket.__init__(self, shard, routes, decode_push)
         self.where = f"shard {shard.index}"
         self._bullet = bullet
-        # The hot path's callees, looked up once.
-        self._taps = shard.owner.taps
-        self._routes = routes
-        self._deliver = deliver
-        self._failed = failed
         self.session: Session = self.context.session(
             self,
             name=f"shard-{shard.index}",
@@ -137,36 +127,7 @@ class Socket(KucoinSocket, ShardSocket[Topic]):
         await self.welcome.wait()
         await self.restore()
 
-    def on_frame(self, frame: bytes, received: int) -> None:
-        """Data goes to the client (or is held, on a socket being swapped in)."""
-        if self._taps.taps:
-            self._taps.tap(frame)
-        push: MarketPush | None
-        try:
-            push = decode_push(frame)  # the hot path: one msgspec pass
-        except UNDECODABLE:
-            push = self._other(frame, received)
-        if push is None:
-            return
-        shard = self.shard
-        if self is shard.primary:
-            topic = push.topic
-            activity = self.session.activity
-            if topic in activity:
-                activity[topic] = received
-            prefixes, handler = self._routes[type(push)]
-            if topic.startswith(prefixes):  # the client's _deliver, inline: the hot path
-                try:
-                    handler(push, received)
-                except (DecodeError, ValueError, ArithmeticError) as exc:
-                    self._failed(exc, push, frame)
-            else:
-                self._deliver(push, received, frame)
-        elif self is shard.incoming:
-            shard.held.append((push, received))
-        # else: a replaced socket's last pushes, which its successor delivers too
-
-    def _other(self, frame: bytes, received: int) -> MarketPush | None:
+    def other(self, frame: bytes, received: int) -> MarketPush | None:
         """A frame :func:`decode_push` refused: a control frame, ``/market/ticker:all``, a
         raw topic's push, or a bad frame (reported)."""
         try:
@@ -182,14 +143,8 @@ class Socket(KucoinSocket, ShardSocket[Topic]):
         except DecodeError as exc:
             self.context.error(exc, "decode", exc.frame)
             return None
-        if all(t.text != topic for t in self.shard.owner.native):
-            stray = DecodeError(f"kucoin: no subscription routes this topic: {topic}", frame)
-            self.context.error(stray, "decode", frame)
-        return None  # else a raw topic subscribed natively: its taps saw the frame
-
-    def on_close(self, reason: str) -> None:
-        """Forget what this socket held; books of the primary await a resync."""
-        self.lost()
+        self.shard.owner.unrouted(topic, frame)
+        return None
 
     # --- ShardSocket ------------------------------------------------------------------
 
