@@ -243,10 +243,8 @@ def to_report(r: ExecutionData, received: int) -> OrderReport:
 _VALUES = Fields(
     zero_prices=("limit_price", "avg_price"),  # a market order reports 0 for both
     prices=("last_price",),
-    sizes=("order_qty", "cash_order_qty", "display_qty", "cum_qty", "cum_cost", "last_qty",
-           "cost"),
-    signed=("fee_usd_equiv",),
-)  # fmt: skip
+    sizes=("order_qty", "cum_qty", "cum_cost", "last_qty", "cost"),
+)
 
 
 def check_execution(report: ExecutionData) -> None:

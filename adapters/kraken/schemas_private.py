@@ -25,18 +25,16 @@ from tickwire.adapters.kraken.schemas import (
 )
 
 __all__ = [
-    "AddOrderResult",
-    "AmendOrderResult",
     "BalanceData",
     "BalancesMessage",
     "BatchAddRow",
     "CancelAfterResult",
-    "CancelOrderResult",
     "CountResult",
-    "EditOrderResult",
+    "EchoedIdsResult",
     "ExecutionData",
     "ExecutionsMessage",
     "FeeData",
+    "OrderIdResult",
     "PrivateMessage",
 ]
 
@@ -62,14 +60,11 @@ class ExecutionData(_Wire, frozen=True, gc=False):
     side: str | None = None  # buy / sell
     order_type: str | None = None  # limit, market, stop-loss, ...
     order_qty: Decimal | None = None  # base units
-    cash_order_qty: Decimal | None = None  # market buy in quote units
-    display_qty: Decimal | None = None  # iceberg
     limit_price: Decimal | None = None
     order_status: str | None = None  # pending_new, new, partially_filled, filled, ...
     cum_qty: Decimal | None = None  # filled so far, base units
     cum_cost: Decimal | None = None  # filled so far, quote units
     avg_price: Decimal | None = None
-    fee_usd_equiv: Decimal | None = None
     reason: str | None = None  # "User requested", "Post only order", ...
     cancel_reason: str | None = None  # deprecated alias of reason
     # trade reports only
@@ -122,28 +117,16 @@ PrivateMessage = StatusMessage | HeartbeatMessage | ExecutionsMessage | Balances
 # --- method results (``MethodResponse.result``) --------------------------------------
 
 
-class AddOrderResult(_Wire, frozen=True, gc=False):
-    """``add_order``: the venue's id, and the client id echoed."""
-
-    order_id: str
-    cl_ord_id: str | None = None
-
-
-class AmendOrderResult(_Wire, frozen=True, gc=False):
-    """``amend_order``: the order keeps its ids (its ``amend_id`` is not read)."""
-
-    order_id: str | None = None
-    cl_ord_id: str | None = None
-
-
-class EditOrderResult(_Wire, frozen=True, gc=False):
-    """``edit_order`` (cancel and replace): the new order's id."""
+class OrderIdResult(_Wire, frozen=True, gc=False):
+    """``add_order``, and ``edit_order`` (cancel and replace: the new order's): the venue's
+    id (an echoed ``cl_ord_id`` is not read: the caller fixed it)."""
 
     order_id: str
 
 
-class CancelOrderResult(_Wire, frozen=True, gc=False):
-    """``cancel_order``, one reply per order: ``order_id``, or only ``cl_ord_id``."""
+class EchoedIdsResult(_Wire, frozen=True, gc=False):
+    """``amend_order``, and ``cancel_order`` (one reply per order): the ids echoed, maybe
+    only ``cl_ord_id`` (an amend's ``amend_id`` is not read)."""
 
     order_id: str | None = None
     cl_ord_id: str | None = None
@@ -156,15 +139,13 @@ class CountResult(_Wire, frozen=True, gc=False):
 
 
 class CancelAfterResult(_Wire, frozen=True, gc=False):
-    """``cancel_all_orders_after``: camelCase, whole seconds; disarmed → ``"0"`` or absent."""
+    """``cancel_all_orders_after``: camelCase (its ``triggerTime`` is not read)."""
 
     currentTime: str
-    triggerTime: str | None = None
 
 
 class BatchAddRow(_Wire, frozen=True, gc=False):
     """One row of ``batch_add``'s result array; a row the engine refused has ``error``."""
 
     order_id: str | None = None
-    cl_ord_id: str | None = None
     error: str | None = None

@@ -136,7 +136,6 @@ class ClosedOrders(_Wire, frozen=True, gc=False):
     """``ClosedOrders``: ``{closed: {txid: order}, count}`` (newest first, 50 a page)."""
 
     closed: dict[str, OrderInfo]
-    count: int = 0
 
 
 class TradeInfo(_Wire, frozen=True, gc=False):

@@ -22,13 +22,11 @@ from tickwire.adapters.kraken.parse import VENUE, decode_result, timestamp_ns, t
 from tickwire.adapters.kraken.private import KrakenPrivate
 from tickwire.adapters.kraken.schemas import MethodResponse
 from tickwire.adapters.kraken.schemas_private import (
-    AddOrderResult,
-    AmendOrderResult,
     BatchAddRow,
     CancelAfterResult,
-    CancelOrderResult,
     CountResult,
-    EditOrderResult,
+    EchoedIdsResult,
+    OrderIdResult,
 )
 from tickwire.core.account import Interrupted
 from tickwire.core.deadline import Deadline
@@ -117,7 +115,7 @@ class KrakenTrader(Trader):
             if state is None:
                 raise
             return self.ack(request.symbol, state.order_id, client_id)
-        result = decode_result(reply, AddOrderResult)
+        result = decode_result(reply, OrderIdResult)
         return self.ack(request.symbol, result.order_id, client_id, _ts(reply))
 
     async def amend_order(
@@ -138,7 +136,7 @@ class KrakenTrader(Trader):
             new["size"] = state.size  # Kraken documents order_qty as required
         params: dict[str, Any] = ids | {_FIELDS[name]: value for name, value in new.items()}
         reply = await self._call("amend_order", params, timeout)
-        result = decode_result(reply, AmendOrderResult)
+        result = decode_result(reply, EchoedIdsResult)
         return self.known_ack(symbol, (result.order_id, result.cl_ord_id), ids, state, _ts(reply))
 
     async def edit_order(
@@ -158,7 +156,7 @@ class KrakenTrader(Trader):
         params: dict[str, Any] = {"order_id": order_id, "symbol": to_native(symbol)}
         params |= {_FIELDS[name]: value for name, value in new.items()}
         reply = await self._call("edit_order", params, timeout)
-        result = decode_result(reply, EditOrderResult)
+        result = decode_result(reply, OrderIdResult)
         return self.ack(symbol, result.order_id, None, _ts(reply))
 
     async def cancel_order(
@@ -174,7 +172,7 @@ class KrakenTrader(Trader):
         params = {key: [value] for key, value in ids.items()}
         reply = await self._call("cancel_order", params, timeout)
         state = self._private.tracker.get(order_id, client_id)
-        result = decode_result(reply, CancelOrderResult)
+        result = decode_result(reply, EchoedIdsResult)
         return self.known_ack(symbol, (result.order_id, result.cl_ord_id), ids, state, _ts(reply))
 
     async def cancel_all(self, symbol: str | None = None, *, timeout: float) -> int:

@@ -164,7 +164,6 @@ high, low, volume (base), turnover (quote)]`` (close before high and low, as in 
 class FillRow(_Wire, frozen=True, gc=False):
     """One of our executions, from ``/api/v1/hf/fills``."""
 
-    id: int  # grows with time: the key ``lastId`` pages by
     order_id: str
     symbol: str
     side: Literal["buy", "sell"]

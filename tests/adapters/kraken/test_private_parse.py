@@ -18,16 +18,14 @@ from tickwire.adapters.kraken.parse import (
 from tickwire.adapters.kraken.private import to_report
 from tickwire.adapters.kraken.schemas import HeartbeatMessage, MethodResponse, StatusMessage
 from tickwire.adapters.kraken.schemas_private import (
-    AddOrderResult,
-    AmendOrderResult,
     BalancesMessage,
     BatchAddRow,
     CancelAfterResult,
-    CancelOrderResult,
     CountResult,
-    EditOrderResult,
+    EchoedIdsResult,
     ExecutionData,
     ExecutionsMessage,
+    OrderIdResult,
 )
 from tickwire.core.errors import DecodeError
 from tickwire.core.order_tracker import OrderState
@@ -144,18 +142,18 @@ def test_balances_snapshot_and_ledger_updates() -> None:
 @pytest.mark.parametrize(
     ("name", "kind", "expected"),
     [
-        ("add_order_response.json", AddOrderResult, {"order_id": "AA5JGQ-SBMRC-SCJ7J7"}),
-        ("add_order_response_cl_ord_id.json", AddOrderResult, {"cl_ord_id": "client-zero"}),
-        ("amend_order_response.json", AmendOrderResult, {"order_id": "BQS60L-EGW18-UPAK9U"}),
-        ("edit_order_response.json", EditOrderResult, {"order_id": "7FIK6B-S15X0-DPJJTH"}),
-        ("cancel_order_response.json", CancelOrderResult, {"order_id": "OLUMT4-UTEGU-ZYM7E9"}),
-        ("cancel_order_response_cl_ord_id.json", CancelOrderResult, {"cl_ord_id": "a-uuid"}),
+        ("add_order_response.json", OrderIdResult, {"order_id": "AA5JGQ-SBMRC-SCJ7J7"}),
+        ("add_order_response_cl_ord_id.json", OrderIdResult, {"order_id": "OPS23M-VS41G-DDE5Z2"}),
+        ("amend_order_response.json", EchoedIdsResult, {"order_id": "BQS60L-EGW18-UPAK9U"}),
+        ("edit_order_response.json", OrderIdResult, {"order_id": "7FIK6B-S15X0-DPJJTH"}),
+        ("cancel_order_response.json", EchoedIdsResult, {"order_id": "OLUMT4-UTEGU-ZYM7E9"}),
+        ("cancel_order_response_cl_ord_id.json", EchoedIdsResult, {"cl_ord_id": "a-uuid"}),
         ("cancel_all_response.json", CountResult, {"count": 1}),
         ("batch_cancel_response_documented.json", CountResult, {"count": 3}),
         (
             "cancel_all_orders_after_response.json",
             CancelAfterResult,
-            {"triggerTime": "2023-09-21T15:51:09Z"},
+            {"currentTime": "2023-09-21T15:49:29Z"},
         ),
     ],
 )
