@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from typing import NoReturn
 
 from tickwire.core.checks import Fields
 from tickwire.core.errors import DecodeError
@@ -28,6 +29,7 @@ __all__ = [
     "SYMBOL_CACHE_SIZE",
     "decimals",
     "joined_by",
+    "out_of_range",
     "price_levels",
     "refusal",
     "unchanged",
@@ -85,6 +87,12 @@ def decimals(increment: Decimal, venue: str) -> int:
     return max(0, -exponent)
 
 
+def out_of_range(what: str, data: object) -> NoReturn:
+    """Raise the :class:`~tickwire.core.errors.DecodeError` ``"{what} out of range"``,
+    keeping ``repr(data)``: the cold path of an inline check that failed."""
+    raise DecodeError(f"{what} out of range", repr(data))
+
+
 def price_levels(rows: Iterable[tuple[Decimal, Decimal]], what: str) -> list[BookLevel]:
     """``[price, size]`` rows as levels, each price ``> 0`` and size ``>= 0``, else a
     :class:`~tickwire.core.errors.DecodeError` ``"{what} out of range"`` keeping the row."""
@@ -92,10 +100,10 @@ def price_levels(rows: Iterable[tuple[Decimal, Decimal]], what: str) -> list[Boo
     try:
         for price, size in rows:
             if not (ZERO < price < MAX_PRICE and ZERO <= size < MAX_SIZE):
-                raise DecodeError(f"{what} out of range", repr((price, size)))
+                out_of_range(what, (price, size))
             levels.append(BookLevel(price, size))
     except InvalidOperation:  # a NaN: Decimal refuses to order it
-        raise DecodeError(f"{what} out of range", repr(rows)) from None
+        out_of_range(what, rows)
     return levels
 
 

@@ -1,20 +1,11 @@
-"""Kraken's L2 book integrity: apply v2 ``book`` messages and verify their CRC32.
+"""Kraken's L2 book integrity: apply v2 ``book`` messages and verify the CRC32 Kraken sends
+with each, over the top 10 levels per side written at the instrument's decimals (the
+algorithm: ``docs/venues/kraken.md``, Books; ``shared/reference/kraken-ws-v2.md`` §6.2).
 
-Kraken sends a checksum with every book snapshot *and* update, computed after the
-message was applied and each side truncated to the subscribed depth
-(``shared/reference/kraken-ws-v2.md`` §6.2)::
-
-    crc32( for the 10 best asks, lowest first:   fmt(price) + fmt(qty)
-         + for the 10 best bids, highest first:  fmt(price) + fmt(qty) )
-
-where ``fmt`` writes the value with exactly the instrument's decimals, drops the ``.``
-and strips leading zeros. The decimals come from the ``instrument`` channel, so the
-client subscribes ``instrument`` first and builds books with
-:meth:`KrakenBook.for_instrument`; a book whose decimals are still unknown refuses to
-become synced rather than hand out levels it could not verify.
-
-On a mismatch the book is reset and :class:`~tickwire.core.errors.BookOutOfSync` is
-raised once; updates are then ignored until the next snapshot (the client resubscribes).
+The decimals come from the ``instrument`` channel (:meth:`KrakenBook.for_instrument`); a
+book whose decimals are still unknown refuses to become synced. On a mismatch the book is
+reset and :class:`~tickwire.core.errors.BookOutOfSync` is raised once; updates are then
+ignored until the next snapshot (the client resubscribes).
 """
 
 from __future__ import annotations
@@ -55,7 +46,8 @@ _PRICE_TEXTS = 4096  # price texts kept per book (prices recur; a full cache is 
 
 
 class _Fmt:
-    """``fmt`` at one precision: the checksum text of a value (see the module)."""
+    """A value's checksum text at one precision: exactly ``places`` decimals, no dot, no
+    leading zeros."""
 
     __slots__ = ("dot", "end", "spec")
 

@@ -235,8 +235,8 @@ def to_candles(msg: OhlcMessage, received: int) -> list[Candle]:
             valid = False
         if not valid:
             raise refusal(_CANDLE, entry, "kraken: ohlc")
-        symbol = to_unified(entry.symbol)
-        candles.append(to_candle(symbol, entry.interval * 60, start, entry, ts, received))
+        # v2 spells symbols BASE/QUOTE: no to_unified call (the identity) per candle.
+        candles.append(to_candle(entry.symbol, entry.interval * 60, start, entry, ts, received))
     return candles
 
 

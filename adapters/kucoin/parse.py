@@ -24,7 +24,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
-from typing import Any, NoReturn, get_args
+from functools import partial
+from typing import Any, get_args
 
 import msgspec
 from msgspec.structs import fields
@@ -42,7 +43,7 @@ from tickwire.adapters.kucoin.schemas import (
 )
 from tickwire.core.decoding import strict
 from tickwire.core.errors import DecodeError
-from tickwire.core.parsing import SIDES, decimals, joined_by, price_levels
+from tickwire.core.parsing import SIDES, decimals, joined_by, out_of_range, price_levels
 from tickwire.core.sync_book import price_of
 from tickwire.core.types import BookLevel, BookUpdate, Candle, Instrument, Ticker, Trade
 from tickwire.core.validation import MAX_PRICE, MAX_SIZE, MAX_TS_NS, MIN_TS_NS, ZERO
@@ -107,24 +108,16 @@ then takes :func:`decode_frame` (control frames, ``/market/ticker:all``, raw top
 frames)."""
 
 
-def _out_of_range(what: str, data: object) -> NoReturn:
-    # The cold path, kept out of the to_* functions: a value breaks the rules.
-    raise DecodeError(f"kucoin: {what} out of range", repr(data))
-
-
 def valid_levels(rows: list[tuple[Decimal, Decimal]], what: str) -> list[BookLevel]:
     """``[price, size]`` rows as checked levels (core's ``price_levels``, naming KuCoin)."""
     return price_levels(rows, f"kucoin: {what}")
 
 
-def decode_frame(frame: bytes | str) -> PushFrame:
-    """Decode one push-WebSocket frame into its wire Struct (one msgspec pass).
-
-    A ``message`` frame's ``data`` stays raw: pass the result to :func:`decode_data`.
-    Anything else — garbage, non-object JSON, wrong types, missing fields, an unknown
-    ``type`` — raises :class:`~tickwire.core.errors.DecodeError` and nothing else.
-    """
-    return strict(_frame_decoder, frame, "kucoin: not a push frame")
+decode_frame = partial(strict, _frame_decoder, what="kucoin: not a push frame")
+"""``decode_frame(frame)``: one push-WebSocket frame as its wire Struct (one msgspec pass;
+a ``message`` frame's ``data`` stays raw: pass the result to :func:`decode_data`).
+Anything else — garbage, non-object JSON, wrong types, missing fields, an unknown
+``type`` — raises :class:`~tickwire.core.errors.DecodeError` and nothing else."""
 
 
 def decode_data(msg: Message) -> MarketData:
@@ -193,7 +186,7 @@ def to_ticker(data: TickerData, symbol: str, received: int) -> Ticker:
     except (ValueError, InvalidOperation):  # not a number, NaN, a price out of range
         valid = False
     if not valid:
-        _out_of_range("ticker price or size", data)
+        out_of_range("kucoin: ticker price or size", data)
     return Ticker(
         venue=VENUE,
         symbol=to_unified(symbol),
@@ -221,7 +214,7 @@ def to_trade(data: MatchData, received: int) -> Trade:
     except InvalidOperation:
         valid = False
     if not valid:
-        _out_of_range("trade price or size", data)
+        out_of_range("kucoin: trade price or size", data)
     return Trade(
         venue=VENUE,
         symbol=to_unified(data.symbol),
@@ -253,7 +246,7 @@ def to_candle(data: CandleData, interval_seconds: int, received: int) -> Candle:
     except InvalidOperation:
         valid = False
     if not valid:
-        _out_of_range("candle price or volume", data)
+        out_of_range("kucoin: candle price or volume", data)
     return Candle(
         venue=VENUE,
         symbol=to_unified(data.symbol),
