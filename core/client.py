@@ -55,6 +55,8 @@ from tickwire.core.types import (
 )
 
 if TYPE_CHECKING:
+    from tickwire.core.account import AccountSocket
+    from tickwire.core.dead_man import DeadManOption
     from tickwire.core.metrics import ClientStats
 
 __all__ = ["BaseClient"]
@@ -90,6 +92,8 @@ class BaseClient(FetchMethods, OrderMethods):
         self.rest_transport_factory: TransportFactory = TappedTransport
         """Builds the transport under the adapter's REST calls (a replay swaps it)."""
         self._trader: Trader | None = None  # the private side, set by the adapter
+        self.account_socket: AccountSocket | None = None
+        """The account channels' own socket, when the venue has one (:meth:`_start_account`)."""
         self._fetcher: Fetcher | None = None  # the one-shot calls, set by the adapter
         self.context = AdapterContext(
             self.venue,
@@ -248,6 +252,17 @@ class BaseClient(FetchMethods, OrderMethods):
 
     async def _stop(self) -> None:
         """Close sessions gracefully; tasks still running afterwards are cancelled."""
+
+    async def _start_account(
+        self, socket: AccountSocket, trader: Trader, dead_man: DeadManOption | None, **options: Any
+    ) -> None:
+        """Connect the account socket (``AuthError``: the keys are refused), order through
+        ``trader``, and keep its dead man's switch armed while the socket is healthy
+        (``options`` go to ``trader.keep_armed``)."""
+        self.account_socket = socket
+        await socket.start()
+        self._trader = trader
+        socket.arm_while_healthy(trader, dead_man, **options)
 
     async def until_ready(self, session: Session) -> None:
         """Wait (up to the request timeout) while ``session`` is reconnecting

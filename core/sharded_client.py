@@ -17,10 +17,8 @@ supplies only its facts::
             super().__init__(config)
             self._routes.update({TickerPush: (("/ticker:",), self._on_ticker)})
             socket = partial(MySocket, routes=self.routes)  # a RoutedSocket
-            self._pool(socket, Batching(100, key), books, parse_topic,
-                       per_connection=300, renew_after=12 * 3600)
-
-        def topic_for(self, subscription): ...  # the venue's topic of one subscription
+            self._pool(socket, Batching(100, key), books, topic_for=topic_for,
+                       parse=parse_topic, per_connection=300, renew_after=12 * 3600)
 
 A renewal's overlap (held pushes, :meth:`_replay`) is delivered once: numbered streams
 pass ``_sequences`` (a :class:`~tickwire.core.sequences.SequenceFilter`), the others
@@ -32,7 +30,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
-from tickwire.core.account import AccountSocket
 from tickwire.core.client import BaseClient
 from tickwire.core.config import ClientConfig
 from tickwire.core.errors import ConfigError, DecodeError, NotSupported
@@ -86,8 +83,6 @@ class ShardedClient(BaseClient, Generic[T]):
 
     def __init__(self, config: ClientConfig) -> None:
         super().__init__(config)
-        self.account_socket: AccountSocket | None = None
-        """The account channels' socket, when there is one (set in ``_start``)."""
         # push type → (the topic prefixes it may come on, its handler): the venue's
         self._routes: dict[type, tuple[tuple[str, ...], Callable[[Any, int], None]]] = {}
         self.routes = Routes(self._routes, self._deliver, self._failed)
@@ -101,14 +96,17 @@ class ShardedClient(BaseClient, Generic[T]):
         socket: Callable[[Shard[T]], ShardSocket[T]],
         batching: Batching[T],
         books: TopicBooks[T],
-        parse: Callable[[str], list[T]],
         *,
+        topic_for: Callable[[Subscription], T],
+        parse: Callable[[str], list[T]],
         per_connection: int,
         renew_after: float,
     ) -> None:
-        """Set up the shards (from ``__init__``): ``socket`` makes one, ``parse`` turns a
-        raw topic string into topics (for :attr:`native`)."""
+        """Set up the shards (from ``__init__``): ``socket`` makes one, ``topic_for`` is
+        the venue's topic of one public subscription, ``parse`` turns a raw topic string
+        into topics (for :attr:`native`)."""
         self._topic_books = books
+        self._topic_for = topic_for
         hooks = PoolHooks(replay=self._replay, up=books.up, down=books.down)
         self._shards = Shards(
             self.context,
@@ -119,10 +117,6 @@ class ShardedClient(BaseClient, Generic[T]):
             renew_after=renew_after,
         )
         self._native = ShardsNative(self._shards, parse)
-
-    def topic_for(self, subscription: Subscription) -> T:
-        """The venue's topic that carries one public subscription."""
-        raise NotImplementedError
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -205,7 +199,7 @@ class ShardedClient(BaseClient, Generic[T]):
         for symbol in symbols:
             subscription = subscription_for(channel, symbol, kept)
             if subscription not in self._subscriptions:
-                wanted[self.topic_for(subscription)] = subscription
+                wanted[self._topic_for(subscription)] = subscription
         if not wanted:
             return
         books = self._topic_books if channel is Channel.BOOK else None
@@ -236,7 +230,7 @@ class ShardedClient(BaseClient, Generic[T]):
         topics = []
         for subscription in targets:
             self._subscriptions.discard(subscription)
-            topics.append(self.topic_for(subscription))
+            topics.append(self._topic_for(subscription))
         try:
             await self._shards.unsubscribe(topics)
         finally:

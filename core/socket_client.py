@@ -29,7 +29,8 @@ a snapshot, ``self.keeper.out_of_sync(symbol, why)`` on a gap.
 ``examples/third_party_adapter`` is a complete adapter built this way.
 
 A larger venue overrides a few more (Kraken's adapter does all of them):
-:meth:`subscription_options` (options kept in the subscription and restored with it),
+:attr:`channel_options` or :meth:`subscription_options` (options kept in the
+subscription and restored with it),
 ``batched`` with :meth:`ask` (one request for many symbols, refused symbol by symbol),
 :meth:`new_book` (a book of the venue's own kind), ``request_quota`` (the socket's pace),
 and ``account_socket`` (the account channels on a second, authenticated socket: an
@@ -43,7 +44,6 @@ from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import Any, ClassVar, cast
 
-from tickwire.core.account import AccountSocket
 from tickwire.core.book import OrderBook
 from tickwire.core.bookkeeper import BookKeeper
 from tickwire.core.client import BaseClient
@@ -51,7 +51,7 @@ from tickwire.core.config import ClientConfig
 from tickwire.core.errors import ConfigError, NotSupported, SubscriptionError, TickwireError
 from tickwire.core.ratelimit import Quota, RateLimiter
 from tickwire.core.session import Session
-from tickwire.core.subscriptions import subscription_for
+from tickwire.core.subscriptions import ChannelOptions, subscription_for
 from tickwire.core.types import Channel, Instrument, StreamState, Subscription
 
 __all__ = ["SocketClient"]
@@ -66,6 +66,9 @@ class SocketClient(BaseClient):
     """The channels the venue has; others raise :class:`NotSupported`."""
     account_channels: ClassVar[frozenset[Channel]] = frozenset()
     """Those of ``channels`` that need credentials and take no symbols."""
+    channel_options: ClassVar[Mapping[Channel, ChannelOptions]] = {}
+    """The options of each channel listed here (defaults, allowed values), kept in its
+    subscriptions; any other channel's go through :meth:`check_options`."""
     ping_interval: ClassVar[float | None] = None
     """Seconds between keepalive pings (the config's ``heartbeat.ping_interval`` wins)."""
     ping_frame: ClassVar[bytes | None] = None
@@ -85,8 +88,6 @@ class SocketClient(BaseClient):
         self._session: Session | None = None
         self.keeper = BookKeeper(self.context, self._renew_book)
         """The client's books and their resync sequence."""
-        self.account_socket: AccountSocket | None = None
-        """The account channels' own socket, when the venue has one (set in ``_start``)."""
         self._book_subscriptions: dict[str, Subscription] = {}  # what renews each book
         self._activity: dict[Hashable, int] = {}  # the session's, for on_frame to write
         self._instruments: dict[str, Instrument] = {}
@@ -136,7 +137,10 @@ class SocketClient(BaseClient):
 
     def subscription_options(self, channel: Channel, options: Mapping[str, Any]) -> dict[str, Any]:
         """The options a subscription keeps (and is restored with), validated: a
-        ValueError names a bad one. By default :meth:`check_options`, keeping none."""
+        ValueError names a bad one. By default :attr:`channel_options`'s, else
+        :meth:`check_options`, keeping none."""
+        if channel in self.channel_options:
+            return self.channel_options[channel].options(options)
         self.check_options(channel, options)
         return {}
 

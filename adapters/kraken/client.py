@@ -10,7 +10,6 @@ socket is :mod:`.private`, the order methods :mod:`.trading`; see ``docs/venues/
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, cast
 
 from tickwire.adapters.kraken import parse
@@ -42,7 +41,7 @@ from tickwire.core.session import Session
 from tickwire.core.socket_client import SocketClient
 from tickwire.core.socket_native import SocketNative
 from tickwire.core.subscriptions import ACCOUNT_CHANNELS
-from tickwire.core.types import Channel, OrderAck, Subscription
+from tickwire.core.types import OrderAck, Subscription
 
 __all__ = ["KrakenClient"]
 
@@ -60,6 +59,7 @@ class KrakenClient(SocketClient):
     supports_orders = True
     ws_url = PUBLIC_WS_URL
     channels = frozenset(CHANNELS) | ACCOUNT_CHANNELS
+    channel_options = CHANNELS  # depth, interval: validated, defaults filled in
     account_channels = ACCOUNT_CHANNELS  # on the auth socket
     ping_interval = PING_INTERVAL
     ping_frame = PING  # Kraken's application ping (a request without params)
@@ -87,10 +87,7 @@ class KrakenClient(SocketClient):
         await super()._start()
         if self.config.credentials is not None:
             private = KrakenPrivate(self.context, self._rest)
-            self.account_socket = private
-            await private.start()
-            self._trader = trader = KrakenTrader(private)
-            private.arm_while_healthy(trader, self._dead_man)
+            await self._start_account(private, KrakenTrader(private), self._dead_man)
 
     # --- what SocketClient asks of the venue --------------------------------------------
 
@@ -100,10 +97,6 @@ class KrakenClient(SocketClient):
         timeout = self.config.request_timeout
         await request(session, "subscribe", {"channel": "instrument"}, [None], timeout)
         await self._instruments_known.wait()
-
-    def subscription_options(self, channel: Channel, options: Mapping[str, Any]) -> dict[str, Any]:
-        """The channel's options, validated, defaults filled in (``depth``, ``interval``)."""
-        return CHANNELS[channel].options(options)
 
     def new_book(self, subscription: Subscription) -> OrderBook:
         """A :class:`KrakenBook` at the subscribed depth, with the pair's precisions

@@ -55,7 +55,7 @@ from tickwire.core.ratelimit import Quota
 from tickwire.core.sharded_client import ShardedClient
 from tickwire.core.shards import Batching
 from tickwire.core.sync_book import SequencedBook
-from tickwire.core.types import Channel, Instrument, Subscription
+from tickwire.core.types import Channel, Instrument
 
 __all__ = ["KucoinClient"]
 
@@ -108,7 +108,8 @@ class KucoinClient(ShardedClient[Topic]):
             socket,
             Batching(SYMBOLS_PER_MESSAGE, batch_key),
             books,
-            parse_topic,
+            topic_for=topic_for,
+            parse=parse_topic,
             per_connection=int(options.get("topics_per_connection", TOPICS_PER_CONNECTION)),
             renew_after=float(options.get("renew_after", RENEW_AFTER)),
         )
@@ -129,20 +130,14 @@ class KucoinClient(ShardedClient[Topic]):
         self._trader = trader = KucoinTrader(self._rest)
         if not config.options.get("private", True):
             return
-        self.account_socket = self._private = private = PrivateSocket(self.context, self._rest)
-        await private.start()  # AuthError: the keys are wrong
+        self._private = private = PrivateSocket(self.context, self._rest)
         dead_man = dead_man_option(config, low=DCP_RANGE[0], high=DCP_RANGE[1], share=3)
-        private.arm_while_healthy(trader, dead_man, timeout=config.request_timeout)
+        await self._start_account(private, trader, dead_man, timeout=config.request_timeout)
 
     @property
     def private(self) -> PrivateSocket | None:
         """The private socket, when credentials are configured."""
         return self._private
-
-    def topic_for(self, subscription: Subscription) -> Topic:
-        """The KuCoin topic of one public subscription."""
-        native = parse.to_native(subscription.symbol or "")
-        return topic_for(subscription.channel, native, dict(subscription.options))
 
     # --- the hot path ------------------------------------------------------------------
 

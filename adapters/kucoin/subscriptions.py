@@ -8,18 +8,14 @@ A tickwire subscription (channel, unified symbol, options) becomes one KuCoin *t
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 import msgspec
 
-from tickwire.adapters.kucoin.parse import CANDLE_TYPES
+from tickwire.adapters.kucoin.parse import CANDLE_TYPES, to_native
 from tickwire.core.ratelimit import Quota
-from tickwire.core.subscriptions import ChannelOptions, subscription_for
-from tickwire.core.types import Channel
+from tickwire.core.subscriptions import ChannelOptions
+from tickwire.core.types import Channel, Subscription
 
 __all__ = [
-    "CANDLE_TYPES",
     "CHANNELS",
     "DEPTH_PREFIXES",
     "LEVEL2",
@@ -31,7 +27,6 @@ __all__ = [
     "batch_key",
     "channel_of",
     "parse_topic",
-    "subscription_for",
     "topic_for",
     "topic_string",
 ]
@@ -89,12 +84,14 @@ _CHANNEL_OF_PREFIX = {
 }
 
 
-def topic_for(channel: Channel, native: str, options: Mapping[str, Any]) -> Topic:
-    """The KuCoin topic that carries ``channel`` for one native symbol."""
+def topic_for(subscription: Subscription) -> Topic:
+    """The KuCoin topic that carries one public subscription."""
+    channel, native = subscription.channel, to_native(subscription.symbol or "")
     if channel is Channel.CANDLES:
-        return Topic(PREFIXES[channel], native, "_" + CANDLE_TYPES[int(options["interval"])])
-    if channel is Channel.BOOK and options["depth"] in (5, 50):
-        return Topic(f"{DEPTH_PREFIX}{options['depth']}", native)
+        kind = CANDLE_TYPES[int(subscription.option("interval"))]
+        return Topic(PREFIXES[channel], native, f"_{kind}")
+    if channel is Channel.BOOK and (depth := subscription.option("depth")) in (5, 50):
+        return Topic(f"{DEPTH_PREFIX}{depth}", native)
     return Topic(PREFIXES[channel], native)
 
 
