@@ -26,9 +26,10 @@ What it provides:
 * for a venue whose order methods are requests on this socket and which sends the open
   orders as a snapshot on every connection: :meth:`request` (sent once the socket is up,
   never twice; a drop raises :class:`Interrupted`, naming the connection it went out
-  on), ``generation`` (connections so far), :meth:`synced` (the venue calls it on each
-  connection's snapshot) and :meth:`find_after_drop` (the order of a client id in the
-  next connection's snapshot: exactly-once placement).
+  on; :meth:`ask` for a subscribe, also while restoring), ``generation`` (connections
+  so far), :meth:`synced` (the venue calls it on each connection's snapshot) and
+  :meth:`find_after_drop` (the order of a client id in the next connection's snapshot:
+  exactly-once placement).
 """
 
 from __future__ import annotations
@@ -207,6 +208,15 @@ class AccountSocket:
                 raise Disconnected(f"{what}: the socket failed while sending") from exc
         except Disconnected as exc:
             raise Interrupted(exc, generation) from exc
+
+    async def ask(self, build: Callable[[int], bytes], what: str) -> Any:
+        """Send ``build(request_id)`` on the current connection, also while
+        :meth:`restore` runs (before the socket is ready), and return its reply within
+        the config's request timeout (a subscribe, not an order: :meth:`request`)."""
+        session = self.session
+        request_id = session.next_id()
+        timeout = self.context.config.request_timeout
+        return await session.request(request_id, build(request_id), timeout, what)
 
     def synced(self) -> None:
         """The current connection's order snapshot arrived (into :attr:`tracker`)."""

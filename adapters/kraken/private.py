@@ -177,11 +177,8 @@ class KrakenPrivate(AccountSocket):
     async def _channel_request(self, method: str, channel: str, **params: Any) -> None:
         """Subscribe or unsubscribe one private channel (also while restoring, before the
         socket is ready); a refusal raises."""
-        session, timeout = self.session, self.context.config.request_timeout
-        req_id = session.next_id()
-        message = self.message(method, {"channel": channel, **params})(req_id)
-        what = f"kraken {method} {channel}"
-        reply: MethodResponse = await session.request(req_id, message, timeout, what)
+        build = self.message(method, {"channel": channel, **params})
+        reply: MethodResponse = await self.ask(build, f"kraken {method} {channel}")
         if reply.success is not True:
             error = to_error(reply.error or "refused")
             if isinstance(error, AuthError):
