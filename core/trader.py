@@ -31,9 +31,9 @@ from tickwire.core.errors import (
 )
 from tickwire.core.ids import new_client_id
 from tickwire.core.order_tracker import OrderState
-from tickwire.core.types import OrderAck, OrderRequest
+from tickwire.core.types import OrderAck, OrderRequest, TimeInForce
 
-__all__ = ["LOST", "Trader", "order_deadline", "positive"]
+__all__ = ["LOST", "Trader", "order_deadline", "positive", "time_in_force"]
 
 T = TypeVar("T")
 
@@ -59,6 +59,19 @@ def positive(value: Any, name: str) -> Decimal:
     if not number.is_finite() or number <= 0:
         raise ValueError(f"{name} must be positive, got {value!r}")
     return number
+
+
+def time_in_force(
+    venue: str, table: Mapping[TimeInForce, str], request: OrderRequest, field: str, why: str = ""
+) -> str:
+    """The venue's spelling (``table``) of ``request``'s time in force; one the venue
+    lacks is :class:`InvalidOrder` on ``field`` (``why``, if given, says why), raised
+    before anything is sent."""
+    spelled = table.get(request.time_in_force)
+    if spelled is None:
+        reason = f"time_in_force {request.time_in_force} is not supported"
+        raise InvalidOrder(venue, field, f"{reason}: {why}" if why else reason)
+    return spelled
 
 
 class Trader:

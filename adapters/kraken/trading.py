@@ -32,7 +32,7 @@ from tickwire.core.account import Interrupted
 from tickwire.core.deadline import Deadline
 from tickwire.core.errors import DecodeError, InvalidOrder, RequestTimeout, TickwireError
 from tickwire.core.reconcile import reconcile_each
-from tickwire.core.trader import Trader
+from tickwire.core.trader import Trader, time_in_force
 from tickwire.core.types import OrderAck, OrderRequest, OrderType, TimeInForce
 
 __all__ = ["BATCH_ADD_MAX", "BATCH_CANCEL_MAX", "KrakenTrader"]
@@ -45,12 +45,8 @@ _TIME_IN_FORCE = {TimeInForce.GTC: "gtc", TimeInForce.IOC: "ioc"}
 
 def order_params(request: OrderRequest, client_id: str) -> dict[str, Any]:
     """``add_order`` params for one request (without ``symbol`` and ``token``)."""
-    tif = _TIME_IN_FORCE.get(request.time_in_force)
-    if tif is None:
-        # FOK does not exist on Kraken spot, and GTD needs an expiry OrderRequest lacks.
-        raise InvalidOrder(
-            VENUE, "time_in_force", f"time_in_force {request.time_in_force} is not supported"
-        )
+    # FOK does not exist on Kraken spot, and GTD needs an expiry OrderRequest lacks.
+    tif = time_in_force(VENUE, _TIME_IN_FORCE, request, "time_in_force")
     params: dict[str, Any] = {
         "order_type": request.type.value,
         "side": request.side.value,

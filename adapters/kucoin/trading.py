@@ -44,7 +44,7 @@ from tickwire.core.errors import (
 )
 from tickwire.core.reconcile import lookup_until, maybe_sent, reconcile, reconcile_each
 from tickwire.core.rest import decode, decode_or_none
-from tickwire.core.trader import LOST, Trader
+from tickwire.core.trader import LOST, Trader, time_in_force
 from tickwire.core.types import OrderAck, OrderRequest, OrderType, TimeInForce
 
 __all__ = ["BATCH_SIZE", "DCP_RANGE", "KucoinTrader"]
@@ -99,10 +99,8 @@ class KucoinTrader(Trader):
         if not _CLIENT_OID.fullmatch(client_id):
             raise InvalidOrder(VENUE, "clientOid", "client_id must be 1-40 of [A-Za-z0-9_-]")
         limit = request.type is OrderType.LIMIT
-        tif = _TIF.get(request.time_in_force)
-        if tif is None:
-            reason = "GTD is not offered: KuCoin's GTT needs a cancelAfter"
-            raise InvalidOrder(VENUE, "timeInForce", reason)
+        why = "KuCoin's GTT needs a cancelAfter"  # GTD's nearest
+        tif = time_in_force(VENUE, _TIF, request, "timeInForce", why)
         return HfOrder(
             client_oid=client_id,
             symbol=to_native(request.symbol),
