@@ -16,7 +16,8 @@ within its ``timeout`` (one :class:`~tickwire.core.deadline.Deadline` for all it
 and quota waits, :class:`~tickwire.core.errors.RequestTimeout` when it runs out);
 :meth:`Fetcher.names` loads the venue's :class:`Names` once; :func:`page_candles` (a
 venue paging by cursor) and :func:`window_candles` (a venue taking start and end) page
-candle history within the venue's limit; :meth:`ServerTime.measure` times a clock query.
+candle history within the venue's limit; :meth:`Fetcher.fetch_time` times the venue's
+:meth:`Fetcher.server_time`; :func:`book_snapshot` makes a one-shot book.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import asyncio
 import functools
 import inspect
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from decimal import Decimal
 from time import time_ns
 from typing import Any
 
@@ -41,6 +43,7 @@ __all__ = [
     "Fetcher",
     "Names",
     "ServerTime",
+    "book_snapshot",
     "check_interval",
     "page_candles",
     "window_candles",
@@ -113,6 +116,24 @@ def check_interval(venue: str, interval: int, offered: Iterable[int]) -> None:
     if interval not in offered:
         listed = ", ".join(map(str, offered))
         raise ValueError(f"{venue}: no {interval} s candles (offered: {listed} seconds)")
+
+
+def book_snapshot(
+    venue: str,
+    symbol: str,
+    depth: int | None,
+    bids: Iterable[tuple[Decimal, Decimal]],
+    asks: Iterable[tuple[Decimal, Decimal]],
+    *,
+    ts: int,
+    sequence: int | None = None,
+) -> OrderBook:
+    """A one-shot :class:`OrderBook` of ``symbol`` (its top ``depth`` levels, not kept
+    live): ``bids`` and ``asks`` as ``(price, size)`` rows, stamped ``ts`` and
+    ``sequence``."""
+    book = OrderBook(venue, symbol, depth=depth)
+    book.apply_snapshot(bids, asks, sequence=sequence, ts=ts)
+    return book
 
 
 Page = Callable[[int | None], Awaitable[tuple[list[Candle], int | None]]]
@@ -250,7 +271,11 @@ class Fetcher:
         raise self._unsupported("fetch_book")
 
     async def fetch_time(self, *, timeout: float) -> ServerTime:
-        """The venue's clock and our offset from it."""
+        """The venue's clock and our offset from it: :meth:`server_time`, timed."""
+        return await ServerTime.measure(self.venue, self.server_time())
+
+    async def server_time(self) -> int:
+        """The venue's clock (ns), as one query reads it (for :meth:`fetch_time`)."""
         raise self._unsupported("fetch_time")
 
 

@@ -20,7 +20,7 @@ from tickwire.adapters.kraken.rest import KrakenRest
 from tickwire.adapters.kraken.subscriptions import OHLC_MINUTES
 from tickwire.core.book import OrderBook
 from tickwire.core.errors import DecodeError, UnknownOrder
-from tickwire.core.fetcher import NS, Fetcher, Names, ServerTime, check_interval, page_candles
+from tickwire.core.fetcher import NS, Fetcher, Names, book_snapshot, check_interval, page_candles
 from tickwire.core.positions import Fill
 from tickwire.core.rest import decode
 from tickwire.core.types import (
@@ -76,11 +76,8 @@ class KrakenFetcher(Fetcher):
 
     # --- public ---------------------------------------------------------------------
 
-    async def fetch_time(self, *, timeout: float) -> ServerTime:
-        """``Time``: the venue's clock (whole seconds) and our offset from it."""
-        return await ServerTime.measure(VENUE, self._time())
-
-    async def _time(self) -> int:
+    async def server_time(self) -> int:
+        """``Time``: the venue's clock (whole seconds), for core's ``fetch_time``."""
         result, _ = await self._get("Time", {}, wire.ServerTimeResult)
         return result.unixtime * NS
 
@@ -142,14 +139,9 @@ class KrakenFetcher(Fetcher):
         pair = (await self.names()).native(symbol)
         params = {"pair": pair, "count": depth or 100}
         entry, _, _ = await self._for_pair("Depth", params, wire.DepthBook)
-        book = OrderBook(VENUE, symbol, depth=depth)
+        bids, asks = ([(r.price, r.volume) for r in side] for side in (entry.bids, entry.asks))
         stamps = [row.timestamp for row in (*entry.bids, *entry.asks)]
-        book.apply_snapshot(
-            ((row.price, row.volume) for row in entry.bids),
-            ((row.price, row.volume) for row in entry.asks),
-            ts=max(stamps, default=0) * NS,
-        )
-        return book
+        return book_snapshot(VENUE, symbol, depth, bids, asks, ts=max(stamps, default=0) * NS)
 
     # --- private --------------------------------------------------------------------
 

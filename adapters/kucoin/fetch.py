@@ -35,7 +35,7 @@ from tickwire.core.book import OrderBook
 from tickwire.core.checks import Fields
 from tickwire.core.decoding import digits
 from tickwire.core.errors import ConfigError, DecodeError, UnknownOrder
-from tickwire.core.fetcher import Fetcher, ServerTime, check_interval, window_candles
+from tickwire.core.fetcher import Fetcher, ServerTime, book_snapshot, check_interval, window_candles
 from tickwire.core.positions import Fill
 from tickwire.core.rest import decode
 from tickwire.core.types import Balance, Candle, OrderStatus, OrderUpdate, Trade
@@ -287,11 +287,8 @@ def candle_from(native: str, row: wire.CandleRow, interval: int, received: int) 
 def to_book(symbol: str, snapshot: Level2Snapshot, depth: int | None) -> OrderBook:
     """A REST book snapshot → a synced :class:`OrderBook` (top ``depth`` levels)."""
     sequence = digits(snapshot.sequence, "kucoin: bad snapshot sequence")
-    book = OrderBook(VENUE, symbol, depth=depth)
-    book.apply_snapshot(
-        [(level.price, level.size) for level in valid_levels(snapshot.bids, "book bid")],
-        [(level.price, level.size) for level in valid_levels(snapshot.asks, "book ask")],
-        sequence=sequence,
-        ts=snapshot.time * _MS,
+    bids = [(level.price, level.size) for level in valid_levels(snapshot.bids, "book bid")]
+    asks = [(level.price, level.size) for level in valid_levels(snapshot.asks, "book ask")]
+    return book_snapshot(
+        VENUE, symbol, depth, bids, asks, ts=snapshot.time * _MS, sequence=sequence
     )
-    return book
