@@ -51,6 +51,7 @@ from tickwire.core.config import ClientConfig
 from tickwire.core.errors import ConfigError, NotSupported, SubscriptionError, TickwireError
 from tickwire.core.ratelimit import Quota, RateLimiter
 from tickwire.core.session import Session
+from tickwire.core.socket_native import SocketNative
 from tickwire.core.subscriptions import ChannelOptions, subscription_for
 from tickwire.core.types import Channel, Instrument, StreamState, Subscription
 
@@ -82,6 +83,9 @@ class SocketClient(BaseClient):
     """The pace of everything sent on the socket, if the venue limits it."""
     socket_name: ClassVar[str] = "main"
     """The socket's name in logs, errors and recordings."""
+    native_id: ClassVar[str | None] = None
+    """The request id's field, for a venue that offers :attr:`native` (its ``on_frame``
+    then feeds ``self._native``'s taps and settles raw replies: see that class)."""
 
     def __init__(self, config: ClientConfig) -> None:
         super().__init__(config)
@@ -93,6 +97,7 @@ class SocketClient(BaseClient):
         self._instruments: dict[str, Instrument] = {}
         self._instruments_known = asyncio.Event()
         self._greeted = asyncio.Event()
+        self._native = SocketNative(lambda: self.session, self.venue, self.native_id or "id")
 
     # --- what the venue supplies -----------------------------------------------------
 
@@ -196,6 +201,11 @@ class SocketClient(BaseClient):
             await self.account_socket.close()
 
     @property
+    def native(self) -> SocketNative | None:
+        """Raw messages, replies and frame taps (:class:`SocketNative`), with ``native_id``."""
+        return None if self.native_id is None else self._native
+
+    @property
     def session(self) -> Session:
         """The socket's session."""
         if self._session is None:
@@ -221,7 +231,8 @@ class SocketClient(BaseClient):
         for batch in self._batches(restored):
             for subscription, exc in (await self.ask(session, "subscribe", batch)).items():
                 self._forget(subscription)
-                self.context.error(exc, f"resubscribe {_name(subscription)}")
+                named = " ".join(filter(None, (subscription.channel, subscription.symbol)))
+                self.context.error(exc, f"resubscribe {named}")  # "book BTC/USD", "orders"
 
     def on_close(self, reason: str) -> None:
         """The socket is gone: every book waits for the next socket's snapshot (and
@@ -386,9 +397,3 @@ class SocketClient(BaseClient):
         if (subscription := self._book_subscriptions.get(symbol)) is not None:
             await self._renew(subscription)
         return False
-
-
-def _name(subscription: Subscription) -> str:
-    """``book BTC/USD``, or ``orders`` for an account channel."""
-    symbol = subscription.symbol
-    return str(subscription.channel) if symbol is None else f"{subscription.channel} {symbol}"

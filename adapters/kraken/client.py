@@ -39,7 +39,6 @@ from tickwire.core.dead_man import dead_man_option
 from tickwire.core.errors import BookOutOfSync, DecodeError, SubscriptionError
 from tickwire.core.session import Session
 from tickwire.core.socket_client import SocketClient
-from tickwire.core.socket_native import SocketNative
 from tickwire.core.subscriptions import ACCOUNT_CHANNELS
 from tickwire.core.types import OrderAck, Subscription
 
@@ -66,13 +65,13 @@ class KrakenClient(SocketClient):
     batched = True
     request_quota = SUBSCRIBE_QUOTA
     socket_name = "public"
+    native_id = "req_id"  # client.native: raw messages and replies, frame taps
 
     def __init__(self, config: ClientConfig) -> None:
         super().__init__(config)
         # The keeper's dict (context.books, what client.book() reads), typed as what it
         # holds: every book it is given is a KrakenBook.
         self._kraken_books = cast(dict[str, KrakenBook], self.keeper.books)
-        self._native = SocketNative(lambda: self.session, self.venue, id_field="req_id")
         # Kraken's cancel_all_orders_after takes a timeout below a day.
         self._dead_man = dead_man_option(config, low=1, high=86399, share=4)
         rest_url, transport = config.rest_url or REST_URL, self.context.rest_transport
@@ -225,8 +224,3 @@ class KrakenClient(SocketClient):
         return await trader.edit_order(
             symbol, order_id=order_id, price=price, size=size, timeout=budget
         )
-
-    @property
-    def native(self) -> SocketNative:
-        """Raw Kraken v2 access: send any message, await its raw replies, tap frames."""
-        return self._native
