@@ -85,6 +85,9 @@ class Trader:
     """The venue's name, for acks and errors."""
     id_fields = ("order_id", "client_id")
     """The venue's names of an order's two ids, in what :meth:`one_id` returns."""
+    cancel_at_once = 0
+    """A venue without a batch cancel whose :meth:`cancel_order` may run this many at a
+    time: the default :meth:`cancel_orders` cancels one by one (0: not supported)."""
 
     def _unsupported(self, call: str) -> NotSupported:
         return NotSupported(f"{self.venue or 'this venue'}: {call} is not supported")
@@ -246,5 +249,9 @@ class Trader:
         raise self._unsupported("place_orders")
 
     async def cancel_orders(self, symbol: str, order_ids: Sequence[str], *, timeout: float) -> int:
-        """Cancel a batch of orders; how many were canceled."""
-        raise self._unsupported("cancel_orders")
+        """Cancel a batch of orders; how many were canceled. By default, for a venue
+        declaring :attr:`cancel_at_once`, :meth:`cancel_each` within ``timeout``."""
+        if not self.cancel_at_once:
+            raise self._unsupported("cancel_orders")
+        deadline = self.deadline("cancel_orders", timeout)
+        return await self.cancel_each(symbol, order_ids, deadline, at_once=self.cancel_at_once)

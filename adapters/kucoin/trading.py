@@ -54,7 +54,6 @@ BATCH_SIZE = 5
 DUPLICATE_CLIENT_OID = "126044"
 DCP_RANGE = (5, 86400)
 """Seconds KuCoin's disconnection protection accepts (``-1`` disarms it)."""
-_CONCURRENT_CANCELS = 8
 
 _CLIENT_OID = re.compile(r"[A-Za-z0-9_-]{1,40}")
 _TIF = {TimeInForce.GTC: "GTC", TimeInForce.IOC: "IOC", TimeInForce.FOK: "FOK"}
@@ -80,6 +79,7 @@ class KucoinTrader(Trader):
 
     venue = VENUE
     id_fields = ("orderId", "clientOid")
+    cancel_at_once = 8  # HF has no batch cancel: cancel_orders sends one cancel each
 
     def __init__(self, rest: KucoinRest) -> None:
         self._rest = rest
@@ -241,12 +241,6 @@ class KucoinTrader(Trader):
         raw = await self.call("DELETE", path, deadline, params=params)
         done = decode(VENUE, raw, ClientOidData, f"DELETE {ORDERS}/client-order")
         return self.ack(symbol, "", done.client_oid)
-
-    async def cancel_orders(self, symbol: str, order_ids: Sequence[str], *, timeout: float) -> int:
-        """Cancel orders one request each, 8 at a time (KuCoin HF has no batch cancel):
-        how many were accepted (:meth:`~tickwire.core.trader.Trader.cancel_each`)."""
-        deadline = self.deadline("cancel_orders", timeout)
-        return await self.cancel_each(symbol, order_ids, deadline, at_once=_CONCURRENT_CANCELS)
 
     async def cancel_all(self, symbol: str | None, *, timeout: float) -> int:
         """Cancel every open order of ``symbol`` (or of every symbol).
