@@ -7,12 +7,10 @@
         balances = await rest.private("BalanceEx", {})
         token = await rest.websockets_token()       # WsToken; repr hides the token
 
-Every body is ``{"error": [...], "result": ...}``: a non-empty ``error`` is mapped by the
-one table in :mod:`tickwire.adapters.kraken.errors`; transport failures, bare HTTP
-statuses and ``Retry-After`` by core's HTTP boundary (:mod:`tickwire.core.rest`).
-
-Each call first waits for its quota (:data:`PUBLIC_QUOTA`, :data:`PRIVATE_QUOTA`).
-Messages name the method only: never a header, the body, the key, the secret or the token.
+Each call waits for its quota (:data:`PUBLIC_QUOTA`, :data:`PRIVATE_QUOTA`) and goes
+through core's one request path (:meth:`~tickwire.core.rest_client.RestClient.request`):
+a non-empty ``error`` of the ``{"error": [...], "result": ...}`` envelope is mapped by
+:data:`.errors.ERRORS`. Messages never hold a header, the body, a key or the token.
 """
 
 from __future__ import annotations

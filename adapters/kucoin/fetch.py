@@ -1,15 +1,9 @@
 """KuCoin's one-shot calls: the :class:`~tickwire.core.fetcher.Fetcher` of
-:class:`~tickwire.adapters.kucoin.client.KucoinClient`. Which endpoint serves each call,
-and how candles and fills are paged, is tabled in ``docs/venues/kucoin.md`` (one-shot
-calls).
-
-Each call spends its weight from the pool KuCoin charges it to (:data:`~.rest.QUOTAS`),
-in the REST client's limiter that the order calls share, and private calls sign with its
-credentials (:meth:`~.rest.KucoinRest.call`: a refused timestamp, ``400002``, is
-re-measured and retried once; nothing else is retried here, the caller decides). Replies
-are normalized exactly as the pushes are: trades and candles through
-:func:`~.parse.to_trade` / :func:`~.parse.to_candle`, balances through
-:func:`~.parse_private.to_balance`, book levels through :func:`~.parse.valid_levels`.
+:class:`~tickwire.adapters.kucoin.client.KucoinClient`. Each call's endpoint, pool and
+paging are tabled in ``docs/venues/kucoin.md`` (one-shot calls); the calls go through
+:meth:`~.rest.KucoinRest.call` (signed, weighted, nothing retried but a refused
+timestamp), and replies are normalized as the pushes are (:mod:`.parse`,
+:func:`~.parse_private.to_balance`).
 """
 
 from __future__ import annotations

@@ -10,14 +10,10 @@ the one call every endpoint goes through, signed and weighted where it must be.
         raw = await rest.call("GET", f"{ORDERS}/active", signed=True, pool=SPOT, weight=2,
                               params={"symbol": "BTC-USDT"})
 
-Calls that name a ``pool`` first take their weight from the account's REST pools
-(:data:`QUOTAS`); token and book-snapshot calls name none (``docs/venues/kucoin.md``
-says why).
-
-Every KuCoin body is an envelope ``{"code": "200000", "data": ...}``; anything else is
-mapped by the adapter's one table (:data:`~tickwire.adapters.kucoin.errors.ERRORS`) and
-core's HTTP boundary (:mod:`tickwire.core.rest`, transport failures included). Messages
-name the method and path only: never a query, a token, a header or a key.
+A call naming a ``pool`` first takes its weight from the account's :data:`QUOTAS` (token
+and book-snapshot calls name none: ``docs/venues/kucoin.md`` says why). Every body is an
+envelope ``{"code": "200000", "data": ...}``, opened on core's one request path
+(:meth:`~tickwire.core.rest_client.RestClient.request`, errors by :data:`.errors.ERRORS`).
 """
 
 from __future__ import annotations

@@ -1,14 +1,10 @@
 """The KuCoin :class:`~tickwire.core.trader.Trader`: HF order entry over signed REST
-(``shared/reference/kucoin-ws.md`` §9), and its dead man's switch. Which endpoint serves
-each method, and how a placement is kept exactly once, is in ``docs/venues/kucoin.md``
-(account and orders).
-
-Every method takes a ``timeout`` that bounds the whole call, reconciliation included
-(one :class:`~tickwire.core.deadline.Deadline`): it returns or raises a typed error
-within it, never hangs. A placement whose reply may have been lost is reconciled by its
-``clientOid`` (:mod:`tickwire.core.reconcile`, ``GET .../client-order/{clientOid}``);
-cancels only *request* cancellation (confirmed by the order's ``canceled`` push) and
-are never retried.
+(``shared/reference/kucoin-ws.md`` §9) and its dead man's switch; each method's endpoint,
+and how a placement is kept exactly once (reconciled by ``clientOid``), are in
+``docs/venues/kucoin.md`` (account and orders). Every call returns or raises a typed
+error within its ``timeout`` (one :class:`~tickwire.core.deadline.Deadline`,
+reconciliation included); a cancel only *requests* cancellation (confirmed by the
+order's ``canceled`` push) and is never retried.
 """
 
 from __future__ import annotations
