@@ -9,12 +9,19 @@ import httpx
 import msgspec
 import pytest
 
-from tickwire.core.errors import DecodeError, RateLimited, RequestTimeout, TransportError
+from tickwire.core.errors import (
+    DecodeError,
+    NotSupported,
+    RateLimited,
+    RequestTimeout,
+    TransportError,
+)
 from tickwire.core.fetcher import (
     NS,
     Fetcher,
     Names,
     ServerTime,
+    book_snapshot,
     check_interval,
     page_candles,
     window_candles,
@@ -174,3 +181,23 @@ def test_decode_or_none_reads_null_as_none_and_decodes_the_rest() -> None:
     assert decode_or_none("v", msgspec.Raw(b"[1]"), list[int], "GET /x") == [1]
     with pytest.raises(DecodeError, match="v: GET /x: unexpected data"):
         decode_or_none("v", b'"null"', list[int], "GET /x")
+
+
+async def test_fetch_time_times_the_venues_server_time_hook() -> None:
+    class Clocked(Fetcher):
+        venue = "v"
+
+        async def server_time(self) -> int:
+            return 42 * NS
+
+    measured = await Clocked().fetch_time(timeout=1)
+    assert measured.venue == "v" and measured.server == 42 * NS
+    with pytest.raises(NotSupported, match="v: fetch_time is not supported"):
+        await _Slow().fetch_time(timeout=1)
+
+
+def test_book_snapshot_is_a_synced_book_of_the_given_rows() -> None:
+    bids = [(Decimal(1), Decimal(2)), (Decimal("0.5"), Decimal(1))]
+    book = book_snapshot("v", "A/B", 1, bids, [(Decimal(3), Decimal(4))], ts=7, sequence=9)
+    assert book.synced and (book.ts, book.sequence) == (7, 9)
+    assert [level.price for level in book.bids()] == [Decimal(1)]  # depth 1

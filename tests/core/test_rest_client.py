@@ -7,10 +7,13 @@ import time
 from collections.abc import AsyncIterator
 
 import httpx
+import msgspec
 import pytest
 from aiohttp import web
 
-from tickwire.core.errors import TransportError
+from tickwire.core.errors import AuthError, TransportError
+from tickwire.core.ratelimit import Quota
+from tickwire.core.rest import ErrorTable
 from tickwire.core.rest_client import RestClient
 
 
@@ -74,3 +77,31 @@ async def test_a_refused_connection_is_a_transport_error_naming_only_what() -> N
             await rest.send("GET", "/x?token=abc", "GET /secret-free")
     assert "token" not in str(caught.value)
     assert isinstance(caught.value.__cause__, httpx.ConnectError)
+
+
+class Enveloped(RestClient):
+    """A venue whose every body is ``{"ok": bool, "data": ..., "code": ...}``."""
+
+    venue = "env"
+    quotas = {"env:public": Quota(10, 1.0)}
+    errors = ErrorTable("env", {"E1": AuthError})
+
+    def open_envelope(self, body: bytes, status: int) -> msgspec.Raw | tuple[str, str]:
+        envelope = msgspec.json.decode(body, type=dict[str, msgspec.Raw])
+        if msgspec.json.decode(envelope["ok"]):
+            return envelope["data"]
+        return msgspec.json.decode(envelope["code"]), "refused"
+
+
+async def test_request_charges_the_pool_encodes_the_query_and_opens_the_envelope() -> None:
+    def venue(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/bad":
+            return httpx.Response(400, json={"ok": False, "code": "E1"})
+        return httpx.Response(200, json={"ok": True, "data": str(request.url.query, "ascii")})
+
+    transport = httpx.MockTransport(venue)
+    async with Enveloped("http://venue", timeout=2.0, transport=transport) as rest:
+        raw = await rest.request("GET", "/q", params={"a": "x y", "n": 1}, pool="env:public")
+        assert msgspec.json.decode(raw) == "a=x+y&n=1"
+        with pytest.raises(AuthError, match="refused"):
+            await rest.request("GET", "/bad")

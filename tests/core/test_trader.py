@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 from decimal import Decimal
 
+import msgspec
 import pytest
 
 from tickwire.core.checks import Fields
+from tickwire.core.deadline import Deadline
 from tickwire.core.errors import (
     BatchRejected,
     DecodeError,
@@ -15,9 +17,11 @@ from tickwire.core.errors import (
     InvalidOrder,
     NotSupported,
     TickwireError,
+    UnknownOrder,
 )
-from tickwire.core.trader import Trader, order_deadline, positive
-from tickwire.core.types import OrderRequest, Side
+from tickwire.core.order_tracker import OrderState
+from tickwire.core.trader import Trader, order_deadline, positive, time_in_force
+from tickwire.core.types import OrderAck, OrderRequest, Side, TimeInForce
 
 
 class Venue(Trader):
@@ -133,3 +137,53 @@ def test_changes_are_checked_and_at_least_one_is_given() -> None:
         Trader.changes("amend", None, None)
     with pytest.raises(ValueError, match="size"):
         Trader.changes("amend", 1, -2)
+
+
+def test_time_in_force_spells_it_the_venues_way_or_refuses_before_sending() -> None:
+    table = {TimeInForce.GTC: "GTC"}
+    assert time_in_force("v", table, buy("c1"), "tif") == "GTC"
+    fok = msgspec.structs.replace(buy("c1"), time_in_force=TimeInForce.FOK)
+    with pytest.raises(InvalidOrder, match="time_in_force fok is not supported: why") as caught:
+        time_in_force("v", table, fok, "tif", "why")
+    assert caught.value.code == "tif"
+
+
+def test_known_ack_takes_the_echoed_ids_then_the_given_then_the_tracked() -> None:
+    venue = Venue()
+    state = OrderState(order_id="o-tracked", client_id="c-tracked")
+    ack = venue.known_ack("A/B", (None, None), {"orderId": "o1"}, state, ts=5)
+    assert (ack.order_id, ack.client_id, ack.ts) == ("o1", "c-tracked", 5)
+    ack = venue.known_ack("A/B", ("o-echo", "c-echo"), {"orderId": "o1"}, state)
+    assert (ack.order_id, ack.client_id) == ("o-echo", "c-echo")
+    ack = venue.known_ack("A/B", (None, None), {"clientOid": "c1"}, None)
+    assert (ack.order_id, ack.client_id) == ("", "c1")
+
+
+async def test_send_budget_keeps_part_of_the_deadline_to_reconcile() -> None:
+    assert Trader.send_budget(Deadline(10, "x")).seconds == 8  # at most 2 s kept
+    assert Trader.send_budget(Deadline(1, "x")).seconds == 0.5  # else half
+    seen: list[float] = []
+
+    async def call(value: int, *, timeout: float) -> int:
+        seen.append(timeout)
+        return value
+
+    assert await Trader.within(Deadline(5, "x"), call, 7) == 7
+    assert 0 < seen[0] <= 5
+
+
+async def test_cancel_orders_cancels_one_by_one_where_the_venue_declares_it() -> None:
+    with pytest.raises(NotSupported, match="v: cancel_orders is not supported"):
+        await Venue().cancel_orders("A/B", ["o1"], timeout=1)
+
+    class OneByOne(Venue):
+        cancel_at_once = 2
+
+        async def cancel_order(
+            self, symbol: str, *, order_id: str | None, client_id: str | None, timeout: float
+        ) -> OrderAck:
+            if order_id == "gone":
+                raise UnknownOrder("v", "unknown", "no such order")
+            return self.ack(symbol, order_id or "", None)
+
+    assert await OneByOne().cancel_orders("A/B", ["o1", "gone", "o2"], timeout=1) == 2
