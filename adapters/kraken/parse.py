@@ -10,7 +10,6 @@ value with one chained comparison as they read it; only a failure asks core's
 
 from __future__ import annotations
 
-from functools import partial
 from typing import TypeVar
 
 import msgspec
@@ -113,9 +112,11 @@ def unmatched(response: MethodResponse) -> DecodeError:
 to_unified = to_native = unchanged
 """Kraken's symbol ↔ tickwire's ``BASE/QUOTE``, both ways: v2 already spells ``BTC/USD``."""
 
-timestamp_ns = partial(parse_timestamp, venue=VENUE)
-"""``timestamp_ns(text, default)``: an optional wire timestamp as ns, or ``default``
-(core's ``parse_timestamp``, errors naming Kraken)."""
+
+def timestamp_ns(text: str | None, default: int) -> int:
+    """An optional wire timestamp as ns, or ``default`` (core's ``parse_timestamp``)."""
+    return parse_timestamp(text, default, VENUE)  # not a partial: a keyword costs more
+
 
 _TICKER = Fields(prices=("bid", "ask", "last"), sizes=("bid_qty", "ask_qty", "volume"))
 _TRADE = Fields(prices=("price",), sizes=("qty",))

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
-from functools import partial
 from typing import Any, get_args
 
 import msgspec
@@ -113,11 +112,12 @@ def valid_levels(rows: list[tuple[Decimal, Decimal]], what: str) -> list[BookLev
     return price_levels(rows, f"kucoin: {what}")
 
 
-decode_frame = partial(strict, _frame_decoder, what="kucoin: not a push frame")
-"""``decode_frame(frame)``: one push-WebSocket frame as its wire Struct (one msgspec pass;
-a ``message`` frame's ``data`` stays raw: pass the result to :func:`decode_data`).
-Anything else — garbage, non-object JSON, wrong types, missing fields, an unknown
-``type`` — raises :class:`~tickwire.core.errors.DecodeError` and nothing else."""
+def decode_frame(frame: bytes | str) -> PushFrame:
+    """One push-WebSocket frame as its wire Struct (one msgspec pass; a ``message``
+    frame's ``data`` stays raw: pass the result to :func:`decode_data`). Anything else —
+    garbage, non-object JSON, wrong types, missing fields, an unknown ``type`` — raises
+    :class:`~tickwire.core.errors.DecodeError` and nothing else."""
+    return strict(_frame_decoder, frame, "kucoin: not a push frame")
 
 
 def decode_data(msg: Message) -> MarketData:
