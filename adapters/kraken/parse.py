@@ -264,12 +264,9 @@ def to_candle(
 
 
 def to_instruments(msg: InstrumentMessage) -> list[Instrument]:
-    """Normalize the pairs of an instrument message (an update lists only changed pairs).
-
-    ``tradable`` is true only for status ``online``: in ``post_only``/``limit_only``
-    some orders are refused, and a strategy should opt in to such markets knowingly.
-    ``min_notional`` is ``cost_min`` (quote units). An increment that is not positive
-    and finite, or a bad minimum, raises :class:`~tickwire.core.errors.DecodeError`.
+    """Normalize the pairs of an instrument message (an update lists only changed pairs;
+    ``tradable``, ``min_notional``: ``docs/venues/kraken.md``). An increment that is not
+    positive and finite, or a bad minimum, raises :class:`~tickwire.core.errors.DecodeError`.
     """
     instruments = []
     for pair in msg.data.pairs:

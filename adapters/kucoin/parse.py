@@ -78,10 +78,8 @@ CANDLE_TYPES: dict[int, str] = {
     3600: "1hour", 7200: "2hour", 14400: "4hour", 21600: "6hour", 28800: "8hour", 43200: "12hour",
     86400: "1day", 604800: "1week",
 }  # fmt: skip
-"""Candle interval in seconds → KuCoin's candle type (the topic suffix, ``BTC-USDT_1hour``).
-
-KuCoin's ``1month`` is left out: a calendar month has no fixed length in seconds.
-"""
+"""Candle interval in seconds → KuCoin's candle type (the topic suffix, ``BTC-USDT_1hour``;
+no ``1month``: ``docs/venues/kucoin.md``)."""
 
 CANDLE_INTERVALS: dict[str, int] = {name: seconds for seconds, name in CANDLE_TYPES.items()}
 """KuCoin's candle type → interval in seconds (the inverse of :data:`CANDLE_TYPES`)."""
