@@ -84,8 +84,8 @@ class KucoinTrader(Trader):
         """One signed call within ``deadline`` (:class:`RequestTimeout` otherwise), its
         weight taken from the account's Spot pool first (lookups 2, the rest 1);
         ``options`` (``params``, ``body``) go to :meth:`~.rest.KucoinRest.call`."""
-        weight = {"signed": True, "pool": SPOT, "weight": 2 if method == "GET" else 1}
-        return await self.within(deadline, self._rest.call, method, path, **weight, **options)
+        signed = {"signed": True, "pool": SPOT, "weight": 2 if method == "GET" else 1}
+        return await self.within(deadline, self._rest.call, method, path, **signed, **options)
 
     # --- placing ------------------------------------------------------------------------
 
