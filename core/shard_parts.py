@@ -62,6 +62,8 @@ class ShardSocket(Generic[T]):
     ``self is shard.primary`` / ``self is shard.incoming`` (then into ``shard.held``)."""
 
     session: Session
+    ping_frame: bytes | None = None
+    """A fixed keepalive ping frame (a venue whose ping varies overrides :meth:`ping_message`)."""
 
     def __init__(self, shard: Shard[T]) -> None:
         """Every socket serves one shard."""
@@ -77,6 +79,10 @@ class ShardSocket(Generic[T]):
     def ping(self) -> tuple[Hashable, bytes]:
         """A request the venue answers after everything it sent before (and its key)."""
         raise NotImplementedError
+
+    def ping_message(self) -> bytes | None:
+        """The keepalive ping (None: the transport's alone); by default :attr:`ping_frame`."""
+        return self.ping_frame
 
     def describe(self, topic: T) -> tuple[Channel | None, str | None]:
         """The channel a topic feeds and its unified symbol (``None``: a raw topic)."""
