@@ -136,8 +136,12 @@ class ShardedClient(BaseClient, Generic[T]):
 
     @property
     def native(self) -> ShardsNative[T]:
-        """Raw access: raw topics (sharded, acked, restored), raw messages and replies on a
-        shard's socket, frame taps (:class:`~tickwire.core.shard_parts.ShardsNative`)."""
+        """Raw access (:class:`~tickwire.core.shard_parts.ShardsNative`); on KuCoin::
+
+        await client.native.subscribe_topic("/market/snapshot:BTC-USDT")  # acked, restored
+        remove = client.native.add_tap(lambda frame: print(frame))  # every raw frame
+        reply = await client.native.request({"type": "ping"})  # {"type": "pong"...}
+        """
         return self._native
 
     # --- delivery ----------------------------------------------------------------------
