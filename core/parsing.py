@@ -63,11 +63,13 @@ def joined_by(separator: str) -> tuple[Callable[[str], str], Callable[[str], str
 
     @lru_cache(maxsize=SYMBOL_CACHE_SIZE)
     def to_unified(symbol: str) -> str:
+        """The venue's symbol (``BTC-USDT``) as tickwire's ``BASE/QUOTE``."""
         base, found, quote = symbol.partition(separator)
         return f"{base}/{quote}" if found else symbol
 
     @lru_cache(maxsize=SYMBOL_CACHE_SIZE)
     def to_native(symbol: str) -> str:
+        """tickwire's ``BASE/QUOTE`` as the venue's symbol (the inverse of ``to_unified``)."""
         base, found, quote = symbol.partition("/")
         return f"{base}{separator}{quote}" if found else symbol
 
