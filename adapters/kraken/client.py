@@ -36,6 +36,7 @@ from tickwire.adapters.kraken.trading import KrakenTrader
 from tickwire.core.book import OrderBook
 from tickwire.core.config import ClientConfig
 from tickwire.core.dead_man import dead_man_option
+from tickwire.core.decoding import UNDECODABLE
 from tickwire.core.errors import BookOutOfSync, DecodeError, SubscriptionError
 from tickwire.core.session import Session
 from tickwire.core.socket_client import SocketClient
@@ -126,7 +127,7 @@ class KrakenClient(SocketClient):
         try:
             try:
                 message: object = parse.decode_channel(frame)
-            except parse.DECODE_ERRORS:
+            except UNDECODABLE:
                 message = parse.decode_frame(frame)  # a method response, or the DecodeError
             kind = type(message)
             if kind is BookMessage:

@@ -34,7 +34,6 @@ from tickwire.core.types import Balance, Candle, Instrument, Ticker, Trade
 from tickwire.core.validation import MAX_PRICE, MAX_SIZE, MAX_TS_NS, MIN_TS_NS, ZERO
 
 __all__ = [
-    "DECODE_ERRORS",
     "ORDER_TYPES",
     "SIDES",
     "VENUE",
@@ -63,14 +62,11 @@ _response_decoder = msgspec.json.Decoder(MethodResponse)
 _private_decoder: msgspec.json.Decoder[PrivateMessage] = msgspec.json.Decoder(PrivateMessage)
 
 decode_channel = _channel_decoder.decode
-"""The socket reader's first try: a channel message, or a msgspec error (:data:`DECODE_ERRORS`)
-for anything else, which :func:`decode_frame` then sorts out. One call less per frame."""
+"""The socket reader's first try: a channel message, or a msgspec error
+(:data:`~tickwire.core.decoding.UNDECODABLE`) for anything else, which
+:func:`decode_frame` then sorts out. One call less per frame."""
 
 T = TypeVar("T")
-
-DECODE_ERRORS = UNDECODABLE
-"""What msgspec may raise on a hostile frame (core's ``UNDECODABLE``); each becomes a
-:class:`~tickwire.core.errors.DecodeError`."""
 
 _TRADABLE_STATUS = "online"
 
