@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tickwire.core.parsing import decimals
 from tickwire.core.types import Instrument, Side, Ticker, Trade
 from tickwire.core.validation import check_price, check_size
 from tickwire_examplex.adapter import schemas
@@ -26,8 +27,7 @@ def to_instrument(market: schemas.Market) -> Instrument:
         venue=VENUE, symbol=to_unified(market.market), native_symbol=market.market,
         base=market.base, quote=market.quote, price_increment=market.tick,
         size_increment=market.lot, min_size=market.min_qty,
-        price_precision=max(0, -int(market.tick.as_tuple().exponent)),
-        size_precision=max(0, -int(market.lot.as_tuple().exponent)),
+        price_precision=decimals(market.tick, VENUE), size_precision=decimals(market.lot, VENUE),
     )  # fmt: skip
 
 
