@@ -22,7 +22,7 @@ memory,
 normalize/apply), so the cost of each step is the difference between two lines.
 
 It drives the client without a socket, through private members (``_http``, ``_shards``,
-``_sync``, ``_kbooks``): a benchmark may; an application should not.
+``_book_sync``, ``_kbooks``): a benchmark may; an application should not.
 """
 
 from __future__ import annotations

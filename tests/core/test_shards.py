@@ -131,9 +131,6 @@ class ToySocket(ShardSocket[Topic]):
         else:
             self.session.pending.resolve(msg["id"], frame)  # the raw reply, as venues keep it
 
-    def on_close(self, reason: str) -> None:
-        self.lost()
-
     def describe(self, topic: Topic) -> tuple[Channel | None, str | None]:
         return (Channel.TICKER if topic.channel == "t" else None), f"{topic.symbol}/B"
 
