@@ -47,8 +47,8 @@ async def test_short_lived_tokens_keep_every_subscription_without_gaps(
                 seen += await drain(events)
             await client.native.barrier()
             seen += await drain(events)
-            # Read in one step of the loop: a renewal still opening its socket has been
-            # accepted by the venue but not counted by the shard yet.
+            # Read in one step of the loop: a renewal still opening its socket may or may
+            # not have been accepted by the venue yet, and is not counted by the shard.
             shard = client.shards[0]
             renewals, in_flight = shard.renewals, shard.incoming is not None
             connections = len(ex.connection_stats)
@@ -56,8 +56,9 @@ async def test_short_lived_tokens_keep_every_subscription_without_gaps(
                 assert_book_equals_emulator(client, ex, symbol)
                 assert client.book(symbol).sequence == ex.sequence(symbol.replace("/", "-"))
         assert renewals >= seconds / renew_after - 3, renewals
-        # No socket dropped: every connection but the first was a planned swap.
-        assert connections == renewals + 1 + in_flight
+        # No socket dropped: every connection but the first was a planned swap (the
+        # RECONNECTING check below sees a drop too).
+        assert renewals + 1 <= connections <= renewals + 1 + in_flight
         assert not [e for e in seen if isinstance(e, StreamError)]
         bad = {StreamState.RESYNCING, StreamState.RECONNECTING}
         assert not [e for e in seen if isinstance(e, StreamStatus) and e.state in bad]
