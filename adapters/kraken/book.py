@@ -6,12 +6,23 @@ The decimals come from the ``instrument`` channel (:meth:`KrakenBook.for_instrum
 book whose decimals are still unknown refuses to become synced. On a mismatch the book is
 reset and :class:`~tickwire.core.errors.BookOutOfSync` is raised once; updates are then
 ignored until the next snapshot (the client resubscribes).
+
+Where the optional C extension (``_kbook``, ``adapters/kraken/csrc``) was built, each
+book with known decimals owns a C twin (:attr:`KrakenBook.c_book`), and the client hands
+every frame to :data:`fast_feed` first: a book *update* is parsed, checked, applied to
+both books, verified and delivered in one C call; any other frame, or any odd one, goes
+the Python way below, unchanged. ``TICKWIRE_NO_EXTENSIONS=1`` in the environment (read
+once, at import) forces the Python path everywhere.
 """
 
 from __future__ import annotations
 
+import os
 from bisect import bisect_left
+from collections.abc import Iterable
 from decimal import Decimal
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from tickwire.adapters.kraken.parse import VENUE
 from tickwire.adapters.kraken.schemas import BookData
@@ -36,7 +47,34 @@ try:
 except ImportError:  # pragma: no cover - depends on what is installed
     from zlib import crc32
 
-__all__ = ["CHECKSUM_LEVELS", "KrakenBook", "checksum"]
+if TYPE_CHECKING:
+    from tickwire.adapters.kraken import _kbook
+
+__all__ = ["CHECKSUM_LEVELS", "EXTENSION", "KrakenBook", "checksum", "fast_feed"]
+
+
+def _load_extension() -> ModuleType | None:
+    """The compiled module, unless switched off, not built, or core's value limits moved
+    from the ones its digit counts encode (a price below 1e12, a size below 1e18)."""
+    if os.environ.get("TICKWIRE_NO_EXTENSIONS", "") not in ("", "0"):
+        return None
+    if MAX_PRICE != Decimal("1e12") or MAX_SIZE != Decimal("1e18"):  # pragma: no cover
+        return None
+    try:
+        from tickwire.adapters.kraken import _kbook
+    except ImportError:  # pragma: no cover - an install without a compiler
+        return None
+    return _kbook
+
+
+EXTENSION = _load_extension()
+"""``tickwire.adapters.kraken._kbook`` when it is in use, else ``None`` (not built, or
+``TICKWIRE_NO_EXTENSIONS`` set): the Python path then does everything, with the same
+results."""
+
+fast_feed: Any = EXTENSION.feed if EXTENSION is not None else None
+"""``feed(books, frame, received, push, activity)`` of the extension, or ``None``: the
+client's first try on every frame (``_kbook.pyi`` documents it)."""
 
 CHECKSUM_LEVELS = 10
 """How many levels per side the checksum covers, whatever the subscribed depth."""
@@ -117,6 +155,7 @@ class KrakenBook(OrderBook):
         "_ask_texts",
         "_bid_bytes",
         "_bid_texts",
+        "_cbook",
         "_known",
         "_precisions",
         "_price_fmt",
@@ -149,6 +188,10 @@ class KrakenBook(OrderBook):
         self._bid_bytes = b""
         self._price_texts: dict[Decimal, str] = {}  # prices recur: fmt(price) cached
         self._known: dict[str, Decimal] = {}  # str(price) -> the checked, interned price
+        # The C twin (the extension's Book), read by fast_feed: loaded from this book
+        # after every write made here, reset with it, replaced with new decimals. When
+        # it cannot represent a value, load() leaves it not valid: the Python path runs.
+        self._cbook: _kbook.Book | None = None
         if price_precision is not None and qty_precision is not None:
             self.set_precisions(price_precision, qty_precision)
         elif price_precision is not None or qty_precision is not None:
@@ -177,6 +220,12 @@ class KrakenBook(OrderBook):
         return self
 
     @property
+    def c_book(self) -> _kbook.Book | None:
+        """The C twin :data:`fast_feed` applies updates to, or ``None`` (no extension,
+        decimals unknown, or beyond what it represents)."""
+        return self._cbook
+
+    @property
     def precisions(self) -> tuple[int, int] | None:
         """``(price_precision, qty_precision)`` for the checksum; ``None`` until known."""
         return self._precisions
@@ -186,8 +235,36 @@ class KrakenBook(OrderBook):
         self._price_fmt, self._qty_fmt = _Fmt(price_precision), _Fmt(qty_precision)
         self._precisions = (price_precision, qty_precision)
         self._price_texts = {}
+        self._cbook = None
+        if EXTENSION is not None:
+            try:
+                self._cbook = EXTENSION.Book(self, price_precision, qty_precision)
+            except ValueError:  # decimals beyond the C book's texts: the Python path
+                pass
         if self.synced:
             self._retext()
+            if self._cbook is not None:
+                self._cbook.load()
+
+    def reset(self) -> None:
+        """The engine's reset, the C twin's with it (it must never be left stale)."""
+        super().reset()
+        if self._cbook is not None:
+            self._cbook.reset()
+
+    def apply_snapshot(
+        self,
+        bids: Iterable[tuple[Decimal, Decimal]],
+        asks: Iterable[tuple[Decimal, Decimal]],
+        *,
+        sequence: int | None = None,
+        ts: int = 0,
+    ) -> None:
+        """The engine's snapshot; :meth:`apply` (the way to write a KrakenBook) then
+        reloads the C twin, reset here so that no other writer leaves it stale."""
+        if self._cbook is not None:
+            self._cbook.reset()
+        super().apply_snapshot(bids, asks, sequence=sequence, ts=ts)
 
     def apply(self, data: BookData, snapshot: bool, received: int) -> BookUpdate | None:
         """Apply one ``book`` entry and verify its checksum.
@@ -241,14 +318,20 @@ class KrakenBook(OrderBook):
                     ts=ts,
                 )
                 self._retext()
+                if self._cbook is not None:  # rebuilt from this book after each write here
+                    self._cbook.load()
             elif not self._synced:  # the engine's flag: no property call per message
                 return None
             else:
+                if self._cbook is not None and self._cbook.written:
+                    self._retext()  # the C path wrote since: the level texts are behind
                 if bids:
                     self._write(bids, True)
                 if asks:
                     self._write(asks, False)
                 self.ts = ts
+                if self._cbook is not None:  # no call per message on the pure-Python path
+                    self._cbook.load()
             local = crc32(self._bid_bytes, self._ask_crc)
         except (ValueError, ArithmeticError, KeyError) as exc:
             # Values are checked above, so this is a safety net for what the engine or
