@@ -20,7 +20,10 @@ times, over the same bytes in memory,
   alone (``time.thread_time``): the receive path's own cost;
 - with ``--metrics``, only ``tickwire (loop)`` and ``+metrics (loop)``, the second with
   the client counted (:func:`tickwire.core.metrics.instrument`: what ``/metrics``
-  costs the receive path), run alternately so that both see the same machine.
+  costs the receive path), run alternately so that both see the same machine;
+- with ``--paths``, only ``tickwire (loop)`` on the C book path (the optional
+  ``_kbook`` extension) and ``python (loop)`` with it switched off (as
+  ``TICKWIRE_NO_EXTENSIONS=1`` does), alternately: what the extension buys.
 
 It drives the client without a socket: the book goes to the client's keeper as
 ``subscribe("book")`` adds it before its ack (``keeper.add`` of ``new_book``).
@@ -45,6 +48,8 @@ import msgspec
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_feed import Kraken, _KrakenBookFrame, _KrakenTickerFrame
 
+from tickwire.adapters.kraken import book as kraken_book
+from tickwire.adapters.kraken import client as kraken_client
 from tickwire.adapters.kraken.client import KrakenClient
 from tickwire.core.config import ClientConfig
 from tickwire.core.metrics import instrument
@@ -181,6 +186,9 @@ def main() -> int:
     parser.add_argument(
         "--metrics", action="store_true", help="time the receive path with and without metrics"
     )
+    parser.add_argument(
+        "--paths", action="store_true", help="time the C book path against the Python path"
+    )
     args = parser.parse_args()
     recording = asyncio.run(record(args.n))
     generic = msgspec.json.Decoder().decode
@@ -195,6 +203,9 @@ def main() -> int:
         frames: list[bytes] = getattr(recording, channel)[: args.n]
         if args.metrics:
             report(channel, len(frames), metrics_cost(recording, frames, args.repeat))
+            continue
+        if args.paths:
+            report(channel, len(frames), paths_cost(recording, frames, args.repeat))
             continue
         results = {
             "msgspec Any": [time_decode(frames, generic) for _ in range(args.repeat)],
@@ -221,6 +232,24 @@ def metrics_cost(recording: Recording, frames: list[bytes], repeat: int) -> dict
     for _ in range(repeat):
         for name, metrics in (("tickwire (loop)", False), ("+metrics (loop)", True)):
             elapsed = time_tickwire(recording, frames, cpu=time.thread_time, metrics=metrics)
+            results[name].append(elapsed)
+    return results
+
+
+def paths_cost(recording: Recording, frames: list[bytes], repeat: int) -> dict[str, list[float]]:
+    """The receive path on the C book path and on the Python path, alternately."""
+    if kraken_book.EXTENSION is None:
+        raise SystemExit("the C extension is not in use (not built, or switched off)")
+    results: dict[str, list[float]] = {"tickwire (loop)": [], "python (loop)": []}
+    saved = kraken_book.EXTENSION, kraken_client.fast_feed
+    for _ in range(repeat):
+        for name, switched in (("tickwire (loop)", saved), ("python (loop)", (None, None))):
+            # What TICKWIRE_NO_EXTENSIONS sets at import, for this client only.
+            kraken_book.EXTENSION, kraken_client.fast_feed = switched
+            try:
+                elapsed = time_tickwire(recording, frames, cpu=time.thread_time)
+            finally:
+                kraken_book.EXTENSION, kraken_client.fast_feed = saved
             results[name].append(elapsed)
     return results
 
