@@ -210,8 +210,12 @@ static PyObject *feed(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             return NULL;
         Py_RETURN_NOTIMPLEMENTED; /* a late frame of an unsubscribed book */
     }
-    if ((cbook = PyObject_GetAttr(owner, st->s_cbook)) == NULL)
-        return NULL;
+    if ((cbook = PyObject_GetAttr(owner, st->s_cbook)) == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_AttributeError))
+            return NULL;
+        PyErr_Clear(); /* not a KrakenBook: the Python path knows what to do with it */
+        Py_RETURN_NOTIMPLEMENTED;
+    }
     for (Py_ssize_t i = 0; i < u.nb; i++)
         bids[i].price_obj = bids[i].qty_obj = NULL;
     for (Py_ssize_t i = 0; i < u.na; i++)

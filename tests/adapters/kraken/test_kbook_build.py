@@ -73,3 +73,22 @@ def test_the_book_type_refuses_what_it_cannot_mirror() -> None:
     book = KrakenBook("A/B", 10, price_precision=2, qty_precision=8)
     assert book.c_book is not None and not book.c_book.valid
     assert book.c_book.load() is False  # not synced: nothing to mirror
+
+
+@pytest.mark.skipif(book_module.EXTENSION is None, reason="the C extension is not in use")
+def test_feed_leaves_what_is_not_a_kraken_book_to_the_python_path() -> None:
+    from tickwire.core.book import OrderBook
+
+    feed = book_module.EXTENSION.feed  # type: ignore[union-attr]
+    frame = (
+        b'{"channel":"book","type":"update","data":[{"symbol":"A/B","bids":[],"asks":[],'
+        b'"checksum":0}]}'
+    )
+    pushed: list[object] = []
+    activity: dict[object, int] = {}
+    for books in ({}, {"A/B": OrderBook("kraken", "A/B")}, {"A/B": None}):
+        assert feed(books, frame, 1, pushed.append, activity) is NotImplemented
+    assert feed({}, bytearray(frame), 1, pushed.append, activity) is NotImplemented
+    with pytest.raises(TypeError):
+        feed({}, frame, 1, pushed.append)
+    assert not pushed and not activity
