@@ -67,9 +67,11 @@ class KucoinBook(SequencedBook[L2UpdateData]):
         """Apply one live increment (:meth:`SequencedBook.apply`)."""
         if update.symbol != self._native:
             self._misrouted(update)
-        start, end = update.sequence_start, update.sequence_end
+        start, end, changes = update.sequence_start, update.sequence_end, update.changes
         # Not super(): it builds an object per call, on the hottest path of the adapter.
-        return SequencedBook.apply(self, start, end, update, update.time * _MS, received)
+        return SequencedBook.apply(
+            self, start, end, update, update.time * _MS, received, changes.bids, changes.asks
+        )
 
     def rows(self, increment: L2UpdateData, sequence: int, fresh: bool) -> tuple[L2Rows, L2Rows]:
         """The rows newer than ``sequence`` (module docstring); core checks their values."""
