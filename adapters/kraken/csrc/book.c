@@ -47,11 +47,29 @@ static int dec_fmt(PyObject *v, PyObject *spec, int places, int int_digits, char
     return len;
 }
 
+/* The mirror's depth (None: unbounded, 0 here), read again at every load(): a book's
+ * depth is a public attribute. 0 done, -1 error. */
+static int read_depth(State *st, Book *b)
+{
+    PyObject *depth = PyObject_GetAttr(b->mirror, st->s_depth);
+    if (depth == NULL)
+        return -1;
+    Py_ssize_t value = depth == Py_None ? 0 : PyLong_AsSsize_t(depth);
+    Py_DECREF(depth);
+    if (value < 0) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_ValueError, "negative depth");
+        return -1;
+    }
+    b->depth = value;
+    return 0;
+}
+
 static PyObject *book_new(PyTypeObject *tp, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = {"mirror", "price_precision", "qty_precision", NULL};
     State *st = PyType_GetModuleState(tp);
-    PyObject *mirror, *depth;
+    PyObject *mirror;
     int pp, qp;
     if (st == NULL || !PyArg_ParseTupleAndKeywords(args, kw, "Oii", kwlist, &mirror, &pp, &qp))
         return NULL;
@@ -68,24 +86,17 @@ static PyObject *book_new(PyTypeObject *tp, PyObject *args, PyObject *kw)
     b->bids.bid = 1;
     b->mirror = Py_NewRef(mirror);
     b->symbol = PyObject_GetAttr(mirror, st->s_symbol);
-    depth = PyObject_GetAttr(mirror, st->s_depth);
     b->bids.sizes = PyObject_GetAttr(mirror, st->s_bid_sizes);
     b->bids.prices = PyObject_GetAttr(mirror, st->s_bid_prices);
     b->asks.sizes = PyObject_GetAttr(mirror, st->s_ask_sizes);
     b->asks.prices = PyObject_GetAttr(mirror, st->s_ask_prices);
-    if (b->symbol == NULL || depth == NULL || b->bids.sizes == NULL || b->bids.prices == NULL ||
-        b->asks.sizes == NULL || b->asks.prices == NULL)
+    if (b->symbol == NULL || b->bids.sizes == NULL || b->bids.prices == NULL ||
+        b->asks.sizes == NULL || b->asks.prices == NULL || read_depth(st, b) < 0)
         goto fail;
     if (!PyUnicode_Check(b->symbol) || !PyDict_CheckExact(b->bids.sizes) ||
         !PyDict_CheckExact(b->asks.sizes) || !PyList_CheckExact(b->bids.prices) ||
-        !PyList_CheckExact(b->asks.prices) || (depth != Py_None && !PyLong_Check(depth))) {
+        !PyList_CheckExact(b->asks.prices)) {
         PyErr_SetString(PyExc_TypeError, "mirror must be an OrderBook");
-        goto fail;
-    }
-    b->depth = depth == Py_None ? 0 : PyLong_AsSsize_t(depth);
-    if (b->depth < 0) {
-        if (!PyErr_Occurred())
-            PyErr_SetString(PyExc_ValueError, "negative depth");
         goto fail;
     }
     b->activity_key = PyTuple_Pack(2, st->s_book, b->symbol);
@@ -93,10 +104,8 @@ static PyObject *book_new(PyTypeObject *tp, PyObject *args, PyObject *kw)
     b->qspec = PyUnicode_FromFormat(".%df", qp);
     if (b->activity_key == NULL || b->pspec == NULL || b->qspec == NULL)
         goto fail;
-    Py_DECREF(depth);
     return (PyObject *)b;
 fail:
-    Py_XDECREF(depth);
     Py_DECREF(b);
     return NULL;
 }
@@ -135,8 +144,10 @@ static PyObject *book_load(Book *b, PyObject *Py_UNUSED(unused))
     if (st == NULL || b->mirror == NULL)
         return NULL;
     PyObject *synced = PyObject_GetAttr(b->mirror, st->s_synced);
-    if (synced == NULL)
+    if (synced == NULL || read_depth(st, b) < 0) {
+        Py_XDECREF(synced);
         return NULL;
+    }
     int yes = PyObject_IsTrue(synced), r = 0;
     Py_DECREF(synced);
     if (yes > 0 && (r = load_side(b, &b->bids)) > 0)

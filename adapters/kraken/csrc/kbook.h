@@ -105,7 +105,7 @@ typedef struct {
     PyObject *activity_key; /* ("book", symbol), the session's liveness key */
     PyObject *pspec, *qspec; /* ".Nf" format specs for values str() writes with an exponent */
     Side bids, asks;
-    Py_ssize_t depth;       /* 0: unbounded */
+    Py_ssize_t depth;       /* the mirror's, read at each load(); 0: unbounded */
     int pp, qp;             /* price and qty precisions */
     int valid;              /* loaded from a synced mirror and in step with it since */
     int written;            /* feed() applied updates since the last load() */

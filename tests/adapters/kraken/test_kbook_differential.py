@@ -134,3 +134,19 @@ def test_new_precisions_rebuild_the_c_book() -> None:
         side.feed(frame, 9)
     assert sides[0].resyncs and sides[0].resyncs == sides[1].resyncs
     assert_same(*sides, ["AAA/USD"])
+
+
+def test_a_new_depth_is_taken_at_the_next_snapshot() -> None:
+    rng = random.Random(6)
+    model = Model("AAA/USD", 2, 8, 25, rng)
+    sides = [Side(fast, {"AAA/USD": (2, 8)}, 25) for fast in (True, False)]
+    frame = model.snapshot(levels=30)
+    for side in sides:
+        side.feed(frame, 7)
+        side.book("AAA/USD").depth = 12
+    model.depth = 12
+    for frame in [model.snapshot(levels=30)] + [model.update() for _ in range(200)]:
+        for side in sides:
+            side.feed(frame, 8)
+    assert_same(*sides, ["AAA/USD"])
+    assert sides[0].book("AAA/USD").bid_count <= 12 and not sides[0].resyncs
