@@ -202,7 +202,7 @@ class SequencedBook(TopBook, Generic[P]):
         _check_levels(self._venue, asks, "snapshot ask")
         book = self._book
         # Keyed by the kept price objects: an increment's price then finds its level by
-        # identity, with the hash computed once (_levels).
+        # identity, with the hash computed once (apply).
         bids = [(_PRICES.setdefault(str(price), price), size) for price, size in bids]
         asks = [(_PRICES.setdefault(str(price), price), size) for price, size in asks]
         try:
@@ -288,9 +288,46 @@ class SequencedBook(TopBook, Generic[P]):
         try:
             if bids is None or start <= sequence:  # rows not given, or some already applied
                 bids, asks = self.rows(increment, sequence, start > sequence)
-            # One side is often empty: no call for it.
-            bid_levels = _levels(bids) if bids else _NONE
-            ask_levels = _levels(asks) if asks else _NONE
+            # Each side's rows as checked levels, price-0 rows (sequence only) left out. A
+            # price or size may come as the venue's text: a price through _PRICES, so each
+            # distinct one is parsed, checked and hashed once (hashing a fresh Decimal costs
+            # more than the rest of a row), a size parsed here. Written here, not in a
+            # function: a Python call costs more than a one-row side (issue 12).
+            bid_levels = ask_levels = _NONE  # one side is often empty
+            if bids:
+                levels = []
+                for row in bids:
+                    try:  # indexed, not .get(): no method call
+                        price = _PRICES[row[0]]
+                    except KeyError:  # a price not seen yet
+                        price = _price(row[0])
+                    size = row[1]
+                    if size == "0":  # a deletion (common): no Decimal to parse or check
+                        size = ZERO
+                    else:
+                        size = Decimal(size)  # text parsed; a Decimal comes back as is
+                        if not ZERO <= size < MAX_SIZE:
+                            raise ValueError(f"{row[0]} x {size}")
+                    if price:
+                        levels.append(BookLevel(price, size))
+                bid_levels = tuple(levels)  # the event's own: no copy made later
+            if asks:  # the same for the other side
+                levels = []
+                for row in asks:
+                    try:
+                        price = _PRICES[row[0]]
+                    except KeyError:
+                        price = _price(row[0])
+                    size = row[1]
+                    if size == "0":
+                        size = ZERO
+                    else:
+                        size = Decimal(size)
+                        if not ZERO <= size < MAX_SIZE:
+                            raise ValueError(f"{row[0]} x {size}")
+                    if price:
+                        levels.append(BookLevel(price, size))
+                ask_levels = tuple(levels)
         except (ValueError, InvalidOperation) as exc:  # a row out of the rules, NaN
             self._reject(start, end, increment, f"invalid row: {exc}")
         if self._rejects:
@@ -331,31 +368,11 @@ def _check_levels(venue: str, rows: Rows, what: str) -> None:
         raise DecodeError(f"{venue}: {what} out of range", repr(rows)) from None
 
 
-def _levels(rows: Changes) -> tuple[BookLevel, ...]:
-    """The levels of one side's rows, each checked; price-0 rows (sequence only) left out.
-
-    A price or size may come as the venue's text: a price through :data:`_PRICES`, so
-    each distinct one is parsed, checked and hashed once (hashing a fresh ``Decimal``
-    costs more than the rest of a row), a size parsed here. Raises ``ValueError`` (or
-    ``InvalidOperation``: not a number, NaN) for a row out of the rules.
-    """
-    levels = []
-    for row in rows:
-        price = _PRICES.get(row[0]) or _price(row[0])
-        size = row[1]
-        if size.__class__ is str:  # "0" (a deletion) is common: no Decimal to parse
-            size = ZERO if size == "0" else Decimal(size)
-        if not ZERO <= size < MAX_SIZE:
-            raise ValueError(f"{row[0]} x {size}")
-        if price:
-            levels.append(BookLevel(price, size))
-    return tuple(levels)  # the event's own: no copy made later
-
-
 _NONE: tuple[BookLevel, ...] = ()  # an empty side
 _PRICES: dict[object, Decimal] = {}
-"""A price as a venue wrote it (text or ``Decimal``) → the ``Decimal``, checked; bounded
-by :data:`PRICES_KEPT` (cleared when full: a flood of made-up prices costs no memory)."""
+"""A price as a venue wrote it (text or ``Decimal``) → the ``Decimal``, checked (0 is kept
+too: :func:`price_of` still answers it with :func:`_price`); bounded by
+:data:`PRICES_KEPT` (cleared when full: a flood of made-up prices costs no memory)."""
 PRICES_KEPT = 65_536
 
 
@@ -368,12 +385,12 @@ def price_of(written: str) -> Decimal:
 
 
 def _price(written: object) -> Decimal:
-    """A price not in :data:`_PRICES` yet: parsed, checked, kept (0: a sequence-only row)."""
+    """A price not in :data:`_PRICES` yet: parsed, checked, kept (0 too: a sequence-only
+    row, which the book then finds in the table as any other)."""
     price = Decimal(written)  # type: ignore[arg-type]  # text or Decimal, as decoded
-    if ZERO < price < MAX_PRICE:
-        if len(_PRICES) >= PRICES_KEPT:
-            _PRICES.clear()
-        _PRICES[written] = price
-    elif price:
+    if price and not ZERO < price < MAX_PRICE:
         raise ValueError(f"price {written}")
+    if len(_PRICES) >= PRICES_KEPT:
+        _PRICES.clear()
+    _PRICES[written] = price
     return price
