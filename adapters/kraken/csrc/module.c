@@ -132,18 +132,44 @@ static PyObject *levels_tuple(State *st, Row *rows, Py_ssize_t n)
     return t;
 }
 
+/* Raise BookOutOfSync(symbol, reason) (the reference to reason is taken); NULL. */
+static PyObject *out_of_sync(State *st, Book *b, PyObject *reason)
+{
+    PyObject *args[2] = {b->symbol, reason};
+    PyObject *exc = PyObject_Vectorcall(st->out_of_sync, args, 2, NULL);
+    if (exc != NULL) {
+        PyErr_SetObject(st->out_of_sync, exc);
+        Py_DECREF(exc);
+    }
+    Py_DECREF(reason);
+    return NULL;
+}
+
 /* Apply, verify, build the event: the part after every check passed. NULL on error
  * (BookOutOfSync on a mismatch, after the owner reset the book). */
 static PyObject *apply(State *st, Book *b, Update *u, PyObject *ts, PyObject *received)
 {
     if ((u->nb && kb_side_apply(&b->bids, u->bids, u->nb, b->depth) < 0) ||
         (u->na && kb_side_apply(&b->asks, u->asks, u->na, b->depth) < 0)) {
-        PyObject *type, *value, *tb; /* half-applied: reset, then report the error */
+        /* Half-applied: reset, then report. What the Python path's safety net turns
+         * into BookOutOfSync (a KeyError: the OrderBook was written behind our back)
+         * becomes one here too; anything else (MemoryError) propagates as it would. */
+        PyObject *type, *value, *tb;
         PyErr_Fetch(&type, &value, &tb);
         if (kb_book_reset_mirror(st, b) < 0)
             PyErr_Clear();
-        PyErr_Restore(type, value, tb);
-        return NULL;
+        PyErr_NormalizeException(&type, &value, &tb);
+        if (value == NULL || !(PyErr_GivenExceptionMatches(type, PyExc_KeyError) ||
+                               PyErr_GivenExceptionMatches(type, PyExc_ValueError) ||
+                               PyErr_GivenExceptionMatches(type, PyExc_ArithmeticError))) {
+            PyErr_Restore(type, value, tb);
+            return NULL;
+        }
+        PyObject *reason = PyUnicode_FromFormat("invalid level: %R", value);
+        Py_XDECREF(type);
+        Py_XDECREF(value);
+        Py_XDECREF(tb);
+        return reason == NULL ? NULL : out_of_sync(st, b, reason);
     }
     b->written = 1;
     if (u->na)
@@ -156,16 +182,7 @@ static PyObject *apply(State *st, Book *b, Update *u, PyObject *ts, PyObject *re
             return NULL;
         PyObject *reason = PyUnicode_FromFormat("checksum mismatch: kraken %lld, local %lu",
                                                 (long long)u->checksum, (unsigned long)local);
-        if (reason != NULL) {
-            PyObject *args[2] = {b->symbol, reason};
-            PyObject *exc = PyObject_Vectorcall(st->out_of_sync, args, 2, NULL);
-            if (exc != NULL) {
-                PyErr_SetObject(st->out_of_sync, exc);
-                Py_DECREF(exc);
-            }
-            Py_DECREF(reason);
-        }
-        return NULL;
+        return reason == NULL ? NULL : out_of_sync(st, b, reason);
     }
     PyObject *bids = levels_tuple(st, u->bids, u->nb), *asks = NULL, *event = NULL;
     if (bids != NULL && (asks = levels_tuple(st, u->asks, u->na)) != NULL) {
@@ -221,9 +238,15 @@ static PyObject *feed(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     for (Py_ssize_t i = 0; i < u.na; i++)
         asks[i].price_obj = asks[i].qty_obj = NULL;
     Book *b = (Book *)cbook;
-    if (!Py_IS_TYPE(cbook, st->book_type) || !b->valid || b->mirror != owner ||
-        !fmt_rows(b, bids, u.nb) || !fmt_rows(b, asks, u.na))
-        goto fallback; /* no fast book, awaiting a snapshot, or a value to refuse */
+    if (!Py_IS_TYPE(cbook, st->book_type) || !b->valid || b->mirror != owner)
+        goto fallback; /* no fast book, or awaiting a snapshot */
+    if (b->bids.n != PyList_GET_SIZE(b->bids.prices) ||
+        b->asks.n != PyList_GET_SIZE(b->asks.prices)) {
+        b->valid = 0; /* the OrderBook was written behind our back: the Python path */
+        goto fallback; /* rebuilds its texts from it, then reloads this book */
+    }
+    if (!fmt_rows(b, bids, u.nb) || !fmt_rows(b, asks, u.na))
+        goto fallback; /* a value the Python path refuses, or formats its own way */
     if (u.timestamp.s == NULL) {
         ts = Py_NewRef(received);
     }

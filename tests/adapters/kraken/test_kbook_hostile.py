@@ -172,3 +172,30 @@ def test_a_wrong_checksum_resets_both_books_and_ignores_updates_until_a_snapshot
             side.feed(frame, 400)
     assert_same(*sides, [SYMBOL])
     assert fast.synced and fast.c_book.valid
+
+
+def test_an_order_book_written_behind_the_c_books_back_never_raises_out_of_on_frame() -> None:
+    """KrakenBook is written through apply(); the engine's own writers (set_level) leave
+    the C twin behind. It notices a changed level count (the Python path takes over),
+    and a level gone from under it becomes a resync, never an exception from on_frame."""
+    from decimal import Decimal
+
+    from tickwire.core.types import Side as BookSide
+
+    model, sides = synced_pair(seed=4)
+    fast = sides[0]
+    book = fast.book(SYMBOL)
+    best = book.bids(1)[0].price
+    book.set_level(BookSide.BUY, best - Decimal("0.3") / 7, Decimal(1))  # one more level
+    fast.feed(model.update(), 200)  # the Python path: its texts rebuilt from the book
+    assert fast.resyncs or (book.c_book is not None and book.c_book.valid)
+    model, sides = synced_pair(seed=5)
+    fast = sides[0]
+    book = fast.book(SYMBOL)
+    victim = book.bids(1)[0].price
+    book.set_level(BookSide.BUY, victim, Decimal(0))  # same count: one gone, one new
+    book.set_level(BookSide.BUY, victim - Decimal(1000), Decimal(1))
+    frame = model.frame("update", [(int(victim * 10), 0)], [])  # Kraken deletes it
+    fast.feed(frame, 300)
+    assert fast.resyncs and fast.resyncs[0][1].startswith("invalid level: KeyError(")
+    assert not book.synced and book.c_book is not None and not book.c_book.valid
