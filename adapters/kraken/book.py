@@ -9,10 +9,9 @@ ignored until the next snapshot (the client resubscribes).
 
 Where the optional C extension (``_kbook``, ``adapters/kraken/csrc``) was built, each
 book with known decimals owns a C twin (:attr:`KrakenBook.c_book`), and the client hands
-every frame to :data:`fast_feed` first: a book *update* is parsed, checked, applied to
-both books, verified and delivered in one C call; any other frame, or any odd one, goes
-the Python way below, unchanged. ``TICKWIRE_NO_EXTENSIONS=1`` in the environment (read
-once, at import) forces the Python path everywhere.
+each book update to :data:`fast_feed` first: parsed, checked, applied to both books,
+verified and delivered in one C call. Any other frame, or any odd one, goes the Python
+way below, unchanged. ``TICKWIRE_NO_EXTENSIONS=1`` (read once, at import) forces it.
 """
 
 from __future__ import annotations
@@ -74,7 +73,7 @@ results."""
 
 fast_feed: Any = EXTENSION.feed if EXTENSION is not None else None
 """``feed(books, frame, received, push, activity)`` of the extension, or ``None``: the
-client's first try on every frame (``_kbook.pyi`` documents it)."""
+client's first try on a book update (``_kbook.pyi`` documents it)."""
 
 CHECKSUM_LEVELS = 10
 """How many levels per side the checksum covers, whatever the subscribed depth."""
