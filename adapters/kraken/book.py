@@ -1,6 +1,6 @@
 """Kraken's L2 book integrity: apply v2 ``book`` messages and verify the CRC32 Kraken sends
 with each, over the top 10 levels per side written at the instrument's decimals (the
-algorithm: ``docs/venues/kraken.md``, Books; ``shared/reference/kraken-ws-v2.md`` §6.2).
+algorithm and its text: :mod:`.checksum`).
 
 The decimals come from the ``instrument`` channel (:meth:`KrakenBook.for_instrument`); a
 book whose decimals are still unknown refuses to become synced. On a mismatch the book is
@@ -23,6 +23,7 @@ from decimal import Decimal
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from tickwire.adapters.kraken.checksum import CHECKSUM_LEVELS, Fmt, checksum, crc32
 from tickwire.adapters.kraken.parse import VENUE
 from tickwire.adapters.kraken.schemas import BookData
 from tickwire.core.book import OrderBook
@@ -38,13 +39,6 @@ from tickwire.core.validation import (
     check_price,
     check_size,
 )
-
-try:
-    # zlib-ng's CRC32 is zlib's function (the same values) at about a third of the cost on
-    # a book's ~150 bytes (55 vs 170 ns): used when installed (an optional dependency).
-    from zlib_ng.zlib_ng import crc32
-except ImportError:  # pragma: no cover - depends on what is installed
-    from zlib import crc32
 
 if TYPE_CHECKING:
     from tickwire.adapters.kraken import _kbook
@@ -75,48 +69,7 @@ fast_feed: Any = EXTENSION.feed if EXTENSION is not None else None
 """``feed(books, frame, received, push, activity)`` of the extension, or ``None``: the
 client's first try on a book update (``_kbook.pyi`` documents it)."""
 
-CHECKSUM_LEVELS = 10
-"""How many levels per side the checksum covers, whatever the subscribed depth."""
-
-_MAX_DIGITS = 40  # integer digits beyond any real price or size
 _PRICE_TEXTS = 4096  # price texts kept per book (prices recur; a full cache is emptied)
-
-
-class _Fmt:
-    """A value's checksum text at one precision: exactly ``places`` decimals, no dot, no
-    leading zeros."""
-
-    __slots__ = ("dot", "end", "spec")
-
-    def __init__(self, places: int) -> None:
-        if places < 0:
-            raise ValueError(f"precisions must be >= 0, got {places}")
-        self.dot, self.end, self.spec = -places - 1, -places, f".{places}f"
-
-    def __call__(self, value: Decimal) -> str:
-        # Kraken writes every number with the instrument's decimals, and msgspec builds
-        # the Decimal from those digits, so str() gives the wire text back: taking it as
-        # is costs a third of formatting. Anything else (a trimmed or exponent form, a
-        # precision of 0) is formatted.
-        text = str(value)
-        if text[self.dot : self.end] == "." and "E" not in text:
-            return text.replace(".", "").lstrip("0")
-        # 1E+999999999 is a valid Decimal, but fixed-point formatting would build a
-        # gigantic string: refuse it (the value rules refuse it earlier on the wire path).
-        if value.adjusted() > _MAX_DIGITS:
-            raise ValueError(f"implausible book value {value}")
-        return format(value, self.spec).replace(".", "").lstrip("0")
-
-
-def checksum(book: OrderBook, price_precision: int, qty_precision: int) -> int:
-    """Kraken's CRC32 of ``book``'s top 10 levels per side, as an unsigned 32-bit int.
-
-    ``price_precision``/``qty_precision`` are the pair's decimals (``instrument``
-    channel). Matches the ``checksum`` of a v2 ``book`` message once it is applied.
-    """
-    price, qty = _Fmt(price_precision), _Fmt(qty_precision)
-    levels = book.top_asks(CHECKSUM_LEVELS) + book.top_bids(CHECKSUM_LEVELS)
-    return crc32("".join([price(p) + qty(q) for p, q in levels]).encode())
 
 
 class KrakenBook(OrderBook):
@@ -177,7 +130,7 @@ class KrakenBook(OrderBook):
         """
         super().__init__(VENUE, symbol, depth=depth)
         self._precisions: tuple[int, int] | None = None
-        self._price_fmt = self._qty_fmt = _Fmt(0)
+        self._price_fmt = self._qty_fmt = Fmt(0)
         # Per side, fmt(price) + fmt(qty) of each level in the order of the sorted
         # prices (the top ten are a slice); the checksum's halves as they stood after
         # the last message (the ask half as its CRC, the bid half as bytes continuing it).
@@ -231,7 +184,7 @@ class KrakenBook(OrderBook):
 
     def set_precisions(self, price_precision: int, qty_precision: int) -> None:
         """Adopt the pair's decimals (``instrument`` channel); the next checksum uses them."""
-        self._price_fmt, self._qty_fmt = _Fmt(price_precision), _Fmt(qty_precision)
+        self._price_fmt, self._qty_fmt = Fmt(price_precision), Fmt(qty_precision)
         self._precisions = (price_precision, qty_precision)
         self._price_texts = {}
         self._cbook = None
@@ -392,7 +345,7 @@ class KrakenBook(OrderBook):
         for level in levels:
             price, qty = level.price, level.size
             if qty:
-                # _Fmt.__call__ inlined: this runs for every row of every message.
+                # Fmt.__call__ inlined: this runs for every row of every message.
                 text = str(qty)
                 if text[dot:end] == "." and "E" not in text:
                     text = text.replace(".", "").lstrip("0")
