@@ -31,5 +31,6 @@ setup(
     ext_modules=[
         # The Kraken book: an update parsed, applied, CRC32-verified and delivered in C.
         extension("tickwire.adapters.kraken._kbook", "adapters/kraken/csrc"),
+        extension("tickwire.adapters.kucoin._kucoin", "adapters/kucoin/csrc"),
     ]
 )
