@@ -1,8 +1,10 @@
-"""The Kraken book update path in C (optional; sources in ``adapters/kraken/csrc``).
+"""The Kraken book and ticker update paths in C (optional; sources in
+``adapters/kraken/csrc``).
 
 Built by ``setup.py`` where a compiler is present; :mod:`tickwire.adapters.kraken.book`
-uses it when importable (``EXTENSION``) and falls back to the pure-Python path, with the
-same results, when it is not, or when ``TICKWIRE_NO_EXTENSIONS=1``.
+uses it when importable (``EXTENSION``; the client's ``fast_feed`` and ``fast_ticker``)
+and falls back to the pure-Python path, with the same results, when it is not, or when
+``TICKWIRE_NO_EXTENSIONS=1``.
 """
 
 from collections.abc import Callable, Hashable, Mapping
@@ -61,6 +63,28 @@ def feed(
     :class:`~tickwire.core.errors.BookOutOfSync` with the symbol. Any other frame, or
     one it is unsure of, returns ``NotImplemented`` having touched nothing: the Python
     path then takes it, with its precise errors.
+    """
+
+def ticker(
+    frame: bytes,
+    received: int,
+    push: Callable[[Any], object],
+    activity: dict[Hashable, int],
+    tickers: dict[str, Any],
+) -> NotImplementedType | None:
+    """Take one frame if it is a ticker update of the strict shape the scanner takes.
+
+    For a ``{"channel":"ticker","type":"update","data":[{...}]}`` frame with exactly one
+    entry, its keys the ones Kraken sends (``symbol``, the six values, ``timestamp``, and
+    ``vwap``, ``low``, ``high``, ``change``, ``change_pct``, ``trades``, skipped when they
+    are JSON numbers), plain numbers (no sign, no exponent) within tickwire's value
+    rules, no string escapes, and a timestamp ``rfc3339_to_ns`` reads within range (or
+    none: ``ts`` is then ``received``): builds the
+    :class:`~tickwire.core.types.Ticker` ``parse.to_tickers`` builds (the same Decimals,
+    str() included), records ``activity[("ticker", symbol)] = received`` and
+    ``tickers[symbol] = ticker``, calls ``push`` with it and returns ``None``. Any other
+    frame, or one it is unsure of, returns ``NotImplemented`` having touched nothing:
+    the Python path then takes it, with its precise errors.
     """
 
 def crc32(data: bytes, value: int = 0, /) -> int:

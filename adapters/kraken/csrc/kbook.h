@@ -1,10 +1,11 @@
 /* Shared declarations of tickwire.adapters.kraken._kbook, the optional C path of the
  * Kraken depth-N book (issue 12). See module.c for what the module does and why.
  *
- * Files: crc.c (CRC32, zlib's polynomial), text.c (the JSON scanner of a book update
- * and the checksum text of a number), side.c (one side of the book, kept in step with
- * the Python OrderBook's dict and sorted list), module.c (module state, the Book type,
- * feed()). No file keeps mutable static state: everything lives in the module state or
+ * Files: crc.c (CRC32, zlib's polynomial), text.c (the JSON scanner of a book update,
+ * the checksum text of a number, timestamps), side.c (one side of the book, kept in
+ * step with the Python OrderBook's dict and sorted list), ticker.c (the ticker update
+ * path, ticker()), module.c (module state, the Book type, feed()). No file keeps
+ * mutable static state: everything lives in the module state or
  * in a Book, so the module is safe to load in several (sub)interpreters.
  */
 #ifndef TICKWIRE_KBOOK_H
@@ -14,6 +15,7 @@
 #include <Python.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* A level's checksum text, fmt(price) + fmt(qty), is at most this long; longer texts
  * (absurd precisions) make the book fall back to the Python path. */
@@ -36,6 +38,71 @@ typedef struct {
     const char *s;
     Py_ssize_t n;
 } Span;
+
+/* The JSON scanner's steps, shared by the book (text.c) and ticker (ticker.c) scanners:
+ * a cursor over the frame's bytes; each step skips JSON whitespace first. */
+typedef struct {
+    const char *p, *e;
+} Cur;
+
+static inline void kb_ws(Cur *c)
+{
+    while (c->p < c->e && (*c->p == ' ' || *c->p == '\n' || *c->p == '\r' || *c->p == '\t'))
+        c->p++;
+}
+
+static inline int kb_lit(Cur *c, char ch)
+{
+    kb_ws(c);
+    if (c->p < c->e && *c->p == ch) {
+        c->p++;
+        return 1;
+    }
+    return 0;
+}
+
+/* A string without escapes or control characters (anything else: not ours). */
+static inline int kb_str(Cur *c, Span *out)
+{
+    kb_ws(c);
+    if (c->p >= c->e || *c->p != '"')
+        return 0;
+    const char *q = ++c->p;
+    const char *end = memchr(q, '"', (size_t)(c->e - q));
+    if (end == NULL)
+        return 0;
+    for (const char *k = q; k < end; k++)
+        if (*k == '\\' || (unsigned char)*k < 0x20)
+            return 0;
+    out->s = q;
+    out->n = end - q;
+    c->p = end + 1;
+    return 1;
+}
+
+/* The characters a JSON number may hold; kb_fmt decides whether it is one we take. */
+static inline int kb_number(Cur *c, Span *out)
+{
+    kb_ws(c);
+    const char *q = c->p;
+    while (c->p < c->e && ((*c->p >= '0' && *c->p <= '9') || *c->p == '.' || *c->p == '-' ||
+                           *c->p == '+' || *c->p == 'e' || *c->p == 'E'))
+        c->p++;
+    out->s = q;
+    out->n = c->p - q;
+    return c->p > q;
+}
+
+#define KB_IS(span, lit_) \
+    ((span).n == (Py_ssize_t)sizeof(lit_) - 1 && memcmp((span).s, lit_, sizeof(lit_) - 1) == 0)
+
+/* The last second an RFC3339 timestamp was parsed for: "YYYY-MM-DDTHH:MM:SS" and its ns,
+ * so the usual ".fffffffZ" timestamps of that second cost no Python call (kb_ts_parse). */
+typedef struct {
+    int cached;
+    char prefix[19];
+    int64_t base;
+} TsCache;
 
 /* One parsed level of an update: the wire texts, then (after kb_fmt) its checksum text
  * and the objects of the event. */
@@ -82,6 +149,13 @@ int kb_side_push(Side *sd, PyObject *price, PyObject *qty, const char *text, int
 void kb_side_clear(Side *sd);
 uint32_t kb_side_crc(const Side *sd, uint32_t crc);
 
+/* A field's last Decimal and the wire text it was made from (ticker.c). */
+typedef struct {
+    char text[32];
+    Py_ssize_t n;
+    PyObject *obj; /* strong, or NULL */
+} DecCache;
+
 /* --- module.c: the module state (PEP 489: one per module object, no globals) --- */
 typedef struct {
     PyTypeObject *book_type;
@@ -95,7 +169,22 @@ typedef struct {
     PyObject *s_cbook, *s_ts, *s_synced, *s_reset, *s_symbol, *s_depth, *s_book;
     PyObject *s_bid_sizes, *s_bid_prices, *s_ask_sizes, *s_ask_prices;
     int64_t min_ts, max_ts; /* tickwire.core.validation.MIN_TS_NS / MAX_TS_NS */
+    /* ticker.c */
+    PyObject *ticker_type;    /* tickwire.core.types.Ticker */
+    PyObject *ticker_kwnames; /* its keywords, for one vectorcall */
+    PyObject *s_ticker;       /* "ticker", the first half of the activity key */
+    PyObject *tk_symbol, *tk_key; /* the last symbol seen and its ("ticker", symbol) */
+    TsCache tk_ts;
+    DecCache tk_dec[6]; /* per value: bid, bid_qty, ask, ask_qty, last, volume */
 } State;
+
+/* text.c: nanoseconds of an RFC3339 timestamp as rfc3339_to_ns gives them; 1 done, 0 not
+ * ours (a bad timestamp: the Python path reports it), -1 error. */
+int kb_ts_parse(State *st, TsCache *cache, Span t, int64_t *out);
+
+/* --- ticker.c --- */
+PyObject *kb_ticker(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
+extern const char kb_ticker_doc[];
 
 /* --- book.c: one symbol's C book, owned by a KrakenBook (its `mirror`) --- */
 typedef struct {
@@ -110,9 +199,7 @@ typedef struct {
     int valid;              /* loaded from a synced mirror and in step with it since */
     int written;            /* feed() applied updates since the last load() */
     uint32_t ask_crc;       /* the ask half's CRC, recomputed only when asks change */
-    int ts_cached;          /* ts_prefix/ts_base hold a parsed "YYYY-MM-DDTHH:MM:SS" */
-    char ts_prefix[19];
-    int64_t ts_base;
+    TsCache tsc;            /* its timestamps' last second */
 } Book;
 
 extern PyType_Spec kb_book_spec;

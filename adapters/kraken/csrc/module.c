@@ -8,6 +8,7 @@
  * the CRC32 (crc.c), build the BookUpdate and push it. Anything else, or anything odd,
  * returns NotImplemented before touching anything, and the Python path takes the frame
  * as before, with its precise errors. See adapters/kraken/book.py for the wiring.
+ * ticker() (ticker.c) does the same for a ticker update, registered here.
  *
  * PEP 489 multi-phase init: the imported objects live in the module state, the Book
  * type is a heap type, nothing is static and mutable.
@@ -16,49 +17,6 @@
 #include <string.h>
 
 static inline State *get_state(PyObject *module) { return (State *)PyModule_GetState(module); }
-
-/* Nanoseconds of an RFC3339 timestamp, as tickwire.core.timestamps.rfc3339_to_ns gives
- * them. The usual ".fffffffZ" form of a second already seen is done here (the second's
- * base cached in the Book); anything else asks rfc3339_to_ns, whose answer is then used
- * to cache the second. 1 done, 0 not ours (a bad timestamp: Python reports it), -1 error. */
-static int ts_parse(State *st, Book *b, Span t, int64_t *out)
-{
-    int64_t f = 0;
-    int usual = t.n > 21 && t.n <= 30 && t.s[19] == '.' && t.s[t.n - 1] == 'Z';
-    for (Py_ssize_t k = 20; usual && k < t.n - 1; k++) {
-        if (t.s[k] < '0' || t.s[k] > '9')
-            usual = 0;
-        f = f * 10 + (t.s[k] - '0');
-    }
-    for (Py_ssize_t d = t.n - 21; usual && d < 9; d++)
-        f *= 10;
-    if (usual && b->ts_cached && memcmp(t.s, b->ts_prefix, 19) == 0) {
-        *out = b->ts_base + f;
-        return 1;
-    }
-    PyObject *text = PyUnicode_DecodeUTF8(t.s, t.n, NULL);
-    PyObject *ns = text == NULL ? NULL : PyObject_CallOneArg(st->rfc3339, text);
-    Py_XDECREF(text);
-    if (ns == NULL) {
-        if (!PyErr_ExceptionMatches(PyExc_Exception))
-            return -1;
-        PyErr_Clear(); /* ValueError, bad UTF-8: the Python path raises it again */
-        return 0;
-    }
-    int overflow;
-    *out = PyLong_AsLongLongAndOverflow(ns, &overflow);
-    Py_DECREF(ns);
-    if (overflow || (*out == -1 && PyErr_Occurred())) {
-        PyErr_Clear();
-        return 0;
-    }
-    if (usual) {
-        memcpy(b->ts_prefix, t.s, 19);
-        b->ts_base = *out - f;
-        b->ts_cached = 1;
-    }
-    return 1;
-}
 
 /* Checksum texts of a side's rows at the book's precisions; 0 if one is refused. */
 static int fmt_rows(Book *b, Row *rows, Py_ssize_t n)
@@ -251,7 +209,7 @@ static PyObject *feed(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         ts = Py_NewRef(received);
     }
     else {
-        int r = ts_parse(st, b, u.timestamp, &ns);
+        int r = kb_ts_parse(st, &b->tsc, u.timestamp, &ns);
         if (r < 0)
             goto done;
         if (r == 0 || ns < st->min_ts || ns > st->max_ts)
@@ -318,7 +276,8 @@ static int exec_module(PyObject *module)
         (st->update_type = import_attr("tickwire.core.types", "BookUpdate")) == NULL ||
         (st->rfc3339 = import_attr("tickwire.core.timestamps", "rfc3339_to_ns")) == NULL ||
         (st->out_of_sync = import_attr("tickwire.core.errors", "BookOutOfSync")) == NULL ||
-        (st->venue = import_attr("tickwire.adapters.kraken.parse", "VENUE")) == NULL)
+        (st->venue = import_attr("tickwire.adapters.kraken.parse", "VENUE")) == NULL ||
+        (st->ticker_type = import_attr("tickwire.core.types", "Ticker")) == NULL)
         return -1;
     if ((v = import_attr("tickwire.core.validation", "MIN_TS_NS")) == NULL)
         return -1;
@@ -340,12 +299,22 @@ static int exec_module(PyObject *module)
             return -1;
         PyTuple_SET_ITEM(st->kwnames, i, v);
     }
+    static const char *const ticker_keywords[10] = {
+        "venue", "symbol", "bid", "bid_size", "ask", "ask_size", "last", "volume_24h", "ts",
+        "received"};
+    if ((st->ticker_kwnames = PyTuple_New(10)) == NULL)
+        return -1;
+    for (Py_ssize_t i = 0; i < 10; i++) {
+        if ((v = PyUnicode_InternFromString(ticker_keywords[i])) == NULL)
+            return -1;
+        PyTuple_SET_ITEM(st->ticker_kwnames, i, v);
+    }
 #define STR(field, text) \
     if ((st->field = PyUnicode_InternFromString(text)) == NULL) return -1;
     STR(s_cbook, "_cbook") STR(s_ts, "ts") STR(s_synced, "_synced") STR(s_reset, "reset")
     STR(s_symbol, "symbol") STR(s_depth, "depth") STR(s_book, "book")
     STR(s_bid_sizes, "_bid_sizes") STR(s_bid_prices, "_bid_prices")
-    STR(s_ask_sizes, "_ask_sizes") STR(s_ask_prices, "_ask_prices")
+    STR(s_ask_sizes, "_ask_sizes") STR(s_ask_prices, "_ask_prices") STR(s_ticker, "ticker")
 #undef STR
     return 0;
 }
@@ -355,7 +324,9 @@ static int exec_module(PyObject *module)
     op(st->rfc3339); op(st->out_of_sync); op(st->venue); op(st->kwnames); op(st->s_cbook); \
     op(st->s_ts); op(st->s_synced); op(st->s_reset); op(st->s_symbol); op(st->s_depth);   \
     op(st->s_book); op(st->s_bid_sizes); op(st->s_bid_prices); op(st->s_ask_sizes);       \
-    op(st->s_ask_prices)
+    op(st->s_ask_prices); op(st->ticker_type); op(st->ticker_kwnames); op(st->s_ticker);   \
+    op(st->tk_symbol); op(st->tk_key);                                                     \
+    for (int i = 0; i < 6; i++) op(st->tk_dec[i].obj)
 
 static int traverse_module(PyObject *module, visitproc visit, void *arg)
 {
@@ -375,6 +346,7 @@ static void free_module(void *module) { clear_module((PyObject *)module); }
 
 static PyMethodDef methods[] = {
     {"feed", (PyCFunction)(void (*)(void))feed, METH_FASTCALL, feed_doc},
+    {"ticker", (PyCFunction)(void (*)(void))kb_ticker, METH_FASTCALL, kb_ticker_doc},
     {"crc32", crc32, METH_VARARGS, crc32_doc},
     {NULL, NULL, 0, NULL},
 };
@@ -390,7 +362,8 @@ static PyModuleDef_Slot slots[] = {
 static struct PyModuleDef moduledef = {
     PyModuleDef_HEAD_INIT,
     .m_name = "tickwire.adapters.kraken._kbook",
-    .m_doc = "The Kraken book update path in C (optional; see adapters/kraken/book.py).",
+    .m_doc = "The Kraken book and ticker update paths in C (optional; see "
+             "adapters/kraken/book.py).",
     .m_size = sizeof(State),
     .m_methods = methods,
     .m_slots = slots,

@@ -66,91 +66,36 @@ int kb_fmt(const char *s, Py_ssize_t n, int places, int int_digits, char *out, i
     return o;
 }
 
-typedef struct {
-    const char *p, *e;
-} Cur;
-
-static inline void ws(Cur *c)
-{
-    while (c->p < c->e && (*c->p == ' ' || *c->p == '\n' || *c->p == '\r' || *c->p == '\t'))
-        c->p++;
-}
-
-static inline int lit(Cur *c, char ch)
-{
-    ws(c);
-    if (c->p < c->e && *c->p == ch) {
-        c->p++;
-        return 1;
-    }
-    return 0;
-}
-
-/* A string without escapes or control characters (anything else: not ours). */
-static int str(Cur *c, Span *out)
-{
-    ws(c);
-    if (c->p >= c->e || *c->p != '"')
-        return 0;
-    const char *q = ++c->p;
-    const char *end = memchr(q, '"', (size_t)(c->e - q));
-    if (end == NULL)
-        return 0;
-    for (const char *k = q; k < end; k++)
-        if (*k == '\\' || (unsigned char)*k < 0x20)
-            return 0;
-    out->s = q;
-    out->n = end - q;
-    c->p = end + 1;
-    return 1;
-}
-
-/* The characters a JSON number may hold; kb_fmt decides whether it is one we take. */
-static int number(Cur *c, Span *out)
-{
-    ws(c);
-    const char *q = c->p;
-    while (c->p < c->e && ((*c->p >= '0' && *c->p <= '9') || *c->p == '.' || *c->p == '-' ||
-                           *c->p == '+' || *c->p == 'e' || *c->p == 'E'))
-        c->p++;
-    out->s = q;
-    out->n = c->p - q;
-    return c->p > q;
-}
-
-#define IS(span, lit_) \
-    ((span).n == (Py_ssize_t)sizeof(lit_) - 1 && memcmp((span).s, lit_, sizeof(lit_) - 1) == 0)
-
 /* [{"price": N, "qty": N}, ...] -> rows (texts only); the count, or -1. */
 static Py_ssize_t levels(Cur *c, Row *rows)
 {
     Py_ssize_t k = 0;
-    if (!lit(c, '['))
+    if (!kb_lit(c, '['))
         return -1;
-    if (lit(c, ']'))
+    if (kb_lit(c, ']'))
         return 0;
     do {
         Span key;
         int got_price = 0, got_qty = 0;
-        if (k >= KB_MAXROWS || !lit(c, '{'))
+        if (k >= KB_MAXROWS || !kb_lit(c, '{'))
             return -1;
         do {
-            if (!str(c, &key) || !lit(c, ':'))
+            if (!kb_str(c, &key) || !kb_lit(c, ':'))
                 return -1;
-            if (IS(key, "price") && !got_price)
-                got_price = number(c, &rows[k].price);
-            else if (IS(key, "qty") && !got_qty)
-                got_qty = number(c, &rows[k].qty);
+            if (KB_IS(key, "price") && !got_price)
+                got_price = kb_number(c, &rows[k].price);
+            else if (KB_IS(key, "qty") && !got_qty)
+                got_qty = kb_number(c, &rows[k].qty);
             else
                 return -1; /* unknown or repeated key, or not a number */
-            if (!(IS(key, "price") ? got_price : got_qty))
+            if (!(KB_IS(key, "price") ? got_price : got_qty))
                 return -1;
-        } while (lit(c, ','));
-        if (!lit(c, '}') || !got_price || !got_qty)
+        } while (kb_lit(c, ','));
+        if (!kb_lit(c, '}') || !got_price || !got_qty)
             return -1;
         k++;
-    } while (lit(c, ','));
-    return lit(c, ']') ? k : -1;
+    } while (kb_lit(c, ','));
+    return kb_lit(c, ']') ? k : -1;
 }
 
 /* The inside of data's one entry. */
@@ -160,27 +105,27 @@ static int entry(Cur *c, Update *u)
     Span key, num;
     u->nb = u->na = -1;
     u->timestamp.s = NULL;
-    if (!lit(c, '{'))
+    if (!kb_lit(c, '{'))
         return 0;
     do {
-        if (!str(c, &key) || !lit(c, ':'))
+        if (!kb_str(c, &key) || !kb_lit(c, ':'))
             return 0;
-        if (IS(key, "symbol") && !got_symbol) {
-            if (!str(c, &u->symbol))
+        if (KB_IS(key, "symbol") && !got_symbol) {
+            if (!kb_str(c, &u->symbol))
                 return 0;
             got_symbol = 1;
         }
-        else if (IS(key, "bids") && u->nb < 0) {
+        else if (KB_IS(key, "bids") && u->nb < 0) {
             if ((u->nb = levels(c, u->bids)) < 0)
                 return 0;
         }
-        else if (IS(key, "asks") && u->na < 0) {
+        else if (KB_IS(key, "asks") && u->na < 0) {
             if ((u->na = levels(c, u->asks)) < 0)
                 return 0;
         }
-        else if (IS(key, "checksum") && !got_checksum) {
+        else if (KB_IS(key, "checksum") && !got_checksum) {
             /* digits only, no leading zero, below 2**32 (the schema's range) */
-            if (!number(c, &num) || num.n > 10 || (num.n > 1 && num.s[0] == '0'))
+            if (!kb_number(c, &num) || num.n > 10 || (num.n > 1 && num.s[0] == '0'))
                 return 0;
             u->checksum = 0;
             for (Py_ssize_t i = 0; i < num.n; i++) {
@@ -192,14 +137,14 @@ static int entry(Cur *c, Update *u)
                 return 0;
             got_checksum = 1;
         }
-        else if (IS(key, "timestamp") && u->timestamp.s == NULL) {
-            if (!str(c, &u->timestamp))
+        else if (KB_IS(key, "timestamp") && u->timestamp.s == NULL) {
+            if (!kb_str(c, &u->timestamp))
                 return 0; /* null, a number...: msgspec's call */
         }
         else
             return 0;
-    } while (lit(c, ','));
-    return lit(c, '}') && got_symbol && got_checksum && u->nb >= 0 && u->na >= 0;
+    } while (kb_lit(c, ','));
+    return kb_lit(c, '}') && got_symbol && got_checksum && u->nb >= 0 && u->na >= 0;
 }
 
 /* 1 when the frame is exactly {"channel":"book","type":"update","data":[{...}]} (keys
@@ -209,31 +154,74 @@ int kb_scan(const char *p, Py_ssize_t n, Update *u)
     Cur c = {p, p + n};
     Span key, value;
     int got_channel = 0, got_type = 0, got_data = 0;
-    if (!lit(&c, '{'))
+    if (!kb_lit(&c, '{'))
         return 0;
     do {
-        if (!str(&c, &key) || !lit(&c, ':'))
+        if (!kb_str(&c, &key) || !kb_lit(&c, ':'))
             return 0;
-        if (IS(key, "channel") && !got_channel) {
-            if (!str(&c, &value) || !IS(value, "book"))
+        if (KB_IS(key, "channel") && !got_channel) {
+            if (!kb_str(&c, &value) || !KB_IS(value, "book"))
                 return 0;
             got_channel = 1;
         }
-        else if (IS(key, "type") && !got_type) {
-            if (!str(&c, &value) || !IS(value, "update"))
+        else if (KB_IS(key, "type") && !got_type) {
+            if (!kb_str(&c, &value) || !KB_IS(value, "update"))
                 return 0; /* snapshots take the Python path (rare, and they rebuild) */
             got_type = 1;
         }
-        else if (IS(key, "data") && !got_data) {
-            if (!lit(&c, '[') || !entry(&c, u) || !lit(&c, ']'))
+        else if (KB_IS(key, "data") && !got_data) {
+            if (!kb_lit(&c, '[') || !entry(&c, u) || !kb_lit(&c, ']'))
                 return 0; /* exactly one entry */
             got_data = 1;
         }
         else
             return 0;
-    } while (lit(&c, ','));
-    if (!lit(&c, '}'))
+    } while (kb_lit(&c, ','));
+    if (!kb_lit(&c, '}'))
         return 0;
-    ws(&c);
+    kb_ws(&c);
     return c.p == c.e && got_channel && got_type && got_data;
+}
+
+/* Nanoseconds of an RFC3339 timestamp, as tickwire.core.timestamps.rfc3339_to_ns gives
+ * them. The usual ".fffffffZ" form of a second already seen is done here (the second's
+ * base cached in `cache`: a Book's, or the tickers'); anything else asks rfc3339_to_ns,
+ * whose answer is then used to cache the second. 1 done, 0 not ours (a bad timestamp: Python reports it), -1 error. */
+int kb_ts_parse(State *st, TsCache *cache, Span t, int64_t *out)
+{
+    int64_t f = 0;
+    int usual = t.n > 21 && t.n <= 30 && t.s[19] == '.' && t.s[t.n - 1] == 'Z';
+    for (Py_ssize_t k = 20; usual && k < t.n - 1; k++) {
+        if (t.s[k] < '0' || t.s[k] > '9')
+            usual = 0;
+        f = f * 10 + (t.s[k] - '0');
+    }
+    for (Py_ssize_t d = t.n - 21; usual && d < 9; d++)
+        f *= 10;
+    if (usual && cache->cached && memcmp(t.s, cache->prefix, 19) == 0) {
+        *out = cache->base + f;
+        return 1;
+    }
+    PyObject *text = PyUnicode_DecodeUTF8(t.s, t.n, NULL);
+    PyObject *ns = text == NULL ? NULL : PyObject_CallOneArg(st->rfc3339, text);
+    Py_XDECREF(text);
+    if (ns == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_Exception))
+            return -1;
+        PyErr_Clear(); /* ValueError, bad UTF-8: the Python path raises it again */
+        return 0;
+    }
+    int overflow;
+    *out = PyLong_AsLongLongAndOverflow(ns, &overflow);
+    Py_DECREF(ns);
+    if (overflow || (*out == -1 && PyErr_Occurred())) {
+        PyErr_Clear();
+        return 0;
+    }
+    if (usual) {
+        memcpy(cache->prefix, t.s, 19);
+        cache->base = *out - f;
+        cache->cached = 1;
+    }
+    return 1;
 }
