@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from tickwire.adapters.kraken import parse
-from tickwire.adapters.kraken.book import KrakenBook, fast_feed
+from tickwire.adapters.kraken.book import EXTENSION, KrakenBook, fast_feed
 from tickwire.adapters.kraken.fetch import KrakenFetcher
 from tickwire.adapters.kraken.private import PING, PING_INTERVAL, KrakenPrivate
 from tickwire.adapters.kraken.rest import REST_URL, KrakenRest
@@ -48,6 +48,11 @@ __all__ = ["KrakenClient"]
 PUBLIC_WS_URL = "wss://ws.kraken.com/v2"
 
 _BOOK_UPDATE = b'{"channel":"book","type":"update"'  # how Kraken starts a book update
+_TICKER_UPDATE = b'{"channel":"ticker","type":"update"'  # and a ticker update
+
+fast_ticker: Any = EXTENSION.ticker if EXTENSION is not None else None
+"""The C path of a ticker update (``_kbook.ticker``; ``_kbook.pyi`` documents it), or
+``None`` where the extension is not in use: the Python path then takes every frame."""
 
 
 class KrakenClient(SocketClient):
@@ -138,6 +143,13 @@ class KrakenClient(SocketClient):
                 self.keeper.out_of_sync(exc.symbol, exc.reason, retry=False)
                 return
         try:
+            # The C path (ticker.c): a ticker update checked, normalized, cached and pushed
+            # in one call, or NotImplemented (nothing touched) for the Python path below.
+            # Inside the try: what push raises is handled as on the Python path.
+            if fast_ticker is not None and frame.startswith(_TICKER_UPDATE):
+                if fast_ticker(frame, received, self._events.push, self._activity,
+                               self._tickers) is None:  # fmt: skip
+                    return
             try:
                 message: object = parse.decode_channel(frame)
             except UNDECODABLE:

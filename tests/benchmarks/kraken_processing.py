@@ -21,8 +21,8 @@ times, over the same bytes in memory,
 - with ``--metrics``, only ``tickwire (loop)`` and ``+metrics (loop)``, the second with
   the client counted (:func:`tickwire.core.metrics.instrument`: what ``/metrics``
   costs the receive path), run alternately so that both see the same machine;
-- with ``--paths``, only ``tickwire (loop)`` on the C book path (the optional
-  ``_kbook`` extension) and ``python (loop)`` with it switched off (as
+- with ``--paths``, only ``tickwire (loop)`` on the C paths (the optional ``_kbook``
+  extension: book and ticker updates) and ``python (loop)`` with it switched off (as
   ``TICKWIRE_NO_EXTENSIONS=1`` does), alternately: what the extension buys.
 
 It drives the client without a socket: the book goes to the client's keeper as
@@ -187,7 +187,7 @@ def main() -> int:
         "--metrics", action="store_true", help="time the receive path with and without metrics"
     )
     parser.add_argument(
-        "--paths", action="store_true", help="time the C book path against the Python path"
+        "--paths", action="store_true", help="time the C paths against the Python path"
     )
     args = parser.parse_args()
     recording = asyncio.run(record(args.n))
@@ -237,19 +237,19 @@ def metrics_cost(recording: Recording, frames: list[bytes], repeat: int) -> dict
 
 
 def paths_cost(recording: Recording, frames: list[bytes], repeat: int) -> dict[str, list[float]]:
-    """The receive path on the C book path and on the Python path, alternately."""
+    """The receive path on the C paths and on the Python path, alternately."""
     if kraken_book.EXTENSION is None:
         raise SystemExit("the C extension is not in use (not built, or switched off)")
     results: dict[str, list[float]] = {"tickwire (loop)": [], "python (loop)": []}
-    saved = kraken_book.EXTENSION, kraken_client.fast_feed
+    saved = kraken_book.EXTENSION, kraken_client.fast_feed, kraken_client.fast_ticker
     for _ in range(repeat):
-        for name, switched in (("tickwire (loop)", saved), ("python (loop)", (None, None))):
+        for name, switched in (("tickwire (loop)", saved), ("python (loop)", (None,) * 3)):
             # What TICKWIRE_NO_EXTENSIONS sets at import, for this client only.
-            kraken_book.EXTENSION, kraken_client.fast_feed = switched
+            kraken_book.EXTENSION, kraken_client.fast_feed, kraken_client.fast_ticker = switched
             try:
                 elapsed = time_tickwire(recording, frames, cpu=time.thread_time)
             finally:
-                kraken_book.EXTENSION, kraken_client.fast_feed = saved
+                kraken_book.EXTENSION, kraken_client.fast_feed, kraken_client.fast_ticker = saved
             results[name].append(elapsed)
     return results
 
