@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 def handler(
-    fallback: Callable[[bytes, int], None],
+    fallback: Callable[[Any, bytes, int], None],
     socket: object,
     shard: object,
     taps: object,
@@ -20,4 +20,5 @@ def handler(
     shard's primary socket with no tap installed: recorded in ``socket.session.activity``,
     applied to the book and its BookUpdate pushed to ``events.push``, as
     RoutedSocket.on_frame, KucoinClient._on_level2 and SequencedBook.apply would. Any
-    other frame, or an odd one (nothing touched): ``fallback(frame, received)``."""
+    other frame, or an odd one (nothing touched): ``fallback(socket, frame, received)``
+    (``RoutedSocket.on_frame`` itself)."""

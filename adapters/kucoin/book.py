@@ -9,19 +9,55 @@ contiguous (collapsed updates skip numbers), so they are never a gap check.
 :class:`KucoinBook` is that book; :class:`KucoinDepthBook` keeps a
 ``level2Depth5``/``level2Depth50`` book, which needs no sync (each push replaces the
 whole top N).
+
+Where the optional C extension (``_kucoin``, ``adapters/kucoin/csrc``) was built, each
+public socket takes :data:`EXTENSION`'s handler as its ``on_frame``: a fresh increment
+for a synced book (it starts right after the book's sequence), in KuCoin's own shape, is
+scanned, checked, applied to :class:`KucoinBook` and delivered in one C call, as the
+Python path would; any other frame, or any odd one, goes the Python way unchanged.
+``TICKWIRE_NO_EXTENSIONS=1`` (read once, at import) forces the Python path.
 """
 
 from __future__ import annotations
 
-from typing import NoReturn
+import os
+from decimal import Decimal
+from types import ModuleType
+from typing import TYPE_CHECKING, NoReturn
 
 from tickwire.adapters.kucoin.parse import VENUE, to_depth_update, to_native
 from tickwire.adapters.kucoin.schemas import DepthData, L2Row, L2UpdateData, Level2Snapshot
 from tickwire.core.decoding import digits
 from tickwire.core.sync_book import MAX_BUFFERED, SequencedBook, TopBook
 from tickwire.core.types import BookUpdate
+from tickwire.core.validation import MAX_PRICE, MAX_SIZE, MAX_TS_NS, MIN_TS_NS
 
-__all__ = ["KucoinBook", "KucoinDepthBook"]
+if TYPE_CHECKING:  # the stub, _kucoin.pyi: mypy resolves the import below through it
+    from tickwire.adapters.kucoin import _kucoin  # noqa: F401
+
+__all__ = ["EXTENSION", "KucoinBook", "KucoinDepthBook"]
+
+
+def _load_extension() -> ModuleType | None:
+    """The compiled module, unless switched off, not built, or core's value limits moved
+    from the ones its scanner encodes (a price below 1e12, a size below 1e18, a time in
+    2000..2100)."""
+    if os.environ.get("TICKWIRE_NO_EXTENSIONS", "") not in ("", "0"):
+        return None
+    limits = (MAX_PRICE, MAX_SIZE, MIN_TS_NS, MAX_TS_NS)
+    if limits != (Decimal("1e12"), Decimal("1e18"), 946_684_800 * 10**9, 4_102_444_800 * 10**9):
+        return None  # pragma: no cover
+    try:
+        from tickwire.adapters.kucoin import _kucoin
+    except ImportError:  # pragma: no cover - an install without a compiler
+        return None
+    return _kucoin
+
+
+EXTENSION = _load_extension()
+"""``tickwire.adapters.kucoin._kucoin`` when it is in use, else ``None`` (not built, or
+``TICKWIRE_NO_EXTENSIONS`` set): the Python path then does everything, with the same
+results."""
 
 _MS = 1_000_000  # ns per ms
 L2Rows = list[L2Row]

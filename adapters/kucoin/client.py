@@ -103,8 +103,14 @@ class KucoinClient(ShardedClient[Topic]):
             int(options.get("msg_limit", MESSAGES_PER_CONNECTION.limit)),
             float(options.get("msg_window", MESSAGES_PER_CONNECTION.window)),
         )
-        socket = partial(Socket, quota=quota, bullet=self._rest.bullet_public, routes=self.routes)
         self._book_sync = books = KucoinBooks(context, self._rest)
+        # The sockets may take a fresh level2 increment in C (sockets.py) where it would
+        # reach _on_level2 below: not for a subclass that replaced it.
+        standard = type(self)._on_level2 is KucoinClient._on_level2
+        level2 = (books.kbooks, self._events) if standard else None
+        socket = partial(
+            Socket, quota=quota, bullet=self._rest.bullet_public, routes=self.routes, level2=level2
+        )
         self._pool(
             socket,
             Batching(SYMBOLS_PER_MESSAGE, batch_key),

@@ -12,11 +12,13 @@ other id that no request awaits is reported.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from time import time_ns
+from typing import Any
 
 import msgspec
 
+from tickwire.adapters.kucoin.book import EXTENSION, KucoinBook
 from tickwire.adapters.kucoin.errors import ERRORS
 from tickwire.adapters.kucoin.parse import decode_frame, decode_push, push_of, to_unified
 from tickwire.adapters.kucoin.rest import BulletToken
@@ -87,7 +89,14 @@ class KucoinSocket:
 
 class Socket(KucoinSocket, RoutedSocket[Topic]):
     """One socket of a shard (:class:`~tickwire.core.shards.Shards`); see the module
-    docstring. ``bullet`` fetches a token; pushes go by core's ``routes``."""
+    docstring. ``bullet`` fetches a token; pushes go by core's ``routes``.
+
+    ``level2``: the client's level2 books (native symbol → book) and the event hub it
+    pushes to, when its level2 handler is the standard one: with the C extension built
+    (:data:`~.book.EXTENSION`), ``on_frame`` is then the extension's handler, which takes
+    a fresh increment for a synced book in one C call and hands every other frame to
+    :meth:`RoutedSocket.on_frame <tickwire.core.shards.RoutedSocket.on_frame>`.
+    """
 
     def __init__(
         self,
@@ -96,6 +105,7 @@ class Socket(KucoinSocket, RoutedSocket[Topic]):
         quota: Quota,
         bullet: Callable[[], Awaitable[BulletToken]],
         routes: Routes,
+        level2: tuple[Mapping[str, KucoinBook], Any] | None = None,
     ) -> None:
         KucoinSocket.__init__(self)
         RoutedSocket.__init__(self, shard, routes, decode_push)
@@ -107,6 +117,16 @@ class Socket(KucoinSocket, RoutedSocket[Topic]):
             limiter=RateLimiter({_LIMIT_KEY: quota}),  # one per socket: KuCoin counts per socket
             limit_keys=(_LIMIT_KEY,),
         )
+        if EXTENSION is not None and level2 is not None:
+            books, events = level2
+            # An instance attribute, not an override: a Python on_frame in front of the
+            # C one would cost every other frame (tickers) a Python call. The handler
+            # reads what RoutedSocket.on_frame reads through public names (shard.primary,
+            # the taps the base took, session.activity), and falls back to it (called
+            # as RoutedSocket.on_frame(self, frame, received): no bound method between).
+            fallback = RoutedSocket.on_frame
+            handler = EXTENSION.handler(fallback, self, shard, shard.owner.taps, books, events)
+            self.on_frame = handler  # type: ignore[method-assign]
 
     # --- SessionHandler -------------------------------------------------------------
 

@@ -19,7 +19,10 @@ memory,
   every event through ``events()``.
 
 ``--stages`` adds cumulative prefixes of tickwire's path (``decode_push``; plus
-normalize/apply), so the cost of each step is the difference between two lines.
+normalize/apply), so the cost of each step is the difference between two lines. The
+stages are the Python path's; ``tickwire`` takes a level2 increment through the C
+extension where it is built (``adapters/kucoin/csrc``): run with
+``TICKWIRE_NO_EXTENSIONS=1`` for the Python path's figure.
 
 It drives the client without a socket, through private members (``_http``, ``_shards``,
 ``_book_sync``, ``_kbooks``): a benchmark may; an application should not.

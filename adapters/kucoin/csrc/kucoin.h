@@ -22,6 +22,10 @@
  * Python side (book.py) checks at import that core's limits still are these. */
 #define KC_PRICE_INT_DIGITS 12
 #define KC_SIZE_INT_DIGITS 18
+/* A level2 frame's topic starts within its first this many bytes (KuCoin writes "type"
+ * and "topic" first; the floor benchmark "topic" first); one further in is left to the
+ * Python path (module.c, level2_topic). */
+#define KC_TOPIC_WITHIN 96
 /* The longest number text taken (longer ones, real or not, fall back). */
 #define KC_NUMBER_CAP 48
 /* tickwire.core.validation.TimestampMs: 2000-01-01 .. 2100-01-01, in ms. */

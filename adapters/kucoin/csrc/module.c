@@ -2,7 +2,7 @@
  * (issue 12).
  *
  * handler(fallback, socket, shard, taps, books, events) returns the callable a KuCoin
- * shard socket takes as its on_frame. For the overwhelmingly common frame, a
+ * shard socket takes as its on_frame (fallback: the unbound RoutedSocket.on_frame). For the overwhelmingly common frame, a
  * trade.l2update push for a synced book whose increment starts right after the book's
  * sequence, it does in one C call what RoutedSocket.on_frame, KucoinClient._on_level2 and
  * SequencedBook.apply do for it: the frame scanned strictly (scan.c), the rows checked and
@@ -156,12 +156,23 @@ done:
     return result;
 }
 
+/* The test that spares every other frame (tickers) the scan: the frame's first '/' opens
+ * a level2 topic. KuCoin writes "type" and "topic" first (the floor benchmark "topic"),
+ * and neither "message" nor a subject holds a '/'; a topic further in than
+ * KC_TOPIC_WITHIN bytes is left to the Python path. */
+static inline int level2_topic(PyObject *frame)
+{
+    const char *s = PyBytes_AS_STRING(frame);
+    Py_ssize_t n = Py_MIN(PyBytes_GET_SIZE(frame), KC_TOPIC_WITHIN);
+    const char *slash = memchr(s, '/', (size_t)n);
+    return slash != NULL && s + n - slash >= 15 && memcmp(slash, "/market/level2:", 15) == 0;
+}
+
 /* The socket's on_frame: the context tuple is `self`. */
-static PyObject *on_frame(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kw)
+static PyObject *on_frame(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kw)
 {
     PyObject **ctx = &PyTuple_GET_ITEM(self, 0);
-    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
-    if (nargs == 2 && kw == NULL && PyBytes_CheckExact(args[0])) {
+    if (nargs == 2 && kw == NULL && PyBytes_CheckExact(args[0]) && level2_topic(args[0])) {
         State *st = get_state(ctx[C_MODULE]);
         Update u;
         if (kc_scan(PyBytes_AS_STRING(args[0]), PyBytes_GET_SIZE(args[0]), &u)) {
@@ -183,7 +194,17 @@ static PyObject *on_frame(PyObject *self, PyObject *const *args, size_t nargsf, 
             }
         }
     }
-    return PyObject_Vectorcall(ctx[C_FALLBACK], args, nargsf, kw);
+    /* fallback(socket, *args): the plain function, no bound method in between (this is
+     * every other frame's path: a ticker pays one C call and this, nothing more). */
+    Py_ssize_t total = nargs + (kw == NULL ? 0 : PyTuple_GET_SIZE(kw));
+    PyObject *stack[8];
+    if (total >= 8) {
+        PyErr_SetString(PyExc_TypeError, "on_frame() takes frame and received");
+        return NULL;
+    }
+    stack[0] = ctx[C_SOCKET];
+    memcpy(stack + 1, args, (size_t)total * sizeof(PyObject *));
+    return PyObject_Vectorcall(ctx[C_FALLBACK], stack, (size_t)nargs + 1, kw);
 }
 
 static PyMethodDef on_frame_def = {
@@ -194,7 +215,8 @@ static PyMethodDef on_frame_def = {
 PyDoc_STRVAR(handler_doc,
 "handler(fallback, socket, shard, taps, books, events) -> on_frame\n--\n\n"
 "The socket's on_frame: a fresh level2 increment for a synced book applied and pushed\n"
-"in C; every other frame (or an odd one, nothing touched) to fallback(frame, received).");
+"in C; every other frame (or an odd one, nothing touched) to\n"
+"fallback(socket, frame, received), fallback being RoutedSocket.on_frame itself.");
 
 static PyObject *handler(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
