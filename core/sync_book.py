@@ -263,6 +263,8 @@ class SequencedBook(TopBook, Generic[P]):
         """
         # One method for the whole rule, the branches in the order of their frequency:
         # this is the hottest path of a book (a call per step costs on Python 3.11).
+        # KuCoin's C twin of this (adapters/kucoin/csrc) changes with it: a change here is
+        # one there too (tests/adapters/kucoin/test_l2_differential.py holds them equal).
         max_jump = self.max_jump
         if not start <= end <= start + max_jump:
             first, last = self.span
@@ -372,7 +374,8 @@ _NONE: tuple[BookLevel, ...] = ()  # an empty side
 _PRICES: dict[object, Decimal] = {}
 """A price as a venue wrote it (text or ``Decimal``) → the ``Decimal``, checked (0 is kept
 too: :func:`price_of` still answers it with :func:`_price`); bounded by
-:data:`PRICES_KEPT` (cleared when full: a flood of made-up prices costs no memory)."""
+:data:`PRICES_KEPT` (cleared when full: a flood of made-up prices costs no memory); the
+KuCoin C extension holds it from its import on: clear it, never rebind it."""
 PRICES_KEPT = 65_536
 
 
