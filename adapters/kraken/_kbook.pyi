@@ -1,10 +1,10 @@
 """The Kraken book and ticker update paths in C (optional; sources in
 ``adapters/kraken/csrc``).
 
-Built by ``setup.py`` where a compiler is present; :mod:`tickwire.adapters.kraken.book`
-uses it when importable (``EXTENSION``; the client's ``fast_feed`` and ``fast_ticker``)
-and falls back to the pure-Python path, with the same results, when it is not, or when
-``TICKWIRE_NO_EXTENSIONS=1``.
+Built from ``pyproject.toml``'s ext-modules where a compiler is present;
+:mod:`tickwire.adapters.kraken.book` uses it when importable (``EXTENSION``; the
+client's ``fast_feed`` and ``fast_ticker``) and falls back to the pure-Python path,
+with the same results, when it is not, or when ``TICKWIRE_NO_EXTENSIONS=1``.
 """
 
 from collections.abc import Callable, Hashable, Mapping
